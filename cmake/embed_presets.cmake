@@ -1,0 +1,17 @@
+# Writes OUTPUT: a C++ file holding every configs/*.yaml as a raw string literal.
+# Run at build time (see src/CMakeLists.txt) so editing a preset rebuilds the table.
+file(GLOB preset_files "${PRESET_DIR}/*.yaml")
+list(SORT preset_files)
+set(body "// Generated from configs/*.yaml by cmake/embed_presets.cmake. Do not edit.\n")
+string(APPEND body "#include \"presets_embedded.h\"\n\nnamespace podsim::detail {\n\n")
+string(APPEND body "const EmbeddedPreset kEmbeddedPresets[] = {\n")
+set(count 0)
+foreach(f IN LISTS preset_files)
+  get_filename_component(stem "${f}" NAME_WE)
+  file(READ "${f}" text)
+  string(APPEND body "    {\"${stem}\", \"configs/${stem}.yaml\", R\"podsim_preset(${text})podsim_preset\"},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\n\nconst std::size_t kEmbeddedPresetCount = ${count};\n\n}  // namespace podsim::detail\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,58 @@
+// The chip: TensorCores, their crossbar ports, and HBM. The top module owns its children
+// as members and wires them in its constructor. A sequencer thread runs the workload's ops
+// one after another, each spread over all cores.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "podsim/arch/bandwidth_server.h"
+#include "podsim/arch/hbm_model.h"
+#include "podsim/arch/sim_counters.h"
+#include "podsim/arch/tensor_core.h"
+#include "podsim/compiler/workload_plan.h"
+#include "podsim/config/hardware_spec.h"
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+struct OpTiming {
+  std::uint64_t start_ps = 0, end_ps = 0;
+  std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
+  std::uint64_t mxu_stream_cycles = 0, mxu_weight_stall_cycles = 0;
+  std::uint64_t macs = 0, padded_macs = 0;
+};
+
+class Chip : public sc_core::sc_module {
+ public:
+  Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadSpec& workload,
+       const std::vector<OpPlan>& plans);
+
+  bool all_done() const { return ops_done_ == plans_.size(); }
+  const std::vector<OpTiming>& op_timings() const { return timings_; }
+  const HbmModel& hbm() const { return hbm_; }
+  const std::vector<std::unique_ptr<TensorCore>>& cores() const { return cores_; }
+  const std::vector<BandwidthServer>& core_ports() const { return ports_; }
+  const SimCounters& counters() const { return counters_; }
+  std::string progress() const;
+
+ private:
+  void sequencer();
+  OpTiming snapshot() const;
+
+  const HardwareSpec& hw_;
+  const WorkloadSpec& workload_;
+  const std::vector<OpPlan>& plans_;
+  SimCounters counters_;
+  HbmModel hbm_;
+  std::vector<BandwidthServer> ports_;
+  std::vector<std::unique_ptr<TensorCore>> cores_;
+  std::vector<OpTiming> timings_;
+  std::size_t ops_done_ = 0;
+};
+
+}  // namespace podsim

@@ -1,0 +1,106 @@
+// A TensorCore: a sequencer running a matmul tile program on its MXUs, fed by a read DMA
+// engine and drained by a write DMA engine through vector memory.
+//
+// Three SystemC threads, one per pipeline stage, synchronised by counters and events:
+//   loader   issues the DMA for tile i once operand buffer i mod 2 is free (tile i-2's
+//            input stream has ended);
+//   compute  waits for tile i's data and schedules it on the MXUs (closed-form systolic
+//            timing, so it need not wait for the stream), then hands a finished
+//            accumulator block to the storer, due when its last result drains;
+//   storer   writes each finished block back to HBM, freeing accumulator buffer j mod 2.
+// Each stage wakes once per tile (or per DMA chunk, inside the engines): never per cycle.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "podsim/arch/clock.h"
+#include "podsim/arch/dma_engine.h"
+#include "podsim/arch/sim_counters.h"
+#include "podsim/compiler/matmul_tiling.h"
+#include "podsim/compiler/systolic_timing.h"
+#include "podsim/config/hardware_spec.h"
+
+namespace podsim {
+
+// One matmul as one core runs it: the tiling, where the operands live in HBM, and which
+// share of the output blocks is this core's.
+struct CoreMatmulProgram {
+  MatmulOp op;
+  MatmulTiling tiling;
+  std::uint32_t passes = 1;
+  std::uint64_t a_base = 0, b_base = 0, c_base = 0;
+  std::uint32_t core = 0;   // this core's index
+  std::uint32_t cores = 1;  // how many cores share the output blocks
+};
+
+struct MxuCounters {
+  std::uint64_t stream_cycles = 0;        // cycles injecting input rows
+  std::uint64_t weight_stall_cycles = 0;  // injection port idle, waiting for weights
+  std::uint64_t macs = 0;                 // useful multiply-accumulates
+  std::uint64_t padded_macs = 0;          // PE slots in folds that hold no data (edges)
+  std::uint64_t folds = 0;
+};
+
+class TensorCore : public sc_core::sc_module {
+ public:
+  TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, HbmModel& hbm,
+             BandwidthServer& port, SimCounters& counters);
+
+  // Starts a program; `finished()` turns true (and finished_event() fires) when its last
+  // block is stored.
+  void start(const CoreMatmulProgram& program);
+  bool finished() const { return finished_; }
+  sc_core::sc_event& finished_event() { return finished_ev_; }
+
+  const std::vector<MxuCounters>& mxu_counters() const { return mxu_counters_; }
+  const DmaEngine& read_dma() const { return read_dma_; }
+  const DmaEngine& write_dma() const { return write_dma_; }
+  std::uint64_t tiles_scheduled() const { return scheduled_; }
+  std::uint64_t tiles_total() const { return tiles_.size(); }
+  std::string progress() const;  // for the watchdog: where each stage stands
+
+ private:
+  void loader();
+  void compute();
+  void storer();
+  void run_tile(const MatmulTile& tile, std::uint64_t* stream_end_ps, std::uint64_t* done_ps);
+  void wait_for(std::uint64_t& seen_program);
+
+  const HardwareSpec& hw_;
+  ClockDomain clock_;
+  SimCounters& counters_;
+  DmaEngine read_dma_;
+  DmaEngine write_dma_;
+  std::vector<SystolicPipeline> mxus_;
+  std::vector<MxuCounters> mxu_counters_;
+
+  CoreMatmulProgram program_;
+  MatmulTileSequence tiles_{MatmulOp{}, MatmulTiling{}, 0, 1};
+  std::uint64_t program_id_ = 0;
+  sc_core::sc_event start_ev_;
+
+  // Pipeline state of the current program.
+  std::uint64_t issued_ = 0;    // tiles whose load was submitted
+  std::uint64_t scheduled_ = 0;  // tiles given to the MXUs
+  std::uint64_t buffer_free_ps_[2] = {0, 0};  // when each operand buffer's stream ends
+  std::uint64_t blocks_started_ = 0;
+  std::uint64_t blocks_stored_ = 0;
+  std::uint64_t blocks_total_ = 0;
+  DmaJob load_jobs_[2];
+  DmaJob store_job_;
+  struct PendingStore {
+    MatmulTile tile;
+    std::uint64_t ready_ps;
+  };
+  std::deque<PendingStore> stores_;
+  sc_core::sc_event issued_ev_, scheduled_ev_, stored_ev_, store_queued_ev_, finished_ev_;
+  bool finished_ = true;
+};
+
+}  // namespace podsim

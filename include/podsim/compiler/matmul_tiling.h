@@ -1,0 +1,74 @@
+// Lowering of a matmul onto a chip: tile sizes that fit vector memory with double
+// buffering, output blocks spread over the TensorCores, and the HBM traffic that implies.
+//
+// Loop nest on each core (output-stationary in vector memory):
+//   for each output block (bm, bn) assigned to this core (round robin over cores):
+//     for kb in 0 .. blocks_k-1:
+//       DMA  A[bm, kb] (tm x tk) and B[kb, bn] (tk x tn)  -> a free operand buffer
+//       MXUs accumulate A x B into the fp32/int32 accumulator block (tm x tn)
+//     DMA  C[bm, bn] (tm x tn, op dtype) -> HBM
+// Vector memory holds 2 operand buffers (double buffering: the DMA of tile i+1 overlaps
+// the MXU work of tile i) and 2 accumulator blocks (the store of one block overlaps the
+// next block's work):
+//   vmem = 2 (tm tk + tk tn) bytes(dtype) + 2 tm tn bytes(accumulator)
+// HBM reads:  A is read once per block column, B once per block row:
+//   read = M K b blocks_n + K N b blocks_m;   write = M N b.
+#pragma once
+
+#include <cstdint>
+
+#include "podsim/config/hardware_spec.h"
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+struct MatmulTiling {
+  std::uint64_t tm = 0, tk = 0, tn = 0;                  // tile sizes (edge tiles smaller)
+  std::uint64_t blocks_m = 0, blocks_k = 0, blocks_n = 0;
+  std::uint64_t vmem_bytes = 0;                          // footprint per core
+  std::uint64_t hbm_read_bytes = 0;
+  std::uint64_t hbm_write_bytes = 0;
+  double estimated_seconds = 0;                          // the mapper's cost estimate
+
+  std::uint64_t output_blocks() const { return blocks_m * blocks_n; }
+};
+
+// Chooses the tiling with the lowest estimated time (a closed-form model of compute,
+// memory and pipeline fill) among power-of-two multiples of the array size. Throws
+// ConfigError (key chip.vmem.capacity) when not even the smallest tile fits.
+MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
+                                  const SourceLocation& where);
+
+// The same bookkeeping for given tile sizes (for tests and for forcing a tiling).
+MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
+                                std::uint64_t tk, std::uint64_t tn);
+
+// Array passes per MAC for the op's dtype on this chip.
+std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype);
+
+// One tile of the loop nest above, in element coordinates.
+struct MatmulTile {
+  std::uint64_t m0 = 0, tm = 0;
+  std::uint64_t k0 = 0, tk = 0;
+  std::uint64_t n0 = 0, tn = 0;
+  std::uint64_t block = 0;  // output block index, bm * blocks_n + bn
+  bool first_k = false;     // starts a fresh accumulator block
+  bool last_k = false;      // completes the block: store C afterwards
+};
+
+// The tiles one core runs, generated on demand (a big matmul has millions of tiles).
+class MatmulTileSequence {
+ public:
+  MatmulTileSequence(const MatmulOp& op, const MatmulTiling& tiling, std::uint32_t core,
+                     std::uint32_t cores);
+  std::uint64_t size() const { return blocks_ * tiling_.blocks_k; }
+  MatmulTile at(std::uint64_t index) const;
+
+ private:
+  MatmulOp op_;
+  MatmulTiling tiling_;
+  std::uint32_t core_, cores_;
+  std::uint64_t blocks_ = 0;  // output blocks owned by this core
+};
+
+}  // namespace podsim

@@ -1,0 +1,27 @@
+// Lowering a whole workload: a tiling for each op and where its tensors live in HBM.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "podsim/compiler/matmul_tiling.h"
+#include "podsim/config/hardware_spec.h"
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+struct OpPlan {
+  std::size_t op_index = 0;
+  MatmulTiling tiling;
+  std::uint32_t passes = 1;
+  // Row-major A, B and C, each aligned to the HBM interleave stripe. Ops run one after
+  // another, so every op starts its tensors at address 0.
+  std::uint64_t a_base = 0, b_base = 0, c_base = 0;
+  std::uint64_t footprint_bytes = 0;
+};
+
+// Throws ConfigError when an op cannot run on the chip (its tensors exceed HBM, or no
+// tile fits vector memory), naming the op's place in the workload file.
+std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSpec& hw);
+
+}  // namespace podsim

@@ -1,0 +1,63 @@
+// The validated description of one chip, in canonical units (Hz, B/s, B, ps). Built by
+// load_hardware() from a preset or a file plus overrides; every field is declared once in
+// hardware_params.cpp with its path, unit, default, range and description.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace podsim {
+
+struct MxuSpec {
+  std::uint32_t rows = 128;  // R: PEs down a column = the K depth of one weight tile
+  std::uint32_t cols = 128;  // C: PEs across a row  = the N width of one weight tile
+  bool weight_overlap = true;  // the next weight tile shifts in while the current streams
+  // Array passes per multiply-accumulate, per input dtype: 1 is full rate; 4 is quarter.
+  std::uint32_t passes_int8 = 1;
+  std::uint32_t passes_bf16 = 1;
+  std::uint32_t passes_fp32 = 6;
+};
+
+struct HbmSpec {
+  std::uint32_t channels = 32;
+  std::uint64_t bandwidth_Bps = 900'000'000'000ULL;  // whole chip, all channels
+  std::uint64_t latency_ps = 100'000;                // request to first data, unloaded
+  std::uint64_t capacity_bytes = 32ULL << 30;
+  std::uint64_t interleave_bytes = 4096;             // address stripe per channel
+};
+
+struct DmaSpec {
+  std::uint64_t chunk_bytes = 64 << 10;  // one HBM request = one simulation event
+  std::uint32_t outstanding = 16;        // chunks in flight per DMA engine
+};
+
+struct NocSpec {
+  std::uint64_t core_port_Bps = 900'000'000'000ULL;  // each core's port into the crossbar
+};
+
+struct ChipSpec {
+  std::uint64_t clock_hz = 940'000'000;
+  std::uint32_t tensor_cores = 2;
+  std::uint32_t mxus_per_core = 2;
+  MxuSpec mxu;
+  std::uint64_t vmem_bytes = 16ULL << 20;  // vector memory per core
+  HbmSpec hbm;
+  DmaSpec dma;
+  NocSpec noc;
+};
+
+struct HardwareSpec {
+  std::string name = "custom";
+  std::string description;
+  ChipSpec chip;
+
+  // Derived figures, for reports and `podsim presets`.
+  std::uint64_t mxu_count() const { return std::uint64_t(chip.tensor_cores) * chip.mxus_per_core; }
+  std::uint64_t macs_per_cycle() const {
+    return mxu_count() * chip.mxu.rows * chip.mxu.cols;
+  }
+  // Peak at full rate (passes = 1): 2 FLOPs per MAC.
+  double peak_flops() const { return 2.0 * double(macs_per_cycle()) * double(chip.clock_hz); }
+};
+
+}  // namespace podsim

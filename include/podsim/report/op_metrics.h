@@ -1,0 +1,24 @@
+// Figures derived from one op's result, shared by the JSON and text writers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "podsim/sim/run_result.h"
+
+namespace podsim {
+
+struct OpMetrics {
+  double time_s = 0;
+  std::uint64_t cycles = 0;
+  double achieved_flops = 0;
+  double mxu_utilization = 0;  // macs / (cycles x MACs per cycle of the chip)
+  double hbm_Bps = 0;
+  // What bounded the op: "mxu" when the arrays streamed for more of its time than HBM
+  // was busy at peak bandwidth, else "memory".
+  std::string bound;
+};
+
+OpMetrics op_metrics(const RunResult& run, const OpResult& op);
+
+}  // namespace podsim

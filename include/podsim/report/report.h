@@ -1,0 +1,16 @@
+// Report writers: the JSON report ("schema": "podsim.report/1") and the readable summary.
+// Both hold only simulated quantities, so the same inputs give byte-identical output.
+#pragma once
+
+#include <string>
+
+#include "podsim/sim/run_result.h"
+
+namespace podsim {
+
+constexpr const char* kReportSchema = "podsim.report/1";
+
+std::string report_json(const RunResult& result);  // pretty-printed, ends with '\n'
+std::string report_text(const RunResult& result);
+
+}  // namespace podsim

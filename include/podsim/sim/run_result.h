@@ -1,0 +1,69 @@
+// Everything a run produced, in plain data: what the report writers read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "podsim/arch/hbm_model.h"
+#include "podsim/compiler/workload_plan.h"
+#include "podsim/config/hardware_spec.h"
+#include "podsim/stats/stats_registry.h"
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+struct OpResult {
+  std::string name;
+  std::string kind;
+  std::string shape;  // "4096x4096x4096"
+  std::string dtype;
+  std::uint64_t repeat = 1;
+  std::uint64_t macs = 0;  // all repeats
+  std::uint64_t start_ps = 0, end_ps = 0;
+  std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
+  std::uint64_t mxu_stream_cycles = 0;       // summed over MXUs
+  std::uint64_t mxu_weight_stall_cycles = 0;
+  std::uint64_t padded_macs = 0;
+  OpPlan plan;
+};
+
+struct InvariantCheck {
+  std::string name;
+  bool ok = false;
+  std::string detail;
+};
+
+struct RunResult {
+  HardwareSpec hw;
+  WorkloadSpec workload;
+  bool completed = false;        // every op finished (else: stall_report says where)
+  std::string stall_report;
+  std::uint64_t end_ps = 0;
+  std::uint64_t cycles = 0;      // core clock cycles
+  std::uint64_t macs = 0;
+  std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
+  std::uint64_t mxu_stream_cycles = 0;
+  std::uint64_t padded_macs = 0;
+  std::uint64_t wakeups = 0;     // SystemC process wake-ups: the simulator's own work
+  std::vector<OpResult> ops;
+  std::vector<HbmChannelStats> channels;
+  std::vector<InvariantCheck> invariants;
+  StatsRegistry stats;
+
+  bool invariants_hold() const {
+    for (const auto& i : invariants)
+      if (!i.ok) return false;
+    return true;
+  }
+  double time_s() const { return double(end_ps) * 1e-12; }
+  double achieved_flops() const { return end_ps ? 2.0 * double(macs) / time_s() : 0.0; }
+  double mxu_utilization() const {
+    return cycles ? double(macs) / (double(cycles) * double(hw.macs_per_cycle())) : 0.0;
+  }
+  double hbm_bandwidth_Bps() const {
+    return end_ps ? double(hbm_read_bytes + hbm_write_bytes) / time_s() : 0.0;
+  }
+};
+
+}  // namespace podsim

@@ -1,0 +1,13 @@
+// The one entry point that runs a simulation: lower the workload, build the chip, run
+// SystemC to the end, check the invariants, collect the stats.
+#pragma once
+
+#include "podsim/sim/run_result.h"
+
+namespace podsim {
+
+// One SystemC elaboration, so call it once per process. Throws ConfigError when the
+// workload cannot be lowered onto the chip.
+RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload);
+
+}  // namespace podsim

@@ -1,0 +1,80 @@
+#include "podsim/arch/chip.h"
+
+#include <fmt/format.h>
+
+namespace podsim {
+
+Chip::Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadSpec& workload,
+           const std::vector<OpPlan>& plans)
+    : sc_module(name), hw_(hw), workload_(workload), plans_(plans), hbm_(hw.chip.hbm) {
+  ports_.reserve(hw.chip.tensor_cores);  // cores keep references: no reallocation after
+  for (std::uint32_t c = 0; c < hw.chip.tensor_cores; ++c) ports_.emplace_back(hw.chip.noc.core_port_Bps);
+  for (std::uint32_t c = 0; c < hw.chip.tensor_cores; ++c)
+    cores_.push_back(std::make_unique<TensorCore>(fmt::format("core{}", c).c_str(), hw, hbm_,
+                                                  ports_[c], counters_));
+  SC_HAS_PROCESS(Chip);
+  SC_THREAD(sequencer);
+}
+
+OpTiming Chip::snapshot() const {
+  OpTiming s;
+  s.start_ps = sc_core::sc_time_stamp().value();
+  for (const auto& ch : hbm_.channel_stats()) {
+    s.hbm_read_bytes += ch.read_bytes;
+    s.hbm_write_bytes += ch.write_bytes;
+  }
+  for (const auto& core : cores_)
+    for (const auto& m : core->mxu_counters()) {
+      s.mxu_stream_cycles += m.stream_cycles;
+      s.mxu_weight_stall_cycles += m.weight_stall_cycles;
+      s.macs += m.macs;
+      s.padded_macs += m.padded_macs;
+    }
+  return s;
+}
+
+void Chip::sequencer() {
+  for (const OpPlan& plan : plans_) {
+    const Op& op = workload_.ops[plan.op_index];
+    const OpTiming before = snapshot();
+    for (std::uint64_t r = 0; r < op.repeat; ++r) {
+      for (std::uint32_t c = 0; c < cores_.size(); ++c) {
+        CoreMatmulProgram program;
+        program.op = std::get<MatmulOp>(op.body);
+        program.tiling = plan.tiling;
+        program.passes = plan.passes;
+        program.a_base = plan.a_base;
+        program.b_base = plan.b_base;
+        program.c_base = plan.c_base;
+        program.core = c;
+        program.cores = static_cast<std::uint32_t>(cores_.size());
+        cores_[c]->start(program);
+      }
+      for (auto& core : cores_)
+        while (!core->finished()) {
+          wait(core->finished_event());
+          ++counters_.wakeups;
+        }
+    }
+    const OpTiming after = snapshot();
+    OpTiming t;
+    t.start_ps = before.start_ps;
+    t.end_ps = after.start_ps;
+    t.hbm_read_bytes = after.hbm_read_bytes - before.hbm_read_bytes;
+    t.hbm_write_bytes = after.hbm_write_bytes - before.hbm_write_bytes;
+    t.mxu_stream_cycles = after.mxu_stream_cycles - before.mxu_stream_cycles;
+    t.mxu_weight_stall_cycles = after.mxu_weight_stall_cycles - before.mxu_weight_stall_cycles;
+    t.macs = after.macs - before.macs;
+    t.padded_macs = after.padded_macs - before.padded_macs;
+    timings_.push_back(t);
+    ++ops_done_;
+  }
+}
+
+std::string Chip::progress() const {
+  std::string out = fmt::format("{} of {} ops finished", ops_done_, plans_.size());
+  for (const auto& core : cores_) out += "; " + core->progress();
+  return out;
+}
+
+}  // namespace podsim

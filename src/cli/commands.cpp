@@ -1,0 +1,119 @@
+#include "commands.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/config/hardware_loader.h"
+#include "podsim/config/hardware_params.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/compiler/workload_plan.h"
+#include "podsim/report/report.h"
+#include "podsim/sim/simulate.h"
+
+namespace podsim::cli {
+namespace {
+
+// Writes through a temporary file and a rename, so a reader never sees half a report.
+bool write_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << text;
+    if (!out.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+int input_error(const ConfigError& e) {
+  fmt::print(stderr, "error: {}\n", e.what());
+  return kInputError;
+}
+
+}  // namespace
+
+int run_command(const RunOptions& o) {
+  RunResult result;
+  try {
+    const HardwareSpec hw = load_hardware(o.hardware, o.overrides);
+    const WorkloadSpec wl = load_workload(o.workload);
+    spdlog::info("running '{}' ({} ops) on '{}'", wl.name, wl.ops.size(), hw.name);
+    result = simulate(hw, wl);
+  } catch (const ConfigError& e) {
+    return input_error(e);
+  }
+  if (!o.quiet) fmt::print("{}", report_text(result));
+  if (!o.json_path.empty() && !write_file(o.json_path, report_json(result))) {
+    fmt::print(stderr, "error: {}: cannot write the JSON report\n", o.json_path);
+    return kInputError;
+  }
+  if (!result.completed) {
+    fmt::print(stderr, "error: the simulation stopped making progress: {}\n", result.stall_report);
+    return kSimulationError;
+  }
+  if (!result.invariants_hold()) {
+    for (const auto& i : result.invariants)
+      if (!i.ok) fmt::print(stderr, "error: invariant {} failed: {}\n", i.name, i.detail);
+    return kSimulationError;
+  }
+  return kOk;
+}
+
+int validate_command(const RunOptions& o) {
+  try {
+    const HardwareSpec hw = load_hardware(o.hardware, o.overrides);
+    const WorkloadSpec wl = load_workload(o.workload);
+    const auto plans = plan_workload(wl, hw);
+    fmt::print("ok: workload '{}' ({} ops) lowers onto '{}'\n", wl.name, wl.ops.size(), hw.name);
+    for (const auto& p : plans) {
+      const auto& t = p.tiling;
+      fmt::print("  {:<16} tiles {}x{}x{}, {} blocks x {} k-steps, {} B of vector memory\n",
+                 wl.ops[p.op_index].name, t.tm, t.tk, t.tn, t.output_blocks(), t.blocks_k, t.vmem_bytes);
+    }
+  } catch (const ConfigError& e) {
+    return input_error(e);
+  }
+  return kOk;
+}
+
+int params_command() {
+  fmt::print("Hardware parameters (set in a hardware file, or with --set path=value):\n\n");
+  fmt::print("  {:<30} {:<10} {:<12} {:<22} {}\n", "path", "type", "default", "range", "description");
+  for (const auto& p : hardware_params()) {
+    std::string range;
+    if (p.type == ParamType::integer || p.type == ParamType::quantity) {
+      const UnitKind k = p.type == ParamType::integer ? UnitKind::none : p.unit;
+      range = fmt::format("{} .. {}", format_quantity(p.min, k), format_quantity(p.max, k));
+    } else if (p.type == ParamType::boolean) {
+      range = "true, false";
+    }
+    fmt::print("  {:<30} {:<10} {:<12} {:<22} {}\n", p.path, param_type_name(p.type, p.unit), p.default_text,
+               range, p.description);
+  }
+  fmt::print("\nWorkload op fields (workload.ops[i].<field>; '*' = every op):\n\n");
+  fmt::print("  {:<8} {:<8} {:<10} {:<10} {}\n", "op", "field", "type", "default", "description");
+  for (const auto& f : workload_op_fields())
+    fmt::print("  {:<8} {:<8} {:<10} {:<10} {}\n", f.op, f.field, f.type,
+               f.default_text.empty() ? "required" : f.default_text, f.description);
+  return kOk;
+}
+
+int presets_command() {
+  fmt::print("  {:<10} {:>12} {:>14} {:>10}  {}\n", "preset", "peak TFLOPS", "HBM GB/s", "HBM", "description");
+  for (const auto& name : preset_names()) {
+    const HardwareSpec hw = load_hardware(name);
+    fmt::print("  {:<10} {:>12.2f} {:>14.1f} {:>10}  {}\n", name, hw.peak_flops() * 1e-12,
+               double(hw.chip.hbm.bandwidth_Bps) * 1e-9, format_quantity(hw.chip.hbm.capacity_bytes, UnitKind::size),
+               hw.description);
+  }
+  return kOk;
+}
+
+}  // namespace podsim::cli

@@ -1,0 +1,54 @@
+// podsim's command line. libsystemc provides main(), which calls sc_main.
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+
+// Declared as SystemC declares it (C linkage), without pulling <systemc> in here.
+extern "C" int sc_main(int argc, char* argv[]);
+
+int sc_main(int argc, char* argv[]) {
+  CLI::App app{"podsim: a cycle-approximate simulator of TPU-style ML accelerators"};
+  app.set_version_flag("--version", PODSIM_VERSION);
+  app.require_subcommand(1);
+  int verbosity = 0;
+  app.add_flag("-v,--verbose", verbosity, "more log output (-vv for debug)");
+
+  podsim::cli::RunOptions run;
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("workload", run.workload, "workload YAML file")->required();
+    cmd->add_option("--hw", run.hardware, "hardware preset name or YAML file")->capture_default_str();
+    cmd->add_option("--set", run.overrides, "override a hardware parameter: path=value (repeatable)");
+  };
+  CLI::App* run_cmd = app.add_subcommand("run", "simulate a workload and print its report");
+  add_common(run_cmd);
+  run_cmd->add_option("--json", run.json_path, "also write the JSON report to this file");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "do not print the summary");
+  CLI::App* validate_cmd = app.add_subcommand("validate", "check a workload and hardware without simulating");
+  add_common(validate_cmd);
+  CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
+  CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : podsim::cli::kInputError;  // --help is not an error
+  }
+  // Logs go to stderr through the named logger "podsim"; stdout holds only the report.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("podsim"));
+  spdlog::set_level(verbosity >= 2 ? spdlog::level::debug
+                    : verbosity == 1 ? spdlog::level::info
+                                     : spdlog::level::warn);
+  spdlog::set_pattern("[%l] %v");
+
+  if (*run_cmd) return podsim::cli::run_command(run);
+  if (*validate_cmd) return podsim::cli::validate_command(run);
+  if (*params_cmd) return podsim::cli::params_command();
+  if (*presets_cmd) return podsim::cli::presets_command();
+  return podsim::cli::kInputError;
+}

@@ -1,0 +1,158 @@
+#include "podsim/compiler/matmul_tiling.h"
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace podsim {
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+// min(dim, granule x 2^i) for every i until the whole dimension is covered.
+std::vector<std::uint64_t> candidates(std::uint64_t dim, std::uint64_t granule) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t s = granule;; s *= 2) {
+    out.push_back(std::min(dim, s));
+    if (s >= dim) break;
+  }
+  return out;
+}
+
+// Estimated time of a tiling, mirroring the pipeline in arch/tensor_core: the DMA of tile
+// i+1 starts when tile i starts streaming, so each tile takes the longer of its MXU time
+// and its load (at this core's share of HBM bandwidth). The busiest core sets the time.
+double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const MatmulTiling& t) {
+  const auto& chip = hw.chip;
+  const double f = double(chip.clock_hz);
+  const double bytes = dtype_bytes(op.dtype);
+  const std::uint64_t active_cores = std::min<std::uint64_t>(chip.tensor_cores, t.output_blocks());
+  const std::uint64_t blocks_per_core = ceil_div(t.output_blocks(), chip.tensor_cores);
+  const double core_bw = std::min(double(chip.noc.core_port_Bps),
+                                  double(chip.hbm.bandwidth_Bps) / double(active_cores));
+  const double latency_s = double(chip.hbm.latency_ps) * 1e-12;
+
+  // One tile on one core: its folds spread over the core's MXUs, back to back.
+  const std::uint64_t folds = ceil_div(t.tk, chip.mxu.rows) * ceil_div(t.tn, chip.mxu.cols);
+  const std::uint64_t stream = t.tm * mxu_passes(hw, op.dtype);
+  const double step = chip.mxu.weight_overlap ? double(std::max<std::uint64_t>(stream, chip.mxu.rows))
+                                              : double(2 * chip.mxu.rows + chip.mxu.cols - 2 + stream);
+  const double tile_compute_s = double(ceil_div(folds, chip.mxus_per_core)) * step / f;
+  const double tile_load_s = double(t.tm * t.tk + t.tk * t.tn) * bytes / core_bw;
+  const double store_s = double(t.tm * t.tn) * bytes / core_bw;
+  // Compute-bound: a load starts when a buffer frees, one tile ahead, so its latency must
+  // hide under one tile's compute. Memory-bound: loads queue back to back and the DMA
+  // engine keeps its requests in flight across them, so the latency is paid once.
+  const double tile_s = tile_compute_s >= tile_load_s ? std::max(tile_compute_s, tile_load_s + latency_s)
+                                                      : tile_load_s;
+  const double block_s = std::max(double(t.blocks_k) * tile_s, double(t.blocks_k) * tile_load_s + store_s);
+  const double per_core_s = double(blocks_per_core) * block_s;
+
+  // All cores together cannot beat the chip's HBM bandwidth.
+  const double memory_s = double(t.hbm_read_bytes + t.hbm_write_bytes) / double(chip.hbm.bandwidth_Bps);
+  // N tiles in a two-stage pipeline take N max(c, l) + min(c, l): the first load or the
+  // last tile's compute is not overlapped; the last block's store and the array's fill
+  // and drain come on top.
+  return std::max(per_core_s, memory_s) + std::min(tile_compute_s, tile_load_s) + store_s +
+         latency_s + double(chip.mxu.rows + chip.mxu.cols) / f;
+}
+
+}  // namespace
+
+std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype) {
+  switch (dtype) {
+    case DType::int8: return hw.chip.mxu.passes_int8;
+    case DType::bf16: return hw.chip.mxu.passes_bf16;
+    case DType::fp32: return hw.chip.mxu.passes_fp32;
+  }
+  return 1;
+}
+
+MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
+                                std::uint64_t tk, std::uint64_t tn) {
+  MatmulTiling t;
+  t.tm = tm;
+  t.tk = tk;
+  t.tn = tn;
+  t.blocks_m = ceil_div(op.m, tm);
+  t.blocks_k = ceil_div(op.k, tk);
+  t.blocks_n = ceil_div(op.n, tn);
+  const std::uint64_t b = dtype_bytes(op.dtype);
+  t.vmem_bytes = 2 * (tm * tk + tk * tn) * b + 2 * tm * tn * accumulator_bytes(op.dtype);
+  t.hbm_read_bytes = op.m * op.k * b * t.blocks_n + op.k * op.n * b * t.blocks_m;
+  t.hbm_write_bytes = op.m * op.n * b;
+  t.estimated_seconds = estimate_seconds(op, hw, t);
+  return t;
+}
+
+MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
+                                  const SourceLocation& where) {
+  const auto& chip = hw.chip;
+  // Rows stream one per cycle, so any tm works; multiples of 8 keep the search small.
+  const auto tms = candidates(op.m, 8);
+  const auto tks = candidates(op.k, chip.mxu.rows);
+  const auto tns = candidates(op.n, chip.mxu.cols);
+  std::vector<MatmulTiling> fitting;
+  for (auto tm : tms)
+    for (auto tk : tks)
+      for (auto tn : tns) {
+        MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn);
+        if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
+      }
+  const bool found = !fitting.empty();
+  MatmulTiling best;
+  if (found) {
+    // Estimates within 2% of the lowest count as equal (the model is not that exact);
+    // among those, the fewest tiles win (bigger tiles leave more slack for DMA latency),
+    // then the first in search order: deterministic.
+    double lowest = fitting.front().estimated_seconds;
+    for (const auto& t : fitting) lowest = std::min(lowest, t.estimated_seconds);
+    std::uint64_t best_tiles = std::numeric_limits<std::uint64_t>::max();
+    for (const auto& t : fitting) {
+      const std::uint64_t tiles = t.output_blocks() * t.blocks_k;
+      if (t.estimated_seconds <= lowest * 1.02 && tiles < best_tiles) {
+        best = t;
+        best_tiles = tiles;
+      }
+    }
+  }
+  if (!found) {
+    const MatmulTiling smallest = make_matmul_tiling(op, hw, tms.front(), tks.front(), tns.front());
+    throw ConfigError(where, "chip.vmem.capacity",
+                      fmt::format("too small for this {}: the smallest tiling ({} x {} x {}) needs "
+                                  "{} bytes of vector memory with double buffering, the chip has {}",
+                                  "matmul", smallest.tm, smallest.tk, smallest.tn,
+                                  smallest.vmem_bytes, chip.vmem_bytes));
+  }
+  return best;
+}
+
+MatmulTileSequence::MatmulTileSequence(const MatmulOp& op, const MatmulTiling& tiling,
+                                       std::uint32_t core, std::uint32_t cores)
+    : op_(op), tiling_(tiling), core_(core), cores_(cores) {
+  const std::uint64_t total = tiling.output_blocks();
+  blocks_ = total > core ? ceil_div(total - core, cores) : 0;
+}
+
+MatmulTile MatmulTileSequence::at(std::uint64_t index) const {
+  const std::uint64_t local_block = index / tiling_.blocks_k;
+  const std::uint64_t kb = index % tiling_.blocks_k;
+  const std::uint64_t block = core_ + local_block * cores_;
+  const std::uint64_t bm = block / tiling_.blocks_n;
+  const std::uint64_t bn = block % tiling_.blocks_n;
+  MatmulTile t;
+  t.block = block;
+  t.m0 = bm * tiling_.tm;
+  t.tm = std::min(tiling_.tm, op_.m - t.m0);
+  t.k0 = kb * tiling_.tk;
+  t.tk = std::min(tiling_.tk, op_.k - t.k0);
+  t.n0 = bn * tiling_.tn;
+  t.tn = std::min(tiling_.tn, op_.n - t.n0);
+  t.first_k = kb == 0;
+  t.last_k = kb + 1 == tiling_.blocks_k;
+  return t;
+}
+
+}  // namespace podsim

@@ -1,0 +1,173 @@
+#include "podsim/config/hardware_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/config/hardware_params.h"
+#include "presets_embedded.h"
+#include "yaml_util.h"
+
+namespace podsim {
+namespace {
+
+using detail::join_path;
+
+const detail::EmbeddedPreset* find_preset(const std::string& name) {
+  for (std::size_t i = 0; i < detail::kEmbeddedPresetCount; ++i)
+    if (name == detail::kEmbeddedPresets[i].name) return &detail::kEmbeddedPresets[i];
+  return nullptr;
+}
+
+// Keys that may appear at `prefix` (the next path segment of some declared parameter).
+std::vector<std::string> children_of(const std::string& prefix) {
+  std::vector<std::string> keys;
+  const std::string head = prefix.empty() ? "" : prefix + ".";
+  for (const auto& p : hardware_params()) {
+    if (p.path.compare(0, head.size(), head) != 0) continue;
+    std::string rest = p.path.substr(head.size());
+    std::string key = rest.substr(0, rest.find('.'));
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  return keys;
+}
+
+void set_param(HardwareSpec& spec, const HardwareParam& param, const std::string& text,
+               const SourceLocation& where) {
+  std::string why;
+  auto value = parse_param_value(param, text, &why);
+  if (!value) throw ConfigError(where, param.path, why);
+  param.set(spec, *value);
+}
+
+// Walks a mapping under `prefix` (e.g. "chip.hbm"), setting every leaf it names.
+void apply_tree(HardwareSpec& spec, const YAML::Node& map, const std::string& prefix,
+                const std::string& file) {
+  detail::expect_map(map, prefix, file);
+  detail::reject_unknown_keys(map, children_of(prefix), prefix, file);
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const std::string path = join_path(prefix, it->first.Scalar());
+    if (const HardwareParam* param = find_hardware_param(path)) {
+      set_param(spec, *param, detail::scalar_text(it->second, path, file),
+                detail::location_of(it->second, file));
+    } else {
+      apply_tree(spec, it->second, path, file);
+    }
+  }
+}
+
+void validate(const HardwareSpec& spec, const std::string& file) {
+  const auto& hbm = spec.chip.hbm;
+  if (hbm.bandwidth_Bps < hbm.channels)
+    throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
+                      "must give each channel at least 1 B/s");
+}
+
+HardwareSpec load_document(const YAML::Node& root, const std::string& file,
+                           std::set<std::string>& seen_presets);
+
+HardwareSpec load_base(const std::string& name, const SourceLocation& where,
+                       std::set<std::string>& seen_presets) {
+  const detail::EmbeddedPreset* preset = find_preset(name);
+  if (!preset) {
+    std::string hint = suggest_nearest(name, preset_names());
+    throw ConfigError(where, "hardware.base",
+                      fmt::format("unknown preset '{}'{}", name, hint.empty() ? "" : "; " + hint));
+  }
+  if (!seen_presets.insert(name).second)
+    throw ConfigError(where, "hardware.base", fmt::format("preset '{}' is its own base", name));
+  return load_document(detail::parse_yaml_text(preset->text, preset->file), preset->file,
+                       seen_presets);
+}
+
+HardwareSpec load_document(const YAML::Node& root, const std::string& file,
+                           std::set<std::string>& seen_presets) {
+  detail::reject_unknown_keys(root, {"hardware"}, "", file);
+  const YAML::Node hw = root["hardware"];
+  if (!hw) throw ConfigError({file, 1, 1}, "hardware", "missing; the file must start with 'hardware:'");
+  detail::expect_map(hw, "hardware", file);
+  detail::reject_unknown_keys(hw, {"name", "base", "description", "chip"}, "hardware", file);
+
+  HardwareSpec spec = default_hardware();
+  if (const YAML::Node base = hw["base"]) {
+    spec = load_base(detail::scalar_text(base, "hardware.base", file),
+                     detail::location_of(base, file), seen_presets);
+  }
+  spec.name = hw["name"] ? detail::scalar_text(hw["name"], "hardware.name", file)
+                         : std::filesystem::path(file).stem().string();
+  if (hw["description"])
+    spec.description = detail::scalar_text(hw["description"], "hardware.description", file);
+  if (const YAML::Node chip = hw["chip"]) apply_tree(spec, chip, "chip", file);
+  validate(spec, file);
+  return spec;
+}
+
+HardwareSpec finish(HardwareSpec spec, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) apply_hardware_override(spec, o);
+  validate(spec, "--set");
+  return spec;
+}
+
+}  // namespace
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < detail::kEmbeddedPresetCount; ++i)
+    names.emplace_back(detail::kEmbeddedPresets[i].name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+HardwareSpec load_hardware_text(const std::string& text, const std::string& source,
+                                const std::vector<std::string>& overrides) {
+  std::set<std::string> seen;
+  return finish(load_document(detail::parse_yaml_text(text, source), source, seen), overrides);
+}
+
+HardwareSpec load_hardware(const std::string& name_or_path,
+                           const std::vector<std::string>& overrides) {
+  std::set<std::string> seen;
+  if (const detail::EmbeddedPreset* preset = find_preset(name_or_path)) {
+    seen.insert(preset->name);
+    return finish(load_document(detail::parse_yaml_text(preset->text, preset->file), preset->file,
+                                seen),
+                  overrides);
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(name_or_path, ec)) {
+    std::string hint = suggest_nearest(name_or_path, preset_names());
+    throw ConfigError({"--hw", 0, 0}, "",
+                      fmt::format("'{}' is neither a preset nor a file{}; presets: {}", name_or_path,
+                                  hint.empty() ? "" : " (" + hint + ")",
+                                  fmt::join(preset_names(), ", ")));
+  }
+  return finish(load_document(detail::parse_yaml_file(name_or_path), name_or_path, seen), overrides);
+}
+
+void apply_hardware_override(HardwareSpec& spec, const std::string& assignment) {
+  const SourceLocation where{"--set", 0, 0};
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(where, "", fmt::format("expected path=value, got '{}'", assignment));
+  const std::string path = assignment.substr(0, eq);
+  const HardwareParam* param = find_hardware_param(path);
+  if (!param) {
+    std::vector<std::string> all;
+    for (const auto& p : hardware_params()) all.push_back(p.path);
+    std::string hint = suggest_nearest(path, all);
+    throw ConfigError(where, path,
+                      "unknown parameter" + (hint.empty() ? "; see 'podsim params'" : "; " + hint));
+  }
+  set_param(spec, *param, assignment.substr(eq + 1), where);
+}
+
+std::vector<std::pair<std::string, std::string>> resolved_hardware(const HardwareSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : hardware_params()) out.emplace_back(p.path, format_param_value(p, p.get(spec)));
+  return out;
+}
+
+}  // namespace podsim

@@ -1,0 +1,132 @@
+#include "podsim/config/hardware_params.h"
+
+#include <stdexcept>
+
+namespace podsim {
+namespace {
+
+
+// Builds a declaration for a numeric field reached through `field` (a captureless lambda
+// returning a reference into the spec), so get and set can never disagree on the field.
+template <typename Field>
+HardwareParam numeric(std::string path, ParamType type, UnitKind unit, std::string default_text,
+                      std::uint64_t min, std::uint64_t max, std::string description,
+                      Field& (*field)(HardwareSpec&)) {
+  HardwareParam p;
+  p.path = std::move(path);
+  p.type = type;
+  p.unit = unit;
+  p.default_text = std::move(default_text);
+  p.min = min;
+  p.max = max;
+  p.description = std::move(description);
+  p.set = [field](HardwareSpec& h, const ParamValue& v) { field(h) = static_cast<Field>(v.number); };
+  p.get = [field](const HardwareSpec& h) {
+    ParamValue v;
+    v.number = static_cast<std::uint64_t>(field(const_cast<HardwareSpec&>(h)));
+    return v;
+  };
+  return p;
+}
+
+HardwareParam count(std::string path, std::string def, std::uint64_t min, std::uint64_t max,
+                    std::string description, std::uint32_t& (*field)(HardwareSpec&)) {
+  return numeric(std::move(path), ParamType::integer, UnitKind::none, std::move(def), min, max,
+                 std::move(description), field);
+}
+
+HardwareParam quantity(std::string path, UnitKind unit, std::string def, std::uint64_t min,
+                       std::uint64_t max, std::string description,
+                       std::uint64_t& (*field)(HardwareSpec&)) {
+  return numeric(std::move(path), ParamType::quantity, unit, std::move(def), min, max,
+                 std::move(description), field);
+}
+
+HardwareParam flag(std::string path, std::string def, std::string description,
+                   bool& (*field)(HardwareSpec&)) {
+  return numeric(std::move(path), ParamType::boolean, UnitKind::none, std::move(def), 0, 1,
+                 std::move(description), field);
+}
+
+std::vector<HardwareParam> build_table() {
+  using U = UnitKind;
+  // Defaults describe a TPU v3 chip; the presets in configs/ cite their sources.
+  std::vector<HardwareParam> t;
+  t.push_back(quantity("chip.clock", U::frequency, "940 MHz", 1'000'000, 100'000'000'000ULL,
+                       "core clock: MXUs, vector unit and sequencer",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.clock_hz; }));
+  t.push_back(count("chip.tensor_cores", "2", 1, 1024, "TensorCores per chip",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.tensor_cores; }));
+  t.push_back(count("chip.mxus_per_core", "2", 1, 64, "matrix units (systolic arrays) per TensorCore",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxus_per_core; }));
+  t.push_back(count("chip.mxu.rows", "128", 1, 4096,
+                    "PE rows R of each systolic array: the K depth of one weight tile",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.rows; }));
+  t.push_back(count("chip.mxu.cols", "128", 1, 4096,
+                    "PE columns C of each systolic array: the N width of one weight tile",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.cols; }));
+  t.push_back(flag("chip.mxu.weight_overlap", "true",
+                   "double-buffered weights: the next weight tile shifts in while the current one streams",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.mxu.weight_overlap; }));
+  t.push_back(count("chip.mxu.passes.int8", "1", 1, 64,
+                    "array passes per int8 multiply-accumulate (1 = full rate)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_int8; }));
+  t.push_back(count("chip.mxu.passes.bf16", "1", 1, 64,
+                    "array passes per bf16 multiply-accumulate (1 = full rate)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_bf16; }));
+  t.push_back(count("chip.mxu.passes.fp32", "6", 1, 64,
+                    "array passes per fp32 multiply-accumulate (fp32 emulated with bf16 passes)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_fp32; }));
+  t.push_back(quantity("chip.vmem.capacity", U::size, "16 MiB", 4096, 1ULL << 40,
+                       "vector memory per TensorCore: holds the operand and accumulator tiles",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.vmem_bytes; }));
+  t.push_back(count("chip.hbm.channels", "32", 1, 4096, "independent HBM channels",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.channels; }));
+  t.push_back(quantity("chip.hbm.bandwidth", U::bandwidth, "900 GB/s", 1'000'000,
+                       1'000'000'000'000'000ULL, "peak HBM bandwidth of the whole chip (all channels)",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.bandwidth_Bps; }));
+  t.push_back(quantity("chip.hbm.latency", U::time, "100 ns", 0, 1'000'000'000,
+                       "unloaded latency from a request to its data",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.latency_ps; }));
+  t.push_back(quantity("chip.hbm.capacity", U::size, "32 GiB", 1 << 20, 1ULL << 50, "HBM capacity",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.capacity_bytes; }));
+  t.push_back(quantity("chip.hbm.interleave", U::size, "4 KiB", 32, 1ULL << 30,
+                       "address stripe: consecutive stripes go to consecutive channels",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.interleave_bytes; }));
+  t.push_back(quantity("chip.dma.chunk", U::size, "64 KiB", 64, 1ULL << 30,
+                       "DMA request size: one HBM request and one simulation event each",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.dma.chunk_bytes; }));
+  t.push_back(count("chip.dma.outstanding", "16", 1, 4096, "DMA requests in flight per TensorCore",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.dma.outstanding; }));
+  t.push_back(quantity("chip.noc.core_port_bandwidth", U::bandwidth, "900 GB/s", 1'000'000,
+                       1'000'000'000'000'000ULL,
+                       "bandwidth of each TensorCore's port into the on-chip crossbar",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.noc.core_port_Bps; }));
+  return t;
+}
+
+}  // namespace
+
+const std::vector<HardwareParam>& hardware_params() {
+  static const std::vector<HardwareParam> table = build_table();
+  return table;
+}
+
+const HardwareParam* find_hardware_param(const std::string& path) {
+  for (const auto& p : hardware_params())
+    if (p.path == path) return &p;
+  return nullptr;
+}
+
+HardwareSpec default_hardware() {
+  HardwareSpec spec;
+  for (const auto& p : hardware_params()) {
+    std::string why;
+    auto value = parse_param_value(p, p.default_text, &why);
+    if (!value) throw std::logic_error("bad default for " + p.path + ": " + why);
+    p.set(spec, *value);
+  }
+  return spec;
+}
+
+}  // namespace podsim

@@ -1,0 +1,187 @@
+#include "podsim/config/workload_loader.h"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "podsim/config/param.h"
+#include "yaml_util.h"
+
+namespace podsim {
+namespace {
+
+using detail::location_of;
+
+constexpr std::uint64_t kMaxDim = 1ULL << 24;  // 16 Mi per dimension
+constexpr std::uint64_t kMaxRepeat = 1ULL << 20;
+constexpr long double kMaxMacs = 4e18L;  // below 2^63: counters stay exact
+
+// Reads the fields of one op mapping, checking each against its declaration.
+class OpFields {
+ public:
+  OpFields(const YAML::Node& node, std::string path, std::string file)
+      : node_(node), path_(std::move(path)), file_(std::move(file)) {}
+
+  std::uint64_t integer(const std::string& key, std::uint64_t min, std::uint64_t max,
+                        std::optional<std::uint64_t> fallback = std::nullopt) {
+    const YAML::Node v = node_[key];
+    if (!v) return required(key, fallback);
+    const std::string text = detail::scalar_text(v, full(key), file_);
+    std::string why;
+    auto parsed = parse_param_text(ParamType::integer, UnitKind::none, min, max, {}, text, &why);
+    if (!parsed) throw ConfigError(location_of(v, file_), full(key), why);
+    return parsed->number;
+  }
+
+  std::string text(const std::string& key, const std::string& fallback) {
+    const YAML::Node v = node_[key];
+    return v ? detail::scalar_text(v, full(key), file_) : fallback;
+  }
+
+  DType dtype(const std::string& key) {
+    const YAML::Node v = node_[key];
+    if (!v)
+      throw ConfigError(location_of(node_, file_), full(key),
+                        fmt::format("missing; expected one of {}", fmt::join(dtype_names(), ", ")));
+    const std::string name = detail::scalar_text(v, full(key), file_);
+    auto t = parse_dtype(name);
+    if (!t) {
+      std::string hint = suggest_nearest(name, dtype_names());
+      throw ConfigError(location_of(v, file_), full(key),
+                        fmt::format("unknown dtype '{}'; expected one of {}{}", name,
+                                    fmt::join(dtype_names(), ", "), hint.empty() ? "" : "; " + hint));
+    }
+    return *t;
+  }
+
+  std::string full(const std::string& key) const { return path_ + "." + key; }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
+    const YAML::Node v = node_[key];
+    throw ConfigError(location_of(v ? v : node_, file_), full(key), problem);
+  }
+
+ private:
+  std::uint64_t required(const std::string& key, std::optional<std::uint64_t> fallback) {
+    if (fallback) return *fallback;
+    throw ConfigError(location_of(node_, file_), full(key), "missing; this field is required");
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  std::string file_;
+};
+
+// One entry per op kind: its accepted keys (documented) and its parser.
+struct OpKind {
+  std::vector<OpFieldDoc> fields;
+  OpBody (*parse)(OpFields&);
+};
+
+OpBody parse_matmul(OpFields& f) {
+  MatmulOp mm;
+  mm.m = f.integer("m", 1, kMaxDim);
+  mm.k = f.integer("k", 1, kMaxDim);
+  mm.n = f.integer("n", 1, kMaxDim);
+  mm.dtype = f.dtype("dtype");
+  if ((long double)mm.m * mm.k * mm.n > kMaxMacs)
+    f.fail("m", "too large: m x k x n is more than 4e18 multiply-accumulates");
+  return mm;
+}
+
+const std::vector<OpFieldDoc> kCommonFields = {
+    {"*", "op", "choice", "", "the op kind"},
+    {"*", "name", "text", "op<index>", "a unique name, used in reports"},
+    {"*", "repeat", "integer", "1", "run the op this many times back to back"},
+};
+
+const std::map<std::string, OpKind>& op_kinds() {
+  static const std::map<std::string, OpKind> kinds = {
+      {"matmul",
+       {{{"matmul", "m", "integer", "", "rows of A and C (the streaming dimension; batch x tokens)"},
+         {"matmul", "k", "integer", "", "columns of A, rows of B (the reduction dimension)"},
+         {"matmul", "n", "integer", "", "columns of B and C"},
+         {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, bf16 or fp32"}},
+        parse_matmul}},
+  };
+  return kinds;
+}
+
+Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) {
+  const std::string path = fmt::format("workload.ops[{}]", index);
+  detail::expect_map(node, path, file);
+  const YAML::Node kind_node = node["op"];
+  std::vector<std::string> kind_names;
+  for (const auto& [name, kind] : op_kinds()) kind_names.push_back(name);
+  if (!kind_node)
+    throw ConfigError(location_of(node, file), path + ".op",
+                      fmt::format("missing; expected one of {}", fmt::join(kind_names, ", ")));
+  const std::string kind_name = detail::scalar_text(kind_node, path + ".op", file);
+  auto it = op_kinds().find(kind_name);
+  if (it == op_kinds().end()) {
+    std::string hint = suggest_nearest(kind_name, kind_names);
+    throw ConfigError(location_of(kind_node, file), path + ".op",
+                      fmt::format("unknown op '{}'; expected one of {}{}", kind_name,
+                                  fmt::join(kind_names, ", "), hint.empty() ? "" : "; " + hint));
+  }
+  std::vector<std::string> allowed;
+  for (const auto& f : kCommonFields) allowed.push_back(f.field);
+  for (const auto& f : it->second.fields) allowed.push_back(f.field);
+  detail::reject_unknown_keys(node, allowed, path, file);
+
+  OpFields fields(node, path, file);
+  Op op;
+  op.where = location_of(node, file);
+  op.name = fields.text("name", fmt::format("op{}", index));
+  op.repeat = fields.integer("repeat", 1, kMaxRepeat, 1);
+  op.body = it->second.parse(fields);
+  // Keep MAC counts exact in 64 bits (the parsers bound one run; this bounds the repeats).
+  if ((long double)op.macs_once() * op.repeat > kMaxMacs)
+    throw ConfigError(op.where, path, "too large: more than 4e18 multiply-accumulates in all");
+  return op;
+}
+
+WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
+  detail::reject_unknown_keys(root, {"workload"}, "", file);
+  const YAML::Node wl = root["workload"];
+  if (!wl) throw ConfigError({file, 1, 1}, "workload", "missing; the file must start with 'workload:'");
+  detail::expect_map(wl, "workload", file);
+  detail::reject_unknown_keys(wl, {"name", "description", "ops"}, "workload", file);
+
+  WorkloadSpec spec;
+  spec.source = file;
+  spec.name = wl["name"] ? detail::scalar_text(wl["name"], "workload.name", file) : "workload";
+  const YAML::Node ops = wl["ops"];
+  if (!ops) throw ConfigError(location_of(wl, file), "workload.ops", "missing; expected a list of ops");
+  if (!ops.IsSequence() || ops.size() == 0)
+    throw ConfigError(location_of(ops, file), "workload.ops", "expected a non-empty list of ops");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    Op op = parse_op(ops[i], i, file);
+    if (!names.insert(op.name).second)
+      throw ConfigError(op.where, fmt::format("workload.ops[{}].name", i),
+                        fmt::format("duplicate op name '{}'", op.name));
+    spec.ops.push_back(std::move(op));
+  }
+  return spec;
+}
+
+}  // namespace
+
+WorkloadSpec load_workload(const std::string& path) {
+  return parse_document(detail::parse_yaml_file(path), path);
+}
+
+WorkloadSpec load_workload_text(const std::string& text, const std::string& source) {
+  return parse_document(detail::parse_yaml_text(text, source), source);
+}
+
+std::vector<OpFieldDoc> workload_op_fields() {
+  std::vector<OpFieldDoc> out = kCommonFields;
+  for (const auto& [name, kind] : op_kinds())
+    out.insert(out.end(), kind.fields.begin(), kind.fields.end());
+  return out;
+}
+
+}  // namespace podsim

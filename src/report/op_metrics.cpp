@@ -1,0 +1,22 @@
+#include "podsim/report/op_metrics.h"
+
+#include "podsim/arch/clock.h"
+
+namespace podsim {
+
+OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
+  OpMetrics m;
+  const std::uint64_t ps = op.end_ps - op.start_ps;
+  m.time_s = double(ps) * 1e-12;
+  m.cycles = ClockDomain(run.hw.chip.clock_hz).cycle_at(ps);
+  if (ps == 0) return m;
+  m.achieved_flops = 2.0 * double(op.macs) / m.time_s;
+  m.mxu_utilization = double(op.macs) / (double(m.cycles) * double(run.hw.macs_per_cycle()));
+  m.hbm_Bps = double(op.hbm_read_bytes + op.hbm_write_bytes) / m.time_s;
+  const double mxu_busy = double(op.mxu_stream_cycles) / (double(m.cycles) * double(run.hw.mxu_count()));
+  const double hbm_busy = m.hbm_Bps / double(run.hw.chip.hbm.bandwidth_Bps);
+  m.bound = mxu_busy >= hbm_busy ? "mxu" : "memory";
+  return m;
+}
+
+}  // namespace podsim

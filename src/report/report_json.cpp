@@ -1,0 +1,118 @@
+#include <nlohmann/json.hpp>
+
+#include "podsim/config/hardware_loader.h"
+#include "podsim/report/report.h"
+#include "podsim/report/op_metrics.h"
+
+namespace podsim {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+ordered_json stats_json(const StatsRegistry& registry) {
+  ordered_json out = ordered_json::object();
+  for (const auto& g : registry.groups()) {
+    ordered_json group = ordered_json::object();
+    for (const auto& s : g.stats) {
+      ordered_json v;
+      if (std::holds_alternative<std::uint64_t>(s.value)) v["value"] = std::get<std::uint64_t>(s.value);
+      else v["value"] = std::get<double>(s.value);
+      v["unit"] = s.unit;
+      if (!s.description.empty()) v["description"] = s.description;
+      group[s.name] = std::move(v);
+    }
+    out[g.name] = std::move(group);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string report_json(const RunResult& r) {
+  ordered_json j;
+  j["schema"] = kReportSchema;
+  j["podsim_version"] = PODSIM_VERSION;
+
+  ordered_json hw;
+  hw["name"] = r.hw.name;
+  hw["description"] = r.hw.description;
+  ordered_json params = ordered_json::object();
+  for (const auto& [path, value] : resolved_hardware(r.hw)) params[path] = value;
+  hw["params"] = std::move(params);
+  j["hardware"] = std::move(hw);
+
+  ordered_json wl;
+  wl["name"] = r.workload.name;
+  wl["source"] = r.workload.source;
+  j["workload"] = std::move(wl);
+
+  const double peak = r.hw.peak_flops();
+  ordered_json s;
+  s["time_s"] = r.time_s();
+  s["cycles"] = r.cycles;
+  s["flops"] = 2 * r.macs;
+  s["achieved_tflops"] = r.achieved_flops() * 1e-12;
+  s["peak_tflops"] = peak * 1e-12;
+  s["mxu_utilization"] = r.mxu_utilization();
+  s["hbm_read_bytes"] = r.hbm_read_bytes;
+  s["hbm_write_bytes"] = r.hbm_write_bytes;
+  s["hbm_bandwidth_gbps"] = r.hbm_bandwidth_Bps() * 1e-9;
+  s["hbm_peak_gbps"] = double(r.hw.chip.hbm.bandwidth_Bps) * 1e-9;
+  s["macs"] = r.macs;
+  s["padded_macs"] = r.padded_macs;
+  s["clock_hz"] = r.hw.chip.clock_hz;
+  s["invariants_ok"] = r.invariants_hold();
+  j["summary"] = std::move(s);
+
+  ordered_json ops = ordered_json::array();
+  for (const auto& o : r.ops) {
+    const OpMetrics m = op_metrics(r, o);
+    ordered_json op;
+    op["name"] = o.name;
+    op["kind"] = o.kind;
+    op["shape"] = o.shape;
+    op["dtype"] = o.dtype;
+    op["repeat"] = o.repeat;
+    op["flops"] = 2 * o.macs;
+    op["start_s"] = double(o.start_ps) * 1e-12;
+    op["end_s"] = double(o.end_ps) * 1e-12;
+    op["time_s"] = m.time_s;
+    op["cycles"] = m.cycles;
+    op["achieved_tflops"] = m.achieved_flops * 1e-12;
+    op["mxu_utilization"] = m.mxu_utilization;
+    op["hbm_read_bytes"] = o.hbm_read_bytes;
+    op["hbm_write_bytes"] = o.hbm_write_bytes;
+    op["hbm_bandwidth_gbps"] = m.hbm_Bps * 1e-9;
+    op["bound"] = m.bound;
+    op["mxu_weight_stall_cycles"] = o.mxu_weight_stall_cycles;
+    op["padded_macs"] = o.padded_macs;
+    const MatmulTiling& t = o.plan.tiling;
+    op["tiling"] = {{"tm", t.tm},           {"tk", t.tk},
+                    {"tn", t.tn},           {"blocks_m", t.blocks_m},
+                    {"blocks_k", t.blocks_k}, {"blocks_n", t.blocks_n},
+                    {"vmem_bytes", t.vmem_bytes}, {"mxu_passes", o.plan.passes}};
+    ops.push_back(std::move(op));
+  }
+  j["ops"] = std::move(ops);
+
+  ordered_json channels = ordered_json::array();
+  for (std::size_t c = 0; c < r.channels.size(); ++c) {
+    const auto& ch = r.channels[c];
+    channels.push_back({{"channel", c},
+                        {"read_bytes", ch.read_bytes},
+                        {"write_bytes", ch.write_bytes},
+                        {"requests", ch.requests},
+                        {"utilization", r.end_ps ? double(ch.busy_ps) / double(r.end_ps) : 0.0},
+                        {"bandwidth_gbps", r.end_ps ? double(ch.read_bytes + ch.write_bytes) / r.time_s() * 1e-9 : 0.0}});
+  }
+  j["channels"] = std::move(channels);
+
+  ordered_json inv = ordered_json::array();
+  for (const auto& i : r.invariants) inv.push_back({{"name", i.name}, {"ok", i.ok}, {"detail", i.detail}});
+  j["invariants"] = std::move(inv);
+  j["stats"] = stats_json(r.stats);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace podsim

@@ -1,0 +1,63 @@
+#include <fmt/format.h>
+
+#include "podsim/report/op_metrics.h"
+#include "podsim/report/report.h"
+
+namespace podsim {
+
+namespace {
+std::string human_bytes(std::uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[u]);
+}
+
+std::string human_time(double s) {
+  if (s >= 1) return fmt::format("{:.3f} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3f} ms", s * 1e3);
+  if (s >= 1e-6) return fmt::format("{:.3f} us", s * 1e6);
+  return fmt::format("{:.1f} ns", s * 1e9);
+}
+}  // namespace
+
+std::string report_text(const RunResult& r) {
+  std::string out;
+  auto line = [&](auto&&... args) {
+    out += fmt::format(std::forward<decltype(args)>(args)...);
+    out += '\n';
+  };
+  line("podsim: workload '{}' on hardware '{}'", r.workload.name, r.hw.name);
+  line("  simulated time   {} ({} cycles at {:g} MHz)", human_time(r.time_s()), r.cycles,
+       double(r.hw.chip.clock_hz) * 1e-6);
+  line("  throughput       {:.2f} TFLOPS achieved of {:.2f} peak", r.achieved_flops() * 1e-12,
+       r.hw.peak_flops() * 1e-12);
+  line("  MXU utilization  {:.1f} %", 100 * r.mxu_utilization());
+  line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),
+       human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,
+       double(r.hw.chip.hbm.bandwidth_Bps) * 1e-9);
+  line("");
+  line("  {:<16} {:<7} {:<20} {:<5} {:>12} {:>9} {:>8} {:>10} {:>7}", "op", "kind", "shape", "dtype",
+       "time", "TFLOPS", "MXU %", "HBM GB/s", "bound");
+  for (const auto& o : r.ops) {
+    const OpMetrics m = op_metrics(r, o);
+    line("  {:<16} {:<7} {:<20} {:<5} {:>12} {:>9.2f} {:>8.1f} {:>10.1f} {:>7}", o.name, o.kind,
+         o.repeat > 1 ? fmt::format("{} x{}", o.shape, o.repeat) : o.shape, o.dtype, human_time(m.time_s),
+         m.achieved_flops * 1e-12, 100 * m.mxu_utilization, m.hbm_Bps * 1e-9, m.bound);
+  }
+  line("");
+  bool all_ok = true;
+  for (const auto& i : r.invariants)
+    if (!i.ok) {
+      all_ok = false;
+      line("  INVARIANT FAILED {}: {}", i.name, i.detail);
+    }
+  if (all_ok) line("  invariants: all {} hold", r.invariants.size());
+  return out;
+}
+
+}  // namespace podsim

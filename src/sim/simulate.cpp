@@ -1,0 +1,153 @@
+#include "podsim/sim/simulate.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <systemc>
+
+#include "podsim/arch/chip.h"
+#include "podsim/arch/clock.h"
+
+namespace podsim {
+namespace {
+
+std::string shape_of(const Op& op) {
+  const MatmulOp& mm = std::get<MatmulOp>(op.body);
+  return fmt::format("{}x{}x{}", mm.m, mm.k, mm.n);
+}
+
+void check(RunResult& r, std::string name, bool ok, std::string detail) {
+  r.invariants.push_back({std::move(name), ok, std::move(detail)});
+}
+
+void collect_stats(RunResult& r, const Chip& chip) {
+  const HardwareSpec& hw = r.hw;
+  StatsRegistry& s = r.stats;
+  const double end = double(r.end_ps);
+  s.add("chip", "time", "ps", r.end_ps, "simulated time to finish every op");
+  s.add("chip", "cycles", "cycles", r.cycles, "core clock cycles");
+  s.add("chip", "macs", "MAC", r.macs, "multiply-accumulates executed");
+  s.add("chip", "padded_macs", "MAC", r.padded_macs,
+        "PE slots of the folds that held no data (edge tiles), not counted in macs");
+  for (std::size_t c = 0; c < chip.cores().size(); ++c) {
+    const TensorCore& core = *chip.cores()[c];
+    const std::string g = fmt::format("chip.core{}", c);
+    for (std::size_t m = 0; m < core.mxu_counters().size(); ++m) {
+      const MxuCounters& mc = core.mxu_counters()[m];
+      const std::string gm = fmt::format("{}.mxu{}", g, m);
+      s.add(gm, "stream_cycles", "cycles", mc.stream_cycles, "cycles injecting input rows");
+      s.add(gm, "weight_stall_cycles", "cycles", mc.weight_stall_cycles,
+            "cycles the input port waited for a weight tile to shift in");
+      s.add(gm, "folds", "1", mc.folds, "weight tiles held in the array");
+      s.add(gm, "macs", "MAC", mc.macs);
+      s.add(gm, "padded_macs", "MAC", mc.padded_macs);
+      s.add(gm, "utilization", "1",
+            r.cycles ? double(mc.macs) / (double(r.cycles) * hw.chip.mxu.rows * hw.chip.mxu.cols) : 0.0,
+            "macs / (cycles x rows x cols)");
+    }
+    for (const auto* dma : {&core.read_dma(), &core.write_dma()}) {
+      const std::string gd = fmt::format("{}.{}", g, dma == &core.read_dma() ? "read_dma" : "write_dma");
+      s.add(gd, "bytes", "B", dma->bytes_completed());
+      s.add(gd, "chunks", "1", dma->chunks(), "HBM requests issued");
+    }
+    const BandwidthServer& port = chip.core_ports()[c];
+    s.add(g + ".noc_port", "bytes", "B", port.bytes());
+    s.add(g + ".noc_port", "utilization", "1", end > 0 ? double(port.busy_ps()) / end : 0.0,
+          "busy time / simulated time");
+  }
+  for (std::size_t ch = 0; ch < r.channels.size(); ++ch) {
+    const HbmChannelStats& cs = r.channels[ch];
+    const std::string g = fmt::format("chip.hbm.ch{}", ch);
+    s.add(g, "read_bytes", "B", cs.read_bytes);
+    s.add(g, "write_bytes", "B", cs.write_bytes);
+    s.add(g, "requests", "1", cs.requests);
+    s.add(g, "utilization", "1", end > 0 ? double(cs.busy_ps) / end : 0.0, "busy time / simulated time");
+  }
+  s.add("sim", "process_wakeups", "1", r.wakeups, "SystemC process activations (events handled)");
+}
+
+void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>& plans) {
+  std::uint64_t requested = 0, completed = 0, in_flight = 0;
+  for (const auto& core : chip.cores())
+    for (const auto* dma : {&core->read_dma(), &core->write_dma()}) {
+      requested += dma->bytes_requested();
+      completed += dma->bytes_completed();
+      in_flight += dma->in_flight() + dma->queued_jobs();
+    }
+  const std::uint64_t served = chip.hbm().bytes_served();
+  check(r, "bytes_requested_equal_served", requested == completed && completed == served,
+        fmt::format("DMA requested {} B, completed {} B, HBM served {} B", requested, completed, served));
+  check(r, "nothing_in_flight", in_flight == 0, fmt::format("{} DMA requests or jobs left", in_flight));
+  const std::uint64_t implied = r.workload.total_macs();
+  check(r, "macs_equal_workload", r.macs == implied,
+        fmt::format("simulated {} MACs, workload implies {}", r.macs, implied));
+  std::uint64_t planned_read = 0, planned_write = 0;
+  for (const auto& p : plans) {
+    const std::uint64_t rep = r.workload.ops[p.op_index].repeat;
+    planned_read += p.tiling.hbm_read_bytes * rep;
+    planned_write += p.tiling.hbm_write_bytes * rep;
+  }
+  check(r, "hbm_bytes_equal_tiling", r.hbm_read_bytes == planned_read && r.hbm_write_bytes == planned_write,
+        fmt::format("read {} B (tiling implies {}), wrote {} B (tiling implies {})", r.hbm_read_bytes,
+                    planned_read, r.hbm_write_bytes, planned_write));
+  check(r, "all_ops_finished", r.completed, r.completed ? "" : r.stall_report);
+  check(r, "time_advanced", r.end_ps > 0 || r.macs == 0, fmt::format("ended at {} ps", r.end_ps));
+}
+
+}  // namespace
+
+RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
+  RunResult r;
+  r.hw = hw;
+  r.workload = workload;
+  const std::vector<OpPlan> plans = plan_workload(r.workload, r.hw);
+
+  // Quiet kernel: podsim's own output is the report.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans);
+  // Runs until no process has anything left to do: the sequencer has run every op, or a
+  // block stopped making progress (the watchdog below names it).
+  sc_core::sc_start();
+
+  r.completed = chip->all_done();
+  if (!r.completed) r.stall_report = chip->progress();
+  r.end_ps = r.completed && !chip->op_timings().empty() ? chip->op_timings().back().end_ps
+                                                        : sc_core::sc_time_stamp().value();
+  r.cycles = ClockDomain(hw.chip.clock_hz).cycle_at(r.end_ps);
+  r.channels = chip->hbm().channel_stats();
+  r.wakeups = chip->counters().wakeups;
+  for (std::size_t i = 0; i < chip->op_timings().size(); ++i) {
+    const OpTiming& t = chip->op_timings()[i];
+    const Op& op = r.workload.ops[plans[i].op_index];
+    OpResult o;
+    o.name = op.name;
+    o.kind = op.kind();
+    o.shape = shape_of(op);
+    o.dtype = dtype_name(std::get<MatmulOp>(op.body).dtype);
+    o.repeat = op.repeat;
+    o.macs = t.macs;
+    o.start_ps = t.start_ps;
+    o.end_ps = t.end_ps;
+    o.hbm_read_bytes = t.hbm_read_bytes;
+    o.hbm_write_bytes = t.hbm_write_bytes;
+    o.mxu_stream_cycles = t.mxu_stream_cycles;
+    o.mxu_weight_stall_cycles = t.mxu_weight_stall_cycles;
+    o.padded_macs = t.padded_macs;
+    o.plan = plans[i];
+    r.macs += o.macs;
+    r.hbm_read_bytes += o.hbm_read_bytes;
+    r.hbm_write_bytes += o.hbm_write_bytes;
+    r.mxu_stream_cycles += o.mxu_stream_cycles;
+    r.padded_macs += o.padded_macs;
+    r.ops.push_back(std::move(o));
+  }
+  collect_stats(r, *chip);
+  check_invariants(r, *chip, plans);
+  spdlog::debug("simulated {} ps with {} process wake-ups", r.end_ps, r.wakeups);
+  return r;
+}
+
+}  // namespace podsim
