@@ -1,5 +1,8 @@
-// podsim's command line. libsystemc provides main(), which calls sc_main.
+// podsim's command line. libsystemc would provide main() and call sc_main; podsim
+// defines main() itself to silence the kernel's banner first (stdout holds the report).
 #include <cstdlib>
+
+#include <sysc/kernel/sc_externs.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -8,8 +11,10 @@
 
 #include "commands.h"
 
-// Declared as SystemC declares it (C linkage), without pulling <systemc> in here.
-extern "C" int sc_main(int argc, char* argv[]);
+int main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
 
 int sc_main(int argc, char* argv[]) {
   CLI::App app{"podsim: a cycle-approximate simulator of TPU-style ML accelerators"};

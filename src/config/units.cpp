@@ -152,8 +152,11 @@ std::string format_quantity(std::uint64_t value, UnitKind kind) {
       long double q = value / u.scale;
       if (std::fabs(q - std::round(q)) < 1e-9L && u.scale > best->scale) best = &u;
     }
-    long double q = value / best->scale;
-    return fmt::format("{:g} {}", static_cast<double>(q), best->symbol);
+    const long double q = value / best->scale;
+    const long double whole = std::round(q);
+    if (std::fabs(q - whole) < 1e-9L)
+      return fmt::format("{} {}", static_cast<std::uint64_t>(whole), best->symbol);
+    return fmt::format("{:.15g} {}", static_cast<double>(q), best->symbol);
   };
   switch (kind) {
     case UnitKind::none: return std::to_string(value);

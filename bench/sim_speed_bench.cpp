@@ -1,0 +1,110 @@
+// How fast podsim simulates. For each (workload, preset) one benchmark iteration runs
+// `podsim run` in a child process and reports:
+//   wall time (the benchmark's own time, manual), peak RSS of the child (MiB),
+//   simulated seconds per wall second, and SystemC process wake-ups (events) per wall
+//   second, read from the report's stats.
+// Also in-process: the mapper's tiling search and the closed-form systolic timing.
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
+
+#include "podsim/compiler/matmul_tiling.h"
+#include "podsim/compiler/systolic_timing.h"
+#include "podsim/config/hardware_loader.h"
+
+extern char** environ;
+
+namespace {
+
+struct ChildRun {
+  double wall_s = 0;
+  double peak_rss_mib = 0;
+  int status = -1;
+};
+
+ChildRun run_child(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ChildRun r;
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return r;
+  int status = 0;
+  struct rusage usage {};
+  wait4(pid, &status, 0, &usage);
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.peak_rss_mib = double(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  r.status = status;
+  return r;
+}
+
+void BM_Simulate(benchmark::State& state, std::string workload, std::string hw) {
+  const std::string json = "/tmp/podsim_bench_" + std::to_string(getpid()) + ".json";
+  const std::string path = std::string(PODSIM_SOURCE_DIR) + "/" + workload;
+  double wakeups = 0, simulated_s = 0, rss = 0, wall = 0;
+  for (auto _ : state) {
+    const ChildRun r = run_child({PODSIM_BINARY, "run", "-q", path, "--hw", hw, "--json", json});
+    if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
+      state.SkipWithError("podsim run failed");
+      break;
+    }
+    state.SetIterationTime(r.wall_s);
+    std::ifstream in(json);
+    const auto j = nlohmann::json::parse(in);
+    wakeups = j["stats"]["sim"]["process_wakeups"]["value"].get<double>();
+    simulated_s = j["summary"]["time_s"].get<double>();
+    rss = std::max(rss, r.peak_rss_mib);
+    wall += r.wall_s;
+  }
+  const double per_iter = wall / double(state.iterations());
+  state.counters["peak_rss_MiB"] = rss;
+  state.counters["events"] = wakeups;
+  state.counters["events_per_s"] = per_iter > 0 ? wakeups / per_iter : 0;
+  state.counters["sim_s_per_wall_s"] = per_iter > 0 ? simulated_s / per_iter : 0;
+  std::remove(json.c_str());
+}
+
+void BM_ChooseTiling(benchmark::State& state) {
+  const podsim::HardwareSpec hw = podsim::load_hardware("tpu-v3");
+  podsim::MatmulOp op;
+  op.m = op.k = op.n = 4096;
+  for (auto _ : state) benchmark::DoNotOptimize(podsim::choose_matmul_tiling(op, hw, {}));
+}
+
+void BM_SystolicFoldRun(benchmark::State& state) {
+  podsim::SystolicPipeline p({128, 128, true});
+  std::uint64_t t = 0;
+  for (auto _ : state) {
+    t = p.run(t, 16, 512).stream_end;
+    benchmark::DoNotOptimize(t);
+  }
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_Simulate, gemm4096_tpu_v3, "workloads/gemm-example.yaml", "tpu-v3")
+    ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK_CAPTURE(BM_Simulate, gemm4096_tpu_v4, "workloads/gemm-example.yaml", "tpu-v4")
+    ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK_CAPTURE(BM_Simulate, fc_memory_bound_tpu_v3, "bench/workloads/memory-bound-fc.yaml", "tpu-v3")
+    ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK_CAPTURE(BM_Simulate, mlp_mixed_tpu_v3, "bench/workloads/mlp-mixed.yaml", "tpu-v3")
+    ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK_CAPTURE(BM_Simulate, gemm16384_tpu_v3, "bench/workloads/large-gemm.yaml", "tpu-v3")
+    ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Simulate, gemm4096_lab_8x8, "workloads/gemm-example.yaml", "lab-8x8")
+    ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ChooseTiling)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SystolicFoldRun);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,127 @@
+// The podsim command line as users and scripts see it: exit codes, messages, report keys,
+// byte-identical reports.
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_paths.h"
+
+namespace {
+
+struct Outcome {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome podsim(const std::string& args) {
+  const std::string cmd = std::string(PODSIM_BINARY) + " " + args + " 2>&1";
+  Outcome o;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return o;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) o.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+const std::string kExample = podsim::test::source_path("workloads/gemm-example.yaml");
+
+TEST(Cli, RunPrintsSummaryAndWritesJsonWithTheFixedKeys) {
+  const std::string json = testing::TempDir() + "report.json";
+  const Outcome o = podsim("run " + kExample + " --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("MXU utilization"), std::string::npos);
+  EXPECT_EQ(o.output.find("Copyright"), std::string::npos) << "SystemC banner leaked";
+  const auto j = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(j["schema"], "podsim.report/1");
+  for (const char* key : {"time_s", "cycles", "flops", "achieved_tflops", "peak_tflops", "mxu_utilization",
+                          "hbm_read_bytes", "hbm_write_bytes", "hbm_bandwidth_gbps"})
+    EXPECT_TRUE(j["summary"].contains(key)) << key;
+  EXPECT_EQ(j["summary"]["flops"], 2ull * 4096 * 4096 * 4096);
+  EXPECT_EQ(j["hardware"]["name"], "tpu-v3");  // the default preset
+  EXPECT_EQ(j["hardware"]["params"]["chip.clock"], "940 MHz");
+  EXPECT_FALSE(j["ops"].empty());
+  EXPECT_EQ(j["channels"].size(), 32u);
+}
+
+TEST(Cli, ReportsAreByteIdenticalAcrossRuns) {
+  const std::string a = testing::TempDir() + "a.json", b = testing::TempDir() + "b.json";
+  ASSERT_EQ(podsim("run -q " + kExample + " --hw tpu-v2 --json " + a).code, 0);
+  ASSERT_EQ(podsim("run -q " + kExample + " --hw tpu-v2 --json " + b).code, 0);
+  EXPECT_EQ(read_file(a), read_file(b));
+  EXPECT_FALSE(read_file(a).empty());
+}
+
+TEST(Cli, SetOverridesReachTheReport) {
+  const std::string json = testing::TempDir() + "set.json";
+  ASSERT_EQ(podsim("run -q " + kExample + " --set chip.hbm.bandwidth=1200GB/s --json " + json).code, 0);
+  const auto j = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(j["hardware"]["params"]["chip.hbm.bandwidth"], "1200 GB/s");
+  EXPECT_DOUBLE_EQ(j["summary"]["hbm_peak_gbps"].get<double>(), 1200.0);
+}
+
+TEST(Cli, BadInputExitsTwoWithFileLineColumn) {
+  const std::string hw = write_temp("typo.yaml", "hardware:\n  chip:\n    hbm:\n      bandwdith: 1 TB/s\n");
+  const Outcome o = podsim("run " + kExample + " --hw " + hw);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("typo.yaml:4:7: chip.hbm.bandwdith: unknown key; did you mean 'bandwidth'?"),
+            std::string::npos)
+      << o.output;
+}
+
+TEST(Cli, BadWorkloadAndMissingFilesExitTwo) {
+  const std::string wl = write_temp("bad.yaml", "workload:\n  ops:\n    - {op: matmul, m: 8, k: 8, n: 8, dtype: fp64}\n");
+  Outcome o = podsim("run " + wl);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("bad.yaml:3:"), std::string::npos) << o.output;
+  o = podsim("run /nonexistent/w.yaml");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("cannot open"), std::string::npos);
+  EXPECT_EQ(podsim("run " + kExample + " --hw no-such-chip").code, 2);
+  EXPECT_EQ(podsim("frobnicate").code, 2);
+}
+
+TEST(Cli, ParamsListsEveryParameterWithUnitsAndDefaults) {
+  const Outcome o = podsim("params");
+  ASSERT_EQ(o.code, 0);
+  EXPECT_NE(o.output.find("chip.hbm.bandwidth"), std::string::npos);
+  EXPECT_NE(o.output.find("900 GB/s"), std::string::npos);
+  EXPECT_NE(o.output.find("chip.vmem.capacity"), std::string::npos);
+  EXPECT_NE(o.output.find("dtype"), std::string::npos);
+}
+
+TEST(Cli, PresetsListPeakAndBandwidth) {
+  const Outcome o = podsim("presets");
+  ASSERT_EQ(o.code, 0);
+  EXPECT_NE(o.output.find("tpu-v3"), std::string::npos);
+  EXPECT_NE(o.output.find("123.21"), std::string::npos);  // TFLOPS
+  EXPECT_NE(o.output.find("lab-8x8"), std::string::npos);
+}
+
+TEST(Cli, ExampleRunsOnEveryPreset) {
+  for (const char* hw : {"lab-8x8", "tpu-v2", "tpu-v3", "tpu-v4"}) {
+    const Outcome o = podsim("run -q " + kExample + " --hw " + hw);
+    EXPECT_EQ(o.code, 0) << hw << ": " << o.output;
+  }
+}
+
+}  // namespace

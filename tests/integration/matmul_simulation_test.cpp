@@ -1,0 +1,120 @@
+// End-to-end simulations of matmuls, each checked against a hand-derived expectation.
+// One simulation per test: ctest runs each test in its own process.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "podsim/config/hardware_loader.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/sim/simulate.h"
+#include "test_paths.h"
+
+namespace podsim {
+namespace {
+
+WorkloadSpec one_matmul(std::uint64_t m, std::uint64_t k, std::uint64_t n, const char* dtype,
+                        int repeat = 1) {
+  return load_workload_text(fmt::format("workload:\n  name: t\n  ops:\n    - {{op: matmul, name: mm, m: {}, "
+                                        "k: {}, n: {}, dtype: {}, repeat: {}}}\n",
+                                        m, k, n, dtype, repeat),
+                            "test.yaml");
+}
+
+void expect_invariants(const RunResult& r) {
+  EXPECT_TRUE(r.completed) << r.stall_report;
+  for (const auto& i : r.invariants) EXPECT_TRUE(i.ok) << i.name << ": " << i.detail;
+}
+
+TEST(MatmulSimulation, ComputeBound4096CubedReaches90PercentOfPeakOnTpuV3) {
+  const RunResult r = simulate(load_hardware("tpu-v3"), one_matmul(4096, 4096, 4096, "bf16"));
+  expect_invariants(r);
+  // Ideal: 4096^3 MACs / (4 MXUs x 128^2 MACs/cycle) = 1,048,576 cycles = 1.1155 ms at
+  // 940 MHz, i.e. the 123.2 TFLOPS peak. The issue asks for >= 90% of it.
+  EXPECT_GE(r.achieved_flops(), 0.90 * r.hw.peak_flops()) << r.achieved_flops() * 1e-12 << " TFLOPS";
+  EXPECT_LE(r.achieved_flops(), r.hw.peak_flops());
+  EXPECT_GE(r.cycles, 1'048'576u);  // cannot beat the ideal
+  EXPECT_EQ(r.macs, 4096ull * 4096 * 4096);
+}
+
+TEST(MatmulSimulation, MemoryBoundSkinnyMatmulRunsAtHbmBandwidth) {
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  const RunResult r = simulate(hw, one_matmul(8, 8192, 8192, "bf16"));
+  expect_invariants(r);
+  // Operand bytes (bf16): A = 8 x 8192 x 2 = 131,072; B = 8192 x 8192 x 2 = 134,217,728;
+  // C = 8 x 8192 x 2 = 131,072. The MXUs need only 8 rows per 128-cycle weight load, so
+  // HBM sets the pace: time = bytes / 900 GB/s = 149.6 us for the operands alone.
+  const double operand_bytes = 131072.0 + 134217728.0 + 131072.0;
+  const double bound_s = operand_bytes / 900e9;
+  EXPECT_NEAR(r.time_s(), bound_s, 0.05 * bound_s) << r.time_s() * 1e6 << " us vs " << bound_s * 1e6;
+  EXPECT_GE(r.time_s(), bound_s);  // nothing beats the bandwidth
+  EXPECT_EQ(r.ops[0].plan.tiling.blocks_m, 1u);  // B is read once
+}
+
+TEST(MatmulSimulation, HbmBytesAreOperandsPlusTilingReReads) {
+  const RunResult r = simulate(load_hardware("tpu-v3"), one_matmul(2048, 3000, 1000, "bf16"));
+  expect_invariants(r);
+  const MatmulTiling& t = r.ops[0].plan.tiling;
+  // A (2048 x 3000 x 2 B) is read once for every block column, B (3000 x 1000 x 2 B)
+  // once for every block row; C (2048 x 1000 x 2 B) is written once.
+  const std::uint64_t a = 2048ull * 3000 * 2, b = 3000ull * 1000 * 2, c = 2048ull * 1000 * 2;
+  EXPECT_EQ(t.blocks_n, (1000 + t.tn - 1) / t.tn);
+  EXPECT_EQ(t.blocks_m, (2048 + t.tm - 1) / t.tm);
+  EXPECT_EQ(r.hbm_read_bytes, a * t.blocks_n + b * t.blocks_m);
+  EXPECT_EQ(r.hbm_write_bytes, c);
+  std::uint64_t channel_total = 0;
+  for (const auto& ch : r.channels) channel_total += ch.read_bytes + ch.write_bytes;
+  EXPECT_EQ(channel_total, r.hbm_read_bytes + r.hbm_write_bytes);
+}
+
+TEST(MatmulSimulation, TinyMatmulOnLabChipTakesExactlyTheDerivedTime) {
+  // lab-8x8: one core, one 8x8 array at 200 MHz (5 ns cycles), two channels of
+  // 1.6 GB/s / 2 = 800 MB/s, 256 B stripes, 80 ns latency, a 1.6 GB/s crossbar port.
+  // int8 8x8x8: A = 64 B at address 0 (channel 0), B = 64 B at 256 (channel 1),
+  // C = 64 B at 512 (channel 0).
+  //   load:  both 64 B pieces in parallel, 64 B / 800 MB/s = 80 ns; the port moves
+  //          128 B at 1.6 GB/s = 80 ns; + 80 ns latency -> data at 160 ns (cycle 32).
+  //   MXU:   weight load 8 cycles -> inject at 40, 8 rows -> 48, drain R + C - 2 = 14
+  //          -> done at cycle 62 = 310 ns.
+  //   store: 64 B, 80 ns on channel 0 and on the port, + 80 ns latency -> 470 ns.
+  const RunResult r = simulate(load_hardware("lab-8x8"), one_matmul(8, 8, 8, "int8"));
+  expect_invariants(r);
+  EXPECT_EQ(r.end_ps, 470'000u);
+  EXPECT_EQ(r.cycles, 94u);
+  EXPECT_EQ(r.macs, 512u);
+}
+
+TEST(MatmulSimulation, RepeatRunsTheOpThatManyTimes) {
+  const RunResult once = simulate(load_hardware("lab-8x8"), one_matmul(64, 64, 64, "bf16", 3));
+  expect_invariants(once);
+  EXPECT_EQ(once.macs, 3u * 64 * 64 * 64);
+  EXPECT_EQ(once.ops[0].repeat, 3u);
+  EXPECT_EQ(once.hbm_write_bytes, 3u * 64 * 64 * 2);
+}
+
+TEST(MatmulSimulation, Fp32RunsSixPassesSlowerWhenComputeBound) {
+  // fp32 runs as 6 bf16 passes on TPU v3: with the arrays the bottleneck, the MXU stream
+  // cycles are exactly 6x those of bf16 for the same shape.
+  const RunResult r = simulate(load_hardware("tpu-v3"), one_matmul(2048, 2048, 2048, "fp32"));
+  expect_invariants(r);
+  // 2048^3 MACs / 128^2 per fold-row... stream cycles = rows x folds x passes summed
+  // over MXUs = 2048 x (2048/128)^2 x 6 = 3,145,728.
+  EXPECT_EQ(r.mxu_stream_cycles, 2048ull * 16 * 16 * 6);
+  EXPECT_LE(r.achieved_flops(), r.hw.peak_flops() / 6);
+}
+
+class ExampleOnEveryPreset : public testing::TestWithParam<std::string> {};
+
+TEST_P(ExampleOnEveryPreset, RunsWithInvariantsHolding) {
+  const WorkloadSpec wl = load_workload(test::source_path("workloads/gemm-example.yaml"));
+  const RunResult r = simulate(load_hardware(GetParam()), wl);
+  expect_invariants(r);
+  EXPECT_EQ(r.macs, 4096ull * 4096 * 4096);
+  EXPECT_GT(r.end_ps, 0u);
+  EXPECT_LE(r.achieved_flops(), r.hw.peak_flops());
+  EXPECT_LE(r.hbm_bandwidth_Bps(), double(r.hw.chip.hbm.bandwidth_Bps) * 1.0001);
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, ExampleOnEveryPreset,
+                         testing::Values("lab-8x8", "tpu-v2", "tpu-v3", "tpu-v4"));
+
+}  // namespace
+}  // namespace podsim

@@ -1,0 +1,110 @@
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "podsim/compiler/matmul_tiling.h"
+#include "podsim/compiler/workload_plan.h"
+#include "podsim/config/config_error.h"
+#include "podsim/config/hardware_loader.h"
+
+namespace podsim {
+namespace {
+
+MatmulOp mm(std::uint64_t m, std::uint64_t k, std::uint64_t n, DType t = DType::bf16) {
+  MatmulOp op;
+  op.m = m;
+  op.k = k;
+  op.n = n;
+  op.dtype = t;
+  return op;
+}
+
+TEST(MatmulTiling, BookkeepingOfAGivenTiling) {
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  const MatmulTiling t = make_matmul_tiling(mm(4096, 4096, 4096), hw, 512, 2048, 1024);
+  EXPECT_EQ(t.blocks_m, 8u);
+  EXPECT_EQ(t.blocks_k, 2u);
+  EXPECT_EQ(t.blocks_n, 4u);
+  // vmem = 2 (512*2048 + 2048*1024) * 2 B + 2 * 512*1024 * 4 B = 12 MiB + 4 MiB = 16 MiB
+  EXPECT_EQ(t.vmem_bytes, 16u << 20);
+  // A (32 MiB) read once per block column (4), B (32 MiB) once per block row (8): 384 MiB
+  EXPECT_EQ(t.hbm_read_bytes, 384ull << 20);
+  EXPECT_EQ(t.hbm_write_bytes, 32ull << 20);
+}
+
+TEST(MatmulTiling, ChosenTilingFitsVectorMemoryOnEveryPreset) {
+  for (const auto& name : preset_names()) {
+    const HardwareSpec hw = load_hardware(name);
+    for (const auto& op : {mm(4096, 4096, 4096), mm(8, 8192, 8192), mm(1, 1, 1), mm(1000, 3, 77, DType::fp32),
+                           mm(3, 5000, 7, DType::int8)}) {
+      const MatmulTiling t = choose_matmul_tiling(op, hw, {});
+      EXPECT_LE(t.vmem_bytes, hw.chip.vmem_bytes) << name;
+      EXPECT_GE(t.tm, 1u);
+      EXPECT_LE(t.tm, op.m);
+      EXPECT_LE(t.tk, op.k);
+      EXPECT_LE(t.tn, op.n);
+    }
+  }
+}
+
+TEST(MatmulTiling, TooSmallVectorMemoryIsAConfigError) {
+  const HardwareSpec hw = load_hardware("tpu-v3", {"chip.vmem.capacity=4 KiB"});
+  try {
+    choose_matmul_tiling(mm(4096, 4096, 4096), hw, {"wl.yaml", 3, 7});
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "chip.vmem.capacity");
+    EXPECT_EQ(e.where().line, 3);
+  }
+}
+
+TEST(MatmulTiling, OperandsLargerThanHbmAreAConfigError) {
+  const HardwareSpec hw = load_hardware("lab-8x8");  // 1 GiB of memory
+  WorkloadSpec wl;
+  Op op;
+  op.name = "big";
+  op.body = mm(32768, 32768, 32768);  // 2 GiB per operand in bf16
+  wl.ops.push_back(op);
+  EXPECT_THROW(plan_workload(wl, hw), ConfigError);
+}
+
+// Every MAC of the matmul is in exactly one tile of exactly one core, and every output
+// block starts and ends its k loop once.
+TEST(MatmulTiling, TilesCoverTheMatmulExactlyOnce) {
+  std::mt19937_64 rng(12345);
+  for (int trial = 0; trial < 200; ++trial) {
+    const MatmulOp op = mm(1 + rng() % 300, 1 + rng() % 300, 1 + rng() % 300);
+    const std::uint64_t tm = 1 + rng() % 64, tk = 1 + rng() % 64, tn = 1 + rng() % 64;
+    const std::uint32_t cores = 1 + rng() % 5;
+    const MatmulTiling t = make_matmul_tiling(op, load_hardware("lab-8x8"), tm, tk, tn);
+    std::uint64_t macs = 0, firsts = 0, lasts = 0, tiles = 0;
+    for (std::uint32_t c = 0; c < cores; ++c) {
+      MatmulTileSequence seq(op, t, c, cores);
+      for (std::uint64_t i = 0; i < seq.size(); ++i) {
+        const MatmulTile tile = seq.at(i);
+        ASSERT_EQ(tile.block % cores, c);
+        ASSERT_LE(tile.m0 + tile.tm, op.m);
+        ASSERT_LE(tile.k0 + tile.tk, op.k);
+        ASSERT_LE(tile.n0 + tile.tn, op.n);
+        macs += tile.tm * tile.tk * tile.tn;
+        firsts += tile.first_k;
+        lasts += tile.last_k;
+        ++tiles;
+      }
+    }
+    EXPECT_EQ(macs, op.macs());
+    EXPECT_EQ(firsts, t.output_blocks());
+    EXPECT_EQ(lasts, t.output_blocks());
+    EXPECT_EQ(tiles, t.output_blocks() * t.blocks_k);
+  }
+}
+
+TEST(MatmulTiling, PassesFollowTheDtype) {
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  EXPECT_EQ(mxu_passes(hw, DType::bf16), 1u);
+  EXPECT_EQ(mxu_passes(hw, DType::fp32), 6u);
+  EXPECT_EQ(mxu_passes(hw, DType::int8), 1u);
+}
+
+}  // namespace
+}  // namespace podsim

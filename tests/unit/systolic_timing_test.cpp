@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include "podsim/arch/clock.h"
+#include "podsim/compiler/systolic_timing.h"
+
+namespace podsim {
+namespace {
+
+SystolicPipeline array(std::uint32_t r, std::uint32_t c, bool overlap) {
+  return SystolicPipeline(SystolicArrayShape{r, c, overlap});
+}
+
+TEST(SystolicTiming, OneFoldWithoutOverlapIsScaleSimsFormula) {
+  auto p = array(128, 128, false);
+  const FoldRunTiming t = p.run(0, 1, 4096);
+  // 2R + C + T - 2 = 256 + 128 + 4096 - 2 = 4478
+  EXPECT_EQ(t.done, 4478u);
+  EXPECT_EQ(t.first_inject, 128u);  // after the R-cycle weight load
+  EXPECT_EQ(t.stream_cycles, 4096u);
+}
+
+TEST(SystolicTiming, ScaleSimWholeMatmul) {
+  // 256^3 on 128x128: ceil(256/128) x ceil(256/128) = 4 folds of
+  // 2*128 + 128 + 256 - 2 = 638 cycles = 2552 cycles.
+  EXPECT_EQ(scalesim_ws_cycles(256, 256, 256, 128, 128), 2552u);
+  auto p = array(128, 128, false);
+  EXPECT_EQ(p.run(0, 4, 256).done, 2552u);
+  // Non-square array and partial folds: 100 x 300 x 50 on 64 rows x 32 cols:
+  // ceil(300/64)=5 x ceil(50/32)=2 = 10 folds of 128 + 32 + 100 - 2 = 258 -> 2580.
+  EXPECT_EQ(scalesim_ws_cycles(100, 300, 50, 64, 32), 2580u);
+  auto q = array(64, 32, false);
+  EXPECT_EQ(q.run(0, 10, 100).done, 2580u);
+}
+
+TEST(SystolicTiming, OverlapStreamsFoldsBackToBack) {
+  auto p = array(128, 128, true);
+  const FoldRunTiming t = p.run(0, 4, 256);
+  // First load 0..128, then folds stream every max(W=128, T=256) = 256 cycles:
+  // last inject = 128 + 3*256 = 896, stream end = 896 + 256 = 1152,
+  // done = 1152 + R + C - 2 = 1152 + 254 = 1406.
+  EXPECT_EQ(t.first_inject, 128u);
+  EXPECT_EQ(t.stream_end, 1152u);
+  EXPECT_EQ(t.done, 1406u);
+  // Only the first load stalls the port (nothing streams yet to hide it under).
+  EXPECT_EQ(t.weight_stall_cycles, 128u);
+  EXPECT_EQ(t.stream_cycles, 1024u);
+}
+
+TEST(SystolicTiming, ShortStreamsWaitForWeightLoads) {
+  auto p = array(128, 128, true);
+  const FoldRunTiming t = p.run(0, 3, 8);
+  // T = 8 < W = 128: folds start 128 cycles apart. Last inject = 128 + 2*128 = 384,
+  // stream end = 392, done = 392 + 254 = 646; the port idles for the first load (128)
+  // and 128 - 8 = 120 cycles between folds, twice: 128 + 240 = 368 stall cycles.
+  EXPECT_EQ(t.stream_end, 392u);
+  EXPECT_EQ(t.done, 646u);
+  EXPECT_EQ(t.weight_stall_cycles, 368u);
+}
+
+TEST(SystolicTiming, ConsecutiveRunsContinueTheStream) {
+  auto p = array(128, 128, true);
+  const FoldRunTiming a = p.run(0, 1, 256);
+  // a: inject 128, stream end 384. The next run's weights load from cycle 128 (when a
+  // starts streaming) to 256, and it streams as soon as the port frees at 384.
+  const FoldRunTiming b = p.run(0, 1, 256);
+  EXPECT_EQ(a.stream_end, 384u);
+  EXPECT_EQ(b.first_inject, 384u);
+  EXPECT_EQ(b.stream_end, 640u);
+  EXPECT_EQ(b.done, 640u + 254u);
+  EXPECT_EQ(b.weight_stall_cycles, 0u);
+}
+
+TEST(SystolicTiming, LateOperandsRestartTheStream) {
+  auto p = array(128, 128, true);
+  p.run(0, 1, 256);  // port free at 384
+  const FoldRunTiming b = p.run(5000, 1, 256);
+  // Weights cannot load before the data is there: 5000 + 128 = 5128; done = 5128 + 256 + 254.
+  EXPECT_EQ(b.first_inject, 5128u);
+  EXPECT_EQ(b.done, 5638u);
+  EXPECT_EQ(b.weight_stall_cycles, 128u);
+}
+
+TEST(SystolicTiming, PassesMultiplyTheStream) {
+  auto p = array(128, 128, false);
+  // fp32 as 6 bf16 passes: stream 100 x 6 = 600; 128 + 600 + 254 = 982.
+  EXPECT_EQ(p.run(0, 1, 100, 6).done, 982u);
+}
+
+TEST(SystolicTiming, EmptyRunIsFree) {
+  auto p = array(8, 8, true);
+  const FoldRunTiming t = p.run(42, 0, 10);
+  EXPECT_EQ(t.done, 42u);
+  EXPECT_EQ(t.stream_cycles, 0u);
+}
+
+TEST(Clock, CyclesAndPicosecondsConvertExactly) {
+  const ClockDomain c(940'000'000);
+  EXPECT_EQ(c.cycle_at(1'000'000), 940u);    // 1 us at 940 MHz
+  EXPECT_EQ(c.ps_of(940), 1'000'000u);
+  EXPECT_EQ(c.ps_of(1), 1064u);              // 1063.83 ps, rounded up
+  EXPECT_EQ(c.cycle_at(1064), 2u);           // 1064 ps is just past cycle 1
+  EXPECT_EQ(transfer_ps(900, 900'000'000'000), 1000u);  // 900 B at 900 GB/s = 1 ns
+  EXPECT_EQ(transfer_ps(1, 3), 333'333'333'334u);        // rounded up
+}
+
+}  // namespace
+}  // namespace podsim

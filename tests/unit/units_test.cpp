@@ -1,0 +1,93 @@
+#include <gtest/gtest.h>
+
+#include "podsim/config/units.h"
+
+namespace podsim {
+namespace {
+
+std::uint64_t parse_ok(const std::string& text, UnitKind kind) {
+  std::string why;
+  auto q = parse_quantity(text, kind, &why);
+  EXPECT_TRUE(q.has_value()) << text << ": " << why;
+  return q ? q->value : 0;
+}
+
+std::string parse_error(const std::string& text, UnitKind kind) {
+  std::string why;
+  auto q = parse_quantity(text, kind, &why);
+  EXPECT_FALSE(q.has_value()) << text << " parsed as " << (q ? q->value : 0);
+  return why;
+}
+
+TEST(Units, FrequenciesInHz) {
+  EXPECT_EQ(parse_ok("940 MHz", UnitKind::frequency), 940'000'000u);
+  EXPECT_EQ(parse_ok("1.05 GHz", UnitKind::frequency), 1'050'000'000u);
+  EXPECT_EQ(parse_ok("700MHz", UnitKind::frequency), 700'000'000u);  // no space is fine
+}
+
+TEST(Units, BandwidthsInBytesPerSecond) {
+  EXPECT_EQ(parse_ok("900 GB/s", UnitKind::bandwidth), 900'000'000'000u);
+  // Link rates are quoted in bits: 496 Gb/s / 8 = 62 GB/s.
+  EXPECT_EQ(parse_ok("496 Gb/s", UnitKind::bandwidth), 62'000'000'000u);
+  EXPECT_EQ(parse_ok("1.6 GB/s", UnitKind::bandwidth), 1'600'000'000u);
+}
+
+TEST(Units, SizesBinaryAndDecimal) {
+  EXPECT_EQ(parse_ok("16 MiB", UnitKind::size), 16u * 1024 * 1024);
+  EXPECT_EQ(parse_ok("4 KiB", UnitKind::size), 4096u);
+  EXPECT_EQ(parse_ok("32 GiB", UnitKind::size), 32ull << 30);
+  EXPECT_EQ(parse_ok("1 GB", UnitKind::size), 1'000'000'000u);
+  EXPECT_EQ(parse_ok("64 B", UnitKind::size), 64u);
+}
+
+TEST(Units, TimesInPicoseconds) {
+  EXPECT_EQ(parse_ok("1.5 ns", UnitKind::time), 1500u);
+  EXPECT_EQ(parse_ok("100 ns", UnitKind::time), 100'000u);
+  EXPECT_EQ(parse_ok("2 us", UnitKind::time), 2'000'000u);
+  EXPECT_EQ(parse_ok("7 ps", UnitKind::time), 7u);
+}
+
+TEST(Units, BareNumberNeedsAUnit) {
+  EXPECT_NE(parse_error("940", UnitKind::frequency).find("missing unit"), std::string::npos);
+  EXPECT_NE(parse_error("900", UnitKind::bandwidth).find("missing unit"), std::string::npos);
+}
+
+TEST(Units, WrongOrUnknownUnit) {
+  EXPECT_NE(parse_error("940 Mhz", UnitKind::frequency).find("unknown frequency unit 'Mhz'"), std::string::npos);
+  // A size is not a bandwidth.
+  EXPECT_NE(parse_error("900 GB", UnitKind::bandwidth).find("unknown bandwidth unit"), std::string::npos);
+}
+
+TEST(Units, RejectsNegativeFractionalBytesAndGarbage) {
+  EXPECT_NE(parse_error("-5 MHz", UnitKind::frequency).find("negative"), std::string::npos);
+  EXPECT_NE(parse_error("1.5 B", UnitKind::size).find("whole"), std::string::npos);
+  EXPECT_NE(parse_error("", UnitKind::size).find("empty"), std::string::npos);
+  EXPECT_NE(parse_error("fast", UnitKind::frequency).find("number"), std::string::npos);
+  parse_error("inf GHz", UnitKind::frequency);
+  parse_error("0x10 MHz", UnitKind::frequency);
+  parse_error("1e30 TB", UnitKind::size);  // does not fit 64 bits
+}
+
+TEST(Units, PlainIntegersTakeNoUnit) {
+  EXPECT_EQ(parse_ok("128", UnitKind::none), 128u);
+  EXPECT_NE(parse_error("128 MHz", UnitKind::none).find("unexpected unit"), std::string::npos);
+  EXPECT_NE(parse_error("1.5", UnitKind::none).find("whole"), std::string::npos);
+}
+
+TEST(Units, FormatPicksTheLargestExactUnit) {
+  EXPECT_EQ(format_quantity(940'000'000, UnitKind::frequency), "940 MHz");
+  EXPECT_EQ(format_quantity(900'000'000'000, UnitKind::bandwidth), "900 GB/s");
+  EXPECT_EQ(format_quantity(16u << 20, UnitKind::size), "16 MiB");
+  EXPECT_EQ(format_quantity(100'000, UnitKind::time), "100 ns");
+}
+
+TEST(Units, FormatThenParseRoundTrips) {
+  for (std::uint64_t v : {1ull, 999ull, 1024ull, 1'000'000ull, 123'456'789ull, 32ull << 30}) {
+    for (UnitKind k : {UnitKind::frequency, UnitKind::bandwidth, UnitKind::size, UnitKind::time}) {
+      EXPECT_EQ(parse_ok(format_quantity(v, k), k), v) << format_quantity(v, k);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace podsim
