@@ -82,7 +82,7 @@ void BM_ChooseTiling(benchmark::State& state) {
 }
 
 void BM_SystolicFoldRun(benchmark::State& state) {
-  podsim::SystolicPipeline p({128, 128, true});
+  podsim::SystolicPipeline p({128, 128, podsim::Dataflow::ws, true});
   std::uint64_t t = 0;
   for (auto _ : state) {
     t = p.run(t, 16, 512).stream_end;

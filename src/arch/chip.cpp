@@ -23,13 +23,19 @@ OpTiming Chip::snapshot() const {
     s.hbm_read_bytes += ch.read_bytes;
     s.hbm_write_bytes += ch.write_bytes;
   }
-  for (const auto& core : cores_)
+  for (const auto& core : cores_) {
     for (const auto& m : core->mxu_counters()) {
-      s.mxu_stream_cycles += m.stream_cycles;
-      s.mxu_weight_stall_cycles += m.weight_stall_cycles;
       s.macs += m.macs;
       s.padded_macs += m.padded_macs;
     }
+    for (const auto& array : core->mxus()) {
+      const ArrayCycleBreakdown& b = array.breakdown();
+      s.mxu.active += b.active;
+      s.mxu.input_stall += b.input_stall;
+      s.mxu.weight_load_stall += b.weight_load_stall;
+      s.mxu.weight_shift += b.weight_shift;
+    }
+  }
   return s;
 }
 
@@ -62,8 +68,10 @@ void Chip::sequencer() {
     t.end_ps = after.start_ps;
     t.hbm_read_bytes = after.hbm_read_bytes - before.hbm_read_bytes;
     t.hbm_write_bytes = after.hbm_write_bytes - before.hbm_write_bytes;
-    t.mxu_stream_cycles = after.mxu_stream_cycles - before.mxu_stream_cycles;
-    t.mxu_weight_stall_cycles = after.mxu_weight_stall_cycles - before.mxu_weight_stall_cycles;
+    t.mxu.active = after.mxu.active - before.mxu.active;
+    t.mxu.input_stall = after.mxu.input_stall - before.mxu.input_stall;
+    t.mxu.weight_load_stall = after.mxu.weight_load_stall - before.mxu.weight_load_stall;
+    t.mxu.weight_shift = after.mxu.weight_shift - before.mxu.weight_shift;
     t.macs = after.macs - before.macs;
     t.padded_macs = after.padded_macs - before.padded_macs;
     timings_.push_back(t);

@@ -27,6 +27,7 @@ void DmaEngine::submit(DmaJob& job) {
   bytes_requested_ += job.total_bytes;
   if (job.total_bytes == 0) {
     job.finished = true;
+    job.done_ps = sc_core::sc_time_stamp().value();
     job.done.notify();
     return;
   }
@@ -77,6 +78,7 @@ void DmaEngine::retire_until(std::uint64_t now) {
     bytes_completed_ += done.bytes;
     if (done.job->completed_bytes == done.job->total_bytes) {
       done.job->finished = true;
+      done.job->done_ps = now;
       done.job->done.notify();
     }
   }

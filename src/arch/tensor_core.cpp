@@ -10,7 +10,13 @@ using sc_core::sc_time;
 
 namespace {
 std::uint64_t now_ps() { return sc_core::sc_time_stamp().value(); }
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+void wait_until_ps(std::uint64_t t, SimCounters& counters) {
+  if (t > now_ps()) {
+    sc_core::wait(sc_time::from_value(t - now_ps()));
+    ++counters.wakeups;
+  }
+}
 }  // namespace
 
 TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, HbmModel& hbm,
@@ -21,22 +27,28 @@ TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, Hbm
       counters_(counters),
       read_dma_("read_dma", hw.chip.dma, hbm, port, counters),
       write_dma_("write_dma", hw.chip.dma, hbm, port, counters),
-      mxu_counters_(hw.chip.mxus_per_core) {
-  const SystolicArrayShape shape{hw.chip.mxu.rows, hw.chip.mxu.cols, hw.chip.mxu.weight_overlap};
-  for (std::uint32_t j = 0; j < hw.chip.mxus_per_core; ++j) mxus_.emplace_back(shape);
+      weight_dma_("weight_dma", hw.chip.dma, hbm, port, counters),
+      mxu_counters_(hw.chip.mxus_per_core),
+      fifo_free_ps_(hw.chip.mxu.weight_fifo_depth, 0) {
+  for (std::uint32_t j = 0; j < hw.chip.mxus_per_core; ++j) mxus_.emplace_back(array_shape(hw));
+  for (std::uint32_t s = 0; s < hw.chip.mxu.weight_fifo_depth; ++s) weight_jobs_.push_back(std::make_unique<DmaJob>());
   SC_HAS_PROCESS(TensorCore);
   SC_THREAD(loader);
   SC_THREAD(compute);
   SC_THREAD(storer);
+  if (weight_fifo()) SC_THREAD(weight_fetcher);
 }
 
 void TensorCore::start(const CoreMatmulProgram& program) {
   program_ = program;
   tiles_ = MatmulTileSequence(program.op, program.tiling, program.core, program.cores);
   issued_ = scheduled_ = blocks_started_ = blocks_stored_ = 0;
+  weights_issued_ = weights_consumed_ = 0;
+  std::fill(fifo_free_ps_.begin(), fifo_free_ps_.end(), 0);
   blocks_total_ = program.tiling.blocks_k ? tiles_.size() / program.tiling.blocks_k : 0;
   finished_ = tiles_.size() == 0;
   buffer_free_ps_[0] = buffer_free_ps_[1] = 0;
+  for (auto& m : mxus_) m.begin_window(clock_.cycle_at(now_ps()));
   ++program_id_;
   start_ev_.notify();
 }
@@ -49,28 +61,64 @@ void TensorCore::wait_for(std::uint64_t& seen_program) {
   seen_program = program_id_;
 }
 
+std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
+                                             const MatmulTile& t) {
+  const FoldGrid g = fold_grid(shape, t.tm, t.tk, t.tn);
+  std::vector<MxuShare> shares;
+  std::uint64_t next_col_fold = 0;
+  for (std::uint32_t j = 0; j < mxus; ++j) {
+    MxuShare s;
+    s.mxu = j;
+    s.row_folds = g.row_folds;
+    if (g.col_folds >= mxus) {
+      // Column split: each MXU takes a contiguous run of column folds (whole blocks).
+      s.col_fold_begin = next_col_fold;
+      s.col_folds = g.col_folds / mxus + (j < g.col_folds % mxus ? 1 : 0);
+      next_col_fold += s.col_folds;
+      s.rows = g.stream;
+      const std::uint64_t width =
+          std::min(g.along_cols, (s.col_fold_begin + s.col_folds) * shape.cols) - s.col_fold_begin * shape.cols;
+      s.macs = s.rows * g.along_rows * width;
+    } else {
+      // Fewer column folds than MXUs: each MXU holds every block and streams a share
+      // of the rows.
+      s.col_folds = g.col_folds;
+      s.rows = g.stream / mxus + (j < g.stream % mxus ? 1 : 0);
+      s.macs = s.rows * g.along_rows * g.along_cols;
+    }
+    if (s.rows > 0 && s.col_folds > 0) shares.push_back(s);
+  }
+  return shares;
+}
+
+DmaRegion TensorCore::weight_region(const MatmulTile& t, std::uint64_t row_fold, std::uint64_t col_fold) const {
+  // ws: rows of the array hold k, columns hold n. The fold's block of B:
+  const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
+  const std::uint64_t b = dtype_bytes(program_.op.dtype);
+  const std::uint64_t k = t.k0 + row_fold * R, n = t.n0 + col_fold * C;
+  const std::uint64_t rows = std::min(R, t.k0 + t.tk - k), cols = std::min(C, t.n0 + t.tn - n);
+  return {program_.b_base + (k * program_.op.n + n) * b, rows, cols * b, program_.op.n * b};
+}
+
 void TensorCore::loader() {
   std::uint64_t seen = 0;
   for (;;) {
     wait_for(seen);
     const std::uint64_t b = dtype_bytes(program_.op.dtype);
+    const auto& op = program_.op;
     for (std::uint64_t i = 0; i < tiles_.size(); ++i) {
       while (i >= scheduled_ + 2) {  // both operand buffers hold tiles not yet scheduled
         wait(scheduled_ev_);
         ++counters_.wakeups;
       }
       // Tile i-2 is scheduled; its buffer is free once its input stream has ended.
-      const std::uint64_t free_at = buffer_free_ps_[i % 2];
-      if (free_at > now_ps()) {
-        wait(sc_time::from_value(free_at - now_ps()));
-        ++counters_.wakeups;
-      }
+      wait_until_ps(buffer_free_ps_[i % 2], counters_);
       const MatmulTile t = tiles_.at(i);
       DmaJob& job = load_jobs_[i % 2];
       job.reset(false);
-      const auto& op = program_.op;
       job.regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
-      job.regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});
+      if (!weight_fifo())
+        job.regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});
       read_dma_.submit(job);
       ++issued_;
       issued_ev_.notify();
@@ -78,43 +126,75 @@ void TensorCore::loader() {
   }
 }
 
-void TensorCore::run_tile(const MatmulTile& t, std::uint64_t* stream_end_ps, std::uint64_t* done_ps) {
-  const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
-  const std::uint64_t mxus = mxus_.size();
-  const std::uint64_t folds_k = ceil_div(t.tk, R), folds_n = ceil_div(t.tn, C);
-  const std::uint64_t ready = clock_.cycle_at(now_ps());
-  std::uint64_t stream_end = ready, done = ready;
-  std::uint64_t fold_start = 0;  // first n-fold of the next MXU (column split)
-  for (std::uint64_t j = 0; j < mxus; ++j) {
-    std::uint64_t folds, rows, macs;
-    if (folds_n >= mxus) {
-      // Column split: each MXU takes a contiguous run of n-folds (whole weight tiles).
-      const std::uint64_t nf = folds_n / mxus + (j < folds_n % mxus ? 1 : 0);
-      const std::uint64_t width = std::min(t.tn, (fold_start + nf) * C) - fold_start * C;
-      fold_start += nf;
-      folds = folds_k * nf;
-      rows = t.tm;
-      macs = t.tm * t.tk * width;
-    } else {
-      // Fewer weight tiles than MXUs: every MXU holds all of them and streams a share
-      // of the rows.
-      rows = t.tm / mxus + (j < t.tm % mxus ? 1 : 0);
-      folds = folds_k * folds_n;
-      macs = rows * t.tk * t.tn;
+void TensorCore::weight_fetcher() {
+  const std::uint64_t depth = hw_.chip.mxu.weight_fifo_depth;
+  const SystolicArrayShape shape = array_shape(hw_);
+  std::uint64_t seen = 0;
+  for (;;) {
+    wait_for(seen);
+    for (std::uint64_t i = 0; i < tiles_.size(); ++i) {
+      const MatmulTile t = tiles_.at(i);
+      for (const MxuShare& s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t))
+        for (std::uint64_t c = s.col_fold_begin; c < s.col_fold_begin + s.col_folds; ++c)
+          for (std::uint64_t r = 0; r < s.row_folds; ++r) {
+            const std::uint64_t g = weights_issued_;
+            while (g >= weights_consumed_ + depth) {  // FIFO full
+              wait(weights_consumed_ev_);
+              ++counters_.wakeups;
+            }
+            wait_until_ps(fifo_free_ps_[g % depth], counters_);  // slot drains into the array
+            DmaJob& job = *weight_jobs_[g % depth];
+            job.reset(false);
+            job.regions.push_back(weight_region(t, r, c));
+            weight_dma_.submit(job);
+            ++weights_issued_;
+            weights_issued_ev_.notify();
+          }
     }
-    if (rows == 0 || folds == 0) continue;
-    const FoldRunTiming r = mxus_[j].run(ready, folds, rows, program_.passes);
-    stream_end = std::max(stream_end, r.stream_end);
-    done = std::max(done, r.done);
-    MxuCounters& c = mxu_counters_[j];
-    c.stream_cycles += r.stream_cycles;
-    c.weight_stall_cycles += r.weight_stall_cycles;
-    c.folds += folds;
-    c.macs += macs;
-    c.padded_macs += folds * rows * R * C - macs;
   }
-  *stream_end_ps = clock_.ps_of(stream_end);
-  *done_ps = clock_.ps_of(done);
+}
+
+void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::uint64_t* stream_end,
+                               std::uint64_t* done) {
+  const SystolicArrayShape shape = array_shape(hw_);
+  const std::uint64_t R = shape.rows, C = shape.cols;
+  *stream_end = *done = ready;
+  for (const MxuShare& s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
+    SystolicPipeline& array = mxus_[s.mxu];
+    const std::uint64_t folds = s.col_folds * s.row_folds;
+    if (!weight_fifo()) {
+      const FoldRunTiming r = array.run(FoldBatch{folds, s.rows, program_.passes, ready, ready});
+      *stream_end = std::max(*stream_end, r.stream_end);
+      *done = std::max(*done, r.done);
+    } else {
+      // Fold by fold: each waits for its weight tile to arrive in the FIFO.
+      const std::uint64_t depth = hw_.chip.mxu.weight_fifo_depth;
+      for (std::uint64_t f = 0; f < folds; ++f) {
+        const std::uint64_t g = weights_consumed_;
+        while (weights_issued_ <= g) {
+          wait(weights_issued_ev_);
+          ++counters_.wakeups;
+        }
+        DmaJob& job = *weight_jobs_[g % depth];
+        while (!job.finished) {
+          wait(job.done);
+          ++counters_.wakeups;
+        }
+        const FoldRunTiming r =
+            array.run(FoldBatch{1, s.rows, program_.passes, ready, clock_.cycle_at(job.done_ps)});
+        // The FIFO slot frees once the tile has shifted into the array.
+        fifo_free_ps_[g % depth] = clock_.ps_of(r.load_start + array.weight_load_cycles());
+        ++weights_consumed_;
+        weights_consumed_ev_.notify();
+        *stream_end = std::max(*stream_end, r.stream_end);
+        *done = std::max(*done, r.done);
+      }
+    }
+    MxuCounters& c = mxu_counters_[s.mxu];
+    c.folds += folds;
+    c.macs += s.macs;
+    c.padded_macs += folds * s.rows * R * C - s.macs;
+  }
 }
 
 void TensorCore::compute() {
@@ -142,12 +222,12 @@ void TensorCore::compute() {
       // The MXUs' timing is closed form, so the tile is scheduled now and the thread
       // moves on: the next tile's weights can then shift in while this one streams.
       std::uint64_t stream_end = 0, done = 0;
-      run_tile(t, &stream_end, &done);
-      buffer_free_ps_[i % 2] = stream_end;
+      schedule_tile(t, clock_.cycle_at(now_ps()), &stream_end, &done);
+      buffer_free_ps_[i % 2] = clock_.ps_of(stream_end);
       ++scheduled_;
       scheduled_ev_.notify();
       if (t.last_k) {
-        stores_.push_back({t, done});
+        stores_.push_back({t, clock_.ps_of(done)});
         store_queued_ev_.notify();
       }
     }
@@ -168,10 +248,7 @@ void TensorCore::storer() {
     }
     const PendingStore s = stores_.front();
     stores_.pop_front();
-    if (s.ready_ps > now_ps()) {  // the block's last results are still draining
-      wait(sc_time::from_value(s.ready_ps - now_ps()));
-      ++counters_.wakeups;
-    }
+    wait_until_ps(s.ready_ps, counters_);  // the block's last results are still draining
     const std::uint64_t b = dtype_bytes(program_.op.dtype);
     const auto& op = program_.op;
     store_job_.reset(true);
@@ -188,10 +265,10 @@ void TensorCore::storer() {
 }
 
 std::string TensorCore::progress() const {
-  return fmt::format("{}: tiles loaded {}/{}, scheduled {}/{}, blocks stored {}/{}, read DMA {} in flight, "
-                     "write DMA {} in flight",
-                     name(), issued_, tiles_.size(), scheduled_, tiles_.size(), blocks_stored_,
-                     blocks_total_, read_dma_.in_flight(), write_dma_.in_flight());
+  return fmt::format("{}: tiles loaded {}/{}, scheduled {}/{}, blocks stored {}/{}, weight tiles fetched {} "
+                     "used {}, read DMA {} in flight, write DMA {} in flight",
+                     name(), issued_, tiles_.size(), scheduled_, tiles_.size(), blocks_stored_, blocks_total_,
+                     weights_issued_, weights_consumed_, read_dma_.in_flight(), write_dma_.in_flight());
 }
 
 }  // namespace podsim

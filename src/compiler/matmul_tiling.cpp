@@ -35,11 +35,13 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
   const double latency_s = double(chip.hbm.latency_ps) * 1e-12;
 
   // One tile on one core: its folds spread over the core's MXUs, back to back.
-  const std::uint64_t folds = ceil_div(t.tk, chip.mxu.rows) * ceil_div(t.tn, chip.mxu.cols);
-  const std::uint64_t stream = t.tm * mxu_passes(hw, op.dtype);
-  const double step = chip.mxu.weight_overlap ? double(std::max<std::uint64_t>(stream, chip.mxu.rows))
-                                              : double(2 * chip.mxu.rows + chip.mxu.cols - 2 + stream);
-  const double tile_compute_s = double(ceil_div(folds, chip.mxus_per_core)) * step / f;
+  const SystolicPipeline array(array_shape(hw));
+  const FoldGrid grid = fold_grid(array.shape(), t.tm, t.tk, t.tn);
+  const std::uint64_t stream = grid.stream * mxu_passes(hw, op.dtype);
+  const double step = array.overlapped()
+                          ? double(std::max(stream, array.weight_load_cycles()))
+                          : double(array.weight_load_cycles() + stream + array.fill_drain_cycles());
+  const double tile_compute_s = double(ceil_div(grid.folds(), chip.mxus_per_core)) * step / f;
   const double tile_load_s = double(t.tm * t.tk + t.tk * t.tn) * bytes / core_bw;
   const double store_s = double(t.tm * t.tn) * bytes / core_bw;
   // Compute-bound: a load starts when a buffer frees, one tile ahead, so its latency must
@@ -56,7 +58,7 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
   // last tile's compute is not overlapped; the last block's store and the array's fill
   // and drain come on top.
   return std::max(per_core_s, memory_s) + std::min(tile_compute_s, tile_load_s) + store_s +
-         latency_s + double(chip.mxu.rows + chip.mxu.cols) / f;
+         latency_s + double(array.fill_drain_cycles()) / f;
 }
 
 }  // namespace
@@ -64,10 +66,16 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
 std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype) {
   switch (dtype) {
     case DType::int8: return hw.chip.mxu.passes_int8;
+    case DType::fp8: return hw.chip.mxu.passes_fp8;
     case DType::bf16: return hw.chip.mxu.passes_bf16;
+    case DType::fp16: return hw.chip.mxu.passes_fp16;
     case DType::fp32: return hw.chip.mxu.passes_fp32;
   }
   return 1;
+}
+
+SystolicArrayShape array_shape(const HardwareSpec& hw) {
+  return {hw.chip.mxu.rows, hw.chip.mxu.cols, hw.chip.mxu.dataflow, hw.chip.mxu.weight_overlap};
 }
 
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
@@ -80,7 +88,10 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   t.blocks_k = ceil_div(op.k, tk);
   t.blocks_n = ceil_div(op.n, tn);
   const std::uint64_t b = dtype_bytes(op.dtype);
-  t.vmem_bytes = 2 * (tm * tk + tk * tn) * b + 2 * tm * tn * accumulator_bytes(op.dtype);
+  const std::uint64_t acc = hw.chip.mxu.accumulator_bits / 8;
+  // With a weight FIFO the B tile streams from memory to the array: no vmem buffer.
+  const std::uint64_t weight_buffer = hw.chip.mxu.weight_fifo_depth > 0 ? 0 : tk * tn;
+  t.vmem_bytes = 2 * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
   t.hbm_read_bytes = op.m * op.k * b * t.blocks_n + op.k * op.n * b * t.blocks_m;
   t.hbm_write_bytes = op.m * op.n * b;
   t.estimated_seconds = estimate_seconds(op, hw, t);

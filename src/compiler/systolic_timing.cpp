@@ -3,56 +3,91 @@
 #include <algorithm>
 
 namespace podsim {
+namespace {
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+}  // namespace
 
-FoldRunTiming SystolicPipeline::run(std::uint64_t ready, std::uint64_t folds, std::uint64_t rows,
-                                    std::uint32_t passes) {
+FoldGrid fold_grid(const SystolicArrayShape& shape, std::uint64_t m, std::uint64_t k, std::uint64_t n) {
+  FoldGrid g;
+  switch (shape.dataflow) {
+    case Dataflow::ws: g.along_rows = k; g.along_cols = n; g.stream = m; break;
+    case Dataflow::is: g.along_rows = k; g.along_cols = m; g.stream = n; break;
+    case Dataflow::os: g.along_rows = m; g.along_cols = n; g.stream = k; break;
+  }
+  g.row_folds = ceil_div(g.along_rows, shape.rows);
+  g.col_folds = ceil_div(g.along_cols, shape.cols);
+  return g;
+}
+
+std::uint64_t SystolicPipeline::weight_load_cycles() const {
+  return shape_.dataflow == Dataflow::os ? 0 : shape_.rows;
+}
+
+std::uint64_t SystolicPipeline::fill_drain_cycles() const {
+  const std::uint64_t wave = shape_.rows + shape_.cols - 2;
+  return shape_.dataflow == Dataflow::os ? wave + shape_.rows : wave;
+}
+
+void SystolicPipeline::charge_gap(std::uint64_t inputs_ready, std::uint64_t weights_ready,
+                                  std::uint64_t first_inject) {
+  // The port was idle from when it could next inject until first_inject. Charge the
+  // causes in order: the streaming operand, then the stationary one from memory, then
+  // the shift (or the drain before it).
+  const std::uint64_t from = std::max(stream_free_, window_start_);
+  if (first_inject <= from) return;
+  const std::uint64_t t1 = std::clamp(inputs_ready, from, first_inject);
+  const std::uint64_t t2 = std::clamp(weights_ready, t1, first_inject);
+  breakdown_.input_stall += t1 - from;
+  breakdown_.weight_load_stall += t2 - t1;
+  breakdown_.weight_shift += first_inject - t2;
+}
+
+FoldRunTiming SystolicPipeline::run(const FoldBatch& b) {
   FoldRunTiming t;
-  if (folds == 0 || rows == 0) {
-    t.first_inject = t.stream_end = t.done = ready;
+  const std::uint64_t ready = std::max(b.inputs_ready, b.weights_ready);
+  if (b.folds == 0 || b.rows == 0) {
+    t.load_start = t.first_inject = t.stream_end = t.done = ready;
     return t;
   }
   const std::uint64_t W = weight_load_cycles();
-  const std::uint64_t stream = rows * passes;
+  const std::uint64_t stream = b.rows * b.passes;
   const std::uint64_t tail = fill_drain_cycles();
 
-  if (shape_.weight_overlap) {
-    // First fold: its load starts once the operands are here and the shadow buffer is
-    // free; it streams once loaded and the port is free.
-    const std::uint64_t load_start = std::max(ready, shadow_free_);
-    t.first_inject = std::max(load_start + W, stream_free_);
-    // Each later fold's load starts when the previous fold starts streaming (the shadow
-    // buffer is then free), so fold i+1 streams max(W, stream) cycles after fold i.
+  if (overlapped()) {
+    // First fold: its block shifts in once it is here and the shadow registers are free,
+    // and streams once latched and the port is free.
+    t.load_start = std::max(ready, shadow_free_);
+    t.first_inject = std::max(t.load_start + W, stream_free_);
+    // Each later fold's block shifts in from when the previous fold starts streaming, so
+    // fold i+1 streams max(W, stream) cycles after fold i.
     const std::uint64_t step = std::max(W, stream);
-    const std::uint64_t last_inject = t.first_inject + (folds - 1) * step;
+    const std::uint64_t last_inject = t.first_inject + (b.folds - 1) * step;
     t.stream_end = last_inject + stream;
     t.done = t.stream_end + tail;
-    t.stream_cycles = folds * stream;
-    // Port idle time inside this run, plus any wait on a load before the first fold
-    // that the previous stream did not cover.
-    const std::uint64_t gap_before = t.first_inject - std::max(ready, stream_free_);
-    t.weight_stall_cycles = gap_before + (folds - 1) * (step - stream);
+    charge_gap(b.inputs_ready, b.weights_ready, t.first_inject);
+    breakdown_.weight_shift += (b.folds - 1) * (step - stream);
     shadow_free_ = last_inject;
-    stream_free_ = t.stream_end;
   } else {
-    // Every fold: load, stream, drain; the next load starts after the drain.
-    const std::uint64_t per_fold = W + stream + tail;  // = 2R + C + T - 2 when passes = 1
-    const std::uint64_t start = std::max(ready, done_);
-    t.first_inject = start + W;
-    t.done = start + folds * per_fold;
+    // Every fold: load, stream, fill/drain; the next load starts when the array is empty.
+    const std::uint64_t per_fold = W + stream + tail;  // = 2R + C + T - 2 at one pass
+    t.load_start = std::max(ready, done_);
+    t.first_inject = t.load_start + W;
+    t.done = t.load_start + b.folds * per_fold;
     t.stream_end = t.done - tail;
-    t.stream_cycles = folds * stream;
-    t.weight_stall_cycles = folds * W;
-    stream_free_ = t.stream_end;
+    charge_gap(b.inputs_ready, b.weights_ready, t.first_inject);
+    breakdown_.weight_shift += (b.folds - 1) * (tail + W);
     shadow_free_ = t.done;
   }
+  breakdown_.active += b.folds * stream;
+  stream_free_ = t.stream_end;
   done_ = std::max(done_, t.done);
   return t;
 }
 
-std::uint64_t scalesim_ws_cycles(std::uint64_t m, std::uint64_t k, std::uint64_t n,
-                                 std::uint32_t rows, std::uint32_t cols) {
-  const std::uint64_t folds = ((k + rows - 1) / rows) * ((n + cols - 1) / cols);
-  return folds * (2ULL * rows + cols + m - 2);
+std::uint64_t scalesim_cycles(const SystolicArrayShape& shape, std::uint64_t m, std::uint64_t k,
+                              std::uint64_t n) {
+  const FoldGrid g = fold_grid(shape, m, k, n);
+  return g.folds() * (2ULL * shape.rows + shape.cols + g.stream - 2);
 }
 
 }  // namespace podsim

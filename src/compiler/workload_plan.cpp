@@ -16,6 +16,10 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
     p.op_index = i;
     p.tiling = choose_matmul_tiling(mm, hw, op.where);
     p.passes = mxu_passes(hw, mm.dtype);
+    if (p.passes == 0)
+      throw ConfigError(op.where, fmt::format("workload.ops[{}].dtype", i),
+                        fmt::format("'{}' does not support {} (chip.mxu.passes.{} is 0)", hw.name,
+                                    dtype_name(mm.dtype), dtype_name(mm.dtype)));
     const std::uint64_t b = dtype_bytes(mm.dtype);
     const std::uint64_t stripe = hw.chip.hbm.interleave_bytes;
     p.a_base = 0;

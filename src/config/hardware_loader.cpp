@@ -60,6 +60,11 @@ void apply_tree(HardwareSpec& spec, const YAML::Node& map, const std::string& pr
 }
 
 void validate(const HardwareSpec& spec, const std::string& file) {
+  if (spec.chip.mxu.weight_fifo_depth > 0 && spec.chip.mxu.dataflow != Dataflow::ws)
+    throw ConfigError({file, 0, 0}, "chip.mxu.weight_fifo_depth",
+                      "a weight FIFO feeds a weight-stationary array; set chip.mxu.dataflow to ws or the depth to 0");
+  if (spec.chip.mxu.accumulator_bits % 8 != 0)
+    throw ConfigError({file, 0, 0}, "chip.mxu.accumulator_bits", "must be a whole number of bytes (16, 24, 32, ...)");
   const auto& hbm = spec.chip.hbm;
   if (hbm.bandwidth_Bps < hbm.channels)
     throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",

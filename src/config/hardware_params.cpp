@@ -48,6 +48,24 @@ HardwareParam flag(std::string path, std::string def, std::string description,
                  std::move(description), field);
 }
 
+HardwareParam dataflow_choice(std::string path, std::string def, std::string description) {
+  HardwareParam p;
+  p.path = std::move(path);
+  p.type = ParamType::choice;
+  p.default_text = std::move(def);
+  p.choices = {"ws", "os", "is"};
+  p.description = std::move(description);
+  p.set = [](HardwareSpec& h, const ParamValue& v) {
+    h.chip.mxu.dataflow = v.text == "os" ? Dataflow::os : v.text == "is" ? Dataflow::is : Dataflow::ws;
+  };
+  p.get = [](const HardwareSpec& h) {
+    ParamValue v;
+    v.text = dataflow_name(h.chip.mxu.dataflow);
+    return v;
+  };
+  return p;
+}
+
 std::vector<HardwareParam> build_table() {
   using U = UnitKind;
   // Defaults describe a TPU v3 chip; the presets in configs/ cite their sources.
@@ -65,18 +83,34 @@ std::vector<HardwareParam> build_table() {
   t.push_back(count("chip.mxu.cols", "128", 1, 4096,
                     "PE columns C of each systolic array: the N width of one weight tile",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.cols; }));
+  t.push_back(dataflow_choice("chip.mxu.dataflow", "ws",
+                              "ws: weights stay in the PEs (TPU); os: outputs stay; is: inputs stay"));
   t.push_back(flag("chip.mxu.weight_overlap", "true",
-                   "double-buffered weights: the next weight tile shifts in while the current one streams",
+                   "double-buffered stationary operand: the next tile shifts in while the current one "
+                   "streams (ws and is)",
                    +[](HardwareSpec& h) -> bool& { return h.chip.mxu.weight_overlap; }));
-  t.push_back(count("chip.mxu.passes.int8", "1", 1, 64,
-                    "array passes per int8 multiply-accumulate (1 = full rate)",
+  t.push_back(count("chip.mxu.passes.int8", "1", 0, 64,
+                    "array passes per int8 multiply-accumulate (1 = full rate, 0 = unsupported)",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_int8; }));
-  t.push_back(count("chip.mxu.passes.bf16", "1", 1, 64,
-                    "array passes per bf16 multiply-accumulate (1 = full rate)",
+  t.push_back(count("chip.mxu.passes.fp8", "1", 0, 64,
+                    "array passes per fp8 (e4m3) multiply-accumulate (0 = unsupported)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_fp8; }));
+  t.push_back(count("chip.mxu.passes.bf16", "1", 0, 64,
+                    "array passes per bf16 multiply-accumulate (1 = full rate, 0 = unsupported)",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_bf16; }));
-  t.push_back(count("chip.mxu.passes.fp32", "6", 1, 64,
+  t.push_back(count("chip.mxu.passes.fp16", "1", 0, 64,
+                    "array passes per fp16 multiply-accumulate (0 = unsupported)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_fp16; }));
+  t.push_back(count("chip.mxu.passes.fp32", "6", 0, 64,
                     "array passes per fp32 multiply-accumulate (fp32 emulated with bf16 passes)",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_fp32; }));
+  t.push_back(count("chip.mxu.accumulator_bits", "32", 16, 64,
+                    "width of one accumulator element (int8 and float products accumulate in it)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.accumulator_bits; }));
+  t.push_back(count("chip.mxu.weight_fifo_depth", "0", 0, 64,
+                    "weight tiles buffered between memory and the array (TPU v1: 4); 0 = weights "
+                    "staged in vector memory",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.weight_fifo_depth; }));
   t.push_back(quantity("chip.vmem.capacity", U::size, "16 MiB", 4096, 1ULL << 40,
                        "vector memory per TensorCore: holds the operand and accumulator tiles",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.vmem_bytes; }));
@@ -116,6 +150,15 @@ const HardwareParam* find_hardware_param(const std::string& path) {
   for (const auto& p : hardware_params())
     if (p.path == path) return &p;
   return nullptr;
+}
+
+const char* dataflow_name(Dataflow d) {
+  switch (d) {
+    case Dataflow::ws: return "ws";
+    case Dataflow::os: return "os";
+    case Dataflow::is: return "is";
+  }
+  return "?";
 }
 
 HardwareSpec default_hardware() {

@@ -13,7 +13,7 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   m.achieved_flops = 2.0 * double(op.macs) / m.time_s;
   m.mxu_utilization = double(op.macs) / (double(m.cycles) * double(run.hw.macs_per_cycle()));
   m.hbm_Bps = double(op.hbm_read_bytes + op.hbm_write_bytes) / m.time_s;
-  const double mxu_busy = double(op.mxu_stream_cycles) / (double(m.cycles) * double(run.hw.mxu_count()));
+  const double mxu_busy = double(op.mxu_active_cycles) / (double(m.cycles) * double(run.hw.mxu_count()));
   const double hbm_busy = m.hbm_Bps / double(run.hw.chip.hbm.bandwidth_Bps);
   m.bound = mxu_busy >= hbm_busy ? "mxu" : "memory";
   return m;

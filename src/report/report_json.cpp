@@ -85,13 +85,20 @@ std::string report_json(const RunResult& r) {
     op["hbm_write_bytes"] = o.hbm_write_bytes;
     op["hbm_bandwidth_gbps"] = m.hbm_Bps * 1e-9;
     op["bound"] = m.bound;
-    op["mxu_weight_stall_cycles"] = o.mxu_weight_stall_cycles;
+    // Summed over the chip's MXUs: the parts add up to cycles x mxus.
+    op["cycle_breakdown"] = {{"mxus", r.hw.mxu_count()},
+                             {"active", o.mxu_active_cycles},
+                             {"weight_load_stall", o.mxu_weight_load_stall_cycles},
+                             {"weight_shift", o.mxu_weight_shift_cycles},
+                             {"input_stall", o.mxu_input_stall_cycles},
+                             {"non_matrix", o.mxu_non_matrix_cycles}};
     op["padded_macs"] = o.padded_macs;
     const MatmulTiling& t = o.plan.tiling;
     op["tiling"] = {{"tm", t.tm},           {"tk", t.tk},
                     {"tn", t.tn},           {"blocks_m", t.blocks_m},
                     {"blocks_k", t.blocks_k}, {"blocks_n", t.blocks_n},
-                    {"vmem_bytes", t.vmem_bytes}, {"mxu_passes", o.plan.passes}};
+                    {"vmem_bytes", t.vmem_bytes}, {"mxu_passes", o.plan.passes},
+                    {"dataflow", dataflow_name(r.hw.chip.mxu.dataflow)}};
     ops.push_back(std::move(op));
   }
   j["ops"] = std::move(ops);

@@ -36,19 +36,23 @@ void collect_stats(RunResult& r, const Chip& chip) {
     const std::string g = fmt::format("chip.core{}", c);
     for (std::size_t m = 0; m < core.mxu_counters().size(); ++m) {
       const MxuCounters& mc = core.mxu_counters()[m];
+      const ArrayCycleBreakdown& b = core.mxus()[m].breakdown();
       const std::string gm = fmt::format("{}.mxu{}", g, m);
-      s.add(gm, "stream_cycles", "cycles", mc.stream_cycles, "cycles injecting input rows");
-      s.add(gm, "weight_stall_cycles", "cycles", mc.weight_stall_cycles,
-            "cycles the input port waited for a weight tile to shift in");
-      s.add(gm, "folds", "1", mc.folds, "weight tiles held in the array");
+      s.add(gm, "active_cycles", "cycles", b.active, "cycles streaming rows into the array");
+      s.add(gm, "input_stall_cycles", "cycles", b.input_stall, "waiting for the streaming operand");
+      s.add(gm, "weight_load_stall_cycles", "cycles", b.weight_load_stall,
+            "waiting for a stationary tile from memory (weight FIFO empty)");
+      s.add(gm, "weight_shift_cycles", "cycles", b.weight_shift,
+            "waiting for a stationary tile to shift in (or the array to drain first)");
+      s.add(gm, "folds", "1", mc.folds, "stationary tiles held in the array");
       s.add(gm, "macs", "MAC", mc.macs);
       s.add(gm, "padded_macs", "MAC", mc.padded_macs);
       s.add(gm, "utilization", "1",
             r.cycles ? double(mc.macs) / (double(r.cycles) * hw.chip.mxu.rows * hw.chip.mxu.cols) : 0.0,
             "macs / (cycles x rows x cols)");
     }
-    for (const auto* dma : {&core.read_dma(), &core.write_dma()}) {
-      const std::string gd = fmt::format("{}.{}", g, dma == &core.read_dma() ? "read_dma" : "write_dma");
+    for (const DmaEngine* dma : core.dma_engines()) {
+      const std::string gd = fmt::format("{}.{}", g, dma->basename());
       s.add(gd, "bytes", "B", dma->bytes_completed());
       s.add(gd, "chunks", "1", dma->chunks(), "HBM requests issued");
     }
@@ -71,7 +75,7 @@ void collect_stats(RunResult& r, const Chip& chip) {
 void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>& plans) {
   std::uint64_t requested = 0, completed = 0, in_flight = 0;
   for (const auto& core : chip.cores())
-    for (const auto* dma : {&core->read_dma(), &core->write_dma()}) {
+    for (const DmaEngine* dma : core->dma_engines()) {
       requested += dma->bytes_requested();
       completed += dma->bytes_completed();
       in_flight += dma->in_flight() + dma->queued_jobs();
@@ -116,7 +120,8 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
   if (!r.completed) r.stall_report = chip->progress();
   r.end_ps = r.completed && !chip->op_timings().empty() ? chip->op_timings().back().end_ps
                                                         : sc_core::sc_time_stamp().value();
-  r.cycles = ClockDomain(hw.chip.clock_hz).cycle_at(r.end_ps);
+  const ClockDomain clock(hw.chip.clock_hz);
+  r.cycles = clock.cycle_at(r.end_ps);
   r.channels = chip->hbm().channel_stats();
   r.wakeups = chip->counters().wakeups;
   for (std::size_t i = 0; i < chip->op_timings().size(); ++i) {
@@ -133,14 +138,19 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
     o.end_ps = t.end_ps;
     o.hbm_read_bytes = t.hbm_read_bytes;
     o.hbm_write_bytes = t.hbm_write_bytes;
-    o.mxu_stream_cycles = t.mxu_stream_cycles;
-    o.mxu_weight_stall_cycles = t.mxu_weight_stall_cycles;
+    o.mxu_active_cycles = t.mxu.active;
+    o.mxu_input_stall_cycles = t.mxu.input_stall;
+    o.mxu_weight_load_stall_cycles = t.mxu.weight_load_stall;
+    o.mxu_weight_shift_cycles = t.mxu.weight_shift;
+    const std::uint64_t span = (clock.cycle_at(t.end_ps) - clock.cycle_at(t.start_ps)) * hw.mxu_count();
+    const std::uint64_t accounted = t.mxu.active + t.mxu.input_stall + t.mxu.weight_load_stall + t.mxu.weight_shift;
+    o.mxu_non_matrix_cycles = span >= accounted ? span - accounted : 0;
     o.padded_macs = t.padded_macs;
     o.plan = plans[i];
     r.macs += o.macs;
     r.hbm_read_bytes += o.hbm_read_bytes;
     r.hbm_write_bytes += o.hbm_write_bytes;
-    r.mxu_stream_cycles += o.mxu_stream_cycles;
+    r.mxu_active_cycles += o.mxu_active_cycles;
     r.padded_macs += o.padded_macs;
     r.ops.push_back(std::move(o));
   }

@@ -20,10 +20,11 @@
 
 namespace podsim {
 
+// Totals over all MXUs; one snapshot before and one after an op give its share.
 struct OpTiming {
   std::uint64_t start_ps = 0, end_ps = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
-  std::uint64_t mxu_stream_cycles = 0, mxu_weight_stall_cycles = 0;
+  ArrayCycleBreakdown mxu;  // summed over MXUs
   std::uint64_t macs = 0, padded_macs = 0;
 };
 

@@ -36,6 +36,7 @@ struct DmaJob {
 
   sc_core::sc_event done;
   bool finished = false;
+  std::uint64_t done_ps = 0;  // when the last byte arrived
 
   // Progress, kept by the engine.
   std::uint64_t total_bytes = 0;

@@ -1,14 +1,18 @@
 // A TensorCore: a sequencer running a matmul tile program on its MXUs, fed by a read DMA
-// engine and drained by a write DMA engine through vector memory.
+// engine (and, with a weight FIFO, a weight DMA engine) and drained by a write DMA
+// engine through vector memory.
 //
-// Three SystemC threads, one per pipeline stage, synchronised by counters and events:
-//   loader   issues the DMA for tile i once operand buffer i mod 2 is free (tile i-2's
-//            input stream has ended);
-//   compute  waits for tile i's data and schedules it on the MXUs (closed-form systolic
-//            timing, so it need not wait for the stream), then hands a finished
-//            accumulator block to the storer, due when its last result drains;
-//   storer   writes each finished block back to HBM, freeing accumulator buffer j mod 2.
-// Each stage wakes once per tile (or per DMA chunk, inside the engines): never per cycle.
+// SystemC threads, one per pipeline stage, synchronised by counters and events:
+//   loader    issues the DMA for tile i once operand buffer i mod 2 is free (tile i-2's
+//             input stream has ended);
+//   weights   (only with chip.mxu.weight_fifo_depth > 0) fetches each fold's weight tile
+//             into the FIFO once a slot is free (the fold `depth` earlier has shifted
+//             into the array);
+//   compute   waits for tile i's data and schedules it on the MXUs (closed-form systolic
+//             timing, so it need not wait for the stream), then hands a finished
+//             accumulator block to the storer, due when its last result drains;
+//   storer    writes each finished block back to HBM, freeing accumulator buffer j mod 2.
+// Each stage wakes once per tile, fold or DMA chunk: never per cycle.
 #pragma once
 
 #include <cstdint>
@@ -40,11 +44,18 @@ struct CoreMatmulProgram {
 };
 
 struct MxuCounters {
-  std::uint64_t stream_cycles = 0;        // cycles injecting input rows
-  std::uint64_t weight_stall_cycles = 0;  // injection port idle, waiting for weights
-  std::uint64_t macs = 0;                 // useful multiply-accumulates
-  std::uint64_t padded_macs = 0;          // PE slots in folds that hold no data (edges)
+  std::uint64_t macs = 0;         // useful multiply-accumulates
+  std::uint64_t padded_macs = 0;  // PE slots in folds that hold no data (edges)
   std::uint64_t folds = 0;
+};
+
+// The part of a tile one MXU runs: a run of column folds (or all of them with a share of
+// the streaming rows when there are fewer column folds than MXUs).
+struct MxuShare {
+  std::uint32_t mxu = 0;
+  std::uint64_t col_fold_begin = 0, col_folds = 0, row_folds = 0;
+  std::uint64_t rows = 0;  // streaming rows T for this MXU
+  std::uint64_t macs = 0;
 };
 
 class TensorCore : public sc_core::sc_module {
@@ -59,24 +70,31 @@ class TensorCore : public sc_core::sc_module {
   sc_core::sc_event& finished_event() { return finished_ev_; }
 
   const std::vector<MxuCounters>& mxu_counters() const { return mxu_counters_; }
-  const DmaEngine& read_dma() const { return read_dma_; }
-  const DmaEngine& write_dma() const { return write_dma_; }
-  std::uint64_t tiles_scheduled() const { return scheduled_; }
-  std::uint64_t tiles_total() const { return tiles_.size(); }
+  const std::vector<SystolicPipeline>& mxus() const { return mxus_; }
+  std::vector<const DmaEngine*> dma_engines() const { return {&read_dma_, &write_dma_, &weight_dma_}; }
   std::string progress() const;  // for the watchdog: where each stage stands
+
+  // How a tile's folds are spread over `mxus` arrays (exposed for tests).
+  static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
+                                          const MatmulTile& tile);
 
  private:
   void loader();
+  void weight_fetcher();
   void compute();
   void storer();
-  void run_tile(const MatmulTile& tile, std::uint64_t* stream_end_ps, std::uint64_t* done_ps);
   void wait_for(std::uint64_t& seen_program);
+  void schedule_tile(const MatmulTile& tile, std::uint64_t ready, std::uint64_t* stream_end,
+                     std::uint64_t* done);
+  DmaRegion weight_region(const MatmulTile& tile, std::uint64_t row_fold, std::uint64_t col_fold) const;
+  bool weight_fifo() const { return hw_.chip.mxu.weight_fifo_depth > 0; }
 
   const HardwareSpec& hw_;
   ClockDomain clock_;
   SimCounters& counters_;
   DmaEngine read_dma_;
   DmaEngine write_dma_;
+  DmaEngine weight_dma_;
   std::vector<SystolicPipeline> mxus_;
   std::vector<MxuCounters> mxu_counters_;
 
@@ -86,7 +104,7 @@ class TensorCore : public sc_core::sc_module {
   sc_core::sc_event start_ev_;
 
   // Pipeline state of the current program.
-  std::uint64_t issued_ = 0;    // tiles whose load was submitted
+  std::uint64_t issued_ = 0;     // tiles whose load was submitted
   std::uint64_t scheduled_ = 0;  // tiles given to the MXUs
   std::uint64_t buffer_free_ps_[2] = {0, 0};  // when each operand buffer's stream ends
   std::uint64_t blocks_started_ = 0;
@@ -99,7 +117,12 @@ class TensorCore : public sc_core::sc_module {
     std::uint64_t ready_ps;
   };
   std::deque<PendingStore> stores_;
+  // Weight FIFO: one DMA job per slot; fold g uses slot g mod depth.
+  std::vector<std::unique_ptr<DmaJob>> weight_jobs_;
+  std::vector<std::uint64_t> fifo_free_ps_;
+  std::uint64_t weights_issued_ = 0, weights_consumed_ = 0;
   sc_core::sc_event issued_ev_, scheduled_ev_, stored_ev_, store_queued_ev_, finished_ev_;
+  sc_core::sc_event weights_issued_ev_, weights_consumed_ev_;
   bool finished_ = true;
 };
 

@@ -11,12 +11,14 @@
 // the MXU work of tile i) and 2 accumulator blocks (the store of one block overlaps the
 // next block's work):
 //   vmem = 2 (tm tk + tk tn) bytes(dtype) + 2 tm tn bytes(accumulator)
+// (without the tk tn weight buffers when a weight FIFO streams B straight to the array)
 // HBM reads:  A is read once per block column, B once per block row:
 //   read = M K b blocks_n + K N b blocks_m;   write = M N b.
 #pragma once
 
 #include <cstdint>
 
+#include "podsim/compiler/systolic_timing.h"
 #include "podsim/config/hardware_spec.h"
 #include "podsim/workload/workload_spec.h"
 
@@ -43,8 +45,11 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
                                 std::uint64_t tk, std::uint64_t tn);
 
-// Array passes per MAC for the op's dtype on this chip.
+// Array passes per MAC for the op's dtype on this chip (0: the chip does not support it).
 std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype);
+
+// The chip's MXU as the timing model sees it.
+SystolicArrayShape array_shape(const HardwareSpec& hw);
 
 // One tile of the loop nest above, in element coordinates.
 struct MatmulTile {

@@ -1,70 +1,117 @@
-// Closed-form timing of a weight-stationary systolic array (the TPU's MXU), in cycles.
+// Closed-form timing of a systolic array, in cycles, for three dataflows. The PE-level
+// model (arch/pe_array.h) moves real operands cycle by cycle under the same rules; tests
+// check the two agree exactly.
 //
-// An R x C array holds one weight tile of up to R (K depth) x C (N width) values. A *fold*
-// is one weight tile held in place while T input rows stream through it:
+// An R x C array holds a *stationary* block while a *streaming* operand flows through it.
+// A fold is one stationary block held while T rows stream. Per dataflow, for a matmul
+// C[M x N] = A[M x K] B[K x N]:
 //
-//   weight load   W = R cycles: the tile shifts in from the top, one PE row per cycle
-//                 (TPU v1: "256 cycles to shift a 256x256 tile in").
-//   stream        T x passes cycles: one input row enters per cycle, skewed by one cycle
-//                 per array row (passes > 1 for dtypes emulated with several passes).
-//   fill + drain  R + C - 2 cycles: input row t enters array row r at cycle t + r, meets
-//                 column c at t + r + c, and the last partial sum (t = T-1, r = R-1,
-//                 c = C-1) leaves the bottom at (T-1) + (R-1) + (C-1) + 1 = T + R + C - 2
-//                 cycles after the first row entered.
+//   dataflow  stationary (rows x cols)  streams       T   load W   fill + drain
+//   ws        B: K x N                   A rows        M   R        R + C - 2
+//   is        A^T: K x M                 B columns     N   R        R + C - 2
+//   os        C: M x N (accumulators)    A and B       K   0        R + C - 2 + R
 //
-// Without weight overlap (SCALE-Sim v2's weight-stationary model) each fold costs
-//   W + T + R + C - 2 = 2R + C + T - 2 cycles, and folds run back to back.
-// With weight overlap (TPU double-buffered weights) the next fold's weights shift into
-// the shadow registers while the current fold streams, and the input stream continues
-// without a gap: fold i+1 starts streaming max(W, T) cycles after fold i, and only the
-// last fold pays fill + drain. A stream that waits on its operands restarts and pays the
-// weight load again.
+//   weight load  W = R cycles: the stationary block shifts in from the top of each
+//                column, one PE row per cycle, and is latched when complete.
+//   stream       T x passes cycles: one row enters per cycle, skewed one cycle per
+//                array row (passes > 1 for dtypes the array emulates).
+//   fill + drain ws/is: row t enters array row r at cycle t + r, meets column c at
+//                t + r + c; the last partial sum (t = T-1, r = R-1, c = C-1) leaves the
+//                bottom at (T-1) + (R-1) + (C-1) + 1, i.e. T + R + C - 2 cycles after
+//                the first row entered. os: the last MAC is at the same place; then the
+//                R rows of accumulators shift out of the bottom, R more cycles.
+//
+// Without overlap (SCALE-Sim v2's model) each fold costs W + T + fill/drain cycles,
+// back to back: 2R + C + T - 2 for every dataflow. With overlap (ws and is; TPU double
+// buffering) fold i+1's stationary block shifts in while fold i streams: its shift may
+// start when fold i starts streaming and is latched R cycles later, so fold i+1 streams
+// max(W, T) cycles after fold i, and only the last fold pays fill and drain.
 #pragma once
 
 #include <cstdint>
+
+#include "podsim/config/hardware_spec.h"
 
 namespace podsim {
 
 struct SystolicArrayShape {
   std::uint32_t rows = 0;  // R
   std::uint32_t cols = 0;  // C
-  bool weight_overlap = true;
+  Dataflow dataflow = Dataflow::ws;
+  bool weight_overlap = true;  // honoured for ws and is
 };
 
-// What one call to SystolicPipeline::run did, in absolute cycles.
+// How a (m, k, n) block maps onto folds of the array.
+struct FoldGrid {
+  std::uint64_t along_rows = 0;  // the matmul dimension laid along the array's rows
+  std::uint64_t along_cols = 0;  // ... along its columns
+  std::uint64_t stream = 0;      // T: the dimension that streams
+  std::uint64_t row_folds = 0;   // ceil(along_rows / R)
+  std::uint64_t col_folds = 0;   // ceil(along_cols / C)
+  std::uint64_t folds() const { return row_folds * col_folds; }
+};
+FoldGrid fold_grid(const SystolicArrayShape& shape, std::uint64_t m, std::uint64_t k, std::uint64_t n);
+
+// A batch of identical folds handed to one array.
+struct FoldBatch {
+  std::uint64_t folds = 0;
+  std::uint64_t rows = 0;           // T
+  std::uint32_t passes = 1;
+  std::uint64_t inputs_ready = 0;   // cycle the streaming operand is in vector memory
+  std::uint64_t weights_ready = 0;  // cycle the first stationary block is available
+};
+
+// What one run did, in absolute cycles.
 struct FoldRunTiming {
-  std::uint64_t first_inject = 0;  // first input row enters
-  std::uint64_t stream_end = 0;    // one past the last input row: operands no longer needed
+  std::uint64_t load_start = 0;    // first stationary block starts shifting in
+  std::uint64_t first_inject = 0;  // first streaming row enters
+  std::uint64_t stream_end = 0;    // one past the last streaming row: operands free
   std::uint64_t done = 0;          // the last result has left the array
-  std::uint64_t stream_cycles = 0; // cycles spent injecting rows (the useful part)
-  std::uint64_t weight_stall_cycles = 0;  // injection port idle, waiting on a weight load
 };
 
-// The timing state of one array across calls: where its input stream and weight shadow
-// buffer are free again. Plain C++: the SystemC MXU owns one and asks it for times.
+// Where an array's input port spent its cycles; with the op's other cycles ("non-matrix")
+// they add up to the op's length.
+struct ArrayCycleBreakdown {
+  std::uint64_t active = 0;             // streaming rows
+  std::uint64_t input_stall = 0;        // waiting for the streaming operand (its DMA)
+  std::uint64_t weight_load_stall = 0;  // waiting for a stationary block from memory
+  std::uint64_t weight_shift = 0;       // waiting for a block to shift in (or the array to drain first)
+};
+
+// The timing state of one array across calls. Plain C++: the TensorCore owns one per MXU.
 class SystolicPipeline {
  public:
   explicit SystolicPipeline(SystolicArrayShape shape) : shape_(shape) {}
 
-  // Runs `folds` folds of `rows` input rows each, `passes` times per row, with operands
-  // available from cycle `ready`. `folds` may be 0 (returns an empty run at `ready`).
-  FoldRunTiming run(std::uint64_t ready, std::uint64_t folds, std::uint64_t rows,
-                    std::uint32_t passes = 1);
+  FoldRunTiming run(const FoldBatch& batch);
+  // Convenience: operands (streaming and stationary) both ready at `ready`.
+  FoldRunTiming run(std::uint64_t ready, std::uint64_t folds, std::uint64_t rows, std::uint32_t passes = 1) {
+    return run(FoldBatch{folds, rows, passes, ready, ready});
+  }
+
+  // Idle port time before `cycle` is not charged to the stall counters (an op starts).
+  void begin_window(std::uint64_t cycle) { window_start_ = cycle; }
+  const ArrayCycleBreakdown& breakdown() const { return breakdown_; }
 
   const SystolicArrayShape& shape() const { return shape_; }
-  std::uint64_t fill_drain_cycles() const { return shape_.rows + shape_.cols - 2; }
-  std::uint64_t weight_load_cycles() const { return shape_.rows; }
+  std::uint64_t weight_load_cycles() const;  // W
+  std::uint64_t fill_drain_cycles() const;   // R + C - 2 (ws, is) or 2R + C - 2 (os)
+  bool overlapped() const { return shape_.weight_overlap && shape_.dataflow != Dataflow::os; }
 
  private:
+  void charge_gap(std::uint64_t inputs_ready, std::uint64_t weights_ready, std::uint64_t first_inject);
+
   SystolicArrayShape shape_;
   std::uint64_t stream_free_ = 0;  // first cycle the input port may inject again
-  std::uint64_t shadow_free_ = 0;  // first cycle a weight load may start
+  std::uint64_t shadow_free_ = 0;  // first cycle a stationary block may start shifting in
   std::uint64_t done_ = 0;         // last result out of everything run so far
+  std::uint64_t window_start_ = 0;
+  ArrayCycleBreakdown breakdown_;
 };
 
-// SCALE-Sim v2 weight-stationary cycles for an M x K by K x N matmul, no overlap:
-//   ceil(K/R) x ceil(N/C) folds of (2R + C + M - 2) cycles.
-std::uint64_t scalesim_ws_cycles(std::uint64_t m, std::uint64_t k, std::uint64_t n,
-                                 std::uint32_t rows, std::uint32_t cols);
+// SCALE-Sim v2 cycles for an M x K by K x N matmul with no overlap, any dataflow:
+//   folds x (2R + C + T - 2), with folds and T as in the table above.
+std::uint64_t scalesim_cycles(const SystolicArrayShape& shape, std::uint64_t m, std::uint64_t k,
+                              std::uint64_t n);
 
 }  // namespace podsim

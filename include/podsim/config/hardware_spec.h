@@ -8,14 +8,26 @@
 
 namespace podsim {
 
+// Which operand stays in the PEs while the other streams (see compiler/systolic_timing.h).
+enum class Dataflow { ws, os, is };
+const char* dataflow_name(Dataflow d);
+
 struct MxuSpec {
-  std::uint32_t rows = 128;  // R: PEs down a column = the K depth of one weight tile
-  std::uint32_t cols = 128;  // C: PEs across a row  = the N width of one weight tile
-  bool weight_overlap = true;  // the next weight tile shifts in while the current streams
-  // Array passes per multiply-accumulate, per input dtype: 1 is full rate; 4 is quarter.
+  std::uint32_t rows = 128;  // R: PEs down a column
+  std::uint32_t cols = 128;  // C: PEs across a row
+  Dataflow dataflow = Dataflow::ws;
+  bool weight_overlap = true;  // the next stationary tile shifts in while the current streams
+  // Array passes per multiply-accumulate, per input dtype: 1 is full rate, 4 quarter
+  // rate, 0 not supported (an op of that dtype is an input error).
   std::uint32_t passes_int8 = 1;
+  std::uint32_t passes_fp8 = 1;
   std::uint32_t passes_bf16 = 1;
+  std::uint32_t passes_fp16 = 1;
   std::uint32_t passes_fp32 = 6;
+  std::uint32_t accumulator_bits = 32;  // width of an accumulator element in vector memory
+  // Weight tiles buffered in a FIFO between memory and the array (TPU v1 streams weights
+  // from DDR this way). 0: weights are staged in vector memory with the activations.
+  std::uint32_t weight_fifo_depth = 0;
 };
 
 struct HbmSpec {

@@ -22,8 +22,13 @@ struct OpResult {
   std::uint64_t macs = 0;  // all repeats
   std::uint64_t start_ps = 0, end_ps = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
-  std::uint64_t mxu_stream_cycles = 0;       // summed over MXUs
-  std::uint64_t mxu_weight_stall_cycles = 0;
+  // Where the MXUs' cycles went during the op, summed over every MXU of the chip: the
+  // five parts add up to (op cycles x MXU count) exactly.
+  std::uint64_t mxu_active_cycles = 0;
+  std::uint64_t mxu_input_stall_cycles = 0;
+  std::uint64_t mxu_weight_load_stall_cycles = 0;
+  std::uint64_t mxu_weight_shift_cycles = 0;
+  std::uint64_t mxu_non_matrix_cycles = 0;
   std::uint64_t padded_macs = 0;
   OpPlan plan;
 };
@@ -43,7 +48,7 @@ struct RunResult {
   std::uint64_t cycles = 0;      // core clock cycles
   std::uint64_t macs = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
-  std::uint64_t mxu_stream_cycles = 0;
+  std::uint64_t mxu_active_cycles = 0;
   std::uint64_t padded_macs = 0;
   std::uint64_t wakeups = 0;     // SystemC process wake-ups: the simulator's own work
   std::vector<OpResult> ops;

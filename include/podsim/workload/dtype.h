@@ -1,5 +1,6 @@
 // Element types of tensors. Bytes moved scale with the type; MXU passes per MAC come from
-// the hardware spec (chip.mxu.passes.*).
+// the hardware spec (chip.mxu.passes.*); round_to_dtype() gives a value as the type holds
+// it, for the PE-level array and the quantization study.
 #pragma once
 
 #include <cstdint>
@@ -9,14 +10,21 @@
 
 namespace podsim {
 
-enum class DType { int8, bf16, fp32 };
+enum class DType { int8, fp8, bf16, fp16, fp32 };  // fp8 is OCP e4m3 (e4m3fn)
 
 std::uint32_t dtype_bytes(DType t);
 const char* dtype_name(DType t);
 std::optional<DType> parse_dtype(const std::string& name);
 std::vector<std::string> dtype_names();
+bool dtype_is_integer(DType t);
 
-// Bytes of an accumulator element: int8 accumulates in int32, floats in fp32.
-inline std::uint32_t accumulator_bytes(DType) { return 4; }
+// The nearest value the type can hold (round to nearest, ties to even). int8 saturates to
+// [-128, 127]; fp8 e4m3 saturates to +-448 (it has no infinity); bf16 and fp16 overflow
+// to infinity like IEEE types; subnormals are kept.
+double round_to_dtype(double x, DType t);
+
+// Unit roundoff u = 2^-(mantissa bits + 1) of a float type (0 for int8): the relative
+// error bound of one rounding.
+double dtype_unit_roundoff(DType t);
 
 }  // namespace podsim
