@@ -20,6 +20,7 @@
 #include "podsim/compiler/matmul_tiling.h"
 #include "podsim/compiler/systolic_timing.h"
 #include "podsim/config/hardware_loader.h"
+#include "podsim/sim/mxu_experiment.h"
 
 extern char** environ;
 
@@ -90,8 +91,23 @@ void BM_SystolicFoldRun(benchmark::State& state) {
   }
 }
 
+// The tile-level and the PE-level model on the same matmul: 1024^3 on a 128x128
+// weight-stationary array. The target: the tile model at least 10,000x faster.
+void BM_Mxu1024(benchmark::State& state, bool pe) {
+  podsim::MxuExperimentOptions o;
+  o.shape = {128, 128, podsim::Dataflow::ws, true};
+  o.m = o.k = o.n = 1024;
+  o.dtype = podsim::DType::bf16;
+  o.pe_model = pe;
+  std::uint64_t cycles = 0;
+  for (auto _ : state) cycles = podsim::run_mxu_experiment(o).cycles;
+  state.counters["cycles"] = double(cycles);
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_Mxu1024, tile_128x128, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Mxu1024, pe_128x128, true)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_CAPTURE(BM_Simulate, gemm4096_tpu_v3, "workloads/gemm-example.yaml", "tpu-v3")
     ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
 BENCHMARK_CAPTURE(BM_Simulate, gemm4096_tpu_v4, "workloads/gemm-example.yaml", "tpu-v4")

@@ -44,6 +44,9 @@ class WsArray {
     const std::size_t cells = std::size_t(R_) * C_;
     act_.assign(cells, Token{});
     psum_.assign(cells, Token{});
+    act_next_.assign(cells, Token{});
+    psum_next_.assign(cells, Token{});
+    edge_.assign(R_, Token{});
     active_w_.assign(cells, 0.0);
     active_fold_.assign(cells, kNone);
     shadow_w_.assign(cells, 0.0);
@@ -64,7 +67,7 @@ class WsArray {
     std::uint64_t outputs_left = folds_ * m_ * C_;  // every (fold, row, column) leaves once
     for (cycle_ = 0; outputs_left > 0; ++cycle_) {
       if (cycle_ > limit()) throw std::logic_error("PE array made no progress");
-      const std::vector<Token> injected = inject();  // may start the next fold's weight shift
+      const std::vector<Token>& injected = inject();  // may start the next fold's weight shift
       start_loads();
       step(injected, outputs_left);
       latch();
@@ -120,7 +123,7 @@ class WsArray {
   }
 
   // The left edge: fold f's row t enters array row r at inject_start_[f] + t + r.
-  std::vector<Token> inject() {
+  const std::vector<Token>& inject() {
     // Start the next fold once column 0 holds its weights (latched before this cycle)
     // and the previous fold's rows have all entered row 0.
     const std::int64_t f = next_inject_fold_;
@@ -131,7 +134,8 @@ class WsArray {
       // With overlap the next fold's weights start shifting now.
       if (overlap_ && f + 1 < std::int64_t(folds_)) load_start_[f + 1] = cycle_;
     }
-    std::vector<Token> edge(R_);
+    std::vector<Token>& edge = edge_;
+    std::fill(edge.begin(), edge.end(), Token{});
     for (std::int64_t g = std::max<std::int64_t>(0, next_inject_fold_ - 2); g < next_inject_fold_; ++g) {
       for (std::uint32_t r = 0; r < R_; ++r) {
         if (cycle_ < inject_start_[g] + r) continue;
@@ -143,7 +147,10 @@ class WsArray {
   }
 
   void step(const std::vector<Token>& edge, std::uint64_t& outputs_left) {
-    std::vector<Token> act_next(act_.size()), psum_next(psum_.size());
+    std::vector<Token>& act_next = act_next_;
+    std::vector<Token>& psum_next = psum_next_;
+    std::fill(act_next.begin(), act_next.end(), Token{});
+    std::fill(psum_next.begin(), psum_next.end(), Token{});
     PeFrame frame;
     const bool record = result_.frames.size() < max_frames_;
     if (record) {
@@ -196,7 +203,7 @@ class WsArray {
   std::uint64_t max_frames_;
   std::uint64_t row_folds_ = 0, col_folds_ = 0, folds_ = 0;
   std::uint64_t cycle_ = 0;
-  std::vector<Token> act_, psum_;
+  std::vector<Token> act_, psum_, act_next_, psum_next_, edge_;
   std::vector<double> active_w_, shadow_w_, transit_;
   std::vector<std::int64_t> active_fold_, shadow_fold_, col_load_fold_;
   std::vector<std::uint64_t> col_load_start_;

@@ -2,6 +2,7 @@
 // stays there) and calls these. Each returns the process exit code.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,21 @@ struct RunOptions {
   bool quiet = false;
 };
 
+struct MxuOptions {
+  std::uint32_t rows = 128, cols = 128;
+  std::string dataflow = "ws";
+  std::uint64_t m = 0, k = 0, n = 0;
+  std::string dtype = "bf16";
+  std::string model = "tile";
+  bool no_weight_overlap = false;
+  std::uint64_t seed = 1;
+  std::string json_path;
+  std::string frames_path;  // pe model: write PE states cycle by cycle
+  std::uint64_t max_frames = 1000;
+};
+
 int run_command(const RunOptions& options);
+int mxu_command(const MxuOptions& options);
 int validate_command(const RunOptions& options);
 int params_command();
 int presets_command();

@@ -35,6 +35,25 @@ int sc_main(int argc, char* argv[]) {
   run_cmd->add_flag("-q,--quiet", run.quiet, "do not print the summary");
   CLI::App* validate_cmd = app.add_subcommand("validate", "check a workload and hardware without simulating");
   add_common(validate_cmd);
+  podsim::cli::MxuOptions mxu;
+  CLI::App* mxu_cmd = app.add_subcommand("mxu", "run one matmul on a bare systolic array (tile or PE-level model)");
+  mxu_cmd->add_option("--rows", mxu.rows, "array rows R")->check(CLI::Range(1, 4096))->capture_default_str();
+  mxu_cmd->add_option("--cols", mxu.cols, "array columns C")->check(CLI::Range(1, 4096))->capture_default_str();
+  mxu_cmd->add_option("--dataflow", mxu.dataflow, "ws, os or is")->check(CLI::IsMember({"ws", "os", "is"}))
+      ->capture_default_str();
+  mxu_cmd->add_option("--m", mxu.m, "rows of A and C")->required()->check(CLI::Range(1, 1 << 24));
+  mxu_cmd->add_option("--k", mxu.k, "the reduction dimension")->required()->check(CLI::Range(1, 1 << 24));
+  mxu_cmd->add_option("--n", mxu.n, "columns of B and C")->required()->check(CLI::Range(1, 1 << 24));
+  mxu_cmd->add_option("--dtype", mxu.dtype, "int8, fp8, bf16, fp16 or fp32")
+      ->check(CLI::IsMember({"int8", "fp8", "bf16", "fp16", "fp32"}))->capture_default_str();
+  mxu_cmd->add_option("--model", mxu.model, "tile (closed form) or pe (cycle by cycle, real data)")
+      ->check(CLI::IsMember({"tile", "pe"}))->capture_default_str();
+  mxu_cmd->add_flag("--no-weight-overlap", mxu.no_weight_overlap,
+                    "load each stationary tile only after the previous fold drained (SCALE-Sim's model)");
+  mxu_cmd->add_option("--seed", mxu.seed, "random data seed (pe model)")->capture_default_str();
+  mxu_cmd->add_option("--json", mxu.json_path, "write the result as JSON");
+  mxu_cmd->add_option("--frames", mxu.frames_path, "pe model: write every PE's state per cycle (JSON)");
+  mxu_cmd->add_option("--max-frames", mxu.max_frames, "pe model: cycles to record with --frames")->capture_default_str();
   CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
 
@@ -53,6 +72,7 @@ int sc_main(int argc, char* argv[]) {
 
   if (*run_cmd) return podsim::cli::run_command(run);
   if (*validate_cmd) return podsim::cli::validate_command(run);
+  if (*mxu_cmd) return podsim::cli::mxu_command(mxu);
   if (*params_cmd) return podsim::cli::params_command();
   if (*presets_cmd) return podsim::cli::presets_command();
   return podsim::cli::kInputError;

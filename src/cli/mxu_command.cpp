@@ -1,0 +1,124 @@
+// `podsim mxu`: one matmul on a bare array, for architects and labs.
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "podsim/sim/mxu_experiment.h"
+
+namespace podsim::cli {
+namespace {
+
+// The PE model costs about one step per PE per cycle; beyond this it would run for
+// minutes. The tile model answers any size at once.
+constexpr double kMaxPeSteps = 2e10;
+
+bool write_json(const std::string& path, const nlohmann::ordered_json& j, int indent = 2) {
+  std::ofstream out(path, std::ios::trunc);
+  out << j.dump(indent) << "\n";
+  return bool(out);
+}
+
+nlohmann::ordered_json frames_json(const MxuExperimentOptions& o, const PeArrayResult& pe) {
+  nlohmann::ordered_json j;
+  j["rows"] = o.shape.rows;
+  j["cols"] = o.shape.cols;
+  j["dataflow"] = dataflow_name(o.shape.dataflow);
+  j["legend"] = "each pe: [row, col, input, stationary, partial]; only PEs with an input this cycle";
+  nlohmann::ordered_json frames = nlohmann::ordered_json::array();
+  for (const PeFrame& f : pe.frames) {
+    nlohmann::ordered_json pes = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < f.pes.size(); ++i) {
+      const PeState& s = f.pes[i];
+      if (!s.has_input) continue;
+      pes.push_back({i / o.shape.cols, i % o.shape.cols, s.input, s.stationary, s.partial});
+    }
+    frames.push_back({{"cycle", f.cycle}, {"pes", std::move(pes)}});
+  }
+  j["frames"] = std::move(frames);
+  return j;
+}
+
+}  // namespace
+
+int mxu_command(const MxuOptions& opt) {
+  MxuExperimentOptions o;
+  o.shape.rows = opt.rows;
+  o.shape.cols = opt.cols;
+  o.shape.dataflow = opt.dataflow == "os" ? Dataflow::os : opt.dataflow == "is" ? Dataflow::is : Dataflow::ws;
+  o.shape.weight_overlap = !opt.no_weight_overlap;
+  o.m = opt.m;
+  o.k = opt.k;
+  o.n = opt.n;
+  o.dtype = *parse_dtype(opt.dtype);
+  o.pe_model = opt.model == "pe";
+  o.seed = opt.seed;
+  if (!opt.frames_path.empty()) {
+    if (!o.pe_model) {
+      fmt::print(stderr, "error: --frames: only the PE model (--model pe) records frames\n");
+      return kInputError;
+    }
+    o.frames = opt.max_frames;
+  }
+  if (o.pe_model) {
+    MxuExperimentOptions probe = o;
+    probe.pe_model = false;
+    const double steps = double(run_mxu_experiment(probe).cycles) * opt.rows * opt.cols;
+    if (steps > kMaxPeSteps) {
+      fmt::print(stderr, "error: --model pe: {:.3g} PE-steps is too large for the cycle-by-cycle model "
+                         "(limit {:.0e}); use --model tile, which gives the same cycle count\n",
+                 steps, kMaxPeSteps);
+      return kInputError;
+    }
+  }
+  const MxuExperimentResult r = run_mxu_experiment(o);
+
+  fmt::print("podsim mxu: {}x{} {} array{}, {}x{}x{} {}, {} model\n", opt.rows, opt.cols, opt.dataflow,
+             SystolicPipeline(o.shape).overlapped() ? " (weight overlap)" : " (no overlap)",
+             opt.m, opt.k, opt.n, opt.dtype, opt.model);
+  fmt::print("  cycles                 {}\n", r.cycles);
+  fmt::print("  utilization            {:.2f} %\n", 100 * r.utilization);
+  fmt::print("  folds                  {}\n", r.folds);
+  fmt::print("  SCALE-Sim (no overlap) {} cycles\n", r.scalesim_cycles);
+  if (r.has_numerics) {
+    fmt::print("  max abs error          {:.3g} vs fp64 on the same operands (bound {:.3g}: (K+2) 2^-24 max sum|a b|)\n",
+               r.max_abs_error, r.error_bound);
+    fmt::print("  error vs fp32 data     {:.3g} (relative, Frobenius): the cost of {}\n", r.quantization_rel_error,
+               opt.dtype);
+  }
+
+  if (!opt.json_path.empty()) {
+    nlohmann::ordered_json j;
+    j["rows"] = opt.rows;
+    j["cols"] = opt.cols;
+    j["dataflow"] = opt.dataflow;
+    j["weight_overlap"] = SystolicPipeline(o.shape).overlapped();
+    j["m"] = opt.m;
+    j["k"] = opt.k;
+    j["n"] = opt.n;
+    j["dtype"] = opt.dtype;
+    j["model"] = opt.model;
+    j["cycles"] = r.cycles;
+    j["utilization"] = r.utilization;
+    j["folds"] = r.folds;
+    j["scalesim_cycles"] = r.scalesim_cycles;
+    if (r.has_numerics) {
+      j["max_abs_error"] = r.max_abs_error;
+      j["error_bound"] = r.error_bound;
+      j["quantization_rel_error"] = r.quantization_rel_error;
+      j["seed"] = opt.seed;
+    }
+    if (!write_json(opt.json_path, j)) {
+      fmt::print(stderr, "error: {}: cannot write\n", opt.json_path);
+      return kInputError;
+    }
+  }
+  if (!opt.frames_path.empty() && !write_json(opt.frames_path, frames_json(o, r.pe), -1)) {
+    fmt::print(stderr, "error: {}: cannot write\n", opt.frames_path);
+    return kInputError;
+  }
+  return kOk;
+}
+
+}  // namespace podsim::cli
