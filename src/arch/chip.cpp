@@ -43,10 +43,10 @@ void Chip::sequencer() {
   for (const OpPlan& plan : plans_) {
     const Op& op = workload_.ops[plan.op_index];
     const OpTiming before = snapshot();
-    for (std::uint64_t r = 0; r < op.repeat; ++r) {
+    for (std::uint64_t r = 0; r < op.repeat * plan.instances; ++r) {
       for (std::uint32_t c = 0; c < cores_.size(); ++c) {
         CoreMatmulProgram program;
-        program.op = std::get<MatmulOp>(op.body);
+        program.op = plan.matmul;
         program.tiling = plan.tiling;
         program.passes = plan.passes;
         program.a_base = plan.a_base;

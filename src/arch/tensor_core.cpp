@@ -47,6 +47,7 @@ void TensorCore::start(const CoreMatmulProgram& program) {
   std::fill(fifo_free_ps_.begin(), fifo_free_ps_.end(), 0);
   blocks_total_ = program.tiling.blocks_k ? tiles_.size() / program.tiling.blocks_k : 0;
   finished_ = tiles_.size() == 0;
+  a_loaded_.assign(program.tiling.a_resident ? program.tiling.blocks_m * program.tiling.blocks_k : 0, false);
   buffer_free_ps_[0] = buffer_free_ps_[1] = 0;
   for (auto& m : mxus_) m.begin_window(clock_.cycle_at(now_ps()));
   ++program_id_;
@@ -116,7 +117,12 @@ void TensorCore::loader() {
       const MatmulTile t = tiles_.at(i);
       DmaJob& job = load_jobs_[i % 2];
       job.reset(false);
-      job.regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
+      // An A-resident tiling loads each A block once and keeps it in vector memory.
+      const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
+      if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
+        job.regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
+        if (program_.tiling.a_resident) a_loaded_[a_block] = true;
+      }
       if (!weight_fifo())
         job.regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});
       read_dma_.submit(job);

@@ -42,7 +42,10 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
                           ? double(std::max(stream, array.weight_load_cycles()))
                           : double(array.weight_load_cycles() + stream + array.fill_drain_cycles());
   const double tile_compute_s = double(ceil_div(grid.folds(), chip.mxus_per_core)) * step / f;
-  const double tile_load_s = double(t.tm * t.tk + t.tk * t.tn) * bytes / core_bw;
+  // Bytes per tile on average: the tiling's total traffic over its tiles (A-resident
+  // tilings load A once, so their tiles are mostly B).
+  const double tiles = double(t.output_blocks() * t.blocks_k);
+  const double tile_load_s = double(t.hbm_read_bytes) / tiles / core_bw;
   const double store_s = double(t.tm * t.tn) * bytes / core_bw;
   // Compute-bound: a load starts when a buffer frees, one tile ahead, so its latency must
   // hide under one tile's compute. Memory-bound: loads queue back to back and the DMA
@@ -79,7 +82,7 @@ SystolicArrayShape array_shape(const HardwareSpec& hw) {
 }
 
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                std::uint64_t tk, std::uint64_t tn) {
+                                std::uint64_t tk, std::uint64_t tn, bool a_resident) {
   MatmulTiling t;
   t.tm = tm;
   t.tk = tk;
@@ -91,8 +94,26 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   const std::uint64_t acc = hw.chip.mxu.accumulator_bits / 8;
   // With a weight FIFO the B tile streams from memory to the array: no vmem buffer.
   const std::uint64_t weight_buffer = hw.chip.mxu.weight_fifo_depth > 0 ? 0 : tk * tn;
-  t.vmem_bytes = 2 * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
-  t.hbm_read_bytes = op.m * op.k * b * t.blocks_n + op.k * op.n * b * t.blocks_m;
+  t.a_resident = a_resident;
+  if (!a_resident) {
+    t.vmem_bytes = 2 * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
+    t.hbm_read_bytes = op.m * op.k * b * t.blocks_n + op.k * op.n * b * t.blocks_m;
+  } else {
+    t.vmem_bytes = op.m * op.k * b + 2 * weight_buffer * b + 2 * tm * tn * acc;
+    // Each core reads the A rows of every block row it has a block in, once.
+    const std::uint64_t cores = hw.chip.tensor_cores;
+    std::uint64_t a_rows_read = 0;
+    for (std::uint64_t c = 0; c < std::min<std::uint64_t>(cores, t.output_blocks()); ++c) {
+      std::uint64_t last_bm = UINT64_MAX;
+      for (std::uint64_t block = c; block < t.output_blocks(); block += cores) {
+        const std::uint64_t bm = block / t.blocks_n;
+        if (bm == last_bm) continue;  // blocks are in row-major order: a row's blocks are adjacent
+        last_bm = bm;
+        a_rows_read += std::min(tm, op.m - bm * tm);
+      }
+    }
+    t.hbm_read_bytes = a_rows_read * op.k * b + op.k * op.n * b * t.blocks_m;
+  }
   t.hbm_write_bytes = op.m * op.n * b;
   t.estimated_seconds = estimate_seconds(op, hw, t);
   return t;
@@ -109,8 +130,11 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
   for (auto tm : tms)
     for (auto tk : tks)
       for (auto tn : tns) {
-        MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn);
-        if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
+        for (bool resident : {false, true}) {
+          if (resident && op.m * op.k * dtype_bytes(op.dtype) > chip.vmem_bytes) continue;
+          MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident);
+          if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
+        }
       }
   const bool found = !fitting.empty();
   MatmulTiling best;

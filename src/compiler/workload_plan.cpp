@@ -11,9 +11,12 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
   std::vector<OpPlan> plans;
   for (std::size_t i = 0; i < workload.ops.size(); ++i) {
     const Op& op = workload.ops[i];
-    const MatmulOp& mm = std::get<MatmulOp>(op.body);
+    const LoweredMatmul lowered = lower_to_matmul(op);
+    const MatmulOp& mm = lowered.matmul;
     OpPlan p;
     p.op_index = i;
+    p.matmul = mm;
+    p.instances = lowered.instances;
     p.tiling = choose_matmul_tiling(mm, hw, op.where);
     p.passes = mxu_passes(hw, mm.dtype);
     if (p.passes == 0)

@@ -63,6 +63,9 @@ void validate(const HardwareSpec& spec, const std::string& file) {
   if (spec.chip.mxu.weight_fifo_depth > 0 && spec.chip.mxu.dataflow != Dataflow::ws)
     throw ConfigError({file, 0, 0}, "chip.mxu.weight_fifo_depth",
                       "a weight FIFO feeds a weight-stationary array; set chip.mxu.dataflow to ws or the depth to 0");
+  if (spec.chip.mxu.weight_fifo_depth > 0 && spec.chip.mxus_per_core != 1)
+    throw ConfigError({file, 0, 0}, "chip.mxu.weight_fifo_depth",
+                      "a weight FIFO is modelled for one MXU per core (as in TPU v1); set chip.mxus_per_core to 1");
   if (spec.chip.mxu.accumulator_bits % 8 != 0)
     throw ConfigError({file, 0, 0}, "chip.mxu.accumulator_bits", "must be a whole number of bytes (16, 24, 32, ...)");
   const auto& hbm = spec.chip.hbm;

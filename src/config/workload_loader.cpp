@@ -90,6 +90,31 @@ OpBody parse_matmul(OpFields& f) {
   return mm;
 }
 
+OpBody parse_conv2d(OpFields& f) {
+  Conv2dOp c;
+  c.n = f.integer("n", 1, kMaxDim);
+  c.h = f.integer("h", 1, kMaxDim);
+  c.w = f.integer("w", 1, kMaxDim);
+  c.c_in = f.integer("c_in", 1, kMaxDim);
+  c.c_out = f.integer("c_out", 1, kMaxDim);
+  c.kernel = f.integer("kernel", 1, 4096);
+  c.stride = f.integer("stride", 1, 4096, 1);
+  c.padding = f.integer("padding", 0, 4096, 0);
+  c.dilation = f.integer("dilation", 1, 4096, 1);
+  c.groups = f.integer("groups", 1, kMaxDim, 1);
+  c.dtype = f.dtype("dtype");
+  if (c.c_in % c.groups != 0) f.fail("groups", fmt::format("must divide c_in ({})", c.c_in));
+  if (c.c_out % c.groups != 0) f.fail("groups", fmt::format("must divide c_out ({})", c.c_out));
+  const std::uint64_t span = c.dilation * (c.kernel - 1) + 1;  // receptive field on the input
+  if (c.h + 2 * c.padding < span || c.w + 2 * c.padding < span)
+    f.fail("kernel", fmt::format("the {}-pixel receptive field (dilation x (kernel - 1) + 1) does not fit the "
+                                 "padded {}x{} input",
+                                 span, c.h + 2 * c.padding, c.w + 2 * c.padding));
+  if ((long double)c.n * c.h_out() * c.w_out() * c.c_out * (c.c_in / c.groups) * c.kernel * c.kernel > kMaxMacs)
+    f.fail("n", "too large: more than 4e18 multiply-accumulates");
+  return c;
+}
+
 const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "op", "choice", "", "the op kind"},
     {"*", "name", "text", "op<index>", "a unique name, used in reports"},
@@ -102,8 +127,21 @@ const std::map<std::string, OpKind>& op_kinds() {
        {{{"matmul", "m", "integer", "", "rows of A and C (the streaming dimension; batch x tokens)"},
          {"matmul", "k", "integer", "", "columns of A, rows of B (the reduction dimension)"},
          {"matmul", "n", "integer", "", "columns of B and C"},
-         {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, bf16 or fp32"}},
+         {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, fp8, bf16, fp16 or fp32"}},
         parse_matmul}},
+      {"conv2d",
+       {{{"conv2d", "n", "integer", "", "batch"},
+         {"conv2d", "h", "integer", "", "input height"},
+         {"conv2d", "w", "integer", "", "input width"},
+         {"conv2d", "c_in", "integer", "", "input channels"},
+         {"conv2d", "c_out", "integer", "", "output channels"},
+         {"conv2d", "kernel", "integer", "", "square kernel size"},
+         {"conv2d", "stride", "integer", "1", "stride"},
+         {"conv2d", "padding", "integer", "0", "zero padding on each side"},
+         {"conv2d", "dilation", "integer", "1", "kernel dilation"},
+         {"conv2d", "groups", "integer", "1", "channel groups (c_in = c_out = groups: depthwise)"},
+         {"conv2d", "dtype", "choice", "", "element type: int8, fp8, bf16, fp16 or fp32"}},
+        parse_conv2d}},
   };
   return kinds;
 }

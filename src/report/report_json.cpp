@@ -97,7 +97,7 @@ std::string report_json(const RunResult& r) {
     op["tiling"] = {{"tm", t.tm},           {"tk", t.tk},
                     {"tn", t.tn},           {"blocks_m", t.blocks_m},
                     {"blocks_k", t.blocks_k}, {"blocks_n", t.blocks_n},
-                    {"vmem_bytes", t.vmem_bytes}, {"mxu_passes", o.plan.passes},
+                    {"vmem_bytes", t.vmem_bytes}, {"a_resident", t.a_resident}, {"mxu_passes", o.plan.passes},
                     {"dataflow", dataflow_name(r.hw.chip.mxu.dataflow)}};
     ops.push_back(std::move(op));
   }

@@ -41,11 +41,11 @@ std::string report_text(const RunResult& r) {
        human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,
        double(r.hw.chip.hbm.bandwidth_Bps) * 1e-9);
   line("");
-  line("  {:<16} {:<7} {:<20} {:<5} {:>12} {:>9} {:>8} {:>10} {:>7}", "op", "kind", "shape", "dtype",
+  line("  {:<16} {:<7} {:<26} {:<5} {:>12} {:>9} {:>8} {:>10} {:>7}", "op", "kind", "shape", "dtype",
        "time", "TFLOPS", "MXU %", "HBM GB/s", "bound");
   for (const auto& o : r.ops) {
     const OpMetrics m = op_metrics(r, o);
-    line("  {:<16} {:<7} {:<20} {:<5} {:>12} {:>9.2f} {:>8.1f} {:>10.1f} {:>7}", o.name, o.kind,
+    line("  {:<16} {:<7} {:<26} {:<5} {:>12} {:>9.2f} {:>8.1f} {:>10.1f} {:>7}", o.name, o.kind,
          o.repeat > 1 ? fmt::format("{} x{}", o.shape, o.repeat) : o.shape, o.dtype, human_time(m.time_s),
          m.achieved_flops * 1e-12, 100 * m.mxu_utilization, m.hbm_Bps * 1e-9, m.bound);
   }

@@ -13,11 +13,6 @@
 namespace podsim {
 namespace {
 
-std::string shape_of(const Op& op) {
-  const MatmulOp& mm = std::get<MatmulOp>(op.body);
-  return fmt::format("{}x{}x{}", mm.m, mm.k, mm.n);
-}
-
 void check(RunResult& r, std::string name, bool ok, std::string detail) {
   r.invariants.push_back({std::move(name), ok, std::move(detail)});
 }
@@ -90,8 +85,8 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
   std::uint64_t planned_read = 0, planned_write = 0;
   for (const auto& p : plans) {
     const std::uint64_t rep = r.workload.ops[p.op_index].repeat;
-    planned_read += p.tiling.hbm_read_bytes * rep;
-    planned_write += p.tiling.hbm_write_bytes * rep;
+    planned_read += p.tiling.hbm_read_bytes * rep * p.instances;
+    planned_write += p.tiling.hbm_write_bytes * rep * p.instances;
   }
   check(r, "hbm_bytes_equal_tiling", r.hbm_read_bytes == planned_read && r.hbm_write_bytes == planned_write,
         fmt::format("read {} B (tiling implies {}), wrote {} B (tiling implies {})", r.hbm_read_bytes,
@@ -130,8 +125,8 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
     OpResult o;
     o.name = op.name;
     o.kind = op.kind();
-    o.shape = shape_of(op);
-    o.dtype = dtype_name(std::get<MatmulOp>(op.body).dtype);
+    o.shape = op.shape_text();
+    o.dtype = dtype_name(op.dtype());
     o.repeat = op.repeat;
     o.macs = t.macs;
     o.start_ps = t.start_ps;

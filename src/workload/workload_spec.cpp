@@ -1,5 +1,7 @@
 #include "podsim/workload/workload_spec.h"
 
+#include <fmt/format.h>
+
 namespace podsim {
 namespace {
 template <class... Ts>
@@ -11,11 +13,28 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 const char* Op::kind() const {
-  return std::visit(Overloaded{[](const MatmulOp&) { return "matmul"; }}, body);
+  return std::visit(Overloaded{[](const MatmulOp&) { return "matmul"; }, [](const Conv2dOp&) { return "conv2d"; }},
+                    body);
 }
 
 std::uint64_t Op::macs_once() const {
-  return std::visit(Overloaded{[](const MatmulOp& mm) { return mm.macs(); }}, body);
+  return std::visit([](const auto& o) { return o.macs(); }, body);
+}
+
+DType Op::dtype() const {
+  return std::visit([](const auto& o) { return o.dtype; }, body);
+}
+
+std::string Op::shape_text() const {
+  return std::visit(
+      Overloaded{[](const MatmulOp& mm) { return fmt::format("{}x{}x{}", mm.m, mm.k, mm.n); },
+                 [](const Conv2dOp& c) {
+                   std::string s = fmt::format("{}x{}x{}x{}>{} k{}s{}", c.n, c.h, c.w, c.c_in, c.c_out, c.kernel,
+                                               c.stride);
+                   if (c.groups > 1) s += fmt::format("g{}", c.groups);
+                   return s;
+                 }},
+      body);
 }
 
 std::uint64_t WorkloadSpec::total_macs() const {

@@ -100,6 +100,48 @@ TEST(Cli, BadWorkloadAndMissingFilesExitTwo) {
   EXPECT_EQ(podsim("frobnicate").code, 2);
 }
 
+TEST(Cli, UnsupportedDtypeIsAnInputError) {
+  const std::string wl = write_temp("fp32.yaml", "workload:\n  ops:\n    - {op: matmul, m: 8, k: 8, n: 8, dtype: fp32}\n");
+  const Outcome o = podsim("run " + wl + " --hw tpu-v1");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("does not support fp32"), std::string::npos) << o.output;
+}
+
+TEST(Cli, MxuCommandWritesTheFixedKeys) {
+  const std::string json = testing::TempDir() + "mxu.json";
+  // ws 128x128, 1024^3, no overlap: 8 x 8 = 64 folds of 2*128 + 128 + 1024 - 2 = 1406
+  // cycles = 89,984 cycles (SCALE-Sim's count).
+  Outcome o = podsim("mxu --rows 128 --cols 128 --dataflow ws --m 1024 --k 1024 --n 1024 --no-weight-overlap --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  auto j = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(j["cycles"], 89984);
+  EXPECT_DOUBLE_EQ(j["utilization"].get<double>(), 1024.0 * 1024 * 1024 / (89984.0 * 128 * 128));
+  EXPECT_FALSE(j.contains("max_abs_error"));
+  // The PE model on a small array: same keys plus the error, exactly 0 for int8.
+  o = podsim("mxu --rows 8 --cols 4 --dataflow is --m 20 --k 9 --n 13 --dtype int8 --model pe --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  j = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(j["max_abs_error"], 0.0);
+  EXPECT_TRUE(j.contains("cycles"));
+  EXPECT_TRUE(j.contains("utilization"));
+}
+
+TEST(Cli, MxuFramesShowEveryCycle) {
+  const std::string frames = testing::TempDir() + "frames.json";
+  const Outcome o = podsim("mxu --rows 2 --cols 2 --m 2 --k 2 --n 2 --dtype int8 --model pe --frames " + frames);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto j = nlohmann::json::parse(read_file(frames));
+  // 1 fold: load 2 + stream 2 + fill/drain 2 + 2 - 2 = 6 cycles, one frame each.
+  EXPECT_EQ(j["frames"].size(), 6u);
+  EXPECT_EQ(j["frames"][2]["pes"].size(), 1u);  // the first activation is at PE(0,0)
+}
+
+TEST(Cli, MxuRefusesPeRunsThatWouldTakeHours) {
+  const Outcome o = podsim("mxu --m 16384 --k 16384 --n 16384 --model pe");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("--model tile"), std::string::npos) << o.output;
+}
+
 TEST(Cli, ParamsListsEveryParameterWithUnitsAndDefaults) {
   const Outcome o = podsim("params");
   ASSERT_EQ(o.code, 0);

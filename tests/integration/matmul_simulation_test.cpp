@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "podsim/arch/clock.h"
 #include "podsim/config/hardware_loader.h"
 #include "podsim/config/workload_loader.h"
 #include "podsim/sim/simulate.h"
@@ -22,6 +23,17 @@ WorkloadSpec one_matmul(std::uint64_t m, std::uint64_t k, std::uint64_t n, const
 void expect_invariants(const RunResult& r) {
   EXPECT_TRUE(r.completed) << r.stall_report;
   for (const auto& i : r.invariants) EXPECT_TRUE(i.ok) << i.name << ": " << i.detail;
+  // The MXU cycle breakdown never claims more cycles than the op lasted: the charged
+  // parts (active, stalls, shifts) fit in cycles x MXUs, and non-matrix is the rest.
+  for (const auto& o : r.ops) {
+    const std::uint64_t span =
+        (ClockDomain(r.hw.chip.clock_hz).cycle_at(o.end_ps) - ClockDomain(r.hw.chip.clock_hz).cycle_at(o.start_ps)) *
+        r.hw.mxu_count();
+    const std::uint64_t charged = o.mxu_active_cycles + o.mxu_input_stall_cycles + o.mxu_weight_load_stall_cycles +
+                                  o.mxu_weight_shift_cycles;
+    EXPECT_LE(charged, span) << o.name;
+    EXPECT_EQ(charged + o.mxu_non_matrix_cycles, span) << o.name;
+  }
 }
 
 TEST(MatmulSimulation, ComputeBound4096CubedReaches90PercentOfPeakOnTpuV3) {
@@ -53,12 +65,15 @@ TEST(MatmulSimulation, HbmBytesAreOperandsPlusTilingReReads) {
   const RunResult r = simulate(load_hardware("tpu-v3"), one_matmul(2048, 3000, 1000, "bf16"));
   expect_invariants(r);
   const MatmulTiling& t = r.ops[0].plan.tiling;
-  // A (2048 x 3000 x 2 B) is read once for every block column, B (3000 x 1000 x 2 B)
-  // once for every block row; C (2048 x 1000 x 2 B) is written once.
+  // B (3000 x 1000 x 2 B) is read once for every block row; C (2048 x 1000 x 2 B) is
+  // written once. A (2048 x 3000 x 2 B) is read once for every block column, or, when
+  // the tiling keeps A resident, once by each of the 2 cores that has blocks in its rows:
+  // both cores when a block row has 2 or more blocks (blocks are dealt round robin).
   const std::uint64_t a = 2048ull * 3000 * 2, b = 3000ull * 1000 * 2, c = 2048ull * 1000 * 2;
   EXPECT_EQ(t.blocks_n, (1000 + t.tn - 1) / t.tn);
   EXPECT_EQ(t.blocks_m, (2048 + t.tm - 1) / t.tm);
-  EXPECT_EQ(r.hbm_read_bytes, a * t.blocks_n + b * t.blocks_m);
+  const std::uint64_t a_reads = t.a_resident ? std::min<std::uint64_t>(2, t.blocks_n) : t.blocks_n;
+  EXPECT_EQ(r.hbm_read_bytes, a * a_reads + b * t.blocks_m);
   EXPECT_EQ(r.hbm_write_bytes, c);
   std::uint64_t channel_total = 0;
   for (const auto& ch : r.channels) channel_total += ch.read_bytes + ch.write_bytes;
@@ -101,9 +116,79 @@ TEST(MatmulSimulation, Fp32RunsSixPassesSlowerWhenComputeBound) {
   EXPECT_LE(r.achieved_flops(), r.hw.peak_flops() / 6);
 }
 
+TEST(MatmulSimulation, TpuV1FullyConnectedLayerWaitsOnWeights) {
+  // Batch 8 through a 4096 x 4096 int8 layer on TPU v1: 16 MiB of weights stream from
+  // DDR3 at 34 GB/s through the 4-deep weight FIFO, 493.4 us; each 64 KiB weight tile
+  // serves only 8 rows, so the array waits on weight loads most of the time.
+  const RunResult r = simulate(load_hardware("tpu-v1"), one_matmul(8, 4096, 4096, "int8"));
+  expect_invariants(r);
+  const double weights_s = 4096.0 * 4096.0 / 34e9;
+  EXPECT_NEAR(r.time_s(), weights_s, 0.05 * weights_s) << r.time_s() * 1e6 << " us";
+  const OpResult& o = r.ops[0];
+  EXPECT_GT(double(o.mxu_weight_load_stall_cycles), 0.75 * double(r.cycles));
+  // 16 x 16 = 256 folds x 8 rows streamed.
+  EXPECT_EQ(o.mxu_active_cycles, 256u * 8);
+}
+
+TEST(MatmulSimulation, TpuV1LargeBatchKeepsActivationsResidentAndComputes) {
+  // Batch 4096: A (16 MiB int8) fits the 24 MiB unified buffer beside the accumulators,
+  // so it is read once and each weight tile serves 4096 rows: 4096 >= 1350 ops per
+  // weight byte (the v1 roofline ridge), so the array, not DDR3, sets the pace once A
+  // is in.
+  const RunResult r = simulate(load_hardware("tpu-v1"), one_matmul(4096, 4096, 4096, "int8"));
+  expect_invariants(r);
+  EXPECT_TRUE(r.ops[0].plan.tiling.a_resident);
+  EXPECT_EQ(r.hbm_read_bytes, 2 * 4096ull * 4096);  // A once, B once
+  // Ideal 4096^3 / 256^2 = 1,048,576 cycles of streaming; loading A first (16 MiB at
+  // 34 GB/s = 493 us = 345k cycles) is the only large cost left.
+  EXPECT_EQ(r.ops[0].mxu_active_cycles, 1'048'576u);
+  EXPECT_LT(r.cycles, 1'048'576u + 345'000u + 100'000u);
+}
+
+TEST(MatmulSimulation, ShallowFirstConvLayerUnderusesTheArray) {
+  // ResNet-50 conv1: 7x7x3 -> 64 at stride 2 is a matmul with K = 147, N = 64. On a
+  // 128x128 array K takes 2 row folds (128 + 19) and N half the columns: at most
+  // 147 x 64 / (256 x 128) = 28.7 % of the PE slots hold data.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: conv2d, name: conv1, n: 8, h: 224, w: 224, c_in: 3, c_out: 64, kernel: 7,"
+      " stride: 2, padding: 3, dtype: bf16}\n",
+      "conv.yaml");
+  const RunResult r = simulate(load_hardware("tpu-v3"), wl);
+  expect_invariants(r);
+  // 8 x 112 x 112 x 64 x 3 x 49 MACs (h_out = (224 + 6 - 6 - 1) / 2 + 1 = 112)
+  EXPECT_EQ(r.macs, 8ull * 112 * 112 * 64 * 3 * 49);
+  EXPECT_LE(r.mxu_utilization(), 147.0 * 64 / (256 * 128));
+  EXPECT_GT(r.mxu_utilization(), 0.10);
+}
+
+TEST(MatmulSimulation, DepthwiseConvRunsOneMatmulPerGroup) {
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: conv2d, name: dw, n: 2, h: 16, w: 16, c_in: 8, c_out: 8, kernel: 3,"
+      " padding: 1, groups: 8, dtype: bf16}\n",
+      "dw.yaml");
+  const RunResult r = simulate(load_hardware("tpu-v3"), wl);
+  expect_invariants(r);
+  EXPECT_EQ(r.macs, 2ull * 16 * 16 * 8 * 9);  // n h_out w_out c_out (c_in/groups) k^2
+  EXPECT_EQ(r.ops[0].plan.instances, 8u);
+  EXPECT_EQ(r.ops[0].plan.matmul.n, 1u);
+}
+
+class DataflowOnTheChip : public testing::TestWithParam<std::string> {};
+
+TEST_P(DataflowOnTheChip, RunsAMatmulWithInvariantsHolding) {
+  const RunResult r = simulate(load_hardware("tpu-v3", {"chip.mxu.dataflow=" + GetParam()}),
+                               one_matmul(1000, 700, 300, "bf16"));
+  expect_invariants(r);
+  EXPECT_EQ(r.macs, 1000ull * 700 * 300);
+  EXPECT_LE(r.achieved_flops(), r.hw.peak_flops());
+}
+
+INSTANTIATE_TEST_SUITE_P(Dataflows, DataflowOnTheChip, testing::Values("ws", "os", "is"));
+
 class ExampleOnEveryPreset : public testing::TestWithParam<std::string> {};
 
 TEST_P(ExampleOnEveryPreset, RunsWithInvariantsHolding) {
+  // bf16 on every preset (tpu-v1 runs 16-bit operands at quarter speed).
   const WorkloadSpec wl = load_workload(test::source_path("workloads/gemm-example.yaml"));
   const RunResult r = simulate(load_hardware(GetParam()), wl);
   expect_invariants(r);
@@ -114,7 +199,7 @@ TEST_P(ExampleOnEveryPreset, RunsWithInvariantsHolding) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, ExampleOnEveryPreset,
-                         testing::Values("lab-8x8", "tpu-v2", "tpu-v3", "tpu-v4"));
+                         testing::Values("lab-8x8", "tpu-v1", "tpu-v2", "tpu-v3", "tpu-v4"));
 
 }  // namespace
 }  // namespace podsim

@@ -20,7 +20,7 @@ ConfigError load_error(const std::string& text, std::vector<std::string> overrid
 
 TEST(HardwareConfig, PresetsExistAndLoad) {
   const auto names = preset_names();
-  for (const char* expected : {"lab-8x8", "tpu-v2", "tpu-v3", "tpu-v4"})
+  for (const char* expected : {"lab-8x8", "tpu-v1", "tpu-v2", "tpu-v3", "tpu-v4"})
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   for (const auto& n : names) EXPECT_NO_THROW(load_hardware(n)) << n;
 }
@@ -30,6 +30,21 @@ TEST(HardwareConfig, TpuV3PeakIs123Tflops) {
   // 2 cores x 2 MXUs x 128^2 MACs x 2 FLOPs x 0.94 GHz = 123,207,680,000,000 FLOP/s.
   EXPECT_DOUBLE_EQ(load_hardware("tpu-v3").peak_flops(), 123'207'680'000'000.0);
   EXPECT_EQ(load_hardware("tpu-v3").chip.hbm.bandwidth_Bps, 900'000'000'000u);
+}
+
+TEST(HardwareConfig, TpuV1PeakIs92Tops) {
+  // 65,536 MACs x 2 x 0.7 GHz = 91.75 TOPS (Jouppi et al. 2017, Table 2).
+  const HardwareSpec v1 = load_hardware("tpu-v1");
+  EXPECT_DOUBLE_EQ(v1.peak_flops(), 91'750'400'000'000.0);
+  EXPECT_EQ(v1.chip.mxu.weight_fifo_depth, 4u);
+  EXPECT_EQ(v1.chip.vmem_bytes, 24u << 20);
+}
+
+TEST(HardwareConfig, WeightFifoNeedsOneWeightStationaryArray) {
+  EXPECT_EQ(load_error("hardware:\n  base: tpu-v1\n  chip:\n    mxu: {dataflow: os}\n").key_path(),
+            "chip.mxu.weight_fifo_depth");
+  EXPECT_EQ(load_error("hardware:\n  base: tpu-v1\n  chip:\n    mxus_per_core: 2\n").key_path(),
+            "chip.mxu.weight_fifo_depth");
 }
 
 TEST(HardwareConfig, TpuV2PeakIs45_9Tflops) {

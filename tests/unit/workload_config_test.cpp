@@ -85,6 +85,32 @@ TEST(WorkloadConfig, StructuralErrors) {
             4);
 }
 
+TEST(WorkloadConfig, Conv2dParsesAndChecksItsShape) {
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: conv2d, n: 2, h: 224, w: 224, c_in: 3, c_out: 64, kernel: 7, stride: 2, padding: 3,"
+      " dtype: bf16}\n",
+      "wl.yaml");
+  const auto& c = std::get<Conv2dOp>(wl.ops[0].body);
+  EXPECT_EQ(c.h_out(), 112u);  // (224 + 2*3 - 1*(7-1) - 1) / 2 + 1
+  EXPECT_EQ(wl.ops[0].macs_once(), 2ull * 112 * 112 * 64 * 3 * 49);
+  EXPECT_EQ(load_error("workload:\n  ops:\n    - {op: conv2d, n: 1, h: 8, w: 8, c_in: 6, c_out: 4, kernel: 3,"
+                       " groups: 4, dtype: bf16}\n")
+                .key_path(),
+            "workload.ops[0].groups");
+  EXPECT_EQ(load_error("workload:\n  ops:\n    - {op: conv2d, n: 1, h: 2, w: 2, c_in: 1, c_out: 1, kernel: 5,"
+                       " dtype: bf16}\n")
+                .key_path(),
+            "workload.ops[0].kernel");
+}
+
+TEST(WorkloadConfig, EveryDtypeParses) {
+  for (const char* t : {"int8", "fp8", "bf16", "fp16", "fp32"}) {
+    const WorkloadSpec wl = load_workload_text(
+        std::string("workload:\n  ops:\n    - {op: matmul, m: 1, k: 1, n: 1, dtype: ") + t + "}\n", "wl.yaml");
+    EXPECT_STREQ(dtype_name(wl.ops[0].dtype()), t);
+  }
+}
+
 TEST(WorkloadConfig, HugeOpsAreRefusedNotOverflowed) {
   // 2^24 per dimension is allowed, but 2^24^3 = 2^72 MACs would overflow the counters.
   const ConfigError e =

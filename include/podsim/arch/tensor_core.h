@@ -110,6 +110,7 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t blocks_started_ = 0;
   std::uint64_t blocks_stored_ = 0;
   std::uint64_t blocks_total_ = 0;
+  std::vector<bool> a_loaded_;  // A-resident tilings: which A blocks this core holds
   DmaJob load_jobs_[2];
   DmaJob store_job_;
   struct PendingStore {

@@ -14,6 +14,9 @@
 // (without the tk tn weight buffers when a weight FIFO streams B straight to the array)
 // HBM reads:  A is read once per block column, B once per block row:
 //   read = M K b blocks_n + K N b blocks_m;   write = M N b.
+// A-resident variant (when all of A fits beside the other buffers): each core loads each
+// A block it needs once and keeps it, so A is read once per core that needs its rows,
+// not once per block column: vmem = M K b + 2 tk tn b + 2 tm tn bytes(accumulator).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,7 @@ namespace podsim {
 
 struct MatmulTiling {
   std::uint64_t tm = 0, tk = 0, tn = 0;                  // tile sizes (edge tiles smaller)
+  bool a_resident = false;                               // A stays in vector memory once loaded
   std::uint64_t blocks_m = 0, blocks_k = 0, blocks_n = 0;
   std::uint64_t vmem_bytes = 0;                          // footprint per core
   std::uint64_t hbm_read_bytes = 0;
@@ -43,7 +47,7 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
 
 // The same bookkeeping for given tile sizes (for tests and for forcing a tiling).
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                std::uint64_t tk, std::uint64_t tn);
+                                std::uint64_t tk, std::uint64_t tn, bool a_resident = false);
 
 // Array passes per MAC for the op's dtype on this chip (0: the chip does not support it).
 std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype);

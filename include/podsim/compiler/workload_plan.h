@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "podsim/compiler/matmul_tiling.h"
+#include "podsim/compiler/op_lowering.h"
 #include "podsim/config/hardware_spec.h"
 #include "podsim/workload/workload_spec.h"
 
@@ -12,6 +13,8 @@ namespace podsim {
 
 struct OpPlan {
   std::size_t op_index = 0;
+  MatmulOp matmul;              // what the MXUs run (op_lowering.h)
+  std::uint64_t instances = 1;  // times per repeat (conv groups)
   MatmulTiling tiling;
   std::uint32_t passes = 1;
   // Row-major A, B and C, each aligned to the HBM interleave stripe. Ops run one after

@@ -22,7 +22,20 @@ struct MatmulOp {
   std::uint64_t macs() const { return m * k * n; }
 };
 
-using OpBody = std::variant<MatmulOp>;
+// 2D convolution, NHWC activations, square kernel. Lowered to matmuls (im2col): see
+// compiler/op_lowering.h.
+struct Conv2dOp {
+  std::uint64_t n = 1, h = 0, w = 0, c_in = 0, c_out = 0;
+  std::uint64_t kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
+  DType dtype = DType::bf16;
+
+  std::uint64_t h_out() const { return (h + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1; }
+  std::uint64_t w_out() const { return (w + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1; }
+  // n h_out w_out c_out (c_in / groups) kernel^2
+  std::uint64_t macs() const { return n * h_out() * w_out() * c_out * (c_in / groups) * kernel * kernel; }
+};
+
+using OpBody = std::variant<MatmulOp, Conv2dOp>;
 
 struct Op {
   std::string name;
@@ -32,6 +45,8 @@ struct Op {
 
   const char* kind() const;
   std::uint64_t macs_once() const;
+  DType dtype() const;
+  std::string shape_text() const;  // "4096x4096x4096", "n256 224x224x3 -> 64 k7 s2 p3"
   std::uint64_t flops_once() const { return 2 * macs_once(); }
 };
 
