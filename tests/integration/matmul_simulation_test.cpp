@@ -173,6 +173,22 @@ TEST(MatmulSimulation, DepthwiseConvRunsOneMatmulPerGroup) {
   EXPECT_EQ(r.ops[0].plan.matmul.n, 1u);
 }
 
+TEST(MatmulSimulation, EveryDtypeRunsAndMovesItsBytes) {
+  // One op per dtype; C is written in the op's dtype: 64 x 64 x bytes per element.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n"
+      "    - {op: matmul, name: i8, m: 64, k: 64, n: 64, dtype: int8}\n"
+      "    - {op: matmul, name: f8, m: 64, k: 64, n: 64, dtype: fp8}\n"
+      "    - {op: matmul, name: b16, m: 64, k: 64, n: 64, dtype: bf16}\n"
+      "    - {op: matmul, name: f16, m: 64, k: 64, n: 64, dtype: fp16}\n"
+      "    - {op: matmul, name: f32, m: 64, k: 64, n: 64, dtype: fp32}\n",
+      "dtypes.yaml");
+  const RunResult r = simulate(load_hardware("tpu-v3"), wl);
+  expect_invariants(r);
+  const std::uint64_t bytes[] = {1, 1, 2, 2, 4};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(r.ops[i].hbm_write_bytes, 64u * 64 * bytes[i]) << r.ops[i].name;
+}
+
 class DataflowOnTheChip : public testing::TestWithParam<std::string> {};
 
 TEST_P(DataflowOnTheChip, RunsAMatmulWithInvariantsHolding) {
