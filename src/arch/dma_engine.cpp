@@ -48,14 +48,14 @@ void DmaEngine::issue_chunk(std::uint64_t now) {
   DmaJob& job = *queue_.front();
   std::uint64_t budget = spec_.chunk_bytes;
   std::uint64_t chunk_bytes = 0;
-  std::uint64_t completion = now;
+  segments_.clear();
   // Walk the job's byte stream row segment by row segment until the chunk is full.
   while (budget > 0 && job.next_region < job.regions.size()) {
     const DmaRegion& r = job.regions[job.next_region];
     const std::uint64_t row = job.next_offset / r.row_bytes;
     const std::uint64_t col = job.next_offset % r.row_bytes;
     const std::uint64_t take = std::min(budget, r.row_bytes - col);
-    completion = std::max(completion, hbm_.serve(now, r.addr + row * r.stride + col, take, job.is_write));
+    segments_.push_back({r.addr + row * r.stride + col, take});
     budget -= take;
     chunk_bytes += take;
     job.next_offset += take;
@@ -64,8 +64,9 @@ void DmaEngine::issue_chunk(std::uint64_t now) {
       job.next_offset = 0;
     }
   }
-  // The chunk also crosses this core's crossbar port; both links stream concurrently.
-  completion = std::max(completion, port_.reserve(now, chunk_bytes));
+  // The chunk's requests reach the memory together (its controller may reorder them),
+  // and cross this core's crossbar port; both links stream concurrently.
+  const std::uint64_t completion = std::max(hbm_.serve_batch(now, segments_, job.is_write), port_.reserve(now, chunk_bytes));
   in_flight_.push({completion, sequence_++, &job, chunk_bytes});
   ++chunks_;
 }

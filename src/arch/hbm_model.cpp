@@ -1,36 +1,176 @@
 #include "podsim/arch/hbm_model.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace podsim {
 
-HbmModel::HbmModel(const HbmSpec& spec) : spec_(spec), stats_(spec.channels) {
-  // The chip bandwidth is split evenly; the remainder (a few B/s at most) goes to the
-  // first channels so the channels add up to the chip figure exactly.
-  const std::uint64_t per = spec.bandwidth_Bps / spec.channels;
-  const std::uint64_t extra = spec.bandwidth_Bps % spec.channels;
-  channels_.reserve(spec.channels);
-  for (std::uint32_t c = 0; c < spec.channels; ++c) channels_.emplace_back(per + (c < extra ? 1 : 0));
+void BandwidthSeries::add(std::uint64_t at_ps, std::uint64_t bytes) {
+  std::uint64_t index = at_ps / bucket_ps_;
+  while (index >= kMaxBuckets) {  // widen: merge neighbours
+    std::vector<std::uint64_t> merged((bytes_.size() + 1) / 2, 0);
+    for (std::size_t i = 0; i < bytes_.size(); ++i) merged[i / 2] += bytes_[i];
+    bytes_ = std::move(merged);
+    bucket_ps_ *= 2;
+    index = at_ps / bucket_ps_;
+  }
+  if (bytes_.size() <= index) bytes_.resize(index + 1, 0);
+  bytes_[index] += bytes;
 }
 
-std::uint64_t HbmModel::serve(std::uint64_t now_ps, std::uint64_t addr, std::uint64_t bytes,
-                              bool is_write) {
+std::uint64_t hbm_data_rate(const HbmSpec& spec) {
+  if (spec.device == "ideal") return 0;
+  const auto d = dram_device(spec.device, 1'000'000'000);
+  if (!d) return 0;
+  const std::uint64_t bytes_per_transfer = std::uint64_t(spec.channels) * d->pseudo_channels * d->bus_bits / 8;
+  return spec.bandwidth_Bps / bytes_per_transfer;
+}
+
+HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
+  if (spec.device == "ideal") {
+    // The chip bandwidth is split evenly; the remainder (a few B/s at most) goes to the
+    // first channels so the channels add up to the chip figure exactly.
+    const std::uint64_t per = spec.bandwidth_Bps / spec.channels;
+    const std::uint64_t extra = spec.bandwidth_Bps % spec.channels;
+    ideal_.reserve(spec.channels);
+    for (std::uint32_t c = 0; c < spec.channels; ++c) ideal_.emplace_back(per + (c < extra ? 1 : 0));
+    bytes_.resize(spec.channels);
+    return;
+  }
+  const auto device = dram_device(spec.device, hbm_data_rate(spec));
+  if (!device) throw std::invalid_argument("unknown HBM device " + spec.device);
+  device_ = *device;
+  dram_clock_ = ClockDomain(device_.clock_hz());
+  const std::uint32_t pcs = spec.channels * device_.pseudo_channels;
+  map_ = std::make_unique<AddressMap>(device_, pcs, spec.mapping, spec.xor_bank);
+  DramControllerSpec ctrl;
+  ctrl.queue_depth = spec.queue_depth;
+  ctrl.open_page = spec.page_policy == "open";
+  ctrl.log_commands = log_commands;
+  dram_.reserve(pcs);
+  for (std::uint32_t i = 0; i < pcs; ++i) dram_.emplace_back(device_, ctrl);
+  bytes_.resize(pcs);
+}
+
+std::uint64_t HbmModel::peak_Bps() const {
+  return is_dram() ? dram_pc_peak_Bps(device_) * dram_.size() : spec_.bandwidth_Bps;
+}
+
+std::uint32_t HbmModel::channel_of(std::uint64_t addr) const {
+  if (is_dram()) return map_->decode(addr).pc;
+  return static_cast<std::uint32_t>((addr / spec_.interleave_bytes) % spec_.channels);
+}
+
+std::uint64_t HbmModel::serve_ideal(std::uint64_t now_ps, const Segment& seg, bool is_write) {
   std::uint64_t finished = now_ps;
   std::uint64_t offset = 0;
-  while (offset < bytes) {
-    const std::uint64_t a = addr + offset;
+  while (offset < seg.bytes) {
+    const std::uint64_t a = seg.addr + offset;
     const std::uint64_t stripe_left = spec_.interleave_bytes - a % spec_.interleave_bytes;
-    const std::uint64_t piece = std::min(stripe_left, bytes - offset);
+    const std::uint64_t piece = std::min(stripe_left, seg.bytes - offset);
     const std::uint32_t c = channel_of(a);
-    finished = std::max(finished, channels_[c].reserve(now_ps, piece));
-    auto& s = stats_[c];
+    const std::uint64_t done = ideal_[c].reserve(now_ps, piece);
+    finished = std::max(finished, done);
+    auto& s = bytes_[c];
     (is_write ? s.write_bytes : s.read_bytes) += piece;
     ++s.requests;
-    s.busy_ps = channels_[c].busy_ps();
+    series_.add(done, piece);
     offset += piece;
   }
-  served_bytes_ += bytes;
+  return finished;
+}
+
+std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const std::vector<Segment>& segments, bool is_write) {
+  std::uint64_t finished = now_ps;
+  for (const auto& s : segments) served_bytes_ += s.bytes;
+  if (!is_dram()) {
+    for (const auto& s : segments) finished = std::max(finished, serve_ideal(now_ps, s, is_write));
+    return finished + spec_.latency_ps;
+  }
+  // Cut every segment into row runs, grouped by pseudo-channel.
+  const std::uint64_t arrival = dram_clock_.cycle_at(now_ps);
+  const std::uint64_t bb = map_->burst_bytes();
+  std::vector<std::vector<std::pair<DramPiece, std::uint64_t>>> by_pc(dram_.size());  // piece, bytes asked
+  for (const auto& s : segments) {
+    std::uint64_t burst = s.addr / bb;
+    const std::uint64_t end = s.addr + s.bytes;
+    while (burst * bb < end) {
+      const DramAddress a = map_->decode(burst * bb);
+      // Bursts left in this (pseudo-channel, bank, row) block of the mapping.
+      const std::uint64_t in_block = map_->bank_groups_fastest()
+                                         ? std::uint64_t(device_.bank_groups) * device_.columns -
+                                               (std::uint64_t(a.col) * device_.bank_groups + a.bg)
+                                         : std::uint64_t(device_.bank_groups) * device_.columns -
+                                               (std::uint64_t(a.bg) * device_.columns + a.col);
+      const std::uint64_t need = (end + bb - 1) / bb - burst;
+      const std::uint64_t n = std::min(in_block, need);
+      DramPiece p;
+      p.arrival = arrival;
+      p.write = is_write;
+      p.bank = a.bank;
+      p.row = a.row;
+      p.first_bg = a.bg;
+      p.first_col = a.col;
+      p.bursts = std::uint32_t(n);
+      p.bg_fastest = map_->bank_groups_fastest();
+      const std::uint64_t lo = std::max(s.addr, burst * bb), hi = std::min(end, (burst + n) * bb);
+      by_pc[a.pc].push_back({p, hi - lo});
+      burst += n;
+    }
+  }
+  for (std::size_t pc = 0; pc < by_pc.size(); ++pc) {
+    auto& pending = by_pc[pc];
+    DramChannel& ch = dram_[pc];
+    while (!pending.empty()) {
+      // FR-FCFS within the batch: the first row hit, else the oldest.
+      auto pick = pending.begin();
+      if (!is_write)
+        for (auto it = pending.begin(); it != pending.end(); ++it)
+          if (ch.row_hit(it->first)) {
+            pick = it;
+            break;
+          }
+      const auto [piece, asked] = *pick;
+      pending.erase(pick);
+      const std::uint64_t done_ps = dram_clock_.ps_of(is_write ? ch.write(piece) : ch.read(piece));
+      finished = std::max(finished, done_ps);
+      auto& st = bytes_[pc];
+      (is_write ? st.write_bytes : st.read_bytes) += asked;
+      ++st.requests;
+      series_.add(done_ps, asked);
+    }
+  }
   return finished + spec_.latency_ps;
+}
+
+std::uint64_t HbmModel::flush() {
+  std::uint64_t last = 0;
+  for (auto& ch : dram_) last = std::max(last, dram_clock_.ps_of(ch.flush()));
+  return last;
+}
+
+std::size_t HbmModel::pending_writes() const {
+  std::size_t n = 0;
+  for (const auto& ch : dram_) n += ch.pending_writes();
+  return n;
+}
+
+std::vector<HbmChannelStats> HbmModel::channel_stats() const {
+  std::vector<HbmChannelStats> out = bytes_;
+  for (std::size_t c = 0; c < out.size(); ++c) {
+    if (!is_dram()) {
+      out[c].busy_ps = ideal_[c].busy_ps();
+      continue;
+    }
+    const DramChannelStats& d = dram_[c].stats();
+    out[c].busy_ps = dram_clock_.ps_of(d.busy_cycles);
+    out[c].row_hits = d.row_hits;
+    out[c].row_misses = d.row_misses;
+    out[c].row_conflicts = d.row_conflicts;
+    out[c].refreshes = d.refreshes;
+    out[c].mean_queue_depth = d.arrivals ? double(d.queue_depth_sum) / double(d.arrivals) : 0.0;
+  }
+  return out;
 }
 
 }  // namespace podsim

@@ -35,7 +35,16 @@ struct MxuOptions {
   std::uint64_t max_frames = 1000;
 };
 
+struct SelftestOptions {
+  std::string what = "memory";
+  std::string hardware = "tpu-v3";
+  std::vector<std::string> overrides;
+  std::string json_path;
+  std::vector<std::string> patterns;  // empty: all
+};
+
 int run_command(const RunOptions& options);
+int selftest_command(const SelftestOptions& options);
 int mxu_command(const MxuOptions& options);
 int validate_command(const RunOptions& options);
 int params_command();

@@ -54,6 +54,13 @@ int sc_main(int argc, char* argv[]) {
   mxu_cmd->add_option("--json", mxu.json_path, "write the result as JSON");
   mxu_cmd->add_option("--frames", mxu.frames_path, "pe model: write every PE's state per cycle (JSON)");
   mxu_cmd->add_option("--max-frames", mxu.max_frames, "pe model: cycles to record with --frames")->capture_default_str();
+  podsim::cli::SelftestOptions selftest;
+  CLI::App* selftest_cmd = app.add_subcommand("selftest", "measure what the memory system achieves on standard patterns");
+  selftest_cmd->add_option("what", selftest.what, "memory")->check(CLI::IsMember({"memory"}))->required();
+  selftest_cmd->add_option("--hw", selftest.hardware, "hardware preset name or YAML file")->capture_default_str();
+  selftest_cmd->add_option("--set", selftest.overrides, "override a hardware parameter: path=value");
+  selftest_cmd->add_option("--json", selftest.json_path, "write the results as JSON");
+  selftest_cmd->add_option("--pattern", selftest.patterns, "run only these patterns");
   CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
 
@@ -73,6 +80,7 @@ int sc_main(int argc, char* argv[]) {
   if (*run_cmd) return podsim::cli::run_command(run);
   if (*validate_cmd) return podsim::cli::validate_command(run);
   if (*mxu_cmd) return podsim::cli::mxu_command(mxu);
+  if (*selftest_cmd) return podsim::cli::selftest_command(selftest);
   if (*params_cmd) return podsim::cli::params_command();
   if (*presets_cmd) return podsim::cli::presets_command();
   return podsim::cli::kInputError;

@@ -66,6 +66,23 @@ HardwareParam dataflow_choice(std::string path, std::string def, std::string des
   return p;
 }
 
+HardwareParam text_choice(std::string path, std::string def, std::vector<std::string> choices,
+                          std::string description, std::string& (*field)(HardwareSpec&)) {
+  HardwareParam p;
+  p.path = std::move(path);
+  p.type = ParamType::choice;
+  p.default_text = std::move(def);
+  p.choices = std::move(choices);
+  p.description = std::move(description);
+  p.set = [field](HardwareSpec& h, const ParamValue& v) { field(h) = v.text; };
+  p.get = [field](const HardwareSpec& h) {
+    ParamValue v;
+    v.text = field(const_cast<HardwareSpec&>(h));
+    return v;
+  };
+  return p;
+}
+
 std::vector<HardwareParam> build_table() {
   using U = UnitKind;
   // Defaults describe a TPU v3 chip; the presets in configs/ cite their sources.
@@ -120,13 +137,29 @@ std::vector<HardwareParam> build_table() {
                        1'000'000'000'000'000ULL, "peak HBM bandwidth of the whole chip (all channels)",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.bandwidth_Bps; }));
   t.push_back(quantity("chip.hbm.latency", U::time, "100 ns", 0, 1'000'000'000,
-                       "unloaded latency from a request to its data",
+                       "ideal: unloaded request-to-data latency; DRAM devices: the fixed part outside "
+                       "the DRAM (controller, PHY, crossbar)",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.latency_ps; }));
   t.push_back(quantity("chip.hbm.capacity", U::size, "32 GiB", 1 << 20, 1ULL << 50, "HBM capacity",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.capacity_bytes; }));
   t.push_back(quantity("chip.hbm.interleave", U::size, "4 KiB", 32, 1ULL << 30,
-                       "address stripe: consecutive stripes go to consecutive channels",
+                       "ideal device: address stripe, consecutive stripes on consecutive channels",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.interleave_bytes; }));
+  t.push_back(text_choice("chip.hbm.device", "ideal", {"ideal", "hbm2", "hbm2e", "hbm3"},
+                          "ideal: bandwidth + latency per channel; hbm2/hbm2e/hbm3: DRAM timing per "
+                          "pseudo-channel (data rate from chip.hbm.bandwidth)",
+                          +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.device; }));
+  t.push_back(text_choice("chip.hbm.mapping", "ro_ba_ch_co_bg", {"ro_ba_ch_co_bg", "ro_ba_ch_bg_co", "ro_ch_ba_bg_co"},
+                          "DRAM address mapping, most significant field first (bg = bank group, co = "
+                          "column, ch = pseudo-channel, ba = bank, ro = row)",
+                          +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.mapping; }));
+  t.push_back(flag("chip.hbm.xor_bank", "false", "XOR the bank index with the row's low bits",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.hbm.xor_bank; }));
+  t.push_back(text_choice("chip.hbm.page_policy", "open", {"open", "closed"},
+                          "open: rows stay open for later hits; closed: precharge after each request",
+                          +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.page_policy; }));
+  t.push_back(count("chip.hbm.queue_depth", "32", 1, 4096, "read and write queue entries per pseudo-channel",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.queue_depth; }));
   t.push_back(quantity("chip.dma.chunk", U::size, "64 KiB", 64, 1ULL << 30,
                        "DMA request size: one HBM request and one simulation event each",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.dma.chunk_bytes; }));

@@ -58,7 +58,7 @@ std::string report_json(const RunResult& r) {
   s["hbm_read_bytes"] = r.hbm_read_bytes;
   s["hbm_write_bytes"] = r.hbm_write_bytes;
   s["hbm_bandwidth_gbps"] = r.hbm_bandwidth_Bps() * 1e-9;
-  s["hbm_peak_gbps"] = double(r.hw.chip.hbm.bandwidth_Bps) * 1e-9;
+  s["hbm_peak_gbps"] = double(r.hbm_peak_Bps) * 1e-9;
   s["macs"] = r.macs;
   s["padded_macs"] = r.padded_macs;
   s["clock_hz"] = r.hw.chip.clock_hz;
@@ -106,14 +106,29 @@ std::string report_json(const RunResult& r) {
   ordered_json channels = ordered_json::array();
   for (std::size_t c = 0; c < r.channels.size(); ++c) {
     const auto& ch = r.channels[c];
-    channels.push_back({{"channel", c},
-                        {"read_bytes", ch.read_bytes},
-                        {"write_bytes", ch.write_bytes},
-                        {"requests", ch.requests},
-                        {"utilization", r.end_ps ? double(ch.busy_ps) / double(r.end_ps) : 0.0},
-                        {"bandwidth_gbps", r.end_ps ? double(ch.read_bytes + ch.write_bytes) / r.time_s() * 1e-9 : 0.0}});
+    ordered_json cj = {{"channel", c},
+                       {"read_bytes", ch.read_bytes},
+                       {"write_bytes", ch.write_bytes},
+                       {"requests", ch.requests},
+                       {"utilization", r.end_ps ? double(ch.busy_ps) / double(r.end_ps) : 0.0},
+                       {"bandwidth_gbps", r.end_ps ? double(ch.read_bytes + ch.write_bytes) / r.time_s() * 1e-9 : 0.0}};
+    if (r.hbm_device != "ideal") {
+      cj["row_hits"] = ch.row_hits;
+      cj["row_misses"] = ch.row_misses;
+      cj["row_conflicts"] = ch.row_conflicts;
+      cj["refreshes"] = ch.refreshes;
+      cj["mean_queue_depth"] = ch.mean_queue_depth;
+    }
+    channels.push_back(std::move(cj));
   }
   j["channels"] = std::move(channels);
+  ordered_json series;
+  series["bucket_s"] = double(r.hbm_series_bucket_ps) * 1e-12;
+  ordered_json gbps = ordered_json::array();
+  for (std::uint64_t b : r.hbm_series_bytes)
+    gbps.push_back(r.hbm_series_bucket_ps ? double(b) / (double(r.hbm_series_bucket_ps) * 1e-12) * 1e-9 : 0.0);
+  series["gbps"] = std::move(gbps);
+  j["hbm_bandwidth_series"] = std::move(series);
 
   ordered_json inv = ordered_json::array();
   for (const auto& i : r.invariants) inv.push_back({{"name", i.name}, {"ok", i.ok}, {"detail", i.detail}});

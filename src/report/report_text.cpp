@@ -39,7 +39,7 @@ std::string report_text(const RunResult& r) {
   line("  MXU utilization  {:.1f} %", 100 * r.mxu_utilization());
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),
        human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,
-       double(r.hw.chip.hbm.bandwidth_Bps) * 1e-9);
+       double(r.hbm_peak_Bps) * 1e-9);
   line("");
   line("  {:<16} {:<7} {:<26} {:<5} {:>12} {:>9} {:>8} {:>10} {:>7}", "op", "kind", "shape", "dtype",
        "time", "TFLOPS", "MXU %", "HBM GB/s", "bound");

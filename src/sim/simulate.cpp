@@ -63,6 +63,13 @@ void collect_stats(RunResult& r, const Chip& chip) {
     s.add(g, "write_bytes", "B", cs.write_bytes);
     s.add(g, "requests", "1", cs.requests);
     s.add(g, "utilization", "1", end > 0 ? double(cs.busy_ps) / end : 0.0, "busy time / simulated time");
+    if (chip.hbm().is_dram()) {
+      s.add(g, "row_hits", "1", cs.row_hits);
+      s.add(g, "row_misses", "1", cs.row_misses);
+      s.add(g, "row_conflicts", "1", cs.row_conflicts);
+      s.add(g, "refreshes", "1", cs.refreshes);
+      s.add(g, "mean_queue_depth", "1", cs.mean_queue_depth, "requests waiting, seen by each arrival");
+    }
   }
   s.add("sim", "process_wakeups", "1", r.wakeups, "SystemC process activations (events handled)");
 }
@@ -76,6 +83,7 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
       in_flight += dma->in_flight() + dma->queued_jobs();
     }
   const std::uint64_t served = chip.hbm().bytes_served();
+  in_flight += chip.hbm().pending_writes();
   check(r, "bytes_requested_equal_served", requested == completed && completed == served,
         fmt::format("DMA requested {} B, completed {} B, HBM served {} B", requested, completed, served));
   check(r, "nothing_in_flight", in_flight == 0, fmt::format("{} DMA requests or jobs left", in_flight));
@@ -111,6 +119,7 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
   // block stopped making progress (the watchdog below names it).
   sc_core::sc_start();
 
+  chip->flush_memory();
   r.completed = chip->all_done();
   if (!r.completed) r.stall_report = chip->progress();
   r.end_ps = r.completed && !chip->op_timings().empty() ? chip->op_timings().back().end_ps
@@ -118,6 +127,10 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
   const ClockDomain clock(hw.chip.clock_hz);
   r.cycles = clock.cycle_at(r.end_ps);
   r.channels = chip->hbm().channel_stats();
+  r.hbm_peak_Bps = chip->hbm().peak_Bps();
+  r.hbm_device = hw.chip.hbm.device;
+  r.hbm_series_bucket_ps = chip->hbm().series().bucket_ps();
+  r.hbm_series_bytes = chip->hbm().series().bytes();
   r.wakeups = chip->counters().wakeups;
   for (std::size_t i = 0; i < chip->op_timings().size(); ++i) {
     const OpTiming& t = chip->op_timings()[i];

@@ -36,6 +36,8 @@ class Chip : public sc_core::sc_module {
   bool all_done() const { return ops_done_ == plans_.size(); }
   const std::vector<OpTiming>& op_timings() const { return timings_; }
   const HbmModel& hbm() const { return hbm_; }
+  // Drains posted writes at the end of a run (they do not hold up the ops).
+  void flush_memory() { hbm_.flush(); }
   const std::vector<std::unique_ptr<TensorCore>>& cores() const { return cores_; }
   const std::vector<BandwidthServer>& core_ports() const { return ports_; }
   const SimCounters& counters() const { return counters_; }

@@ -89,6 +89,7 @@ class DmaEngine : public sc_core::sc_module {
   BandwidthServer& port_;
   SimCounters& counters_;
   std::deque<DmaJob*> queue_;  // jobs with chunks not yet issued
+  std::vector<HbmModel::Segment> segments_;  // scratch: the chunk being issued
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<InFlight>> in_flight_;
   sc_core::sc_event work_;
   std::uint64_t sequence_ = 0;

@@ -1,48 +1,98 @@
-// HBM behind the crossbar, as a bandwidth + latency model per channel with contention.
+// HBM behind the crossbar. Two models behind one interface (serve_batch):
 //
-// Addresses are striped over channels: stripe s = addr / interleave goes to channel
-// s mod channels. A request is split into its per-channel pieces; each piece waits for its
-// channel (BandwidthServer: FIFO at bandwidth / channels), and the request completes when
-// its last piece is through, plus the unloaded latency. The DRAM-timing model that
-// replaces this keeps the same serve() interface, so the change stays inside this file.
-// Plain C++; the DMA engines (SystemC) call serve() at the current simulation time, like a
+// ideal (chip.hbm.device: ideal): addresses are striped over channels every
+//   `interleave` bytes; each channel is a FIFO link of bandwidth / channels; a request
+//   completes when its last piece is through, plus the unloaded latency.
+// DRAM (hbm2, hbm2e, hbm3): addresses map to pseudo-channel, bank group, bank, row and
+//   column (arch/dram/address_map.h); each pseudo-channel is a DramChannel: a controller
+//   with read and write queues, FR-FCFS, open or closed pages, refresh and the full JEDEC
+//   timing set, timed in closed form per row run. Reads complete when their data is in;
+//   writes are posted. The fixed latency (controller, PHY, crossbar) is added on top.
+//
+// Plain C++; the DMA engines (SystemC) call it at the current simulation time, like a
 // TLM loosely-timed b_transport with an annotated delay.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "podsim/arch/bandwidth_server.h"
+#include "podsim/arch/clock.h"
+#include "podsim/arch/dram/address_map.h"
+#include "podsim/arch/dram/dram_channel.h"
 #include "podsim/config/hardware_spec.h"
 
 namespace podsim {
 
 struct HbmChannelStats {
-  std::uint64_t read_bytes = 0;
+  std::uint64_t read_bytes = 0;   // requested bytes served by this channel
   std::uint64_t write_bytes = 0;
   std::uint64_t requests = 0;
-  std::uint64_t busy_ps = 0;
+  std::uint64_t busy_ps = 0;      // data bus busy
+  // DRAM devices only:
+  std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, refreshes = 0;
+  double mean_queue_depth = 0;
+};
+
+// Bytes moved per time bucket; the bucket width doubles (merging pairs) to stay under
+// kMaxBuckets, so a long run keeps a bounded series.
+class BandwidthSeries {
+ public:
+  static constexpr std::size_t kMaxBuckets = 256;
+  void add(std::uint64_t at_ps, std::uint64_t bytes);
+  std::uint64_t bucket_ps() const { return bucket_ps_; }
+  const std::vector<std::uint64_t>& bytes() const { return bytes_; }
+
+ private:
+  std::uint64_t bucket_ps_ = 1'000'000;  // 1 us to start
+  std::vector<std::uint64_t> bytes_;
 };
 
 class HbmModel {
  public:
-  explicit HbmModel(const HbmSpec& spec);
+  struct Segment {
+    std::uint64_t addr = 0, bytes = 0;
+  };
 
-  // A request of `bytes` at `addr`, issued at `now_ps`; returns the completion time.
-  std::uint64_t serve(std::uint64_t now_ps, std::uint64_t addr, std::uint64_t bytes, bool is_write);
+  explicit HbmModel(const HbmSpec& spec, bool log_commands = false);
 
-  std::uint32_t channel_of(std::uint64_t addr) const {
-    return static_cast<std::uint32_t>((addr / spec_.interleave_bytes) % spec_.channels);
+  // Requests issued together at `now_ps` (a DMA chunk); returns when the last completes.
+  std::uint64_t serve_batch(std::uint64_t now_ps, const std::vector<Segment>& segments, bool is_write);
+  std::uint64_t serve(std::uint64_t now_ps, std::uint64_t addr, std::uint64_t bytes, bool is_write) {
+    return serve_batch(now_ps, {{addr, bytes}}, is_write);
   }
-  const std::vector<HbmChannelStats>& channel_stats() const { return stats_; }
+  // Drains posted writes (DRAM); returns when the last is written.
+  std::uint64_t flush();
+
+  bool is_dram() const { return !dram_.empty(); }
+  std::uint64_t peak_Bps() const;
+  std::size_t channel_count() const { return is_dram() ? dram_.size() : ideal_.size(); }
+  std::uint32_t channel_of(std::uint64_t addr) const;
+  std::vector<HbmChannelStats> channel_stats() const;
   std::uint64_t bytes_served() const { return served_bytes_; }
+  std::size_t pending_writes() const;
   const HbmSpec& spec() const { return spec_; }
+  const DramDevice* device() const { return is_dram() ? &device_ : nullptr; }
+  const std::vector<DramChannel>& dram_channels() const { return dram_; }
+  const BandwidthSeries& series() const { return series_; }
 
  private:
+  std::uint64_t serve_ideal(std::uint64_t now_ps, const Segment& s, bool is_write);
+
   HbmSpec spec_;
-  std::vector<BandwidthServer> channels_;
-  std::vector<HbmChannelStats> stats_;
+  std::vector<BandwidthServer> ideal_;
+  DramDevice device_;
+  std::unique_ptr<AddressMap> map_;
+  std::vector<DramChannel> dram_;
+  ClockDomain dram_clock_{1};
+  std::vector<HbmChannelStats> bytes_;  // requested bytes per channel
   std::uint64_t served_bytes_ = 0;
+  BandwidthSeries series_;
 };
+
+// The DRAM data rate a chip's HBM spec implies: bandwidth / (pseudo-channels x bytes per
+// transfer), in transfers per second; 0 for the ideal device.
+std::uint64_t hbm_data_rate(const HbmSpec& spec);
 
 }  // namespace podsim

@@ -33,9 +33,18 @@ struct MxuSpec {
 struct HbmSpec {
   std::uint32_t channels = 32;
   std::uint64_t bandwidth_Bps = 900'000'000'000ULL;  // whole chip, all channels
-  std::uint64_t latency_ps = 100'000;                // request to first data, unloaded
+  // ideal: latency = request to data, unloaded. DRAM devices: the fixed part outside the
+  // DRAM (controller, PHY, crossbar), added to the DRAM's own timing.
+  std::uint64_t latency_ps = 100'000;
   std::uint64_t capacity_bytes = 32ULL << 30;
-  std::uint64_t interleave_bytes = 4096;             // address stripe per channel
+  std::uint64_t interleave_bytes = 4096;             // ideal model: address stripe per channel
+  // "ideal": each channel a bandwidth + latency pipe. "hbm2", "hbm2e", "hbm3": DRAM
+  // timing per pseudo-channel (arch/dram/), the data rate set by bandwidth.
+  std::string device = "ideal";
+  std::string mapping = "ro_ba_ch_co_bg";  // DRAM address mapping, see arch/dram/address_map.h
+  bool xor_bank = false;
+  std::string page_policy = "open";        // open | closed
+  std::uint32_t queue_depth = 32;          // read queue and write queue per pseudo-channel
 };
 
 struct DmaSpec {

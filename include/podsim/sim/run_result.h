@@ -52,7 +52,11 @@ struct RunResult {
   std::uint64_t padded_macs = 0;
   std::uint64_t wakeups = 0;     // SystemC process wake-ups: the simulator's own work
   std::vector<OpResult> ops;
-  std::vector<HbmChannelStats> channels;
+  std::vector<HbmChannelStats> channels;  // pseudo-channels for DRAM devices
+  std::string hbm_device;
+  std::uint64_t hbm_peak_Bps = 0;
+  std::uint64_t hbm_series_bucket_ps = 0;       // HBM bytes moved per bucket over time
+  std::vector<std::uint64_t> hbm_series_bytes;
   std::vector<InvariantCheck> invariants;
   StatsRegistry stats;
 

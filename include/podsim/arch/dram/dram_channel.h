@@ -1,0 +1,119 @@
+// One pseudo-channel's memory controller and DRAM timing, in closed form: no per-cycle
+// ticking. A request is a run of bursts in one bank and row; the controller places its
+// commands (PRE, ACT, RD/WR...) at the earliest cycles every timing constraint allows,
+// given everything placed before, and returns when its data is through.
+//
+// Policies: reads are scheduled when they arrive (first-ready first-come-first-served
+// within a batch of requests that arrive together: row hits first, then the oldest);
+// writes are posted into a write queue and drained in FR-FCFS order when it fills (down
+// to half), or in the idle time before a later read, or at flush(). The read queue holds
+// `queue_depth` requests: a read cannot enter before the read `queue_depth` earlier has
+// completed. Open page keeps rows open; closed page precharges after each request (auto
+// precharge, not a bus command). All-bank refresh every tREFI, tRFC long.
+// Row and column commands travel on separate buses (as in HBM), each one per cycle.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "podsim/arch/dram/dram_device.h"
+
+namespace podsim {
+
+enum class DramCommandType { ACT, PRE, PRE_AUTO, RD, WR, REF };
+const char* dram_command_name(DramCommandType t);
+
+struct DramCommand {
+  std::uint64_t cycle = 0;
+  DramCommandType type = DramCommandType::ACT;
+  std::uint32_t bg = 0, bank = 0, row = 0;
+};
+
+// A run of `bursts` bursts in one bank and row, starting at (first_bg, first_col).
+struct DramPiece {
+  std::uint64_t arrival = 0;  // cycle
+  bool write = false;
+  std::uint32_t bank = 0, row = 0;
+  std::uint32_t first_bg = 0, first_col = 0;
+  std::uint32_t bursts = 1;
+  bool bg_fastest = true;     // consecutive bursts rotate bank groups (else columns)
+};
+
+enum class RowOutcome { hit, miss, conflict };
+
+struct DramControllerSpec {
+  std::uint32_t queue_depth = 32;
+  bool open_page = true;
+  bool log_commands = false;  // keep every command for the timing checker
+};
+
+struct DramChannelStats {
+  std::uint64_t read_bytes = 0, write_bytes = 0;
+  std::uint64_t reads = 0, writes = 0;
+  std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
+  std::uint64_t refreshes = 0;
+  std::uint64_t busy_cycles = 0;       // data bus
+  std::uint64_t queue_depth_sum = 0;   // requests waiting, summed at each arrival
+  std::uint64_t arrivals = 0;
+};
+
+class DramChannel {
+ public:
+  DramChannel(const DramDevice& device, const DramControllerSpec& ctrl);
+
+  // Schedules a read now; returns the cycle its last data arrives.
+  std::uint64_t read(const DramPiece& piece);
+  // Posts a write; returns the cycle it is accepted (later than arrival only when the
+  // write queue is full and must drain first).
+  std::uint64_t write(const DramPiece& piece);
+  // Drains every posted write; returns the cycle the last one's data is in.
+  std::uint64_t flush();
+
+  // Whether the piece would hit an open row now (for FR-FCFS ordering).
+  bool row_hit(const DramPiece& piece) const;
+  std::size_t pending_writes() const { return write_queue_.size(); }
+
+  const DramChannelStats& stats() const { return stats_; }
+  const std::vector<DramCommand>& commands() const { return log_; }
+  const DramDevice& device() const { return d_; }
+
+ private:
+  struct Bank {
+    std::int64_t open_row = -1;
+    std::int64_t act = kLongAgo;         // last ACT
+    std::int64_t ready = kLongAgo;       // earliest next ACT (tRP, tRC, tRFC)
+    std::int64_t last_rd = kLongAgo;     // last RD command
+    std::int64_t last_wr = kLongAgo;     // last WR command
+  };
+  static constexpr std::int64_t kLongAgo = -(std::int64_t(1) << 40);
+
+  std::int64_t schedule(const DramPiece& p, std::int64_t earliest);
+  void refresh_until(std::int64_t t);
+  std::int64_t precharge_time(const Bank& b) const;
+  std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t);
+  std::int64_t column_time(bool write, std::uint32_t bg, std::int64_t t, std::int64_t act_ready) const;
+  void note_column(bool write, std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t c);
+  void log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank, std::uint32_t row);
+  std::int64_t drain_writes(std::size_t keep);  // returns the first drained write's data end
+  Bank& bank(std::uint32_t bg, std::uint32_t b) { return banks_[bg * d_.banks_per_group + b]; }
+  const Bank& bank(std::uint32_t bg, std::uint32_t b) const { return banks_[bg * d_.banks_per_group + b]; }
+
+  DramDevice d_;
+  DramControllerSpec ctrl_;
+  std::vector<Bank> banks_;
+  std::int64_t row_bus_ = kLongAgo, col_bus_ = kLongAgo;
+  std::int64_t last_act_ = kLongAgo;
+  std::vector<std::int64_t> last_act_bg_, last_col_bg_, last_wr_bg_;
+  std::int64_t act_window_[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // last four ACTs
+  std::size_t act_window_next_ = 0;
+  std::int64_t last_col_ = kLongAgo, last_rd_ = kLongAgo, last_wr_ = kLongAgo;
+  std::int64_t data_free_ = 0;   // the data bus is idle from here on
+  std::int64_t next_refresh_;
+  std::deque<std::int64_t> read_completions_;  // the last queue_depth reads
+  std::deque<DramPiece> write_queue_;
+  DramChannelStats stats_;
+  std::vector<DramCommand> log_;
+};
+
+}  // namespace podsim

@@ -1,0 +1,52 @@
+// A DRAM device as the controller sees it: organisation, data rate and the JEDEC timing
+// set. Presets (dram_device.cpp) carry their sources. Timings are in device clock cycles
+// (tCK = 2 / data rate: two transfers per clock).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace podsim {
+
+struct DramTiming {  // all in tCK
+  std::uint32_t tRCD = 0, tRP = 0, tRAS = 0, tRC = 0;
+  std::uint32_t tCL = 0, tCWL = 0;
+  std::uint32_t tCCD_S = 0, tCCD_L = 0;
+  std::uint32_t tRRD_S = 0, tRRD_L = 0, tFAW = 0;
+  std::uint32_t tWR = 0, tWTR_S = 0, tWTR_L = 0, tRTP = 0;
+  std::uint32_t tRFC = 0, tREFI = 0;
+};
+
+struct DramDevice {
+  std::string name;             // "hbm2"
+  std::uint32_t pseudo_channels = 2;  // per channel, each with its own banks and data bus
+  std::uint32_t bank_groups = 4;
+  std::uint32_t banks_per_group = 4;
+  std::uint32_t rows = 16384;
+  std::uint32_t columns = 32;   // bursts per row per bank (row size = columns x burst bytes)
+  std::uint32_t bus_bits = 64;  // data bus of one pseudo-channel
+  std::uint32_t burst_length = 4;
+  std::uint64_t data_rate = 0;  // transfers per second per pin (set from the chip's bandwidth)
+  DramTiming t;                 // at data_rate
+
+  std::uint32_t burst_bytes() const { return bus_bits / 8 * burst_length; }
+  std::uint32_t burst_cycles() const { return burst_length / 2; }  // data bus time of one burst
+  std::uint64_t clock_hz() const { return data_rate / 2; }
+  std::uint64_t row_bytes() const { return std::uint64_t(columns) * burst_bytes(); }
+};
+
+// Timings in nanoseconds (and tCK minimums), converted to cycles at a data rate.
+struct DramTimingNs {
+  double tRCD, tRP, tRAS, tRC, tCL, tCWL_ck, tCCD_S_ck, tCCD_L_ck, tRRD_S, tRRD_L, tFAW, tWR, tWTR_S, tWTR_L,
+      tRTP, tRFC, tREFI;
+};
+
+std::vector<std::string> dram_device_names();  // "hbm2", "hbm2e", "hbm3"
+// The device at `data_rate` transfers/s; nullopt for an unknown name.
+std::optional<DramDevice> dram_device(const std::string& name, std::uint64_t data_rate);
+// Its peak bandwidth per pseudo-channel: bus_bits / 8 x data_rate.
+inline std::uint64_t dram_pc_peak_Bps(const DramDevice& d) { return std::uint64_t(d.bus_bits) / 8 * d.data_rate; }
+
+}  // namespace podsim

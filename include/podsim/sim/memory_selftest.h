@@ -1,0 +1,38 @@
+// `podsim selftest memory`: drives the chip's HBM model directly with standard access
+// patterns and reports what it achieves, so a user can tell whether their configuration
+// or the tool limits the bandwidth. Plain C++ (no SystemC): a closed loop keeps a window
+// of requests in flight, issuing the next when one completes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "podsim/config/hardware_spec.h"
+
+namespace podsim {
+
+struct MemoryPatternResult {
+  std::string name;
+  std::uint64_t requests = 0;
+  std::uint64_t bytes = 0;
+  double achieved_gbps = 0;
+  double peak_gbps = 0;          // pseudo-channels x bus bytes x data rate (or the ideal figure)
+  double mean_latency_ns = 0;    // issue to data, reads (for write-only: issue to acceptance)
+  double p99_latency_ns = 0;
+  double row_hit_rate = 0;       // hits / (hits + misses + conflicts); 0 for the ideal model
+  double elapsed_s = 0;          // simulated
+  std::uint64_t dram_cycles = 0; // simulated DRAM clock cycles (0 for the ideal model)
+};
+
+struct MemorySelftestOptions {
+  std::uint64_t stream_bytes = 256ull << 20;  // sequential patterns
+  std::uint64_t random_requests = 200'000;    // random and gather patterns
+  std::uint64_t seed = 42;
+  std::vector<std::string> only;              // run just these patterns (empty: all)
+};
+
+std::vector<std::string> memory_pattern_names();
+std::vector<MemoryPatternResult> run_memory_selftest(const HardwareSpec& hw, const MemorySelftestOptions& options);
+
+}  // namespace podsim
