@@ -46,6 +46,7 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   DramControllerSpec ctrl;
   ctrl.queue_depth = spec.queue_depth;
   ctrl.open_page = spec.page_policy == "open";
+  ctrl.per_bank_refresh = spec.refresh == "per_bank";
   ctrl.log_commands = log_commands;
   dram_.reserve(pcs);
   for (std::uint32_t i = 0; i < pcs; ++i) dram_.emplace_back(device_, ctrl);

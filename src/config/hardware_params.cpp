@@ -158,6 +158,10 @@ std::vector<HardwareParam> build_table() {
   t.push_back(text_choice("chip.hbm.page_policy", "open", {"open", "closed"},
                           "open: rows stay open for later hits; closed: precharge after each request",
                           +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.page_policy; }));
+  t.push_back(text_choice("chip.hbm.refresh", "per_bank", {"per_bank", "all_bank"},
+                          "per_bank: one bank at a time every tREFI / banks; all_bank: the whole "
+                          "pseudo-channel every tREFI",
+                          +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.refresh; }));
   t.push_back(count("chip.hbm.queue_depth", "32", 1, 4096, "read and write queue entries per pseudo-channel",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.queue_depth; }));
   t.push_back(quantity("chip.dma.chunk", U::size, "64 KiB", 64, 1ULL << 30,

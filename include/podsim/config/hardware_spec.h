@@ -45,6 +45,7 @@ struct HbmSpec {
   bool xor_bank = false;
   std::string page_policy = "open";        // open | closed
   std::uint32_t queue_depth = 32;          // read queue and write queue per pseudo-channel
+  std::string refresh = "per_bank";        // per_bank | all_bank
 };
 
 struct DmaSpec {

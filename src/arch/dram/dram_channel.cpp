@@ -1,6 +1,7 @@
 #include "podsim/arch/dram/dram_channel.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace podsim {
 
@@ -12,6 +13,7 @@ const char* dram_command_name(DramCommandType t) {
     case DramCommandType::RD: return "RD";
     case DramCommandType::WR: return "WR";
     case DramCommandType::REF: return "REF";
+    case DramCommandType::REF_PB: return "REFpb";
   }
   return "?";
 }
@@ -20,10 +22,11 @@ DramChannel::DramChannel(const DramDevice& device, const DramControllerSpec& ctr
     : d_(device),
       ctrl_(ctrl),
       banks_(std::size_t(device.bank_groups) * device.banks_per_group),
-      last_act_bg_(device.bank_groups, kLongAgo),
-      last_col_bg_(device.bank_groups, kLongAgo),
-      last_wr_bg_(device.bank_groups, kLongAgo),
-      next_refresh_(device.t.tREFI) {}
+      rows_(device),
+      cols_(device),
+      next_refresh_(ctrl.per_bank_refresh ? device.t.tREFI / (device.bank_groups * device.banks_per_group)
+                                          : device.t.tREFI),
+      refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, false) {}
 
 void DramChannel::log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank,
                       std::uint32_t row) {
@@ -41,26 +44,70 @@ std::int64_t DramChannel::precharge_time(const Bank& b) const {
   return std::max({b.act + t.tRAS, b.last_rd + t.tRTP, b.last_wr + t.tCWL + d_.burst_cycles() + t.tWR});
 }
 
+void DramChannel::refresh_banks_until(std::int64_t t) {
+  const auto& tm = d_.t;
+  const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
+  const std::int64_t interval = tm.tREFI / banks;
+  while (next_refresh_ <= t) {
+    // Every bank once per tREFI, in the order the controller likes best: the least
+    // recently used bank not yet refreshed this round (JEDEC leaves the order open), so a
+    // stream rarely meets the bank being refreshed. The others keep serving requests.
+    if (refreshed_this_round_ == banks) {
+      std::fill(refreshed_.begin(), refreshed_.end(), false);
+      refreshed_this_round_ = 0;
+    }
+    std::uint32_t pick = 0;
+    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+    for (std::uint32_t i = 0; i < banks; ++i) {
+      if (refreshed_[i]) continue;
+      const Bank& x = banks_[i];
+      const std::int64_t used = std::max({x.act, x.last_rd, x.last_wr});
+      if (used < oldest) {
+        oldest = used;
+        pick = i;
+      }
+    }
+    refreshed_[pick] = true;
+    ++refreshed_this_round_;
+    const std::uint32_t g = pick / d_.banks_per_group, b = pick % d_.banks_per_group;
+    Bank& bk = bank(g, b);
+    if (bk.open_row >= 0) {
+      const std::int64_t p = rows_.place_other(std::max<std::int64_t>(next_refresh_, precharge_time(bk)));
+      rows_.insert(p, RowKind::other, g);
+      log(p, DramCommandType::PRE, g, b, std::uint32_t(bk.open_row));
+      bk.open_row = -1;
+      bk.ready = std::max(bk.ready, p + tm.tRP);
+    }
+    const std::int64_t ref = rows_.place_other(std::max<std::int64_t>(next_refresh_, bk.ready));
+    rows_.insert(ref, RowKind::other, g);
+    log(ref, DramCommandType::REF_PB, g, b, 0);
+    bk.ready = ref + tm.tRFCpb;
+    ++stats_.refreshes;
+    next_refresh_ += interval;
+  }
+}
+
 void DramChannel::refresh_until(std::int64_t t) {
+  if (ctrl_.per_bank_refresh) return refresh_banks_until(t);
   const auto& tm = d_.t;
   while (next_refresh_ <= t) {
     // Close every open bank, then refresh all banks at once.
-    std::int64_t ref = std::max<std::int64_t>(next_refresh_, row_bus_ + 1);
+    std::int64_t ref = next_refresh_;
     for (std::uint32_t g = 0; g < d_.bank_groups; ++g)
       for (std::uint32_t b = 0; b < d_.banks_per_group; ++b) {
         Bank& bk = bank(g, b);
         if (bk.open_row >= 0) {
-          const std::int64_t p = std::max({std::int64_t(next_refresh_), row_bus_ + 1, precharge_time(bk)});
+          const std::int64_t p = rows_.place_other(std::max<std::int64_t>(next_refresh_, precharge_time(bk)));
+          rows_.insert(p, RowKind::other, g);
           log(p, DramCommandType::PRE, g, b, std::uint32_t(bk.open_row));
-          row_bus_ = p;
           bk.open_row = -1;
           bk.ready = std::max(bk.ready, p + tm.tRP);
         }
         ref = std::max(ref, bk.ready);  // tRP after its PRE, tRC after its ACT
       }
-    ref = std::max(ref, row_bus_ + 1);
+    ref = rows_.place_other(ref);
+    rows_.insert(ref, RowKind::other, 0);
     log(ref, DramCommandType::REF, 0, 0, 0);
-    row_bus_ = ref;
     for (auto& bk : banks_) bk.ready = ref + tm.tRFC;
     ++stats_.refreshes;
     next_refresh_ += tm.tREFI;
@@ -70,124 +117,82 @@ void DramChannel::refresh_until(std::int64_t t) {
 std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint32_t row, std::int64_t t) {
   const auto& tm = d_.t;
   Bank& bk = bank(bg, b);
-  if (bk.open_row == std::int64_t(row)) {
-    ++stats_.row_hits;
-    return bk.act + tm.tRCD;
-  }
+  if (bk.open_row == std::int64_t(row)) return bk.act + tm.tRCD;
   if (bk.open_row >= 0) {
     ++stats_.row_conflicts;
-    const std::int64_t p = std::max({t, row_bus_ + 1, precharge_time(bk)});
+    const std::int64_t p = rows_.place_other(std::max(t, precharge_time(bk)));
+    rows_.insert(p, RowKind::other, bg);
     log(p, DramCommandType::PRE, bg, b, std::uint32_t(bk.open_row));
-    row_bus_ = p;
     bk.ready = std::max(bk.ready, p + tm.tRP);
   } else {
     ++stats_.row_misses;
   }
-  const std::int64_t oldest_of_four = act_window_[act_window_next_];
-  const std::int64_t a = std::max({t, bk.ready, row_bus_ + 1, last_act_ + tm.tRRD_S, last_act_bg_[bg] + tm.tRRD_L,
-                                   oldest_of_four + tm.tFAW});
+  const std::int64_t a = rows_.place_act(bg, std::max(t, bk.ready));
+  rows_.insert(a, RowKind::act, bg);
   log(a, DramCommandType::ACT, bg, b, row);
-  row_bus_ = a;
-  last_act_ = a;
-  last_act_bg_[bg] = a;
-  act_window_[act_window_next_] = a;
-  act_window_next_ = (act_window_next_ + 1) % 4;
   bk.open_row = row;
   bk.act = a;
   bk.ready = std::max(bk.ready, a + std::int64_t(tm.tRC));
   return a + tm.tRCD;
 }
 
-// The earliest cycle for a column command given the bus, bank-group and turnaround rules.
-std::int64_t DramChannel::column_time(bool write, std::uint32_t bg, std::int64_t t, std::int64_t act_ready) const {
-  const auto& tm = d_.t;
-  const std::int64_t bl = d_.burst_cycles();
-  std::int64_t c = std::max({t, act_ready, col_bus_ + 1, last_col_ + tm.tCCD_S, last_col_bg_[bg] + tm.tCCD_L});
-  if (write) {
-    c = std::max(c, last_rd_ + tm.tCL + bl + 2 - std::int64_t(tm.tCWL));  // read-to-write turnaround
-  } else {
-    c = std::max({c, last_wr_ + tm.tCWL + bl + tm.tWTR_S, last_wr_bg_[bg] + tm.tCWL + bl + tm.tWTR_L});
-  }
-  return c;
-}
-
-void DramChannel::note_column(bool write, std::uint32_t bg, std::uint32_t b, std::uint32_t row, std::int64_t c) {
-  log(c, write ? DramCommandType::WR : DramCommandType::RD, bg, b, row);
-  col_bus_ = last_col_ = last_col_bg_[bg] = c;
-  if (write) {
-    last_wr_ = last_wr_bg_[bg] = bank(bg, b).last_wr = c;
-  } else {
-    last_rd_ = bank(bg, b).last_rd = c;
-  }
-}
-
 std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   const auto& tm = d_.t;
-  const std::uint32_t G = d_.bank_groups, cols = d_.columns;
-  std::int64_t t = std::max<std::int64_t>(std::int64_t(p.arrival), earliest);
+  const std::uint32_t G = d_.bank_groups;
+  const std::int64_t t = std::max<std::int64_t>(std::int64_t(p.arrival), earliest);
   refresh_until(t);
+  rows_.prune(std::int64_t(p.arrival));
+  cols_.prune(std::int64_t(p.arrival));
 
-  // The bank groups the run touches, in order, with the index of its first burst there.
-  struct Touch {
-    std::uint32_t bg;
-    std::int64_t act_ready;
-  };
-  std::vector<Touch> touched;
-  auto bg_of = [&](std::uint64_t j) -> std::uint32_t {
-    return p.bg_fastest ? std::uint32_t((p.first_bg + j) % G) : std::uint32_t((p.first_bg + (p.first_col + j) / cols) % G);
-  };
-  const std::uint64_t distinct = p.bg_fastest ? std::min<std::uint64_t>(p.bursts, G)
-                                              : std::min<std::uint64_t>(G, (p.first_col + p.bursts - 1) / cols + 1);
-  for (std::uint64_t i = 0; i < distinct; ++i) {
-    const std::uint32_t bg = p.bg_fastest ? bg_of(i) : std::uint32_t((p.first_bg + i) % G);
-    touched.push_back({bg, activate(bg, p.bank, p.row, t)});
+  // The bursts as one run; rotating bank groups lets bursts follow at tCCD_S as long as a
+  // group comes round no sooner than tCCD_L.
+  ColumnRun run;
+  run.count = p.bursts;
+  run.write = p.write;
+  run.first_bg = p.first_bg;
+  run.first_col = p.first_col;
+  run.bg_fastest = p.bg_fastest;
+  const std::uint32_t cycle_len = p.bg_fastest ? std::min<std::uint32_t>(p.bursts, G) : 1;
+  run.step = std::max<std::uint32_t>(tm.tCCD_S, (tm.tCCD_L + cycle_len - 1) / cycle_len);
+
+  // Open the row in every bank group the run touches; the run may start once each
+  // group's first burst finds its row open.
+  std::int64_t start = t;
+  std::uint64_t activations = 0;
+  for (std::uint32_t bg = 0; bg < G; ++bg) {
+    std::uint32_t first, last;
+    if (!cols_.bursts_of(run, bg, &first, &last)) continue;
+    const std::int64_t act_before = bank(bg, p.bank).act;
+    const std::int64_t ready = activate(bg, p.bank, p.row, t);
+    activations += bank(bg, p.bank).act != act_before ? 1 : 0;
+    start = std::max(start, ready - std::int64_t(first) * run.step);
   }
-  auto ready_of = [&](std::uint32_t bg) {
-    for (const auto& x : touched)
-      if (x.bg == bg) return x.act_ready;
-    return t;
-  };
+  run.start = cols_.place(run, start);
+  cols_.insert(run);
+  for (std::uint32_t bg = 0; bg < G; ++bg) {
+    std::uint32_t first, last;
+    if (!cols_.bursts_of(run, bg, &first, &last)) continue;
+    Bank& bk = bank(bg, p.bank);
+    (p.write ? bk.last_wr : bk.last_rd) = std::max(p.write ? bk.last_wr : bk.last_rd, run.at(last));
+  }
+  if (ctrl_.log_commands)
+    for (std::uint32_t j = 0; j < run.count; ++j)
+      log(run.at(j), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j), p.bank, p.row);
 
   const std::int64_t bl = d_.burst_cycles();
-  std::int64_t c = 0;
-  const bool closed_form = p.bg_fastest && !ctrl_.log_commands && p.bursts > G &&
-                           std::int64_t(tm.tCCD_L) <= std::int64_t(G) * tm.tCCD_S;
-  if (closed_form) {
-    // The first G bursts each wait for their bank group; after that every burst follows
-    // the previous one by tCCD_S (the same group comes round every G >= tCCD_L/tCCD_S).
-    for (std::uint32_t j = 0; j < G; ++j) {
-      const std::uint32_t bg = bg_of(j);
-      c = column_time(p.write, bg, t, ready_of(bg));
-      note_column(p.write, bg, p.bank, p.row, c);
-    }
-    const std::int64_t last = c + std::int64_t(p.bursts - G) * tm.tCCD_S;
-    // Record each group's last burst: burst j is at c + (j - (G-1)) tCCD_S.
-    for (std::uint32_t back = 0; back < G; ++back) {
-      const std::uint64_t j = p.bursts - 1 - back;
-      const std::uint32_t bg = bg_of(j);
-      const std::int64_t cj = last - std::int64_t(back) * tm.tCCD_S;
-      last_col_bg_[bg] = std::max(last_col_bg_[bg], cj);
-      if (p.write) last_wr_bg_[bg] = std::max(last_wr_bg_[bg], cj), bank(bg, p.bank).last_wr = std::max(bank(bg, p.bank).last_wr, cj);
-      else bank(bg, p.bank).last_rd = std::max(bank(bg, p.bank).last_rd, cj);
-    }
-    col_bus_ = last_col_ = c = last;
-    if (p.write) last_wr_ = last; else last_rd_ = last;
-  } else {
-    for (std::uint64_t j = 0; j < p.bursts; ++j) {
-      const std::uint32_t bg = bg_of(j);
-      c = column_time(p.write, bg, t, ready_of(bg));
-      note_column(p.write, bg, p.bank, p.row, c);
-    }
-  }
-  const std::int64_t data_end = c + (p.write ? tm.tCWL : tm.tCL) + bl;
+  const std::int64_t data_end = run.end() + (p.write ? tm.tCWL : tm.tCL) + bl;
   data_free_ = std::max(data_free_, data_end);
   stats_.busy_cycles += std::uint64_t(p.bursts) * std::uint64_t(bl);
+  // Row-buffer hits count column accesses that needed no activation.
+  stats_.row_hits += p.bursts - std::min<std::uint64_t>(p.bursts, activations);
 
   if (!ctrl_.open_page) {  // auto precharge: the bank closes by itself, no bus command
-    for (const auto& x : touched) {
-      Bank& bk = bank(x.bg, p.bank);
+    for (std::uint32_t bg = 0; bg < G; ++bg) {
+      std::uint32_t first, last;
+      if (!cols_.bursts_of(run, bg, &first, &last)) continue;
+      Bank& bk = bank(bg, p.bank);
       const std::int64_t pre = precharge_time(bk);
-      log(pre, DramCommandType::PRE_AUTO, x.bg, p.bank, p.row);
+      log(pre, DramCommandType::PRE_AUTO, bg, p.bank, p.row);
       bk.open_row = -1;
       bk.ready = std::max(bk.ready, pre + tm.tRP);
     }
@@ -196,13 +201,12 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
 }
 
 std::uint64_t DramChannel::read(const DramPiece& p) {
-  // Use idle time before this read to drain posted writes.
-  while (!write_queue_.empty() && std::max<std::int64_t>(last_col_ + d_.t.tCCD_S, write_queue_.front().arrival) +
-                                          d_.t.tCWL + d_.burst_cycles() <=
-                                      std::int64_t(p.arrival)) {
+  // Use idle data-bus time before this read to drain posted writes.
+  const std::int64_t write_time = std::int64_t(d_.t.tCWL) + d_.burst_cycles() + d_.t.tCCD_L;
+  while (!write_queue_.empty() && data_free_ + write_time <= std::int64_t(p.arrival)) {
     const DramPiece w = write_queue_.front();
     write_queue_.pop_front();
-    schedule(w, 0);
+    schedule(w, data_free_);
   }
   ++stats_.arrivals;
   std::uint64_t waiting = write_queue_.size();

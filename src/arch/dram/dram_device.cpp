@@ -19,16 +19,17 @@ struct Preset {
 //   hbm3  JESD238: 16 x 64-bit channels per stack, each 2 x 32-bit pseudo-channels,
 //         4 bank groups x 4 banks per pseudo-channel, BL8, up to 6.4 Gb/s/pin [S].
 // Core timings (ns) change little across generations; the column-to-column and the
-// write latency are given in clocks.
+// write latency are given in clocks. Refresh: tREFI 3.9 us; all-bank tRFC 350 ns and
+// per-bank tRFCpb 160 ns for 8 Gb dies [S].
 constexpr Preset kPresets[] = {
     //        PCs BGs B/G  rows   cols bits BL
     {"hbm2",  2,  4,  4,  16384, 32,  64,  4,
-     // tRCD tRP  tRAS tRC  tCL  tCWL tCCDS tCCDL tRRDS tRRDL tFAW tWR tWTRS tWTRL tRTP tRFC  tREFI
-     {14,   14,  33,  47,  14,  4,   2,    4,    4,    6,    16,  16, 3,    8,    4,   350,  3900}},
+     // tRCD tRP  tRAS tRC  tCL  tCWL tCCDS tCCDL tRRDS tRRDL tFAW tWR tWTRS tWTRL tRTP tRFC  tREFI tRFCpb
+     {14,   14,  33,  47,  14,  4,   2,    4,    4,    6,    16,  16, 3,    8,    4,   350,  3900, 160}},
     {"hbm2e", 2,  4,  4,  32768, 32,  64,  4,
-     {14,   14,  29,  43,  14,  4,   2,    4,    3,    5,    14,  15, 3,    7,    4,   350,  3900}},
+     {14,   14,  29,  43,  14,  4,   2,    4,    3,    5,    14,  15, 3,    7,    4,   350,  3900, 160}},
     {"hbm3",  2,  4,  4,  32768, 32,  32,  8,
-     {14,   14,  29,  43,  16,  6,   4,    8,    3,    4,    12,  15, 3,    7,    4,   350,  3900}},
+     {14,   14,  29,  43,  16,  6,   4,    8,    3,    4,    12,  15, 3,    7,    4,   350,  3900, 160}},
 };
 
 std::uint32_t cycles(double ns, double tck_ns) { return static_cast<std::uint32_t>(std::ceil(ns / tck_ns - 1e-9)); }
@@ -73,6 +74,7 @@ std::optional<DramDevice> dram_device(const std::string& name, std::uint64_t dat
     d.t.tRTP = cycles(n.tRTP, tck);
     d.t.tRFC = cycles(n.tRFC, tck);
     d.t.tREFI = cycles(n.tREFI, tck);
+    d.t.tRFCpb = cycles(n.tRFCpb, tck);
     return d;
   }
   return std::nullopt;

@@ -14,7 +14,7 @@ std::vector<TimingViolation> check_dram_timing(const DramDevice& d, std::vector<
   const std::int64_t bl = d.burst_cycles();
   constexpr std::int64_t never = -(std::int64_t(1) << 40);
   struct Bank {
-    std::int64_t row = -1, act = never, pre = never, rd = never, wr = never;
+    std::int64_t row = -1, act = never, pre = never, rd = never, wr = never, ref = never;
   };
   std::vector<Bank> banks(std::size_t(d.bank_groups) * d.banks_per_group);
   std::vector<std::int64_t> act_bg(d.bank_groups, never), col_bg(d.bank_groups, never), wr_bg(d.bank_groups, never);
@@ -30,7 +30,8 @@ std::vector<TimingViolation> check_dram_timing(const DramDevice& d, std::vector<
     const std::int64_t now = std::int64_t(c.cycle);
     Bank& b = banks[std::size_t(c.bg) * d.banks_per_group + c.bank];
     const std::string where = fmt::format("{} bg{} bank{} row{} at {}", dram_command_name(c.type), c.bg, c.bank, c.row, now);
-    const bool row_cmd = c.type == DramCommandType::ACT || c.type == DramCommandType::PRE || c.type == DramCommandType::REF;
+    const bool row_cmd = c.type == DramCommandType::ACT || c.type == DramCommandType::PRE ||
+                         c.type == DramCommandType::REF || c.type == DramCommandType::REF_PB;
     const bool col_cmd = c.type == DramCommandType::RD || c.type == DramCommandType::WR;
     if (row_cmd) {
       need(now > row_bus, now, "row bus", where + ": two row commands in one cycle");
@@ -49,6 +50,7 @@ std::vector<TimingViolation> check_dram_timing(const DramDevice& d, std::vector<
         need(now >= act_bg[c.bg] + t.tRRD_L, now, "tRRD_L", where);
         need(acts.size() < 4 || now >= acts.front() + t.tFAW, now, "tFAW", where);
         need(now >= last_ref + t.tRFC, now, "tRFC", where);
+        need(now >= b.ref + t.tRFCpb, now, "tRFCpb", where);
         b.row = c.row;
         b.act = now;
         last_act = act_bg[c.bg] = now;
@@ -91,6 +93,14 @@ std::vector<TimingViolation> check_dram_timing(const DramDevice& d, std::vector<
         need(last_ref == never || now - last_ref <= 9 * std::int64_t(t.tREFI), now, "tREFI",
              where + ": refresh postponed more than 8 intervals");
         last_ref = now;
+        break;
+      case DramCommandType::REF_PB:
+        need(b.row < 0, now, "REFpb to an open bank", where);
+        need(now >= b.pre + t.tRP, now, "tRP before REFpb", where);
+        need(now >= b.act + t.tRC, now, "tRC before REFpb", where);
+        need(b.ref == never || now - b.ref <= 9 * std::int64_t(t.tREFI), now, "tREFI",
+             where + ": bank refresh postponed more than 8 intervals");
+        b.ref = now;
         break;
     }
   }

@@ -9,19 +9,24 @@
 // to half), or in the idle time before a later read, or at flush(). The read queue holds
 // `queue_depth` requests: a read cannot enter before the read `queue_depth` earlier has
 // completed. Open page keeps rows open; closed page precharges after each request (auto
-// precharge, not a bus command). All-bank refresh every tREFI, tRFC long.
-// Row and column commands travel on separate buses (as in HBM), each one per cycle.
+// precharge, not a bus command). Refresh: per bank (one bank every tREFI / banks, the
+// least recently used not yet refreshed this round, tRFCpb long; the others keep working) or all banks every tREFI, tRFC long.
+// Row and column commands travel on separate buses (as in HBM), each one per cycle. A
+// request's commands go into the earliest gap on each bus that keeps every spacing rule
+// with the commands on both sides (command_timeline.h), so requests to idle banks overtake
+// requests that wait for busy ones.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <vector>
 
+#include "podsim/arch/dram/command_timeline.h"
 #include "podsim/arch/dram/dram_device.h"
 
 namespace podsim {
 
-enum class DramCommandType { ACT, PRE, PRE_AUTO, RD, WR, REF };
+enum class DramCommandType { ACT, PRE, PRE_AUTO, RD, WR, REF, REF_PB };
 const char* dram_command_name(DramCommandType t);
 
 struct DramCommand {
@@ -45,7 +50,8 @@ enum class RowOutcome { hit, miss, conflict };
 struct DramControllerSpec {
   std::uint32_t queue_depth = 32;
   bool open_page = true;
-  bool log_commands = false;  // keep every command for the timing checker
+  bool per_bank_refresh = true;  // REFpb: one bank at a time (else all banks at once)
+  bool log_commands = false;     // keep every command for the timing checker
 };
 
 struct DramChannelStats {
@@ -90,10 +96,10 @@ class DramChannel {
 
   std::int64_t schedule(const DramPiece& p, std::int64_t earliest);
   void refresh_until(std::int64_t t);
+  void refresh_banks_until(std::int64_t t);
   std::int64_t precharge_time(const Bank& b) const;
+  // Opens `row` in the bank if needed; returns when a column command may follow.
   std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t);
-  std::int64_t column_time(bool write, std::uint32_t bg, std::int64_t t, std::int64_t act_ready) const;
-  void note_column(bool write, std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t c);
   void log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank, std::uint32_t row);
   std::int64_t drain_writes(std::size_t keep);  // returns the first drained write's data end
   Bank& bank(std::uint32_t bg, std::uint32_t b) { return banks_[bg * d_.banks_per_group + b]; }
@@ -102,14 +108,12 @@ class DramChannel {
   DramDevice d_;
   DramControllerSpec ctrl_;
   std::vector<Bank> banks_;
-  std::int64_t row_bus_ = kLongAgo, col_bus_ = kLongAgo;
-  std::int64_t last_act_ = kLongAgo;
-  std::vector<std::int64_t> last_act_bg_, last_col_bg_, last_wr_bg_;
-  std::int64_t act_window_[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // last four ACTs
-  std::size_t act_window_next_ = 0;
-  std::int64_t last_col_ = kLongAgo, last_rd_ = kLongAgo, last_wr_ = kLongAgo;
+  RowTimeline rows_;
+  ColumnTimeline cols_;
   std::int64_t data_free_ = 0;   // the data bus is idle from here on
   std::int64_t next_refresh_;
+  std::vector<bool> refreshed_;  // per-bank refresh: banks done this tREFI round
+  std::uint32_t refreshed_this_round_ = 0;
   std::deque<std::int64_t> read_completions_;  // the last queue_depth reads
   std::deque<DramPiece> write_queue_;
   DramChannelStats stats_;

@@ -17,6 +17,7 @@ struct DramTiming {  // all in tCK
   std::uint32_t tRRD_S = 0, tRRD_L = 0, tFAW = 0;
   std::uint32_t tWR = 0, tWTR_S = 0, tWTR_L = 0, tRTP = 0;
   std::uint32_t tRFC = 0, tREFI = 0;
+  std::uint32_t tRFCpb = 0;  // per-bank refresh; one bank every tREFI / banks
 };
 
 struct DramDevice {
@@ -40,7 +41,7 @@ struct DramDevice {
 // Timings in nanoseconds (and tCK minimums), converted to cycles at a data rate.
 struct DramTimingNs {
   double tRCD, tRP, tRAS, tRC, tCL, tCWL_ck, tCCD_S_ck, tCCD_L_ck, tRRD_S, tRRD_L, tFAW, tWR, tWTR_S, tWTR_L,
-      tRTP, tRFC, tREFI;
+      tRTP, tRFC, tREFI, tRFCpb;
 };
 
 std::vector<std::string> dram_device_names();  // "hbm2", "hbm2e", "hbm3"

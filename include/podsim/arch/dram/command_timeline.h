@@ -1,0 +1,78 @@
+// The command buses of one pseudo-channel as timelines, so a controller can place a
+// request's commands in any free gap that satisfies every spacing rule with the
+// commands before *and after* it: a request to an idle bank is not held up behind an
+// earlier request that waits for a busy one (FR-FCFS's reordering, done in closed form).
+//
+// Column commands are kept as runs: `count` bursts `step` cycles apart whose bank groups
+// follow the address mapping (rotating, or one group per row of columns).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "podsim/arch/dram/dram_device.h"
+
+namespace podsim {
+
+struct ColumnRun {
+  std::int64_t start = 0;
+  std::uint32_t count = 1;
+  std::uint32_t step = 1;
+  bool write = false;
+  std::uint32_t first_bg = 0, first_col = 0;
+  bool bg_fastest = true;
+
+  std::int64_t end() const { return start + std::int64_t(count - 1) * step; }  // last command
+  std::int64_t at(std::uint32_t j) const { return start + std::int64_t(j) * step; }
+};
+
+class ColumnTimeline {
+ public:
+  explicit ColumnTimeline(const DramDevice& d);
+  // The run's bank group for burst j.
+  std::uint32_t bg_of(const ColumnRun& r, std::uint32_t j) const;
+  // First and last burst index of bank group `bg` in the run, or false if absent.
+  bool bursts_of(const ColumnRun& r, std::uint32_t bg, std::uint32_t* first, std::uint32_t* last) const;
+  // The earliest start >= earliest at which `run` fits between the runs already placed.
+  std::int64_t place(ColumnRun run, std::int64_t earliest) const;
+  void insert(const ColumnRun& run) { runs_.emplace(run.start, run); }
+  // Forgets runs that ended before `cycle` minus the longest spacing rule.
+  void prune(std::int64_t cycle);
+
+ private:
+  std::int64_t gap(bool from_write, bool to_write, bool same_bg) const;
+  // The earliest start for `r` after `x` (r entirely later).
+  std::int64_t after(const ColumnRun& x, ColumnRun r) const;
+  // Whether `r` at its start ends early enough before `x`.
+  bool fits_before(const ColumnRun& r, const ColumnRun& x) const;
+
+  DramDevice d_;
+  std::int64_t max_gap_;
+  std::map<std::int64_t, ColumnRun> runs_;
+};
+
+enum class RowKind { act, other };
+
+class RowTimeline {
+ public:
+  explicit RowTimeline(const DramDevice& d) : d_(d) {}
+  // Earliest cycle >= earliest for an ACT to bank group `bg` (tRRD_S, tRRD_L and tFAW with
+  // the ACTs on both sides; one row command per cycle).
+  std::int64_t place_act(std::uint32_t bg, std::int64_t earliest) const;
+  // Earliest free cycle >= earliest for another row command (PRE, REF).
+  std::int64_t place_other(std::int64_t earliest) const;
+  void insert(std::int64_t cycle, RowKind kind, std::uint32_t bg) { cmds_.emplace(cycle, Entry{kind, bg}); }
+  void prune(std::int64_t cycle);
+
+ private:
+  struct Entry {
+    RowKind kind;
+    std::uint32_t bg;
+  };
+  bool act_ok(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const;
+  DramDevice d_;
+  std::map<std::int64_t, Entry> cmds_;
+};
+
+}  // namespace podsim
