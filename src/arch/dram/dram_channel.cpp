@@ -139,10 +139,9 @@ std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint3
 std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   const auto& tm = d_.t;
   const std::uint32_t G = d_.bank_groups;
-  const std::int64_t t = std::max<std::int64_t>(std::int64_t(p.arrival), earliest);
+  // Nothing is placed before the present (floor_): the timelines forget the past.
+  const std::int64_t t = std::max({std::int64_t(p.arrival), earliest, floor_});
   refresh_until(t);
-  rows_.prune(std::int64_t(p.arrival));
-  cols_.prune(std::int64_t(p.arrival));
 
   // The bursts as one run; rotating bank groups lets bursts follow at tCCD_S as long as a
   // group comes round no sooner than tCCD_L.
@@ -200,6 +199,14 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   return data_end;
 }
 
+void DramChannel::advance_to(std::int64_t now) {
+  if (now <= floor_) return;
+  refresh_until(now);  // refreshes due in between go at their due times, before the past is forgotten
+  floor_ = now;
+  rows_.prune(floor_);
+  cols_.prune(floor_);
+}
+
 std::uint64_t DramChannel::read(const DramPiece& p) {
   // Use idle data-bus time before this read to drain posted writes.
   const std::int64_t write_time = std::int64_t(d_.t.tCWL) + d_.burst_cycles() + d_.t.tCCD_L;
@@ -208,6 +215,7 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
     write_queue_.pop_front();
     schedule(w, data_free_);
   }
+  advance_to(std::int64_t(p.arrival));
   ++stats_.arrivals;
   std::uint64_t waiting = write_queue_.size();
   for (std::int64_t done : read_completions_) waiting += done > std::int64_t(p.arrival) ? 1 : 0;
@@ -242,6 +250,7 @@ std::int64_t DramChannel::drain_writes(std::size_t keep) {
 }
 
 std::uint64_t DramChannel::write(const DramPiece& p) {
+  advance_to(std::int64_t(p.arrival));
   ++stats_.arrivals;
   stats_.queue_depth_sum += write_queue_.size();
   ++stats_.writes;

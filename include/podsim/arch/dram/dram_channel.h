@@ -95,6 +95,7 @@ class DramChannel {
   static constexpr std::int64_t kLongAgo = -(std::int64_t(1) << 40);
 
   std::int64_t schedule(const DramPiece& p, std::int64_t earliest);
+  void advance_to(std::int64_t now);  // the present moves on: forget what cannot matter
   void refresh_until(std::int64_t t);
   void refresh_banks_until(std::int64_t t);
   std::int64_t precharge_time(const Bank& b) const;
@@ -110,7 +111,8 @@ class DramChannel {
   std::vector<Bank> banks_;
   RowTimeline rows_;
   ColumnTimeline cols_;
-  std::int64_t data_free_ = 0;   // the data bus is idle from here on
+  std::int64_t data_free_ = 0;
+  std::int64_t floor_ = 0;       // the latest arrival: nothing is placed before it   // the data bus is idle from here on
   std::int64_t next_refresh_;
   std::vector<bool> refreshed_;  // per-bank refresh: banks done this tREFI round
   std::uint32_t refreshed_this_round_ = 0;

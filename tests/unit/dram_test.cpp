@@ -1,0 +1,166 @@
+// The DRAM model: closed-form single-request latencies, the timing checker on generated
+// traffic (it must find nothing) and on planted violations (it must find them).
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "podsim/arch/dram/address_map.h"
+#include "podsim/arch/dram/dram_channel.h"
+#include "podsim/arch/dram/dram_device.h"
+#include "podsim/arch/dram/timing_checker.h"
+#include "podsim/arch/hbm_model.h"
+#include "podsim/config/hardware_loader.h"
+
+namespace podsim {
+namespace {
+
+// HBM2 at 2 GT/s: tCK = 1 ns, so nanosecond timings are cycle counts.
+DramDevice hbm2() { return *dram_device("hbm2", 2'000'000'000); }
+
+DramPiece piece(std::uint64_t arrival, std::uint32_t bank, std::uint32_t row, std::uint32_t bursts = 1,
+                bool write = false, std::uint32_t bg = 0) {
+  DramPiece p;
+  p.arrival = arrival;
+  p.bank = bank;
+  p.row = row;
+  p.bursts = bursts;
+  p.write = write;
+  p.first_bg = bg;
+  return p;
+}
+
+TEST(DramDevice, Hbm2TimingsAtTwoGigatransfers) {
+  const DramDevice d = hbm2();
+  EXPECT_EQ(d.t.tRCD, 14u);
+  EXPECT_EQ(d.t.tCL, 14u);
+  EXPECT_EQ(d.t.tRP, 14u);
+  EXPECT_EQ(d.burst_cycles(), 2u);  // BL4 at double data rate
+  EXPECT_EQ(d.burst_bytes(), 32u);  // 64-bit pseudo-channel x BL4
+  EXPECT_EQ(dram_pc_peak_Bps(d), 16'000'000'000u);  // 8 B x 2 GT/s
+}
+
+TEST(DramChannel, SingleRequestLatenciesAreTheClosedForms) {
+  const DramDevice d = hbm2();
+  DramControllerSpec ctrl;
+  ctrl.per_bank_refresh = false;  // first refresh at tREFI = 3900: out of the way
+  DramChannel ch(d, ctrl);
+  // Closed row: ACT at 100, RD at 100 + tRCD, data done tCL + burst later:
+  // tRCD + tCL + BL/2 = 14 + 14 + 2 = 30.
+  EXPECT_EQ(ch.read(piece(100, 0, 7)) - 100, 30u);
+  // Row hit (row 7 open): RD at once: tCL + BL/2 = 14 + 2 = 16.
+  EXPECT_EQ(ch.read(piece(200, 0, 7)) - 200, 16u);
+  // Row conflict (row 9 in the same bank): PRE at 230 (tRAS and tRTP long satisfied),
+  // ACT at 230 + tRP, RD tRCD later: tRP + tRCD + tCL + BL/2 = 14 + 14 + 14 + 2 = 44.
+  EXPECT_EQ(ch.read(piece(230, 0, 9)) - 230, 44u);
+  EXPECT_EQ(ch.stats().row_misses, 1u);
+  EXPECT_EQ(ch.stats().row_conflicts, 1u);
+  EXPECT_EQ(ch.stats().row_hits, 1u);
+}
+
+TEST(DramChannel, IdleBankOvertakesABusyOne) {
+  // A conflict in bank 0 waits for tRAS/tRP; a read to idle bank 1 arriving just after
+  // it must not wait behind it (command timelines with gaps).
+  DramControllerSpec ctrl;
+  ctrl.per_bank_refresh = false;
+  DramChannel ch(hbm2(), ctrl);
+  ch.read(piece(100, 0, 1));
+  const std::uint64_t conflict = ch.read(piece(101, 0, 2));  // waits for tRAS = 33 after ACT at 100
+  const std::uint64_t other = ch.read(piece(102, 1, 5, 1, false, 1));
+  EXPECT_LT(other, conflict);
+  EXPECT_LE(other - 102, 30u + 4u);  // a closed-row read, give or take tRRD
+}
+
+std::vector<DramCommand> run_traffic(const std::string& kind, bool open_page, bool per_bank, std::uint64_t seed) {
+  const DramDevice d = hbm2();
+  DramControllerSpec ctrl;
+  ctrl.open_page = open_page;
+  ctrl.per_bank_refresh = per_bank;
+  ctrl.log_commands = true;
+  ctrl.queue_depth = 8;
+  DramChannel ch(d, ctrl);
+  std::mt19937_64 rng(seed);
+  std::uint64_t now = 0;
+  for (int i = 0; i < 3000; ++i) {
+    DramPiece p;
+    if (kind == "random") {
+      now += rng() % 20;
+      p = piece(now, rng() % 4, rng() % 64, 1 + rng() % 8, rng() % 3 == 0, rng() % 4);
+      p.bg_fastest = rng() % 2;
+      p.first_col = p.bg_fastest ? 0 : rng() % 8;
+    } else if (kind == "stream") {
+      now += 100;
+      p = piece(now, (i / 4) % 4, i / 16, 128, i % 7 == 6, 0);
+    } else {  // adversarial: ping-pong rows of one bank, read/write turnarounds, ACT storms, idle gaps
+      now += (i % 500 == 499) ? 20000 : 1;
+      p = piece(now, i % 2 == 0 ? 0 : std::uint32_t(i % 4), std::uint32_t(i % 3), 1 + i % 2, i % 2 == 1,
+                std::uint32_t(i % 4));
+    }
+    if (p.write) ch.write(p); else ch.read(p);
+  }
+  ch.flush();
+  return ch.commands();
+}
+
+class CheckerOnTraffic : public testing::TestWithParam<std::tuple<std::string, bool, bool>> {};
+
+TEST_P(CheckerOnTraffic, FindsNoViolation) {
+  const auto& [kind, open_page, per_bank] = GetParam();
+  const auto cmds = run_traffic(kind, open_page, per_bank, 17);
+  ASSERT_GT(cmds.size(), 1000u);
+  const auto violations = check_dram_timing(hbm2(), cmds);
+  for (std::size_t i = 0; i < std::min<std::size_t>(violations.size(), 5); ++i)
+    ADD_FAILURE() << violations[i].rule << ": " << violations[i].detail;
+  EXPECT_TRUE(violations.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Traffic, CheckerOnTraffic,
+                         testing::Combine(testing::Values("random", "stream", "adversarial"), testing::Bool(),
+                                          testing::Bool()));
+
+TEST(TimingChecker, CatchesPlantedViolations) {
+  auto cmds = run_traffic("random", true, true, 5);
+  ASSERT_TRUE(check_dram_timing(hbm2(), cmds).empty());
+  // Plant: move the first RD that follows an ACT of its bank to one cycle before tRCD.
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    if (cmds[i].type != DramCommandType::ACT) continue;
+    for (std::size_t j = i + 1; j < cmds.size(); ++j)
+      if (cmds[j].type == DramCommandType::RD && cmds[j].bg == cmds[i].bg && cmds[j].bank == cmds[i].bank) {
+        auto planted = cmds;
+        planted[j].cycle = cmds[i].cycle + hbm2().t.tRCD - 1;
+        bool found = false;
+        for (const auto& v : check_dram_timing(hbm2(), planted)) found = found || v.rule == "tRCD";
+        EXPECT_TRUE(found);
+        goto second;
+      }
+  }
+  FAIL() << "no ACT followed by a RD";
+second:
+  // Plant: five ACTs to different banks 3 cycles apart: 12 cycles from first to fifth,
+  // inside the 16-cycle tFAW window.
+  std::vector<DramCommand> acts;
+  for (std::uint32_t i = 0; i < 5; ++i) acts.push_back({100 + i * 3, DramCommandType::ACT, i % 4, i / 4, 1});
+  bool faw = false;
+  for (const auto& v : check_dram_timing(hbm2(), acts)) faw = faw || v.rule == "tFAW";
+  EXPECT_TRUE(faw);
+  // Plant: a read to a row that is not open.
+  std::vector<DramCommand> closed = {{10, DramCommandType::RD, 0, 0, 3}};
+  EXPECT_EQ(check_dram_timing(hbm2(), closed).at(0).rule, "RD to closed row");
+}
+
+TEST(AddressMap, DefaultMappingRotatesBankGroupsThenChannels) {
+  const DramDevice d = hbm2();
+  const AddressMap map(d, 8, "ro_ba_ch_co_bg", false);
+  // 32 B bursts: bursts 0..3 in bank groups 0..3, then column 1; a pseudo-channel holds
+  // 4 groups x 32 columns x 32 B = 4 KiB before the next.
+  EXPECT_EQ(map.decode(0).bg, 0u);
+  EXPECT_EQ(map.decode(32).bg, 1u);
+  EXPECT_EQ(map.decode(4 * 32).col, 1u);
+  EXPECT_EQ(map.decode(4096).pc, 1u);
+  EXPECT_EQ(map.decode(8 * 4096).bank, 1u);
+  EXPECT_EQ(map.decode(8 * 4 * 4096).row, 1u);
+  const AddressMap xored(d, 8, "ro_ba_ch_co_bg", true);
+  EXPECT_EQ(xored.decode(8 * 4 * 4096).bank, 1u);  // row 1, bank 0 -> bank 1
+}
+
+}  // namespace
+}  // namespace podsim
