@@ -29,7 +29,9 @@ TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, Hbm
       write_dma_("write_dma", hw.chip.dma, hbm, port, counters),
       weight_dma_("weight_dma", hw.chip.dma, hbm, port, counters),
       mxu_counters_(hw.chip.mxus_per_core),
-      fifo_free_ps_(hw.chip.mxu.weight_fifo_depth, 0) {
+      fifo_free_ps_(hw.chip.mxu.weight_fifo_depth, 0),
+      buffer_free_ps_(hw.chip.vmem_operand_buffers, 0) {
+  for (std::uint32_t i = 0; i < hw.chip.vmem_operand_buffers; ++i) load_jobs_.push_back(std::make_unique<DmaJob>());
   for (std::uint32_t j = 0; j < hw.chip.mxus_per_core; ++j) mxus_.emplace_back(array_shape(hw));
   for (std::uint32_t s = 0; s < hw.chip.mxu.weight_fifo_depth; ++s) weight_jobs_.push_back(std::make_unique<DmaJob>());
   SC_HAS_PROCESS(TensorCore);
@@ -48,7 +50,7 @@ void TensorCore::start(const CoreMatmulProgram& program) {
   blocks_total_ = program.tiling.blocks_k ? tiles_.size() / program.tiling.blocks_k : 0;
   finished_ = tiles_.size() == 0;
   a_loaded_.assign(program.tiling.a_resident ? program.tiling.blocks_m * program.tiling.blocks_k : 0, false);
-  buffer_free_ps_[0] = buffer_free_ps_[1] = 0;
+  std::fill(buffer_free_ps_.begin(), buffer_free_ps_.end(), 0);
   for (auto& m : mxus_) m.begin_window(clock_.cycle_at(now_ps()));
   ++program_id_;
   start_ev_.notify();
@@ -107,15 +109,16 @@ void TensorCore::loader() {
     wait_for(seen);
     const std::uint64_t b = dtype_bytes(program_.op.dtype);
     const auto& op = program_.op;
+    const std::uint64_t buffers = load_jobs_.size();
     for (std::uint64_t i = 0; i < tiles_.size(); ++i) {
-      while (i >= scheduled_ + 2) {  // both operand buffers hold tiles not yet scheduled
+      while (i >= scheduled_ + buffers) {  // every operand buffer holds a tile not yet scheduled
         wait(scheduled_ev_);
         ++counters_.wakeups;
       }
       // Tile i-2 is scheduled; its buffer is free once its input stream has ended.
-      wait_until_ps(buffer_free_ps_[i % 2], counters_);
+      wait_until_ps(buffer_free_ps_[i % buffers], counters_);
       const MatmulTile t = tiles_.at(i);
-      DmaJob& job = load_jobs_[i % 2];
+      DmaJob& job = *load_jobs_[i % buffers];
       job.reset(false);
       // An A-resident tiling loads each A block once and keeps it in vector memory.
       const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
@@ -220,7 +223,7 @@ void TensorCore::compute() {
         wait(issued_ev_);
         ++counters_.wakeups;
       }
-      DmaJob& job = load_jobs_[i % 2];
+      DmaJob& job = *load_jobs_[i % load_jobs_.size()];
       while (!job.finished) {
         wait(job.done);
         ++counters_.wakeups;
@@ -229,7 +232,7 @@ void TensorCore::compute() {
       // moves on: the next tile's weights can then shift in while this one streams.
       std::uint64_t stream_end = 0, done = 0;
       schedule_tile(t, clock_.cycle_at(now_ps()), &stream_end, &done);
-      buffer_free_ps_[i % 2] = clock_.ps_of(stream_end);
+      buffer_free_ps_[i % buffer_free_ps_.size()] = clock_.ps_of(stream_end);
       ++scheduled_;
       scheduled_ev_.notify();
       if (t.last_k) {

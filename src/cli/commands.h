@@ -41,6 +41,8 @@ struct SelftestOptions {
   std::vector<std::string> overrides;
   std::string json_path;
   std::vector<std::string> patterns;  // empty: all
+  bool check_timing = false;
+  bool quick = false;
 };
 
 int run_command(const RunOptions& options);

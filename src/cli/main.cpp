@@ -61,6 +61,9 @@ int sc_main(int argc, char* argv[]) {
   selftest_cmd->add_option("--set", selftest.overrides, "override a hardware parameter: path=value");
   selftest_cmd->add_option("--json", selftest.json_path, "write the results as JSON");
   selftest_cmd->add_option("--pattern", selftest.patterns, "run only these patterns");
+  selftest_cmd->add_flag("--check-timing", selftest.check_timing,
+                         "log every DRAM command and replay it through the timing checker");
+  selftest_cmd->add_flag("--quick", selftest.quick, "16 MiB streams and 20,000 random requests per pattern");
   CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
 

@@ -29,6 +29,11 @@ int selftest_command(const SelftestOptions& o) {
   }
   MemorySelftestOptions opt;
   opt.only = o.patterns;
+  opt.check_timing = o.check_timing;
+  if (o.quick) {
+    opt.stream_bytes = 16 << 20;
+    opt.random_requests = 20'000;
+  }
   const auto results = run_memory_selftest(hw, opt);
 
   const HbmModel probe(hw.chip.hbm);
@@ -42,9 +47,14 @@ int selftest_command(const SelftestOptions& o) {
                hw.chip.hbm.channels, double(probe.peak_Bps()) * 1e-9);
   fmt::print("  {:<18} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "pattern", "GB/s", "% peak", "mean lat ns", "p99 lat ns",
              "row hits");
-  for (const auto& r : results)
-    fmt::print("  {:<18} {:>10.1f} {:>8.1f} {:>12.1f} {:>12.1f} {:>8.1f}%\n", r.name, r.achieved_gbps,
+  std::uint64_t violations = 0;
+  for (const auto& r : results) {
+    fmt::print("  {:<18} {:>10.1f} {:>8.1f} {:>12.1f} {:>12.1f} {:>8.1f}%", r.name, r.achieved_gbps,
                100 * r.achieved_gbps / r.peak_gbps, r.mean_latency_ns, r.p99_latency_ns, 100 * r.row_hit_rate);
+    if (o.check_timing) fmt::print("   {} commands checked, {} violations", r.commands_checked, r.timing_violations);
+    fmt::print("\n");
+    violations += r.timing_violations;
+  }
 
   if (!o.json_path.empty()) {
     nlohmann::ordered_json j;
@@ -61,7 +71,8 @@ int selftest_command(const SelftestOptions& o) {
                           {"p99_latency_ns", r.p99_latency_ns},
                           {"row_hit_rate", r.row_hit_rate},
                           {"requests", r.requests},
-                          {"bytes", r.bytes}});
+                          {"bytes", r.bytes},
+                          {"timing_violations", r.timing_violations}});
     j["patterns"] = std::move(patterns);
     std::ofstream out(o.json_path, std::ios::trunc);
     out << j.dump(2) << "\n";
@@ -69,6 +80,10 @@ int selftest_command(const SelftestOptions& o) {
       fmt::print(stderr, "error: {}: cannot write\n", o.json_path);
       return kInputError;
     }
+  }
+  if (violations > 0) {
+    fmt::print(stderr, "error: the timing checker found {} violations\n", violations);
+    return kSimulationError;
   }
   return kOk;
 }

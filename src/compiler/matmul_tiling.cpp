@@ -96,10 +96,10 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   const std::uint64_t weight_buffer = hw.chip.mxu.weight_fifo_depth > 0 ? 0 : tk * tn;
   t.a_resident = a_resident;
   if (!a_resident) {
-    t.vmem_bytes = 2 * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
+    t.vmem_bytes = hw.chip.vmem_operand_buffers * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
     t.hbm_read_bytes = op.m * op.k * b * t.blocks_n + op.k * op.n * b * t.blocks_m;
   } else {
-    t.vmem_bytes = op.m * op.k * b + 2 * weight_buffer * b + 2 * tm * tn * acc;
+    t.vmem_bytes = op.m * op.k * b + hw.chip.vmem_operand_buffers * weight_buffer * b + 2 * tm * tn * acc;
     // Each core reads the A rows of every block row it has a block in, once.
     const std::uint64_t cores = hw.chip.tensor_cores;
     std::uint64_t a_rows_read = 0;

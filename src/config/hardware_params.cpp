@@ -131,6 +131,10 @@ std::vector<HardwareParam> build_table() {
   t.push_back(quantity("chip.vmem.capacity", U::size, "16 MiB", 4096, 1ULL << 40,
                        "vector memory per TensorCore: holds the operand and accumulator tiles",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.vmem_bytes; }));
+  t.push_back(count("chip.vmem.operand_buffers", "2", 2, 8,
+                    "operand tile buffers: 2 = double buffering (the next tile loads while one "
+                    "computes); more absorb memory latency jitter",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.vmem_operand_buffers; }));
   t.push_back(count("chip.hbm.channels", "32", 1, 4096, "independent HBM channels",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.channels; }));
   t.push_back(quantity("chip.hbm.bandwidth", U::bandwidth, "900 GB/s", 1'000'000,

@@ -6,6 +6,7 @@
 #include <queue>
 #include <random>
 
+#include "podsim/arch/dram/timing_checker.h"
 #include "podsim/arch/hbm_model.h"
 
 namespace podsim {
@@ -18,9 +19,9 @@ struct Request {
 };
 
 // Keeps `window` requests in flight; returns the result of the whole pattern.
-MemoryPatternResult drive(const std::string& name, const HardwareSpec& hw, std::size_t window,
+MemoryPatternResult drive(const std::string& name, const HardwareSpec& hw, std::size_t window, bool check,
                           const std::function<bool(std::uint64_t index, Request*)>& next) {
-  HbmModel hbm(hw.chip.hbm);
+  HbmModel hbm(hw.chip.hbm, check);
   MemoryPatternResult r;
   r.name = name;
   r.peak_gbps = double(hbm.peak_Bps()) * 1e-9;
@@ -62,7 +63,14 @@ MemoryPatternResult drive(const std::string& name, const HardwareSpec& hw, std::
     all += c.row_hits + c.row_misses + c.row_conflicts;
   }
   r.row_hit_rate = all ? double(hits) / double(all) : 0.0;
-  if (const DramDevice* d = hbm.device()) r.dram_cycles = ClockDomain(d->clock_hz()).cycle_at(last);
+  if (const DramDevice* d = hbm.device()) {
+    r.dram_cycles = ClockDomain(d->clock_hz()).cycle_at(last);
+    if (check)
+      for (const auto& ch : hbm.dram_channels()) {
+        r.commands_checked += ch.commands().size();
+        r.timing_violations += check_dram_timing(*d, ch.commands()).size();
+      }
+  }
   return r;
 }
 
@@ -96,22 +104,22 @@ std::vector<MemoryPatternResult> run_memory_selftest(const HardwareSpec& hw, con
   std::mt19937_64 rng(o.seed);
 
   if (wanted("seq_read"))
-    out.push_back(drive("seq_read", hw, stream_window, [&](std::uint64_t i, Request* q) {
+    out.push_back(drive("seq_read", hw, stream_window, o.check_timing, [&](std::uint64_t i, Request* q) {
       *q = {i * chunk, chunk, false};
       return i * chunk < o.stream_bytes;
     }));
   if (wanted("seq_write"))
-    out.push_back(drive("seq_write", hw, stream_window, [&](std::uint64_t i, Request* q) {
+    out.push_back(drive("seq_write", hw, stream_window, o.check_timing, [&](std::uint64_t i, Request* q) {
       *q = {i * chunk, chunk, true};
       return i * chunk < o.stream_bytes;
     }));
   if (wanted("random_read_64B"))
-    out.push_back(drive("random_read_64B", hw, random_window, [&](std::uint64_t i, Request* q) {
+    out.push_back(drive("random_read_64B", hw, random_window, o.check_timing, [&](std::uint64_t i, Request* q) {
       *q = {(rng() % (span / 64)) * 64, 64, false};
       return i < o.random_requests;
     }));
   if (wanted("gather_256B"))
-    out.push_back(drive("gather_256B", hw, random_window, [&](std::uint64_t i, Request* q) {
+    out.push_back(drive("gather_256B", hw, random_window, o.check_timing, [&](std::uint64_t i, Request* q) {
       *q = {(rng() % (span / 256)) * 256, 256, false};
       return i < o.random_requests;
     }));
@@ -123,7 +131,7 @@ std::vector<MemoryPatternResult> run_memory_selftest(const HardwareSpec& hw, con
     double acc = 0;
     for (std::uint64_t k = 0; k < rows; ++k) cdf[k] = acc += 1.0 / double(k + 1);
     std::uniform_real_distribution<double> u(0.0, acc);
-    out.push_back(drive("zipf_gather_256B", hw, random_window, [&](std::uint64_t i, Request* q) {
+    out.push_back(drive("zipf_gather_256B", hw, random_window, o.check_timing, [&](std::uint64_t i, Request* q) {
       const std::uint64_t k = std::uint64_t(std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin());
       const std::uint64_t id = (k * 2654435761ull) % rows;  // hot ids spread over the table
       *q = {id * 256, 256, false};
@@ -135,13 +143,13 @@ std::vector<MemoryPatternResult> run_memory_selftest(const HardwareSpec& hw, con
     // accesses go to another channel, bank or row and never find their row open.
     const std::uint64_t step = probe.device() ? std::uint64_t(probe.device()->bank_groups) * probe.device()->row_bytes()
                                               : m.interleave_bytes;
-    out.push_back(drive("row_miss", hw, random_window, [&](std::uint64_t i, Request* q) {
+    out.push_back(drive("row_miss", hw, random_window, o.check_timing, [&](std::uint64_t i, Request* q) {
       *q = {(i * step) % span, 64, false};
       return i < o.random_requests;
     }));
   }
   if (wanted("mix_2r1w"))
-    out.push_back(drive("mix_2r1w", hw, random_window, [&](std::uint64_t i, Request* q) {
+    out.push_back(drive("mix_2r1w", hw, random_window, o.check_timing, [&](std::uint64_t i, Request* q) {
       *q = {(rng() % (span / 256)) * 256, 256, i % 3 == 2};
       return i < o.random_requests;
     }));

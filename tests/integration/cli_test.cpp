@@ -60,7 +60,9 @@ TEST(Cli, RunPrintsSummaryAndWritesJsonWithTheFixedKeys) {
   EXPECT_EQ(j["hardware"]["name"], "tpu-v3");  // the default preset
   EXPECT_EQ(j["hardware"]["params"]["chip.clock"], "940 MHz");
   EXPECT_FALSE(j["ops"].empty());
-  EXPECT_EQ(j["channels"].size(), 32u);
+  EXPECT_EQ(j["channels"].size(), 64u);  // 32 HBM2 channels x 2 pseudo-channels
+  EXPECT_TRUE(j["channels"][0].contains("row_hits"));
+  EXPECT_FALSE(j["hbm_bandwidth_series"]["gbps"].empty());
 }
 
 TEST(Cli, ReportsAreByteIdenticalAcrossRuns) {
@@ -140,6 +142,18 @@ TEST(Cli, MxuRefusesPeRunsThatWouldTakeHours) {
   const Outcome o = podsim("mxu --m 16384 --k 16384 --n 16384 --model pe");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.output.find("--model tile"), std::string::npos) << o.output;
+}
+
+TEST(Cli, SelftestMemoryWritesTheFixedKeys) {
+  const std::string json = testing::TempDir() + "selftest.json";
+  const Outcome o = podsim("selftest memory --hw tpu-v3 --quick --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto j = nlohmann::json::parse(read_file(json));
+  ASSERT_EQ(j["patterns"].size(), 7u);
+  for (const auto& p : j["patterns"])
+    for (const char* key : {"name", "achieved_gbps", "peak_gbps", "mean_latency_ns", "p99_latency_ns", "row_hit_rate"})
+      EXPECT_TRUE(p.contains(key)) << key;
+  EXPECT_EQ(podsim("selftest memory --pattern nonsense").code, 2);
 }
 
 TEST(Cli, ParamsListsEveryParameterWithUnitsAndDefaults) {

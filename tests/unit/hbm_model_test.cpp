@@ -6,7 +6,15 @@
 namespace podsim {
 namespace {
 
-HbmSpec v3_hbm() { return load_hardware("tpu-v3").chip.hbm; }
+// The ideal device (bandwidth + latency per channel) with TPU v3's figures: 32 channels,
+// 900 GB/s, 100 ns, 4 KiB stripes.
+HbmSpec v3_hbm() {
+  HbmSpec spec = load_hardware("tpu-v3").chip.hbm;
+  spec.device = "ideal";
+  spec.latency_ps = 100'000;
+  spec.interleave_bytes = 4096;
+  return spec;
+}
 
 TEST(HbmModel, SingleRequestTakesTransferPlusLatency) {
   HbmModel hbm(v3_hbm());

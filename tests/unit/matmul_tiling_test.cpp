@@ -20,7 +20,7 @@ MatmulOp mm(std::uint64_t m, std::uint64_t k, std::uint64_t n, DType t = DType::
 }
 
 TEST(MatmulTiling, BookkeepingOfAGivenTiling) {
-  const HardwareSpec hw = load_hardware("tpu-v3");
+  const HardwareSpec hw = load_hardware("tpu-v3", {"chip.vmem.operand_buffers=2"});
   const MatmulTiling t = make_matmul_tiling(mm(4096, 4096, 4096), hw, 512, 2048, 1024);
   EXPECT_EQ(t.blocks_m, 8u);
   EXPECT_EQ(t.blocks_k, 2u);
@@ -30,6 +30,9 @@ TEST(MatmulTiling, BookkeepingOfAGivenTiling) {
   // A (32 MiB) read once per block column (4), B (32 MiB) once per block row (8): 384 MiB
   EXPECT_EQ(t.hbm_read_bytes, 384ull << 20);
   EXPECT_EQ(t.hbm_write_bytes, 32ull << 20);
+  // Triple buffering: one more operand buffer of 512*2048 + 2048*1024 bf16 = 6 MiB.
+  const HardwareSpec hw3 = load_hardware("tpu-v3", {"chip.vmem.operand_buffers=3"});
+  EXPECT_EQ(make_matmul_tiling(mm(4096, 4096, 4096), hw3, 512, 2048, 1024).vmem_bytes, 22u << 20);
 }
 
 TEST(MatmulTiling, ChosenTilingFitsVectorMemoryOnEveryPreset) {

@@ -3,8 +3,8 @@
 // engine through vector memory.
 //
 // SystemC threads, one per pipeline stage, synchronised by counters and events:
-//   loader    issues the DMA for tile i once operand buffer i mod 2 is free (tile i-2's
-//             input stream has ended);
+//   loader    issues the DMA for tile i once operand buffer i mod B is free (tile i-B's
+//             input stream has ended; B = chip.vmem.operand_buffers, 2 = double buffering);
 //   weights   (only with chip.mxu.weight_fifo_depth > 0) fetches each fold's weight tile
 //             into the FIFO once a slot is free (the fold `depth` earlier has shifted
 //             into the array);
@@ -106,12 +106,12 @@ class TensorCore : public sc_core::sc_module {
   // Pipeline state of the current program.
   std::uint64_t issued_ = 0;     // tiles whose load was submitted
   std::uint64_t scheduled_ = 0;  // tiles given to the MXUs
-  std::uint64_t buffer_free_ps_[2] = {0, 0};  // when each operand buffer's stream ends
+  std::vector<std::uint64_t> buffer_free_ps_;  // when each operand buffer's stream ends
   std::uint64_t blocks_started_ = 0;
   std::uint64_t blocks_stored_ = 0;
   std::uint64_t blocks_total_ = 0;
   std::vector<bool> a_loaded_;  // A-resident tilings: which A blocks this core holds
-  DmaJob load_jobs_[2];
+  std::vector<std::unique_ptr<DmaJob>> load_jobs_;  // one per operand buffer
   DmaJob store_job_;
   struct PendingStore {
     MatmulTile tile;

@@ -7,10 +7,10 @@
 //       DMA  A[bm, kb] (tm x tk) and B[kb, bn] (tk x tn)  -> a free operand buffer
 //       MXUs accumulate A x B into the fp32/int32 accumulator block (tm x tn)
 //     DMA  C[bm, bn] (tm x tn, op dtype) -> HBM
-// Vector memory holds 2 operand buffers (double buffering: the DMA of tile i+1 overlaps
-// the MXU work of tile i) and 2 accumulator blocks (the store of one block overlaps the
-// next block's work):
-//   vmem = 2 (tm tk + tk tn) bytes(dtype) + 2 tm tn bytes(accumulator)
+// Vector memory holds B operand buffers (chip.vmem.operand_buffers; 2 = double
+// buffering: the DMA of tile i+1 overlaps the MXU work of tile i) and 2 accumulator
+// blocks (the store of one block overlaps the next block's work):
+//   vmem = B (tm tk + tk tn) bytes(dtype) + 2 tm tn bytes(accumulator)
 // (without the tk tn weight buffers when a weight FIFO streams B straight to the array)
 // HBM reads:  A is read once per block column, B once per block row:
 //   read = M K b blocks_n + K N b blocks_m;   write = M N b.

@@ -63,6 +63,7 @@ struct ChipSpec {
   std::uint32_t mxus_per_core = 2;
   MxuSpec mxu;
   std::uint64_t vmem_bytes = 16ULL << 20;  // vector memory per core
+  std::uint32_t vmem_operand_buffers = 2;  // operand tiles in flight: 2 = double buffering
   HbmSpec hbm;
   DmaSpec dma;
   NocSpec noc;

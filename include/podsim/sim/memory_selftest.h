@@ -23,6 +23,8 @@ struct MemoryPatternResult {
   double row_hit_rate = 0;       // hits / (hits + misses + conflicts); 0 for the ideal model
   double elapsed_s = 0;          // simulated
   std::uint64_t dram_cycles = 0; // simulated DRAM clock cycles (0 for the ideal model)
+  std::uint64_t commands_checked = 0;    // with check_timing: commands replayed by the checker
+  std::uint64_t timing_violations = 0;   // ... and the violations it found
 };
 
 struct MemorySelftestOptions {
@@ -30,6 +32,7 @@ struct MemorySelftestOptions {
   std::uint64_t random_requests = 200'000;    // random and gather patterns
   std::uint64_t seed = 42;
   std::vector<std::string> only;              // run just these patterns (empty: all)
+  bool check_timing = false;                   // log every DRAM command and replay it through the checker
 };
 
 std::vector<std::string> memory_pattern_names();
