@@ -51,6 +51,7 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   dram_.reserve(pcs);
   for (std::uint32_t i = 0; i < pcs; ++i) dram_.emplace_back(device_, ctrl);
   bytes_.resize(pcs);
+  by_pc_.resize(pcs);
 }
 
 std::uint64_t HbmModel::peak_Bps() const {
@@ -81,18 +82,19 @@ std::uint64_t HbmModel::serve_ideal(std::uint64_t now_ps, const Segment& seg, bo
   return finished;
 }
 
-std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const std::vector<Segment>& segments, bool is_write) {
+std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const Segment* segments, std::size_t count, bool is_write) {
   std::uint64_t finished = now_ps;
-  for (const auto& s : segments) served_bytes_ += s.bytes;
+  for (std::size_t i = 0; i < count; ++i) served_bytes_ += segments[i].bytes;
   if (!is_dram()) {
-    for (const auto& s : segments) finished = std::max(finished, serve_ideal(now_ps, s, is_write));
+    for (std::size_t i = 0; i < count; ++i) finished = std::max(finished, serve_ideal(now_ps, segments[i], is_write));
     return finished + spec_.latency_ps;
   }
   // Cut every segment into row runs, grouped by pseudo-channel.
   const std::uint64_t arrival = dram_clock_.cycle_at(now_ps);
   const std::uint64_t bb = map_->burst_bytes();
-  std::vector<std::vector<std::pair<DramPiece, std::uint64_t>>> by_pc(dram_.size());  // piece, bytes asked
-  for (const auto& s : segments) {
+  touched_pcs_.clear();
+  for (std::size_t si = 0; si < count; ++si) {
+    const Segment& s = segments[si];
     std::uint64_t burst = s.addr / bb;
     const std::uint64_t end = s.addr + s.bytes;
     while (burst * bb < end) {
@@ -115,23 +117,26 @@ std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const std::vector<Segm
       p.bursts = std::uint32_t(n);
       p.bg_fastest = map_->bank_groups_fastest();
       const std::uint64_t lo = std::max(s.addr, burst * bb), hi = std::min(end, (burst + n) * bb);
-      by_pc[a.pc].push_back({p, hi - lo});
+      if (by_pc_[a.pc].empty()) touched_pcs_.push_back(a.pc);
+      by_pc_[a.pc].push_back({p, hi - lo});
       burst += n;
     }
   }
-  for (std::size_t pc = 0; pc < by_pc.size(); ++pc) {
-    auto& pending = by_pc[pc];
+  std::sort(touched_pcs_.begin(), touched_pcs_.end());  // deterministic channel order
+  for (std::uint32_t pc : touched_pcs_) {
+    auto& pending = by_pc_[pc];
     DramChannel& ch = dram_[pc];
     while (!pending.empty()) {
       // FR-FCFS within the batch: the first row hit, else the oldest.
       auto pick = pending.begin();
-      if (!is_write)
+      if (!is_write && pending.size() > 1)
         for (auto it = pending.begin(); it != pending.end(); ++it)
-          if (ch.row_hit(it->first)) {
+          if (ch.row_hit(it->piece)) {
             pick = it;
             break;
           }
-      const auto [piece, asked] = *pick;
+      const DramPiece piece = pick->piece;
+      const std::uint64_t asked = pick->bytes;
       pending.erase(pick);
       const std::uint64_t done_ps = dram_clock_.ps_of(is_write ? ch.write(piece) : ch.read(piece));
       finished = std::max(finished, done_ps);

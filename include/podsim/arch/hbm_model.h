@@ -58,9 +58,13 @@ class HbmModel {
   explicit HbmModel(const HbmSpec& spec, bool log_commands = false);
 
   // Requests issued together at `now_ps` (a DMA chunk); returns when the last completes.
-  std::uint64_t serve_batch(std::uint64_t now_ps, const std::vector<Segment>& segments, bool is_write);
+  std::uint64_t serve_batch(std::uint64_t now_ps, const Segment* segments, std::size_t count, bool is_write);
+  std::uint64_t serve_batch(std::uint64_t now_ps, const std::vector<Segment>& segments, bool is_write) {
+    return serve_batch(now_ps, segments.data(), segments.size(), is_write);
+  }
   std::uint64_t serve(std::uint64_t now_ps, std::uint64_t addr, std::uint64_t bytes, bool is_write) {
-    return serve_batch(now_ps, {{addr, bytes}}, is_write);
+    const Segment s{addr, bytes};
+    return serve_batch(now_ps, &s, 1, is_write);
   }
   // Drains posted writes (DRAM); returns when the last is written.
   std::uint64_t flush();
@@ -87,6 +91,12 @@ class HbmModel {
   std::vector<DramChannel> dram_;
   ClockDomain dram_clock_{1};
   std::vector<HbmChannelStats> bytes_;  // requested bytes per channel
+  struct Pending {
+    DramPiece piece;
+    std::uint64_t bytes;  // requested bytes inside the piece's bursts
+  };
+  std::vector<std::vector<Pending>> by_pc_;  // scratch: a batch's pieces per pseudo-channel
+  std::vector<std::uint32_t> touched_pcs_;
   std::uint64_t served_bytes_ = 0;
   BandwidthSeries series_;
 };

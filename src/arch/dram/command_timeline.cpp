@@ -9,6 +9,8 @@ ColumnTimeline::ColumnTimeline(const DramDevice& d) : d_(d) {
   const std::int64_t bl = d.burst_cycles();
   max_gap_ = std::max({std::int64_t(t.tCCD_L), std::int64_t(t.tCWL) + bl + t.tWTR_L,
                        std::int64_t(t.tCL) + bl + 2 - std::int64_t(t.tCWL)}) + 1;
+  // The longest run: a whole (bank, row) block of every bank group, at the widest step.
+  max_span_ = std::int64_t(d.bank_groups) * d.columns * std::max(t.tCCD_L, t.tCCD_S);
 }
 
 std::uint32_t ColumnTimeline::bg_of(const ColumnRun& r, std::uint32_t j) const {
@@ -35,6 +37,18 @@ bool ColumnTimeline::bursts_of(const ColumnRun& r, std::uint32_t bg, std::uint32
   return true;
 }
 
+void ColumnTimeline::index(ColumnRun& r) const {
+  for (std::uint32_t bg = 0; bg < ColumnRun::kMaxGroups; ++bg) {
+    std::uint32_t f, l;
+    if (bg < d_.bank_groups && bursts_of(r, bg, &f, &l)) {
+      r.first_of[bg] = std::int32_t(f);
+      r.last_of[bg] = std::int32_t(l);
+    } else {
+      r.first_of[bg] = r.last_of[bg] = -1;
+    }
+  }
+}
+
 std::int64_t ColumnTimeline::gap(bool from_write, bool to_write, bool same_bg) const {
   const auto& t = d_.t;
   const std::int64_t bl = d_.burst_cycles();
@@ -43,106 +57,101 @@ std::int64_t ColumnTimeline::gap(bool from_write, bool to_write, bool same_bg) c
   return std::max<std::int64_t>(std::int64_t(t.tCL) + bl + 2 - std::int64_t(t.tCWL), t.tCCD_S);  // read to write
 }
 
-std::int64_t ColumnTimeline::after(const ColumnRun& x, ColumnRun r) const {
+std::int64_t ColumnTimeline::after(const ColumnRun& x, const ColumnRun& r) const {
   std::int64_t start = std::max(r.start, x.end() + gap(x.write, r.write, false));
+  const std::int64_t same = gap(x.write, r.write, true);
   for (std::uint32_t bg = 0; bg < d_.bank_groups; ++bg) {
-    std::uint32_t xf, xl, rf, rl;
-    if (!bursts_of(x, bg, &xf, &xl) || !bursts_of(r, bg, &rf, &rl)) continue;
-    start = std::max(start, x.at(xl) + gap(x.write, r.write, true) - std::int64_t(rf) * r.step);
+    if (x.last_of[bg] < 0 || r.first_of[bg] < 0) continue;
+    start = std::max(start, x.at(std::uint32_t(x.last_of[bg])) + same - std::int64_t(r.first_of[bg]) * r.step);
   }
   return start;
 }
 
 bool ColumnTimeline::fits_before(const ColumnRun& r, const ColumnRun& x) const {
   if (x.start < r.end() + gap(r.write, x.write, false)) return false;
+  const std::int64_t same = gap(r.write, x.write, true);
   for (std::uint32_t bg = 0; bg < d_.bank_groups; ++bg) {
-    std::uint32_t xf, xl, rf, rl;
-    if (!bursts_of(x, bg, &xf, &xl) || !bursts_of(r, bg, &rf, &rl)) continue;
-    if (x.at(xf) < r.at(rl) + gap(r.write, x.write, true)) return false;
+    if (x.first_of[bg] < 0 || r.last_of[bg] < 0) continue;
+    if (x.at(std::uint32_t(x.first_of[bg])) < r.at(std::uint32_t(r.last_of[bg])) + same) return false;
   }
   return true;
 }
 
-std::int64_t ColumnTimeline::place(ColumnRun r, std::int64_t earliest) const {
+std::int64_t ColumnTimeline::place(const ColumnRun& run, std::int64_t earliest) const {
+  ColumnRun r = run;
   r.start = earliest;
-  for (bool moved = true; moved;) {
-    moved = false;
-    // Runs that could constrain a start here: those ending within the longest gap
-    // before it, and those starting before the new run's end plus that gap.
-    auto it = runs_.lower_bound(r.start - max_gap_ - std::int64_t(d_.columns * d_.bank_groups) * 64);
-    for (; it != runs_.end() && it->first <= r.end() + max_gap_; ++it) {
-      const ColumnRun& x = it->second;
-      if (x.end() + max_gap_ < r.start) continue;  // long done
-      if (x.end() < r.start) {                       // before: keep the spacing after it
-        const std::int64_t s = after(x, r);
-        if (s > r.start) {
-          r.start = s;
-          moved = true;
-        }
-      } else if (!(x.start > r.end() && fits_before(r, x))) {  // overlaps or too close: go after it
-        r.start = std::max(r.start + 1, after(x, r));
-        moved = true;
-      }
-      if (moved) break;
+  // One forward pass over the runs (sorted by start, never overlapping): a clash moves the
+  // candidate past the run it clashes with; runs already passed only get further away.
+  for (std::size_t i = runs_.lower_bound(r.start - max_gap_ - max_span_); i < runs_.size(); ++i) {
+    const ColumnRun& x = runs_[i].second;
+    if (x.start > r.end() + max_gap_) break;  // this and all later runs are far enough
+    if (x.end() + max_gap_ < r.start) continue;
+    if (x.end() < r.start) {  // before: keep the spacing after it
+      r.start = std::max(r.start, after(x, r));
+    } else if (!(x.start > r.end() && fits_before(r, x))) {  // overlaps or too close: go after it
+      r.start = std::max(r.start + 1, after(x, r));
     }
   }
   return r.start;
 }
 
 void ColumnTimeline::prune(std::int64_t cycle) {
-  const std::int64_t horizon = cycle - max_gap_;
-  while (!runs_.empty() && runs_.begin()->second.end() < horizon &&
-         std::next(runs_.begin()) != runs_.end() && std::next(runs_.begin())->second.start < horizon)
-    runs_.erase(runs_.begin());
+  const std::int64_t horizon = cycle - max_gap_ - max_span_;
+  runs_.drop_front_while([&](const auto& e) { return e.second.end() < horizon; });
 }
 
-bool RowTimeline::act_ok(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const {
+bool RowTimeline::spaced(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const {
   const auto& t = d_.t;
   const std::int64_t reach = std::max<std::int64_t>(t.tFAW, t.tRRD_L);
-  std::vector<std::int64_t> acts;  // ACTs within tFAW, with the candidate
-  for (auto it = cmds_.lower_bound(a - reach); it != cmds_.end() && it->first <= a + reach; ++it) {
-    const std::int64_t x = it->first;
+  for (std::size_t i = cmds_.lower_bound(a - reach); i < cmds_.size() && cmds_[i].first <= a + reach; ++i) {
+    const std::int64_t x = cmds_[i].first;
     if (x == a) {  // one row command per cycle
       *retry = a + 1;
       return false;
     }
-    if (it->second.kind != RowKind::act) continue;
-    const std::int64_t need = it->second.bg == bg ? t.tRRD_L : t.tRRD_S;
-    if (x < a && a - x < need) {
+    if (cmds_[i].second.kind != RowKind::act) continue;
+    const std::int64_t need = cmds_[i].second.bg == bg ? t.tRRD_L : t.tRRD_S;
+    if (std::llabs(x - a) < need) {
       *retry = x + need;
       return false;
     }
-    if (x > a && x - a < need) {
-      *retry = x + need;
-      return false;
-    }
-    acts.push_back(x);
   }
-  acts.push_back(a);
-  std::sort(acts.begin(), acts.end());
-  for (std::size_t i = 0; i + 4 < acts.size(); ++i)
-    if (acts[i + 4] - acts[i] < std::int64_t(t.tFAW)) {  // five ACTs inside one tFAW window
-      *retry = std::max(a + 1, acts[i] + std::int64_t(t.tFAW));
-      return false;
-    }
   return true;
 }
 
 std::int64_t RowTimeline::place_act(std::uint32_t bg, std::int64_t earliest) const {
+  const auto& t = d_.t;
+  const std::int64_t faw = t.tFAW;
   std::int64_t a = earliest, retry = 0;
-  while (!act_ok(bg, a, &retry)) a = std::max(a + 1, retry);
-  return a;
+  for (;;) {
+    if (!spaced(bg, a, &retry)) {
+      a = std::max(a + 1, retry);
+      continue;
+    }
+    // tFAW: no five ACTs (the candidate among them) inside one window.
+    std::int64_t window[41];
+    std::size_t m = 0;
+    for (std::size_t i = cmds_.lower_bound(a - faw); i < cmds_.size() && cmds_[i].first <= a + faw; ++i)
+      if (cmds_[i].second.kind == RowKind::act && m < 40) window[m++] = cmds_[i].first;
+    window[m++] = a;
+    std::sort(window, window + m);
+    std::int64_t next = a;
+    for (std::size_t i = 0; i + 4 < m; ++i)
+      if (window[i + 4] - window[i] < faw) next = std::max(next, window[i] + faw);
+    if (next == a) return a;
+    a = next;
+  }
 }
 
 std::int64_t RowTimeline::place_other(std::int64_t earliest) const {
   std::int64_t c = earliest;
-  while (cmds_.count(c)) ++c;
+  while (cmds_.contains(c)) ++c;
   return c;
 }
 
 void RowTimeline::prune(std::int64_t cycle) {
   const std::int64_t horizon = cycle - std::int64_t(std::max(d_.t.tFAW, d_.t.tRRD_L)) - 1;
-  while (!cmds_.empty() && cmds_.begin()->first < horizon) cmds_.erase(cmds_.begin());
+  cmds_.drop_front_while([&](const auto& e) { return e.first < horizon; });
 }
 
 }  // namespace podsim

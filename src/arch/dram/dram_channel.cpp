@@ -153,6 +153,7 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   run.bg_fastest = p.bg_fastest;
   const std::uint32_t cycle_len = p.bg_fastest ? std::min<std::uint32_t>(p.bursts, G) : 1;
   run.step = std::max<std::uint32_t>(tm.tCCD_S, (tm.tCCD_L + cycle_len - 1) / cycle_len);
+  cols_.index(run);
 
   // Open the row in every bank group the run touches; the run may start once each
   // group's first burst finds its row open.

@@ -8,10 +8,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <vector>
 
 #include "podsim/arch/dram/dram_device.h"
+#include "podsim/arch/dram/sorted_window.h"
 
 namespace podsim {
 
@@ -25,6 +25,11 @@ struct ColumnRun {
 
   std::int64_t end() const { return start + std::int64_t(count - 1) * step; }  // last command
   std::int64_t at(std::uint32_t j) const { return start + std::int64_t(j) * step; }
+
+  // Filled by ColumnTimeline::index(): per bank group, its first and last burst (-1: none).
+  static constexpr std::uint32_t kMaxGroups = 8;
+  std::int32_t first_of[kMaxGroups] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  std::int32_t last_of[kMaxGroups] = {-1, -1, -1, -1, -1, -1, -1, -1};
 };
 
 class ColumnTimeline {
@@ -34,22 +39,25 @@ class ColumnTimeline {
   std::uint32_t bg_of(const ColumnRun& r, std::uint32_t j) const;
   // First and last burst index of bank group `bg` in the run, or false if absent.
   bool bursts_of(const ColumnRun& r, std::uint32_t bg, std::uint32_t* first, std::uint32_t* last) const;
-  // The earliest start >= earliest at which `run` fits between the runs already placed.
-  std::int64_t place(ColumnRun run, std::int64_t earliest) const;
-  void insert(const ColumnRun& run) { runs_.emplace(run.start, run); }
+  // Fills the run's per-bank-group first and last burst.
+  void index(ColumnRun& run) const;
+  // The earliest start >= earliest at which `run` (indexed) fits between the runs already placed.
+  std::int64_t place(const ColumnRun& run, std::int64_t earliest) const;
+  void insert(const ColumnRun& run) { runs_.insert(run.start, run); }
   // Forgets runs that ended before `cycle` minus the longest spacing rule.
   void prune(std::int64_t cycle);
 
  private:
   std::int64_t gap(bool from_write, bool to_write, bool same_bg) const;
   // The earliest start for `r` after `x` (r entirely later).
-  std::int64_t after(const ColumnRun& x, ColumnRun r) const;
+  std::int64_t after(const ColumnRun& x, const ColumnRun& r) const;
   // Whether `r` at its start ends early enough before `x`.
   bool fits_before(const ColumnRun& r, const ColumnRun& x) const;
 
   DramDevice d_;
-  std::int64_t max_gap_;
-  std::map<std::int64_t, ColumnRun> runs_;
+  std::int64_t max_gap_;   // the longest spacing rule between two column commands
+  std::int64_t max_span_;  // the longest run
+  SortedWindow<ColumnRun> runs_;
 };
 
 enum class RowKind { act, other };
@@ -62,7 +70,7 @@ class RowTimeline {
   std::int64_t place_act(std::uint32_t bg, std::int64_t earliest) const;
   // Earliest free cycle >= earliest for another row command (PRE, REF).
   std::int64_t place_other(std::int64_t earliest) const;
-  void insert(std::int64_t cycle, RowKind kind, std::uint32_t bg) { cmds_.emplace(cycle, Entry{kind, bg}); }
+  void insert(std::int64_t cycle, RowKind kind, std::uint32_t bg) { cmds_.insert(cycle, Entry{kind, bg}); }
   void prune(std::int64_t cycle);
 
  private:
@@ -70,9 +78,11 @@ class RowTimeline {
     RowKind kind;
     std::uint32_t bg;
   };
-  bool act_ok(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const;
+  // Whether an ACT to `bg` at `a` keeps tRRD and one-command-per-cycle with its
+  // neighbours; if not, a later cycle worth trying.
+  bool spaced(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const;
   DramDevice d_;
-  std::map<std::int64_t, Entry> cmds_;
+  SortedWindow<Entry> cmds_;
 };
 
 }  // namespace podsim
