@@ -82,7 +82,7 @@ std::int64_t ColumnTimeline::place(const ColumnRun& run, std::int64_t earliest) 
   r.start = earliest;
   // One forward pass over the runs (sorted by start, never overlapping): a clash moves the
   // candidate past the run it clashes with; runs already passed only get further away.
-  for (std::size_t i = runs_.lower_bound(r.start - max_gap_ - max_span_); i < runs_.size(); ++i) {
+  for (std::size_t i = runs_.lower_bound(r.start - max_gap_ - longest_); i < runs_.size(); ++i) {
     const ColumnRun& x = runs_[i].second;
     if (x.start > r.end() + max_gap_) break;  // this and all later runs are far enough
     if (x.end() + max_gap_ < r.start) continue;
@@ -103,20 +103,20 @@ void ColumnTimeline::prune(std::int64_t cycle) {
 bool RowTimeline::spaced(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const {
   const auto& t = d_.t;
   const std::int64_t reach = std::max<std::int64_t>(t.tFAW, t.tRRD_L);
-  for (std::size_t i = cmds_.lower_bound(a - reach); i < cmds_.size() && cmds_[i].first <= a + reach; ++i) {
+  // Every clash in the neighbourhood at once: the retry jumps past all of them.
+  std::int64_t next = a;
+  for (std::size_t i = cmds_.lower_bound(a - reach); i < cmds_.size() && cmds_[i].first <= next + reach; ++i) {
     const std::int64_t x = cmds_[i].first;
-    if (x == a) {  // one row command per cycle
-      *retry = a + 1;
-      return false;
+    if (x == next) {  // one row command per cycle
+      next = x + 1;
+      continue;
     }
     if (cmds_[i].second.kind != RowKind::act) continue;
     const std::int64_t need = cmds_[i].second.bg == bg ? t.tRRD_L : t.tRRD_S;
-    if (std::llabs(x - a) < need) {
-      *retry = x + need;
-      return false;
-    }
+    if (x > next - need && x < next + need) next = x + need;
   }
-  return true;
+  *retry = next;
+  return next == a;
 }
 
 std::int64_t RowTimeline::place_act(std::uint32_t bg, std::int64_t earliest) const {
