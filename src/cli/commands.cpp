@@ -43,7 +43,7 @@ int run_command(const RunOptions& o) {
   RunResult result;
   try {
     const HardwareSpec hw = load_hardware(o.hardware, o.overrides);
-    const WorkloadSpec wl = load_workload(o.workload);
+    const WorkloadSpec wl = load_workload(o.workload, o.workload_overrides);
     spdlog::info("running '{}' ({} ops) on '{}'", wl.name, wl.ops.size(), hw.name);
     result = simulate(hw, wl);
   } catch (const ConfigError& e) {
@@ -69,7 +69,7 @@ int run_command(const RunOptions& o) {
 int validate_command(const RunOptions& o) {
   try {
     const HardwareSpec hw = load_hardware(o.hardware, o.overrides);
-    const WorkloadSpec wl = load_workload(o.workload);
+    const WorkloadSpec wl = load_workload(o.workload, o.workload_overrides);
     const auto plans = plan_workload(wl, hw);
     fmt::print("ok: workload '{}' ({} ops) lowers onto '{}'\n", wl.name, wl.ops.size(), hw.name);
     for (const auto& p : plans) {

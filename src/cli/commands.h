@@ -18,7 +18,9 @@ struct RunOptions {
   std::string workload;
   std::string hardware = "tpu-v3";
   std::vector<std::string> overrides;
+  std::vector<std::string> workload_overrides;  // --wset
   std::string json_path;
+  std::string trace_path;
   bool quiet = false;
 };
 
@@ -45,7 +47,26 @@ struct SelftestOptions {
   bool quick = false;
 };
 
+struct SweepOptions {
+  std::string file;
+  std::string out_dir;
+  unsigned jobs = 1;
+  std::string shard;  // "I/N"
+  double point_timeout_s = 0;
+  std::vector<std::string> merge;
+};
+
+struct CompareOptions {
+  std::string base, next;
+  double rel_tol = 0.01;
+  double abs_tol = 0;
+  std::vector<std::string> metrics;
+  bool show_all = false;
+};
+
 int run_command(const RunOptions& options);
+int sweep_command(const SweepOptions& options);
+int compare_command(const CompareOptions& options);
 int selftest_command(const SelftestOptions& options);
 int mxu_command(const MxuOptions& options);
 int validate_command(const RunOptions& options);

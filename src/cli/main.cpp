@@ -28,6 +28,8 @@ int sc_main(int argc, char* argv[]) {
     cmd->add_option("workload", run.workload, "workload YAML file")->required();
     cmd->add_option("--hw", run.hardware, "hardware preset name or YAML file")->capture_default_str();
     cmd->add_option("--set", run.overrides, "override a hardware parameter: path=value (repeatable)");
+    cmd->add_option("--wset", run.workload_overrides,
+                    "override a workload field: workload.ops[0].m=512 or workload.ops.<name>.m=512 (repeatable)");
   };
   CLI::App* run_cmd = app.add_subcommand("run", "simulate a workload and print its report");
   add_common(run_cmd);
@@ -64,6 +66,39 @@ int sc_main(int argc, char* argv[]) {
   selftest_cmd->add_flag("--check-timing", selftest.check_timing,
                          "log every DRAM command and replay it through the timing checker");
   selftest_cmd->add_flag("--quick", selftest.quick, "16 MiB streams and 20,000 random requests per pattern");
+  podsim::cli::SweepOptions sweep;
+  CLI::App* sweep_cmd = app.add_subcommand("sweep", "run a design sweep (one process per point), or merge shards");
+  sweep_cmd->add_option("file", sweep.file, "sweep YAML file");
+  sweep_cmd->add_option("-j,--jobs", sweep.jobs, "points run at once")->check(CLI::Range(1, 1024))->capture_default_str();
+  sweep_cmd->add_option("--out", sweep.out_dir, "output folder (default: <sweep name>-results)");
+  sweep_cmd->add_option("--shard", sweep.shard, "run only shard I of N: I/N");
+  sweep_cmd->add_option("--point-timeout", sweep.point_timeout_s, "seconds before a point is killed and recorded as timed out")
+      ->check(CLI::NonNegativeNumber);
+  sweep_cmd->add_option("--merge", sweep.merge, "join these output folders (shards) into --out");
+  podsim::cli::CompareOptions compare;
+  CLI::App* compare_cmd = app.add_subcommand("compare", "compare two reports or two sweep results");
+  compare_cmd->add_option("base", compare.base, "baseline report .json, or sweep folder / results.jsonl")->required();
+  compare_cmd->add_option("new", compare.next, "new report or sweep results")->required();
+  auto tolerance = [](double* out) {
+    return [out](const std::string& text) {
+      std::string t = text;
+      const bool percent = !t.empty() && t.back() == '%';
+      if (percent) t.pop_back();
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(t, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (used != t.size() || used == 0 || v < 0) throw CLI::ValidationError("expected a non-negative number or percentage, like 1%");
+      *out = percent ? v / 100 : v;
+    };
+  };
+  compare_cmd->add_option_function<std::string>("--rel-tol", tolerance(&compare.rel_tol), "relative tolerance (default 1%)");
+  compare_cmd->add_option_function<std::string>("--abs-tol", tolerance(&compare.abs_tol), "absolute tolerance (default 0)");
+  compare_cmd->add_option("--metrics", compare.metrics, "compare only these metrics")->delimiter(',');
+  compare_cmd->add_flag("--all", compare.show_all, "list every metric, not only the ones that moved");
   CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
 
@@ -84,6 +119,8 @@ int sc_main(int argc, char* argv[]) {
   if (*validate_cmd) return podsim::cli::validate_command(run);
   if (*mxu_cmd) return podsim::cli::mxu_command(mxu);
   if (*selftest_cmd) return podsim::cli::selftest_command(selftest);
+  if (*sweep_cmd) return podsim::cli::sweep_command(sweep);
+  if (*compare_cmd) return podsim::cli::compare_command(compare);
   if (*params_cmd) return podsim::cli::params_command();
   if (*presets_cmd) return podsim::cli::presets_command();
   return podsim::cli::kInputError;

@@ -211,6 +211,63 @@ WorkloadSpec load_workload(const std::string& path) {
   return parse_document(detail::parse_yaml_file(path), path);
 }
 
+bool is_workload_path(const std::string& path) { return path.rfind("workload.", 0) == 0; }
+
+WorkloadSpec load_workload(const std::string& path, const std::vector<std::string>& overrides) {
+  if (overrides.empty()) return load_workload(path);
+  YAML::Node root = detail::parse_yaml_file(path);
+  const SourceLocation where{"--wset", 0, 0};
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError(where, "", fmt::format("expected path=value, got '{}'", o));
+    const std::string key = o.substr(0, eq), value = o.substr(eq + 1);
+    if (!is_workload_path(key))
+      throw ConfigError(where, key, "a workload path starts with 'workload.' (workload.ops[0].m, workload.ops.<name>.m)");
+    YAML::Node wl = root["workload"];
+    if (!wl || !wl.IsMap()) throw ConfigError({path, 0, 0}, "workload", "missing; the file must start with 'workload:'");
+    const std::string rest = key.substr(9);  // after "workload."
+    if (rest == "name") {
+      wl["name"] = value;
+      continue;
+    }
+    YAML::Node ops = wl["ops"];
+    if (!ops || !ops.IsSequence()) throw ConfigError({path, 0, 0}, "workload.ops", "missing; expected a list of ops");
+    // ops[i].field or ops.<name>.field
+    std::size_t index = SIZE_MAX;
+    std::string field;
+    if (rest.rfind("ops[", 0) == 0) {
+      const auto close = rest.find(']');
+      if (close == std::string::npos || close + 2 > rest.size() || rest[close + 1] != '.')
+        throw ConfigError(where, key, "expected workload.ops[<index>].<field>");
+      try {
+        index = std::stoul(rest.substr(4, close - 4));
+      } catch (...) {
+        throw ConfigError(where, key, "expected a number between the brackets");
+      }
+      field = rest.substr(close + 2);
+    } else if (rest.rfind("ops.", 0) == 0) {
+      const std::string tail = rest.substr(4);
+      const auto dot = tail.rfind('.');
+      if (dot == std::string::npos) throw ConfigError(where, key, "expected workload.ops.<op name>.<field>");
+      const std::string name = tail.substr(0, dot);
+      field = tail.substr(dot + 1);
+      for (std::size_t i = 0; i < ops.size(); ++i)
+        if (ops[i]["name"] && ops[i]["name"].Scalar() == name) index = i;
+      if (index == SIZE_MAX) throw ConfigError(where, key, fmt::format("no op is named '{}'", name));
+    } else {
+      throw ConfigError(where, key, "expected workload.name, workload.ops[<index>].<field> or workload.ops.<name>.<field>");
+    }
+    if (index >= ops.size())
+      throw ConfigError(where, key, fmt::format("the workload has {} ops", ops.size()));
+    if (field.empty() || field == "op") throw ConfigError(where, key, "an override sets a field of an op, not its kind");
+    ops[index][field] = value;
+  }
+  YAML::Emitter out;
+  out << root;
+  return load_workload_text(out.c_str(), path + " (with --wset)");
+}
+
 WorkloadSpec load_workload_text(const std::string& text, const std::string& source) {
   return parse_document(detail::parse_yaml_text(text, source), source);
 }

@@ -1,0 +1,58 @@
+// A design sweep: a base hardware and workload, axes over any parameter path, optional
+// constraints, and the report metrics to collect. Loaded from YAML by load_sweep():
+//   sweep:
+//     hardware: tpu-v3            # preset name or file (relative to the sweep file)
+//     workload: gemm.yaml         # relative to the sweep file
+//     grid:                       # every combination
+//       chip.mxu.rows: [64, 128, 256]
+//       workload.ops[0].m: {from: 256, to: 4096, mul: 2}
+//     zip:                        # optional: these axes move together (equal lengths)
+//       chip.clock: [700 MHz, 940 MHz]
+//       chip.hbm.bandwidth: [700 GB/s, 900 GB/s]
+//     random: {samples: 100, seed: 7, axes: {chip.mxu.rows: [64, 128, 256]}}  # instead of grid/zip
+//     constraints: ["chip.mxu.rows <= chip.mxu.cols"]
+//     metrics: [time_s, achieved_tflops]
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "podsim/config/config_error.h"
+
+namespace podsim {
+
+struct SweepAxis {
+  std::string path;                 // a `podsim params` path or a workload path
+  std::vector<std::string> values;  // as written ("128", "900 GB/s")
+  SourceLocation where;
+};
+
+struct SweepConstraint {
+  std::string text;  // "chip.mxu.rows <= chip.mxu.cols"
+  std::string lhs, op, rhs;
+  SourceLocation where;
+};
+
+struct SweepSpec {
+  std::string source;    // the sweep file
+  std::string hardware;  // preset name, or a path resolved against the sweep file
+  std::string workload;  // resolved path
+  std::vector<SweepAxis> grid, zip, random;
+  std::uint64_t random_samples = 0, random_seed = 0;
+  std::vector<SweepConstraint> constraints;
+  std::vector<std::string> metrics;
+
+  // Every axis in column order (grid, then zip, then random).
+  std::vector<const SweepAxis*> axes() const;
+};
+
+SweepSpec load_sweep(const std::string& path);  // throws ConfigError
+
+// The metric names a sweep may collect: summary keys, plus "ops.<index or name>.<key>"
+// and "stats.<group>.<name>" paths into the report.
+bool is_known_metric(const std::string& name);
+std::vector<std::string> summary_metric_names();
+
+}  // namespace podsim

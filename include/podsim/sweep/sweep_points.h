@@ -1,0 +1,24 @@
+// The points of a sweep, in a fixed order: point ids are stable, so shards, resumed runs
+// and merges agree on them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "podsim/config/sweep_spec.h"
+
+namespace podsim {
+
+struct SweepPoint {
+  std::uint64_t id = 0;
+  std::vector<std::pair<std::string, std::string>> params;  // (path, value), in axis order
+  std::string skip_reason;  // non-empty: a constraint rejected the point
+};
+
+// grid: every combination (the last axis varies fastest), times the zipped rows;
+// random: `samples` points, each axis value drawn uniformly with the seed.
+std::vector<SweepPoint> expand_sweep(const SweepSpec& spec);
+
+}  // namespace podsim

@@ -1,0 +1,111 @@
+// `podsim compare BASE NEW`: what moved between two reports or two sweep results, and
+// whether it is within tolerance. Exit 0: everything within; 1: a regression; 2: bad input.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+
+namespace podsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Which way is better, from the metric's name: lower for times, cycles and bytes; higher
+// for throughput, utilization and bandwidth; unknown: any change beyond tolerance counts.
+int better_direction(const std::string& name) {
+  auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
+  if (has("tflops") || has("utilization") || has("gbps") || has("hit_rate")) return +1;
+  if (has("time") || has("cycles") || has("latency") || has("_s") || has("bytes") || has("stall")) return -1;
+  return 0;
+}
+
+// metric name (prefixed with the point id for sweeps) -> value
+using Table = std::map<std::string, double>;
+
+bool load_table(const std::string& path, const std::vector<std::string>& only, Table* out, std::string* why) {
+  auto wanted = [&](const std::string& m) { return only.empty() || std::find(only.begin(), only.end(), m) != only.end(); };
+  fs::path p(path);
+  if (fs::is_directory(p)) p /= "results.jsonl";
+  std::ifstream in(p);
+  if (!in) {
+    *why = fmt::format("{}: cannot open", p.string());
+    return false;
+  }
+  try {
+    if (p.extension() == ".jsonl") {  // sweep results: one record per point
+      std::string line;
+      while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        const json r = json::parse(line);
+        const std::string point = fmt::format("point {}", r["point"].get<std::uint64_t>());
+        for (auto& [m, v] : r["metrics"].items())
+          if (v.is_number() && wanted(m)) (*out)[point + " " + m] = v.get<double>();
+      }
+      return true;
+    }
+    const json j = json::parse(in);
+    if (!j.contains("summary")) {
+      *why = fmt::format("{}: not a podsim report (no summary)", p.string());
+      return false;
+    }
+    for (auto& [m, v] : j["summary"].items())
+      if (v.is_number() && wanted(m)) (*out)[m] = v.get<double>();
+    return true;
+  } catch (const std::exception& e) {
+    *why = fmt::format("{}: {}", p.string(), e.what());
+    return false;
+  }
+}
+
+}  // namespace
+
+int compare_command(const CompareOptions& o) {
+  Table base, next;
+  std::string why;
+  if (!load_table(o.base, o.metrics, &base, &why) || !load_table(o.next, o.metrics, &next, &why)) {
+    fmt::print(stderr, "error: {}\n", why);
+    return kInputError;
+  }
+  if (base.empty()) {
+    fmt::print(stderr, "error: {}: no numeric metrics to compare{}\n", o.base, o.metrics.empty() ? "" : " (check --metrics)");
+    return kInputError;
+  }
+  int regressions = 0, improvements = 0, missing = 0;
+  std::string table;
+  for (const auto& [name, b] : base) {
+    auto it = next.find(name);
+    if (it == next.end()) {
+      table += fmt::format("  {:<44} {:>14.6g} {:>14} {:>9}  missing\n", name, b, "-", "");
+      ++missing;
+      continue;
+    }
+    const double n = it->second, diff = n - b;
+    const double allowed = std::max(o.abs_tol, o.rel_tol * std::fabs(b));
+    const double rel = b != 0 ? diff / std::fabs(b) : (diff == 0 ? 0.0 : INFINITY);
+    std::string verdict = "ok";
+    if (std::fabs(diff) > allowed) {
+      const std::string metric = name.substr(name.rfind(' ') == std::string::npos ? 0 : name.rfind(' ') + 1);
+      const int dir = better_direction(metric);
+      const bool worse = dir == 0 || (dir > 0 ? diff < 0 : diff > 0);
+      verdict = worse ? "REGRESSION" : "improved";
+      (worse ? regressions : improvements)++;
+    }
+    if (verdict != "ok" || o.show_all)
+      table += fmt::format("  {:<44} {:>14.6g} {:>14.6g} {:>+8.2f}%  {}\n", name, b, n, 100 * rel, verdict);
+  }
+  fmt::print("podsim compare: {} vs {} (tolerance: {:g}% relative, {:g} absolute)\n", o.base, o.next, 100 * o.rel_tol,
+             o.abs_tol);
+  if (!table.empty()) fmt::print("  {:<44} {:>14} {:>14} {:>9}  verdict\n{}", "metric", "base", "new", "change", table);
+  fmt::print("{} compared: {} regressions, {} improvements beyond tolerance, {} missing\n", base.size(), regressions,
+             improvements, missing);
+  return regressions > 0 || missing > 0 ? 1 : kOk;
+}
+
+}  // namespace podsim::cli

@@ -1,0 +1,224 @@
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "podsim/config/hardware_loader.h"
+#include "podsim/config/hardware_params.h"
+#include "podsim/config/sweep_spec.h"
+#include "podsim/config/workload_loader.h"
+#include "yaml_util.h"
+
+namespace podsim {
+namespace {
+
+using detail::location_of;
+namespace fs = std::filesystem;
+
+std::string resolve(const std::string& sweep_file, const std::string& relative) {
+  if (fs::path(relative).is_absolute()) return relative;
+  return (fs::path(sweep_file).parent_path() / relative).lexically_normal().string();
+}
+
+// Values of one axis: a list, or a range {from, to, step} / {from, to, mul}.
+std::vector<std::string> axis_values(const YAML::Node& node, const std::string& key_path, const std::string& file) {
+  std::vector<std::string> values;
+  if (node.IsSequence()) {
+    if (node.size() == 0) throw ConfigError(location_of(node, file), key_path, "expected at least one value");
+    for (std::size_t i = 0; i < node.size(); ++i)
+      values.push_back(detail::scalar_text(node[i], fmt::format("{}[{}]", key_path, i), file));
+    return values;
+  }
+  if (node.IsMap()) {
+    detail::reject_unknown_keys(node, {"from", "to", "step", "mul"}, key_path, file);
+    auto number = [&](const char* k) {
+      const YAML::Node v = node[k];
+      if (!v) throw ConfigError(location_of(node, file), key_path + "." + k, "missing");
+      try {
+        return std::stod(detail::scalar_text(v, key_path + "." + k, file));
+      } catch (const std::exception&) {
+        throw ConfigError(location_of(v, file), key_path + "." + k, "expected a number");
+      }
+    };
+    const double from = number("from"), to = number("to");
+    const bool mul = bool(node["mul"]);
+    if (mul == bool(node["step"]))
+      throw ConfigError(location_of(node, file), key_path, "a range takes exactly one of step or mul");
+    const double by = number(mul ? "mul" : "step");
+    if ((mul && by <= 1) || (!mul && by <= 0) || to < from)
+      throw ConfigError(location_of(node, file), key_path,
+                        "expected from <= to and a step > 0 (or mul > 1)");
+    for (double v = from; v <= to * (1 + 1e-12) && values.size() <= 100000; v = mul ? v * by : v + by)
+      values.push_back(fmt::format("{:g}", v));
+    return values;
+  }
+  return {detail::scalar_text(node, key_path, file)};
+}
+
+void check_axis(SweepAxis& axis, const std::string& workload, const std::string& file) {
+  if (const HardwareParam* p = find_hardware_param(axis.path)) {
+    for (const auto& v : axis.values) {
+      std::string why;
+      if (!parse_param_value(*p, v, &why)) throw ConfigError(axis.where, axis.path, why);
+    }
+    return;
+  }
+  if (is_workload_path(axis.path)) {
+    for (const auto& v : axis.values) {
+      try {
+        load_workload(workload, {axis.path + "=" + v});
+      } catch (const ConfigError& e) {
+        throw ConfigError(axis.where, axis.path, fmt::format("value '{}': {}", v, e.what()));
+      }
+    }
+    return;
+  }
+  std::vector<std::string> all;
+  for (const auto& p : hardware_params()) all.push_back(p.path);
+  const std::string hint = suggest_nearest(axis.path, all);
+  (void)file;
+  throw ConfigError(axis.where, axis.path,
+                    "not a parameter path (see 'podsim params', or workload.ops[i].<field>)" +
+                        (hint.empty() ? std::string() : "; " + hint));
+}
+
+std::vector<SweepAxis> read_axes(const YAML::Node& map, const std::string& prefix, const std::string& file) {
+  detail::expect_map(map, prefix, file);
+  std::vector<SweepAxis> axes;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    SweepAxis a;
+    a.path = it->first.Scalar();
+    a.where = location_of(it->first, file);
+    a.values = axis_values(it->second, prefix + "." + a.path, file);
+    axes.push_back(std::move(a));
+  }
+  return axes;
+}
+
+SweepConstraint parse_constraint(const YAML::Node& node, const std::string& key_path, const std::string& file) {
+  SweepConstraint c;
+  c.text = detail::scalar_text(node, key_path, file);
+  c.where = location_of(node, file);
+  for (const char* op : {"<=", ">=", "==", "!=", "<", ">"}) {
+    const auto at = c.text.find(op);
+    if (at == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      const auto b = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
+      return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    c.lhs = trim(c.text.substr(0, at));
+    c.op = op;
+    c.rhs = trim(c.text.substr(at + std::string(op).size()));
+    if (c.lhs.empty() || c.rhs.empty()) break;
+    return c;
+  }
+  throw ConfigError(c.where, key_path, "expected '<path or value> <op> <path or value>' with op one of <= < >= > == !=");
+}
+
+}  // namespace
+
+std::vector<std::string> summary_metric_names() {
+  return {"time_s", "cycles", "flops", "achieved_tflops", "peak_tflops", "mxu_utilization", "hbm_read_bytes",
+          "hbm_write_bytes", "hbm_bandwidth_gbps", "hbm_peak_gbps", "macs", "padded_macs"};
+}
+
+bool is_known_metric(const std::string& name) {
+  for (const auto& n : summary_metric_names())
+    if (n == name) return true;
+  return name.rfind("ops.", 0) == 0 || name.rfind("stats.", 0) == 0;
+}
+
+std::vector<const SweepAxis*> SweepSpec::axes() const {
+  std::vector<const SweepAxis*> out;
+  for (const auto* list : {&grid, &zip, &random})
+    for (const auto& a : *list) out.push_back(&a);
+  return out;
+}
+
+SweepSpec load_sweep(const std::string& path) {
+  const YAML::Node root = detail::parse_yaml_file(path);
+  detail::reject_unknown_keys(root, {"sweep"}, "", path);
+  const YAML::Node sw = root["sweep"];
+  if (!sw) throw ConfigError({path, 1, 1}, "sweep", "missing; the file must start with 'sweep:'");
+  detail::expect_map(sw, "sweep", path);
+  detail::reject_unknown_keys(sw, {"hardware", "workload", "grid", "zip", "random", "constraints", "metrics"}, "sweep",
+                              path);
+  SweepSpec s;
+  s.source = path;
+  const YAML::Node hw = sw["hardware"];
+  const std::string hw_text = hw ? detail::scalar_text(hw, "sweep.hardware", path) : "tpu-v3";
+  const auto presets = preset_names();
+  s.hardware = std::find(presets.begin(), presets.end(), hw_text) != presets.end() ? hw_text : resolve(path, hw_text);
+  try {
+    load_hardware(s.hardware);
+  } catch (const ConfigError& e) {
+    throw ConfigError(hw ? location_of(hw, path) : SourceLocation{path, 0, 0}, "sweep.hardware", e.what());
+  }
+  const YAML::Node wl = sw["workload"];
+  if (!wl) throw ConfigError(location_of(sw, path), "sweep.workload", "missing; expected a workload file");
+  s.workload = resolve(path, detail::scalar_text(wl, "sweep.workload", path));
+  try {
+    load_workload(s.workload);
+  } catch (const ConfigError& e) {
+    throw ConfigError(location_of(wl, path), "sweep.workload", e.what());
+  }
+  if (sw["grid"]) s.grid = read_axes(sw["grid"], "sweep.grid", path);
+  if (sw["zip"]) {
+    s.zip = read_axes(sw["zip"], "sweep.zip", path);
+    for (const auto& a : s.zip)
+      if (a.values.size() != s.zip.front().values.size())
+        throw ConfigError(a.where, "sweep.zip." + a.path,
+                          fmt::format("has {} values; zipped axes need the same count ({})", a.values.size(),
+                                      s.zip.front().values.size()));
+  }
+  if (const YAML::Node r = sw["random"]) {
+    if (sw["grid"] || sw["zip"])
+      throw ConfigError(location_of(r, path), "sweep.random", "random sampling replaces grid and zip; use one or the other");
+    detail::expect_map(r, "sweep.random", path);
+    detail::reject_unknown_keys(r, {"samples", "seed", "axes"}, "sweep.random", path);
+    auto integer = [&](const char* k, std::uint64_t fallback) -> std::uint64_t {
+      if (!r[k]) return fallback;
+      const std::string t = detail::scalar_text(r[k], std::string("sweep.random.") + k, path);
+      std::string why;
+      auto q = parse_quantity(t, UnitKind::none, &why);
+      if (!q) throw ConfigError(location_of(r[k], path), std::string("sweep.random.") + k, "expected a whole number: " + why);
+      return q->value;
+    };
+    s.random_samples = integer("samples", 0);
+    s.random_seed = integer("seed", 0);
+    if (s.random_samples == 0 || s.random_samples > 10'000'000)
+      throw ConfigError(location_of(r, path), "sweep.random.samples", "expected 1 to 10,000,000 samples");
+    if (!r["axes"]) throw ConfigError(location_of(r, path), "sweep.random.axes", "missing");
+    s.random = read_axes(r["axes"], "sweep.random.axes", path);
+  }
+  std::set<std::string> seen;
+  for (const SweepAxis* a : s.axes()) {
+    if (!seen.insert(a->path).second)
+      throw ConfigError(a->where, a->path, "appears twice among the axes");
+    check_axis(const_cast<SweepAxis&>(*a), s.workload, path);
+  }
+  if (s.axes().empty()) throw ConfigError(location_of(sw, path), "sweep.grid", "no axes: give grid, zip or random");
+  if (const YAML::Node c = sw["constraints"]) {
+    if (!c.IsSequence()) throw ConfigError(location_of(c, path), "sweep.constraints", "expected a list of conditions");
+    for (std::size_t i = 0; i < c.size(); ++i)
+      s.constraints.push_back(parse_constraint(c[i], fmt::format("sweep.constraints[{}]", i), path));
+  }
+  const YAML::Node m = sw["metrics"];
+  if (!m || !m.IsSequence() || m.size() == 0)
+    throw ConfigError(m ? location_of(m, path) : location_of(sw, path), "sweep.metrics",
+                      fmt::format("expected a list of report metrics, like [time_s, achieved_tflops]"));
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    const std::string name = detail::scalar_text(m[i], fmt::format("sweep.metrics[{}]", i), path);
+    if (!is_known_metric(name)) {
+      const std::string hint = suggest_nearest(name, summary_metric_names());
+      throw ConfigError(location_of(m[i], path), fmt::format("sweep.metrics[{}]", i),
+                        fmt::format("unknown metric '{}'{}; expected a summary key ({}), ops.<op>.<key> or "
+                                    "stats.<group>.<name>",
+                                    name, hint.empty() ? "" : " (" + hint + ")", fmt::join(summary_metric_names(), ", ")));
+    }
+    s.metrics.push_back(name);
+  }
+  return s;
+}
+
+}  // namespace podsim

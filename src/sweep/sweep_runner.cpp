@@ -1,0 +1,323 @@
+#include "podsim/sweep/sweep_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "podsim/config/hardware_params.h"
+#include "podsim/sweep/sweep_points.h"
+
+extern char** environ;
+
+namespace podsim {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Write to a temporary file, then rename: readers see the old file or the new one.
+void write_atomically(const fs::path& p, const std::string& text) {
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, p);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// A metric from a report: a summary key, ops.<index or name>.<key>, stats.<group>.<name>.
+ordered_json metric_of(const ordered_json& report, const std::string& name) {
+  if (name.rfind("ops.", 0) == 0) {
+    const std::string rest = name.substr(4);
+    const auto dot = rest.rfind('.');
+    if (dot == std::string::npos) return nullptr;
+    const std::string which = rest.substr(0, dot), key = rest.substr(dot + 1);
+    for (std::size_t i = 0; i < report["ops"].size(); ++i) {
+      const auto& op = report["ops"][i];
+      if (which == std::to_string(i) || op.value("name", "") == which) return op.contains(key) ? op[key] : nullptr;
+    }
+    return nullptr;
+  }
+  if (name.rfind("stats.", 0) == 0) {
+    const std::string rest = name.substr(6);
+    const auto dot = rest.rfind('.');
+    if (dot == std::string::npos) return nullptr;
+    const auto& stats = report["stats"];
+    const std::string group = rest.substr(0, dot), key = rest.substr(dot + 1);
+    if (stats.contains(group) && stats[group].contains(key)) return stats[group][key]["value"];
+    return nullptr;
+  }
+  return report["summary"].contains(name) ? report["summary"][name] : ordered_json(nullptr);
+}
+
+ordered_json record(const SweepPoint& p, const std::vector<std::string>& metrics, const ordered_json* report,
+                    const std::string& status, const std::string& error) {
+  ordered_json r;
+  r["point"] = p.id;
+  ordered_json params = ordered_json::object();
+  for (const auto& [k, v] : p.params) params[k] = v;
+  r["params"] = std::move(params);
+  ordered_json m = ordered_json::object();
+  for (const auto& name : metrics) m[name] = report ? metric_of(*report, name) : ordered_json(nullptr);
+  r["metrics"] = std::move(m);
+  r["status"] = status;
+  r["error"] = error;
+  return r;
+}
+
+std::string fingerprint(const SweepSpec& s) {
+  std::string f = s.hardware + "|" + s.workload + "|";
+  for (const SweepAxis* a : s.axes()) {
+    f += a->path + "=";
+    for (const auto& v : a->values) f += v + ",";
+    f += ";";
+  }
+  f += fmt::format("random={}/{}|", s.random_samples, s.random_seed);
+  for (const auto& c : s.constraints) f += c.text + ";";
+  for (const auto& m : s.metrics) f += m + ",";
+  return f;
+}
+
+std::map<std::uint64_t, ordered_json> load_records(const fs::path& dir) {
+  std::map<std::uint64_t, ordered_json> out;
+  const fs::path points = dir / "points";
+  if (!fs::is_directory(points)) return out;
+  for (const auto& e : fs::directory_iterator(points)) {
+    const std::string name = e.path().filename().string();
+    const std::string suffix = ".result.json";
+    if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    try {
+      ordered_json r = ordered_json::parse(read_text(e.path()));
+      const std::uint64_t id = r["point"].get<std::uint64_t>();  // before r is moved from
+      out[id] = std::move(r);
+    } catch (const std::exception&) {
+      // A record is written atomically; one that does not parse is not ours: ignore it.
+    }
+  }
+  return out;
+}
+
+void write_results(const fs::path& dir, const ordered_json& manifest, const std::map<std::uint64_t, ordered_json>& records) {
+  std::string csv = "point";
+  for (const auto& p : manifest["params"]) csv += "," + csv_field(p.get<std::string>());
+  for (const auto& m : manifest["metrics"]) csv += "," + csv_field(m.get<std::string>());
+  csv += ",status,error\n";
+  std::string jsonl;
+  for (const auto& [id, r] : records) {
+    csv += std::to_string(id);
+    for (const auto& p : manifest["params"]) {
+      const std::string key = p.get<std::string>();
+      csv += "," + csv_field(r["params"].contains(key) ? r["params"][key].get<std::string>() : "");
+    }
+    for (const auto& m : manifest["metrics"]) {
+      const auto& v = r["metrics"][m.get<std::string>()];
+      csv += "," + (v.is_null() ? std::string() : csv_field(v.is_string() ? v.get<std::string>() : v.dump()));
+    }
+    csv += "," + csv_field(r["status"].get<std::string>()) + "," + csv_field(r["error"].get<std::string>()) + "\n";
+    jsonl += r.dump() + "\n";
+  }
+  write_atomically(dir / "results.csv", csv);
+  write_atomically(dir / "results.jsonl", jsonl);
+}
+
+struct Child {
+  pid_t pid;
+  SweepPoint point;
+  Clock::time_point started;
+};
+
+pid_t spawn_point(const SweepSpec& spec, const SweepPoint& p, const SweepRunOptions& o, const fs::path& dir) {
+  std::vector<std::string> args = {o.podsim_binary, "run", spec.workload, "--hw", spec.hardware, "-q", "--json",
+                                   (dir / "points" / fmt::format("{}.json", p.id)).string()};
+  for (const auto& [k, v] : p.params) {
+    args.push_back(find_hardware_param(k) ? "--set" : "--wset");
+    args.push_back(k + "=" + v);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  const std::string log = (dir / "points" / fmt::format("{}.log", p.id)).string();
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, o.podsim_binary.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error(fmt::format("cannot start {}: {}", o.podsim_binary, strerror(rc)));
+  return pid;
+}
+
+std::string last_lines(const fs::path& log) {
+  std::string text = read_text(log);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
+  const fs::path dir(o.out_dir);
+  fs::create_directories(dir / "points");
+  const std::vector<SweepPoint> points = expand_sweep(spec);
+
+  ordered_json manifest;
+  manifest["schema"] = "podsim.sweep/1";
+  manifest["sweep"] = spec.source;
+  manifest["fingerprint"] = fingerprint(spec);
+  manifest["points"] = points.size();
+  manifest["params"] = ordered_json::array();
+  for (const SweepAxis* a : spec.axes()) manifest["params"].push_back(a->path);
+  manifest["metrics"] = spec.metrics;
+  const fs::path manifest_path = dir / "sweep.json";
+  if (fs::exists(manifest_path)) {
+    const ordered_json old = ordered_json::parse(read_text(manifest_path));
+    if (old.value("fingerprint", "") != manifest["fingerprint"])
+      throw std::runtime_error(fmt::format("{} holds the results of a different sweep; use another --out", dir.string()));
+  } else {
+    write_atomically(manifest_path, manifest.dump(2) + "\n");
+  }
+
+  std::map<std::uint64_t, ordered_json> records = load_records(dir);
+  SweepSummary sum;
+  std::vector<SweepPoint> todo;
+  for (const auto& p : points) {
+    if (p.id % o.shard_count != o.shard_index) continue;
+    ++sum.points;
+    auto it = records.find(p.id);
+    if (it != records.end()) {
+      const std::string st = it->second["status"].get<std::string>();
+      if (st == "ok" || st == "skipped") {
+        ++sum.skipped_done;
+        continue;
+      }
+    }
+    if (!p.skip_reason.empty()) {
+      ordered_json r = record(p, spec.metrics, nullptr, "skipped", p.skip_reason);
+      write_atomically(dir / "points" / fmt::format("{}.result.json", p.id), r.dump(2) + "\n");
+      records[p.id] = std::move(r);
+      ++sum.constrained;
+      continue;
+    }
+    todo.push_back(p);
+  }
+
+  const bool tty = o.show_progress && isatty(2);
+  const auto start = Clock::now();
+  auto last_write = start;
+  std::vector<Child> running;
+  std::size_t next = 0, done = 0;
+  auto finish = [&](const Child& c, int status, bool timed_out) {
+    const fs::path report_path = dir / "points" / fmt::format("{}.json", c.point.id);
+    ordered_json r;
+    if (timed_out) {
+      r = record(c.point, spec.metrics, nullptr, "timeout", fmt::format("no result within {} s", o.point_timeout_s));
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(report_path)) {
+      const ordered_json report = ordered_json::parse(read_text(report_path));
+      r = record(c.point, spec.metrics, &report, "ok", "");
+    } else {
+      const std::string why = last_lines(dir / "points" / fmt::format("{}.log", c.point.id));
+      r = record(c.point, spec.metrics, nullptr, "failed",
+                 why.empty() ? fmt::format("exit status {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1) : why);
+    }
+    const bool ok = r["status"] == "ok";
+    write_atomically(dir / "points" / fmt::format("{}.result.json", c.point.id), r.dump(2) + "\n");
+    records[c.point.id] = std::move(r);
+    ++sum.ran;
+    (ok ? sum.ok : sum.failed)++;
+    ++done;
+    if (o.show_progress) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      const double rate = elapsed > 0 ? double(done) / elapsed : 0;
+      const double eta = rate > 0 ? double(todo.size() - done) / rate : 0;
+      if (tty)
+        fmt::print(stderr, "\r[{}/{}] {:.1f} points/s, ETA {:.0f} s, {} failed   ", done, todo.size(), rate, eta, sum.failed);
+      else
+        fmt::print(stderr, "sweep: point {} {} ({}/{})\n", c.point.id, ok ? "ok" : "FAILED", done, todo.size());
+    }
+  };
+  while (next < todo.size() || !running.empty()) {
+    while (running.size() < std::max(1u, o.jobs) && next < todo.size()) {
+      running.push_back({spawn_point(spec, todo[next], o, dir), todo[next], Clock::now()});
+      ++next;
+    }
+    bool progressed = false;
+    for (std::size_t i = 0; i < running.size();) {
+      int status = 0;
+      const pid_t r = waitpid(running[i].pid, &status, WNOHANG);
+      const bool timed_out = r == 0 && o.point_timeout_s > 0 &&
+                             std::chrono::duration<double>(Clock::now() - running[i].started).count() > o.point_timeout_s;
+      if (timed_out) {
+        kill(running[i].pid, SIGKILL);
+        waitpid(running[i].pid, &status, 0);
+      }
+      if (r != 0 || timed_out) {
+        finish(running[i], status, timed_out);
+        running.erase(running.begin() + std::ptrdiff_t(i));
+        progressed = true;
+      } else {
+        ++i;
+      }
+    }
+    if (Clock::now() - last_write > std::chrono::seconds(2)) {
+      write_results(dir, manifest, records);
+      last_write = Clock::now();
+    }
+    if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (tty) fmt::print(stderr, "\n");
+  write_results(dir, manifest, records);
+  return sum;
+}
+
+std::uint64_t merge_sweeps(const std::vector<std::string>& dirs, const std::string& out_dir) {
+  if (dirs.empty()) throw std::runtime_error("nothing to merge");
+  const ordered_json manifest = ordered_json::parse(read_text(fs::path(dirs.front()) / "sweep.json"));
+  std::map<std::uint64_t, ordered_json> records;
+  for (const auto& d : dirs) {
+    const fs::path m = fs::path(d) / "sweep.json";
+    if (!fs::exists(m)) throw std::runtime_error(d + " is not a sweep output folder (no sweep.json)");
+    if (ordered_json::parse(read_text(m)).value("fingerprint", "") != manifest["fingerprint"])
+      throw std::runtime_error(d + " holds a different sweep than " + dirs.front());
+    for (auto& [id, r] : load_records(d)) records[id] = std::move(r);
+  }
+  const fs::path out(out_dir);
+  fs::create_directories(out / "points");
+  for (const auto& [id, r] : records)
+    write_atomically(out / "points" / fmt::format("{}.result.json", id), r.dump(2) + "\n");
+  write_atomically(out / "sweep.json", manifest.dump(2) + "\n");
+  write_results(out, manifest, records);
+  return records.size();
+}
+
+}  // namespace podsim

@@ -1,0 +1,223 @@
+// `podsim sweep` and `podsim compare` as users and CI scripts drive them.
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_paths.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code = -1;
+  std::string output;
+};
+
+Outcome sh(const std::string& cmd) {
+  Outcome o;
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) o.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+const std::string kPodsim = PODSIM_BINARY;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::path(testing::TempDir()) / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A sweep over MXU rows and the matmul's m, with one constraint.
+fs::path write_sweep(const fs::path& dir, const std::string& extra = "") {
+  const fs::path f = dir / "sweep.yaml";
+  std::ofstream(f) << "sweep:\n"
+                      "  hardware: tpu-v3\n"
+                      "  workload: " << podsim::test::source_path("workloads/gemm-example.yaml") << "\n"
+                      "  grid:\n"
+                      "    chip.mxu.rows: [64, 128, 256]\n"
+                      "    workload.ops.g0.m: {from: 128, to: 512, mul: 2}\n"
+                      "  constraints: [\"chip.mxu.rows <= 128\"]\n"
+                      "  metrics: [time_s, achieved_tflops, ops.g0.mxu_utilization]\n"
+                   << extra;
+  return f;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  std::string l;
+  while (std::getline(s, l)) out.push_back(l);
+  return out;
+}
+
+TEST(Sweep, GridConstraintsAndMetricsLandInTheCsv) {
+  const fs::path d = fresh_dir("sweep_grid");
+  const Outcome o = sh(kPodsim + " sweep " + write_sweep(d).string() + " --out " + (d / "out").string());
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto rows = lines(read_file(d / "out/results.csv"));
+  // 3 rows values x 3 m values (128, 256, 512) = 9 points + the header.
+  ASSERT_EQ(rows.size(), 10u);
+  EXPECT_EQ(rows[0], "point,chip.mxu.rows,workload.ops.g0.m,time_s,achieved_tflops,ops.g0.mxu_utilization,status,error");
+  int ok = 0, skipped = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ok += rows[i].find(",ok,") != std::string::npos;
+    skipped += rows[i].find(",skipped,") != std::string::npos;
+  }
+  EXPECT_EQ(ok, 6);       // rows 64 and 128
+  EXPECT_EQ(skipped, 3);  // rows 256: the constraint rejects them, with the reason
+  // A point's metric equals its own full report's.
+  const auto report = nlohmann::json::parse(read_file(d / "out/points/0.json"));
+  const auto rec = nlohmann::json::parse(read_file(d / "out/points/0.result.json"));
+  EXPECT_EQ(rec["metrics"]["time_s"], report["summary"]["time_s"]);
+  EXPECT_EQ(report["hardware"]["params"]["chip.mxu.rows"], "64");
+}
+
+TEST(Sweep, ResultsDoNotDependOnJobsShardsOrOrder) {
+  const fs::path d = fresh_dir("sweep_det");
+  const std::string f = write_sweep(d).string();
+  ASSERT_EQ(sh(kPodsim + " sweep " + f + " -j 1 --out " + (d / "j1").string()).code, 0);
+  ASSERT_EQ(sh(kPodsim + " sweep " + f + " -j 4 --out " + (d / "j4").string()).code, 0);
+  ASSERT_EQ(sh(kPodsim + " sweep " + f + " --shard 0/3 --out " + (d / "s0").string()).code, 0);
+  ASSERT_EQ(sh(kPodsim + " sweep " + f + " --shard 2/3 -j 2 --out " + (d / "s2").string()).code, 0);
+  ASSERT_EQ(sh(kPodsim + " sweep " + f + " --shard 1/3 --out " + (d / "s1").string()).code, 0);
+  ASSERT_EQ(sh(kPodsim + " sweep --merge " + (d / "s2").string() + " " + (d / "s0").string() + " " +
+               (d / "s1").string() + " --out " + (d / "merged").string())
+                .code,
+            0);
+  const std::string j1 = read_file(d / "j1/results.csv");
+  EXPECT_FALSE(j1.empty());
+  EXPECT_EQ(j1, read_file(d / "j4/results.csv"));
+  EXPECT_EQ(j1, read_file(d / "merged/results.csv"));
+  EXPECT_EQ(read_file(d / "j1/results.jsonl"), read_file(d / "merged/results.jsonl"));
+  EXPECT_EQ(sh(kPodsim + " sweep " + f + " --shard 3/3").code, 2);
+}
+
+TEST(Sweep, KilledSweepResumesWithoutLoss) {
+  const fs::path d = fresh_dir("sweep_kill");
+  // 24 points of a few tens of ms each, one at a time, so the kill lands mid-way.
+  const fs::path f = d / "sweep.yaml";
+  std::ofstream(f) << "sweep:\n  hardware: tpu-v3\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                   << "\n  grid:\n    workload.ops.g0.k: {from: 1024, to: 24576, step: 1024}\n  metrics: [time_s]\n";
+  const std::string out = (d / "out").string();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl(kPodsim.c_str(), kPodsim.c_str(), "sweep", f.c_str(), "--out", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it once a few points have finished.
+  for (int i = 0; i < 400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::size_t done = 0;
+    if (fs::exists(d / "out/points"))
+      for (const auto& e : fs::directory_iterator(d / "out/points"))
+        done += e.path().string().find(".result.json") != std::string::npos &&
+                e.path().string().find(".tmp") == std::string::npos;
+    if (done >= 5) break;
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  // Whatever is there is whole: every record parses, every CSV row has all its fields.
+  std::size_t records = 0;
+  for (const auto& e : fs::directory_iterator(d / "out/points"))
+    if (e.path().extension() == ".json" && e.path().string().find(".result.json") != std::string::npos) {
+      EXPECT_NO_THROW(nlohmann::json::parse(read_file(e.path()))) << e.path();
+      ++records;
+    }
+  EXPECT_GE(records, 5u);
+  EXPECT_LT(records, 24u) << "the sweep finished before the kill; the test proves nothing";
+  if (fs::exists(d / "out/results.csv"))
+    for (const auto& row : lines(read_file(d / "out/results.csv"))) EXPECT_EQ(std::count(row.begin(), row.end(), ','), 4) << row;
+  // Rerun: the finished points are skipped, the rest run; the result equals a clean run.
+  const Outcome resumed = sh(kPodsim + " sweep " + f.string() + " --out " + out);
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("already done"), std::string::npos);
+  ASSERT_EQ(sh(kPodsim + " sweep " + f.string() + " -j 2 --out " + (d / "clean").string()).code, 0);
+  EXPECT_EQ(read_file(d / "out/results.csv"), read_file(d / "clean/results.csv"));
+}
+
+TEST(Sweep, FailedAndTimedOutPointsAreRecordedAndSetTheExitCode) {
+  const fs::path d = fresh_dir("sweep_fail");
+  const fs::path f = d / "sweep.yaml";
+  // 4 KiB of vector memory cannot hold a tile: that point fails; the others run.
+  std::ofstream(f) << "sweep:\n  hardware: tpu-v3\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                   << "\n  grid:\n    chip.vmem.capacity: [16 MiB, 4 KiB]\n  metrics: [time_s]\n";
+  Outcome o = sh(kPodsim + " sweep " + f.string() + " --out " + (d / "out").string());
+  EXPECT_EQ(o.code, 1) << o.output;
+  const std::string csv = read_file(d / "out/results.csv");
+  EXPECT_NE(csv.find(",ok,"), std::string::npos);
+  EXPECT_NE(csv.find("failed"), std::string::npos);
+  EXPECT_NE(csv.find("chip.vmem.capacity: too small"), std::string::npos) << csv;
+  // An 8192^3 matmul on the 8x8 lab chip runs for about 2 s: a 0.3 s timeout stops it.
+  const fs::path g = d / "slow.yaml";
+  std::ofstream(d / "big.yaml") << "workload:\n  ops:\n    - {op: matmul, name: big, m: 8192, k: 8192, n: 8192, dtype: bf16}\n";
+  std::ofstream(g) << "sweep:\n  hardware: lab-8x8\n  workload: big.yaml\n  grid:\n    chip.clock: [200 MHz]\n  metrics: [time_s]\n";
+  o = sh(kPodsim + " sweep " + g.string() + " --point-timeout 0.3 --out " + (d / "slow").string());
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(read_file(d / "slow/results.csv").find("timeout"), std::string::npos);
+}
+
+TEST(Sweep, BadSweepFilesAreInputErrors) {
+  const fs::path d = fresh_dir("sweep_bad");
+  std::ofstream(d / "a.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                              << "\n  grid:\n    chip.mxu.rowz: [64]\n  metrics: [time_s]\n";
+  Outcome o = sh(kPodsim + " sweep " + (d / "a.yaml").string() + " --out " + (d / "o").string());
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("a.yaml:4:5: chip.mxu.rowz"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("did you mean 'chip.mxu.rows'"), std::string::npos) << o.output;
+  std::ofstream(d / "b.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                              << "\n  grid:\n    chip.mxu.rows: [64, sixty]\n  metrics: [time_s]\n";
+  EXPECT_EQ(sh(kPodsim + " sweep " + (d / "b.yaml").string()).code, 2);
+  std::ofstream(d / "c.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                              << "\n  grid:\n    chip.mxu.rows: [64]\n  metrics: [tme_s]\n";
+  o = sh(kPodsim + " sweep " + (d / "c.yaml").string());
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("did you mean 'time_s'"), std::string::npos) << o.output;
+}
+
+TEST(Compare, ExitCodesFollowTheTolerance) {
+  const fs::path d = fresh_dir("compare");
+  const std::string wl = podsim::test::source_path("workloads/gemm-example.yaml");
+  const std::string a = (d / "a.json").string(), b = (d / "b.json").string();
+  ASSERT_EQ(sh(kPodsim + " run -q " + wl + " --json " + a).code, 0);
+  // Half the HBM bandwidth: this compute-bound matmul slows down a little, and the HBM
+  // peak figure halves.
+  ASSERT_EQ(sh(kPodsim + " run -q " + wl + " --set chip.hbm.bandwidth=450GB/s --json " + b).code, 0);
+  EXPECT_EQ(sh(kPodsim + " compare " + a + " " + a).code, 0);
+  Outcome o = sh(kPodsim + " compare " + a + " " + b);
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("REGRESSION"), std::string::npos);
+  // Only the time, with a tolerance wide enough: passes. The reverse direction improves.
+  EXPECT_EQ(sh(kPodsim + " compare " + a + " " + b + " --metrics time_s --rel-tol 50%").code, 0);
+  o = sh(kPodsim + " compare " + b + " " + a + " --metrics time_s,achieved_tflops --rel-tol 0.1%");
+  EXPECT_EQ(o.code, 0) << o.output;  // faster and more TFLOPS: improvements, not regressions
+  EXPECT_NE(o.output.find("improved"), std::string::npos);
+  EXPECT_EQ(sh(kPodsim + " compare " + a + " /nonexistent.json").code, 2);
+  EXPECT_EQ(sh(kPodsim + " compare " + a + " " + b + " --rel-tol lots").code, 2);
+}
+
+}  // namespace
