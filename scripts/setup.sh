@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages podsim needs, if any are missing. Idempotent: a machine
 # that has them all runs no apt-get at all. Needs root (or sudo) only when installing.
+# --with-test-tools adds what the test suite needs beyond the build (Slurm and munge).
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,11 @@ packages=(
   nlohmann-json3-dev   # nlohmann-json: JSON reports
   libbenchmark-dev     # Google Benchmark: bench/
 )
+
+# Tools only the tests need: a real Slurm cluster for the sweep job-array test.
+if [ "${1:-}" = "--with-test-tools" ]; then
+  packages+=(slurm-wlm munge)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
