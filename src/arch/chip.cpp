@@ -5,13 +5,14 @@
 namespace podsim {
 
 Chip::Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadSpec& workload,
-           const std::vector<OpPlan>& plans)
-    : sc_module(name), hw_(hw), workload_(workload), plans_(plans), hbm_(hw.chip.hbm) {
+           const std::vector<OpPlan>& plans, TraceRecorder* trace)
+    : sc_module(name), hw_(hw), workload_(workload), plans_(plans), hbm_(hw.chip.hbm), trace_(trace) {
+  if (trace_) ops_track_ = trace_->track("ops");
   ports_.reserve(hw.chip.tensor_cores);  // cores keep references: no reallocation after
   for (std::uint32_t c = 0; c < hw.chip.tensor_cores; ++c) ports_.emplace_back(hw.chip.noc.core_port_Bps);
   for (std::uint32_t c = 0; c < hw.chip.tensor_cores; ++c)
     cores_.push_back(std::make_unique<TensorCore>(fmt::format("core{}", c).c_str(), hw, hbm_,
-                                                  ports_[c], counters_));
+                                                  ports_[c], counters_, trace_));
   SC_HAS_PROCESS(Chip);
   SC_THREAD(sequencer);
 }
@@ -54,6 +55,7 @@ void Chip::sequencer() {
         program.c_base = plan.c_base;
         program.core = c;
         program.cores = static_cast<std::uint32_t>(cores_.size());
+        program.label = op.name;
         cores_[c]->start(program);
       }
       for (auto& core : cores_)
@@ -75,6 +77,7 @@ void Chip::sequencer() {
     t.macs = after.macs - before.macs;
     t.padded_macs = after.padded_macs - before.padded_macs;
     timings_.push_back(t);
+    if (trace_) trace_->slice(ops_track_, t.start_ps, t.end_ps, op.name);
     ++ops_done_;
   }
 }

@@ -18,6 +18,7 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaSpec& spec, HbmModel
 }
 
 void DmaEngine::submit(DmaJob& job) {
+  job.submitted_ps = now_ps();
   job.finished = false;
   job.completed_bytes = 0;
   job.next_region = 0;
@@ -80,6 +81,8 @@ void DmaEngine::retire_until(std::uint64_t now) {
     if (done.job->completed_bytes == done.job->total_bytes) {
       done.job->finished = true;
       done.job->done_ps = now;
+      if (trace_)
+        trace_->slice(trace_track_, done.job->submitted_ps, now, done.job->label, done.job->total_bytes);
       done.job->done.notify();
     }
   }

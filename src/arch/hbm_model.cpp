@@ -35,6 +35,7 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
     ideal_.reserve(spec.channels);
     for (std::uint32_t c = 0; c < spec.channels; ++c) ideal_.emplace_back(per + (c < extra ? 1 : 0));
     bytes_.resize(spec.channels);
+    channel_series_.resize(spec.channels);
     return;
   }
   const auto device = dram_device(spec.device, hbm_data_rate(spec));
@@ -52,6 +53,7 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   for (std::uint32_t i = 0; i < pcs; ++i) dram_.emplace_back(device_, ctrl);
   bytes_.resize(pcs);
   by_pc_.resize(pcs);
+  channel_series_.resize(pcs);
 }
 
 std::uint64_t HbmModel::peak_Bps() const {
@@ -77,6 +79,7 @@ std::uint64_t HbmModel::serve_ideal(std::uint64_t now_ps, const Segment& seg, bo
     (is_write ? s.write_bytes : s.read_bytes) += piece;
     ++s.requests;
     series_.add(done, piece);
+    channel_series_[c].add(done, piece);
     offset += piece;
   }
   return finished;
@@ -144,6 +147,7 @@ std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const Segment* segment
       (is_write ? st.write_bytes : st.read_bytes) += asked;
       ++st.requests;
       series_.add(done_ps, asked);
+      channel_series_[pc].add(done_ps, asked);
     }
   }
   return finished + spec_.latency_ps;

@@ -20,7 +20,7 @@ void wait_until_ps(std::uint64_t t, SimCounters& counters) {
 }  // namespace
 
 TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, HbmModel& hbm,
-                       BandwidthServer& port, SimCounters& counters)
+                       BandwidthServer& port, SimCounters& counters, TraceRecorder* trace)
     : sc_module(name),
       hw_(hw),
       clock_(hw.chip.clock_hz),
@@ -34,6 +34,14 @@ TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, Hbm
   for (std::uint32_t i = 0; i < hw.chip.vmem_operand_buffers; ++i) load_jobs_.push_back(std::make_unique<DmaJob>());
   for (std::uint32_t j = 0; j < hw.chip.mxus_per_core; ++j) mxus_.emplace_back(array_shape(hw));
   for (std::uint32_t s = 0; s < hw.chip.mxu.weight_fifo_depth; ++s) weight_jobs_.push_back(std::make_unique<DmaJob>());
+  trace_ = trace;
+  if (trace_) {
+    const std::string base = basename();
+    for (std::uint32_t j = 0; j < hw.chip.mxus_per_core; ++j) mxu_tracks_.push_back(trace_->track(base + ".mxu" + std::to_string(j)));
+    read_dma_.set_trace(trace_, trace_->track(base + ".read_dma"));
+    write_dma_.set_trace(trace_, trace_->track(base + ".write_dma"));
+    if (weight_fifo()) weight_dma_.set_trace(trace_, trace_->track(base + ".weight_dma"));
+  }
   SC_HAS_PROCESS(TensorCore);
   SC_THREAD(loader);
   SC_THREAD(compute);
@@ -120,6 +128,7 @@ void TensorCore::loader() {
       const MatmulTile t = tiles_.at(i);
       DmaJob& job = *load_jobs_[i % buffers];
       job.reset(false);
+      job.label = "load tile";
       // An A-resident tiling loads each A block once and keeps it in vector memory.
       const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
       if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
@@ -173,6 +182,7 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
     const std::uint64_t folds = s.col_folds * s.row_folds;
     if (!weight_fifo()) {
       const FoldRunTiming r = array.run(FoldBatch{folds, s.rows, program_.passes, ready, ready});
+      if (trace_) trace_->slice(mxu_tracks_[s.mxu], clock_.ps_of(r.first_inject), clock_.ps_of(r.stream_end), program_.label);
       *stream_end = std::max(*stream_end, r.stream_end);
       *done = std::max(*done, r.done);
     } else {
@@ -193,6 +203,7 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
             array.run(FoldBatch{1, s.rows, program_.passes, ready, clock_.cycle_at(job.done_ps)});
         // The FIFO slot frees once the tile has shifted into the array.
         fifo_free_ps_[g % depth] = clock_.ps_of(r.load_start + array.weight_load_cycles());
+        if (trace_) trace_->slice(mxu_tracks_[s.mxu], clock_.ps_of(r.first_inject), clock_.ps_of(r.stream_end), program_.label);
         ++weights_consumed_;
         weights_consumed_ev_.notify();
         *stream_end = std::max(*stream_end, r.stream_end);
@@ -261,6 +272,7 @@ void TensorCore::storer() {
     const std::uint64_t b = dtype_bytes(program_.op.dtype);
     const auto& op = program_.op;
     store_job_.reset(true);
+    store_job_.label = "store block";
     store_job_.regions.push_back(
         {program_.c_base + (s.tile.m0 * op.n + s.tile.n0) * b, s.tile.tm, s.tile.tn * b, op.n * b});
     write_dma_.submit(store_job_);

@@ -45,13 +45,19 @@ int run_command(const RunOptions& o) {
     const HardwareSpec hw = load_hardware(o.hardware, o.overrides);
     const WorkloadSpec wl = load_workload(o.workload, o.workload_overrides);
     spdlog::info("running '{}' ({} ops) on '{}'", wl.name, wl.ops.size(), hw.name);
-    result = simulate(hw, wl);
+    SimulateOptions sim;
+    sim.trace = !o.trace_path.empty();
+    result = simulate(hw, wl, sim);
   } catch (const ConfigError& e) {
     return input_error(e);
   }
   if (!o.quiet) fmt::print("{}", report_text(result));
   if (!o.json_path.empty() && !write_file(o.json_path, report_json(result))) {
     fmt::print(stderr, "error: {}: cannot write the JSON report\n", o.json_path);
+    return kInputError;
+  }
+  if (!o.trace_path.empty() && !write_file(o.trace_path, trace_json(result))) {
+    fmt::print(stderr, "error: {}: cannot write the trace\n", o.trace_path);
     return kInputError;
   }
   if (!result.completed) {

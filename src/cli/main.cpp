@@ -34,6 +34,7 @@ int sc_main(int argc, char* argv[]) {
   CLI::App* run_cmd = app.add_subcommand("run", "simulate a workload and print its report");
   add_common(run_cmd);
   run_cmd->add_option("--json", run.json_path, "also write the JSON report to this file");
+  run_cmd->add_option("--trace", run.trace_path, "write a timeline (Chrome trace-event JSON: Perfetto, chrome://tracing)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "do not print the summary");
   CLI::App* validate_cmd = app.add_subcommand("validate", "check a workload and hardware without simulating");
   add_common(validate_cmd);

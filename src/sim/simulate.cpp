@@ -105,7 +105,7 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
 
 }  // namespace
 
-RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
+RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options) {
   RunResult r;
   r.hw = hw;
   r.workload = workload;
@@ -114,7 +114,8 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
   // Quiet kernel: podsim's own output is the report.
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans);
+  if (options.trace) r.trace = std::make_shared<TraceRecorder>();
+  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans, r.trace.get());
   // Runs until no process has anything left to do: the sequencer has run every op, or a
   // block stopped making progress (the watchdog below names it).
   sc_core::sc_start();
@@ -131,6 +132,7 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload) {
   r.hbm_device = hw.chip.hbm.device;
   r.hbm_series_bucket_ps = chip->hbm().series().bucket_ps();
   r.hbm_series_bytes = chip->hbm().series().bytes();
+  for (const auto& cs : chip->hbm().channel_series()) r.hbm_channel_series.push_back({cs.bucket_ps(), cs.bytes()});
   r.wakeups = chip->counters().wakeups;
   for (std::size_t i = 0; i < chip->op_timings().size(); ++i) {
     const OpTiming& t = chip->op_timings()[i];

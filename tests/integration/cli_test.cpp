@@ -1,6 +1,7 @@
 // The podsim command line as users and scripts see it: exit codes, messages, report keys,
 // byte-identical reports.
 #include <array>
+#include <set>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -154,6 +155,37 @@ TEST(Cli, SelftestMemoryWritesTheFixedKeys) {
     for (const char* key : {"name", "achieved_gbps", "peak_gbps", "mean_latency_ns", "p99_latency_ns", "row_hit_rate"})
       EXPECT_TRUE(p.contains(key)) << key;
   EXPECT_EQ(podsim("selftest memory --pattern nonsense").code, 2);
+}
+
+TEST(Cli, TraceIsChromeTraceEventJsonWithEveryTrack) {
+  const std::string trace = testing::TempDir() + "trace.json";
+  const Outcome o = podsim("run -q " + kExample + " --trace " + trace);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto j = nlohmann::json::parse(read_file(trace));
+  ASSERT_TRUE(j["traceEvents"].is_array());
+  std::set<std::string> tracks;
+  std::size_t slices = 0, counters = 0;
+  for (const auto& e : j["traceEvents"]) {
+    // The fields chrome://tracing and Perfetto's JSON importer require per phase.
+    ASSERT_TRUE(e.contains("ph") && e.contains("pid") && e.contains("name"));
+    const std::string ph = e["ph"];
+    if (ph == "M" && e["name"] == "thread_name") tracks.insert(e["args"]["name"].get<std::string>());
+    if (ph == "X") {
+      ++slices;
+      EXPECT_GE(e["dur"].get<double>(), 0.0);
+      EXPECT_GE(e["ts"].get<double>(), 0.0);
+      EXPECT_TRUE(e.contains("tid"));
+    }
+    if (ph == "C") {
+      ++counters;
+      EXPECT_TRUE(e["args"].contains("GB/s"));
+    }
+  }
+  for (const char* t : {"ops", "core0.mxu0", "core0.mxu1", "core1.mxu1", "core0.read_dma", "core1.write_dma"})
+    EXPECT_TRUE(tracks.count(t)) << t;
+  EXPECT_GT(slices, 10u);
+  EXPECT_GT(counters, 64u);  // every one of the 64 pseudo-channels has a bandwidth counter
+  EXPECT_TRUE(j["otherData"].contains("aggregation"));
 }
 
 TEST(Cli, ParamsListsEveryParameterWithUnitsAndDefaults) {

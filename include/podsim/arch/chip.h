@@ -16,6 +16,7 @@
 #include "podsim/arch/tensor_core.h"
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/hardware_spec.h"
+#include "podsim/stats/trace_recorder.h"
 #include "podsim/workload/workload_spec.h"
 
 namespace podsim {
@@ -31,7 +32,7 @@ struct OpTiming {
 class Chip : public sc_core::sc_module {
  public:
   Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadSpec& workload,
-       const std::vector<OpPlan>& plans);
+       const std::vector<OpPlan>& plans, TraceRecorder* trace = nullptr);
 
   bool all_done() const { return ops_done_ == plans_.size(); }
   const std::vector<OpTiming>& op_timings() const { return timings_; }
@@ -56,6 +57,8 @@ class Chip : public sc_core::sc_module {
   std::vector<std::unique_ptr<TensorCore>> cores_;
   std::vector<OpTiming> timings_;
   std::size_t ops_done_ = 0;
+  TraceRecorder* trace_ = nullptr;
+  int ops_track_ = 0;
 };
 
 }  // namespace podsim

@@ -15,6 +15,7 @@
 #include "podsim/arch/hbm_model.h"
 #include "podsim/arch/sim_counters.h"
 #include "podsim/config/hardware_spec.h"
+#include "podsim/stats/trace_recorder.h"
 
 namespace podsim {
 
@@ -36,7 +37,9 @@ struct DmaJob {
 
   sc_core::sc_event done;
   bool finished = false;
-  std::uint64_t done_ps = 0;  // when the last byte arrived
+  std::uint64_t done_ps = 0;       // when the last byte arrived
+  std::uint64_t submitted_ps = 0;  // when it was handed to the engine
+  const char* label = "dma";       // the trace slice's name
 
   // Progress, kept by the engine.
   std::uint64_t total_bytes = 0;
@@ -61,6 +64,12 @@ class DmaEngine : public sc_core::sc_module {
   // Queues `job`; the engine starts it after the jobs before it (chunks of consecutive
   // jobs stream back to back). `job` must stay alive until it is finished.
   void submit(DmaJob& job);
+
+  // Record each finished job as a slice on `track` (nullptr: no trace).
+  void set_trace(TraceRecorder* trace, int track) {
+    trace_ = trace;
+    trace_track_ = track;
+  }
 
   std::uint64_t bytes_requested() const { return bytes_requested_; }
   std::uint64_t bytes_completed() const { return bytes_completed_; }
@@ -96,6 +105,8 @@ class DmaEngine : public sc_core::sc_module {
   std::uint64_t bytes_requested_ = 0;
   std::uint64_t bytes_completed_ = 0;
   std::uint64_t chunks_ = 0;
+  TraceRecorder* trace_ = nullptr;
+  int trace_track_ = 0;
 };
 
 }  // namespace podsim

@@ -80,6 +80,7 @@ class HbmModel {
   const DramDevice* device() const { return is_dram() ? &device_ : nullptr; }
   const std::vector<DramChannel>& dram_channels() const { return dram_; }
   const BandwidthSeries& series() const { return series_; }
+  const std::vector<BandwidthSeries>& channel_series() const { return channel_series_; }
 
  private:
   std::uint64_t serve_ideal(std::uint64_t now_ps, const Segment& s, bool is_write);
@@ -99,6 +100,7 @@ class HbmModel {
   std::vector<std::uint32_t> touched_pcs_;
   std::uint64_t served_bytes_ = 0;
   BandwidthSeries series_;
+  std::vector<BandwidthSeries> channel_series_;  // per (pseudo-)channel
 };
 
 // The DRAM data rate a chip's HBM spec implies: bandwidth / (pseudo-channels x bytes per

@@ -41,6 +41,7 @@ struct CoreMatmulProgram {
   std::uint64_t a_base = 0, b_base = 0, c_base = 0;
   std::uint32_t core = 0;   // this core's index
   std::uint32_t cores = 1;  // how many cores share the output blocks
+  std::string label;        // the op's name, for the trace
 };
 
 struct MxuCounters {
@@ -61,7 +62,7 @@ struct MxuShare {
 class TensorCore : public sc_core::sc_module {
  public:
   TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, HbmModel& hbm,
-             BandwidthServer& port, SimCounters& counters);
+             BandwidthServer& port, SimCounters& counters, TraceRecorder* trace = nullptr);
 
   // Starts a program; `finished()` turns true (and finished_event() fires) when its last
   // block is stored.
@@ -125,6 +126,8 @@ class TensorCore : public sc_core::sc_module {
   sc_core::sc_event issued_ev_, scheduled_ev_, stored_ev_, store_queued_ev_, finished_ev_;
   sc_core::sc_event weights_issued_ev_, weights_consumed_ev_;
   bool finished_ = true;
+  TraceRecorder* trace_ = nullptr;
+  std::vector<int> mxu_tracks_;
 };
 
 }  // namespace podsim

@@ -13,4 +13,9 @@ constexpr const char* kReportSchema = "podsim.report/1";
 std::string report_json(const RunResult& result);  // pretty-printed, ends with '\n'
 std::string report_text(const RunResult& result);
 
+// Chrome trace-event JSON (Perfetto UI, chrome://tracing) of a run made with
+// SimulateOptions::trace: a track per MXU and DMA engine, one for the ops, and a bandwidth
+// counter per HBM (pseudo-)channel.
+std::string trace_json(const RunResult& result);
+
 }  // namespace podsim

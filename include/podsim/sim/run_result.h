@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/hardware_spec.h"
 #include "podsim/stats/stats_registry.h"
+#include "podsim/stats/trace_recorder.h"
 #include "podsim/workload/workload_spec.h"
 
 namespace podsim {
@@ -57,6 +59,12 @@ struct RunResult {
   std::uint64_t hbm_peak_Bps = 0;
   std::uint64_t hbm_series_bucket_ps = 0;       // HBM bytes moved per bucket over time
   std::vector<std::uint64_t> hbm_series_bytes;
+  struct ChannelSeries {
+    std::uint64_t bucket_ps = 0;
+    std::vector<std::uint64_t> bytes;
+  };
+  std::vector<ChannelSeries> hbm_channel_series;  // per (pseudo-)channel
+  std::shared_ptr<TraceRecorder> trace;           // with SimulateOptions::trace
   std::vector<InvariantCheck> invariants;
   StatsRegistry stats;
 

@@ -6,8 +6,12 @@
 
 namespace podsim {
 
+struct SimulateOptions {
+  bool trace = false;  // record a timeline (RunResult::trace) for --trace
+};
+
 // One SystemC elaboration, so call it once per process. Throws ConfigError when the
 // workload cannot be lowered onto the chip.
-RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload);
+RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options = {});
 
 }  // namespace podsim

@@ -1,0 +1,56 @@
+#include <nlohmann/json.hpp>
+
+#include "podsim/report/report.h"
+
+namespace podsim {
+
+using nlohmann::ordered_json;
+
+std::string trace_json(const RunResult& r) {
+  ordered_json events = ordered_json::array();
+  // pid 1: the chip's blocks, one thread (track) each; pid 2: HBM bandwidth counters.
+  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", "chip " + r.hw.name}}}});
+  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 2}, {"args", {{"name", "HBM bandwidth (GB/s)"}}}});
+  if (r.trace) {
+    const auto& names = r.trace->track_names();
+    for (std::size_t t = 0; t < names.size(); ++t) {
+      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", t}, {"args", {{"name", names[t]}}}});
+      events.push_back({{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", 1}, {"tid", t}, {"args", {{"sort_index", t}}}});
+    }
+    for (std::size_t t = 0; t < names.size(); ++t)
+      for (const TraceSlice& s : r.trace->slices()[t]) {
+        ordered_json args = {{"merged_slices", s.count}};
+        if (s.bytes) args["bytes"] = s.bytes;
+        events.push_back({{"name", s.name},
+                          {"ph", "X"},
+                          {"pid", 1},
+                          {"tid", t},
+                          {"ts", double(s.start_ps) * 1e-6},
+                          {"dur", double(s.end_ps - s.start_ps) * 1e-6},
+                          {"args", std::move(args)}});
+      }
+  }
+  for (std::size_t c = 0; c < r.hbm_channel_series.size(); ++c) {
+    const auto& cs = r.hbm_channel_series[c];
+    const std::string name = "ch" + std::to_string(c);
+    for (std::size_t b = 0; b < cs.bytes.size(); ++b)
+      events.push_back({{"name", name},
+                        {"ph", "C"},
+                        {"pid", 2},
+                        {"ts", double(b * cs.bucket_ps) * 1e-6},
+                        {"args", {{"GB/s", double(cs.bytes[b]) / (double(cs.bucket_ps) * 1e-12) * 1e-9}}}});
+  }
+  ordered_json j;
+  j["traceEvents"] = std::move(events);
+  j["displayTimeUnit"] = "ns";
+  j["otherData"] = {{"generator", std::string("podsim ") + PODSIM_VERSION},
+                    {"workload", r.workload.name},
+                    {"hardware", r.hw.name},
+                    {"aggregation",
+                     "slices of one name on one track closer than merge_gap_us are merged (args.merged_slices); "
+                     "bandwidth counters are per time bucket (at most 256 per channel)"},
+                    {"merge_gap_us", r.trace ? double(r.trace->merge_gap_ps()) * 1e-6 : 0.0}};
+  return j.dump() + "\n";
+}
+
+}  // namespace podsim
