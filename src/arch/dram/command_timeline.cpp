@@ -80,9 +80,12 @@ bool ColumnTimeline::fits_before(const ColumnRun& r, const ColumnRun& x) const {
 std::int64_t ColumnTimeline::place(const ColumnRun& run, std::int64_t earliest) const {
   ColumnRun r = run;
   r.start = earliest;
-  // One forward pass over the runs (sorted by start, never overlapping): a clash moves the
-  // candidate past the run it clashes with; runs already passed only get further away.
-  for (std::size_t i = runs_.lower_bound(r.start - max_gap_ - longest_); i < runs_.size(); ++i) {
+  // One forward pass over the runs (sorted by start, never overlapping, so their ends are
+  // sorted too): start at the first run that ends close enough to matter; a clash moves
+  // the candidate past the run it clashes with; runs already passed only get further away.
+  const std::int64_t from = r.start - max_gap_;
+  const std::size_t first = runs_.partition_point([&](const auto& e) { return e.second.end() < from; });
+  for (std::size_t i = first; i < runs_.size(); ++i) {
     const ColumnRun& x = runs_[i].second;
     if (x.start > r.end() + max_gap_) break;  // this and all later runs are far enough
     if (x.end() + max_gap_ < r.start) continue;

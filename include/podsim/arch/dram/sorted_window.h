@@ -25,6 +25,12 @@ class SortedWindow {
                                [](const Entry& e, std::int64_t key) { return e.first < key; });
     return std::size_t(it - items_.begin()) - head_;
   }
+  // Index of the first entry for which `pred` is false, for a `pred` true on a prefix.
+  template <typename Pred>
+  std::size_t partition_point(Pred pred) const {
+    auto it = std::partition_point(items_.begin() + std::ptrdiff_t(head_), items_.end(), pred);
+    return std::size_t(it - items_.begin()) - head_;
+  }
   bool contains(std::int64_t k) const {
     const std::size_t i = lower_bound(k);
     return i < size() && (*this)[i].first == k;
