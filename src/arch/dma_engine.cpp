@@ -55,8 +55,14 @@ void DmaEngine::issue_chunk(std::uint64_t now) {
     const DmaRegion& r = job.regions[job.next_region];
     const std::uint64_t row = job.next_offset / r.row_bytes;
     const std::uint64_t col = job.next_offset % r.row_bytes;
-    const std::uint64_t take = std::min(budget, r.row_bytes - col);
-    segments_.push_back({r.addr + row * r.stride + col, take});
+    // Rows laid end to end (stride = row bytes) are one contiguous stretch.
+    const std::uint64_t contiguous = r.stride == r.row_bytes ? r.bytes() - job.next_offset : r.row_bytes - col;
+    const std::uint64_t take = std::min(budget, contiguous);
+    const std::uint64_t addr = r.addr + row * r.stride + col;
+    if (!segments_.empty() && segments_.back().addr + segments_.back().bytes == addr)
+      segments_.back().bytes += take;  // continues the previous segment
+    else
+      segments_.push_back({addr, take});
     budget -= take;
     chunk_bytes += take;
     job.next_offset += take;

@@ -9,34 +9,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "run_command.h"
 #include "test_paths.h"
 
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
+using podsim::test::Outcome;
+using podsim::test::read_file;
 
-Outcome podsim(const std::string& args) {
-  const std::string cmd = std::string(PODSIM_BINARY) + " " + args + " 2>&1";
-  Outcome o;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return o;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) o.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+Outcome podsim(const std::string& args) { return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args); }
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const std::string path = testing::TempDir() + name;

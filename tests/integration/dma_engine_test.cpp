@@ -3,32 +3,13 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "podsim/arch/dma_engine.h"
+#include "dma_harness.h"
 #include "podsim/config/hardware_loader.h"
 
 namespace podsim {
 namespace {
 
-struct Harness : sc_core::sc_module {
-  HbmSpec spec;
-  HbmModel hbm;
-  BandwidthServer port;
-  SimCounters counters;
-  DmaEngine dma;
-  DmaJob job;
-  std::uint64_t done_ps = 0;
-
-  Harness(sc_core::sc_module_name n, const HbmSpec& s, const DmaSpec& d, std::uint64_t port_Bps)
-      : sc_module(n), spec(s), hbm(s), port(port_Bps), dma("dma", d, hbm, port, counters) {
-    SC_HAS_PROCESS(Harness);
-    SC_THREAD(run);
-  }
-  void run() {
-    dma.submit(job);
-    while (!job.finished) wait(job.done);
-    done_ps = sc_core::sc_time_stamp().value();
-  }
-};
+using Harness = test::DmaHarness;
 
 HbmSpec ideal(std::uint64_t bandwidth, std::uint32_t channels, std::uint64_t latency_ps) {
   HbmSpec s;

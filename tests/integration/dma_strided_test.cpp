@@ -3,29 +3,12 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "podsim/arch/dma_engine.h"
+#include "dma_harness.h"
 
 namespace podsim {
 namespace {
 
-struct Harness : sc_core::sc_module {
-  HbmModel hbm;
-  BandwidthServer port;
-  SimCounters counters;
-  DmaEngine dma;
-  DmaJob job;
-  std::uint64_t done_ps = 0;
-  Harness(sc_core::sc_module_name n, const HbmSpec& s, const DmaSpec& d, std::uint64_t port_Bps)
-      : sc_module(n), hbm(s), port(port_Bps), dma("dma", d, hbm, port, counters) {
-    SC_HAS_PROCESS(Harness);
-    SC_THREAD(run);
-  }
-  void run() {
-    dma.submit(job);
-    while (!job.finished) wait(job.done);
-    done_ps = sc_core::sc_time_stamp().value();
-  }
-};
+using Harness = test::DmaHarness;
 
 TEST(DmaEngine, StridedTileIsLimitedByTheCrossbarPort) {
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);

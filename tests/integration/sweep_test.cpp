@@ -13,36 +13,20 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "run_command.h"
 #include "test_paths.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int code = -1;
-  std::string output;
-};
+using podsim::test::Outcome;
 
-Outcome sh(const std::string& cmd) {
-  Outcome o;
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) o.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+Outcome sh(const std::string& cmd) { return podsim::test::run_shell(cmd); }
 
 const std::string kPodsim = PODSIM_BINARY;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const fs::path& p) { return podsim::test::read_file(p.string()); }
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::path(testing::TempDir()) / name;

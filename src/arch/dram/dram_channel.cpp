@@ -44,6 +44,16 @@ std::int64_t DramChannel::precharge_time(const Bank& b) const {
   return std::max({b.act + t.tRAS, b.last_rd + t.tRTP, b.last_wr + t.tCWL + d_.burst_cycles() + t.tWR});
 }
 
+void DramChannel::close_bank(std::uint32_t g, std::uint32_t b, std::int64_t not_before) {
+  Bank& bk = bank(g, b);
+  if (bk.open_row < 0) return;
+  const std::int64_t p = rows_.place_other(std::max(not_before, precharge_time(bk)));
+  rows_.insert(p, RowKind::other, g);
+  log(p, DramCommandType::PRE, g, b, std::uint32_t(bk.open_row));
+  bk.open_row = -1;
+  bk.ready = std::max(bk.ready, p + std::int64_t(d_.t.tRP));
+}
+
 void DramChannel::refresh_banks_until(std::int64_t t) {
   const auto& tm = d_.t;
   const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
@@ -71,13 +81,7 @@ void DramChannel::refresh_banks_until(std::int64_t t) {
     ++refreshed_this_round_;
     const std::uint32_t g = pick / d_.banks_per_group, b = pick % d_.banks_per_group;
     Bank& bk = bank(g, b);
-    if (bk.open_row >= 0) {
-      const std::int64_t p = rows_.place_other(std::max<std::int64_t>(next_refresh_, precharge_time(bk)));
-      rows_.insert(p, RowKind::other, g);
-      log(p, DramCommandType::PRE, g, b, std::uint32_t(bk.open_row));
-      bk.open_row = -1;
-      bk.ready = std::max(bk.ready, p + tm.tRP);
-    }
+    close_bank(g, b, next_refresh_);
     const std::int64_t ref = rows_.place_other(std::max<std::int64_t>(next_refresh_, bk.ready));
     rows_.insert(ref, RowKind::other, g);
     log(ref, DramCommandType::REF_PB, g, b, 0);
@@ -95,15 +99,8 @@ void DramChannel::refresh_until(std::int64_t t) {
     std::int64_t ref = next_refresh_;
     for (std::uint32_t g = 0; g < d_.bank_groups; ++g)
       for (std::uint32_t b = 0; b < d_.banks_per_group; ++b) {
-        Bank& bk = bank(g, b);
-        if (bk.open_row >= 0) {
-          const std::int64_t p = rows_.place_other(std::max<std::int64_t>(next_refresh_, precharge_time(bk)));
-          rows_.insert(p, RowKind::other, g);
-          log(p, DramCommandType::PRE, g, b, std::uint32_t(bk.open_row));
-          bk.open_row = -1;
-          bk.ready = std::max(bk.ready, p + tm.tRP);
-        }
-        ref = std::max(ref, bk.ready);  // tRP after its PRE, tRC after its ACT
+        close_bank(g, b, next_refresh_);
+        ref = std::max(ref, bank(g, b).ready);  // tRP after its PRE, tRC after its ACT
       }
     ref = rows_.place_other(ref);
     rows_.insert(ref, RowKind::other, 0);

@@ -99,6 +99,8 @@ class DramChannel {
   void refresh_until(std::int64_t t);
   void refresh_banks_until(std::int64_t t);
   std::int64_t precharge_time(const Bank& b) const;
+  // Precharges the bank if a row is open, no earlier than `not_before` (for a refresh).
+  void close_bank(std::uint32_t bg, std::uint32_t bank, std::int64_t not_before);
   // Opens `row` in the bank if needed; returns when a column command may follow.
   std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t);
   void log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank, std::uint32_t row);
