@@ -18,14 +18,6 @@ void BandwidthSeries::add(std::uint64_t at_ps, std::uint64_t bytes) {
   bytes_[index] += bytes;
 }
 
-std::uint64_t hbm_data_rate(const HbmSpec& spec) {
-  if (spec.device == "ideal") return 0;
-  const auto d = dram_device(spec.device, 1'000'000'000);
-  if (!d) return 0;
-  const std::uint64_t bytes_per_transfer = std::uint64_t(spec.channels) * d->pseudo_channels * d->bus_bits / 8;
-  return spec.bandwidth_Bps / bytes_per_transfer;
-}
-
 HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   if (spec.device == "ideal") {
     // The chip bandwidth is split evenly; the remainder (a few B/s at most) goes to the

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "podsim/config/config_error.h"
+#include "podsim/config/dram_device.h"
 #include "podsim/config/hardware_params.h"
 #include "presets_embedded.h"
 #include "yaml_util.h"
@@ -69,6 +70,16 @@ void validate(const HardwareSpec& spec, const std::string& file) {
   if (spec.chip.mxu.accumulator_bits % 8 != 0)
     throw ConfigError({file, 0, 0}, "chip.mxu.accumulator_bits", "must be a whole number of bytes (16, 24, 32, ...)");
   const auto& hbm = spec.chip.hbm;
+  if (hbm.device != "ideal") {
+    // The DRAM data rate follows from the bandwidth; it must be one a DRAM can run at.
+    const std::uint64_t rate = hbm_data_rate(hbm);
+    if (rate < 100'000'000 || rate > 20'000'000'000ULL)
+      throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
+                        fmt::format("{} over {} channels of {} means {:.3g} GT/s per pin; a DRAM runs at 0.1 to 20 "
+                                    "GT/s: change the bandwidth, the channel count or chip.hbm.device",
+                                    format_quantity(hbm.bandwidth_Bps, UnitKind::bandwidth), hbm.channels, hbm.device,
+                                    double(rate) * 1e-9));
+  }
   if (hbm.bandwidth_Bps < hbm.channels)
     throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
                       "must give each channel at least 1 B/s");

@@ -6,7 +6,7 @@
 
 #include "podsim/arch/dram/address_map.h"
 #include "podsim/arch/dram/dram_channel.h"
-#include "podsim/arch/dram/dram_device.h"
+#include "podsim/config/dram_device.h"
 #include "podsim/arch/dram/timing_checker.h"
 #include "podsim/arch/hbm_model.h"
 #include "podsim/config/hardware_loader.h"

@@ -47,6 +47,15 @@ TEST(HardwareConfig, WeightFifoNeedsOneWeightStationaryArray) {
             "chip.mxu.weight_fifo_depth");
 }
 
+TEST(HardwareConfig, DramDataRateMustBeAchievable) {
+  // 1 GB/s over 32 HBM2 channels of 2 x 8 B = 1.95 MT/s per pin: no DRAM runs that slowly.
+  const ConfigError e = load_error("hardware:\n  base: tpu-v3\n  chip:\n    hbm: {bandwidth: 1 GB/s}\n");
+  EXPECT_EQ(e.key_path(), "chip.hbm.bandwidth");
+  EXPECT_NE(e.problem().find("GT/s"), std::string::npos) << e.what();
+  // The ideal device has no such limit.
+  EXPECT_NO_THROW(load_hardware_text("hardware:\n  base: tpu-v3\n  chip:\n    hbm: {bandwidth: 1 GB/s, device: ideal}\n", "hw.yaml"));
+}
+
 TEST(HardwareConfig, TpuV2PeakIs45_9Tflops) {
   // 2 x 1 x 128^2 x 2 x 0.70 GHz = 45,875,200,000,000.
   EXPECT_DOUBLE_EQ(load_hardware("tpu-v2").peak_flops(), 45'875'200'000'000.0);

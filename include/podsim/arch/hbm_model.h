@@ -103,8 +103,5 @@ class HbmModel {
   std::vector<BandwidthSeries> channel_series_;  // per (pseudo-)channel
 };
 
-// The DRAM data rate a chip's HBM spec implies: bandwidth / (pseudo-channels x bytes per
-// transfer), in transfers per second; 0 for the ideal device.
-std::uint64_t hbm_data_rate(const HbmSpec& spec);
 
 }  // namespace podsim

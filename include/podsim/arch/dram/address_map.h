@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "podsim/arch/dram/dram_device.h"
+#include "podsim/config/dram_device.h"
 
 namespace podsim {
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "podsim/arch/dram/dram_device.h"
+#include "podsim/config/dram_device.h"
 #include "podsim/arch/dram/sorted_window.h"
 
 namespace podsim {

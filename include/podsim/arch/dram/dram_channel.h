@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "podsim/arch/dram/command_timeline.h"
-#include "podsim/arch/dram/dram_device.h"
+#include "podsim/config/dram_device.h"
 
 namespace podsim {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "podsim/arch/dram/dram_channel.h"
-#include "podsim/arch/dram/dram_device.h"
+#include "podsim/config/dram_device.h"
 
 namespace podsim {
 

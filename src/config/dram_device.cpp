@@ -1,4 +1,4 @@
-#include "podsim/arch/dram/dram_device.h"
+#include "podsim/config/dram_device.h"
 
 #include <cmath>
 
@@ -35,6 +35,14 @@ constexpr Preset kPresets[] = {
 std::uint32_t cycles(double ns, double tck_ns) { return static_cast<std::uint32_t>(std::ceil(ns / tck_ns - 1e-9)); }
 
 }  // namespace
+
+std::uint64_t hbm_data_rate(const HbmSpec& spec) {
+  if (spec.device == "ideal") return 0;
+  const auto d = dram_device(spec.device, 1'000'000'000);
+  if (!d) return 0;
+  const std::uint64_t bytes_per_transfer = std::uint64_t(spec.channels) * d->pseudo_channels * d->bus_bits / 8;
+  return spec.bandwidth_Bps / bytes_per_transfer;
+}
 
 std::vector<std::string> dram_device_names() {
   std::vector<std::string> out;

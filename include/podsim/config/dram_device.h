@@ -1,5 +1,6 @@
 // A DRAM device as the controller sees it: organisation, data rate and the JEDEC timing
-// set. Presets (dram_device.cpp) carry their sources. Timings are in device clock cycles
+// set. Presets (dram_device.cpp) carry their sources; the memory model in arch/dram/
+// uses them, and the hardware loader checks the data rate a chip implies. Timings are in device clock cycles
 // (tCK = 2 / data rate: two transfers per clock).
 #pragma once
 
@@ -7,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "podsim/config/hardware_spec.h"
 
 namespace podsim {
 
@@ -47,6 +50,10 @@ struct DramTimingNs {
 std::vector<std::string> dram_device_names();  // "hbm2", "hbm2e", "hbm3"
 // The device at `data_rate` transfers/s; nullopt for an unknown name.
 std::optional<DramDevice> dram_device(const std::string& name, std::uint64_t data_rate);
+// The DRAM data rate a chip's HBM spec implies: bandwidth / (pseudo-channels x bytes per
+// transfer), in transfers per second; 0 for the ideal device.
+std::uint64_t hbm_data_rate(const HbmSpec& spec);
+
 // Its peak bandwidth per pseudo-channel: bus_bits / 8 x data_rate.
 inline std::uint64_t dram_pc_peak_Bps(const DramDevice& d) { return std::uint64_t(d.bus_bits) / 8 * d.data_rate; }
 
