@@ -25,6 +25,7 @@ OpTiming Chip::snapshot() const {
     s.hbm_write_bytes += ch.write_bytes;
   }
   for (const auto& core : cores_) {
+    s.vpu_busy_cycles += core->vpu_busy_cycles();
     for (const auto& m : core->mxu_counters()) {
       s.macs += m.macs;
       s.padded_macs += m.padded_macs;
@@ -47,6 +48,10 @@ void Chip::sequencer() {
     for (std::uint64_t r = 0; r < op.repeat * plan.instances; ++r) {
       for (std::uint32_t c = 0; c < cores_.size(); ++c) {
         CoreMatmulProgram program;
+        program.engine = plan.engine;
+        program.vtiling = plan.vector;
+        if (const auto* v = std::get_if<VectorOp>(&op.body)) program.vector = *v;
+        if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) program.embedding = *e;
         program.op = plan.matmul;
         program.tiling = plan.tiling;
         program.passes = plan.passes;
@@ -75,6 +80,7 @@ void Chip::sequencer() {
     t.mxu.weight_load_stall = after.mxu.weight_load_stall - before.mxu.weight_load_stall;
     t.mxu.weight_shift = after.mxu.weight_shift - before.mxu.weight_shift;
     t.macs = after.macs - before.macs;
+    t.vpu_busy_cycles = after.vpu_busy_cycles - before.vpu_busy_cycles;
     t.padded_macs = after.padded_macs - before.padded_macs;
     timings_.push_back(t);
     if (trace_) trace_->slice(ops_track_, t.start_ps, t.end_ps, op.name);

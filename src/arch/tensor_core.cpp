@@ -41,6 +41,7 @@ TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, Hbm
     read_dma_.set_trace(trace_, trace_->track(base + ".read_dma"));
     write_dma_.set_trace(trace_, trace_->track(base + ".write_dma"));
     if (weight_fifo()) weight_dma_.set_trace(trace_, trace_->track(base + ".weight_dma"));
+    vpu_track_ = trace_->track(base + ".vector_unit");
   }
   SC_HAS_PROCESS(TensorCore);
   SC_THREAD(loader);
@@ -55,8 +56,9 @@ void TensorCore::start(const CoreMatmulProgram& program) {
   issued_ = scheduled_ = blocks_started_ = blocks_stored_ = 0;
   weights_issued_ = weights_consumed_ = 0;
   std::fill(fifo_free_ps_.begin(), fifo_free_ps_.end(), 0);
-  blocks_total_ = program.tiling.blocks_k ? tiles_.size() / program.tiling.blocks_k : 0;
-  finished_ = tiles_.size() == 0;
+  blocks_total_ = program.engine != Engine::mxu ? tile_count()
+                  : program.tiling.blocks_k ? tiles_.size() / program.tiling.blocks_k : 0;
+  finished_ = tile_count() == 0;
   a_loaded_.assign(program.tiling.a_resident ? program.tiling.blocks_m * program.tiling.blocks_k : 0, false);
   std::fill(buffer_free_ps_.begin(), buffer_free_ps_.end(), 0);
   for (auto& m : mxus_) m.begin_window(clock_.cycle_at(now_ps()));
@@ -115,28 +117,18 @@ void TensorCore::loader() {
   std::uint64_t seen = 0;
   for (;;) {
     wait_for(seen);
-    const std::uint64_t b = dtype_bytes(program_.op.dtype);
-    const auto& op = program_.op;
     const std::uint64_t buffers = load_jobs_.size();
-    for (std::uint64_t i = 0; i < tiles_.size(); ++i) {
+    for (std::uint64_t i = 0; i < tile_count(); ++i) {
       while (i >= scheduled_ + buffers) {  // every operand buffer holds a tile not yet scheduled
         wait(scheduled_ev_);
         ++counters_.wakeups;
       }
-      // Tile i-2 is scheduled; its buffer is free once its input stream has ended.
+      // Tile i-B is scheduled; its buffer is free once its input stream has ended.
       wait_until_ps(buffer_free_ps_[i % buffers], counters_);
-      const MatmulTile t = tiles_.at(i);
       DmaJob& job = *load_jobs_[i % buffers];
       job.reset(false);
-      job.label = "load tile";
-      // An A-resident tiling loads each A block once and keeps it in vector memory.
-      const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
-      if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
-        job.regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
-        if (program_.tiling.a_resident) a_loaded_[a_block] = true;
-      }
-      if (!weight_fifo())
-        job.regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});
+      job.label = program_.engine == Engine::embedding ? "gather" : "load tile";
+      load_regions(i, job.regions);
       read_dma_.submit(job);
       ++issued_;
       issued_ev_.notify();
@@ -221,10 +213,11 @@ void TensorCore::compute() {
   std::uint64_t seen = 0;
   for (;;) {
     wait_for(seen);
-    for (std::uint64_t i = 0; i < tiles_.size(); ++i) {
-      const MatmulTile t = tiles_.at(i);
-      if (t.first_k) {
-        while (blocks_started_ >= blocks_stored_ + 2) {  // both accumulator blocks busy
+    for (std::uint64_t i = 0; i < tile_count(); ++i) {
+      const bool mxu = program_.engine == Engine::mxu;
+      const MatmulTile t = mxu ? tiles_.at(i) : MatmulTile{};
+      if (!mxu || t.first_k) {
+        while (blocks_started_ >= blocks_stored_ + 2) {  // both output blocks busy
           wait(stored_ev_);
           ++counters_.wakeups;
         }
@@ -239,15 +232,32 @@ void TensorCore::compute() {
         wait(job.done);
         ++counters_.wakeups;
       }
-      // The MXUs' timing is closed form, so the tile is scheduled now and the thread
-      // moves on: the next tile's weights can then shift in while this one streams.
+      // The timing is closed form, so the tile is scheduled now and the thread moves on:
+      // the next tile's weights can then shift in while this one streams.
       std::uint64_t stream_end = 0, done = 0;
-      schedule_tile(t, clock_.cycle_at(now_ps()), &stream_end, &done);
+      const std::uint64_t ready = clock_.cycle_at(now_ps());
+      if (mxu) {
+        schedule_tile(t, ready, &stream_end, &done);
+      } else {
+        // The vector unit: rows x columns of element work, tiles back to back.
+        std::uint64_t first = 0, rows = 0;
+        vector_tile_rows(i, &first, &rows);
+        const std::uint64_t cycles =
+            program_.engine == Engine::vector
+                ? vector_tile_cycles(hw_, vector_cost(program_.vector.fn), rows, program_.vector.cols)
+                : vector_tile_cycles(hw_, VectorCost{1, 0, 0}, rows * program_.embedding.lookups, program_.embedding.dim);
+        const std::uint64_t start = std::max(ready, vpu_free_);
+        vpu_free_ = start + cycles;
+        vpu_busy_cycles_ += cycles;
+        stream_end = done = vpu_free_;
+        if (trace_ && !mxu_tracks_.empty())
+          trace_->slice(vpu_track_, clock_.ps_of(start), clock_.ps_of(vpu_free_), program_.label);
+      }
       buffer_free_ps_[i % buffer_free_ps_.size()] = clock_.ps_of(stream_end);
       ++scheduled_;
       scheduled_ev_.notify();
-      if (t.last_k) {
-        stores_.push_back({t, clock_.ps_of(done)});
+      if (!mxu || t.last_k) {
+        stores_.push_back({store_region(i), clock_.ps_of(done)});
         store_queued_ev_.notify();
       }
     }
@@ -269,12 +279,9 @@ void TensorCore::storer() {
     const PendingStore s = stores_.front();
     stores_.pop_front();
     wait_until_ps(s.ready_ps, counters_);  // the block's last results are still draining
-    const std::uint64_t b = dtype_bytes(program_.op.dtype);
-    const auto& op = program_.op;
     store_job_.reset(true);
     store_job_.label = "store block";
-    store_job_.regions.push_back(
-        {program_.c_base + (s.tile.m0 * op.n + s.tile.n0) * b, s.tile.tm, s.tile.tn * b, op.n * b});
+    if (s.region.bytes() > 0) store_job_.regions.push_back(s.region);
     write_dma_.submit(store_job_);
     while (!store_job_.finished) {
       wait(store_job_.done);
@@ -285,10 +292,70 @@ void TensorCore::storer() {
   }
 }
 
+std::uint64_t TensorCore::tile_count() const {
+  if (program_.engine == Engine::mxu) return tiles_.size();
+  const std::uint64_t all = program_.vtiling.tiles;
+  return all > program_.core ? (all - program_.core + program_.cores - 1) / program_.cores : 0;
+}
+
+void TensorCore::vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const {
+  const std::uint64_t total = program_.engine == Engine::vector ? program_.vector.rows : program_.embedding.batch;
+  const std::uint64_t tile = program_.core + i * program_.cores;  // tiles dealt round robin
+  *first_row = tile * program_.vtiling.tile_rows;
+  *rows = std::min(program_.vtiling.tile_rows, total - *first_row);
+}
+
+void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) {
+  if (program_.engine == Engine::vector) {
+    if (program_.vtiling.fused) return;  // the producer's output is still in vector memory
+    std::uint64_t first = 0, rows = 0;
+    vector_tile_rows(i, &first, &rows);
+    const std::uint64_t row_bytes = program_.vector.cols * dtype_bytes(program_.vector.dtype);
+    regions.push_back({program_.a_base + first * row_bytes, rows, row_bytes, row_bytes});
+    if (program_.vector.inputs > 1) regions.push_back({program_.b_base + first * row_bytes, rows, row_bytes, row_bytes});
+    return;
+  }
+  if (program_.engine == Engine::embedding) {
+    std::uint64_t first = 0, rows = 0;
+    vector_tile_rows(i, &first, &rows);
+    const EmbeddingOp& e = program_.embedding;
+    for (std::uint64_t s = first; s < first + rows; ++s)  // one gather entry per looked-up row
+      for (std::uint64_t j = 0; j < e.lookups; ++j)
+        regions.push_back({program_.a_base + embedding_row(e, s, j) * e.row_bytes(), 1, e.row_bytes(), e.row_bytes()});
+    return;
+  }
+  const MatmulTile t = tiles_.at(i);
+  const auto& op = program_.op;
+  const std::uint64_t b = dtype_bytes(op.dtype);
+  // An A-resident tiling loads each A block once and keeps it in vector memory.
+  const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
+  if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
+    regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
+    if (program_.tiling.a_resident) a_loaded_[a_block] = true;
+  }
+  if (!weight_fifo()) regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});
+}
+
+DmaRegion TensorCore::store_region(std::uint64_t i) const {
+  if (program_.engine != Engine::mxu) {
+    if (program_.engine == Engine::vector && program_.vtiling.fused) return {};  // stays for the next op
+    std::uint64_t first = 0, rows = 0;
+    vector_tile_rows(i, &first, &rows);
+    const std::uint64_t row_bytes = program_.engine == Engine::vector
+                                        ? program_.vector.cols * dtype_bytes(program_.vector.dtype)
+                                        : program_.embedding.dim * dtype_bytes(program_.embedding.dtype);
+    return {program_.c_base + first * row_bytes, rows, row_bytes, row_bytes};
+  }
+  const MatmulTile t = tiles_.at(i);
+  const auto& op = program_.op;
+  const std::uint64_t b = dtype_bytes(op.dtype);
+  return {program_.c_base + (t.m0 * op.n + t.n0) * b, t.tm, t.tn * b, op.n * b};
+}
+
 std::string TensorCore::progress() const {
   return fmt::format("{}: tiles loaded {}/{}, scheduled {}/{}, blocks stored {}/{}, weight tiles fetched {} "
                      "used {}, read DMA {} in flight, write DMA {} in flight",
-                     name(), issued_, tiles_.size(), scheduled_, tiles_.size(), blocks_stored_, blocks_total_,
+                     name(), issued_, tile_count(), scheduled_, tile_count(), blocks_stored_, blocks_total_,
                      weights_issued_, weights_consumed_, read_dma_.in_flight(), write_dma_.in_flight());
 }
 

@@ -80,8 +80,12 @@ int validate_command(const RunOptions& o) {
     fmt::print("ok: workload '{}' ({} ops) lowers onto '{}'\n", wl.name, wl.ops.size(), hw.name);
     for (const auto& p : plans) {
       const auto& t = p.tiling;
-      fmt::print("  {:<16} tiles {}x{}x{}, {} blocks x {} k-steps, {} B of vector memory\n",
-                 wl.ops[p.op_index].name, t.tm, t.tk, t.tn, t.output_blocks(), t.blocks_k, t.vmem_bytes);
+      if (p.engine != Engine::mxu)
+        fmt::print("  {:<16} {} tiles of {} rows, {} B of vector memory{}\n", wl.ops[p.op_index].name, p.vector.tiles,
+                   p.vector.tile_rows, p.vector.vmem_bytes, p.vector.fused ? ", fused into the op before" : "");
+      else
+        fmt::print("  {:<16} tiles {}x{}x{}, {} blocks x {} k-steps, {} B of vector memory\n",
+                   wl.ops[p.op_index].name, t.tm, t.tk, t.tn, t.output_blocks(), t.blocks_k, t.vmem_bytes);
     }
   } catch (const ConfigError& e) {
     return input_error(e);

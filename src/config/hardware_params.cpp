@@ -128,6 +128,16 @@ std::vector<HardwareParam> build_table() {
                     "weight tiles buffered between memory and the array (TPU v1: 4); 0 = weights "
                     "staged in vector memory",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.weight_fifo_depth; }));
+  t.push_back(count("chip.vector.lanes", "128", 1, 4096, "vector unit lanes per TensorCore",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.vector.lanes; }));
+  t.push_back(count("chip.vector.sublanes", "8", 1, 256, "vector unit sublanes: lanes x sublanes element ops per cycle",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.vector.sublanes; }));
+  t.push_back(count("chip.vector.transcendentals_per_cycle", "128", 1, 1 << 20,
+                    "exp, tanh, rsqrt, reciprocal results per cycle per TensorCore",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.vector.transcendentals_per_cycle; }));
+  t.push_back(flag("chip.vector.fusion", "true",
+                   "fuse a one-input elementwise op into the matmul/conv before it (same shape): no HBM round trip",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.vector.fusion; }));
   t.push_back(quantity("chip.vmem.capacity", U::size, "16 MiB", 4096, 1ULL << 40,
                        "vector memory per TensorCore: holds the operand and accumulator tiles",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.vmem_bytes; }));

@@ -1,5 +1,6 @@
 #include "podsim/config/workload_loader.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -56,6 +57,38 @@ class OpFields {
   }
 
   std::string full(const std::string& key) const { return path_ + "." + key; }
+
+  // One of `options`; `fallback` when the key is absent ("" = required).
+  std::string choice(const std::string& key, const std::vector<std::string>& options, const std::string& fallback) {
+    const YAML::Node v = node_[key];
+    if (!v) {
+      if (!fallback.empty()) return fallback;
+      throw ConfigError(location_of(node_, file_), full(key),
+                        fmt::format("missing; expected one of {}", fmt::join(options, ", ")));
+    }
+    const std::string t = detail::scalar_text(v, full(key), file_);
+    if (std::find(options.begin(), options.end(), t) != options.end()) return t;
+    const std::string hint = suggest_nearest(t, options);
+    throw ConfigError(location_of(v, file_), full(key),
+                      fmt::format("unknown value '{}'; expected one of {}{}", t, fmt::join(options, ", "),
+                                  hint.empty() ? "" : "; " + hint));
+  }
+
+  double real(const std::string& key, double min, double max, double fallback) {
+    const YAML::Node v = node_[key];
+    if (!v) return fallback;
+    const std::string t = detail::scalar_text(v, full(key), file_);
+    std::size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(t, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != t.size() || used == 0 || !(x >= min && x <= max))
+      throw ConfigError(location_of(v, file_), full(key), fmt::format("expected a number in [{}, {}], got '{}'", min, max, t));
+    return x;
+  }
 
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
     const YAML::Node v = node_[key];
@@ -115,6 +148,45 @@ OpBody parse_conv2d(OpFields& f) {
   return c;
 }
 
+const std::vector<std::string> kElementwiseFns = {"add", "mul", "scale", "relu", "gelu", "sigmoid", "tanh", "exp"};
+
+VectorFn fn_of(const std::string& name) {
+  for (VectorFn f : {VectorFn::add, VectorFn::mul, VectorFn::scale, VectorFn::relu, VectorFn::gelu, VectorFn::sigmoid,
+                     VectorFn::tanh, VectorFn::exp, VectorFn::softmax, VectorFn::layernorm, VectorFn::rmsnorm})
+    if (name == vector_fn_name(f)) return f;
+  return VectorFn::relu;
+}
+
+VectorOp parse_vector_shape(OpFields& f, VectorFn fn) {
+  VectorOp v;
+  v.fn = fn;
+  v.rows = f.integer("rows", 1, kMaxDim * 64);
+  v.cols = f.integer("cols", 1, kMaxDim);
+  v.dtype = f.dtype("dtype");
+  v.inputs = fn == VectorFn::add || fn == VectorFn::mul ? 2 : 1;
+  if ((long double)v.rows * v.cols > kMaxMacs) f.fail("rows", "too large: more than 4e18 elements");
+  return v;
+}
+
+OpBody parse_elementwise(OpFields& f) { return parse_vector_shape(f, fn_of(f.choice("fn", kElementwiseFns, ""))); }
+OpBody parse_softmax(OpFields& f) { return parse_vector_shape(f, VectorFn::softmax); }
+OpBody parse_layernorm(OpFields& f) { return parse_vector_shape(f, VectorFn::layernorm); }
+OpBody parse_rmsnorm(OpFields& f) { return parse_vector_shape(f, VectorFn::rmsnorm); }
+
+OpBody parse_embedding(OpFields& f) {
+  EmbeddingOp e;
+  e.table_rows = f.integer("table_rows", 1, 1ULL << 40);
+  e.dim = f.integer("dim", 1, 1 << 20);
+  e.batch = f.integer("batch", 1, kMaxDim);
+  e.lookups = f.integer("lookups", 1, 1 << 20, 1);
+  e.zipf = f.choice("distribution", {"uniform", "zipf"}, "uniform") == "zipf";
+  e.zipf_s = f.real("zipf_s", 0.0, 10.0, 1.0);
+  e.seed = f.integer("seed", 0, UINT64_MAX, 1);
+  e.dtype = f.dtype("dtype");
+  if ((long double)e.batch * e.lookups * e.dim > kMaxMacs) f.fail("batch", "too large: more than 4e18 gathered elements");
+  return e;
+}
+
 const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "op", "choice", "", "the op kind"},
     {"*", "name", "text", "op<index>", "a unique name, used in reports"},
@@ -142,6 +214,37 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"conv2d", "groups", "integer", "1", "channel groups (c_in = c_out = groups: depthwise)"},
          {"conv2d", "dtype", "choice", "", "element type: int8, fp8, bf16, fp16 or fp32"}},
         parse_conv2d}},
+      {"elementwise",
+       {{{"elementwise", "fn", "choice", "", "add, mul (two inputs), scale, relu, gelu, sigmoid, tanh, exp"},
+         {"elementwise", "rows", "integer", "", "rows of the tensor"},
+         {"elementwise", "cols", "integer", "", "columns of the tensor"},
+         {"elementwise", "dtype", "choice", "", "element type"}},
+        parse_elementwise}},
+      {"softmax",
+       {{{"softmax", "rows", "integer", "", "rows (softmax runs along each row)"},
+         {"softmax", "cols", "integer", "", "columns"},
+         {"softmax", "dtype", "choice", "", "element type"}},
+        parse_softmax}},
+      {"layernorm",
+       {{{"layernorm", "rows", "integer", "", "rows (normalised along each row)"},
+         {"layernorm", "cols", "integer", "", "columns"},
+         {"layernorm", "dtype", "choice", "", "element type"}},
+        parse_layernorm}},
+      {"rmsnorm",
+       {{{"rmsnorm", "rows", "integer", "", "rows (normalised along each row)"},
+         {"rmsnorm", "cols", "integer", "", "columns"},
+         {"rmsnorm", "dtype", "choice", "", "element type"}},
+        parse_rmsnorm}},
+      {"embedding_lookup",
+       {{{"embedding_lookup", "table_rows", "integer", "", "rows of the embedding table"},
+         {"embedding_lookup", "dim", "integer", "", "elements per row"},
+         {"embedding_lookup", "batch", "integer", "", "samples"},
+         {"embedding_lookup", "lookups", "integer", "1", "rows gathered and sum-pooled per sample"},
+         {"embedding_lookup", "distribution", "choice", "uniform", "uniform or zipf"},
+         {"embedding_lookup", "zipf_s", "number", "1.0", "Zipf exponent s (rank k has weight k^-s)"},
+         {"embedding_lookup", "seed", "integer", "1", "seed of the indices"},
+         {"embedding_lookup", "dtype", "choice", "", "element type of the table"}},
+        parse_embedding}},
   };
   return kinds;
 }

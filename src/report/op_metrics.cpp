@@ -15,7 +15,8 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   m.hbm_Bps = double(op.hbm_read_bytes + op.hbm_write_bytes) / m.time_s;
   const double mxu_busy = double(op.mxu_active_cycles) / (double(m.cycles) * double(run.hw.mxu_count()));
   const double hbm_busy = m.hbm_Bps / double(run.hw.chip.hbm.bandwidth_Bps);
-  m.bound = mxu_busy >= hbm_busy ? "mxu" : "memory";
+  const double vpu_busy = double(op.vpu_busy_cycles) / (double(m.cycles) * double(run.hw.chip.tensor_cores));
+  m.bound = vpu_busy > std::max(mxu_busy, hbm_busy) ? "vector" : mxu_busy >= hbm_busy ? "mxu" : "memory";
   return m;
 }
 

@@ -93,6 +93,16 @@ std::string report_json(const RunResult& r) {
                              {"input_stall", o.mxu_input_stall_cycles},
                              {"non_matrix", o.mxu_non_matrix_cycles}};
     op["padded_macs"] = o.padded_macs;
+    op["engine"] = o.plan.engine == Engine::mxu ? "mxu" : o.plan.engine == Engine::vector ? "vector" : "embedding";
+    op["vector_unit_cycles"] = o.vpu_busy_cycles;
+    if (o.plan.engine != Engine::mxu) {
+      op["tiling"] = {{"tile_rows", o.plan.vector.tile_rows},
+                      {"tiles", o.plan.vector.tiles},
+                      {"vmem_bytes", o.plan.vector.vmem_bytes},
+                      {"fused", o.plan.vector.fused}};
+      ops.push_back(std::move(op));
+      continue;
+    }
     const MatmulTiling& t = o.plan.tiling;
     op["tiling"] = {{"tm", t.tm},           {"tk", t.tk},
                     {"tn", t.tn},           {"blocks_m", t.blocks_m},

@@ -93,8 +93,13 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
   std::uint64_t planned_read = 0, planned_write = 0;
   for (const auto& p : plans) {
     const std::uint64_t rep = r.workload.ops[p.op_index].repeat;
-    planned_read += p.tiling.hbm_read_bytes * rep * p.instances;
-    planned_write += p.tiling.hbm_write_bytes * rep * p.instances;
+    if (p.engine == Engine::mxu) {
+      planned_read += p.tiling.hbm_read_bytes * rep * p.instances;
+      planned_write += p.tiling.hbm_write_bytes * rep * p.instances;
+    } else {
+      planned_read += p.vector.hbm_read_bytes * rep;
+      planned_write += p.vector.hbm_write_bytes * rep;
+    }
   }
   check(r, "hbm_bytes_equal_tiling", r.hbm_read_bytes == planned_read && r.hbm_write_bytes == planned_write,
         fmt::format("read {} B (tiling implies {}), wrote {} B (tiling implies {})", r.hbm_read_bytes,
@@ -156,6 +161,7 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
     const std::uint64_t accounted = t.mxu.active + t.mxu.input_stall + t.mxu.weight_load_stall + t.mxu.weight_shift;
     o.mxu_non_matrix_cycles = span >= accounted ? span - accounted : 0;
     o.padded_macs = t.padded_macs;
+    o.vpu_busy_cycles = t.vpu_busy_cycles;
     o.plan = plans[i];
     r.macs += o.macs;
     r.hbm_read_bytes += o.hbm_read_bytes;

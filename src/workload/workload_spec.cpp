@@ -12,8 +12,39 @@ template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
+const char* vector_fn_name(VectorFn f) {
+  switch (f) {
+    case VectorFn::add: return "add";
+    case VectorFn::mul: return "mul";
+    case VectorFn::scale: return "scale";
+    case VectorFn::relu: return "relu";
+    case VectorFn::gelu: return "gelu";
+    case VectorFn::sigmoid: return "sigmoid";
+    case VectorFn::tanh: return "tanh";
+    case VectorFn::exp: return "exp";
+    case VectorFn::softmax: return "softmax";
+    case VectorFn::layernorm: return "layernorm";
+    case VectorFn::rmsnorm: return "rmsnorm";
+  }
+  return "?";
+}
+
 const char* Op::kind() const {
-  return std::visit(Overloaded{[](const MatmulOp&) { return "matmul"; }, [](const Conv2dOp&) { return "conv2d"; }},
+  return std::visit(Overloaded{[](const MatmulOp&) { return "matmul"; }, [](const Conv2dOp&) { return "conv2d"; },
+                               [](const VectorOp& v) {
+                                 return v.fn == VectorFn::softmax || v.fn == VectorFn::layernorm || v.fn == VectorFn::rmsnorm
+                                            ? vector_fn_name(v.fn)
+                                            : "elementwise";
+                               },
+                               [](const EmbeddingOp&) { return "embedding_lookup"; }},
+                    body);
+}
+
+std::uint64_t Op::vector_elements_once() const {
+  return std::visit(Overloaded{[](const MatmulOp&) -> std::uint64_t { return 0; },
+                               [](const Conv2dOp&) -> std::uint64_t { return 0; },
+                               [](const VectorOp& v) -> std::uint64_t { return v.elements(); },
+                               [](const EmbeddingOp& e) -> std::uint64_t { return e.batch * e.lookups * e.dim; }},
                     body);
 }
 
@@ -33,6 +64,10 @@ std::string Op::shape_text() const {
                                                c.stride);
                    if (c.groups > 1) s += fmt::format("g{}", c.groups);
                    return s;
+                 },
+                 [](const VectorOp& v) { return fmt::format("{} {}x{}", vector_fn_name(v.fn), v.rows, v.cols); },
+                 [](const EmbeddingOp& e) {
+                   return fmt::format("{}x{} {}x{}{}", e.table_rows, e.dim, e.batch, e.lookups, e.zipf ? " zipf" : "");
                  }},
       body);
 }

@@ -27,6 +27,7 @@ struct OpTiming {
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
   ArrayCycleBreakdown mxu;  // summed over MXUs
   std::uint64_t macs = 0, padded_macs = 0;
+  std::uint64_t vpu_busy_cycles = 0;  // summed over the cores' vector units
 };
 
 class Chip : public sc_core::sc_module {

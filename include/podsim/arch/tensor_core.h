@@ -28,6 +28,8 @@
 #include "podsim/arch/sim_counters.h"
 #include "podsim/compiler/matmul_tiling.h"
 #include "podsim/compiler/systolic_timing.h"
+#include "podsim/compiler/vector_plan.h"
+#include "podsim/compiler/workload_plan.h"
 #include "podsim/config/hardware_spec.h"
 
 namespace podsim {
@@ -35,6 +37,10 @@ namespace podsim {
 // One matmul as one core runs it: the tiling, where the operands live in HBM, and which
 // share of the output blocks is this core's.
 struct CoreMatmulProgram {
+  Engine engine = Engine::mxu;
+  VectorOp vector;        // engine == vector
+  EmbeddingOp embedding;  // engine == embedding
+  VectorTiling vtiling;   // engine == vector or embedding
   MatmulOp op;
   MatmulTiling tiling;
   std::uint32_t passes = 1;
@@ -74,6 +80,7 @@ class TensorCore : public sc_core::sc_module {
   const std::vector<SystolicPipeline>& mxus() const { return mxus_; }
   std::vector<const DmaEngine*> dma_engines() const { return {&read_dma_, &write_dma_, &weight_dma_}; }
   std::string progress() const;  // for the watchdog: where each stage stands
+  std::uint64_t vpu_busy_cycles() const { return vpu_busy_cycles_; }
 
   // How a tile's folds are spread over `mxus` arrays (exposed for tests).
   static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
@@ -87,6 +94,12 @@ class TensorCore : public sc_core::sc_module {
   void wait_for(std::uint64_t& seen_program);
   void schedule_tile(const MatmulTile& tile, std::uint64_t ready, std::uint64_t* stream_end,
                      std::uint64_t* done);
+  // Vector and embedding programs: tile i of this core covers rows (samples) from
+  // first_row, `rows` of them.
+  void vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const;
+  std::uint64_t tile_count() const;
+  void load_regions(std::uint64_t i, std::vector<DmaRegion>& regions);
+  DmaRegion store_region(std::uint64_t i) const;
   DmaRegion weight_region(const MatmulTile& tile, std::uint64_t row_fold, std::uint64_t col_fold) const;
   bool weight_fifo() const { return hw_.chip.mxu.weight_fifo_depth > 0; }
 
@@ -108,6 +121,8 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t issued_ = 0;     // tiles whose load was submitted
   std::uint64_t scheduled_ = 0;  // tiles given to the MXUs
   std::vector<std::uint64_t> buffer_free_ps_;  // when each operand buffer's stream ends
+  std::uint64_t vpu_free_ = 0;                 // cycle the vector unit is free again
+  std::uint64_t vpu_busy_cycles_ = 0;
   std::uint64_t blocks_started_ = 0;
   std::uint64_t blocks_stored_ = 0;
   std::uint64_t blocks_total_ = 0;
@@ -115,7 +130,7 @@ class TensorCore : public sc_core::sc_module {
   std::vector<std::unique_ptr<DmaJob>> load_jobs_;  // one per operand buffer
   DmaJob store_job_;
   struct PendingStore {
-    MatmulTile tile;
+    DmaRegion region;
     std::uint64_t ready_ps;
   };
   std::deque<PendingStore> stores_;
@@ -128,6 +143,7 @@ class TensorCore : public sc_core::sc_module {
   bool finished_ = true;
   TraceRecorder* trace_ = nullptr;
   std::vector<int> mxu_tracks_;
+  int vpu_track_ = 0;
 };
 
 }  // namespace podsim

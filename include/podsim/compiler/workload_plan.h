@@ -6,25 +6,36 @@
 
 #include "podsim/compiler/matmul_tiling.h"
 #include "podsim/compiler/op_lowering.h"
+#include "podsim/compiler/vector_plan.h"
 #include "podsim/config/hardware_spec.h"
 #include "podsim/workload/workload_spec.h"
 
 namespace podsim {
 
+// Which engine runs an op: the MXUs (matmul, conv2d), the vector unit (elementwise,
+// softmax, norms) or the gather path (embedding lookups).
+enum class Engine { mxu, vector, embedding };
+
 struct OpPlan {
   std::size_t op_index = 0;
+  Engine engine = Engine::mxu;
+  VectorTiling vector;     // vector and embedding ops
   MatmulOp matmul;              // what the MXUs run (op_lowering.h)
   std::uint64_t instances = 1;  // times per repeat (conv groups)
   MatmulTiling tiling;
   std::uint32_t passes = 1;
   // Row-major A, B and C, each aligned to the HBM interleave stripe. Ops run one after
   // another, so every op starts its tensors at address 0.
+  // mxu: A, B, C. vector: inputs at a_base (and b_base), output at c_base. embedding:
+  // the table at a_base, the pooled output at c_base.
   std::uint64_t a_base = 0, b_base = 0, c_base = 0;
   std::uint64_t footprint_bytes = 0;
 };
 
 // Throws ConfigError when an op cannot run on the chip (its tensors exceed HBM, or no
-// tile fits vector memory), naming the op's place in the workload file.
+// tile fits vector memory), naming the op's place in the workload file. A one-input
+// elementwise op right after a matmul or conv2d with as many output elements is fused
+// into it when chip.vector.fusion is on.
 std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSpec& hw);
 
 }  // namespace podsim

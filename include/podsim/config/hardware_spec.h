@@ -57,11 +57,20 @@ struct NocSpec {
   std::uint64_t core_port_Bps = 900'000'000'000ULL;  // each core's port into the crossbar
 };
 
+// The vector unit of each TensorCore (VPU) and its transcendental unit.
+struct VectorSpec {
+  std::uint32_t lanes = 128;
+  std::uint32_t sublanes = 8;
+  std::uint32_t transcendentals_per_cycle = 128;
+  bool fusion = true;  // an elementwise op right after a matmul/conv of its shape runs in its epilogue
+};
+
 struct ChipSpec {
   std::uint64_t clock_hz = 940'000'000;
   std::uint32_t tensor_cores = 2;
   std::uint32_t mxus_per_core = 2;
   MxuSpec mxu;
+  VectorSpec vector;
   std::uint64_t vmem_bytes = 16ULL << 20;  // vector memory per core
   std::uint32_t vmem_operand_buffers = 2;  // operand tiles in flight: 2 = double buffering
   HbmSpec hbm;

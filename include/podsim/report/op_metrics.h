@@ -14,8 +14,8 @@ struct OpMetrics {
   double achieved_flops = 0;
   double mxu_utilization = 0;  // macs / (cycles x MACs per cycle of the chip)
   double hbm_Bps = 0;
-  // What bounded the op: "mxu" when the arrays streamed for more of its time than HBM
-  // was busy at peak bandwidth, else "memory".
+  // What bounded the op: the busiest of the MXUs (streaming), the vector units and HBM
+  // (bytes over peak bandwidth), as a share of the op's time: "mxu", "vector" or "memory".
   std::string bound;
 };
 

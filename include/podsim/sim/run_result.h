@@ -32,6 +32,7 @@ struct OpResult {
   std::uint64_t mxu_weight_shift_cycles = 0;
   std::uint64_t mxu_non_matrix_cycles = 0;
   std::uint64_t padded_macs = 0;
+  std::uint64_t vpu_busy_cycles = 0;  // vector units, summed over cores
   OpPlan plan;
 };
 

@@ -35,7 +35,35 @@ struct Conv2dOp {
   std::uint64_t macs() const { return n * h_out() * w_out() * c_out * (c_in / groups) * kernel * kernel; }
 };
 
-using OpBody = std::variant<MatmulOp, Conv2dOp>;
+// Ops of the vector unit over a rows x cols tensor (row-major), elementwise or per row.
+enum class VectorFn { add, mul, scale, relu, gelu, sigmoid, tanh, exp, softmax, layernorm, rmsnorm };
+const char* vector_fn_name(VectorFn f);
+struct VectorOp {
+  VectorFn fn = VectorFn::relu;
+  std::uint64_t rows = 0, cols = 0;
+  std::uint32_t inputs = 1;  // tensors read: 2 for add and mul
+  DType dtype = DType::bf16;
+
+  std::uint64_t elements() const { return rows * cols; }
+  std::uint64_t macs() const { return 0; }
+};
+
+// Rows gathered from an embedding table and sum-pooled per sample: batch x lookups rows of
+// `dim` elements read at indices drawn uniformly or from a Zipf law (rank k with weight
+// k^-s, ids scattered over the table), reproducibly for the seed.
+struct EmbeddingOp {
+  std::uint64_t table_rows = 0, dim = 0;
+  std::uint64_t batch = 1, lookups = 1;  // lookups per sample: the pooling factor
+  bool zipf = false;
+  double zipf_s = 1.0;
+  std::uint64_t seed = 1;
+  DType dtype = DType::fp32;
+
+  std::uint64_t row_bytes() const { return dim * dtype_bytes(dtype); }
+  std::uint64_t macs() const { return 0; }
+};
+
+using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp>;
 
 struct Op {
   std::string name;
@@ -46,7 +74,9 @@ struct Op {
   const char* kind() const;
   std::uint64_t macs_once() const;
   DType dtype() const;
-  std::string shape_text() const;  // "4096x4096x4096", "n256 224x224x3 -> 64 k7 s2 p3"
+  std::string shape_text() const;
+  // Element operations outside the MXUs (vector unit), all repeats excluded.
+  std::uint64_t vector_elements_once() const;  // "4096x4096x4096", "n256 224x224x3 -> 64 k7 s2 p3"
   std::uint64_t flops_once() const { return 2 * macs_once(); }
 };
 

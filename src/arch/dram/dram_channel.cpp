@@ -211,6 +211,7 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
   while (!write_queue_.empty() && data_free_ + write_time <= std::int64_t(p.arrival)) {
     const DramPiece w = write_queue_.front();
     write_queue_.pop_front();
+    pending_write_bursts_ -= w.bursts;
     schedule(w, data_free_);
   }
   advance_to(std::int64_t(p.arrival));
@@ -229,9 +230,9 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
   return std::uint64_t(done);
 }
 
-std::int64_t DramChannel::drain_writes(std::size_t keep) {
-  std::int64_t first_done = -1;
-  while (write_queue_.size() > keep) {
+std::int64_t DramChannel::drain_writes_to(std::uint64_t keep_bursts) {
+  std::int64_t last_done = std::int64_t(floor_);
+  while (!write_queue_.empty() && pending_write_bursts_ > keep_bursts) {
     // FR-FCFS among the posted writes: the oldest row hit, else the oldest.
     auto pick = write_queue_.begin();
     for (auto it = write_queue_.begin(); it != write_queue_.end(); ++it)
@@ -241,10 +242,10 @@ std::int64_t DramChannel::drain_writes(std::size_t keep) {
       }
     const DramPiece w = *pick;
     write_queue_.erase(pick);
-    const std::int64_t done = schedule(w, 0);
-    if (first_done < 0) first_done = done;
+    pending_write_bursts_ -= w.bursts;
+    last_done = std::max(last_done, schedule(w, 0));
   }
-  return first_done;
+  return last_done;
 }
 
 std::uint64_t DramChannel::write(const DramPiece& p) {
@@ -253,17 +254,19 @@ std::uint64_t DramChannel::write(const DramPiece& p) {
   stats_.queue_depth_sum += write_queue_.size();
   ++stats_.writes;
   stats_.write_bytes += std::uint64_t(p.bursts) * d_.burst_bytes();
+  // The write buffer holds queue_depth entries of two bursts (64 B requests on HBM2):
+  // a write that would overflow it waits until older writes drain to half of it.
+  const std::uint64_t capacity = std::uint64_t(ctrl_.queue_depth) * 2;
   std::int64_t accepted = std::int64_t(p.arrival);
-  if (write_queue_.size() >= ctrl_.queue_depth) {
-    // Full: drain to half; this write enters when the first drained write's data is in.
-    accepted = std::max(accepted, drain_writes(ctrl_.queue_depth / 2));
-  }
+  if (pending_write_bursts_ + p.bursts > capacity && !write_queue_.empty())
+    accepted = std::max(accepted, drain_writes_to(capacity / 2 > p.bursts ? capacity / 2 - p.bursts : 0));
   write_queue_.push_back(p);
+  pending_write_bursts_ += p.bursts;
   return std::uint64_t(accepted);
 }
 
 std::uint64_t DramChannel::flush() {
-  drain_writes(0);
+  drain_writes_to(0);
   return std::uint64_t(std::max<std::int64_t>(0, data_free_));
 }
 

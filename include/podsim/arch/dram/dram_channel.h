@@ -5,8 +5,9 @@
 //
 // Policies: reads are scheduled when they arrive (first-ready first-come-first-served
 // within a batch of requests that arrive together: row hits first, then the oldest);
-// writes are posted into a write queue and drained in FR-FCFS order when it fills (down
-// to half), or in the idle time before a later read, or at flush(). The read queue holds
+// writes are posted into a write buffer of queue_depth x 2 bursts and drained in FR-FCFS
+// order when it would overflow (down to half), or in the idle time before a later read,
+// or at flush(); a write that finds the buffer full is accepted once the drain is done. The read queue holds
 // `queue_depth` requests: a read cannot enter before the read `queue_depth` earlier has
 // completed. Open page keeps rows open; closed page precharges after each request (auto
 // precharge, not a bus command). Refresh: per bank (one bank every tREFI / banks, the
@@ -104,7 +105,9 @@ class DramChannel {
   // Opens `row` in the bank if needed; returns when a column command may follow.
   std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t);
   void log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank, std::uint32_t row);
-  std::int64_t drain_writes(std::size_t keep);  // returns the first drained write's data end
+  // Drains posted writes (row hits first) until at most `keep_bursts` remain; returns
+  // when the last drained write's data is in.
+  std::int64_t drain_writes_to(std::uint64_t keep_bursts);
   Bank& bank(std::uint32_t bg, std::uint32_t b) { return banks_[bg * d_.banks_per_group + b]; }
   const Bank& bank(std::uint32_t bg, std::uint32_t b) const { return banks_[bg * d_.banks_per_group + b]; }
 
@@ -120,6 +123,7 @@ class DramChannel {
   std::uint32_t refreshed_this_round_ = 0;
   std::deque<std::int64_t> read_completions_;  // the last queue_depth reads
   std::deque<DramPiece> write_queue_;
+  std::uint64_t pending_write_bursts_ = 0;
   DramChannelStats stats_;
   std::vector<DramCommand> log_;
 };

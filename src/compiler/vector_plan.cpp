@@ -1,0 +1,114 @@
+#include "podsim/compiler/vector_plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace podsim {
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// Rows per tile: the most that fit, capped so every core gets several tiles.
+std::uint64_t tile_rows(std::uint64_t rows, std::uint64_t bytes_per_row, std::uint64_t vmem, std::uint32_t cores) {
+  const std::uint64_t fit = bytes_per_row ? vmem / bytes_per_row : rows;
+  const std::uint64_t spread = std::max<std::uint64_t>(1, ceil_div(rows, 4ULL * cores));
+  return std::max<std::uint64_t>(1, std::min({rows, fit, spread}));
+}
+
+}  // namespace
+
+VectorCost vector_cost(VectorFn fn) {
+  switch (fn) {
+    case VectorFn::add:
+    case VectorFn::mul:
+    case VectorFn::scale:
+    case VectorFn::relu: return {1, 0, 0};
+    case VectorFn::gelu: return {8, 1, 0};     // tanh approximation: polynomial + one tanh
+    case VectorFn::sigmoid: return {2, 1, 0};  // 1 / (1 + exp(-x))
+    case VectorFn::tanh:
+    case VectorFn::exp: return {1, 1, 0};
+    case VectorFn::softmax: return {4, 1, 1};    // max, subtract, sum, scale; exp; 1 reciprocal per row
+    case VectorFn::layernorm: return {7, 0, 1};  // mean, centre, square, sum, scale, gamma, beta; rsqrt per row
+    case VectorFn::rmsnorm: return {5, 0, 1};    // square, sum, scale, gamma; rsqrt per row
+  }
+  return {1, 0, 0};
+}
+
+std::uint64_t vector_tile_cycles(const HardwareSpec& hw, const VectorCost& c, std::uint64_t rows, std::uint64_t cols) {
+  const auto& v = hw.chip.vector;
+  const std::uint64_t elements = rows * cols;
+  return ceil_div(elements * c.vpu_per_element, std::uint64_t(v.lanes) * v.sublanes) +
+         ceil_div(elements * c.eup_per_element + rows * c.eup_per_row, v.transcendentals_per_cycle);
+}
+
+VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused, const SourceLocation& where) {
+  VectorTiling t;
+  t.fused = fused;
+  const std::uint64_t b = dtype_bytes(op.dtype);
+  const std::uint64_t row_bytes = op.cols * b;
+  // Operand buffers for each input, two output buffers.
+  const std::uint64_t per_row = fused ? 0 : (hw.chip.vmem_operand_buffers * op.inputs + 2) * row_bytes;
+  if (per_row > hw.chip.vmem_bytes)
+    throw ConfigError(where, "chip.vmem.capacity",
+                      fmt::format("too small for one row of this {}-column op ({} bytes with buffering)", op.cols, per_row));
+  t.tile_rows = tile_rows(op.rows, per_row, hw.chip.vmem_bytes, hw.chip.tensor_cores);
+  t.tiles = ceil_div(op.rows, t.tile_rows);
+  t.vmem_bytes = t.tile_rows * per_row;
+  t.hbm_read_bytes = fused ? 0 : op.elements() * b * op.inputs;
+  t.hbm_write_bytes = fused ? 0 : op.elements() * b;
+  return t;
+}
+
+VectorTiling plan_embedding(const EmbeddingOp& op, const HardwareSpec& hw, const SourceLocation& where) {
+  VectorTiling t;
+  const std::uint64_t b = dtype_bytes(op.dtype);
+  // Per sample: its gathered rows in each operand buffer, its pooled row twice.
+  const std::uint64_t per_sample = hw.chip.vmem_operand_buffers * op.lookups * op.row_bytes() + 2 * op.dim * b;
+  if (per_sample > hw.chip.vmem_bytes)
+    throw ConfigError(where, "chip.vmem.capacity",
+                      fmt::format("too small for one sample's {} gathered rows ({} bytes with buffering)", op.lookups,
+                                  per_sample));
+  t.tile_rows = tile_rows(op.batch, per_sample, hw.chip.vmem_bytes, hw.chip.tensor_cores);
+  t.tiles = ceil_div(op.batch, t.tile_rows);
+  t.vmem_bytes = t.tile_rows * per_sample;
+  t.hbm_read_bytes = op.batch * op.lookups * op.row_bytes();
+  t.hbm_write_bytes = op.batch * op.dim * b;
+  return t;
+}
+
+std::uint64_t embedding_row(const EmbeddingOp& op, std::uint64_t sample, std::uint64_t j) {
+  const std::uint64_t r = splitmix64(op.seed * 0x100000001B3ULL ^ splitmix64(sample * op.lookups + j));
+  if (!op.zipf) return r % op.table_rows;
+  // Continuous inverse transform on [1, N+1): density proportional to x^-s; rank = floor.
+  const double u = double(r >> 11) * 0x1.0p-53;
+  const double n1 = double(op.table_rows) + 1.0;
+  const double x = op.zipf_s == 1.0 ? std::pow(n1, u)
+                                    : std::pow(1.0 + u * (std::pow(n1, 1.0 - op.zipf_s) - 1.0), 1.0 / (1.0 - op.zipf_s));
+  const std::uint64_t rank = std::min<std::uint64_t>(op.table_rows, std::max<std::uint64_t>(1, std::uint64_t(x)));
+  // Scatter the ranks over the table (hot ids are not neighbours): a bijection when the
+  // prime does not divide the table size.
+  constexpr std::uint64_t kPrime = 2'147'483'647ULL;  // 2^31 - 1
+  const unsigned __int128 scattered = (unsigned __int128)(rank - 1) * kPrime % op.table_rows;
+  return op.table_rows % kPrime == 0 ? rank - 1 : std::uint64_t(scattered);
+}
+
+double embedding_rank_probability(const EmbeddingOp& op, std::uint64_t k) {
+  const double n1 = double(op.table_rows) + 1.0;
+  // P(k <= x < k + 1) under the density above (the last rank also takes x in [N, N+1)).
+  auto cdf = [&](double x) {
+    if (op.zipf_s == 1.0) return std::log(x) / std::log(n1);
+    return (std::pow(x, 1.0 - op.zipf_s) - 1.0) / (std::pow(n1, 1.0 - op.zipf_s) - 1.0);
+  };
+  return cdf(double(k) + 1.0) - cdf(double(k));
+}
+
+}  // namespace podsim
