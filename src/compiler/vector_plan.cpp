@@ -102,6 +102,7 @@ std::uint64_t embedding_row(const EmbeddingOp& op, std::uint64_t sample, std::ui
 }
 
 double embedding_rank_probability(const EmbeddingOp& op, std::uint64_t k) {
+  if (!op.zipf) return 1.0 / double(op.table_rows);
   const double n1 = double(op.table_rows) + 1.0;
   // P(k <= x < k + 1) under the density above (the last rank also takes x in [N, N+1)).
   auto cdf = [&](double x) {

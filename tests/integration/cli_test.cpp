@@ -1,6 +1,7 @@
 // The podsim command line as users and scripts see it: exit codes, messages, report keys,
 // byte-identical reports.
 #include <array>
+#include <filesystem>
 #include <set>
 #include <cstdio>
 #include <fstream>
@@ -184,6 +185,22 @@ TEST(Cli, PresetsListPeakAndBandwidth) {
   EXPECT_NE(o.output.find("tpu-v3"), std::string::npos);
   EXPECT_NE(o.output.find("123.21"), std::string::npos);  // TFLOPS
   EXPECT_NE(o.output.find("lab-8x8"), std::string::npos);
+}
+
+TEST(Cli, EveryShippedWorkloadRunsOnEveryPreset) {
+  // A workload that does not fit a chip must say so (exit 2, naming the HBM capacity);
+  // anything else must run with its invariants holding.
+  for (const auto& entry : std::filesystem::directory_iterator(podsim::test::source_path("workloads"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    for (const char* hw : {"lab-8x8", "tpu-v1", "tpu-v2", "tpu-v3", "tpu-v4"}) {
+      const Outcome o = podsim("run -q " + entry.path().string() + " --hw " + hw);
+      if (o.code == 2) {
+        EXPECT_NE(o.output.find("chip.hbm.capacity"), std::string::npos) << entry.path() << " on " << hw << ": " << o.output;
+      } else {
+        EXPECT_EQ(o.code, 0) << entry.path() << " on " << hw << ": " << o.output;
+      }
+    }
+  }
 }
 
 TEST(Cli, ExampleRunsOnEveryPreset) {

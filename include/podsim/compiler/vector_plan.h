@@ -45,7 +45,8 @@ VectorTiling plan_embedding(const EmbeddingOp& op, const HardwareSpec& hw, const
 // The table row of lookup j of sample s: uniform, or Zipf with ids scattered over the
 // table; deterministic for the op's seed.
 std::uint64_t embedding_row(const EmbeddingOp& op, std::uint64_t sample, std::uint64_t j);
-// The probability that one lookup draws Zipf rank k (1-based) under embedding_row's law.
+// The probability that one lookup draws rank k (1-based) under embedding_row's law
+// (1 / table_rows for uniform indices).
 double embedding_rank_probability(const EmbeddingOp& op, std::uint64_t k);
 
 }  // namespace podsim

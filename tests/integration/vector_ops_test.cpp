@@ -1,0 +1,127 @@
+// The vector unit and the gather path end to end: exact bytes, closed-form vector-unit
+// cycles, fusion, and embedding indices against their distribution.
+#include <cmath>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "podsim/compiler/vector_plan.h"
+#include "podsim/config/hardware_loader.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/sim/simulate.h"
+
+namespace podsim {
+namespace {
+
+RunResult run(const std::string& ops, const std::vector<std::string>& sets = {}) {
+  const RunResult r = simulate(load_hardware("tpu-v3", sets), load_workload_text("workload:\n  ops:\n" + ops, "v.yaml"));
+  EXPECT_TRUE(r.completed) << r.stall_report;
+  for (const auto& i : r.invariants) EXPECT_TRUE(i.ok) << i.name << ": " << i.detail;
+  return r;
+}
+
+TEST(VectorOps, ElementwiseMovesExactlyItsTensorsAndCostsElementsOverLanes) {
+  // relu over 1024 x 1024 bf16: read 2 MiB, write 2 MiB. The vector units do
+  // 128 x 8 = 1024 elements per cycle, so 1024 x 1024 elements take 1024 cycles in all,
+  // whatever the tiling (tiles of whole rows: rows x 1024 / 1024 cycles each).
+  const RunResult r = run("    - {op: elementwise, name: r, fn: relu, rows: 1024, cols: 1024, dtype: bf16}\n");
+  EXPECT_EQ(r.hbm_read_bytes, 1024u * 1024 * 2);
+  EXPECT_EQ(r.hbm_write_bytes, 1024u * 1024 * 2);
+  EXPECT_EQ(r.ops[0].vpu_busy_cycles, 1024u);
+  EXPECT_EQ(r.macs, 0u);
+}
+
+TEST(VectorOps, TwoInputOpsReadBoth) {
+  const RunResult r = run("    - {op: elementwise, name: a, fn: add, rows: 512, cols: 256, dtype: fp32}\n");
+  EXPECT_EQ(r.hbm_read_bytes, 2u * 512 * 256 * 4);
+  EXPECT_EQ(r.hbm_write_bytes, 512u * 256 * 4);
+}
+
+TEST(VectorOps, SoftmaxCostsItsAddsAndTranscendentals) {
+  // 8192 x 512: 8 tiles of 1024 rows (2 cores, at least 4 tiles each). Per tile:
+  // ceil(1024 x 512 x 4 / 1024) = 2048 cycles of adds, multiplies and compares, plus
+  // ceil((1024 x 512 exp + 1024 reciprocals) / 128) = 4104 cycles of transcendentals:
+  // 6152 cycles; 8 tiles: 49,216.
+  const RunResult r = run("    - {op: softmax, name: s, rows: 8192, cols: 512, dtype: bf16}\n");
+  EXPECT_EQ(r.ops[0].plan.vector.tile_rows, 1024u);
+  EXPECT_EQ(r.ops[0].vpu_busy_cycles, 8u * 6152);
+}
+
+const std::string kMatmulThenGelu =
+    "    - {op: matmul, name: mm, m: 1024, k: 512, n: 2048, dtype: bf16}\n"
+    "    - {op: elementwise, name: act, fn: gelu, rows: 1024, cols: 2048, dtype: bf16}\n";
+
+// gelu is 8 element ops + 1 tanh per element. 1024 rows make 8 tiles of 128 rows (at
+// least 4 tiles per core, 2 cores): ceil(128 x 2048 x 8 / 1024) + ceil(128 x 2048 / 128)
+// = 2048 + 2048 cycles per tile, 8 tiles: 32,768 cycles with or without fusion.
+constexpr std::uint64_t kGeluCycles = 8 * (2048 + 2048);
+
+TEST(VectorOps, FusedElementwiseStaysInVectorMemory) {
+  const RunResult r = run(kMatmulThenGelu);
+  EXPECT_TRUE(r.ops[1].plan.vector.fused);
+  EXPECT_EQ(r.ops[1].hbm_read_bytes + r.ops[1].hbm_write_bytes, 0u);
+  EXPECT_EQ(r.ops[1].vpu_busy_cycles, kGeluCycles);
+}
+
+TEST(VectorOps, UnfusedElementwiseRoundTripsThroughHbm) {
+  const RunResult r = run(kMatmulThenGelu, {"chip.vector.fusion=false"});
+  // The 1024 x 2048 bf16 activation goes out to HBM and back: 4 MiB each way.
+  EXPECT_FALSE(r.ops[1].plan.vector.fused);
+  EXPECT_EQ(r.ops[1].hbm_read_bytes, 1024u * 2048 * 2);
+  EXPECT_EQ(r.ops[1].hbm_write_bytes, 1024u * 2048 * 2);
+  EXPECT_EQ(r.ops[1].vpu_busy_cycles, kGeluCycles);
+}
+
+TEST(Embedding, GatherBytesAreLookupsTimesRowBytes) {
+  // 512 samples x 20 lookups of 64 fp32 (256 B rows) from a 1,000,000-row table.
+  const RunResult r = run(
+      "    - {op: embedding_lookup, name: e, table_rows: 1000000, dim: 64, batch: 512, lookups: 20, dtype: fp32}\n");
+  EXPECT_EQ(r.hbm_read_bytes, 512u * 20 * 256);
+  EXPECT_EQ(r.hbm_write_bytes, 512u * 64 * 4);  // one pooled row per sample
+  // Pooling adds every gathered element once: 512 x 20 x 64 / 1024 per cycle = 640.
+  EXPECT_EQ(r.ops[0].vpu_busy_cycles, 640u);
+}
+
+// Distinct rows among L lookups: E = sum_k 1 - (1 - p_k)^L over the law's probabilities.
+double expected_distinct(const EmbeddingOp& e, std::uint64_t draws) {
+  double sum = 0;
+  for (std::uint64_t k = 1; k <= e.table_rows; ++k) sum += 1.0 - std::pow(1.0 - embedding_rank_probability(e, k), double(draws));
+  return sum;
+}
+
+std::uint64_t distinct_rows(const EmbeddingOp& e) {
+  std::unordered_set<std::uint64_t> seen;
+  for (std::uint64_t s = 0; s < e.batch; ++s)
+    for (std::uint64_t j = 0; j < e.lookups; ++j) {
+      const std::uint64_t row = embedding_row(e, s, j);
+      EXPECT_LT(row, e.table_rows);
+      seen.insert(row);
+    }
+  return seen.size();
+}
+
+TEST(Embedding, DistinctRowsMatchTheDistribution) {
+  EmbeddingOp e;
+  e.table_rows = 1'000'000;
+  e.dim = 64;
+  e.batch = 2048;
+  e.lookups = 40;  // 81,920 draws
+  e.seed = 7;
+  // Uniform: E = N (1 - (1 - 1/N)^L) = 78,706 for N = 10^6, L = 81,920 (sd ~ 70).
+  const double uniform = expected_distinct(e, e.batch * e.lookups);
+  EXPECT_NEAR(double(distinct_rows(e)), uniform, 0.005 * uniform);
+  // Zipf(1.0): far fewer distinct rows: the head repeats.
+  e.zipf = true;
+  e.zipf_s = 1.0;
+  const double zipf = expected_distinct(e, e.batch * e.lookups);
+  EXPECT_LT(zipf, 0.5 * uniform);
+  EXPECT_NEAR(double(distinct_rows(e)), zipf, 0.01 * zipf);
+  // The law sums to 1.
+  double total = 0;
+  for (std::uint64_t k = 1; k <= e.table_rows; ++k) total += embedding_rank_probability(e, k);
+  EXPECT_NEAR(total, 1.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace podsim
