@@ -58,6 +58,7 @@ void Chip::sequencer() {
         program.a_base = plan.a_base;
         program.b_base = plan.b_base;
         program.c_base = plan.c_base;
+        program.tensor_stride = plan.tensor_stride;
         program.core = c;
         program.cores = static_cast<std::uint32_t>(cores_.size());
         program.label = op.name;

@@ -257,7 +257,7 @@ void TensorCore::compute() {
       ++scheduled_;
       scheduled_ev_.notify();
       if (!mxu || t.last_k) {
-        stores_.push_back({store_region(i), clock_.ps_of(done)});
+        stores_.push_back({store_regions(i), clock_.ps_of(done)});
         store_queued_ev_.notify();
       }
     }
@@ -281,7 +281,7 @@ void TensorCore::storer() {
     wait_until_ps(s.ready_ps, counters_);  // the block's last results are still draining
     store_job_.reset(true);
     store_job_.label = "store block";
-    if (s.region.bytes() > 0) store_job_.regions.push_back(s.region);
+    store_job_.regions = s.regions;
     write_dma_.submit(store_job_);
     while (!store_job_.finished) {
       wait(store_job_.done);
@@ -311,8 +311,8 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
     const std::uint64_t row_bytes = program_.vector.cols * dtype_bytes(program_.vector.dtype);
-    regions.push_back({program_.a_base + first * row_bytes, rows, row_bytes, row_bytes});
-    if (program_.vector.inputs > 1) regions.push_back({program_.b_base + first * row_bytes, rows, row_bytes, row_bytes});
+    for (std::uint32_t in = 0; in < program_.vector.inputs; ++in)
+      regions.push_back({program_.a_base + in * program_.tensor_stride + first * row_bytes, rows, row_bytes, row_bytes});
     return;
   }
   if (program_.engine == Engine::embedding) {
@@ -336,20 +336,27 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
   if (!weight_fifo()) regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});
 }
 
-DmaRegion TensorCore::store_region(std::uint64_t i) const {
-  if (program_.engine != Engine::mxu) {
-    if (program_.engine == Engine::vector && program_.vtiling.fused) return {};  // stays for the next op
+std::vector<DmaRegion> TensorCore::store_regions(std::uint64_t i) const {
+  if (program_.engine == Engine::vector) {
+    if (program_.vtiling.fused) return {};  // stays in vector memory for the next op
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
-    const std::uint64_t row_bytes = program_.engine == Engine::vector
-                                        ? program_.vector.cols * dtype_bytes(program_.vector.dtype)
-                                        : program_.embedding.dim * dtype_bytes(program_.embedding.dtype);
-    return {program_.c_base + first * row_bytes, rows, row_bytes, row_bytes};
+    const std::uint64_t row_bytes = program_.vector.cols * dtype_bytes(program_.vector.dtype);
+    std::vector<DmaRegion> out;
+    for (std::uint32_t o = 0; o < program_.vector.outputs; ++o)
+      out.push_back({program_.c_base + o * program_.tensor_stride + first * row_bytes, rows, row_bytes, row_bytes});
+    return out;
+  }
+  if (program_.engine == Engine::embedding) {
+    std::uint64_t first = 0, rows = 0;
+    vector_tile_rows(i, &first, &rows);
+    const std::uint64_t row_bytes = program_.embedding.dim * dtype_bytes(program_.embedding.dtype);
+    return {{program_.c_base + first * row_bytes, rows, row_bytes, row_bytes}};
   }
   const MatmulTile t = tiles_.at(i);
   const auto& op = program_.op;
   const std::uint64_t b = dtype_bytes(op.dtype);
-  return {program_.c_base + (t.m0 * op.n + t.n0) * b, t.tm, t.tn * b, op.n * b};
+  return {{program_.c_base + (t.m0 * op.n + t.n0) * b, t.tm, t.tn * b, op.n * b}};
 }
 
 std::string TensorCore::progress() const {

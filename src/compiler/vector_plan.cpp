@@ -39,6 +39,9 @@ VectorCost vector_cost(VectorFn fn) {
     case VectorFn::softmax: return {4, 1, 1};    // max, subtract, sum, scale; exp; 1 reciprocal per row
     case VectorFn::layernorm: return {7, 0, 1};  // mean, centre, square, sum, scale, gamma, beta; rsqrt per row
     case VectorFn::rmsnorm: return {5, 0, 1};    // square, sum, scale, gamma; rsqrt per row
+    case VectorFn::sgd: return {2, 0, 0};        // w -= lr g
+    case VectorFn::momentum: return {4, 0, 0};   // v = mu v + g; w -= lr v
+    case VectorFn::adam: return {12, 1, 0};      // two moments, bias corrections, 1 / (sqrt(v) + eps)
   }
   return {1, 0, 0};
 }
@@ -56,7 +59,7 @@ VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused,
   const std::uint64_t b = dtype_bytes(op.dtype);
   const std::uint64_t row_bytes = op.cols * b;
   // Operand buffers for each input, two output buffers.
-  const std::uint64_t per_row = fused ? 0 : (hw.chip.vmem_operand_buffers * op.inputs + 2) * row_bytes;
+  const std::uint64_t per_row = fused ? 0 : (hw.chip.vmem_operand_buffers * op.inputs + 2 * op.outputs) * row_bytes;
   if (per_row > hw.chip.vmem_bytes)
     throw ConfigError(where, "chip.vmem.capacity",
                       fmt::format("too small for one row of this {}-column op ({} bytes with buffering)", op.cols, per_row));
@@ -64,7 +67,7 @@ VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused,
   t.tiles = ceil_div(op.rows, t.tile_rows);
   t.vmem_bytes = t.tile_rows * per_row;
   t.hbm_read_bytes = fused ? 0 : op.elements() * b * op.inputs;
-  t.hbm_write_bytes = fused ? 0 : op.elements() * b;
+  t.hbm_write_bytes = fused ? 0 : op.elements() * b * op.outputs;
   return t;
 }
 

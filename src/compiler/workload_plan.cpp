@@ -23,11 +23,12 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
                                  lower_to_matmul(*prev).instances ==
                              v->elements();
       p.vector = plan_vector(*v, hw, fused, op.where);
-      const std::uint64_t bytes = v->elements() * dtype_bytes(v->dtype);
+      // Inputs, then outputs, one after another, each aligned to the stripe.
+      const std::uint64_t stride = align_up(v->elements() * dtype_bytes(v->dtype), stripe);
       p.a_base = 0;
-      p.b_base = align_up(bytes, stripe);
-      p.c_base = align_up(p.b_base + (v->inputs > 1 ? bytes : 0), stripe);
-      p.footprint_bytes = p.c_base + bytes;
+      p.tensor_stride = stride;
+      p.c_base = stride * v->inputs;
+      p.footprint_bytes = stride * (v->inputs + v->outputs);
     } else if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) {
       p.engine = Engine::embedding;
       p.vector = plan_embedding(*e, hw, op.where);

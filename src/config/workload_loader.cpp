@@ -283,12 +283,29 @@ Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) 
   return op;
 }
 
+void parse_training(const YAML::Node& t, const std::string& file, TrainingSpec* out) {
+  detail::expect_map(t, "workload.training", file);
+  detail::reject_unknown_keys(t, {"optimizer", "precision", "recompute"}, "workload.training", file);
+  OpFields f(t, "workload.training", file);
+  out->enabled = true;
+  const std::string opt = f.choice("optimizer", {"sgd", "momentum", "adam"}, "adam");
+  out->optimizer = opt == "sgd" ? Optimizer::sgd : opt == "momentum" ? Optimizer::momentum : Optimizer::adam;
+  out->recompute = f.choice("recompute", {"none", "full"}, "none") == "full";
+  if (const YAML::Node p = t["precision"]) {
+    detail::expect_map(p, "workload.training.precision", file);
+    detail::reject_unknown_keys(p, {"compute", "master"}, "workload.training.precision", file);
+    OpFields pf(p, "workload.training.precision", file);
+    if (p["compute"]) out->compute = pf.dtype("compute");
+    if (p["master"]) out->master = pf.dtype("master");
+  }
+}
+
 WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
   detail::reject_unknown_keys(root, {"workload"}, "", file);
   const YAML::Node wl = root["workload"];
   if (!wl) throw ConfigError({file, 1, 1}, "workload", "missing; the file must start with 'workload:'");
   detail::expect_map(wl, "workload", file);
-  detail::reject_unknown_keys(wl, {"name", "description", "ops"}, "workload", file);
+  detail::reject_unknown_keys(wl, {"name", "description", "ops", "training"}, "workload", file);
 
   WorkloadSpec spec;
   spec.source = file;
@@ -297,6 +314,7 @@ WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
   if (!ops) throw ConfigError(location_of(wl, file), "workload.ops", "missing; expected a list of ops");
   if (!ops.IsSequence() || ops.size() == 0)
     throw ConfigError(location_of(ops, file), "workload.ops", "expected a non-empty list of ops");
+  if (const YAML::Node t = wl["training"]) parse_training(t, file, &spec.training);
   std::set<std::string> names;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     Op op = parse_op(ops[i], i, file);

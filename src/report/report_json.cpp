@@ -64,6 +64,18 @@ std::string report_json(const RunResult& r) {
   s["clock_hz"] = r.hw.chip.clock_hz;
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
+  if (r.training) {
+    const TrainingFootprint& f = *r.training;
+    j["memory_footprint"] = {{"parameters", f.parameters},
+                             {"optimizer", optimizer_name(r.workload.training.optimizer)},
+                             {"weights_bytes", f.weights_bytes},
+                             {"optimizer_state_bytes", f.optimizer_state_bytes},
+                             {"gradient_bytes", f.gradient_bytes},
+                             {"stashed_activation_bytes", f.stashed_activation_bytes},
+                             {"peak_bytes", f.peak_bytes()},
+                             {"hbm_capacity_bytes", r.hw.chip.hbm.capacity_bytes},
+                             {"fits_hbm", f.peak_bytes() <= r.hw.chip.hbm.capacity_bytes}};
+  }
 
   ordered_json ops = ordered_json::array();
   for (const auto& o : r.ops) {

@@ -40,6 +40,16 @@ std::string report_text(const RunResult& r) {
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),
        human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,
        double(r.hbm_peak_Bps) * 1e-9);
+  if (r.training) {
+    const auto& f = *r.training;
+    line("  training         {} parameters, {} optimizer; HBM held: weights {}, optimizer state {}, gradients {}, "
+         "stashed activations {}: peak {}{}",
+         f.parameters, optimizer_name(r.workload.training.optimizer), human_bytes(f.weights_bytes),
+         human_bytes(f.optimizer_state_bytes), human_bytes(f.gradient_bytes), human_bytes(f.stashed_activation_bytes),
+         human_bytes(f.peak_bytes()),
+         f.peak_bytes() > r.hw.chip.hbm.capacity_bytes ? "  DOES NOT FIT HBM (" + human_bytes(r.hw.chip.hbm.capacity_bytes) + ")"
+                                                       : "");
+  }
   line("");
   line("  {:<16} {:<7} {:<26} {:<5} {:>12} {:>9} {:>8} {:>10} {:>7}", "op", "kind", "shape", "dtype",
        "time", "TFLOPS", "MXU %", "HBM GB/s", "bound");

@@ -9,6 +9,7 @@
 
 #include "podsim/arch/chip.h"
 #include "podsim/arch/clock.h"
+#include "podsim/workload/training.h"
 
 namespace podsim {
 namespace {
@@ -113,7 +114,8 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
 RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options) {
   RunResult r;
   r.hw = hw;
-  r.workload = workload;
+  r.workload = workload.training.enabled ? expand_training(workload) : workload;
+  if (workload.training.enabled) r.training = training_footprint(workload);
   const std::vector<OpPlan> plans = plan_workload(r.workload, r.hw);
 
   // Quiet kernel: podsim's own output is the report.

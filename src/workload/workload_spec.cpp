@@ -25,6 +25,9 @@ const char* vector_fn_name(VectorFn f) {
     case VectorFn::softmax: return "softmax";
     case VectorFn::layernorm: return "layernorm";
     case VectorFn::rmsnorm: return "rmsnorm";
+    case VectorFn::sgd: return "sgd";
+    case VectorFn::momentum: return "momentum";
+    case VectorFn::adam: return "adam";
   }
   return "?";
 }
@@ -32,9 +35,15 @@ const char* vector_fn_name(VectorFn f) {
 const char* Op::kind() const {
   return std::visit(Overloaded{[](const MatmulOp&) { return "matmul"; }, [](const Conv2dOp&) { return "conv2d"; },
                                [](const VectorOp& v) {
-                                 return v.fn == VectorFn::softmax || v.fn == VectorFn::layernorm || v.fn == VectorFn::rmsnorm
-                                            ? vector_fn_name(v.fn)
-                                            : "elementwise";
+                                 switch (v.fn) {
+                                   case VectorFn::softmax:
+                                   case VectorFn::layernorm:
+                                   case VectorFn::rmsnorm: return vector_fn_name(v.fn);
+                                   case VectorFn::sgd:
+                                   case VectorFn::momentum:
+                                   case VectorFn::adam: return "optimizer";
+                                   default: return "elementwise";
+                                 }
                                },
                                [](const EmbeddingOp&) { return "embedding_lookup"; }},
                     body);

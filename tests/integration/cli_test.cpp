@@ -187,6 +187,25 @@ TEST(Cli, PresetsListPeakAndBandwidth) {
   EXPECT_NE(o.output.find("lab-8x8"), std::string::npos);
 }
 
+TEST(Cli, TrainingFootprintIsReportedAndFlaggedWhenItDoesNotFit) {
+  // 8192 x 8192 weights x 3 layers = 201 M parameters: fp32 weights, gradients and two
+  // Adam moments are 16 B per parameter, 3.2 GB, on a tpu-v3 cut down to 2 GiB of HBM.
+  const std::string wl = write_temp(
+      "big-train.yaml",
+      "workload:\n  training: {optimizer: adam}\n  ops:\n"
+      "    - {op: matmul, name: a, m: 8, k: 8192, n: 8192, dtype: bf16}\n"
+      "    - {op: matmul, name: b, m: 8, k: 8192, n: 8192, dtype: bf16}\n"
+      "    - {op: matmul, name: c, m: 8, k: 8192, n: 8192, dtype: bf16}\n");
+  const std::string json = testing::TempDir() + "train.json";
+  const Outcome o = podsim("run " + wl + " --hw tpu-v3 --set chip.hbm.capacity=2GiB --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("DOES NOT FIT HBM"), std::string::npos) << o.output;
+  const auto j = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(j["memory_footprint"]["parameters"], 3ull * 8192 * 8192);
+  EXPECT_EQ(j["memory_footprint"]["optimizer_state_bytes"], 3ull * 8192 * 8192 * 8);
+  EXPECT_EQ(j["memory_footprint"]["fits_hbm"], false);
+}
+
 TEST(Cli, EveryShippedWorkloadRunsOnEveryPreset) {
   // A workload that does not fit a chip must say so (exit 2, naming the HBM capacity);
   // anything else must run with its invariants holding.

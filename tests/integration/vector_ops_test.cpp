@@ -73,6 +73,24 @@ TEST(VectorOps, UnfusedElementwiseRoundTripsThroughHbm) {
   EXPECT_EQ(r.ops[1].vpu_busy_cycles, kGeluCycles);
 }
 
+TEST(Training, AStepRunsWithItsUpdatesAndFootprint) {
+  const RunResult r = simulate(load_hardware("tpu-v3"),
+                               load_workload_text("workload:\n  training: {optimizer: adam}\n  ops:\n"
+                                                  "    - {op: matmul, name: fc, m: 512, k: 1024, n: 1024, dtype: bf16}\n",
+                                                  "t.yaml"));
+  EXPECT_TRUE(r.completed);
+  for (const auto& i : r.invariants) EXPECT_TRUE(i.ok) << i.name << ": " << i.detail;
+  ASSERT_EQ(r.ops.size(), 4u);  // fc, fc.dX, fc.dW, fc.update
+  EXPECT_EQ(r.macs, 3ull * 512 * 1024 * 1024);
+  // Adam on 1024 x 1024 fp32 weights reads weight, gradient and two moments and writes
+  // three of them back: 4 x 4 MiB in, 3 x 4 MiB out.
+  EXPECT_EQ(r.ops[3].name, "fc.update");
+  EXPECT_EQ(r.ops[3].hbm_read_bytes, 4u * 1024 * 1024 * 4);
+  EXPECT_EQ(r.ops[3].hbm_write_bytes, 3u * 1024 * 1024 * 4);
+  ASSERT_TRUE(r.training.has_value());
+  EXPECT_EQ(r.training->optimizer_state_bytes, 2u * 1024 * 1024 * 4);
+}
+
 TEST(Embedding, GatherBytesAreLookupsTimesRowBytes) {
   // 512 samples x 20 lookups of 64 fp32 (256 B rows) from a 1,000,000-row table.
   const RunResult r = run(

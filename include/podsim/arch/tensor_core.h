@@ -45,6 +45,7 @@ struct CoreMatmulProgram {
   MatmulTiling tiling;
   std::uint32_t passes = 1;
   std::uint64_t a_base = 0, b_base = 0, c_base = 0;
+  std::uint64_t tensor_stride = 0;  // vector ops: distance between their tensors
   std::uint32_t core = 0;   // this core's index
   std::uint32_t cores = 1;  // how many cores share the output blocks
   std::string label;        // the op's name, for the trace
@@ -99,7 +100,7 @@ class TensorCore : public sc_core::sc_module {
   void vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const;
   std::uint64_t tile_count() const;
   void load_regions(std::uint64_t i, std::vector<DmaRegion>& regions);
-  DmaRegion store_region(std::uint64_t i) const;
+  std::vector<DmaRegion> store_regions(std::uint64_t i) const;
   DmaRegion weight_region(const MatmulTile& tile, std::uint64_t row_fold, std::uint64_t col_fold) const;
   bool weight_fifo() const { return hw_.chip.mxu.weight_fifo_depth > 0; }
 
@@ -130,7 +131,7 @@ class TensorCore : public sc_core::sc_module {
   std::vector<std::unique_ptr<DmaJob>> load_jobs_;  // one per operand buffer
   DmaJob store_job_;
   struct PendingStore {
-    DmaRegion region;
+    std::vector<DmaRegion> regions;
     std::uint64_t ready_ps;
   };
   std::deque<PendingStore> stores_;

@@ -29,6 +29,7 @@ struct OpPlan {
   // mxu: A, B, C. vector: inputs at a_base (and b_base), output at c_base. embedding:
   // the table at a_base, the pooled output at c_base.
   std::uint64_t a_base = 0, b_base = 0, c_base = 0;
+  std::uint64_t tensor_stride = 0;  // vector ops: input i at a_base + i stride, output o at c_base + o stride
   std::uint64_t footprint_bytes = 0;
 };
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "podsim/config/hardware_spec.h"
 #include "podsim/stats/stats_registry.h"
 #include "podsim/stats/trace_recorder.h"
+#include "podsim/workload/training.h"
 #include "podsim/workload/workload_spec.h"
 
 namespace podsim {
@@ -66,6 +68,7 @@ struct RunResult {
   };
   std::vector<ChannelSeries> hbm_channel_series;  // per (pseudo-)channel
   std::shared_ptr<TraceRecorder> trace;           // with SimulateOptions::trace
+  std::optional<TrainingFootprint> training;      // when the workload trains
   std::vector<InvariantCheck> invariants;
   StatsRegistry stats;
 

@@ -36,12 +36,16 @@ struct Conv2dOp {
 };
 
 // Ops of the vector unit over a rows x cols tensor (row-major), elementwise or per row.
-enum class VectorFn { add, mul, scale, relu, gelu, sigmoid, tanh, exp, softmax, layernorm, rmsnorm };
+enum class VectorFn {
+  add, mul, scale, relu, gelu, sigmoid, tanh, exp, softmax, layernorm, rmsnorm,
+  sgd, momentum, adam  // optimizer updates over a parameter tensor (training)
+};
 const char* vector_fn_name(VectorFn f);
 struct VectorOp {
   VectorFn fn = VectorFn::relu;
   std::uint64_t rows = 0, cols = 0;
-  std::uint32_t inputs = 1;  // tensors read: 2 for add and mul
+  std::uint32_t inputs = 1;   // tensors read: 2 for add and mul, up to 4 (adam)
+  std::uint32_t outputs = 1;  // tensors written: up to 3 (adam: parameter and two moments)
   DType dtype = DType::bf16;
 
   std::uint64_t elements() const { return rows * cols; }
@@ -80,8 +84,20 @@ struct Op {
   std::uint64_t flops_once() const { return 2 * macs_once(); }
 };
 
+// Training: each forward op gets its backward ops and each weight its optimizer update
+// (workload/training.h).
+enum class Optimizer { sgd, momentum, adam };
+struct TrainingSpec {
+  bool enabled = false;
+  Optimizer optimizer = Optimizer::adam;
+  DType compute = DType::bf16;  // activations and gradients
+  DType master = DType::fp32;   // master weights and optimizer state
+  bool recompute = false;       // recompute forward activations in the backward pass
+};
+
 struct WorkloadSpec {
   std::string name;
+  TrainingSpec training;
   std::string source;  // the file it came from
   std::vector<Op> ops;
 

@@ -1,0 +1,33 @@
+// Training a workload: the forward ops, then the backward pass in reverse order (for a
+// matmul X[m x k] W[k x n]: dX = dY W^T, an m x n x k matmul, and dW = X^T dY, a k x m x n
+// matmul; convolutions likewise on their im2col matmuls; vector ops once more on their
+// output and its gradient), then one optimizer update per weight tensor on the vector
+// unit. With recompute, each op's forward runs again just before its backward instead of
+// keeping its input. Pure C++: the result is a plain workload.
+#pragma once
+
+#include <cstdint>
+
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+// Throws ConfigError for ops training does not model yet (embedding lookups).
+WorkloadSpec expand_training(const WorkloadSpec& forward);
+
+// HBM held during a training step, in bytes.
+struct TrainingFootprint {
+  std::uint64_t parameters = 0;           // count
+  std::uint64_t weights_bytes = 0;        // master copies
+  std::uint64_t optimizer_state_bytes = 0;  // adam: two moments; momentum: one
+  std::uint64_t gradient_bytes = 0;       // one per weight, in the master type
+  std::uint64_t stashed_activation_bytes = 0;  // forward inputs kept for the backward pass
+  std::uint64_t peak_bytes() const {
+    return weights_bytes + optimizer_state_bytes + gradient_bytes + stashed_activation_bytes;
+  }
+};
+TrainingFootprint training_footprint(const WorkloadSpec& forward);
+
+const char* optimizer_name(Optimizer o);
+
+}  // namespace podsim

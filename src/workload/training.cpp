@@ -1,0 +1,113 @@
+#include "podsim/workload/training.h"
+
+#include <fmt/format.h>
+
+namespace podsim {
+namespace {
+
+// Parameters of an op's weight tensor (0 for ops without weights).
+std::uint64_t parameters_of(const Op& op) {
+  if (const auto* mm = std::get_if<MatmulOp>(&op.body)) return mm->k * mm->n;
+  if (const auto* c = std::get_if<Conv2dOp>(&op.body)) return (c->c_in / c->groups) * c->kernel * c->kernel * c->c_out;
+  return 0;
+}
+
+// Bytes of the op's input activation, kept for its backward pass.
+std::uint64_t input_bytes(const Op& op) {
+  if (const auto* mm = std::get_if<MatmulOp>(&op.body)) return mm->m * mm->k * dtype_bytes(mm->dtype);
+  if (const auto* c = std::get_if<Conv2dOp>(&op.body)) return c->n * c->h * c->w * c->c_in * dtype_bytes(c->dtype);
+  if (const auto* v = std::get_if<VectorOp>(&op.body)) return v->elements() * dtype_bytes(v->dtype) * v->inputs;
+  return 0;
+}
+
+Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t repeat) {
+  Op op;
+  op.name = from.name + suffix;
+  op.repeat = repeat;
+  op.body = std::move(body);
+  op.where = from.where;
+  return op;
+}
+
+void add_backward(const Op& op, std::vector<Op>& out) {
+  if (const auto* mm = std::get_if<MatmulOp>(&op.body)) {
+    // dX = dY W^T: (m x n)(n x k); dW = X^T dY: (k x m)(m x n).
+    out.push_back(derived(op, ".dX", MatmulOp{mm->m, mm->n, mm->k, mm->dtype}, op.repeat));
+    out.push_back(derived(op, ".dW", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
+  } else if (const auto* c = std::get_if<Conv2dOp>(&op.body)) {
+    const std::uint64_t M = c->n * c->h_out() * c->w_out(), K = (c->c_in / c->groups) * c->kernel * c->kernel,
+                        N = c->c_out / c->groups;
+    out.push_back(derived(op, ".dX", MatmulOp{M, N, K, c->dtype}, op.repeat * c->groups));
+    out.push_back(derived(op, ".dW", MatmulOp{K, M, N, c->dtype}, op.repeat * c->groups));
+  } else if (const auto* v = std::get_if<VectorOp>(&op.body)) {
+    // The gradient through a vector op reads its output (or input) and the incoming
+    // gradient: the same work on two inputs.
+    VectorOp b = *v;
+    b.inputs = std::max<std::uint32_t>(2, v->inputs);
+    b.outputs = 1;
+    out.push_back(derived(op, ".grad", b, op.repeat));
+  } else {
+    throw ConfigError(op.where, "workload.training",
+                      fmt::format("training with op '{}' ({}) is not modelled yet", op.name, op.kind()));
+  }
+}
+
+}  // namespace
+
+const char* optimizer_name(Optimizer o) {
+  switch (o) {
+    case Optimizer::sgd: return "sgd";
+    case Optimizer::momentum: return "momentum";
+    case Optimizer::adam: return "adam";
+  }
+  return "?";
+}
+
+WorkloadSpec expand_training(const WorkloadSpec& forward) {
+  WorkloadSpec w = forward;
+  w.ops.clear();
+  for (const Op& op : forward.ops) {
+    if (std::holds_alternative<EmbeddingOp>(op.body))
+      throw ConfigError(op.where, "workload.training",
+                        fmt::format("training with op '{}' (embedding_lookup) is not modelled yet", op.name));
+    w.ops.push_back(op);
+  }
+  for (auto it = forward.ops.rbegin(); it != forward.ops.rend(); ++it) {
+    if (forward.training.recompute) w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
+    add_backward(*it, w.ops);
+  }
+  const TrainingSpec& t = forward.training;
+  for (const Op& op : forward.ops) {
+    const std::uint64_t params = parameters_of(op);
+    if (params == 0) continue;
+    VectorOp u;
+    u.fn = t.optimizer == Optimizer::sgd ? VectorFn::sgd : t.optimizer == Optimizer::momentum ? VectorFn::momentum
+                                                                                               : VectorFn::adam;
+    // Weight and gradient, plus the optimizer's state tensors, all in the master type.
+    u.inputs = t.optimizer == Optimizer::sgd ? 2 : t.optimizer == Optimizer::momentum ? 3 : 4;
+    u.outputs = u.inputs - 1;
+    u.rows = params;
+    u.cols = 1;
+    u.dtype = t.master;
+    w.ops.push_back(derived(op, ".update", u, 1));
+  }
+  return w;
+}
+
+TrainingFootprint training_footprint(const WorkloadSpec& forward) {
+  TrainingFootprint f;
+  const TrainingSpec& t = forward.training;
+  const std::uint64_t master = dtype_bytes(t.master);
+  const std::uint64_t state = t.optimizer == Optimizer::adam ? 2 : t.optimizer == Optimizer::momentum ? 1 : 0;
+  for (const Op& op : forward.ops) {
+    const std::uint64_t p = parameters_of(op);
+    f.parameters += p;
+    f.weights_bytes += p * master;
+    f.optimizer_state_bytes += p * master * state;
+    f.gradient_bytes += p * master;
+    if (!t.recompute) f.stashed_activation_bytes += input_bytes(op);
+  }
+  return f;
+}
+
+}  // namespace podsim

@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/workload/training.h"
+
+namespace podsim {
+namespace {
+
+const char* kMlp =
+    "workload:\n"
+    "  training: {optimizer: OPT, recompute: RECOMPUTE}\n"
+    "  ops:\n"
+    "    - {op: matmul, name: fc1, m: 256, k: 512, n: 1024, dtype: bf16}\n"
+    "    - {op: elementwise, name: act, fn: relu, rows: 256, cols: 1024, dtype: bf16}\n"
+    "    - {op: matmul, name: fc2, m: 256, k: 1024, n: 10, dtype: bf16, repeat: 2}\n";
+
+WorkloadSpec mlp(const std::string& opt, const std::string& recompute = "none") {
+  std::string text = kMlp;
+  text.replace(text.find("OPT"), 3, opt);
+  text.replace(text.find("RECOMPUTE"), 9, recompute);
+  return load_workload_text(text, "mlp.yaml");
+}
+
+TEST(Training, MatmulModelCostsExactlyThreeTimesItsForwardFlops) {
+  const WorkloadSpec fwd = mlp("adam");
+  ASSERT_TRUE(fwd.training.enabled);
+  // Forward: 256x512x1024 + 2 x 256x1024x10 MACs. Backward adds dX and dW of the same
+  // size each; the optimizer and the activation add no MACs.
+  const std::uint64_t forward = 256ull * 512 * 1024 + 2ull * 256 * 1024 * 10;
+  EXPECT_EQ(fwd.total_macs(), forward);
+  EXPECT_EQ(expand_training(fwd).total_flops(), 3 * 2 * forward);
+  // Recomputing the forward pass adds it once more: 4x.
+  EXPECT_EQ(expand_training(mlp("adam", "full")).total_flops(), 4 * 2 * forward);
+}
+
+TEST(Training, BackwardRunsInReverseAndEveryWeightIsUpdated) {
+  const WorkloadSpec t = expand_training(mlp("sgd"));
+  std::vector<std::string> names;
+  for (const auto& op : t.ops) names.push_back(op.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"fc1", "act", "fc2", "fc2.dX", "fc2.dW", "act.grad", "fc1.dX", "fc1.dW",
+                                             "fc1.update", "fc2.update"}));
+  const auto& dx = std::get<MatmulOp>(t.ops[3].body);  // fc2.dX = dY (256x10) W^T (10x1024)
+  EXPECT_EQ(dx.m, 256u);
+  EXPECT_EQ(dx.k, 10u);
+  EXPECT_EQ(dx.n, 1024u);
+}
+
+TEST(Training, OptimizerStateIsTwoFp32MomentsPerParameterForAdam) {
+  // 512 x 1024 + 1024 x 10 = 534,528 parameters.
+  const std::uint64_t params = 512ull * 1024 + 1024ull * 10;
+  const TrainingFootprint adam = training_footprint(mlp("adam"));
+  EXPECT_EQ(adam.parameters, params);
+  EXPECT_EQ(adam.weights_bytes, params * 4);           // fp32 master weights
+  EXPECT_EQ(adam.optimizer_state_bytes, params * 2 * 4);
+  EXPECT_EQ(training_footprint(mlp("momentum")).optimizer_state_bytes, params * 4);
+  EXPECT_EQ(training_footprint(mlp("sgd")).optimizer_state_bytes, 0u);
+  // Stashed: the inputs of fc1 (256x512), act (256x1024) and fc2 (256x1024), bf16.
+  EXPECT_EQ(adam.stashed_activation_bytes, (256ull * 512 + 256ull * 1024 + 256ull * 1024) * 2);
+  EXPECT_EQ(training_footprint(mlp("adam", "full")).stashed_activation_bytes, 0u);
+}
+
+TEST(Training, BadTrainingSectionsAreInputErrors) {
+  try {
+    mlp("adma");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "workload.training.optimizer");
+    EXPECT_NE(e.problem().find("did you mean 'adam'"), std::string::npos) << e.what();
+  }
+  const WorkloadSpec emb = load_workload_text(
+      "workload:\n  training: {}\n  ops:\n    - {op: embedding_lookup, table_rows: 10, dim: 4, batch: 2, dtype: fp32}\n",
+      "e.yaml");
+  EXPECT_THROW(expand_training(emb), ConfigError);
+}
+
+}  // namespace
+}  // namespace podsim
