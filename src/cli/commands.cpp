@@ -14,6 +14,8 @@
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/report/report.h"
 #include "podsim/sim/simulate.h"
+#include "podsim/workload/composite.h"
+#include "podsim/workload/training.h"
 
 namespace podsim::cli {
 namespace {
@@ -75,7 +77,8 @@ int run_command(const RunOptions& o) {
 int validate_command(const RunOptions& o) {
   try {
     const HardwareSpec hw = load_hardware(o.hardware, o.overrides);
-    const WorkloadSpec wl = load_workload(o.workload, o.workload_overrides);
+    WorkloadSpec wl = expand_composites(load_workload(o.workload, o.workload_overrides));
+    if (wl.training.enabled) wl = expand_training(wl);
     const auto plans = plan_workload(wl, hw);
     fmt::print("ok: workload '{}' ({} ops) lowers onto '{}'\n", wl.name, wl.ops.size(), hw.name);
     for (const auto& p : plans) {

@@ -187,6 +187,22 @@ OpBody parse_embedding(OpFields& f) {
   return e;
 }
 
+OpBody parse_attention(OpFields& f) {
+  AttentionOp a;
+  a.batch = f.integer("batch", 1, kMaxDim);
+  a.heads = f.integer("heads", 1, 4096);
+  a.seq = f.integer("seq", 1, kMaxDim);
+  a.head_dim = f.integer("head_dim", 1, 65536);
+  a.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
+  a.causal = f.choice("causal", {"true", "false"}, "false") == "true";
+  a.decode = f.choice("decode", {"true", "false"}, "false") == "true";
+  a.dtype = f.dtype("dtype");
+  if (a.decode && a.kv_len == 0) f.fail("kv_len", "decode attends to a KV cache: give its length (kv_len)");
+  if ((long double)a.batch * a.heads * a.queries() * a.keys() * a.head_dim * 2 > kMaxMacs)
+    f.fail("batch", "too large: more than 4e18 multiply-accumulates");
+  return a;
+}
+
 const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "op", "choice", "", "the op kind"},
     {"*", "name", "text", "op<index>", "a unique name, used in reports"},
@@ -245,6 +261,16 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"embedding_lookup", "seed", "integer", "1", "seed of the indices"},
          {"embedding_lookup", "dtype", "choice", "", "element type of the table"}},
         parse_embedding}},
+      {"attention",
+       {{{"attention", "batch", "integer", "", "sequences"},
+         {"attention", "heads", "integer", "", "attention heads"},
+         {"attention", "seq", "integer", "", "query tokens per sequence (prefill)"},
+         {"attention", "head_dim", "integer", "", "elements per head"},
+         {"attention", "kv_len", "integer", "0", "keys/values attended to (0: seq); the KV cache length in decode"},
+         {"attention", "causal", "boolean", "false", "causal mask (masked scores are still computed)"},
+         {"attention", "decode", "boolean", "false", "one new query per sequence against the KV cache"},
+         {"attention", "dtype", "choice", "", "element type"}},
+        parse_attention}},
   };
   return kinds;
 }

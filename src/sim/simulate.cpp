@@ -9,6 +9,7 @@
 
 #include "podsim/arch/chip.h"
 #include "podsim/arch/clock.h"
+#include "podsim/workload/composite.h"
 #include "podsim/workload/training.h"
 
 namespace podsim {
@@ -114,8 +115,9 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
 RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options) {
   RunResult r;
   r.hw = hw;
-  r.workload = workload.training.enabled ? expand_training(workload) : workload;
-  if (workload.training.enabled) r.training = training_footprint(workload);
+  const WorkloadSpec flat = expand_composites(workload);  // attention into its matmuls and softmax
+  r.workload = flat.training.enabled ? expand_training(flat) : flat;
+  if (flat.training.enabled) r.training = training_footprint(flat);
   const std::vector<OpPlan> plans = plan_workload(r.workload, r.hw);
 
   // Quiet kernel: podsim's own output is the report.

@@ -45,7 +45,8 @@ const char* Op::kind() const {
                                    default: return "elementwise";
                                  }
                                },
-                               [](const EmbeddingOp&) { return "embedding_lookup"; }},
+                               [](const EmbeddingOp&) { return "embedding_lookup"; },
+                               [](const AttentionOp&) { return "attention"; }},
                     body);
 }
 
@@ -53,7 +54,10 @@ std::uint64_t Op::vector_elements_once() const {
   return std::visit(Overloaded{[](const MatmulOp&) -> std::uint64_t { return 0; },
                                [](const Conv2dOp&) -> std::uint64_t { return 0; },
                                [](const VectorOp& v) -> std::uint64_t { return v.elements(); },
-                               [](const EmbeddingOp& e) -> std::uint64_t { return e.batch * e.lookups * e.dim; }},
+                               [](const EmbeddingOp& e) -> std::uint64_t { return e.batch * e.lookups * e.dim; },
+                               [](const AttentionOp& a) -> std::uint64_t {
+                                 return a.batch * a.heads * a.queries() * a.keys();
+                               }},
                     body);
 }
 
@@ -77,6 +81,10 @@ std::string Op::shape_text() const {
                  [](const VectorOp& v) { return fmt::format("{} {}x{}", vector_fn_name(v.fn), v.rows, v.cols); },
                  [](const EmbeddingOp& e) {
                    return fmt::format("{}x{} {}x{}{}", e.table_rows, e.dim, e.batch, e.lookups, e.zipf ? " zipf" : "");
+                 },
+                 [](const AttentionOp& a) {
+                   return fmt::format("b{} h{} q{} kv{} d{}{}", a.batch, a.heads, a.queries(), a.keys(), a.head_dim,
+                                      a.causal ? " causal" : "");
                  }},
       body);
 }

@@ -2,6 +2,7 @@
 
 #include "podsim/config/config_error.h"
 #include "podsim/config/workload_loader.h"
+#include "podsim/workload/composite.h"
 #include "podsim/workload/training.h"
 
 namespace podsim {
@@ -72,6 +73,41 @@ TEST(Training, BadTrainingSectionsAreInputErrors) {
       "workload:\n  training: {}\n  ops:\n    - {op: embedding_lookup, table_rows: 10, dim: 4, batch: 2, dtype: fp32}\n",
       "e.yaml");
   EXPECT_THROW(expand_training(emb), ConfigError);
+}
+
+}  // namespace
+}  // namespace podsim
+
+namespace podsim {
+namespace {
+
+TEST(Attention, ExpandsIntoScoresSoftmaxAndValuesWithTheClosedFormMacs) {
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: attention, name: a, batch: 2, heads: 4, seq: 128, head_dim: 64, dtype: bf16}\n",
+      "a.yaml");
+  // Q K^T and scores V: 2 x batch x heads x seq x seq x head_dim MACs.
+  EXPECT_EQ(wl.total_macs(), 2ull * 2 * 4 * 128 * 128 * 64);
+  const WorkloadSpec flat = expand_composites(wl);
+  ASSERT_EQ(flat.ops.size(), 3u);
+  EXPECT_EQ(flat.ops[0].name, "a.qk");
+  EXPECT_EQ(flat.ops[0].repeat, 8u);  // one per (sequence, head)
+  EXPECT_EQ(std::get<VectorOp>(flat.ops[1].body).rows, 2u * 4 * 128);
+  EXPECT_EQ(flat.total_macs(), wl.total_macs());
+}
+
+TEST(Attention, DecodeAttendsOneQueryToTheCache) {
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: attention, name: d, batch: 16, heads: 16, seq: 1, head_dim: 128, kv_len: 2048,"
+      " decode: true, dtype: bf16}\n",
+      "d.yaml");
+  const auto& qk = std::get<MatmulOp>(expand_composites(wl).ops[0].body);
+  EXPECT_EQ(qk.m, 1u);
+  EXPECT_EQ(qk.k, 128u);
+  EXPECT_EQ(qk.n, 2048u);  // the whole cache of keys
+  EXPECT_THROW(load_workload_text("workload:\n  ops:\n    - {op: attention, batch: 1, heads: 1, seq: 1, head_dim: 8,"
+                                  " decode: true, dtype: bf16}\n",
+                                  "bad.yaml"),
+               ConfigError);
 }
 
 }  // namespace

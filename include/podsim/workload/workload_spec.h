@@ -67,7 +67,23 @@ struct EmbeddingOp {
   std::uint64_t macs() const { return 0; }
 };
 
-using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp>;
+// Multi-head attention: scores = Q K^T per head, softmax over each row of scores, then
+// scores V. With decode, one new query per sequence attends to a KV cache of kv_len.
+// The Q/K/V/output projections are separate matmul ops.
+struct AttentionOp {
+  std::uint64_t batch = 1, heads = 1, seq = 1, head_dim = 64;
+  std::uint64_t kv_len = 0;  // keys and values attended to (0: seq, self-attention)
+  bool causal = false;       // masked scores are still computed (no block skipping)
+  bool decode = false;       // one query per sequence against the KV cache
+  DType dtype = DType::bf16;
+
+  std::uint64_t queries() const { return decode ? 1 : seq; }
+  std::uint64_t keys() const { return kv_len ? kv_len : seq; }
+  // Q K^T and scores V: 2 x batch x heads x queries x keys x head_dim.
+  std::uint64_t macs() const { return 2 * batch * heads * queries() * keys() * head_dim; }
+};
+
+using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp, AttentionOp>;
 
 struct Op {
   std::string name;

@@ -1,0 +1,15 @@
+// Ops that are made of other ops, expanded before planning: attention becomes
+//   <name>.qk       matmul queries x head_dim x keys, repeated batch x heads times
+//   <name>.softmax  softmax over batch x heads x queries rows of keys columns
+//   <name>.av       matmul queries x keys x head_dim, repeated batch x heads times
+// The score matrix goes to HBM and back between them (no flash-style fusion): its traffic
+// is counted as it would be moved.
+#pragma once
+
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+WorkloadSpec expand_composites(const WorkloadSpec& workload);
+
+}  // namespace podsim
