@@ -74,6 +74,22 @@ class OpFields {
                                   hint.empty() ? "" : "; " + hint));
   }
 
+  // A list of whole numbers, or empty when the key is absent.
+  std::vector<std::uint64_t> integer_list(const std::string& key, std::uint64_t max) {
+    std::vector<std::uint64_t> out;
+    const YAML::Node v = node_[key];
+    if (!v) return out;
+    if (!v.IsSequence()) throw ConfigError(location_of(v, file_), full(key), "expected a list of whole numbers");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string path = fmt::format("{}[{}]", full(key), i);
+      std::string why;
+      auto q = parse_param_text(ParamType::integer, UnitKind::none, 0, max, {}, detail::scalar_text(v[i], path, file_), &why);
+      if (!q) throw ConfigError(location_of(v[i], file_), path, why);
+      out.push_back(q->number);
+    }
+    return out;
+  }
+
   double real(const std::string& key, double min, double max, double fallback) {
     const YAML::Node v = node_[key];
     if (!v) return fallback;
@@ -203,6 +219,29 @@ OpBody parse_attention(OpFields& f) {
   return a;
 }
 
+OpBody parse_moe(OpFields& f) {
+  MoeOp m;
+  m.tokens = f.integer("tokens", 1, kMaxDim * 64);
+  m.d_model = f.integer("d_model", 1, kMaxDim);
+  m.d_ff = f.integer("d_ff", 1, kMaxDim);
+  m.experts = f.integer("experts", 1, 1 << 16);
+  m.top_k = f.integer("top_k", 1, 1 << 16, 1);
+  m.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
+  m.skew = f.real("skew", 0.0, 10.0, 0.0);
+  m.loads = f.integer_list("loads", kMaxDim * 64);
+  m.dtype = f.dtype("dtype");
+  if (m.top_k > m.experts) f.fail("top_k", fmt::format("cannot exceed the {} experts", m.experts));
+  if (!m.loads.empty()) {
+    if (m.loads.size() != m.experts)
+      f.fail("loads", fmt::format("has {} entries; expected one per expert ({})", m.loads.size(), m.experts));
+    std::uint64_t sum = 0;
+    for (auto x : m.loads) sum += x;
+    if (sum != m.tokens * m.top_k)
+      f.fail("loads", fmt::format("adds up to {}; expected tokens x top_k = {}", sum, m.tokens * m.top_k));
+  }
+  return m;
+}
+
 const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "op", "choice", "", "the op kind"},
     {"*", "name", "text", "op<index>", "a unique name, used in reports"},
@@ -271,6 +310,17 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"attention", "decode", "boolean", "false", "one new query per sequence against the KV cache"},
          {"attention", "dtype", "choice", "", "element type"}},
         parse_attention}},
+      {"moe",
+       {{{"moe", "tokens", "integer", "", "tokens routed"},
+         {"moe", "d_model", "integer", "", "model width"},
+         {"moe", "d_ff", "integer", "", "expert FFN width"},
+         {"moe", "experts", "integer", "", "experts"},
+         {"moe", "top_k", "integer", "1", "experts per token"},
+         {"moe", "capacity_factor", "number", "1.0", "capacity = ceil(factor x tokens x top_k / experts)"},
+         {"moe", "skew", "number", "0", "router imbalance: expert e's share ~ (e+1)^-skew"},
+         {"moe", "loads", "list", "", "tokens routed to each expert (instead of skew)"},
+         {"moe", "dtype", "choice", "", "element type"}},
+        parse_moe}},
   };
   return kinds;
 }

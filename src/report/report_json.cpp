@@ -64,6 +64,13 @@ std::string report_json(const RunResult& r) {
   s["clock_hz"] = r.hw.chip.clock_hz;
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
+  if (!r.workload.moe_routing.empty()) {
+    ordered_json moe = ordered_json::array();
+    for (const auto& m : r.workload.moe_routing)
+      moe.push_back({{"op", m.op}, {"capacity", m.capacity}, {"dropped_tokens", m.dropped}, {"routed", m.routed},
+                     {"processed", m.processed}});
+    j["moe"] = std::move(moe);
+  }
   if (r.training) {
     const TrainingFootprint& f = *r.training;
     j["memory_footprint"] = {{"parameters", f.parameters},

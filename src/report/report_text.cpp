@@ -40,6 +40,8 @@ std::string report_text(const RunResult& r) {
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),
        human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,
        double(r.hbm_peak_Bps) * 1e-9);
+  for (const auto& m : r.workload.moe_routing)
+    line("  moe              {}: capacity {} tokens per expert, {} tokens dropped", m.op, m.capacity, m.dropped);
   if (r.training) {
     const auto& f = *r.training;
     line("  training         {} parameters, {} optimizer; HBM held: weights {}, optimizer state {}, gradients {}, "

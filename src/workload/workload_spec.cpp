@@ -1,5 +1,8 @@
 #include "podsim/workload/workload_spec.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 namespace podsim {
@@ -46,8 +49,58 @@ const char* Op::kind() const {
                                  }
                                },
                                [](const EmbeddingOp&) { return "embedding_lookup"; },
-                               [](const AttentionOp&) { return "attention"; }},
+                               [](const AttentionOp&) { return "attention"; },
+                               [](const MoeOp&) { return "moe"; }},
                     body);
+}
+
+std::uint64_t MoeOp::capacity() const {
+  // ceil(capacity_factor x tokens x top_k / experts), computed without rounding drift.
+  const long double c = (long double)capacity_factor * (long double)(tokens * top_k) / (long double)experts;
+  const std::uint64_t floor = std::uint64_t(c);
+  return (long double)floor == c ? floor : floor + 1;
+}
+
+std::vector<std::uint64_t> MoeOp::routed() const {
+  if (!loads.empty()) return loads;
+  // Largest-remainder apportionment of tokens x top_k by weights (e + 1)^-skew: exact
+  // totals, deterministic.
+  const std::uint64_t total = tokens * top_k;
+  std::vector<long double> w(experts);
+  long double sum = 0;
+  for (std::uint64_t e = 0; e < experts; ++e) sum += w[e] = std::pow((long double)(e + 1), -(long double)skew);
+  std::vector<std::uint64_t> out(experts);
+  std::vector<std::pair<long double, std::uint64_t>> rem;
+  std::uint64_t given = 0;
+  for (std::uint64_t e = 0; e < experts; ++e) {
+    const long double share = w[e] / sum * (long double)total;
+    out[e] = std::uint64_t(share);
+    given += out[e];
+    rem.push_back({share - (long double)out[e], e});
+  }
+  std::stable_sort(rem.begin(), rem.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::uint64_t i = 0; given < total; ++i, ++given) ++out[rem[i].second];
+  return out;
+}
+
+std::vector<std::uint64_t> MoeOp::processed() const {
+  std::vector<std::uint64_t> p = routed();
+  const std::uint64_t cap = capacity();
+  for (auto& x : p) x = std::min(x, cap);
+  return p;
+}
+
+std::uint64_t MoeOp::dropped() const {
+  std::uint64_t kept = 0, all = 0;
+  for (auto x : routed()) all += x;
+  for (auto x : processed()) kept += x;
+  return all - kept;
+}
+
+std::uint64_t MoeOp::macs() const {
+  std::uint64_t kept = 0;
+  for (auto x : processed()) kept += x;
+  return tokens * d_model * experts + 2 * kept * d_model * d_ff;
 }
 
 std::uint64_t Op::vector_elements_once() const {
@@ -57,7 +110,8 @@ std::uint64_t Op::vector_elements_once() const {
                                [](const EmbeddingOp& e) -> std::uint64_t { return e.batch * e.lookups * e.dim; },
                                [](const AttentionOp& a) -> std::uint64_t {
                                  return a.batch * a.heads * a.queries() * a.keys();
-                               }},
+                               },
+                               [](const MoeOp& m) -> std::uint64_t { return m.tokens * m.experts; }},
                     body);
 }
 
@@ -85,6 +139,9 @@ std::string Op::shape_text() const {
                  [](const AttentionOp& a) {
                    return fmt::format("b{} h{} q{} kv{} d{}{}", a.batch, a.heads, a.queries(), a.keys(), a.head_dim,
                                       a.causal ? " causal" : "");
+                 },
+                 [](const MoeOp& m) {
+                   return fmt::format("{}t {}e top{} {}x{}", m.tokens, m.experts, m.top_k, m.d_model, m.d_ff);
                  }},
       body);
 }

@@ -112,3 +112,67 @@ TEST(Attention, DecodeAttendsOneQueryToTheCache) {
 
 }  // namespace
 }  // namespace podsim
+
+namespace podsim {
+namespace {
+
+MoeOp moe(std::uint64_t tokens, std::uint64_t experts, std::uint64_t top_k, double cf, double skew = 0) {
+  MoeOp m;
+  m.tokens = tokens;
+  m.d_model = 64;
+  m.d_ff = 128;
+  m.experts = experts;
+  m.top_k = top_k;
+  m.capacity_factor = cf;
+  m.skew = skew;
+  return m;
+}
+
+TEST(Moe, CapacityIsTheCeilingOfFactorTimesTokensTimesTopKOverExperts) {
+  EXPECT_EQ(moe(8192, 64, 1, 1.25).capacity(), 160u);  // 1.25 x 8192 / 64 = 160 exactly
+  EXPECT_EQ(moe(1000, 64, 2, 1.0).capacity(), 32u);    // 2000 / 64 = 31.25 -> 32
+  EXPECT_EQ(moe(100, 3, 1, 1.0).capacity(), 34u);      // 33.33 -> 34
+}
+
+TEST(Moe, EvenRoutingWithFactorAtLeastOneDropsNothing) {
+  for (double cf : {1.0, 1.25, 2.0})
+    for (std::uint64_t experts : {1u, 7u, 64u}) {
+      const MoeOp m = moe(1000, experts, 1, cf);
+      std::uint64_t routed = 0;
+      for (auto x : m.routed()) routed += x;
+      EXPECT_EQ(routed, 1000u);
+      EXPECT_EQ(m.dropped(), 0u) << cf << " " << experts;
+    }
+}
+
+TEST(Moe, TokensOverCapacityAreDroppedAndCounted) {
+  MoeOp m = moe(100, 4, 1, 1.0);  // capacity 25
+  m.loads = {40, 30, 20, 10};
+  EXPECT_EQ(m.dropped(), 15u + 5u);
+  EXPECT_EQ(m.processed(), (std::vector<std::uint64_t>{25, 25, 20, 10}));
+  // Router 100 x 64 x 4, then two FFN matmuls on the 80 kept tokens.
+  EXPECT_EQ(m.macs(), 100ull * 64 * 4 + 2ull * 80 * 64 * 128);
+  // Skewed routing overflows the first experts.
+  EXPECT_GT(moe(8192, 64, 1, 1.25, 0.5).dropped(), 0u);
+}
+
+TEST(Moe, ExpandsIntoRouterExpertsAndCombineWithTheSameMacs) {
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: moe, name: m, tokens: 256, d_model: 64, d_ff: 128, experts: 4, top_k: 2,"
+      " capacity_factor: 1.0, loads: [200, 150, 100, 62], dtype: bf16}\n",
+      "m.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  EXPECT_EQ(flat.total_macs(), wl.total_macs());
+  ASSERT_EQ(flat.moe_routing.size(), 1u);
+  EXPECT_EQ(flat.moe_routing[0].capacity, 128u);  // 256 x 2 / 4
+  EXPECT_EQ(flat.moe_routing[0].dropped, 72u + 22u);
+  EXPECT_EQ(flat.ops.front().name, "m.router");
+  EXPECT_EQ(flat.ops.back().name, "m.combine");
+  EXPECT_THROW(load_workload_text("workload:\n  ops:\n    - {op: moe, tokens: 10, d_model: 8, d_ff: 8, experts: 2,"
+                                  " loads: [3, 3], dtype: bf16}\n",
+                                  "bad.yaml"),
+               ConfigError);  // loads must add up to tokens x top_k
+}
+
+}  // namespace
+}  // namespace podsim

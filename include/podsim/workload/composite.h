@@ -4,6 +4,10 @@
 //   <name>.av       matmul queries x keys x head_dim, repeated batch x heads times
 // The score matrix goes to HBM and back between them (no flash-style fusion): its traffic
 // is counted as it would be moved.
+// moe becomes <name>.router (matmul tokens x d_model x experts), .router_softmax,
+// .dispatch (the kept tokens copied on the vector unit), .e<i>.ffn1 / .act / .ffn2 for each
+// expert on the tokens it keeps (routed tokens beyond capacity are dropped and counted in
+// WorkloadSpec::moe_routing), and .combine.
 #pragma once
 
 #include "podsim/workload/workload_spec.h"

@@ -83,7 +83,28 @@ struct AttentionOp {
   std::uint64_t macs() const { return 2 * batch * heads * queries() * keys() * head_dim; }
 };
 
-using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp, AttentionOp>;
+// A mixture-of-experts FFN layer: a router picks top_k of `experts` for each token; each
+// expert takes at most capacity = ceil(capacity_factor x tokens x top_k / experts) tokens
+// and drops the rest (they pass through the residual). Imbalance: expert e gets a share
+// proportional to (e + 1)^-skew of the routed tokens (skew 0: even), or `loads` gives
+// each expert's routed token count.
+struct MoeOp {
+  std::uint64_t tokens = 0, d_model = 0, d_ff = 0;
+  std::uint64_t experts = 1, top_k = 1;
+  double capacity_factor = 1.0;
+  double skew = 0.0;
+  std::vector<std::uint64_t> loads;  // optional, one per expert, summing to tokens x top_k
+  DType dtype = DType::bf16;
+
+  std::uint64_t capacity() const;
+  std::vector<std::uint64_t> routed() const;     // tokens routed to each expert
+  std::vector<std::uint64_t> processed() const;  // min(routed, capacity)
+  std::uint64_t dropped() const;
+  // Router (tokens x d_model x experts) plus two FFN matmuls per processed token.
+  std::uint64_t macs() const;
+};
+
+using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp, AttentionOp, MoeOp>;
 
 struct Op {
   std::string name;
@@ -111,9 +132,17 @@ struct TrainingSpec {
   bool recompute = false;       // recompute forward activations in the backward pass
 };
 
+// How a MoE layer's tokens were routed (filled by expand_composites, for the report).
+struct MoeRouting {
+  std::string op;
+  std::uint64_t capacity = 0, dropped = 0;
+  std::vector<std::uint64_t> routed, processed;
+};
+
 struct WorkloadSpec {
   std::string name;
   TrainingSpec training;
+  std::vector<MoeRouting> moe_routing;
   std::string source;  // the file it came from
   std::vector<Op> ops;
 
