@@ -242,10 +242,37 @@ OpBody parse_moe(OpFields& f) {
   return m;
 }
 
+OpBody parse_template(OpFields& f) {
+  TemplateOp t;
+  t.name = f.choice("template", {"dlrm", "mlp", "resnet50"}, "");
+  t.batch = f.integer("batch", 1, kMaxDim);
+  t.dtype = f.dtype("dtype");
+  if (t.name == "resnet50") {
+    t.image = f.integer("image", 32, 4096, 224);
+  } else if (t.name == "mlp") {
+    t.widths = f.integer_list("widths", kMaxDim);
+    if (t.widths.size() < 2) f.fail("widths", "expected at least two widths: the input and one layer");
+    for (auto w : t.widths)
+      if (w == 0) f.fail("widths", "widths must be at least 1");
+  } else {
+    t.tables = f.integer("tables", 1, 4096);
+    t.table_rows = f.integer("table_rows", 1, 1ULL << 40);
+    t.dim = f.integer("dim", 1, 1 << 16);
+    t.lookups = f.integer("lookups", 1, 1 << 20, 1);
+    t.dense_features = f.integer("dense_features", 1, 1 << 20, 13);
+    t.bottom = f.integer_list("bottom", kMaxDim);
+    t.top = f.integer_list("top", kMaxDim);
+    if (t.bottom.empty() || t.top.empty()) f.fail(t.bottom.empty() ? "bottom" : "top", "expected a list of layer widths");
+    if (t.bottom.back() != t.dim) f.fail("bottom", fmt::format("must end at the embedding dim ({})", t.dim));
+  }
+  return t;
+}
+
 const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "op", "choice", "", "the op kind"},
     {"*", "name", "text", "op<index>", "a unique name, used in reports"},
     {"*", "repeat", "integer", "1", "run the op this many times back to back"},
+    {"*", "frozen", "boolean", "false", "training: forward only, no gradient or update (a distillation teacher)"},
 };
 
 const std::map<std::string, OpKind>& op_kinds() {
@@ -321,6 +348,20 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"moe", "loads", "list", "", "tokens routed to each expert (instead of skew)"},
          {"moe", "dtype", "choice", "", "element type"}},
         parse_moe}},
+      {"template",
+       {{{"template", "template", "choice", "", "resnet50, mlp or dlrm (workload/templates.h)"},
+         {"template", "batch", "integer", "", "samples"},
+         {"template", "image", "integer", "224", "resnet50: image side"},
+         {"template", "widths", "list", "", "mlp: layer widths, input first"},
+         {"template", "tables", "integer", "", "dlrm: embedding tables"},
+         {"template", "table_rows", "integer", "", "dlrm: rows per table"},
+         {"template", "dim", "integer", "", "dlrm: embedding dim"},
+         {"template", "lookups", "integer", "1", "dlrm: lookups per table per sample"},
+         {"template", "dense_features", "integer", "13", "dlrm: dense inputs"},
+         {"template", "bottom", "list", "", "dlrm: bottom MLP widths (ending at dim)"},
+         {"template", "top", "list", "", "dlrm: top MLP widths"},
+         {"template", "dtype", "choice", "", "element type"}},
+        parse_template}},
   };
   return kinds;
 }
@@ -352,6 +393,7 @@ Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) 
   op.where = location_of(node, file);
   op.name = fields.text("name", fmt::format("op{}", index));
   op.repeat = fields.integer("repeat", 1, kMaxRepeat, 1);
+  op.frozen = fields.choice("frozen", {"true", "false"}, "false") == "true";
   op.body = it->second.parse(fields);
   // Keep MAC counts exact in 64 bits (the parsers bound one run; this bounds the repeats).
   if ((long double)op.macs_once() * op.repeat > kMaxMacs)

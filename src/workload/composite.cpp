@@ -1,5 +1,7 @@
 #include "podsim/workload/composite.h"
 
+#include "podsim/workload/templates.h"
+
 namespace podsim {
 namespace {
 
@@ -35,7 +37,17 @@ void expand_moe(const MoeOp& m, Part& part) {
 
 }  // namespace
 
-WorkloadSpec expand_composites(const WorkloadSpec& in) {
+WorkloadSpec expand_composites(const WorkloadSpec& original) {
+  // Templates first: they may hold composite ops of their own.
+  WorkloadSpec in = original;
+  in.ops.clear();
+  for (const Op& op : original.ops) {
+    if (std::holds_alternative<TemplateOp>(op.body)) {
+      for (Op& o : expand_template(op)) in.ops.push_back(std::move(o));
+    } else {
+      in.ops.push_back(op);
+    }
+  }
   WorkloadSpec out = in;
   out.ops.clear();
   for (const Op& op : in.ops) {
@@ -45,6 +57,7 @@ WorkloadSpec expand_composites(const WorkloadSpec& in) {
       p.repeat = repeat * op.repeat;
       p.body = std::move(body);
       p.where = op.where;
+      p.frozen = op.frozen;
       out.ops.push_back(std::move(p));
     };
     if (const auto* m = std::get_if<MoeOp>(&op.body)) {

@@ -67,18 +67,19 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
   WorkloadSpec w = forward;
   w.ops.clear();
   for (const Op& op : forward.ops) {
-    if (std::holds_alternative<EmbeddingOp>(op.body))
+    if (std::holds_alternative<EmbeddingOp>(op.body) && !op.frozen)
       throw ConfigError(op.where, "workload.training",
                         fmt::format("training with op '{}' (embedding_lookup) is not modelled yet", op.name));
     w.ops.push_back(op);
   }
   for (auto it = forward.ops.rbegin(); it != forward.ops.rend(); ++it) {
+    if (it->frozen) continue;  // a teacher: forward only
     if (forward.training.recompute) w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
     add_backward(*it, w.ops);
   }
   const TrainingSpec& t = forward.training;
   for (const Op& op : forward.ops) {
-    const std::uint64_t params = parameters_of(op);
+    const std::uint64_t params = op.frozen ? 0 : parameters_of(op);
     if (params == 0) continue;
     VectorOp u;
     u.fn = t.optimizer == Optimizer::sgd ? VectorFn::sgd : t.optimizer == Optimizer::momentum ? VectorFn::momentum
@@ -100,6 +101,10 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
   const std::uint64_t master = dtype_bytes(t.master);
   const std::uint64_t state = t.optimizer == Optimizer::adam ? 2 : t.optimizer == Optimizer::momentum ? 1 : 0;
   for (const Op& op : forward.ops) {
+    if (op.frozen) {  // a frozen teacher keeps its weights (compute type), nothing else
+      f.weights_bytes += parameters_of(op) * dtype_bytes(t.compute);
+      continue;
+    }
     const std::uint64_t p = parameters_of(op);
     f.parameters += p;
     f.weights_bytes += p * master;

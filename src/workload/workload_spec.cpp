@@ -50,7 +50,8 @@ const char* Op::kind() const {
                                },
                                [](const EmbeddingOp&) { return "embedding_lookup"; },
                                [](const AttentionOp&) { return "attention"; },
-                               [](const MoeOp&) { return "moe"; }},
+                               [](const MoeOp&) { return "moe"; },
+                               [](const TemplateOp&) { return "template"; }},
                     body);
 }
 
@@ -111,7 +112,8 @@ std::uint64_t Op::vector_elements_once() const {
                                [](const AttentionOp& a) -> std::uint64_t {
                                  return a.batch * a.heads * a.queries() * a.keys();
                                },
-                               [](const MoeOp& m) -> std::uint64_t { return m.tokens * m.experts; }},
+                               [](const MoeOp& m) -> std::uint64_t { return m.tokens * m.experts; },
+                               [](const TemplateOp&) -> std::uint64_t { return 0; }},
                     body);
 }
 
@@ -142,7 +144,8 @@ std::string Op::shape_text() const {
                  },
                  [](const MoeOp& m) {
                    return fmt::format("{}t {}e top{} {}x{}", m.tokens, m.experts, m.top_k, m.d_model, m.d_ff);
-                 }},
+                 },
+                 [](const TemplateOp& t) { return fmt::format("{} batch {}", t.name, t.batch); }},
       body);
 }
 

@@ -3,6 +3,7 @@
 #include "podsim/config/config_error.h"
 #include "podsim/config/workload_loader.h"
 #include "podsim/workload/composite.h"
+#include "podsim/workload/templates.h"
 #include "podsim/workload/training.h"
 
 namespace podsim {
@@ -172,6 +173,40 @@ TEST(Moe, ExpandsIntoRouterExpertsAndCombineWithTheSameMacs) {
                                   " loads: [3, 3], dtype: bf16}\n",
                                   "bad.yaml"),
                ConfigError);  // loads must add up to tokens x top_k
+}
+
+}  // namespace
+}  // namespace podsim
+
+namespace podsim {
+namespace {
+
+TEST(Templates, ResNet50IsAbout4Point1GigaMacsPerImage) {
+  // Published: ~4.1 GMACs for ResNet-50 at 224 x 224 (He et al. 2016 quote 3.8 GFLOPs
+  // counting multiply-adds for v1; v1.5's stride in the 3x3 conv makes it ~4.1). Within 2 %.
+  TemplateOp t;
+  t.name = "resnet50";
+  t.batch = 1;
+  t.image = 224;
+  EXPECT_NEAR(double(t.macs()), 4.1e9, 0.02 * 4.1e9);
+  t.batch = 8;
+  EXPECT_NEAR(double(t.macs()), 8 * 4.1e9, 0.02 * 8 * 4.1e9);
+}
+
+TEST(Templates, MlpAndDistillationTrainOnlyTheStudent) {
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  training: {optimizer: sgd}\n  ops:\n"
+      "    - {op: template, template: mlp, name: teacher, batch: 8, widths: [16, 32, 16], dtype: bf16, frozen: true}\n"
+      "    - {op: template, template: mlp, name: student, batch: 8, widths: [16, 8], dtype: bf16}\n",
+      "d.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  // teacher: fc1, relu1, fc2; student: fc1.
+  ASSERT_EQ(flat.ops.size(), 4u);
+  const WorkloadSpec t = expand_training(flat);
+  // Forward of all; backward and update of the student only: 8x16x8 MACs three times.
+  const std::uint64_t teacher = 8ull * 16 * 32 + 8ull * 32 * 16, student = 8ull * 16 * 8;
+  EXPECT_EQ(t.total_macs(), teacher + 3 * student);
+  EXPECT_EQ(t.ops.back().name, "student.fc1.update");
 }
 
 }  // namespace

@@ -104,11 +104,25 @@ struct MoeOp {
   std::uint64_t macs() const;
 };
 
-using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp, AttentionOp, MoeOp>;
+// A model template, expanded into plain ops by expand_composites (workload/templates.h):
+// resnet50 (batch, image), mlp (batch, widths), dlrm (batch, tables, table_rows, dim,
+// lookups, dense_features, bottom, top).
+struct TemplateOp {
+  std::string name;  // "resnet50", "mlp", "dlrm"
+  std::uint64_t batch = 1, image = 224;
+  std::vector<std::uint64_t> widths;                    // mlp: layer widths, input first
+  std::uint64_t tables = 0, table_rows = 0, dim = 0, lookups = 1, dense_features = 13;
+  std::vector<std::uint64_t> bottom, top;               // dlrm MLP widths
+  DType dtype = DType::bf16;
+  std::uint64_t macs() const;
+};
+
+using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp, AttentionOp, MoeOp, TemplateOp>;
 
 struct Op {
   std::string name;
   std::uint64_t repeat = 1;  // the op runs this many times back to back
+  bool frozen = false;       // training: no backward pass or update (a distillation teacher)
   OpBody body;
   SourceLocation where;      // where it was declared, for errors found after parsing
 

@@ -1,0 +1,137 @@
+#include "podsim/workload/templates.h"
+
+#include <fmt/format.h>
+
+namespace podsim {
+namespace {
+
+struct Builder {
+  const Op& parent;
+  DType dtype;
+  std::vector<Op> ops;
+
+  void add(const std::string& name, OpBody body) {
+    Op op;
+    op.name = parent.name + "." + name;
+    op.repeat = parent.repeat;
+    op.frozen = parent.frozen;
+    op.body = std::move(body);
+    op.where = parent.where;
+    ops.push_back(std::move(op));
+  }
+  void vec(const std::string& name, VectorFn fn, std::uint64_t rows, std::uint64_t cols, std::uint32_t inputs = 1) {
+    VectorOp v;
+    v.fn = fn;
+    v.rows = rows;
+    v.cols = cols;
+    v.inputs = inputs;
+    v.dtype = dtype;
+    add(name, v);
+  }
+  // conv + ReLU (fused into the conv's epilogue when fusion is on); returns the output size.
+  std::uint64_t conv(const std::string& name, std::uint64_t n, std::uint64_t hw, std::uint64_t c_in,
+                     std::uint64_t c_out, std::uint64_t k, std::uint64_t stride, bool relu = true) {
+    Conv2dOp c;
+    c.n = n;
+    c.h = c.w = hw;
+    c.c_in = c_in;
+    c.c_out = c_out;
+    c.kernel = k;
+    c.stride = stride;
+    c.padding = k / 2;
+    c.dtype = dtype;
+    add(name, c);
+    const std::uint64_t out = c.h_out();
+    if (relu) vec(name + ".relu", VectorFn::relu, n * out * out, c_out);
+    return out;
+  }
+  void matmul(const std::string& name, std::uint64_t m, std::uint64_t k, std::uint64_t n) {
+    add(name, MatmulOp{m, k, n, dtype});
+  }
+};
+
+void resnet50(const TemplateOp& t, Builder& b) {
+  const std::uint64_t n = t.batch;
+  std::uint64_t hw = b.conv("conv1", n, t.image, 3, 64, 7, 2);
+  b.vec("maxpool", VectorFn::relu, n * hw * hw, 64);  // 3x3/2 max pool: a pass over its input
+  hw = (hw + 1) / 2;
+  std::uint64_t c = 64;
+  const std::uint64_t blocks[] = {3, 4, 6, 3}, mids[] = {64, 128, 256, 512};
+  for (int s = 0; s < 4; ++s)
+    for (std::uint64_t i = 0; i < blocks[s]; ++i) {
+      const std::string p = fmt::format("s{}b{}", s + 1, i);
+      const std::uint64_t mid = mids[s], out = 4 * mid, stride = (i == 0 && s > 0) ? 2 : 1;
+      b.conv(p + ".conv1", n, hw, c, mid, 1, 1);
+      const std::uint64_t hw2 = b.conv(p + ".conv2", n, hw, mid, mid, 3, stride);
+      b.conv(p + ".conv3", n, hw2, mid, out, 1, 1, false);
+      if (i == 0) b.conv(p + ".proj", n, hw, c, out, 1, stride, false);
+      b.vec(p + ".add", VectorFn::add, n * hw2 * hw2, out, 2);
+      b.vec(p + ".relu", VectorFn::relu, n * hw2 * hw2, out);
+      hw = hw2;
+      c = out;
+    }
+  b.vec("avgpool", VectorFn::scale, n * hw * hw, c);
+  b.matmul("fc", n, c, 1000);
+}
+
+void mlp(const TemplateOp& t, Builder& b) {
+  for (std::size_t i = 0; i + 1 < t.widths.size(); ++i) {
+    b.matmul(fmt::format("fc{}", i + 1), t.batch, t.widths[i], t.widths[i + 1]);
+    if (i + 2 < t.widths.size()) b.vec(fmt::format("relu{}", i + 1), VectorFn::relu, t.batch, t.widths[i + 1]);
+  }
+}
+
+void dlrm(const TemplateOp& t, Builder& b) {
+  for (std::uint64_t i = 0; i < t.tables; ++i) {
+    EmbeddingOp e;
+    e.table_rows = t.table_rows;
+    e.dim = t.dim;
+    e.batch = t.batch;
+    e.lookups = t.lookups;
+    e.zipf = true;  // production embedding traffic is skewed
+    e.seed = i + 1;
+    e.dtype = DType::fp32;
+    b.add(fmt::format("emb{}", i), e);
+  }
+  std::vector<std::uint64_t> bottom = {t.dense_features};
+  bottom.insert(bottom.end(), t.bottom.begin(), t.bottom.end());
+  for (std::size_t i = 0; i + 1 < bottom.size(); ++i) {
+    b.matmul(fmt::format("bottom{}", i + 1), t.batch, bottom[i], bottom[i + 1]);
+    b.vec(fmt::format("bottom{}.relu", i + 1), VectorFn::relu, t.batch, bottom[i + 1]);
+  }
+  // Pairwise dots of the (tables + 1) vectors of each sample: a (T+1) x dim by dim x (T+1)
+  // product per sample, as one matmul of the same cost.
+  const std::uint64_t f = t.tables + 1;
+  b.matmul("interaction", t.batch * f, t.dim, f);
+  std::vector<std::uint64_t> top = {f * (f - 1) / 2 + t.dim};
+  top.insert(top.end(), t.top.begin(), t.top.end());
+  for (std::size_t i = 0; i + 1 < top.size(); ++i) {
+    b.matmul(fmt::format("top{}", i + 1), t.batch, top[i], top[i + 1]);
+    if (i + 2 < top.size()) b.vec(fmt::format("top{}.relu", i + 1), VectorFn::relu, t.batch, top[i + 1]);
+  }
+  b.vec("sigmoid", VectorFn::sigmoid, t.batch, top.back());
+}
+
+}  // namespace
+
+std::vector<std::string> template_names() { return {"dlrm", "mlp", "resnet50"}; }
+
+std::vector<Op> expand_template(const Op& op) {
+  const TemplateOp& t = std::get<TemplateOp>(op.body);
+  Builder b{op, t.dtype, {}};
+  if (t.name == "resnet50") resnet50(t, b);
+  else if (t.name == "mlp") mlp(t, b);
+  else if (t.name == "dlrm") dlrm(t, b);
+  return std::move(b.ops);
+}
+
+std::uint64_t TemplateOp::macs() const {
+  Op op;
+  op.name = "t";
+  op.body = *this;
+  std::uint64_t total = 0;
+  for (const Op& o : expand_template(op)) total += o.macs_once() * o.repeat;
+  return total;
+}
+
+}  // namespace podsim
