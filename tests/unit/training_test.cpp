@@ -101,7 +101,8 @@ TEST(Attention, DecodeAttendsOneQueryToTheCache) {
       "workload:\n  ops:\n    - {op: attention, name: d, batch: 16, heads: 16, seq: 1, head_dim: 128, kv_len: 2048,"
       " decode: true, dtype: bf16}\n",
       "d.yaml");
-  const auto& qk = std::get<MatmulOp>(expand_composites(wl).ops[0].body);
+  const WorkloadSpec flat = expand_composites(wl);
+  const auto& qk = std::get<MatmulOp>(flat.ops[0].body);
   EXPECT_EQ(qk.m, 1u);
   EXPECT_EQ(qk.k, 128u);
   EXPECT_EQ(qk.n, 2048u);  // the whole cache of keys
