@@ -244,7 +244,7 @@ OpBody parse_moe(OpFields& f) {
 
 OpBody parse_template(OpFields& f) {
   TemplateOp t;
-  t.name = f.choice("template", {"dlrm", "mlp", "resnet50"}, "");
+  t.name = f.choice("template", {"dlrm", "mlp", "moe_layer", "resnet50", "transformer_decoder", "transformer_encoder"}, "");
   t.batch = f.integer("batch", 1, kMaxDim);
   t.dtype = f.dtype("dtype");
   if (t.name == "resnet50") {
@@ -254,6 +254,23 @@ OpBody parse_template(OpFields& f) {
     if (t.widths.size() < 2) f.fail("widths", "expected at least two widths: the input and one layer");
     for (auto w : t.widths)
       if (w == 0) f.fail("widths", "widths must be at least 1");
+  } else if (t.name != "dlrm") {
+    t.seq = f.integer("seq", 1, kMaxDim);
+    t.d_model = f.integer("d_model", 1, kMaxDim);
+    t.heads = f.integer("heads", 1, 4096);
+    t.d_ff = f.integer("d_ff", 1, kMaxDim);
+    if (t.d_model % t.heads != 0) f.fail("heads", fmt::format("must divide d_model ({})", t.d_model));
+    if (t.name == "transformer_decoder") {
+      t.decode = f.choice("decode", {"true", "false"}, "false") == "true";
+      t.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
+      if (t.decode && t.kv_len == 0) f.fail("kv_len", "decode attends to a KV cache: give its length (kv_len)");
+    }
+    if (t.name == "moe_layer") {
+      t.experts = f.integer("experts", 1, 1 << 16);
+      t.top_k = f.integer("top_k", 1, 1 << 16, 1);
+      t.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
+      if (t.top_k > t.experts) f.fail("top_k", "cannot exceed the experts");
+    }
   } else {
     t.tables = f.integer("tables", 1, 4096);
     t.table_rows = f.integer("table_rows", 1, 1ULL << 40);
@@ -349,7 +366,17 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"moe", "dtype", "choice", "", "element type"}},
         parse_moe}},
       {"template",
-       {{{"template", "template", "choice", "", "resnet50, mlp or dlrm (workload/templates.h)"},
+       {{{"template", "template", "choice", "",
+          "resnet50, mlp, dlrm, transformer_encoder, transformer_decoder or moe_layer (workload/templates.h)"},
+         {"template", "seq", "integer", "", "transformers: tokens per sequence"},
+         {"template", "d_model", "integer", "", "transformers: model width"},
+         {"template", "heads", "integer", "", "transformers: attention heads"},
+         {"template", "d_ff", "integer", "", "transformers: FFN width (per expert for moe_layer)"},
+         {"template", "decode", "boolean", "false", "transformer_decoder: one token against the KV cache"},
+         {"template", "kv_len", "integer", "0", "transformer_decoder: KV cache length"},
+         {"template", "experts", "integer", "", "moe_layer: experts"},
+         {"template", "top_k", "integer", "1", "moe_layer: experts per token"},
+         {"template", "capacity_factor", "number", "1.0", "moe_layer: expert capacity factor"},
          {"template", "batch", "integer", "", "samples"},
          {"template", "image", "integer", "224", "resnet50: image side"},
          {"template", "widths", "list", "", "mlp: layer widths, input first"},

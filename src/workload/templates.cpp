@@ -112,9 +112,49 @@ void dlrm(const TemplateOp& t, Builder& b) {
   b.vec("sigmoid", VectorFn::sigmoid, t.batch, top.back());
 }
 
+// Pre-norm-free BERT/GPT layer: QKV projection, attention, output projection, residual,
+// layer norm, FFN (or experts) with GELU, residual, layer norm.
+void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
+  const std::uint64_t tokens = t.batch * (decoder && t.decode ? 1 : t.seq);
+  const std::uint64_t head_dim = t.d_model / t.heads;
+  b.matmul("qkv", tokens, t.d_model, 3 * t.d_model);
+  AttentionOp a;
+  a.batch = t.batch;
+  a.heads = t.heads;
+  a.seq = decoder && t.decode ? 1 : t.seq;
+  a.head_dim = head_dim;
+  a.kv_len = decoder ? t.kv_len : 0;
+  a.causal = decoder;
+  a.decode = decoder && t.decode;
+  a.dtype = t.dtype;
+  b.add("attn", a);
+  b.matmul("out_proj", tokens, t.d_model, t.d_model);
+  b.vec("residual1", VectorFn::add, tokens, t.d_model, 2);
+  b.vec("norm1", VectorFn::layernorm, tokens, t.d_model);
+  if (moe) {
+    MoeOp m;
+    m.tokens = tokens;
+    m.d_model = t.d_model;
+    m.d_ff = t.d_ff;
+    m.experts = t.experts;
+    m.top_k = t.top_k;
+    m.capacity_factor = t.capacity_factor;
+    m.dtype = t.dtype;
+    b.add("moe", m);
+  } else {
+    b.matmul("ffn1", tokens, t.d_model, t.d_ff);
+    b.vec("gelu", VectorFn::gelu, tokens, t.d_ff);
+    b.matmul("ffn2", tokens, t.d_ff, t.d_model);
+  }
+  b.vec("residual2", VectorFn::add, tokens, t.d_model, 2);
+  b.vec("norm2", VectorFn::layernorm, tokens, t.d_model);
+}
+
 }  // namespace
 
-std::vector<std::string> template_names() { return {"dlrm", "mlp", "resnet50"}; }
+std::vector<std::string> template_names() {
+  return {"dlrm", "mlp", "moe_layer", "resnet50", "transformer_decoder", "transformer_encoder"};
+}
 
 std::vector<Op> expand_template(const Op& op) {
   const TemplateOp& t = std::get<TemplateOp>(op.body);
@@ -122,6 +162,9 @@ std::vector<Op> expand_template(const Op& op) {
   if (t.name == "resnet50") resnet50(t, b);
   else if (t.name == "mlp") mlp(t, b);
   else if (t.name == "dlrm") dlrm(t, b);
+  else if (t.name == "transformer_encoder") transformer(t, b, false, false);
+  else if (t.name == "transformer_decoder") transformer(t, b, true, false);
+  else if (t.name == "moe_layer") transformer(t, b, false, true);
   return std::move(b.ops);
 }
 

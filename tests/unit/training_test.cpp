@@ -4,6 +4,7 @@
 #include "podsim/config/workload_loader.h"
 #include "podsim/workload/composite.h"
 #include "podsim/workload/templates.h"
+#include "test_paths.h"
 #include "podsim/workload/training.h"
 
 namespace podsim {
@@ -208,6 +209,34 @@ TEST(Templates, MlpAndDistillationTrainOnlyTheStudent) {
   const std::uint64_t teacher = 8ull * 16 * 32 + 8ull * 32 * 16, student = 8ull * 16 * 8;
   EXPECT_EQ(t.total_macs(), teacher + 3 * student);
   EXPECT_EQ(t.ops.back().name, "student.fc1.update");
+}
+
+}  // namespace
+}  // namespace podsim
+
+namespace podsim {
+namespace {
+
+TEST(Templates, TransformerEncoderMatchesTheHandWrittenBertLayer) {
+  // workloads/bert-large-layer.yaml lists the layer's ops by hand; the template must
+  // build the same work.
+  const WorkloadSpec by_hand = expand_composites(load_workload(test::source_path("workloads/bert-large-layer.yaml")));
+  const WorkloadSpec templ = expand_composites(load_workload_text(
+      "workload:\n  ops:\n    - {op: template, template: transformer_encoder, name: l, batch: 8, seq: 512,"
+      " d_model: 1024, heads: 16, d_ff: 4096, dtype: bf16}\n",
+      "t.yaml"));
+  EXPECT_EQ(templ.total_macs(), by_hand.total_macs());
+  EXPECT_EQ(templ.ops.size(), by_hand.ops.size());
+}
+
+TEST(Templates, MoeLayerRoutesItsTokensToTopKExperts) {
+  const WorkloadSpec wl = expand_composites(load_workload_text(
+      "workload:\n  ops:\n    - {op: template, template: moe_layer, name: l, batch: 2, seq: 512, d_model: 256,"
+      " heads: 4, d_ff: 512, experts: 8, top_k: 2, capacity_factor: 1.0, dtype: bf16}\n",
+      "m.yaml"));
+  ASSERT_EQ(wl.moe_routing.size(), 1u);
+  EXPECT_EQ(wl.moe_routing[0].capacity, 256u);  // 1024 tokens x 2 / 8 experts
+  EXPECT_EQ(wl.moe_routing[0].dropped, 0u);     // even routing, factor 1
 }
 
 }  // namespace

@@ -7,6 +7,12 @@
 //   mlp       matmuls between consecutive widths with ReLU between them.
 //   dlrm      one embedding_lookup per table, a bottom MLP on the dense features, the
 //             pairwise dot-product interaction of the (tables + 1) vectors, a top MLP.
+//   transformer_encoder  QKV projection, attention, output projection, residual add,
+//             layer norm, FFN with GELU, residual add, layer norm (BERT).
+//   transformer_decoder  the same with causal attention; with decode, one token per
+//             sequence against a KV cache of kv_len (GPT).
+//   moe_layer the encoder layer with its FFN replaced by a mixture of experts (Switch with
+//             top_k 1, GShard with top_k 2).
 #pragma once
 
 #include <vector>

@@ -106,13 +106,20 @@ struct MoeOp {
 
 // A model template, expanded into plain ops by expand_composites (workload/templates.h):
 // resnet50 (batch, image), mlp (batch, widths), dlrm (batch, tables, table_rows, dim,
-// lookups, dense_features, bottom, top).
+// lookups, dense_features, bottom, top), transformer_encoder and transformer_decoder
+// (batch, seq, d_model, heads, d_ff; decoder: decode, kv_len), moe_layer (a transformer
+// layer whose FFN is a mixture of experts: experts, top_k, capacity_factor).
 struct TemplateOp {
   std::string name;  // "resnet50", "mlp", "dlrm"
   std::uint64_t batch = 1, image = 224;
   std::vector<std::uint64_t> widths;                    // mlp: layer widths, input first
   std::uint64_t tables = 0, table_rows = 0, dim = 0, lookups = 1, dense_features = 13;
   std::vector<std::uint64_t> bottom, top;               // dlrm MLP widths
+  // transformer_encoder / transformer_decoder / moe_layer:
+  std::uint64_t seq = 0, d_model = 0, heads = 0, d_ff = 0, kv_len = 0;
+  bool decode = false;
+  std::uint64_t experts = 0, top_k = 1;
+  double capacity_factor = 1.0;
   DType dtype = DType::bf16;
   std::uint64_t macs() const;
 };
