@@ -26,6 +26,7 @@ OpTiming Chip::snapshot() const {
   }
   for (const auto& core : cores_) {
     s.vpu_busy_cycles += core->vpu_busy_cycles();
+    s.onchip_bytes += core->onchip_bytes();
     for (const auto& m : core->mxu_counters()) {
       s.macs += m.macs;
       s.padded_macs += m.padded_macs;
@@ -82,6 +83,7 @@ void Chip::sequencer() {
     t.mxu.weight_shift = after.mxu.weight_shift - before.mxu.weight_shift;
     t.macs = after.macs - before.macs;
     t.vpu_busy_cycles = after.vpu_busy_cycles - before.vpu_busy_cycles;
+    t.onchip_bytes = after.onchip_bytes - before.onchip_bytes;
     t.padded_macs = after.padded_macs - before.padded_macs;
     timings_.push_back(t);
     if (trace_) trace_->slice(ops_track_, t.start_ps, t.end_ps, op.name);

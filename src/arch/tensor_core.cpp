@@ -206,6 +206,10 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
     c.folds += folds;
     c.macs += s.macs;
     c.padded_macs += folds * s.rows * R * C - s.macs;
+    // Vector memory traffic of the array: each fold reads its stationary block (R x C) and
+    // streams `rows` rows of R values in, `rows` rows of C partial sums out (accumulators).
+    const std::uint64_t b = dtype_bytes(program_.op.dtype), acc = hw_.chip.mxu.accumulator_bits / 8;
+    onchip_bytes_ += folds * (R * C * b + s.rows * R * b + s.rows * C * acc);
   }
 }
 
@@ -249,6 +253,12 @@ void TensorCore::compute() {
         const std::uint64_t start = std::max(ready, vpu_free_);
         vpu_free_ = start + cycles;
         vpu_busy_cycles_ += cycles;
+        // The vector unit reads its inputs and writes its outputs in vector memory.
+        if (program_.engine == Engine::vector)
+          onchip_bytes_ += rows * program_.vector.cols * dtype_bytes(program_.vector.dtype) *
+                           (program_.vector.inputs + program_.vector.outputs);
+        else
+          onchip_bytes_ += (rows * program_.embedding.lookups + rows) * program_.embedding.row_bytes();
         stream_end = done = vpu_free_;
         if (trace_ && !mxu_tracks_.empty())
           trace_->slice(vpu_track_, clock_.ps_of(start), clock_.ps_of(vpu_free_), program_.label);

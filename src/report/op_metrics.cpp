@@ -1,5 +1,7 @@
 #include "podsim/report/op_metrics.h"
 
+#include <algorithm>
+
 #include "podsim/arch/clock.h"
 
 namespace podsim {
@@ -16,7 +18,11 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   const double mxu_busy = double(op.mxu_active_cycles) / (double(m.cycles) * double(run.hw.mxu_count()));
   const double hbm_busy = m.hbm_Bps / double(run.hw.chip.hbm.bandwidth_Bps);
   const double vpu_busy = double(op.vpu_busy_cycles) / (double(m.cycles) * double(run.hw.chip.tensor_cores));
-  m.bound = vpu_busy > std::max(mxu_busy, hbm_busy) ? "vector" : mxu_busy >= hbm_busy ? "mxu" : "memory";
+  const double busiest = std::max({mxu_busy, hbm_busy, vpu_busy});
+  // When no engine is busy for even a third of the op, latency and pipeline fill set its
+  // time: it was waiting.
+  m.bound = busiest < 1.0 / 3 ? "waiting"
+            : vpu_busy == busiest ? "vector" : mxu_busy >= hbm_busy ? "mxu" : "memory";
   return m;
 }
 

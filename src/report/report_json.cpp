@@ -114,6 +114,7 @@ std::string report_json(const RunResult& r) {
     op["padded_macs"] = o.padded_macs;
     op["engine"] = o.plan.engine == Engine::mxu ? "mxu" : o.plan.engine == Engine::vector ? "vector" : "embedding";
     op["vector_unit_cycles"] = o.vpu_busy_cycles;
+    op["onchip_bytes"] = o.onchip_bytes;
     if (o.plan.engine != Engine::mxu) {
       op["tiling"] = {{"tile_rows", o.plan.vector.tile_rows},
                       {"tiles", o.plan.vector.tiles},

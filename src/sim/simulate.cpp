@@ -166,6 +166,7 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
     o.mxu_non_matrix_cycles = span >= accounted ? span - accounted : 0;
     o.padded_macs = t.padded_macs;
     o.vpu_busy_cycles = t.vpu_busy_cycles;
+    o.onchip_bytes = t.onchip_bytes;
     o.plan = plans[i];
     r.macs += o.macs;
     r.hbm_read_bytes += o.hbm_read_bytes;

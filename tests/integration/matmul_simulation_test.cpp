@@ -197,6 +197,17 @@ TEST(MatmulSimulation, EveryDtypeRunsAndMovesItsBytes) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(r.ops[i].hbm_write_bytes, 64u * 64 * bytes[i]) << r.ops[i].name;
 }
 
+TEST(MatmulSimulation, OnChipBytesFollowTheFolds) {
+  // 128^3 bf16 on tpu-v3 is one tile on core 0 with one 128x128 weight block; the two MXUs
+  // each hold it and stream 64 of the 128 rows. Per MXU: the block (128 x 128 x 2 B),
+  // 64 rows in (64 x 128 x 2 B), 64 rows of fp32 partial sums out (64 x 128 x 4 B) =
+  // 32768 + 16384 + 32768 = 81,920 B; two MXUs: 163,840 B.
+  const RunResult r = simulate(load_hardware("tpu-v3"), one_matmul(128, 128, 128, "bf16"));
+  expect_invariants(r);
+  ASSERT_EQ(r.ops[0].plan.tiling.output_blocks() * r.ops[0].plan.tiling.blocks_k, 1u);
+  EXPECT_EQ(r.ops[0].onchip_bytes, 163'840u);
+}
+
 class DataflowOnTheChip : public testing::TestWithParam<std::string> {};
 
 TEST_P(DataflowOnTheChip, RunsAMatmulWithInvariantsHolding) {

@@ -30,6 +30,9 @@ TEST(VectorOps, ElementwiseMovesExactlyItsTensorsAndCostsElementsOverLanes) {
   EXPECT_EQ(r.hbm_write_bytes, 1024u * 1024 * 2);
   EXPECT_EQ(r.ops[0].vpu_busy_cycles, 1024u);
   EXPECT_EQ(r.macs, 0u);
+  // On chip: the vector unit reads the tile and writes the result: 2 x 2 MiB.
+  EXPECT_EQ(r.ops[0].onchip_bytes, 2u * 1024 * 1024 * 2);
+  EXPECT_EQ(r.ops[0].plan.engine, Engine::vector);
 }
 
 TEST(VectorOps, TwoInputOpsReadBoth) {

@@ -28,6 +28,7 @@ struct OpTiming {
   ArrayCycleBreakdown mxu;  // summed over MXUs
   std::uint64_t macs = 0, padded_macs = 0;
   std::uint64_t vpu_busy_cycles = 0;  // summed over the cores' vector units
+  std::uint64_t onchip_bytes = 0;     // vector memory traffic of the MXUs and vector units
 };
 
 class Chip : public sc_core::sc_module {

@@ -82,6 +82,8 @@ class TensorCore : public sc_core::sc_module {
   std::vector<const DmaEngine*> dma_engines() const { return {&read_dma_, &write_dma_, &weight_dma_}; }
   std::string progress() const;  // for the watchdog: where each stage stands
   std::uint64_t vpu_busy_cycles() const { return vpu_busy_cycles_; }
+  // Bytes the MXUs and the vector unit moved in and out of vector memory.
+  std::uint64_t onchip_bytes() const { return onchip_bytes_; }
 
   // How a tile's folds are spread over `mxus` arrays (exposed for tests).
   static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
@@ -124,6 +126,7 @@ class TensorCore : public sc_core::sc_module {
   std::vector<std::uint64_t> buffer_free_ps_;  // when each operand buffer's stream ends
   std::uint64_t vpu_free_ = 0;                 // cycle the vector unit is free again
   std::uint64_t vpu_busy_cycles_ = 0;
+  std::uint64_t onchip_bytes_ = 0;
   std::uint64_t blocks_started_ = 0;
   std::uint64_t blocks_stored_ = 0;
   std::uint64_t blocks_total_ = 0;

@@ -15,7 +15,8 @@ struct OpMetrics {
   double mxu_utilization = 0;  // macs / (cycles x MACs per cycle of the chip)
   double hbm_Bps = 0;
   // What bounded the op: the busiest of the MXUs (streaming), the vector units and HBM
-  // (bytes over peak bandwidth), as a share of the op's time: "mxu", "vector" or "memory".
+  // (bytes over peak bandwidth), as a share of the op's time: "mxu", "vector" or
+  // "memory"; "waiting" when none is busy for a third of it (latency, pipeline fill).
   std::string bound;
 };
 

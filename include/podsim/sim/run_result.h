@@ -35,6 +35,7 @@ struct OpResult {
   std::uint64_t mxu_non_matrix_cycles = 0;
   std::uint64_t padded_macs = 0;
   std::uint64_t vpu_busy_cycles = 0;  // vector units, summed over cores
+  std::uint64_t onchip_bytes = 0;     // vector memory <-> MXUs and vector units
   OpPlan plan;
 };
 
