@@ -104,6 +104,29 @@ std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, st
   return shares;
 }
 
+void TensorCore::sparse_share(const MatmulTile& t, MxuShare* s, std::uint64_t* folds) const {
+  // ws: fold (r, c) holds B[k0 + r R .., n0 + c C ..]. It runs unless every weight in it
+  // lies in a zero block; useful MACs count only the nonzero blocks' weights.
+  const MatmulOp& op = program_.op;
+  const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols, B = MatmulOp::kSparsityBlock;
+  std::uint64_t executed = 0, macs = 0;
+  for (std::uint64_t c = s->col_fold_begin; c < s->col_fold_begin + s->col_folds; ++c)
+    for (std::uint64_t r = 0; r < s->row_folds; ++r) {
+      const std::uint64_t k0 = t.k0 + r * R, k1 = std::min(t.k0 + t.tk, k0 + R);
+      const std::uint64_t n0 = t.n0 + c * C, n1 = std::min(t.n0 + t.tn, n0 + C);
+      std::uint64_t nonzero = 0;
+      for (std::uint64_t kb = k0 / B; kb * B < k1; ++kb)
+        for (std::uint64_t nb = n0 / B; nb * B < n1; ++nb)
+          if (!op.zero_block(kb, nb))
+            nonzero += (std::min(k1, (kb + 1) * B) - std::max(k0, kb * B)) * (std::min(n1, (nb + 1) * B) - std::max(n0, nb * B));
+      if (nonzero == 0) continue;  // an all-zero weight tile: skipped
+      ++executed;
+      macs += s->rows * nonzero;
+    }
+  *folds = executed;
+  s->macs = macs;
+}
+
 DmaRegion TensorCore::weight_region(const MatmulTile& t, std::uint64_t row_fold, std::uint64_t col_fold) const {
   // ws: rows of the array hold k, columns hold n. The fold's block of B:
   const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
@@ -169,9 +192,10 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
   const SystolicArrayShape shape = array_shape(hw_);
   const std::uint64_t R = shape.rows, C = shape.cols;
   *stream_end = *done = ready;
-  for (const MxuShare& s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
+  for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
     SystolicPipeline& array = mxus_[s.mxu];
-    const std::uint64_t folds = s.col_folds * s.row_folds;
+    std::uint64_t folds = s.col_folds * s.row_folds;
+    if (program_.op.block_sparsity > 0) sparse_share(t, &s, &folds);
     if (!weight_fifo()) {
       const FoldRunTiming r = array.run(FoldBatch{folds, s.rows, program_.passes, ready, ready});
       if (trace_) trace_->slice(mxu_tracks_[s.mxu], clock_.ps_of(r.first_inject), clock_.ps_of(r.stream_end), program_.label);

@@ -134,8 +134,12 @@ OpBody parse_matmul(OpFields& f) {
   mm.k = f.integer("k", 1, kMaxDim);
   mm.n = f.integer("n", 1, kMaxDim);
   mm.dtype = f.dtype("dtype");
+  mm.block_sparsity = f.real("block_sparsity", 0.0, 0.999, 0.0);
+  mm.sparsity_seed = f.integer("sparsity_seed", 0, UINT64_MAX, 1);
   if ((long double)mm.m * mm.k * mm.n > kMaxMacs)
     f.fail("m", "too large: m x k x n is more than 4e18 multiply-accumulates");
+  if (mm.block_sparsity > 0 && (mm.k / MatmulOp::kSparsityBlock + 1) * (mm.n / MatmulOp::kSparsityBlock + 1) > 10'000'000)
+    f.fail("block_sparsity", "supported up to 10 million 128 x 128 blocks of B");
   return mm;
 }
 
@@ -298,7 +302,9 @@ const std::map<std::string, OpKind>& op_kinds() {
        {{{"matmul", "m", "integer", "", "rows of A and C (the streaming dimension; batch x tokens)"},
          {"matmul", "k", "integer", "", "columns of A, rows of B (the reduction dimension)"},
          {"matmul", "n", "integer", "", "columns of B and C"},
-         {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, fp8, bf16, fp16 or fp32"}},
+         {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, fp8, bf16, fp16 or fp32"},
+         {"matmul", "block_sparsity", "number", "0", "fraction of 128x128 blocks of B that are zero (the MXUs skip them)"},
+         {"matmul", "sparsity_seed", "integer", "1", "which blocks are zero"}},
         parse_matmul}},
       {"conv2d",
        {{{"conv2d", "n", "integer", "", "batch"},

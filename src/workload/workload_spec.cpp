@@ -15,6 +15,25 @@ template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
+bool MatmulOp::zero_block(std::uint64_t kb, std::uint64_t nb) const {
+  if (block_sparsity <= 0) return false;
+  std::uint64_t x = sparsity_seed * 0x9E3779B97F4A7C15ULL ^ (kb * 0xBF58476D1CE4E5B9ULL + nb);
+  x ^= x >> 31;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 29;
+  return double(x >> 11) * 0x1.0p-53 < block_sparsity;
+}
+
+std::uint64_t MatmulOp::macs() const {
+  if (block_sparsity <= 0) return m * k * n;
+  std::uint64_t nonzero = 0;  // weight elements in nonzero blocks
+  for (std::uint64_t kb = 0; kb * kSparsityBlock < k; ++kb)
+    for (std::uint64_t nb = 0; nb * kSparsityBlock < n; ++nb)
+      if (!zero_block(kb, nb))
+        nonzero += std::min(kSparsityBlock, k - kb * kSparsityBlock) * std::min(kSparsityBlock, n - nb * kSparsityBlock);
+  return m * nonzero;
+}
+
 const char* vector_fn_name(VectorFn f) {
   switch (f) {
     case VectorFn::add: return "add";

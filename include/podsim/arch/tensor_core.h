@@ -104,6 +104,8 @@ class TensorCore : public sc_core::sc_module {
   void load_regions(std::uint64_t i, std::vector<DmaRegion>& regions);
   std::vector<DmaRegion> store_regions(std::uint64_t i) const;
   DmaRegion weight_region(const MatmulTile& tile, std::uint64_t row_fold, std::uint64_t col_fold) const;
+  // Block sparsity (ws): the folds of a share that hold nonzero weights, and its useful MACs.
+  void sparse_share(const MatmulTile& tile, MxuShare* share, std::uint64_t* folds) const;
   bool weight_fifo() const { return hw_.chip.mxu.weight_fifo_depth > 0; }
 
   const HardwareSpec& hw_;

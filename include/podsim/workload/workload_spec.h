@@ -18,8 +18,16 @@ namespace podsim {
 struct MatmulOp {
   std::uint64_t m = 0, k = 0, n = 0;
   DType dtype = DType::bf16;
+  // Coarse-grained weight sparsity: this fraction of the 128 x 128 blocks of B is zero
+  // (which ones: a hash of the seed and the block), and the MXUs skip a fold whose weights
+  // all lie in zero blocks. B is still stored and loaded dense.
+  double block_sparsity = 0;
+  std::uint64_t sparsity_seed = 1;
 
-  std::uint64_t macs() const { return m * k * n; }
+  static constexpr std::uint64_t kSparsityBlock = 128;
+  bool zero_block(std::uint64_t kb, std::uint64_t nb) const;  // block row kb, column nb of B
+  // Useful MACs: m x the nonzero weight elements.
+  std::uint64_t macs() const;
 };
 
 // 2D convolution, NHWC activations, square kernel. Lowered to matmuls (im2col): see
