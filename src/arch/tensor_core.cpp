@@ -29,8 +29,8 @@ TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, Hbm
       write_dma_("write_dma", hw.chip.dma, hbm, port, counters),
       weight_dma_("weight_dma", hw.chip.dma, hbm, port, counters),
       mxu_counters_(hw.chip.mxus_per_core),
-      fifo_free_ps_(hw.chip.mxu.weight_fifo_depth, 0),
-      buffer_free_ps_(hw.chip.vmem_operand_buffers, 0) {
+      buffer_free_ps_(hw.chip.vmem_operand_buffers, 0),
+      fifo_free_ps_(hw.chip.mxu.weight_fifo_depth, 0) {
   for (std::uint32_t i = 0; i < hw.chip.vmem_operand_buffers; ++i) load_jobs_.push_back(std::make_unique<DmaJob>());
   for (std::uint32_t j = 0; j < hw.chip.mxus_per_core; ++j) mxus_.emplace_back(array_shape(hw));
   for (std::uint32_t s = 0; s < hw.chip.mxu.weight_fifo_depth; ++s) weight_jobs_.push_back(std::make_unique<DmaJob>());
@@ -108,17 +108,13 @@ void TensorCore::sparse_share(const MatmulTile& t, MxuShare* s, std::uint64_t* f
   // ws: fold (r, c) holds B[k0 + r R .., n0 + c C ..]. It runs unless every weight in it
   // lies in a zero block; useful MACs count only the nonzero blocks' weights.
   const MatmulOp& op = program_.op;
-  const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols, B = MatmulOp::kSparsityBlock;
+  const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
   std::uint64_t executed = 0, macs = 0;
   for (std::uint64_t c = s->col_fold_begin; c < s->col_fold_begin + s->col_folds; ++c)
     for (std::uint64_t r = 0; r < s->row_folds; ++r) {
       const std::uint64_t k0 = t.k0 + r * R, k1 = std::min(t.k0 + t.tk, k0 + R);
       const std::uint64_t n0 = t.n0 + c * C, n1 = std::min(t.n0 + t.tn, n0 + C);
-      std::uint64_t nonzero = 0;
-      for (std::uint64_t kb = k0 / B; kb * B < k1; ++kb)
-        for (std::uint64_t nb = n0 / B; nb * B < n1; ++nb)
-          if (!op.zero_block(kb, nb))
-            nonzero += (std::min(k1, (kb + 1) * B) - std::max(k0, kb * B)) * (std::min(n1, (nb + 1) * B) - std::max(n0, nb * B));
+      const std::uint64_t nonzero = op.nonzero_weights(k0, k1, n0, n1);
       if (nonzero == 0) continue;  // an all-zero weight tile: skipped
       ++executed;
       macs += s->rows * nonzero;

@@ -100,7 +100,8 @@ std::uint64_t embedding_row(const EmbeddingOp& op, std::uint64_t sample, std::ui
   // Scatter the ranks over the table (hot ids are not neighbours): a bijection when the
   // prime does not divide the table size.
   constexpr std::uint64_t kPrime = 2'147'483'647ULL;  // 2^31 - 1
-  const unsigned __int128 scattered = (unsigned __int128)(rank - 1) * kPrime % op.table_rows;
+  __extension__ typedef unsigned __int128 u128;  // (rank - 1) x prime overflows 64 bits
+  const u128 scattered = u128(rank - 1) * kPrime % op.table_rows;
   return op.table_rows % kPrime == 0 ? rank - 1 : std::uint64_t(scattered);
 }
 

@@ -24,14 +24,18 @@ bool MatmulOp::zero_block(std::uint64_t kb, std::uint64_t nb) const {
   return double(x >> 11) * 0x1.0p-53 < block_sparsity;
 }
 
-std::uint64_t MatmulOp::macs() const {
-  if (block_sparsity <= 0) return m * k * n;
-  std::uint64_t nonzero = 0;  // weight elements in nonzero blocks
-  for (std::uint64_t kb = 0; kb * kSparsityBlock < k; ++kb)
-    for (std::uint64_t nb = 0; nb * kSparsityBlock < n; ++nb)
+std::uint64_t MatmulOp::nonzero_weights(std::uint64_t k0, std::uint64_t k1, std::uint64_t n0, std::uint64_t n1) const {
+  const std::uint64_t B = kSparsityBlock;
+  std::uint64_t nonzero = 0;
+  for (std::uint64_t kb = k0 / B; kb * B < k1; ++kb)
+    for (std::uint64_t nb = n0 / B; nb * B < n1; ++nb)
       if (!zero_block(kb, nb))
-        nonzero += std::min(kSparsityBlock, k - kb * kSparsityBlock) * std::min(kSparsityBlock, n - nb * kSparsityBlock);
-  return m * nonzero;
+        nonzero += (std::min(k1, (kb + 1) * B) - std::max(k0, kb * B)) * (std::min(n1, (nb + 1) * B) - std::max(n0, nb * B));
+  return nonzero;
+}
+
+std::uint64_t MatmulOp::macs() const {
+  return block_sparsity <= 0 ? m * k * n : m * nonzero_weights(0, k, 0, n);
 }
 
 const char* vector_fn_name(VectorFn f) {

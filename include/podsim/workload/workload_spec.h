@@ -26,6 +26,8 @@ struct MatmulOp {
 
   static constexpr std::uint64_t kSparsityBlock = 128;
   bool zero_block(std::uint64_t kb, std::uint64_t nb) const;  // block row kb, column nb of B
+  // Weight elements of B[k0, k1) x [n0, n1) that lie in nonzero blocks.
+  std::uint64_t nonzero_weights(std::uint64_t k0, std::uint64_t k1, std::uint64_t n0, std::uint64_t n1) const;
   // Useful MACs: m x the nonzero weight elements.
   std::uint64_t macs() const;
 };
