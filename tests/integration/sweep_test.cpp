@@ -134,8 +134,11 @@ TEST(Sweep, KilledSweepResumesWithoutLoss) {
     }
   EXPECT_GE(records, 5u);
   EXPECT_LT(records, 24u) << "the sweep finished before the kill; the test proves nothing";
-  if (fs::exists(d / "out/results.csv"))
-    for (const auto& row : lines(read_file(d / "out/results.csv"))) EXPECT_EQ(std::count(row.begin(), row.end(), ','), 4) << row;
+  if (fs::exists(d / "out/results.csv")) {
+    for (const auto& row : lines(read_file(d / "out/results.csv"))) {
+      EXPECT_EQ(std::count(row.begin(), row.end(), ','), 4) << row;
+    }
+  }
   // Rerun: the finished points are skipped, the rest run; the result equals a clean run.
   const Outcome resumed = sh(kPodsim + " sweep " + f.string() + " --out " + out);
   ASSERT_EQ(resumed.code, 0) << resumed.output;
