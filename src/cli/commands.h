@@ -64,7 +64,19 @@ struct CompareOptions {
   bool show_all = false;
 };
 
+struct CollectiveOptions {
+  std::string kind = "all_reduce";
+  std::string hardware = "tpu-v3-pod";
+  std::vector<std::string> overrides;
+  std::vector<std::string> sizes{"64 MiB"};
+  std::string algorithm = "auto";
+  std::string dtype = "bf16";
+  std::uint32_t root = 0, peer = 1;
+  std::string json_path;
+};
+
 int run_command(const RunOptions& options);
+int collective_command(const CollectiveOptions& options);
 int sweep_command(const SweepOptions& options);
 int compare_command(const CompareOptions& options);
 int selftest_command(const SelftestOptions& options);

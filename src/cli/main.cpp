@@ -100,6 +100,20 @@ int sc_main(int argc, char* argv[]) {
   compare_cmd->add_option_function<std::string>("--abs-tol", tolerance(&compare.abs_tol), "absolute tolerance (default 0)");
   compare_cmd->add_option("--metrics", compare.metrics, "compare only these metrics")->delimiter(',');
   compare_cmd->add_flag("--all", compare.show_all, "list every metric, not only the ones that moved");
+  podsim::cli::CollectiveOptions coll;
+  CLI::App* coll_cmd = app.add_subcommand("collective", "time one collective over a pod's inter-chip network");
+  coll_cmd->add_option("kind", coll.kind, "all_reduce, reduce_scatter, all_gather, all_to_all, broadcast or send_recv")
+      ->capture_default_str();
+  coll_cmd->add_option("--hw", coll.hardware, "hardware preset name or YAML file (with a pod)")->capture_default_str();
+  coll_cmd->add_option("--set", coll.overrides, "override a hardware parameter, e.g. pod.dims=8x8 (repeatable)");
+  coll_cmd->add_option("--bytes", coll.sizes, "buffer sizes, e.g. '1 KiB,64 MiB' (all_reduce: each chip's buffer)")
+      ->delimiter(',');
+  coll_cmd->add_option("--algorithm", coll.algorithm, "auto, ring, bidir_ring or torus")
+      ->check(CLI::IsMember({"auto", "ring", "bidir_ring", "torus"}))->capture_default_str();
+  coll_cmd->add_option("--dtype", coll.dtype, "element type the reductions add")->capture_default_str();
+  coll_cmd->add_option("--root", coll.root, "broadcast root / send_recv source chip")->capture_default_str();
+  coll_cmd->add_option("--peer", coll.peer, "send_recv destination chip")->capture_default_str();
+  coll_cmd->add_option("--json", coll.json_path, "write the results (with per-link bytes) as JSON");
   CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
 
@@ -122,6 +136,7 @@ int sc_main(int argc, char* argv[]) {
   if (*selftest_cmd) return podsim::cli::selftest_command(selftest);
   if (*sweep_cmd) return podsim::cli::sweep_command(sweep);
   if (*compare_cmd) return podsim::cli::compare_command(compare);
+  if (*coll_cmd) return podsim::cli::collective_command(coll);
   if (*params_cmd) return podsim::cli::params_command();
   if (*presets_cmd) return podsim::cli::presets_command();
   return podsim::cli::kInputError;

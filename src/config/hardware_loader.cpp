@@ -52,11 +52,36 @@ void apply_tree(HardwareSpec& spec, const YAML::Node& map, const std::string& pr
   for (auto it = map.begin(); it != map.end(); ++it) {
     const std::string path = join_path(prefix, it->first.Scalar());
     if (const HardwareParam* param = find_hardware_param(path)) {
-      set_param(spec, *param, detail::scalar_text(it->second, path, file),
-                detail::location_of(it->second, file));
+      std::string text;
+      if (param->type == ParamType::shape && it->second.IsSequence()) {
+        // dims: [16, 16] -> "16x16"; each element a plain value.
+        for (std::size_t i = 0; i < it->second.size(); ++i)
+          text += (i ? "x" : "") + detail::scalar_text(it->second[i], fmt::format("{}[{}]", path, i), file);
+      } else {
+        text = detail::scalar_text(it->second, path, file);
+      }
+      set_param(spec, *param, text, detail::location_of(it->second, file));
     } else {
       apply_tree(spec, it->second, path, file);
     }
+  }
+}
+
+void validate_pod(const PodSpec& pod, const std::string& file) {
+  const auto dims = pod.dim_sizes();
+  if (pod.chips() > 65536)
+    throw ConfigError({file, 0, 0}, "pod.dims",
+                      fmt::format("{} is {} chips; at most 65536 are supported", pod.dims, pod.chips()));
+  if (pod.topology == "ring" && dims.size() != 1)
+    throw ConfigError({file, 0, 0}, "pod.dims",
+                      fmt::format("a ring has one dimension, got '{}'; use pod.topology: torus", pod.dims));
+  if (pod.topology != "switch") {
+    const std::uint32_t per_chip = 2 * std::uint32_t(dims.size());
+    if (pod.links_per_chip % per_chip != 0)
+      throw ConfigError({file, 0, 0}, "pod.links_per_chip",
+                        fmt::format("a {}-dimensional {} needs a multiple of {} links per chip (one per "
+                                    "neighbour and direction), got {}",
+                                    dims.size(), pod.topology, per_chip, pod.links_per_chip));
   }
 }
 
@@ -83,6 +108,7 @@ void validate(const HardwareSpec& spec, const std::string& file) {
   if (hbm.bandwidth_Bps < hbm.channels)
     throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
                       "must give each channel at least 1 B/s");
+  validate_pod(spec.pod, file);
 }
 
 HardwareSpec load_document(const YAML::Node& root, const std::string& file,
@@ -108,7 +134,7 @@ HardwareSpec load_document(const YAML::Node& root, const std::string& file,
   const YAML::Node hw = root["hardware"];
   if (!hw) throw ConfigError({file, 1, 1}, "hardware", "missing; the file must start with 'hardware:'");
   detail::expect_map(hw, "hardware", file);
-  detail::reject_unknown_keys(hw, {"name", "base", "description", "chip"}, "hardware", file);
+  detail::reject_unknown_keys(hw, {"name", "base", "description", "chip", "pod"}, "hardware", file);
 
   HardwareSpec spec = default_hardware();
   if (const YAML::Node base = hw["base"]) {
@@ -120,6 +146,7 @@ HardwareSpec load_document(const YAML::Node& root, const std::string& file,
   if (hw["description"])
     spec.description = detail::scalar_text(hw["description"], "hardware.description", file);
   if (const YAML::Node chip = hw["chip"]) apply_tree(spec, chip, "chip", file);
+  if (const YAML::Node pod = hw["pod"]) apply_tree(spec, pod, "pod", file);
   validate(spec, file);
   return spec;
 }

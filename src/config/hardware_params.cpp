@@ -187,6 +187,42 @@ std::vector<HardwareParam> build_table() {
                        1'000'000'000'000'000ULL,
                        "bandwidth of each TensorCore's port into the on-chip crossbar",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.noc.core_port_Bps; }));
+  // The pod: defaults are one chip (no network); the *-pod presets set the rest.
+  t.push_back(text_choice("pod.topology", "torus", {"ring", "torus", "switch"},
+                          "ring: one line of chips closed into a ring; torus: 1-3 dimensions, "
+                          "dimension-order routing; switch: one non-blocking switch (baseline)",
+                          +[](HardwareSpec& h) -> std::string& { return h.pod.topology; }));
+  {
+    HardwareParam p;
+    p.path = "pod.dims";
+    p.type = ParamType::shape;
+    p.default_text = "1";
+    p.description = "chips along each dimension ('32x32', '[16, 16, 16]'); 1 = a single chip";
+    p.set = [](HardwareSpec& h, const ParamValue& v) { h.pod.dims = v.text; };
+    p.get = [](const HardwareSpec& h) {
+      ParamValue v;
+      v.text = h.pod.dims;
+      return v;
+    };
+    t.push_back(std::move(p));
+  }
+  t.push_back(flag("pod.wraparound", "true",
+                   "torus: links close every line into a ring (false: a mesh, edges have fewer links)",
+                   +[](HardwareSpec& h) -> bool& { return h.pod.wraparound; }));
+  t.push_back(count("pod.links_per_chip", "4", 1, 64,
+                    "inter-chip links per chip; on a torus a multiple of 2 x dimensions (links "
+                    "bundled per neighbour), on a switch all go to the switch",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.pod.links_per_chip; }));
+  t.push_back(quantity("pod.link.bandwidth", U::bandwidth, "80 GB/s", 1'000'000, 1'000'000'000'000'000ULL,
+                       "bandwidth of one inter-chip link in each direction",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.pod.link_bandwidth_Bps; }));
+  t.push_back(quantity("pod.link.latency", U::time, "500 ns", 0, 1'000'000'000'000ULL,
+                       "latency of one hop (link, SerDes and router), added per chunk per hop",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.pod.link_latency_ps; }));
+  t.push_back(quantity("pod.chunk", U::size, "256 KiB", 64, 1ULL << 30,
+                       "network message chunk: one link reservation per chunk and hop (simulation "
+                       "granularity, not a hardware figure)",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.pod.chunk_bytes; }));
   return t;
 }
 
@@ -210,6 +246,27 @@ const char* dataflow_name(Dataflow d) {
     case Dataflow::is: return "is";
   }
   return "?";
+}
+
+std::vector<std::uint32_t> PodSpec::dim_sizes() const {
+  std::vector<std::uint32_t> out;
+  std::string digits;
+  for (char c : dims + "x") {
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    } else if (!digits.empty()) {
+      out.push_back(std::uint32_t(std::stoul(digits)));
+      digits.clear();
+    }
+  }
+  if (out.empty()) out.push_back(1);
+  return out;
+}
+
+std::uint64_t PodSpec::chips() const {
+  std::uint64_t n = 1;
+  for (std::uint32_t d : dim_sizes()) n *= d;
+  return n;
 }
 
 HardwareSpec default_hardware() {

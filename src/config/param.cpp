@@ -11,6 +11,7 @@ std::string param_type_name(ParamType type, UnitKind unit) {
     case ParamType::boolean: return "boolean";
     case ParamType::choice: return "choice";
     case ParamType::text: return "text";
+    case ParamType::shape: return "shape like 16x16";
   }
   return "?";
 }
@@ -27,6 +28,31 @@ std::optional<ParamValue> parse_param_text(ParamType type, UnitKind unit, std::u
     case ParamType::text:
       value.text = text;
       return value;
+    case ParamType::shape: {
+      // "16x16", "16, 16" or "[16, 16]": sizes 1..4096 (product checked by the owner).
+      std::string canon, digits;
+      std::size_t sizes = 0;
+      auto flush = [&]() -> bool {
+        if (digits.empty() || digits.size() > 4) return false;
+        const unsigned long v = std::stoul(digits);
+        if (v < 1 || v > 4096) return false;
+        canon += (sizes++ ? "x" : "") + std::to_string(v);
+        digits.clear();
+        return true;
+      };
+      const std::string bad = fmt::format("expected sizes like '16x16' or '[16, 16]' (each 1 to 4096), got '{}'", text);
+      for (char c : text) {
+        if (c >= '0' && c <= '9') digits += c;
+        else if (c == 'x' || c == ',') {
+          if (!flush()) return fail(bad);
+        } else if (c != ' ' && c != '[' && c != ']') {
+          return fail(bad);
+        }
+      }
+      if (!flush() || sizes > 3) return fail(sizes > 3 ? bad + ": at most 3 dimensions" : bad);
+      value.text = canon;
+      return value;
+    }
     case ParamType::boolean:
       if (text == "true") value.number = 1;
       else if (text == "false") value.number = 0;
@@ -64,6 +90,7 @@ std::optional<ParamValue> parse_param_text(ParamType type, UnitKind unit, std::u
 std::string format_param_text(ParamType type, UnitKind unit, const ParamValue& value) {
   switch (type) {
     case ParamType::text:
+    case ParamType::shape:
     case ParamType::choice: return value.text;
     case ParamType::boolean: return value.number ? "true" : "false";
     case ParamType::integer: return std::to_string(value.number);

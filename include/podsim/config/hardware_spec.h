@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace podsim {
 
@@ -78,10 +79,28 @@ struct ChipSpec {
   NocSpec noc;
 };
 
+// The chips of a pod and the inter-chip (ICI) network joining them (net/ models it).
+struct PodSpec {
+  // ring: one dimension; torus: 1 to 3 dimensions, neighbours +-1 in each (wraparound
+  // links close each line into a ring); switch: every chip's links go to one non-blocking
+  // switch (a baseline for comparison).
+  std::string topology = "torus";
+  std::string dims = "1";          // "32x32": chips along each dimension
+  bool wraparound = true;          // torus lines closed into rings (false: a mesh)
+  std::uint32_t links_per_chip = 4;
+  std::uint64_t link_bandwidth_Bps = 80'000'000'000ULL;  // each link, each direction
+  std::uint64_t link_latency_ps = 500'000;               // per hop: wire, SerDes, router
+  std::uint64_t chunk_bytes = 256 << 10;                 // network simulation granularity
+
+  std::vector<std::uint32_t> dim_sizes() const;  // parsed from dims
+  std::uint64_t chips() const;
+};
+
 struct HardwareSpec {
   std::string name = "custom";
   std::string description;
   ChipSpec chip;
+  PodSpec pod;
 
   // Derived figures, for reports and `podsim presets`.
   std::uint64_t mxu_count() const { return std::uint64_t(chip.tensor_cores) * chip.mxus_per_core; }
@@ -90,6 +109,9 @@ struct HardwareSpec {
   }
   // Peak at full rate (passes = 1): 2 FLOPs per MAC.
   double peak_flops() const { return 2.0 * double(macs_per_cycle()) * double(chip.clock_hz); }
+  // The whole pod: every chip at full rate, and every chip's HBM.
+  double system_peak_flops() const { return peak_flops() * double(pod.chips()); }
+  std::uint64_t system_hbm_bytes() const { return chip.hbm.capacity_bytes * pod.chips(); }
 };
 
 }  // namespace podsim

@@ -13,7 +13,8 @@
 
 namespace podsim {
 
-enum class ParamType { integer, quantity, boolean, choice, text };
+// shape: sizes joined by 'x' ("16x16"), each 1..4096; also read from "[16, 16]" or a YAML list.
+enum class ParamType { integer, quantity, boolean, choice, text, shape };
 
 struct ParamValue {
   std::uint64_t number = 0;  // integer, quantity (canonical unit), boolean (0/1)

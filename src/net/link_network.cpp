@@ -1,0 +1,110 @@
+#include "podsim/net/link_network.h"
+
+#include <algorithm>
+#include <functional>
+#include <stdexcept>
+
+namespace podsim {
+
+std::uint64_t transfer_ps(std::uint64_t bytes, std::uint64_t Bps) {
+  if (bytes == 0) return 0;
+  __extension__ typedef unsigned __int128 u128;  // bytes x 10^12 overflows 64 bits
+  const u128 ps = (static_cast<u128>(bytes) * 1'000'000'000'000ULL + Bps - 1) / Bps;
+  return std::uint64_t(ps);
+}
+
+LinkNetwork::LinkNetwork(const PodTopology& topology, std::uint64_t chunk_bytes)
+    : topo_(topology),
+      chunk_bytes_(std::max<std::uint64_t>(1, chunk_bytes)),
+      link_free_(topology.links().size(), 0),
+      links_(topology.links().size()) {
+  route_begin_.push_back(0);
+}
+
+std::uint32_t LinkNetwork::add(NetTransfer t) {
+  if (ran_) throw std::logic_error("LinkNetwork::add after run()");
+  const auto id = std::uint32_t(transfers_.size());
+  for (std::uint32_t a : t.after)
+    if (a >= id) throw std::logic_error("LinkNetwork: a transfer may only wait for earlier ones");
+  const std::size_t before = route_.size();
+  topo_.route(t.src, t.dst, route_);
+  t.hops = std::uint32_t(route_.size() - before);
+  route_begin_.push_back(route_.size());
+  transfers_.push_back(std::move(t));
+  return id;
+}
+
+std::uint64_t LinkNetwork::byte_hops() const {
+  std::uint64_t sum = 0;
+  for (const auto& t : transfers_) sum += t.bytes * t.hops;
+  return sum;
+}
+
+void LinkNetwork::release(std::uint32_t id, std::uint64_t at) {
+  NetTransfer& t = transfers_[id];
+  t.start_ps = at;
+  const std::uint64_t chunks = std::max<std::uint64_t>(1, (t.bytes + chunk_bytes_ - 1) / chunk_bytes_);
+  undelivered_[id] = std::uint32_t(chunks);
+  // Every chunk is ready now; they queue at the first link in order.
+  for (std::uint32_t c = 0; c < chunks; ++c) {
+    heap_.push_back({at, seq_++, id, c, 0});
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<Event>());
+  }
+}
+
+void LinkNetwork::run() {
+  if (ran_) return;
+  ran_ = true;
+  const std::size_t n = transfers_.size();
+  pending_.assign(n, 0);
+  undelivered_.assign(n, 0);
+  dependents_.assign(n, {});
+  for (std::uint32_t i = 0; i < n; ++i) {
+    pending_[i] = std::uint32_t(transfers_[i].after.size());
+    for (std::uint32_t a : transfers_[i].after) dependents_[a].push_back(i);
+  }
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (pending_[i] == 0) release(i, transfers_[i].ready_ps);
+
+  const std::uint64_t latency = topo_.latency_ps();
+  const auto& topo_links = topo_.links();
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<Event>());
+    const Event e = heap_.back();
+    heap_.pop_back();
+    ++events_;
+    NetTransfer& t = transfers_[e.transfer];
+    const std::uint64_t begin = route_begin_[e.transfer];
+    const std::uint32_t hops = std::uint32_t(route_begin_[e.transfer + 1] - begin);
+    if (e.hop < hops) {
+      const std::uint32_t link = route_[begin + e.hop];
+      const std::uint64_t first = std::uint64_t(e.chunk) * chunk_bytes_;
+      const std::uint64_t bytes = std::min(chunk_bytes_, t.bytes - std::min(t.bytes, first));
+      const std::uint64_t start = std::max(e.time, link_free_[link]);
+      const std::uint64_t busy = transfer_ps(bytes, topo_links[link].bandwidth_Bps);
+      link_free_[link] = start + busy;
+      links_[link].bytes += bytes;
+      links_[link].busy_ps += busy;
+      ++links_[link].chunks;
+      heap_.push_back({start + busy + latency, seq_++, e.transfer, e.chunk, e.hop + 1});
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<Event>());
+      continue;
+    }
+    // Delivered.
+    t.end_ps = std::max(t.end_ps, e.time);
+    if (--undelivered_[e.transfer] != 0) continue;
+    end_ps_ = std::max(end_ps_, t.end_ps);
+    for (std::uint32_t d : dependents_[e.transfer]) {
+      if (--pending_[d] != 0) continue;
+      NetTransfer& next = transfers_[d];
+      std::uint64_t at = next.ready_ps;
+      for (std::uint32_t a : next.after) at = std::max(at, transfers_[a].end_ps + next.after_delay_ps);
+      release(d, at);
+    }
+  }
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (pending_[i] != 0 || undelivered_[i] != 0)
+      throw std::logic_error("LinkNetwork: a transfer never completed (dependency cycle)");
+}
+
+}  // namespace podsim
