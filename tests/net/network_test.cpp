@@ -261,9 +261,9 @@ TEST(PodPresets, PublishedPeaks) {
   EXPECT_EQ(v4.pod.chips(), 4096u);
   EXPECT_EQ(v2.system_peak_flops(), 256 * v2.peak_flops());
   EXPECT_EQ(v2.system_hbm_bytes(), 4ULL << 40);  // 256 x 16 GiB = 4 TiB
-  // 11.5 PFLOPS = 64 boards x 180 TFLOPS = 256 x 45 TFLOPS; the model's chip: 45.875.
+  // 11.5 PFLOPS = 64 boards x 180 TFLOPS = 256 x 45 TFLOPS; the model's chip: 45.8752.
   EXPECT_DOUBLE_EQ(v2.system_peak_flops(), 256 * 2.0 * 128 * 128 * 2 * 0.7e9);
-  EXPECT_DOUBLE_EQ(v2.system_peak_flops() / (64 * 180e12), 45.875 / 45.0);
+  EXPECT_DOUBLE_EQ(v2.system_peak_flops() / (64 * 180e12), 45.8752 / 45.0);
   EXPECT_EQ(v3.system_peak_flops(), 1024 * 123'207'680'000'000.0);
   EXPECT_EQ(std::round(v3.system_peak_flops() / 1e15), 126.0);     // 126.16 PFLOPS
   EXPECT_EQ(std::round(v4.system_peak_flops() / 1e17) / 10, 1.1);  // 1.127 EFLOPS
