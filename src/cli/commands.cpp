@@ -13,6 +13,7 @@
 #include "podsim/config/workload_loader.h"
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/report/report.h"
+#include "podsim/sim/pod_simulate.h"
 #include "podsim/sim/simulate.h"
 #include "podsim/workload/composite.h"
 #include "podsim/workload/training.h"
@@ -39,6 +40,36 @@ int input_error(const ConfigError& e) {
   return kInputError;
 }
 
+int check_result(const RunResult& result) {
+  if (!result.completed) {
+    fmt::print(stderr, "error: the simulation stopped making progress: {}\n", result.stall_report);
+    return kSimulationError;
+  }
+  if (!result.invariants_hold()) {
+    for (const auto& i : result.invariants)
+      if (!i.ok) fmt::print(stderr, "error: invariant {} failed: {}\n", i.name, i.detail);
+    return kSimulationError;
+  }
+  return kOk;
+}
+
+// `podsim run --chips 1,8,64`: one chip simulation, the network at every size.
+int scaling_command(const RunOptions& o, const HardwareSpec& hw, const WorkloadSpec& wl) {
+  if (!o.trace_path.empty() || o.full_pod) {
+    fmt::print(stderr, "error: --chips: --trace and --full-pod need one pod size\n");
+    return kInputError;
+  }
+  const std::vector<RunResult> runs = simulate_pod_sizes(hw, wl, o.chips);
+  if (!o.quiet) fmt::print("{}", scaling_text(runs));
+  if (!o.json_path.empty() && !write_file(o.json_path, scaling_json(runs))) {
+    fmt::print(stderr, "error: {}: cannot write the JSON report\n", o.json_path);
+    return kInputError;
+  }
+  for (const RunResult& r : runs)
+    if (const int rc = check_result(r)) return rc;
+  return kOk;
+}
+
 }  // namespace
 
 int run_command(const RunOptions& o) {
@@ -49,7 +80,14 @@ int run_command(const RunOptions& o) {
     spdlog::info("running '{}' ({} ops) on '{}'", wl.name, wl.ops.size(), hw.name);
     SimulateOptions sim;
     sim.trace = !o.trace_path.empty();
-    result = simulate(hw, wl, sim);
+    if (!o.chips.empty()) return scaling_command(o, hw, wl);
+    if (hw.pod.chips() > 1 || wl.parallelism.given) {
+      PodSimulateOptions pod;
+      pod.full = o.full_pod;
+      result = simulate_pod(hw, wl, sim, pod);
+    } else {
+      result = simulate(hw, wl, sim);
+    }
   } catch (const ConfigError& e) {
     return input_error(e);
   }

@@ -22,6 +22,8 @@ struct RunOptions {
   std::string json_path;
   std::string trace_path;
   bool quiet = false;
+  std::vector<std::uint32_t> chips;  // --chips 1,8,64: the pod at each size (data parallel)
+  bool full_pod = false;             // simulate every chip, not each distinct program once
 };
 
 struct MxuOptions {

@@ -36,6 +36,9 @@ int sc_main(int argc, char* argv[]) {
   run_cmd->add_option("--json", run.json_path, "also write the JSON report to this file");
   run_cmd->add_option("--trace", run.trace_path, "write a timeline (Chrome trace-event JSON: Perfetto, chrome://tracing)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "do not print the summary");
+  run_cmd->add_option("--chips", run.chips, "run data parallel at each pod size, e.g. 1,8,64,256,1024: a scaling table")
+      ->delimiter(',')->check(CLI::Range(1, 65536));
+  run_cmd->add_flag("--full-pod", run.full_pod, "simulate every chip of the pod, not each distinct chip program once");
   CLI::App* validate_cmd = app.add_subcommand("validate", "check a workload and hardware without simulating");
   add_common(validate_cmd);
   podsim::cli::MxuOptions mxu;

@@ -451,12 +451,29 @@ void parse_training(const YAML::Node& t, const std::string& file, TrainingSpec* 
   }
 }
 
+void parse_parallelism(const YAML::Node& node, const std::string& file, ParallelismSpec* out) {
+  detail::expect_map(node, "workload.parallelism", file);
+  detail::reject_unknown_keys(node, {"data", "gradient_bucket", "gradient_dtype"}, "workload.parallelism", file);
+  OpFields f(node, "workload.parallelism", file);
+  out->given = true;
+  out->where = location_of(node, file);
+  out->data = f.integer("data", 1, 65536, 0);
+  if (const YAML::Node b = node["gradient_bucket"]) {
+    std::string why;
+    auto q = parse_param_text(ParamType::quantity, UnitKind::size, 1, 1ULL << 40, {},
+                              detail::scalar_text(b, "workload.parallelism.gradient_bucket", file), &why);
+    if (!q) throw ConfigError(location_of(b, file), "workload.parallelism.gradient_bucket", why);
+    out->gradient_bucket_bytes = q->number;
+  }
+  if (node["gradient_dtype"]) out->gradient_dtype = f.dtype("gradient_dtype");
+}
+
 WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
   detail::reject_unknown_keys(root, {"workload"}, "", file);
   const YAML::Node wl = root["workload"];
   if (!wl) throw ConfigError({file, 1, 1}, "workload", "missing; the file must start with 'workload:'");
   detail::expect_map(wl, "workload", file);
-  detail::reject_unknown_keys(wl, {"name", "description", "ops", "training"}, "workload", file);
+  detail::reject_unknown_keys(wl, {"name", "description", "ops", "training", "parallelism"}, "workload", file);
 
   WorkloadSpec spec;
   spec.source = file;
@@ -466,6 +483,7 @@ WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
   if (!ops.IsSequence() || ops.size() == 0)
     throw ConfigError(location_of(ops, file), "workload.ops", "expected a non-empty list of ops");
   if (const YAML::Node t = wl["training"]) parse_training(t, file, &spec.training);
+  if (const YAML::Node p = wl["parallelism"]) parse_parallelism(p, file, &spec.parallelism);
   std::set<std::string> names;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     Op op = parse_op(ops[i], i, file);

@@ -154,8 +154,20 @@ class Builder {
     gate_ = std::move(done);
   }
 
-  void ring_algorithm(bool bidirectional, bool rs, bool ag) {
+  // The group's chips in the pod's ring order.
+  std::vector<std::uint32_t> members() const {
     const auto order = topo_.ring_order();
+    if (spec_.group.empty()) return order;
+    std::vector<bool> in(topo_.chips(), false);
+    for (std::uint32_t c : spec_.group) in[c] = true;
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t c : order)
+      if (in[c]) out.push_back(c);
+    return out;
+  }
+
+  void ring_algorithm(bool bidirectional, bool rs, bool ag) {
+    const auto order = members();
     const auto P = std::uint32_t(order.size());
     if (bidirectional)
       bidir(order, segments(spec_.bytes / 2, P), segments(spec_.bytes - spec_.bytes / 2, P), rs, ag);
@@ -164,20 +176,24 @@ class Builder {
   }
 
   void all_to_all() {
-    const std::uint32_t P = topo_.chips();
+    std::vector<std::uint32_t> g = spec_.group;
+    if (g.empty())
+      for (std::uint32_t c = 0; c < topo_.chips(); ++c) g.push_back(c);
+    const auto P = std::uint32_t(g.size());
     const auto part = segments(spec_.bytes, P);
     const std::vector<ChipGate> start = gate_;
     std::vector<ChipGate> done(P);
     for (std::uint32_t off = 1; off < P; ++off)
       for (std::uint32_t i = 0; i < P; ++i) {
-        const std::uint32_t dst = (i + off) % P;
-        done[dst].after.push_back(send(i, dst, part[dst], start[i]));
+        const std::uint32_t j = (i + off) % P;
+        done[j].after.push_back(send(g[i], g[j], part[j], start[g[i]]));
       }
-    if (P > 1) gate_ = std::move(done);
+    if (P > 1)
+      for (std::uint32_t j = 0; j < P; ++j) gate_[g[j]] = std::move(done[j]);
   }
 
   void broadcast() {
-    auto order = topo_.ring_order();
+    auto order = members();
     std::rotate(order.begin(), std::find(order.begin(), order.end(), spec_.root), order.end());
     const std::uint64_t pieces = std::max<std::uint64_t>(1, (spec_.bytes + chunk_ - 1) / chunk_);
     std::vector<ChipGate> done = gate_;
@@ -237,7 +253,10 @@ CollectiveRun add_collective(LinkNetwork& net, const CollectiveSpec& spec, const
   run.first = std::uint32_t(net.size());
   CollectiveAlgorithm a = spec.algorithm;
   if (a == CollectiveAlgorithm::automatic) a = topo.is_switch() ? CollectiveAlgorithm::ring : CollectiveAlgorithm::torus;
-  if (a == CollectiveAlgorithm::torus && topo.is_switch()) a = CollectiveAlgorithm::bidir_ring;
+  const bool whole_pod = spec.group.empty() || spec.group.size() == topo.chips();
+  if (a == CollectiveAlgorithm::torus && (topo.is_switch() || !whole_pod)) a = CollectiveAlgorithm::bidir_ring;
+  for (std::uint32_t c : spec.group)
+    if (c >= topo.chips()) throw std::invalid_argument("collective: a group member is not a chip of the pod");
   run.algorithm = a;
 
   Builder b(net, spec, net.chunk_bytes());
@@ -261,6 +280,7 @@ CollectiveRun add_collective(LinkNetwork& net, const CollectiveSpec& spec, const
 }
 
 double bus_factor(CollectiveKind kind, std::uint32_t chips) {
+  if (chips <= 1) return 1.0;
   const double P = double(chips);
   switch (kind) {
     case CollectiveKind::all_reduce: return 2.0 * (P - 1) / P;
@@ -288,7 +308,8 @@ CollectiveResult collective_result(const LinkNetwork& net, const CollectiveRun& 
   if (r.end_ps < r.start_ps) r.end_ps = r.start_ps;
   const double t = r.time_s();
   r.algbw_Bps = t > 0 ? double(run.spec.bytes) / t : 0.0;
-  r.busbw_Bps = r.algbw_Bps * bus_factor(run.spec.kind, net.topology().chips());
+  const auto P = run.spec.group.empty() ? net.topology().chips() : std::uint32_t(run.spec.group.size());
+  r.busbw_Bps = r.algbw_Bps * bus_factor(run.spec.kind, P);
   return r;
 }
 

@@ -24,11 +24,10 @@ LinkNetwork::LinkNetwork(const PodTopology& topology, std::uint64_t chunk_bytes)
 std::uint32_t LinkNetwork::add(NetTransfer t) {
   if (ran_) throw std::logic_error("LinkNetwork::add after run()");
   const auto id = std::uint32_t(transfers_.size());
-  for (std::uint32_t a : t.after)
-    if (a >= id) throw std::logic_error("LinkNetwork: a transfer may only wait for earlier ones");
   const std::size_t before = route_.size();
   topo_.route(t.src, t.dst, route_);
   t.hops = std::uint32_t(route_.size() - before);
+  if (t.hops > 0 && t.duration_ps > 0) throw std::logic_error("LinkNetwork: only a chip-local node has a duration");
   route_begin_.push_back(route_.size());
   transfers_.push_back(std::move(t));
   return id;
@@ -45,6 +44,12 @@ void LinkNetwork::release(std::uint32_t id, std::uint64_t at) {
   t.start_ps = at;
   const std::uint64_t chunks = std::max<std::uint64_t>(1, (t.bytes + chunk_bytes_ - 1) / chunk_bytes_);
   undelivered_[id] = std::uint32_t(chunks);
+  if (t.hops == 0) {  // nothing crosses a link: delivered after the node's duration
+    undelivered_[id] = 1;
+    heap_.push_back({at + t.duration_ps, seq_++, id, 0, 0});
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<Event>());
+    return;
+  }
   // Every chunk is ready now; they queue at the first link in order.
   for (std::uint32_t c = 0; c < chunks; ++c) {
     heap_.push_back({at, seq_++, id, c, 0});
@@ -61,7 +66,10 @@ void LinkNetwork::run() {
   dependents_.assign(n, {});
   for (std::uint32_t i = 0; i < n; ++i) {
     pending_[i] = std::uint32_t(transfers_[i].after.size());
-    for (std::uint32_t a : transfers_[i].after) dependents_[a].push_back(i);
+    for (std::uint32_t a : transfers_[i].after) {
+      if (a >= n) throw std::logic_error("LinkNetwork: a transfer waits for one that does not exist");
+      dependents_[a].push_back(i);
+    }
   }
   for (std::uint32_t i = 0; i < n; ++i)
     if (pending_[i] == 0) release(i, transfers_[i].ready_ps);

@@ -27,6 +27,37 @@ ordered_json stats_json(const StatsRegistry& registry) {
   return out;
 }
 
+ordered_json pod_json(const PodResult& p, std::uint64_t step_ps) {
+  ordered_json j;
+  j["chips"] = p.chips;
+  j["topology"] = p.topology;
+  j["dims"] = p.dims;
+  j["data_parallel"] = p.data_parallel;
+  j["folded"] = p.folded;
+  j["simulated_chips"] = p.simulated_chips;
+  j["step_s"] = double(step_ps) * 1e-12;
+  j["compute_s"] = double(p.compute_ps) * 1e-12;
+  j["exposed_comm_s"] = double(p.exposed_comm_ps) * 1e-12;
+  j["ici_bytes"] = p.ici_bytes;
+  ordered_json cs = ordered_json::array();
+  for (const auto& c : p.collectives)
+    cs.push_back({{"name", c.name},
+                  {"kind", c.kind},
+                  {"algorithm", c.algorithm},
+                  {"bytes", c.bytes},
+                  {"chips", c.chips},
+                  {"start_s", double(c.start_ps) * 1e-12},
+                  {"end_s", double(c.end_ps) * 1e-12},
+                  {"time_s", double(c.end_ps - c.start_ps) * 1e-12},
+                  {"bytes_sent", c.bytes_sent},
+                  {"busbw_gbps", c.busbw_Bps * 1e-9}});
+  j["collectives"] = std::move(cs);
+  ordered_json links = ordered_json::array();
+  for (const auto& l : p.links) links.push_back({{"link", l.name}, {"bytes", l.bytes}, {"utilization", l.utilization}});
+  j["links"] = std::move(links);
+  return j;
+}
+
 }  // namespace
 
 std::string report_json(const RunResult& r) {
@@ -47,7 +78,7 @@ std::string report_json(const RunResult& r) {
   wl["source"] = r.workload.source;
   j["workload"] = std::move(wl);
 
-  const double peak = r.hw.peak_flops();
+  const double peak = r.peak_flops();  // the whole system's: every chip of the run
   ordered_json s;
   s["time_s"] = r.time_s();
   s["cycles"] = r.cycles;
@@ -62,8 +93,12 @@ std::string report_json(const RunResult& r) {
   s["macs"] = r.macs;
   s["padded_macs"] = r.padded_macs;
   s["clock_hz"] = r.hw.chip.clock_hz;
+  s["chips"] = r.chips;
+  s["ici_bytes"] = r.pod ? r.pod->ici_bytes : 0;
+  s["exposed_comm_s"] = r.pod ? double(r.pod->exposed_comm_ps) * 1e-12 : 0.0;
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
+  if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);
   if (!r.workload.moe_routing.empty()) {
     ordered_json moe = ordered_json::array();
     for (const auto& m : r.workload.moe_routing)

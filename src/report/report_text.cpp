@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "podsim/report/op_metrics.h"
@@ -34,8 +36,18 @@ std::string report_text(const RunResult& r) {
   line("podsim: workload '{}' on hardware '{}'", r.workload.name, r.hw.name);
   line("  simulated time   {} ({} cycles at {:g} MHz)", human_time(r.time_s()), r.cycles,
        double(r.hw.chip.clock_hz) * 1e-6);
-  line("  throughput       {:.2f} TFLOPS achieved of {:.2f} peak", r.achieved_flops() * 1e-12,
-       r.hw.peak_flops() * 1e-12);
+  line("  throughput       {:.2f} TFLOPS achieved of {:.2f} peak{}", r.achieved_flops() * 1e-12,
+       r.peak_flops() * 1e-12, r.chips > 1 ? fmt::format(" ({} chips)", r.chips) : "");
+  if (r.pod) {
+    const PodResult& p = *r.pod;
+    double busiest = 0;
+    for (const auto& l : p.links) busiest = std::max(busiest, l.utilization);
+    line("  pod              {} chips, {} {}, data parallel; {} ({} simulated)", p.chips, p.dims, p.topology,
+         p.folded ? "folded" : "every chip simulated", p.simulated_chips);
+    line("  communication    {} collectives, {} on the links (busiest {:.1f} % busy); compute {}, exposed {}",
+         p.collectives.size(), human_bytes(p.ici_bytes), 100 * busiest, human_time(double(p.compute_ps) * 1e-12),
+         human_time(double(p.exposed_comm_ps) * 1e-12));
+  }
   line("  MXU utilization  {:.1f} %", 100 * r.mxu_utilization());
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),
        human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,

@@ -110,41 +110,25 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
   check(r, "time_advanced", r.end_ps > 0 || r.macs == 0, fmt::format("ended at {} ps", r.end_ps));
 }
 
-}  // namespace
-
-RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options) {
-  RunResult r;
-  r.hw = hw;
-  const WorkloadSpec flat = expand_composites(workload);  // attention into its matmuls and softmax
-  r.workload = flat.training.enabled ? expand_training(flat) : flat;
-  if (flat.training.enabled) r.training = training_footprint(flat);
-  const std::vector<OpPlan> plans = plan_workload(r.workload, r.hw);
-
-  // Quiet kernel: podsim's own output is the report.
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  if (options.trace) r.trace = std::make_shared<TraceRecorder>();
-  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans, r.trace.get());
-  // Runs until no process has anything left to do: the sequencer has run every op, or a
-  // block stopped making progress (the watchdog below names it).
-  sc_core::sc_start();
-
-  chip->flush_memory();
-  r.completed = chip->all_done();
-  if (!r.completed) r.stall_report = chip->progress();
-  r.end_ps = r.completed && !chip->op_timings().empty() ? chip->op_timings().back().end_ps
-                                                        : sc_core::sc_time_stamp().value();
+// What one chip's simulation produced, read from its module after sc_start().
+void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
+  const HardwareSpec& hw = r.hw;
+  chip.flush_memory();
+  r.completed = chip.all_done();
+  if (!r.completed) r.stall_report = chip.progress();
+  r.end_ps = r.completed && !chip.op_timings().empty() ? chip.op_timings().back().end_ps
+                                                       : sc_core::sc_time_stamp().value();
   const ClockDomain clock(hw.chip.clock_hz);
   r.cycles = clock.cycle_at(r.end_ps);
-  r.channels = chip->hbm().channel_stats();
-  r.hbm_peak_Bps = chip->hbm().peak_Bps();
+  r.channels = chip.hbm().channel_stats();
+  r.hbm_peak_Bps = chip.hbm().peak_Bps();
   r.hbm_device = hw.chip.hbm.device;
-  r.hbm_series_bucket_ps = chip->hbm().series().bucket_ps();
-  r.hbm_series_bytes = chip->hbm().series().bytes();
-  for (const auto& cs : chip->hbm().channel_series()) r.hbm_channel_series.push_back({cs.bucket_ps(), cs.bytes()});
-  r.wakeups = chip->counters().wakeups;
-  for (std::size_t i = 0; i < chip->op_timings().size(); ++i) {
-    const OpTiming& t = chip->op_timings()[i];
+  r.hbm_series_bucket_ps = chip.hbm().series().bucket_ps();
+  r.hbm_series_bytes = chip.hbm().series().bytes();
+  for (const auto& cs : chip.hbm().channel_series()) r.hbm_channel_series.push_back({cs.bucket_ps(), cs.bytes()});
+  r.wakeups = chip.counters().wakeups;
+  for (std::size_t i = 0; i < chip.op_timings().size(); ++i) {
+    const OpTiming& t = chip.op_timings()[i];
     const Op& op = r.workload.ops[plans[i].op_index];
     OpResult o;
     o.name = op.name;
@@ -175,10 +159,52 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
     r.padded_macs += o.padded_macs;
     r.ops.push_back(std::move(o));
   }
-  collect_stats(r, *chip);
-  check_invariants(r, *chip, plans);
-  spdlog::debug("simulated {} ps with {} process wake-ups", r.end_ps, r.wakeups);
-  return r;
+  collect_stats(r, chip);
+  check_invariants(r, chip, plans);
+}
+
+}  // namespace
+
+WorkloadSpec expand_workload(const WorkloadSpec& workload) {
+  const WorkloadSpec flat = expand_composites(workload);  // attention into its matmuls and softmax
+  WorkloadSpec out = flat.training.enabled ? expand_training(flat) : flat;
+  return out;
+}
+
+std::vector<RunResult> simulate_chips(const HardwareSpec& hw, const std::vector<WorkloadSpec>& workloads,
+                                      const SimulateOptions& options) {
+  std::vector<RunResult> results(workloads.size());
+  std::vector<std::vector<OpPlan>> plans(workloads.size());
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    RunResult& r = results[i];
+    r.hw = hw;
+    const WorkloadSpec flat = expand_composites(workloads[i]);
+    r.workload = flat.training.enabled ? expand_training(flat) : flat;
+    if (flat.training.enabled) r.training = training_footprint(flat);
+    plans[i] = plan_workload(r.workload, r.hw);
+  }
+
+  // Quiet kernel: podsim's own output is the report.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  if (options.trace && !results.empty()) results[0].trace = std::make_shared<TraceRecorder>();
+  // The chips do not interact inside SystemC: each runs its own program (see pod_simulate.h).
+  std::vector<std::unique_ptr<Chip>> chips;
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    const std::string name = workloads.size() == 1 ? "chip" : fmt::format("chip{}", i);
+    chips.push_back(std::make_unique<Chip>(name.c_str(), results[i].hw, results[i].workload, plans[i],
+                                           results[i].trace.get()));
+  }
+  // Runs until no process has anything left to do: every sequencer has run every op, or a
+  // block stopped making progress (the watchdog below names it).
+  sc_core::sc_start();
+  for (std::size_t i = 0; i < workloads.size(); ++i) finish_chip(results[i], *chips[i], plans[i]);
+  spdlog::debug("simulated {} chip program(s) to {} ps", workloads.size(), sc_core::sc_time_stamp().value());
+  return results;
+}
+
+RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options) {
+  return std::move(simulate_chips(hw, {workload}, options).front());
 }
 
 }  // namespace podsim

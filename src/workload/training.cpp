@@ -34,11 +34,13 @@ void add_backward(const Op& op, std::vector<Op>& out) {
     // dX = dY W^T: (m x n)(n x k); dW = X^T dY: (k x m)(m x n).
     out.push_back(derived(op, ".dX", MatmulOp{mm->m, mm->n, mm->k, mm->dtype}, op.repeat));
     out.push_back(derived(op, ".dW", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
+    out.back().gradient_elements = mm->k * mm->n * op.repeat;
   } else if (const auto* c = std::get_if<Conv2dOp>(&op.body)) {
     const std::uint64_t M = c->n * c->h_out() * c->w_out(), K = (c->c_in / c->groups) * c->kernel * c->kernel,
                         N = c->c_out / c->groups;
     out.push_back(derived(op, ".dX", MatmulOp{M, N, K, c->dtype}, op.repeat * c->groups));
     out.push_back(derived(op, ".dW", MatmulOp{K, M, N, c->dtype}, op.repeat * c->groups));
+    out.back().gradient_elements = K * N * op.repeat * c->groups;
   } else if (const auto* v = std::get_if<VectorOp>(&op.body)) {
     // The gradient through a vector op reads its output (or input) and the incoming
     // gradient: the same work on two inputs.

@@ -40,6 +40,9 @@ struct CollectiveSpec {
   std::uint32_t root = 0;  // broadcast root, send_recv source
   std::uint32_t peer = 1;  // send_recv destination
   std::uint64_t reduce_Bps = 0;  // bytes per second a chip's vector units reduce (0: free)
+  // The chips taking part (empty: the whole pod). A group other than the whole pod runs
+  // rings through its chips in the pod's ring order (torus becomes bidir_ring).
+  std::vector<std::uint32_t> group;
 };
 
 // Per chip: the transfers after whose delivery the chip has finished its part, and how

@@ -23,6 +23,9 @@ struct NetTransfer {
   std::uint64_t ready_ps = 0;             // not before this time
   std::vector<std::uint32_t> after;       // transfers that must be delivered first
   std::uint64_t after_delay_ps = 0;       // then this long (reducing what they brought)
+  // src == dst: a node that holds no link, delivered this long after its release (an op's
+  // compute on its chip, when the pod composes chips and network).
+  std::uint64_t duration_ps = 0;
   // Results of LinkNetwork::run().
   std::uint64_t start_ps = 0;             // released (dependencies met)
   std::uint64_t end_ps = 0;               // last chunk delivered
@@ -39,7 +42,8 @@ class LinkNetwork {
  public:
   explicit LinkNetwork(const PodTopology& topology, std::uint64_t chunk_bytes);
 
-  // Adds a transfer (its `after` ids must already exist); returns its id.
+  // Adds a transfer; returns its id. Its `after` may name transfers added later (the ids
+  // are checked, and cycles found, by run()); transfer(id).after may grow until run().
   std::uint32_t add(NetTransfer t);
   std::size_t size() const { return transfers_.size(); }
   std::uint64_t chunk_bytes() const { return chunk_bytes_; }

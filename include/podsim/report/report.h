@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "podsim/sim/run_result.h"
 
@@ -12,6 +13,12 @@ constexpr const char* kReportSchema = "podsim.report/1";
 
 std::string report_json(const RunResult& result);  // pretty-printed, ends with '\n'
 std::string report_text(const RunResult& result);
+
+// The same workload at several pod sizes (sim/pod_simulate.h, simulate_pod_sizes): a
+// table of step time, throughput, exposed communication and weak-scaling efficiency
+// (the smallest size's step time over each size's), and its JSON ("podsim.scaling/1").
+std::string scaling_text(const std::vector<RunResult>& runs);
+std::string scaling_json(const std::vector<RunResult>& runs);
 
 // Chrome trace-event JSON (Perfetto UI, chrome://tracing) of a run made with
 // SimulateOptions::trace: a track per MXU and DMA engine, one for the ops, and a bandwidth

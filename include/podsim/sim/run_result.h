@@ -45,6 +45,38 @@ struct InvariantCheck {
   std::string detail;
 };
 
+// A pod run (sim/pod_simulate.h): the network's side and how the chips' times combine.
+struct PodCollectiveRecord {
+  std::string name;       // "grad_bucket3"
+  std::string kind;       // all_reduce, ...
+  std::string algorithm;  // ring, bidir_ring, torus
+  std::uint64_t bytes = 0;   // per chip (the collective's buffer)
+  std::uint32_t chips = 0;   // in its group
+  std::uint64_t start_ps = 0, end_ps = 0;
+  std::uint64_t bytes_sent = 0;  // all chips
+  double busbw_Bps = 0;
+};
+
+struct PodLinkRecord {
+  std::string name;
+  std::uint64_t bytes = 0;
+  double utilization = 0;  // busy / step time
+};
+
+struct PodResult {
+  std::uint32_t chips = 1;
+  std::string topology, dims;
+  std::uint64_t data_parallel = 1;
+  bool folded = true;                  // identical chips simulated once
+  std::uint32_t simulated_chips = 1;   // chip programs run in SystemC
+  std::uint64_t compute_ps = 0;        // the slowest chip's ops back to back, no waiting
+  std::uint64_t exposed_comm_ps = 0;   // the slowest chip's waits on collectives
+  std::uint64_t ici_bytes = 0;         // summed over links (a byte crossing 3 links counts 3 times)
+  std::uint64_t network_events = 0;
+  std::vector<PodCollectiveRecord> collectives;
+  std::vector<PodLinkRecord> links;    // links that exist, in topology order
+};
+
 struct RunResult {
   HardwareSpec hw;
   WorkloadSpec workload;
@@ -70,6 +102,8 @@ struct RunResult {
   std::vector<ChannelSeries> hbm_channel_series;  // per (pseudo-)channel
   std::shared_ptr<TraceRecorder> trace;           // with SimulateOptions::trace
   std::optional<TrainingFootprint> training;      // when the workload trains
+  std::uint32_t chips = 1;                        // chips whose work the totals add up
+  std::optional<PodResult> pod;                   // a run over a pod
   std::vector<InvariantCheck> invariants;
   StatsRegistry stats;
 
@@ -79,9 +113,10 @@ struct RunResult {
     return true;
   }
   double time_s() const { return double(end_ps) * 1e-12; }
+  double peak_flops() const { return hw.peak_flops() * chips; }
   double achieved_flops() const { return end_ps ? 2.0 * double(macs) / time_s() : 0.0; }
   double mxu_utilization() const {
-    return cycles ? double(macs) / (double(cycles) * double(hw.macs_per_cycle())) : 0.0;
+    return cycles ? double(macs) / (double(cycles) * double(hw.macs_per_cycle()) * chips) : 0.0;
   }
   double hbm_bandwidth_Bps() const {
     return end_ps ? double(hbm_read_bytes + hbm_write_bytes) / time_s() : 0.0;

@@ -2,6 +2,8 @@
 // SystemC to the end, check the invariants, collect the stats.
 #pragma once
 
+#include <vector>
+
 #include "podsim/sim/run_result.h"
 
 namespace podsim {
@@ -13,5 +15,14 @@ struct SimulateOptions {
 // One SystemC elaboration, so call it once per process. Throws ConfigError when the
 // workload cannot be lowered onto the chip.
 RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options = {});
+
+// Several chips in the one elaboration, each running its own workload, independently (a
+// pod's distinct chip programs; pod_simulate.h composes them with the network). The trace,
+// if asked for, records the first.
+std::vector<RunResult> simulate_chips(const HardwareSpec& hw, const std::vector<WorkloadSpec>& workloads,
+                                      const SimulateOptions& options = {});
+
+// Templates, composite ops and training expanded into the plain ops a chip runs.
+WorkloadSpec expand_workload(const WorkloadSpec& workload);
 
 }  // namespace podsim

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -142,6 +143,9 @@ struct Op {
   bool frozen = false;       // training: no backward pass or update (a distillation teacher)
   OpBody body;
   SourceLocation where;      // where it was declared, for errors found after parsing
+  // Training: weight-gradient elements this op produces (its dW), all repeats; what data
+  // parallelism all-reduces after it. Set by expand_training.
+  std::uint64_t gradient_elements = 0;
 
   const char* kind() const;
   std::uint64_t macs_once() const;
@@ -163,6 +167,15 @@ struct TrainingSpec {
   bool recompute = false;       // recompute forward activations in the backward pass
 };
 
+// How the work is spread over the chips of a pod (sim/pod_simulate.h).
+struct ParallelismSpec {
+  bool given = false;           // the workload has a `parallelism:` mapping
+  std::uint64_t data = 0;       // replicas, each running the ops as written; 0 = every chip
+  std::uint64_t gradient_bucket_bytes = 25ULL << 20;  // gradients all-reduced per bucket
+  std::optional<DType> gradient_dtype;                // default: training.precision.compute
+  SourceLocation where;
+};
+
 // How a MoE layer's tokens were routed (filled by expand_composites, for the report).
 struct MoeRouting {
   std::string op;
@@ -173,6 +186,7 @@ struct MoeRouting {
 struct WorkloadSpec {
   std::string name;
   TrainingSpec training;
+  ParallelismSpec parallelism;
   std::vector<MoeRouting> moe_routing;
   std::string source;  // the file it came from
   std::vector<Op> ops;

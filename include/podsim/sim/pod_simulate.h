@@ -1,0 +1,54 @@
+// A workload on a pod: the chips' compute from SystemC (sim/simulate.h), the inter-chip
+// traffic from the network model (net/), composed at op boundaries.
+//
+// Method. Each chip runs a program: its ops in order. Every op's duration comes from a
+// SystemC simulation of that chip's program; the pod's timeline is then one dependency
+// graph run by the network's discrete-event engine (net/link_network.h): per chip a chain
+// of op nodes (each holding its chip for the op's duration), and each collective's link
+// transfers, released when the op producing its data ends; an op that consumes a
+// collective's result waits for it there. Collectives of one chip go one after another
+// (one stream), and compete for links with every other message in flight.
+//
+// Folding. Chips with identical programs have identical op durations, so each distinct
+// program is simulated once ("folded") while the network still carries every chip's
+// traffic. This is exact when (1) the chips' hardware and programs are identical, and (2)
+// an op's duration does not depend on when it starts, which holds because a chip's ops do
+// not share HBM or cores with the network in this model (collective traffic is not
+// charged to HBM). `full` simulates every chip in SystemC instead (tests compare the two).
+//
+// Data parallelism (the only kind so far): every chip runs the workload as written (its
+// per-chip batch); in training, weight gradients are all-reduced in buckets of
+// `parallelism.gradient_bucket` bytes, each released when the backward op completing it
+// ends, overlapping the rest of the backward pass; the optimizer updates wait for all of
+// them. What they wait is the exposed communication.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "podsim/sim/run_result.h"
+#include "podsim/sim/simulate.h"
+
+namespace podsim {
+
+struct PodSimulateOptions {
+  bool full = false;  // simulate every chip in SystemC, not each distinct program once
+};
+
+// One SystemC elaboration: call once per process. Throws ConfigError when the workload's
+// parallelism does not fit the pod.
+RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options = {},
+                       const PodSimulateOptions& pod_options = {});
+
+// The same data-parallel workload at several pod sizes from one chip simulation: the
+// per-chip program does not change with the pod size, only the network does. Each size's
+// dims come from pod_dims_for() with the preset's number of dimensions.
+std::vector<RunResult> simulate_pod_sizes(const HardwareSpec& hw, const WorkloadSpec& workload,
+                                          const std::vector<std::uint32_t>& chip_counts,
+                                          const SimulateOptions& options = {});
+
+// Near-cubic dims for `chips` with `dimensions` dimensions: 64 -> 8x8, 8 -> 4x2, 4096 ->
+// 16x16x16 (largest first).
+std::string pod_dims_for(std::uint32_t chips, std::size_t dimensions);
+
+}  // namespace podsim
