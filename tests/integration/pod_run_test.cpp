@@ -1,0 +1,163 @@
+// Pod runs through the command line (one SystemC elaboration per process): folded against
+// full simulation, data-parallel overlap and exposed communication, and the pod summary.
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "run_command.h"
+#include "test_paths.h"
+
+namespace {
+
+using podsim::test::Outcome;
+using podsim::test::read_file;
+using nlohmann::json;
+
+Outcome podsim(const std::string& args) { return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args); }
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// A small training step: three layers, 1.6 M parameters, per-chip batch m.
+std::string mlp_train(const std::string& bucket, const std::string& m = "256") {
+  return write_temp("mlp-dp-" + bucket + "-" + m + ".yaml",
+                    "workload:\n"
+                    "  name: mlp-dp\n"
+                    "  training: {optimizer: adam}\n"
+                    "  parallelism: {gradient_bucket: " + bucket + "}\n"
+                    "  ops:\n"
+                    "    - {op: matmul, name: fc1, m: " + m + ", k: 512, n: 1024, dtype: bf16}\n"
+                    "    - {op: matmul, name: fc2, m: " + m + ", k: 1024, n: 1024, dtype: bf16}\n"
+                    "    - {op: matmul, name: fc3, m: " + m + ", k: 1024, n: 64, dtype: bf16}\n");
+}
+
+json run_json(const std::string& args, const std::string& name) {
+  const std::string out = testing::TempDir() + name + ".json";
+  const Outcome o = podsim("run -q " + args + " --json " + out);
+  EXPECT_EQ(o.code, 0) << args << "\n" << o.output;
+  return json::parse(read_file(out));
+}
+
+// Folding simulates one chip for a data-parallel pod; the full run simulates all of them.
+// Identical chips with identical programs give identical op durations, so the two agree
+// (the issue asks for 1 %; by construction they agree exactly, and the test holds them to 1 %).
+void expect_folded_equals_full(const std::string& hw, const std::string& dims, const std::string& tag) {
+  const std::string wl = mlp_train("2MiB");
+  const json folded = run_json(wl + " --hw " + hw + " --set pod.dims=" + dims, tag + "-folded");
+  const json full = run_json(wl + " --hw " + hw + " --set pod.dims=" + dims + " --full-pod", tag + "-full");
+  EXPECT_TRUE(folded["pod"]["folded"].get<bool>());
+  EXPECT_FALSE(full["pod"]["folded"].get<bool>());
+  EXPECT_EQ(full["pod"]["simulated_chips"], full["summary"]["chips"]);
+  for (const char* key : {"time_s", "exposed_comm_s", "achieved_tflops"})
+    EXPECT_NEAR(folded["summary"][key].get<double>(), full["summary"][key].get<double>(),
+                0.01 * full["summary"][key].get<double>())
+        << key;
+  EXPECT_EQ(folded["summary"]["ici_bytes"], full["summary"]["ici_bytes"]);
+  EXPECT_EQ(folded["summary"]["flops"], full["summary"]["flops"]);
+  EXPECT_TRUE(full["summary"]["invariants_ok"].get<bool>());
+}
+
+TEST(PodRun, FoldedEqualsFullOn16Chips2D) { expect_folded_equals_full("tpu-v3-pod", "4x4", "16"); }
+TEST(PodRun, FoldedEqualsFullOn64Chips2D) { expect_folded_equals_full("tpu-v3-pod", "8x8", "64"); }
+TEST(PodRun, FoldedEqualsFullOn64Chips3D) { expect_folded_equals_full("tpu-v4-pod", "4x4x4", "64-3d"); }
+
+TEST(PodRun, OneBucketAfterTheBackwardPassIsFullyExposed) {
+  // One bucket larger than all gradients: it is released by the last backward op (fc1.dW)
+  // and the optimizer waits for it, so the exposed time is the whole all-reduce, which on an
+  // idle network takes what `podsim collective` measures for the same bytes.
+  const json r = run_json(mlp_train("1GiB") + " --hw tpu-v3-pod --set pod.dims=8x8", "one-bucket");
+  ASSERT_EQ(r["pod"]["collectives"].size(), 1u);
+  const json& c = r["pod"]["collectives"][0];
+  const std::uint64_t params = 512 * 1024 + 1024 * 1024 + 1024 * 64;
+  EXPECT_EQ(c["bytes"], params * 2);  // bf16 gradients (training.precision.compute)
+  EXPECT_NEAR(r["summary"]["exposed_comm_s"].get<double>(), c["time_s"].get<double>(), 1e-12);
+  const std::string coll = testing::TempDir() + "coll.json";
+  ASSERT_EQ(podsim("collective all_reduce --hw tpu-v3-pod --set pod.dims=8x8 --bytes " +
+                   std::to_string(params * 2) + "B --json " + coll).code, 0);
+  const json alone = json::parse(read_file(coll))[0];
+  EXPECT_NEAR(c["time_s"].get<double>(), alone["time_s"].get<double>(), 1e-12);
+  // Each torus all-reduce transfer is one hop: the links carry exactly what was sent.
+  EXPECT_EQ(r["summary"]["ici_bytes"], c["bytes_sent"]);
+  EXPECT_EQ(c["bytes_sent"].get<std::uint64_t>(), 2ull * 63 * params * 2);  // 2 (P-1)/P S per chip x P
+}
+
+TEST(PodRun, SmallBucketsOverlapTheBackwardPass) {
+  // Buckets of at least 256 KiB start while the backward pass still runs: less is exposed than with
+  // one bucket at the end, and less than the buckets' summed network time. (Batch 4096 per chip,
+  // so fc1's backward (~70 us) can hide the first bucket; at batch 256 it takes ~4 us and the
+  // second bucket's own latency makes two buckets slower than one.)
+  const json one = run_json(mlp_train("1GiB", "4096") + " --hw tpu-v3-pod --set pod.dims=8x8", "b-one");
+  const json many = run_json(mlp_train("256KiB", "4096") + " --hw tpu-v3-pod --set pod.dims=8x8", "b-many");
+  ASSERT_EQ(many["pod"]["collectives"].size(), 2u);  // {fc3, fc2}: 2.1 MB, {fc1}: 1 MB (a tensor is never split)
+  double sum = 0;
+  std::uint64_t bytes = 0;
+  for (const auto& c : many["pod"]["collectives"]) {
+    sum += c["time_s"].get<double>();
+    bytes += c["bytes"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(bytes, one["pod"]["collectives"][0]["bytes"].get<std::uint64_t>());
+  EXPECT_LT(many["summary"]["exposed_comm_s"].get<double>(), one["summary"]["exposed_comm_s"].get<double>());
+  EXPECT_LT(many["summary"]["exposed_comm_s"].get<double>(), sum);
+  // The compute is the same either way.
+  EXPECT_EQ(many["pod"]["compute_s"], one["pod"]["compute_s"]);
+}
+
+TEST(PodRun, SummaryCarriesChipsIciBytesExposedCommAndTheSystemPeak) {
+  const json r = run_json(mlp_train("2MiB") + " --hw tpu-v3-pod --set pod.dims=4x4", "summary");
+  EXPECT_EQ(r["summary"]["chips"], 16);
+  EXPECT_DOUBLE_EQ(r["summary"]["peak_tflops"].get<double>(), 16 * 123.20768);
+  EXPECT_GT(r["summary"]["ici_bytes"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(r["summary"]["exposed_comm_s"].get<double>(), 0.0);
+  EXPECT_EQ(r["pod"]["links"].size(), 16u * 4);
+  // A single chip has no network: nothing on links, nothing exposed, same time as tpu-v3.
+  const json one = run_json(mlp_train("2MiB") + " --hw tpu-v3-pod --set pod.dims=1", "one-chip");
+  const json plain = run_json(mlp_train("2MiB") + " --hw tpu-v3", "plain");
+  EXPECT_EQ(one["summary"]["ici_bytes"], 0);
+  EXPECT_EQ(one["summary"]["exposed_comm_s"], 0.0);
+  EXPECT_EQ(plain["summary"]["chips"], 1);
+  EXPECT_EQ(plain["summary"]["exposed_comm_s"], 0.0);
+  EXPECT_EQ(one["summary"]["time_s"], plain["summary"]["time_s"]);
+}
+
+TEST(PodRun, ScalingTableComesFromOneCommand) {
+  const std::string out = testing::TempDir() + "scaling.json";
+  const Outcome o = podsim("run " + mlp_train("2MiB") + " --hw tpu-v3-pod --chips 1,8,64,256,1024 --json " + out);
+  ASSERT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("efficiency"), std::string::npos);
+  const json j = json::parse(read_file(out));
+  ASSERT_EQ(j["runs"].size(), 5u);
+  const std::vector<std::string> dims = {"1x1", "4x2", "8x8", "16x16", "32x32"};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(j["runs"][i]["dims"], dims[i]);
+    EXPECT_TRUE(j["runs"][i]["invariants_ok"].get<bool>());
+    // Same work per chip: the compute does not change with the pod size, the efficiency
+    // is the 1-chip step over this step.
+    EXPECT_EQ(j["runs"][i]["compute_s"], j["runs"][0]["compute_s"]);
+    EXPECT_NEAR(j["runs"][i]["scaling_efficiency"].get<double>(),
+                j["runs"][0]["time_s"].get<double>() / j["runs"][i]["time_s"].get<double>(), 1e-12);
+  }
+  EXPECT_EQ(j["runs"][0]["exposed_comm_s"], 0.0);
+  EXPECT_LT(j["runs"][4]["scaling_efficiency"].get<double>(), 1.0);
+  // Byte-identical on a second run.
+  const std::string again = testing::TempDir() + "scaling2.json";
+  ASSERT_EQ(podsim("run -q " + mlp_train("2MiB") + " --hw tpu-v3-pod --chips 1,8,64,256,1024 --json " + again).code, 0);
+  EXPECT_EQ(read_file(out), read_file(again));
+}
+
+TEST(PodRun, ParallelismThatDoesNotFitThePodIsAnInputError) {
+  const std::string wl = write_temp("bad-dp.yaml",
+                                    "workload:\n"
+                                    "  parallelism: {data: 100}\n"
+                                    "  ops:\n"
+                                    "    - {op: matmul, m: 64, k: 64, n: 64, dtype: bf16}\n");
+  const Outcome o = podsim("run " + wl + " --hw tpu-v3-pod --set pod.dims=8x8");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("bad-dp.yaml:2:"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("workload.parallelism.data"), std::string::npos) << o.output;
+}
+
+}  // namespace
