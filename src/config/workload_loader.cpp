@@ -106,6 +106,19 @@ class OpFields {
     return x;
   }
 
+  bool has(const std::string& key) const { return bool(node_[key]); }
+
+  // A size with its unit ("64 MiB").
+  std::uint64_t size(const std::string& key) {
+    const YAML::Node v = node_[key];
+    if (!v) return required(key, std::nullopt);
+    std::string why;
+    auto q = parse_param_text(ParamType::quantity, UnitKind::size, 0, 1ULL << 50, {},
+                              detail::scalar_text(v, full(key), file_), &why);
+    if (!q) throw ConfigError(location_of(v, file_), full(key), why);
+    return q->number;
+  }
+
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
     const YAML::Node v = node_[key];
     throw ConfigError(location_of(v ? v : node_, file_), full(key), problem);
@@ -246,6 +259,20 @@ OpBody parse_moe(OpFields& f) {
   return m;
 }
 
+OpBody parse_collective(OpFields& f) {
+  CollectiveOp c;
+  const std::vector<std::string> kinds = {"all_reduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast"};
+  const std::string kind = f.choice("kind", kinds, "");
+  c.kind = CollectiveKind(std::find(kinds.begin(), kinds.end(), kind) - kinds.begin());
+  c.bytes = f.size("bytes");
+  const std::string group = f.choice("group", {"all", "tensor", "data"}, "all");
+  c.group = group == "tensor" ? CommGroup::tensor : group == "data" ? CommGroup::data : CommGroup::all;
+  const std::string back = f.choice("backward", {"none", "all_reduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast"}, "none");
+  if (back != "none") c.backward = CollectiveKind(std::find(kinds.begin(), kinds.end(), back) - kinds.begin());
+  c.dtype = f.has("dtype") ? f.dtype("dtype") : DType::bf16;
+  return c;
+}
+
 OpBody parse_template(OpFields& f) {
   TemplateOp t;
   t.name = f.choice("template", {"dlrm", "mlp", "moe_layer", "resnet50", "transformer_decoder", "transformer_encoder"}, "");
@@ -294,6 +321,8 @@ const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "name", "text", "op<index>", "a unique name, used in reports"},
     {"*", "repeat", "integer", "1", "run the op this many times back to back"},
     {"*", "frozen", "boolean", "false", "training: forward only, no gradient or update (a distillation teacher)"},
+    {"*", "shard", "choice", "none",
+     "tensor parallelism: column (matmul n, elementwise cols), row (matmul k; output all-reduced), heads (attention)"},
 };
 
 const std::map<std::string, OpKind>& op_kinds() {
@@ -371,6 +400,13 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"moe", "loads", "list", "", "tokens routed to each expert (instead of skew)"},
          {"moe", "dtype", "choice", "", "element type"}},
         parse_moe}},
+      {"collective",
+       {{{"collective", "kind", "choice", "", "all_reduce, reduce_scatter, all_gather, all_to_all or broadcast"},
+         {"collective", "bytes", "size", "", "per chip (all_reduce: the buffer; all_to_all: what each chip sends)"},
+         {"collective", "group", "choice", "all", "all, tensor or data: the chips taking part"},
+         {"collective", "backward", "choice", "none", "training: the collective its backward pass runs"},
+         {"collective", "dtype", "choice", "bf16", "element type reductions add"}},
+        parse_collective}},
       {"template",
        {{{"template", "template", "choice", "",
           "resnet50, mlp, dlrm, transformer_encoder, transformer_decoder or moe_layer (workload/templates.h)"},
@@ -428,6 +464,18 @@ Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) 
   op.repeat = fields.integer("repeat", 1, kMaxRepeat, 1);
   op.frozen = fields.choice("frozen", {"true", "false"}, "false") == "true";
   op.body = it->second.parse(fields);
+  const std::string shard = fields.choice("shard", {"none", "column", "row", "heads"}, "none");
+  op.shard = shard == "column" ? Shard::column : shard == "row" ? Shard::row : shard == "heads" ? Shard::heads : Shard::none;
+  {
+    const bool mm = std::holds_alternative<MatmulOp>(op.body);
+    const auto* v = std::get_if<VectorOp>(&op.body);
+    const bool ok = op.shard == Shard::none || (mm && (op.shard == Shard::column || op.shard == Shard::row)) ||
+                    (v && op.shard == Shard::column && std::string(op.kind()) == "elementwise") ||
+                    (std::holds_alternative<AttentionOp>(op.body) && op.shard == Shard::heads);
+    if (!ok)
+      fields.fail("shard", fmt::format("'{}' does not apply to a {} op (matmul: column or row; elementwise: column; "
+                                       "attention: heads)", shard, op.kind()));
+  }
   // Keep MAC counts exact in 64 bits (the parsers bound one run; this bounds the repeats).
   if ((long double)op.macs_once() * op.repeat > kMaxMacs)
     throw ConfigError(op.where, path, "too large: more than 4e18 multiply-accumulates in all");
@@ -453,11 +501,18 @@ void parse_training(const YAML::Node& t, const std::string& file, TrainingSpec* 
 
 void parse_parallelism(const YAML::Node& node, const std::string& file, ParallelismSpec* out) {
   detail::expect_map(node, "workload.parallelism", file);
-  detail::reject_unknown_keys(node, {"data", "gradient_bucket", "gradient_dtype"}, "workload.parallelism", file);
+  detail::reject_unknown_keys(node, {"data", "tensor", "pipeline", "microbatches", "schedule", "expert", "gradient_bucket",
+                                      "gradient_dtype"},
+                              "workload.parallelism", file);
   OpFields f(node, "workload.parallelism", file);
   out->given = true;
   out->where = location_of(node, file);
   out->data = f.integer("data", 1, 65536, 0);
+  out->tensor = f.integer("tensor", 1, 65536, 1);
+  out->pipeline = f.integer("pipeline", 1, 65536, 1);
+  out->microbatches = f.integer("microbatches", 1, 4096, 1);
+  out->one_f_one_b = f.choice("schedule", {"gpipe", "1f1b"}, "gpipe") == "1f1b";
+  out->expert = f.choice("expert", {"true", "false"}, "false") == "true";
   if (const YAML::Node b = node["gradient_bucket"]) {
     std::string why;
     auto q = parse_param_text(ParamType::quantity, UnitKind::size, 1, 1ULL << 40, {},

@@ -180,13 +180,29 @@ class Builder {
     if (g.empty())
       for (std::uint32_t c = 0; c < topo_.chips(); ++c) g.push_back(c);
     const auto P = std::uint32_t(g.size());
-    const auto part = segments(spec_.bytes, P);
+    // Member i sends sent(i) in all; member j's share of it follows the weights.
+    auto parts_of = [&](std::uint64_t sent) {
+      std::vector<std::uint64_t> part = segments(sent, P);
+      if (spec_.weights.size() != P) return part;
+      long double sum = 0;
+      for (auto w : spec_.weights) sum += w;
+      std::uint64_t given = 0;
+      for (std::uint32_t j = 0; j < P; ++j) {
+        part[j] = sum > 0 ? std::uint64_t((long double)sent * spec_.weights[j] / sum) : 0;
+        given += part[j];
+      }
+      part[P - 1] += sent - std::min(sent, given);  // rounding: the last takes the rest
+      return part;
+    };
+    std::vector<std::vector<std::uint64_t>> parts(P);
+    for (std::uint32_t i = 0; i < P; ++i)
+      parts[i] = parts_of(spec_.sender_bytes.size() == P ? spec_.sender_bytes[i] : spec_.bytes);
     const std::vector<ChipGate> start = gate_;
     std::vector<ChipGate> done(P);
     for (std::uint32_t off = 1; off < P; ++off)
       for (std::uint32_t i = 0; i < P; ++i) {
         const std::uint32_t j = (i + off) % P;
-        done[j].after.push_back(send(g[i], g[j], part[j], start[g[i]]));
+        done[j].after.push_back(send(g[i], g[j], parts[i][j], start[g[i]]));
       }
     if (P > 1)
       for (std::uint32_t j = 0; j < P; ++j) gate_[g[j]] = std::move(done[j]);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -10,126 +13,334 @@
 #include "podsim/net/collectives.h"
 #include "podsim/net/pod_topology.h"
 #include "podsim/sim/collective_experiment.h"
+#include "podsim/workload/parallelism.h"
 
 namespace podsim {
 namespace {
 
-bool is_optimizer_update(const Op& op) {
-  const auto* v = std::get_if<VectorOp>(&op.body);
-  return v && (v->fn == VectorFn::sgd || v->fn == VectorFn::momentum || v->fn == VectorFn::adam);
-}
-
-struct Bucket {
-  std::size_t issue_op = 0;  // the backward op that completes it
-  std::uint64_t bytes = 0;
+// One step of a chip's schedule.
+struct Item {
+  enum Kind { compute, issue, wait } kind;
+  std::uint32_t index;  // compute: op in the chip's simulated op list; issue, wait: collective instance
 };
 
-// Weight gradients in backward order, cut into buckets of at least `bucket_bytes`.
-std::vector<Bucket> gradient_buckets(const WorkloadSpec& w, std::uint64_t elem_bytes, std::uint64_t bucket_bytes) {
-  std::vector<Bucket> out;
-  std::uint64_t acc = 0;
-  std::size_t last = 0;
-  for (std::size_t i = 0; i < w.ops.size(); ++i) {
-    if (w.ops[i].gradient_elements == 0) continue;
-    acc += w.ops[i].gradient_elements * elem_bytes;
-    last = i;
-    if (acc >= bucket_bytes) {
-      out.push_back({i, acc});
-      acc = 0;
-    }
-  }
-  if (acc > 0) out.push_back({last, acc});
-  return out;
-}
+// One collective as it happens: a TP all-reduce of one microbatch in one tensor group, a
+// pipeline send, a gradient bucket of one data group.
+struct Instance {
+  CollectiveSpec spec;
+  std::string name;
+  bool p2p = false;    // a pipeline send: waiting on it is partly waiting for the sender to compute
+  bool async = false;  // on the chip's collective stream (data-parallel gradients)
+};
 
-// Composes the chips' simulated op durations with the network (see pod_simulate.h).
-RunResult compose(const HardwareSpec& hw, const std::vector<RunResult>& sims,
-                  const std::vector<std::uint32_t>& program_of, bool folded) {
+struct PodPlan {
+  PodLayout layout;
+  ChipPrograms programs;
+  std::vector<WorkloadSpec> expanded;          // per program: its ops with collectives, training expanded
+  std::vector<std::vector<Item>> schedule;     // per chip
+  std::vector<Instance> instances;
+  std::uint64_t gradient_bytes_chip0 = 0;      // weight gradients of chip 0 (what its buckets must carry)
+  std::uint64_t bucket_bytes_chip0 = 0;
+};
+
+bool is_update(const Op& op) { return op.pass == Op::Pass::update; }
+
+// Builds every chip's schedule and the collective instances (see pod_simulate.h).
+class Planner {
+ public:
+  Planner(const HardwareSpec& hw, PodPlan& plan) : hw_(hw), plan_(plan) {}
+
+  void build() {
+    const PodLayout& L = plan_.layout;
+    for (const WorkloadSpec& p : plan_.programs.programs) plan_.expanded.push_back(expand_workload(p));
+    plan_.schedule.resize(L.chips);
+    for (std::uint32_t c = 0; c < L.chips; ++c) build_chip(c);
+  }
+
+ private:
+  std::uint32_t instance(const std::string& key, const std::function<Instance()>& make) {
+    auto it = ids_.find(key);
+    if (it != ids_.end()) return it->second;
+    const auto id = std::uint32_t(plan_.instances.size());
+    plan_.instances.push_back(make());
+    ids_.emplace(key, id);
+    return id;
+  }
+
+  std::uint64_t reduce_rate(DType t) const { return reduce_rate_Bps(hw_, t); }
+
+  void build_chip(std::uint32_t c) {
+    const PodLayout& L = plan_.layout;
+    const std::uint32_t prog = plan_.programs.program_of[c];
+    const WorkloadSpec& w = plan_.expanded[prog];
+    std::vector<Item>& items = plan_.schedule[c];
+    const std::uint32_t s = L.stage(c), d = L.data_rank(c), t = L.tensor_rank(c);
+
+    // Simulated-op index of each op (collectives are not simulated).
+    std::vector<std::int64_t> sim_index(w.ops.size(), -1);
+    std::vector<std::size_t> fwd, bwd, upd;
+    for (std::size_t i = 0, k = 0; i < w.ops.size(); ++i) {
+      if (!std::holds_alternative<CollectiveOp>(w.ops[i].body)) sim_index[i] = std::int64_t(k++);
+      (w.ops[i].pass == Op::Pass::forward ? fwd : w.ops[i].pass == Op::Pass::backward ? bwd : upd).push_back(i);
+    }
+
+    // Gradient buckets of the data group: in backward order, released by the op completing each.
+    const DType gdt = w.parallelism.gradient_dtype.value_or(w.training.compute);
+    std::vector<std::size_t> bucket_end;  // op index that closes each bucket
+    std::vector<std::uint64_t> bucket_size;
+    if (w.training.enabled && L.data > 1) {
+      std::uint64_t acc = 0;
+      std::size_t last = 0;
+      for (std::size_t i : bwd) {
+        if (w.ops[i].gradient_elements == 0) continue;
+        acc += w.ops[i].gradient_elements * dtype_bytes(gdt);
+        last = i;
+        if (acc >= w.parallelism.gradient_bucket_bytes) {
+          bucket_end.push_back(i);
+          bucket_size.push_back(acc);
+          acc = 0;
+        }
+      }
+      if (acc > 0) {
+        bucket_end.push_back(last);
+        bucket_size.push_back(acc);
+      }
+    }
+    if (c == 0) {
+      for (const Op& op : w.ops) plan_.gradient_bytes_chip0 += op.gradient_elements * dtype_bytes(gdt);
+      for (auto b : bucket_size) plan_.bucket_bytes_chip0 += b;
+    }
+    const auto data_group = L.group(CommGroup::data, c);
+
+    // The ops of one pass of one microbatch; `last_backward` releases the gradient buckets.
+    auto run_ops = [&](const std::vector<std::size_t>& ops, std::uint32_t mb, bool last_backward) {
+      std::size_t ordinal = 0;
+      for (std::size_t i : ops) {
+        const Op& op = w.ops[i];
+        if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
+          const auto members = L.group(co->group, c);
+          const std::string key = fmt::format("op:{}:{}:{}:{}", members.front(), mb, int(op.pass), ordinal++);
+          const std::uint32_t id = instance(key, [&] {
+            Instance in;
+            in.name = fmt::format("{}{}", op.name, L.microbatches > 1 ? fmt::format(" mb{}", mb) : "");
+            in.spec.kind = co->kind;
+            in.spec.bytes = co->bytes;
+            in.spec.group = members;
+            in.spec.weights = co->weights;
+            in.spec.sender_bytes = co->sender_bytes;
+            in.spec.reduce_Bps = reduce_rate(co->dtype);
+            return in;
+          });
+          items.push_back({Item::issue, id});
+          items.push_back({Item::wait, id});
+          continue;
+        }
+        items.push_back({Item::compute, std::uint32_t(sim_index[i])});
+        if (!last_backward) continue;
+        for (std::size_t b = 0; b < bucket_end.size(); ++b) {
+          if (bucket_end[b] != i) continue;
+          const std::uint32_t id = instance(fmt::format("grad:{}:{}", data_group.front(), b), [&] {
+            Instance in;
+            in.name = fmt::format("grad_bucket{}{}", b,
+                                  L.pipeline > 1 || L.tensor > 1 ? fmt::format(" (stage {}, tensor rank {})", s, t) : "");
+            in.spec.kind = CollectiveKind::all_reduce;
+            in.spec.bytes = bucket_size[b];
+            in.spec.group = data_group;
+            in.spec.reduce_Bps = reduce_rate(gdt);
+            in.async = true;
+            return in;
+          });
+          items.push_back({Item::issue, id});
+          grad_ids_.push_back(id);
+        }
+      }
+    };
+    auto send = [&](const char* dir, std::uint32_t from_stage, std::uint32_t to_stage, std::uint32_t mb) {
+      const std::uint32_t src = L.chip(from_stage, d, t), dst = L.chip(to_stage, d, t);
+      const std::uint32_t boundary = std::min(from_stage, to_stage);
+      return instance(fmt::format("p2p:{}:{}:{}", dir, src, mb), [&] {
+        Instance in;
+        in.name = fmt::format("{} stage {}->{} mb{}", dir, from_stage, to_stage, mb);
+        in.spec.kind = CollectiveKind::send_recv;
+        in.spec.bytes = plan_.programs.boundary_bytes[boundary];
+        in.spec.root = src;
+        in.spec.peer = dst;
+        in.spec.group = {std::min(src, dst), std::max(src, dst)};
+        in.p2p = true;
+        return in;
+      });
+    };
+
+    grad_ids_.clear();
+    const std::uint32_t S = L.pipeline, M = L.microbatches;
+    const bool training = !bwd.empty();
+    auto forward = [&](std::uint32_t mb) {
+      if (s > 0) items.push_back({Item::wait, send("activations", s - 1, s, mb)});
+      run_ops(fwd, mb, false);
+      if (s + 1 < S) items.push_back({Item::issue, send("activations", s, s + 1, mb)});
+    };
+    auto backward = [&](std::uint32_t mb, bool last) {
+      if (s + 1 < S) items.push_back({Item::wait, send("gradients", s + 1, s, mb)});
+      run_ops(bwd, mb, last);
+      if (s > 0) items.push_back({Item::issue, send("gradients", s, s - 1, mb)});
+    };
+    if (!training) {
+      for (std::uint32_t mb = 0; mb < M; ++mb) forward(mb);
+    } else if (!L.one_f_one_b) {  // GPipe: every forward, then every backward
+      for (std::uint32_t mb = 0; mb < M; ++mb) forward(mb);
+      for (std::uint32_t mb = 0; mb < M; ++mb) backward(mb, mb + 1 == M);
+    } else {  // 1F1B: S - s - 1 forwards to fill the pipe, then one forward, one backward
+      const std::uint32_t warm = std::min(S - s - 1, M);
+      for (std::uint32_t mb = 0; mb < warm; ++mb) forward(mb);
+      for (std::uint32_t mb = 0; mb < M; ++mb) {
+        if (warm + mb < M) forward(warm + mb);
+        backward(mb, mb + 1 == M);
+      }
+    }
+    // The optimizer needs every reduced gradient.
+    for (std::uint32_t id : grad_ids_) items.push_back({Item::wait, id});
+    run_ops(upd, 0, false);
+  }
+
+  const HardwareSpec& hw_;
+  PodPlan& plan_;
+  std::map<std::string, std::uint32_t> ids_;
+  std::vector<std::uint32_t> grad_ids_;
+};
+
+// Runs the plan's schedules on the network with the chips' simulated op durations.
+RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
+                  const std::vector<std::uint32_t>& sim_of_chip, bool folded) {
   const PodTopology topo(hw.pod);
   const std::uint32_t P = topo.chips();
   LinkNetwork net(topo, hw.pod.chunk_bytes);
+  const std::size_t I = plan.instances.size();
 
-  // Per chip, its ops as a chain of nodes holding the chip for each op's duration.
-  std::vector<std::vector<std::uint32_t>> node(P);
-  std::vector<std::uint64_t> compute(P, 0);
-  for (std::uint32_t c = 0; c < P; ++c) {
-    const RunResult& s = sims[program_of[c]];
-    for (std::size_t i = 0; i < s.ops.size(); ++i) {
-      NetTransfer t;
-      t.src = t.dst = c;
-      t.duration_ps = s.ops[i].end_ps - s.ops[i].start_ps;
-      compute[c] += t.duration_ps;
-      if (i > 0) t.after = {node[c][i - 1]};
-      node[c].push_back(net.add(std::move(t)));
+  // Every (instance, member) gets a node that completes when the member's part is done.
+  std::vector<std::map<std::uint32_t, std::uint32_t>> done(I);
+  for (std::size_t k = 0; k < I; ++k) {
+    const Instance& in = plan.instances[k];
+    for (std::uint32_t c : in.spec.group) {
+      NetTransfer n;
+      n.src = n.dst = c;
+      done[k][c] = net.add(std::move(n));
     }
   }
-
-  // Data parallelism: gradient buckets all-reduced over every chip, one after another.
-  const RunResult& rep = sims[program_of[0]];
-  const WorkloadSpec& w = rep.workload;
-  const DType grad_dtype = w.parallelism.gradient_dtype.value_or(w.training.compute);
-  const auto buckets = w.training.enabled
-                           ? gradient_buckets(w, dtype_bytes(grad_dtype), w.parallelism.gradient_bucket_bytes)
-                           : std::vector<Bucket>{};
-  std::size_t first_update = w.ops.size();
-  for (std::size_t i = 0; i < w.ops.size(); ++i)
-    if (is_optimizer_update(w.ops[i])) {
-      first_update = i;
-      break;
+  // Compute nodes, and where each chip issues and waits.
+  std::vector<std::map<std::uint32_t, std::vector<std::uint32_t>>> start(I);  // instance -> chip -> after
+  std::vector<std::vector<std::uint32_t>> compute_nodes(P);
+  std::vector<std::vector<std::vector<std::uint32_t>>> waited(P);   // per compute node: instances it waits for
+  std::vector<std::vector<std::uint32_t>> tail(P);                 // instances waited after the last op
+  std::vector<std::uint64_t> busy(P, 0);
+  std::vector<std::uint32_t> stream(P, UINT32_MAX);               // the chip's last async collective
+  for (std::uint32_t c = 0; c < P; ++c) {
+    const RunResult& s = sims[sim_of_chip[c]];
+    std::vector<std::uint32_t> pending;
+    std::uint32_t last = UINT32_MAX;
+    for (const Item& it : plan.schedule[c]) {
+      if (it.kind == Item::compute) {
+        NetTransfer n;
+        n.src = n.dst = c;
+        const OpResult& op = s.ops[it.index];
+        n.duration_ps = op.end_ps - op.start_ps;
+        busy[c] += n.duration_ps;
+        if (last != UINT32_MAX) n.after.push_back(last);
+        for (std::uint32_t k : pending) n.after.push_back(done[k].at(c));
+        last = net.add(std::move(n));
+        compute_nodes[c].push_back(last);
+        waited[c].push_back(std::move(pending));
+        pending.clear();
+      } else if (it.kind == Item::issue) {
+        auto& gate = start[it.index][c];
+        if (last != UINT32_MAX) gate.push_back(last);
+        for (std::uint32_t k : pending) gate.push_back(done[k].at(c));
+        if (plan.instances[it.index].async) {
+          if (stream[c] != UINT32_MAX) gate.push_back(done[stream[c]].at(c));
+          stream[c] = it.index;
+        }
+      } else {
+        pending.push_back(it.index);
+      }
     }
-  std::vector<std::uint32_t> stream(P, UINT32_MAX);  // per chip: its previous collective's end node
+    tail[c] = std::move(pending);
+  }
+  // The collectives' transfers, from each member's gate; then their done nodes.
   std::vector<CollectiveRun> runs;
-  std::uint64_t reduced_bytes = 0;
-  for (const Bucket& b : buckets) {
-    std::vector<ChipGate> start(P);
-    for (std::uint32_t c = 0; c < P; ++c) {
-      start[c].after = {node[c][b.issue_op]};
-      if (stream[c] != UINT32_MAX) start[c].after.push_back(stream[c]);
-    }
-    CollectiveSpec spec;
-    spec.kind = CollectiveKind::all_reduce;
-    spec.bytes = b.bytes;
-    spec.reduce_Bps = reduce_rate_Bps(hw, grad_dtype);
-    runs.push_back(add_collective(net, spec, &start));
-    reduced_bytes += b.bytes;
-    for (std::uint32_t c = 0; c < P; ++c) {
-      NetTransfer done;
-      done.src = done.dst = c;
-      done.after = runs.back().done[c].after;
-      done.after_delay_ps = runs.back().done[c].delay_ps;
-      stream[c] = net.add(std::move(done));
-      if (first_update < node[c].size()) net.transfer(node[c][first_update]).after.push_back(stream[c]);
+  for (std::size_t k = 0; k < I; ++k) {
+    const Instance& in = plan.instances[k];
+    std::vector<ChipGate> gate(P);
+    for (auto& [c, after] : start[k]) gate[c].after = after;
+    runs.push_back(add_collective(net, in.spec, &gate));
+    for (auto& [c, node] : done[k]) {
+      net.transfer(node).after = runs.back().done[c].after;
+      net.transfer(node).after_delay_ps = runs.back().done[c].delay_ps;
     }
   }
   net.run();
 
-  // The pod's step: every chip's last op and last collective.
-  RunResult r = rep;
+  std::vector<CollectiveResult> results;
+  for (const auto& run : runs) results.push_back(collective_result(net, run));
+
+  RunResult r = sims[sim_of_chip[0]];
   PodResult pod;
   pod.chips = P;
   pod.topology = hw.pod.topology;
   pod.dims = hw.pod.dims;
-  pod.data_parallel = P;
+  pod.data_parallel = plan.layout.data;
+  pod.tensor_parallel = plan.layout.tensor;
+  pod.pipeline_stages = plan.layout.pipeline;
+  pod.microbatches = plan.layout.microbatches;
+  pod.expert_parallel = plan.layout.expert;
   pod.folded = folded;
   pod.simulated_chips = std::uint32_t(sims.size());
   std::uint64_t end = 0;
   for (std::uint32_t c = 0; c < P; ++c) {
-    std::uint64_t chip_end = node[c].empty() ? 0 : net.transfer(node[c].back()).end_ps;
-    if (stream[c] != UINT32_MAX) chip_end = std::max(chip_end, net.transfer(stream[c]).end_ps);
+    std::uint64_t prev_end = 0, exposed = 0, idle = 0;
+    for (std::size_t n = 0; n < compute_nodes[c].size(); ++n) {
+      const NetTransfer& node = net.transfer(compute_nodes[c][n]);
+      const std::uint64_t wait = node.start_ps > prev_end ? node.start_ps - prev_end : 0;
+      if (wait > 0) {
+        // Waiting on a collective is exposed communication; on a pipeline message, only as
+        // long as the message itself took (the rest is the other stage computing: bubble).
+        std::uint64_t comm = 0;
+        bool p2p_only = true;
+        for (std::uint32_t k : waited[c][n]) {
+          if (!plan.instances[k].p2p) p2p_only = false;
+          comm = std::max(comm, results[k].end_ps - results[k].start_ps);
+        }
+        comm = p2p_only ? std::min(wait, comm) : wait;
+        exposed += comm;
+        idle += wait - comm;
+      }
+      prev_end = node.end_ps;
+    }
+    std::uint64_t chip_end = prev_end;
+    for (std::uint32_t k : tail[c]) chip_end = std::max(chip_end, net.transfer(done[k].at(c)).end_ps);
+    if (stream[c] != UINT32_MAX) chip_end = std::max(chip_end, net.transfer(done[stream[c]].at(c)).end_ps);
+    exposed += chip_end - prev_end;
     end = std::max(end, chip_end);
-    pod.compute_ps = std::max(pod.compute_ps, compute[c]);
-    // Data parallel: a chip only ever waits for gradients, so its idle time is exposed communication.
-    pod.exposed_comm_ps = std::max(pod.exposed_comm_ps, chip_end - compute[c]);
+    pod.compute_ps = std::max(pod.compute_ps, busy[c]);
+    pod.exposed_comm_ps = std::max(pod.exposed_comm_ps, exposed);
+    pod.idle_ps = std::max(pod.idle_ps, idle);
   }
-  for (std::size_t i = 0; i < r.ops.size(); ++i) {  // chip 0's ops on the pod's timeline
-    r.ops[i].start_ps = net.transfer(node[0][i]).start_ps;
-    r.ops[i].end_ps = net.transfer(node[0][i]).end_ps;
+  for (std::size_t i = 0; i < r.ops.size(); ++i) r.ops[i].start_ps = r.ops[i].end_ps = 0;
+  {  // chip 0's ops on the pod's timeline (an op run per microbatch shows its first run)
+    std::vector<bool> seen(r.ops.size(), false);
+    std::size_t n = 0;
+    for (const Item& it : plan.schedule[0]) {
+      if (it.kind != Item::compute) continue;
+      const NetTransfer& node = net.transfer(compute_nodes[0][n++]);
+      if (seen[it.index]) continue;
+      seen[it.index] = true;
+      r.ops[it.index].start_ps = node.start_ps;
+      r.ops[it.index].end_ps = node.end_ps;
+    }
   }
-  for (std::size_t k = 0; k < runs.size(); ++k) {
-    const CollectiveResult cr = collective_result(net, runs[k]);
-    pod.collectives.push_back({fmt::format("grad_bucket{}", k), collective_kind_name(runs[k].spec.kind),
-                               collective_algorithm_name(runs[k].algorithm), runs[k].spec.bytes, P, cr.start_ps,
-                               cr.end_ps, cr.bytes_sent, cr.busbw_Bps});
+  for (std::size_t k = 0; k < I; ++k) {
+    const Instance& in = plan.instances[k];
+    pod.collectives.push_back({in.name, collective_kind_name(in.spec.kind), collective_algorithm_name(runs[k].algorithm),
+                               in.spec.bytes, std::uint32_t(in.spec.group.size()), results[k].start_ps,
+                               results[k].end_ps, results[k].bytes_sent, results[k].busbw_Bps});
   }
   std::uint64_t link_bytes = 0;
   for (std::size_t l = 0; l < topo.links().size(); ++l) {
@@ -141,42 +352,53 @@ RunResult compose(const HardwareSpec& hw, const std::vector<RunResult>& sims,
   pod.ici_bytes = link_bytes;
   pod.network_events = net.events();
 
-  // Totals over every chip.
+  // Totals over every chip: every op run of its schedule (a microbatch's ops run M times).
   r.chips = P;
   r.end_ps = end;
   r.cycles = ClockDomain(hw.chip.clock_hz).cycle_at(end);
   r.macs = r.hbm_read_bytes = r.hbm_write_bytes = r.padded_macs = r.mxu_active_cycles = 0;
   for (std::uint32_t c = 0; c < P; ++c) {
-    const RunResult& s = sims[program_of[c]];
-    r.macs += s.macs;
-    r.hbm_read_bytes += s.hbm_read_bytes;
-    r.hbm_write_bytes += s.hbm_write_bytes;
-    r.padded_macs += s.padded_macs;
-    r.mxu_active_cycles += s.mxu_active_cycles;
+    const RunResult& s = sims[sim_of_chip[c]];
+    for (const Item& it : plan.schedule[c]) {
+      if (it.kind != Item::compute) continue;
+      const OpResult& op = s.ops[it.index];
+      r.macs += op.macs;
+      r.hbm_read_bytes += op.hbm_read_bytes;
+      r.hbm_write_bytes += op.hbm_write_bytes;
+      r.padded_macs += op.padded_macs;
+      r.mxu_active_cycles += op.mxu_active_cycles;
+    }
   }
-  r.hbm_peak_Bps = rep.hbm_peak_Bps * P;
+  r.hbm_peak_Bps = sims[sim_of_chip[0]].hbm_peak_Bps * P;
   bool chips_ok = true;
   std::string failed;
-  for (std::size_t i = 1; i < sims.size(); ++i)
+  for (std::size_t i = 0; i < sims.size(); ++i)
     if (!sims[i].invariants_hold()) {
       chips_ok = false;
-      failed += fmt::format(" chip{}", i);
+      failed += fmt::format(" program{}", i);
     }
   r.invariants.push_back({"every_chip_holds_its_invariants", chips_ok,
-                          chips_ok ? fmt::format("{} chip program(s) simulated", sims.size())
-                                   : "failed on" + failed});
+                          chips_ok ? fmt::format("{} chip program(s) simulated", sims.size()) : "failed on" + failed});
   r.invariants.push_back({"ici_bytes_equal_routes", link_bytes == net.byte_hops(),
                           fmt::format("links carried {} B, transfers x hops = {} B", link_bytes, net.byte_hops())});
-  std::uint64_t gradient_bytes = 0;
-  for (const Op& op : w.ops) gradient_bytes += op.gradient_elements * dtype_bytes(grad_dtype);
-  r.invariants.push_back({"gradients_all_reduced", P == 1 || reduced_bytes == gradient_bytes,
-                          fmt::format("all-reduced {} B of {} B of weight gradients", reduced_bytes, gradient_bytes)});
+  const bool grads = plan.layout.data == 1 || plan.bucket_bytes_chip0 == plan.gradient_bytes_chip0;
+  r.invariants.push_back({"gradients_all_reduced", grads,
+                          fmt::format("chip 0 all-reduced {} B of {} B of weight gradients", plan.bucket_bytes_chip0,
+                                      plan.gradient_bytes_chip0)});
   r.stats.add("pod", "chips", "1", std::uint64_t(P), "chips in the pod");
   r.stats.add("pod", "ici_bytes", "B", pod.ici_bytes, "bytes carried, summed over links");
-  r.stats.add("pod", "exposed_comm", "ps", pod.exposed_comm_ps, "time the slowest chip waited on collectives");
+  r.stats.add("pod", "exposed_comm", "ps", pod.exposed_comm_ps, "time the slowest chip waited on communication");
+  r.stats.add("pod", "idle", "ps", pod.idle_ps, "time the slowest chip waited on other chips' compute (pipeline bubble)");
   r.stats.add("pod", "network_events", "1", pod.network_events, "chunk-hops and nodes the network model handled");
   r.pod = std::move(pod);
   return r;
+}
+
+// A stable text of a program's ops: chips whose programs print the same run the same.
+std::string program_key(const WorkloadSpec& w) {
+  std::string key;
+  for (const Op& op : w.ops) key += fmt::format("{}|{}|{}|{}\n", op.name, op.kind(), op.shape_text(), op.repeat);
+  return key;
 }
 
 std::uint32_t largest_divisor_at_most(std::uint32_t n, double limit) {
@@ -184,6 +406,14 @@ std::uint32_t largest_divisor_at_most(std::uint32_t n, double limit) {
   for (std::uint32_t d = 1; d <= n && d <= limit + 1e-9; ++d)
     if (n % d == 0) best = d;
   return best;
+}
+
+PodPlan make_plan(const HardwareSpec& hw, const WorkloadSpec& workload) {
+  PodPlan plan;
+  plan.layout = resolve_layout(workload.parallelism, std::uint32_t(hw.pod.chips()));
+  plan.programs = chip_programs(workload, plan.layout);
+  Planner(hw, plan).build();
+  return plan;
 }
 
 }  // namespace
@@ -205,34 +435,44 @@ std::string pod_dims_for(std::uint32_t chips, std::size_t dimensions) {
 
 RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options,
                        const PodSimulateOptions& pod_options) {
-  const auto P = std::uint32_t(hw.pod.chips());
-  const ParallelismSpec& par = workload.parallelism;
-  if (par.data != 0 && par.data != P)
-    throw ConfigError(par.where, "workload.parallelism.data",
-                      fmt::format("{} replicas on a pod of {} chips ({}); data parallelism spans the whole pod: "
-                                  "set it to {}, leave it out, or change pod.dims",
-                                  par.data, P, hw.pod.dims, P));
-  const std::uint32_t n = pod_options.full ? P : 1;
-  const std::vector<RunResult> sims = simulate_chips(hw, std::vector<WorkloadSpec>(n, workload), options);
-  std::vector<std::uint32_t> program_of(P, 0);
-  if (pod_options.full)
-    for (std::uint32_t c = 0; c < P; ++c) program_of[c] = c;
-  return compose(hw, sims, program_of, !pod_options.full);
+  const PodPlan plan = make_plan(hw, workload);
+  const std::uint32_t P = plan.layout.chips;
+  // Folded: each distinct program once. Full: every chip its own simulation.
+  std::vector<WorkloadSpec> to_simulate;
+  std::vector<std::uint32_t> sim_of_chip(P);
+  if (pod_options.full) {
+    for (std::uint32_t c = 0; c < P; ++c) {
+      to_simulate.push_back(plan.programs.programs[plan.programs.program_of[c]]);
+      sim_of_chip[c] = c;
+    }
+  } else {
+    std::map<std::string, std::uint32_t> seen;
+    std::vector<std::uint32_t> sim_of_program(plan.programs.programs.size());
+    for (std::size_t p = 0; p < plan.programs.programs.size(); ++p) {
+      const auto [it, fresh] = seen.emplace(program_key(plan.expanded[p]), std::uint32_t(to_simulate.size()));
+      if (fresh) to_simulate.push_back(plan.programs.programs[p]);
+      sim_of_program[p] = it->second;
+    }
+    for (std::uint32_t c = 0; c < P; ++c) sim_of_chip[c] = sim_of_program[plan.programs.program_of[c]];
+  }
+  const std::vector<RunResult> sims = simulate_chips(hw, to_simulate, options);
+  return compose(hw, plan, sims, sim_of_chip, !pod_options.full);
 }
 
 std::vector<RunResult> simulate_pod_sizes(const HardwareSpec& hw, const WorkloadSpec& workload,
                                           const std::vector<std::uint32_t>& chip_counts,
                                           const SimulateOptions& options) {
-  if (workload.parallelism.data != 0)
-    throw ConfigError(workload.parallelism.where, "workload.parallelism.data",
-                      "fixes the replica count; leave it out to run the workload at several pod sizes");
+  const ParallelismSpec& par = workload.parallelism;
+  if (par.data != 0 || par.tensor != 1 || par.pipeline != 1 || par.expert)
+    throw ConfigError(par.where, "workload.parallelism",
+                      "--chips runs data parallelism at each size; leave out data, tensor, pipeline and expert");
   const std::vector<RunResult> sims = simulate_chips(hw, {workload}, options);
   std::vector<RunResult> out;
   for (std::uint32_t chips : chip_counts) {
     HardwareSpec sized = hw;
-    sized.pod.dims = pod_dims_for(chips, hw.pod.dim_sizes().size());
-    if (sized.pod.topology == "ring") sized.pod.dims = std::to_string(chips);
-    out.push_back(compose(sized, sims, std::vector<std::uint32_t>(chips, 0), true));
+    sized.pod.dims = hw.pod.topology == "ring" ? std::to_string(chips) : pod_dims_for(chips, hw.pod.dim_sizes().size());
+    const PodPlan plan = make_plan(sized, workload);
+    out.push_back(compose(sized, plan, sims, std::vector<std::uint32_t>(chips, 0), true));
   }
   return out;
 }

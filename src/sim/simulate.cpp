@@ -165,6 +165,14 @@ void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
 
 }  // namespace
 
+WorkloadSpec without_collectives(const WorkloadSpec& w) {
+  WorkloadSpec out = w;
+  out.ops.clear();
+  for (const Op& op : w.ops)
+    if (!std::holds_alternative<CollectiveOp>(op.body)) out.ops.push_back(op);
+  return out;
+}
+
 WorkloadSpec expand_workload(const WorkloadSpec& workload) {
   const WorkloadSpec flat = expand_composites(workload);  // attention into its matmuls and softmax
   WorkloadSpec out = flat.training.enabled ? expand_training(flat) : flat;
@@ -181,6 +189,7 @@ std::vector<RunResult> simulate_chips(const HardwareSpec& hw, const std::vector<
     const WorkloadSpec flat = expand_composites(workloads[i]);
     r.workload = flat.training.enabled ? expand_training(flat) : flat;
     if (flat.training.enabled) r.training = training_footprint(flat);
+    r.workload = without_collectives(r.workload);  // the network runs those (pod_simulate.h)
     plans[i] = plan_workload(r.workload, r.hw);
   }
 

@@ -16,29 +16,65 @@ VectorOp vector(VectorFn fn, std::uint64_t rows, std::uint64_t cols, std::uint32
 }
 
 // Router, softmax over the experts, dispatch of the kept tokens, each expert's FFN on the
-// tokens it keeps, combine.
+// tokens it keeps, combine. With expert parallelism the routing is global (every chip's
+// tokens), this chip runs its own experts' FFNs, and two all-to-alls move the tokens to
+// the chips holding their experts and back.
 template <typename Part>
 void expand_moe(const MoeOp& m, Part& part) {
-  part(".router", MatmulOp{m.tokens, m.d_model, m.experts, m.dtype}, 1);
-  part(".router_softmax", vector(VectorFn::softmax, m.tokens, m.experts, 1, m.dtype), 1);
-  const std::vector<std::uint64_t> kept = m.processed();
+  const std::uint64_t E = m.ep_size;
+  MoeOp global = m;  // the routing over all chips' tokens
+  global.tokens = m.tokens * E;
+  for (auto& x : global.loads) x *= E;
+  const std::vector<std::uint64_t> kept = global.processed();
+  const std::uint64_t per_chip = m.experts / E;
+  auto local_kept = [&](std::uint64_t chip) {
+    std::uint64_t sum = 0;
+    for (std::uint64_t e = chip * per_chip; e < (chip + 1) * per_chip; ++e) sum += kept[e];
+    return sum;
+  };
   std::uint64_t total = 0;
   for (auto x : kept) total += x;
-  if (total > 0) part(".dispatch", vector(VectorFn::scale, total, m.d_model, 1, m.dtype), 1);
-  for (std::uint64_t e = 0; e < m.experts; ++e) {
+  part(".router", MatmulOp{m.tokens, m.d_model, m.experts, m.dtype}, 1);
+  part(".router_softmax", vector(VectorFn::softmax, m.tokens, m.experts, 1, m.dtype), 1);
+  // This chip's kept token copies: its share of the global ones.
+  const std::uint64_t mine = (total + E - 1) / E;
+  if (mine > 0) part(".dispatch", vector(VectorFn::scale, mine, m.d_model, 1, m.dtype), 1);
+  const std::uint64_t row = m.d_model * dtype_bytes(m.dtype);
+  if (E > 1) {
+    // Dispatch: every chip sends its kept tokens, to each chip in proportion to the tokens
+    // that chip's experts keep; combine sends each chip's results back to the senders.
+    CollectiveOp a2a;
+    a2a.kind = CollectiveKind::all_to_all;
+    a2a.group = CommGroup::data;
+    a2a.backward = CollectiveKind::all_to_all;
+    a2a.dtype = m.dtype;
+    a2a.bytes = mine * row;
+    for (std::uint64_t c = 0; c < E; ++c) a2a.weights.push_back(local_kept(c));
+    part(".a2a_dispatch", a2a, 1);
+  }
+  for (std::uint64_t e = m.ep_rank * per_chip; e < (m.ep_rank + 1) * per_chip; ++e) {
     if (kept[e] == 0) continue;
     const std::string ex = ".e" + std::to_string(e);
     part(ex + ".ffn1", MatmulOp{kept[e], m.d_model, m.d_ff, m.dtype}, 1);
     part(ex + ".act", vector(VectorFn::gelu, kept[e], m.d_ff, 1, m.dtype), 1);
     part(ex + ".ffn2", MatmulOp{kept[e], m.d_ff, m.d_model, m.dtype}, 1);
   }
+  if (E > 1) {
+    CollectiveOp a2a;
+    a2a.kind = CollectiveKind::all_to_all;
+    a2a.group = CommGroup::data;
+    a2a.backward = CollectiveKind::all_to_all;
+    a2a.dtype = m.dtype;
+    a2a.bytes = local_kept(m.ep_rank) * row;
+    for (std::uint64_t c = 0; c < E; ++c) a2a.sender_bytes.push_back(local_kept(c) * row);
+    part(".a2a_combine", a2a, 1);
+  }
   part(".combine", vector(VectorFn::add, m.tokens, m.d_model, 2, m.dtype), 1);
 }
 
 }  // namespace
 
-WorkloadSpec expand_composites(const WorkloadSpec& original) {
-  // Templates first: they may hold composite ops of their own.
+WorkloadSpec expand_templates(const WorkloadSpec& original) {
   WorkloadSpec in = original;
   in.ops.clear();
   for (const Op& op : original.ops) {
@@ -48,6 +84,12 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
       in.ops.push_back(op);
     }
   }
+  return in;
+}
+
+WorkloadSpec expand_composites(const WorkloadSpec& original) {
+  // Templates first: they may hold composite ops of their own.
+  const WorkloadSpec in = expand_templates(original);
   WorkloadSpec out = in;
   out.ops.clear();
   for (const Op& op : in.ops) {
@@ -62,7 +104,11 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
     };
     if (const auto* m = std::get_if<MoeOp>(&op.body)) {
       expand_moe(*m, part);
-      out.moe_routing.push_back({op.name, m->capacity(), m->dropped(), m->routed(), m->processed()});
+      MoeOp global = *m;  // the report shows the routing over all chips' tokens
+      global.tokens *= m->ep_size;
+      for (auto& x : global.loads) x *= m->ep_size;
+      global.ep_size = 1;
+      out.moe_routing.push_back({op.name, global.capacity(), global.dropped(), global.routed(), global.processed()});
       continue;
     }
     const auto* a = std::get_if<AttentionOp>(&op.body);

@@ -117,7 +117,10 @@ void dlrm(const TemplateOp& t, Builder& b) {
 void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   const std::uint64_t tokens = t.batch * (decoder && t.decode ? 1 : t.seq);
   const std::uint64_t head_dim = t.d_model / t.heads;
+  // Megatron-style tensor parallelism when the workload asks for it (workload/parallelism.h):
+  // QKV and FFN1 split by columns, attention by heads, the projections after them by rows.
   b.matmul("qkv", tokens, t.d_model, 3 * t.d_model);
+  b.ops.back().shard = Shard::column;
   AttentionOp a;
   a.batch = t.batch;
   a.heads = t.heads;
@@ -128,7 +131,9 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   a.decode = decoder && t.decode;
   a.dtype = t.dtype;
   b.add("attn", a);
+  b.ops.back().shard = Shard::heads;
   b.matmul("out_proj", tokens, t.d_model, t.d_model);
+  b.ops.back().shard = Shard::row;
   b.vec("residual1", VectorFn::add, tokens, t.d_model, 2);
   b.vec("norm1", VectorFn::layernorm, tokens, t.d_model);
   if (moe) {
@@ -143,8 +148,11 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
     b.add("moe", m);
   } else {
     b.matmul("ffn1", tokens, t.d_model, t.d_ff);
+    b.ops.back().shard = Shard::column;
     b.vec("gelu", VectorFn::gelu, tokens, t.d_ff);
+    b.ops.back().shard = Shard::column;
     b.matmul("ffn2", tokens, t.d_ff, t.d_model);
+    b.ops.back().shard = Shard::row;
   }
   b.vec("residual2", VectorFn::add, tokens, t.d_model, 2);
   b.vec("norm2", VectorFn::layernorm, tokens, t.d_model);

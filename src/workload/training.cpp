@@ -26,10 +26,44 @@ Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t
   op.repeat = repeat;
   op.body = std::move(body);
   op.where = from.where;
+  op.shard = from.shard;
   return op;
 }
 
+void add_backward_ops(const Op& op, std::vector<Op>& out);
+
 void add_backward(const Op& op, std::vector<Op>& out) {
+  const std::size_t first = out.size();
+  add_backward_ops(op, out);
+  for (std::size_t i = first; i < out.size(); ++i) out[i].pass = Op::Pass::backward;
+}
+
+void add_backward_ops(const Op& op, std::vector<Op>& out) {
+  if (const auto* c = std::get_if<CollectiveOp>(&op.body)) {
+    // The gradient of a collective is another collective (all_to_all -> all_to_all; a
+    // tensor-parallel all-reduce -> none, its "f" partner -> all_reduce).
+    if (!c->backward) return;
+    CollectiveOp b = *c;
+    b.kind = *c->backward;
+    b.forward = true;
+    b.backward.reset();
+    if (c->kind == CollectiveKind::all_to_all && (!c->weights.empty() || !c->sender_bytes.empty())) {
+      // The gradients travel back: the transposed traffic. Sender i sent s_i split by the
+      // weights w; now i sends w_i x sum(s) / sum(w), split in proportion to s.
+      const std::size_t n = std::max(c->weights.size(), c->sender_bytes.size());
+      std::vector<std::uint64_t> s = c->sender_bytes, w = c->weights;
+      if (s.empty()) s.assign(n, c->bytes);
+      if (w.empty()) w.assign(n, 1);
+      long double ss = 0, sw = 0;
+      for (auto x : s) ss += x;
+      for (auto x : w) sw += x;
+      b.sender_bytes.resize(n);
+      for (std::size_t i = 0; i < n; ++i) b.sender_bytes[i] = sw > 0 ? std::uint64_t(w[i] * ss / sw) : 0;
+      b.weights = s;
+    }
+    out.push_back(derived(op, ".grad", b, op.repeat));
+    return;
+  }
   if (const auto* mm = std::get_if<MatmulOp>(&op.body)) {
     // dX = dY W^T: (m x n)(n x k); dW = X^T dY: (k x m)(m x n).
     out.push_back(derived(op, ".dX", MatmulOp{mm->m, mm->n, mm->k, mm->dtype}, op.repeat));
@@ -72,11 +106,17 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
     if (std::holds_alternative<EmbeddingOp>(op.body) && !op.frozen)
       throw ConfigError(op.where, "workload.training",
                         fmt::format("training with op '{}' (embedding_lookup) is not modelled yet", op.name));
+    const auto* c = std::get_if<CollectiveOp>(&op.body);
+    if (c && !c->forward) continue;  // only its backward runs
     w.ops.push_back(op);
   }
   for (auto it = forward.ops.rbegin(); it != forward.ops.rend(); ++it) {
     if (it->frozen) continue;  // a teacher: forward only
-    if (forward.training.recompute) w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
+    const auto* c = std::get_if<CollectiveOp>(&it->body);
+    if (forward.training.recompute && !(c && !c->forward)) {
+      w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
+      w.ops.back().pass = Op::Pass::backward;
+    }
     add_backward(*it, w.ops);
   }
   const TrainingSpec& t = forward.training;
@@ -93,6 +133,7 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
     u.cols = 1;
     u.dtype = t.master;
     w.ops.push_back(derived(op, ".update", u, 1));
+    w.ops.back().pass = Op::Pass::update;
   }
   return w;
 }

@@ -74,8 +74,28 @@ const char* Op::kind() const {
                                [](const EmbeddingOp&) { return "embedding_lookup"; },
                                [](const AttentionOp&) { return "attention"; },
                                [](const MoeOp&) { return "moe"; },
-                               [](const TemplateOp&) { return "template"; }},
+                               [](const TemplateOp&) { return "template"; },
+                               [](const CollectiveOp&) { return "collective"; }},
                     body);
+}
+
+const char* comm_group_name(CommGroup g) {
+  switch (g) {
+    case CommGroup::all: return "all";
+    case CommGroup::tensor: return "tensor";
+    case CommGroup::data: return "data";
+  }
+  return "?";
+}
+
+const char* shard_name(Shard s) {
+  switch (s) {
+    case Shard::none: return "none";
+    case Shard::column: return "column";
+    case Shard::row: return "row";
+    case Shard::heads: return "heads";
+  }
+  return "?";
 }
 
 std::uint64_t MoeOp::capacity() const {
@@ -136,7 +156,8 @@ std::uint64_t Op::vector_elements_once() const {
                                  return a.batch * a.heads * a.queries() * a.keys();
                                },
                                [](const MoeOp& m) -> std::uint64_t { return m.tokens * m.experts; },
-                               [](const TemplateOp&) -> std::uint64_t { return 0; }},
+                               [](const TemplateOp&) -> std::uint64_t { return 0; },
+                               [](const CollectiveOp&) -> std::uint64_t { return 0; }},
                     body);
 }
 
@@ -168,7 +189,11 @@ std::string Op::shape_text() const {
                  [](const MoeOp& m) {
                    return fmt::format("{}t {}e top{} {}x{}", m.tokens, m.experts, m.top_k, m.d_model, m.d_ff);
                  },
-                 [](const TemplateOp& t) { return fmt::format("{} batch {}", t.name, t.batch); }},
+                 [](const TemplateOp& t) { return fmt::format("{} batch {}", t.name, t.batch); },
+                 [](const CollectiveOp& c) {
+                   static const char* kinds[] = {"all_reduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast", "send_recv"};
+                   return fmt::format("{} {} B over {}", kinds[int(c.kind)], c.bytes, comm_group_name(c.group));
+                 }},
       body);
 }
 

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "podsim/net/collective_kind.h"
 #include "podsim/net/link_network.h"
 
 namespace podsim {
 
-enum class CollectiveKind { all_reduce, reduce_scatter, all_gather, all_to_all, broadcast, send_recv };
 enum class CollectiveAlgorithm { automatic, ring, bidir_ring, torus };
 
 const char* collective_kind_name(CollectiveKind k);
@@ -43,6 +43,11 @@ struct CollectiveSpec {
   // The chips taking part (empty: the whole pod). A group other than the whole pod runs
   // rings through its chips in the pod's ring order (torus becomes bidir_ring).
   std::vector<std::uint32_t> group;
+  // all_to_all: the share of each chip's bytes that goes to each group member (empty:
+  // equal shares). Skewed expert routing sends more to the chips holding busy experts.
+  std::vector<std::uint64_t> weights;
+  // all_to_all: what each group member sends in all (empty: `bytes` each).
+  std::vector<std::uint64_t> sender_bytes;
 };
 
 // Per chip: the transfers after whose delivery the chip has finished its part, and how

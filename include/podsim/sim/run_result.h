@@ -66,11 +66,13 @@ struct PodLinkRecord {
 struct PodResult {
   std::uint32_t chips = 1;
   std::string topology, dims;
-  std::uint64_t data_parallel = 1;
+  std::uint64_t data_parallel = 1, tensor_parallel = 1, pipeline_stages = 1, microbatches = 1;
+  bool expert_parallel = false;
   bool folded = true;                  // identical chips simulated once
   std::uint32_t simulated_chips = 1;   // chip programs run in SystemC
   std::uint64_t compute_ps = 0;        // the slowest chip's ops back to back, no waiting
-  std::uint64_t exposed_comm_ps = 0;   // the slowest chip's waits on collectives
+  std::uint64_t exposed_comm_ps = 0;   // the most any chip waited on communication
+  std::uint64_t idle_ps = 0;           // the most any chip waited on other chips' compute (bubble)
   std::uint64_t ici_bytes = 0;         // summed over links (a byte crossing 3 links counts 3 times)
   std::uint64_t network_events = 0;
   std::vector<PodCollectiveRecord> collectives;

@@ -22,7 +22,9 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
 std::vector<RunResult> simulate_chips(const HardwareSpec& hw, const std::vector<WorkloadSpec>& workloads,
                                       const SimulateOptions& options = {});
 
-// Templates, composite ops and training expanded into the plain ops a chip runs.
+// Templates, composite ops and training expanded into plain ops (collectives included).
 WorkloadSpec expand_workload(const WorkloadSpec& workload);
+// The ops a chip itself runs: collectives removed.
+WorkloadSpec without_collectives(const WorkloadSpec& workload);
 
 }  // namespace podsim

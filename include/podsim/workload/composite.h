@@ -14,6 +14,10 @@
 
 namespace podsim {
 
+// With expert parallelism (MoeOp::ep_size > 1) moe also gets .a2a_dispatch and .a2a_combine
+// (all-to-all CollectiveOps over the data group) and only this chip's experts.
 WorkloadSpec expand_composites(const WorkloadSpec& workload);
+// Only the templates (workload/templates.h), for passes that work on the model's layers.
+WorkloadSpec expand_templates(const WorkloadSpec& workload);
 
 }  // namespace podsim

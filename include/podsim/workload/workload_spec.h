@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "podsim/config/config_error.h"
+#include "podsim/net/collective_kind.h"
 #include "podsim/workload/dtype.h"
 
 namespace podsim {
@@ -106,6 +107,9 @@ struct MoeOp {
   double skew = 0.0;
   std::vector<std::uint64_t> loads;  // optional, one per expert, summing to tokens x top_k
   DType dtype = DType::bf16;
+  // Expert parallelism (workload/parallelism.h): `tokens` (and `loads`) are this chip's;
+  // the experts are spread over ep_size chips, this one holding ep_rank's share.
+  std::uint64_t ep_size = 1, ep_rank = 0;
 
   std::uint64_t capacity() const;
   std::vector<std::uint64_t> routed() const;     // tokens routed to each expert
@@ -135,7 +139,30 @@ struct TemplateOp {
   std::uint64_t macs() const;
 };
 
-using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp, AttentionOp, MoeOp, TemplateOp>;
+// Communication between chips, as an op: no work on the chip itself; on a pod the network
+// runs it (sim/pod_simulate.h) and the next op waits for it. The tensor- and expert-parallel
+// passes insert these (workload/parallelism.h); a workload may also write them.
+enum class CommGroup { all, tensor, data };
+const char* comm_group_name(CommGroup g);
+struct CollectiveOp {
+  CollectiveKind kind = CollectiveKind::all_reduce;
+  std::uint64_t bytes = 0;  // per chip, as in net/collectives.h
+  CommGroup group = CommGroup::all;
+  bool forward = true;  // runs in the forward pass (false: only its backward does, Megatron's "f")
+  std::optional<CollectiveKind> backward;  // training: the collective the backward pass needs
+  std::vector<std::uint64_t> weights;      // all_to_all: share per group member (empty: equal)
+  std::vector<std::uint64_t> sender_bytes; // all_to_all: what each member sends (empty: `bytes`)
+  DType dtype = DType::bf16;
+  std::uint64_t macs() const { return 0; }
+};
+
+using OpBody = std::variant<MatmulOp, Conv2dOp, VectorOp, EmbeddingOp, AttentionOp, MoeOp, TemplateOp, CollectiveOp>;
+
+// Tensor (Megatron) parallelism: how an op splits over the chips of a tensor group.
+// column: a matmul's n (and an elementwise op's cols); row: a matmul's k, its output
+// all-reduced; heads: an attention's heads.
+enum class Shard { none, column, row, heads };
+const char* shard_name(Shard s);
 
 struct Op {
   std::string name;
@@ -146,6 +173,9 @@ struct Op {
   // Training: weight-gradient elements this op produces (its dW), all repeats; what data
   // parallelism all-reduces after it. Set by expand_training.
   std::uint64_t gradient_elements = 0;
+  Shard shard = Shard::none;
+  enum class Pass { forward, backward, update };
+  Pass pass = Pass::forward;  // set by expand_training
 
   const char* kind() const;
   std::uint64_t macs_once() const;
@@ -170,7 +200,12 @@ struct TrainingSpec {
 // How the work is spread over the chips of a pod (sim/pod_simulate.h).
 struct ParallelismSpec {
   bool given = false;           // the workload has a `parallelism:` mapping
-  std::uint64_t data = 0;       // replicas, each running the ops as written; 0 = every chip
+  std::uint64_t data = 0;       // replicas; 0 = the chips left after tensor x pipeline
+  std::uint64_t tensor = 1;     // chips sharing each op (Megatron: Op::shard)
+  std::uint64_t pipeline = 1;   // stages: consecutive ops, balanced by MACs
+  std::uint64_t microbatches = 1;  // the ops as written are one microbatch
+  bool one_f_one_b = false;     // pipeline schedule: 1F1B instead of GPipe
+  bool expert = false;          // MoE experts spread over the data-parallel chips
   std::uint64_t gradient_bucket_bytes = 25ULL << 20;  // gradients all-reduced per bucket
   std::optional<DType> gradient_dtype;                // default: training.precision.compute
   SourceLocation where;

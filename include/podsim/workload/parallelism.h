@@ -1,0 +1,68 @@
+// How a workload spreads over the chips of a pod: the layout of data, tensor and pipeline
+// ranks over chip ids, and the passes that turn the workload as written (one replica, one
+// microbatch) into each chip's program. Pure C++; sim/pod_simulate.h runs the result.
+//
+// Chip id = (stage x data + data rank) x tensor + tensor rank: tensor groups are
+// consecutive chips (neighbours along the torus's first dimension), data groups stride by
+// the tensor size, stages are contiguous blocks of chips.
+//
+// - tensor (Megatron): ops marked `shard` split over the tensor group (column: a matmul's
+//   n, an elementwise op's cols; row: a matmul's k; heads: an attention's heads). A row
+//   matmul's output is all-reduced over the group (forward); a column matmul's input
+//   gradient is all-reduced in the backward pass (Megatron's f and g operators).
+// - pipeline: the ops cut into `pipeline` stages of nearly equal MACs, never between an op
+//   and the collective that belongs to it; the boundary activations go from stage to stage
+//   (and their gradients back) as point-to-point messages.
+// - expert: each MoE layer's experts spread over the data group (experts / data each);
+//   tokens reach their experts and come back through two all-to-alls.
+// - data: the rest; in training, weight gradients are all-reduced over the data group.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+struct PodLayout {
+  std::uint32_t chips = 1, data = 1, tensor = 1, pipeline = 1, microbatches = 1;
+  bool expert = false;
+  bool one_f_one_b = false;
+
+  std::uint32_t tensor_rank(std::uint32_t c) const { return c % tensor; }
+  std::uint32_t data_rank(std::uint32_t c) const { return (c / tensor) % data; }
+  std::uint32_t stage(std::uint32_t c) const { return c / (tensor * data); }
+  std::uint32_t chip(std::uint32_t stage, std::uint32_t data_rank, std::uint32_t tensor_rank) const {
+    return (stage * data + data_rank) * tensor + tensor_rank;
+  }
+  // The chips of c's group, in rank order (`all`: every chip).
+  std::vector<std::uint32_t> group(CommGroup g, std::uint32_t c) const;
+};
+
+// Checks the parallelism against the pod (data x tensor x pipeline = chips; data may be
+// left out). Throws ConfigError naming workload.parallelism.
+PodLayout resolve_layout(const ParallelismSpec& p, std::uint32_t chips);
+
+// Tensor parallelism over `tensor` chips: shapes divided, collectives inserted. Throws
+// ConfigError when a sharded dimension does not divide.
+WorkloadSpec shard_tensor_parallel(const WorkloadSpec& workload, std::uint32_t tensor);
+
+// [first, last) op ranges of `stages` stages with nearly equal MACs.
+std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<Op>& ops, std::uint32_t stages,
+                                                             const SourceLocation& where);
+
+// Bytes of an op's output (what a pipeline stage hands to the next).
+std::uint64_t output_bytes(const Op& op);
+
+// Each distinct chip program (templates expanded, sharded, staged, experts placed; not yet
+// through expand_composites / expand_training) and which one each chip runs.
+struct ChipPrograms {
+  std::vector<WorkloadSpec> programs;
+  std::vector<std::uint32_t> program_of;       // per chip
+  std::vector<std::uint64_t> boundary_bytes;   // per stage: activation bytes it sends on (last: 0)
+};
+ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout);
+
+}  // namespace podsim
