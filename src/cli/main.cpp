@@ -128,7 +128,7 @@ int sc_main(int argc, char* argv[]) {
   }
   // Logs go to stderr through the named logger "podsim"; stdout holds only the report.
   spdlog::set_default_logger(spdlog::stderr_color_mt("podsim"));
-  spdlog::set_level(verbosity >= 2 ? spdlog::level::debug
+  spdlog::set_level(verbosity >= 3 ? spdlog::level::trace : verbosity >= 2 ? spdlog::level::debug
                     : verbosity == 1 ? spdlog::level::info
                                      : spdlog::level::warn);
   spdlog::set_pattern("[%l] %v");

@@ -33,11 +33,16 @@ ordered_json pod_json(const PodResult& p, std::uint64_t step_ps) {
   j["topology"] = p.topology;
   j["dims"] = p.dims;
   j["data_parallel"] = p.data_parallel;
+  j["tensor_parallel"] = p.tensor_parallel;
+  j["pipeline_stages"] = p.pipeline_stages;
+  j["microbatches"] = p.microbatches;
+  j["expert_parallel"] = p.expert_parallel;
   j["folded"] = p.folded;
   j["simulated_chips"] = p.simulated_chips;
   j["step_s"] = double(step_ps) * 1e-12;
   j["compute_s"] = double(p.compute_ps) * 1e-12;
   j["exposed_comm_s"] = double(p.exposed_comm_ps) * 1e-12;
+  j["idle_s"] = double(p.idle_ps) * 1e-12;
   j["ici_bytes"] = p.ici_bytes;
   ordered_json cs = ordered_json::array();
   for (const auto& c : p.collectives)

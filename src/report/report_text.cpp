@@ -42,11 +42,14 @@ std::string report_text(const RunResult& r) {
     const PodResult& p = *r.pod;
     double busiest = 0;
     for (const auto& l : p.links) busiest = std::max(busiest, l.utilization);
-    line("  pod              {} chips, {} {}, data parallel; {} ({} simulated)", p.chips, p.dims, p.topology,
-         p.folded ? "folded" : "every chip simulated", p.simulated_chips);
-    line("  communication    {} collectives, {} on the links (busiest {:.1f} % busy); compute {}, exposed {}",
+    line("  pod              {} chips, {} {}: data {} x tensor {} x pipeline {}{}{}; {} ({} chip program(s) simulated)",
+         p.chips, p.dims, p.topology, p.data_parallel, p.tensor_parallel, p.pipeline_stages,
+         p.pipeline_stages > 1 ? fmt::format(" ({} microbatches)", p.microbatches) : "",
+         p.expert_parallel ? ", experts over data" : "", p.folded ? "folded" : "every chip simulated", p.simulated_chips);
+    line("  communication    {} collectives, {} on the links (busiest {:.1f} % busy); compute {}, exposed comm {}, "
+         "idle (bubble) {}",
          p.collectives.size(), human_bytes(p.ici_bytes), 100 * busiest, human_time(double(p.compute_ps) * 1e-12),
-         human_time(double(p.exposed_comm_ps) * 1e-12));
+         human_time(double(p.exposed_comm_ps) * 1e-12), human_time(double(p.idle_ps) * 1e-12));
   }
   line("  MXU utilization  {:.1f} %", 100 * r.mxu_utilization());
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),

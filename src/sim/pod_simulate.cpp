@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "podsim/arch/clock.h"
 #include "podsim/config/config_error.h"
@@ -34,6 +35,7 @@ struct Instance {
 };
 
 struct PodPlan {
+  std::string name;  // the workload's
   PodLayout layout;
   ChipPrograms programs;
   std::vector<WorkloadSpec> expanded;          // per program: its ops with collectives, training expanded
@@ -282,6 +284,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   for (const auto& run : runs) results.push_back(collective_result(net, run));
 
   RunResult r = sims[sim_of_chip[0]];
+  r.workload.name = plan.name;
   PodResult pod;
   pod.chips = P;
   pod.topology = hw.pod.topology;
@@ -320,6 +323,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
     exposed += chip_end - prev_end;
     end = std::max(end, chip_end);
     pod.compute_ps = std::max(pod.compute_ps, busy[c]);
+    spdlog::debug("chip {}: busy {} ps, exposed {} ps, idle {} ps, end {} ps", c, busy[c], exposed, idle, chip_end);
     pod.exposed_comm_ps = std::max(pod.exposed_comm_ps, exposed);
     pod.idle_ps = std::max(pod.idle_ps, idle);
   }
@@ -338,7 +342,11 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   }
   for (std::size_t k = 0; k < I; ++k) {
     const Instance& in = plan.instances[k];
-    pod.collectives.push_back({in.name, collective_kind_name(in.spec.kind), collective_algorithm_name(runs[k].algorithm),
+    const char* algorithm = in.spec.kind == CollectiveKind::broadcast ? "chain"
+                            : in.spec.kind == CollectiveKind::all_to_all || in.spec.kind == CollectiveKind::send_recv
+                                ? "direct"
+                                : collective_algorithm_name(runs[k].algorithm);
+    pod.collectives.push_back({in.name, collective_kind_name(in.spec.kind), algorithm,
                                in.spec.bytes, std::uint32_t(in.spec.group.size()), results[k].start_ps,
                                results[k].end_ps, results[k].bytes_sent, results[k].busbw_Bps});
   }
@@ -394,10 +402,11 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   return r;
 }
 
-// A stable text of a program's ops: chips whose programs print the same run the same.
+// A stable text of a program's ops without their names: chips whose programs print the
+// same (expert 3's FFN on one chip, expert 7's on another) take the same time.
 std::string program_key(const WorkloadSpec& w) {
   std::string key;
-  for (const Op& op : w.ops) key += fmt::format("{}|{}|{}|{}\n", op.name, op.kind(), op.shape_text(), op.repeat);
+  for (const Op& op : w.ops) key += fmt::format("{}|{}|{}|{}\n", op.kind(), op.shape_text(), op.repeat, int(op.pass));
   return key;
 }
 
@@ -410,6 +419,7 @@ std::uint32_t largest_divisor_at_most(std::uint32_t n, double limit) {
 
 PodPlan make_plan(const HardwareSpec& hw, const WorkloadSpec& workload) {
   PodPlan plan;
+  plan.name = workload.name;
   plan.layout = resolve_layout(workload.parallelism, std::uint32_t(hw.pod.chips()));
   plan.programs = chip_programs(workload, plan.layout);
   Planner(hw, plan).build();
@@ -456,6 +466,8 @@ RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, con
     for (std::uint32_t c = 0; c < P; ++c) sim_of_chip[c] = sim_of_program[plan.programs.program_of[c]];
   }
   const std::vector<RunResult> sims = simulate_chips(hw, to_simulate, options);
+  for (std::size_t i = 0; i < sims.size(); ++i)
+    for (const auto& op : sims[i].ops) spdlog::trace("sim {} op {} {} ps", i, op.name, op.end_ps - op.start_ps);
   return compose(hw, plan, sims, sim_of_chip, !pod_options.full);
 }
 
