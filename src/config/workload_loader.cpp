@@ -300,6 +300,7 @@ OpBody parse_template(OpFields& f) {
       t.experts = f.integer("experts", 1, 1 << 16);
       t.top_k = f.integer("top_k", 1, 1 << 16, 1);
       t.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
+      t.skew = f.real("skew", 0.0, 10.0, 0.0);
       if (t.top_k > t.experts) f.fail("top_k", "cannot exceed the experts");
     }
   } else {
@@ -419,6 +420,7 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "experts", "integer", "", "moe_layer: experts"},
          {"template", "top_k", "integer", "1", "moe_layer: experts per token"},
          {"template", "capacity_factor", "number", "1.0", "moe_layer: expert capacity factor"},
+         {"template", "skew", "number", "0", "moe_layer: router imbalance, expert e's share ~ (e+1)^-skew"},
          {"template", "batch", "integer", "", "samples"},
          {"template", "image", "integer", "224", "resnet50: image side"},
          {"template", "widths", "list", "", "mlp: layer widths, input first"},

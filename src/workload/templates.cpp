@@ -144,6 +144,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
     m.experts = t.experts;
     m.top_k = t.top_k;
     m.capacity_factor = t.capacity_factor;
+    m.skew = t.skew;
     m.dtype = t.dtype;
     b.add("moe", m);
   } else {

@@ -135,6 +135,7 @@ struct TemplateOp {
   bool decode = false;
   std::uint64_t experts = 0, top_k = 1;
   double capacity_factor = 1.0;
+  double skew = 0.0;  // moe_layer
   DType dtype = DType::bf16;
   std::uint64_t macs() const;
 };

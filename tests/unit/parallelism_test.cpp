@@ -1,0 +1,171 @@
+// The passes that spread a workload over a pod (workload/parallelism.h): layouts, Megatron
+// sharding and its collectives, pipeline stages, expert placement.
+#include <gtest/gtest.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/workload/composite.h"
+#include "podsim/workload/parallelism.h"
+#include "podsim/workload/training.h"
+
+namespace podsim {
+namespace {
+
+WorkloadSpec load(const std::string& text) { return load_workload_text(text, "p.yaml"); }
+
+const std::string kEncoder =
+    "workload:\n"
+    "  ops:\n"
+    "    - {op: template, template: transformer_encoder, name: l, batch: 2, seq: 128, d_model: 512, heads: 8, "
+    "d_ff: 2048, dtype: bf16}\n";
+
+std::vector<const CollectiveOp*> collectives(const WorkloadSpec& w, std::vector<std::string>* names = nullptr) {
+  std::vector<const CollectiveOp*> out;
+  for (const Op& op : w.ops)
+    if (const auto* c = std::get_if<CollectiveOp>(&op.body)) {
+      out.push_back(c);
+      if (names) names->push_back(op.name);
+    }
+  return out;
+}
+
+TEST(PodLayout, RanksAndGroups) {
+  ParallelismSpec p;
+  p.tensor = 2;
+  p.pipeline = 2;
+  const PodLayout l = resolve_layout(p, 16);
+  EXPECT_EQ(l.data, 4u);  // 16 / (2 x 2)
+  // chip = (stage x data + d) x tensor + t
+  EXPECT_EQ(l.chip(1, 3, 1), 15u);
+  EXPECT_EQ(l.stage(15), 1u);
+  EXPECT_EQ(l.data_rank(15), 3u);
+  EXPECT_EQ(l.tensor_rank(15), 1u);
+  EXPECT_EQ(l.group(CommGroup::tensor, 5), (std::vector<std::uint32_t>{4, 5}));
+  EXPECT_EQ(l.group(CommGroup::data, 5), (std::vector<std::uint32_t>{1, 3, 5, 7}));
+  p.data = 3;
+  EXPECT_THROW(resolve_layout(p, 16), ConfigError);
+  p.data = 0;
+  p.tensor = 3;
+  EXPECT_THROW(resolve_layout(p, 16), ConfigError);
+}
+
+TEST(TensorParallel, MegatronShardsAndCollectives) {
+  const WorkloadSpec full = expand_templates(load(kEncoder));
+  const WorkloadSpec tp = shard_tensor_parallel(full, 4);
+  std::vector<std::string> names;
+  const auto cs = collectives(tp, &names);
+  // f before QKV and FFN1 (backward only), g after the output projection and FFN2.
+  ASSERT_EQ(cs.size(), 4u);
+  EXPECT_EQ(names, (std::vector<std::string>{"l.qkv.tp_f", "l.out_proj.tp_g", "l.ffn1.tp_f", "l.ffn2.tp_g"}));
+  const std::uint64_t tokens = 2 * 128, act = tokens * 512 * 2;  // bf16 activations
+  for (const CollectiveOp* c : cs) {
+    EXPECT_EQ(c->bytes, act);
+    EXPECT_EQ(c->group, CommGroup::tensor);
+    EXPECT_EQ(c->kind, CollectiveKind::all_reduce);
+  }
+  EXPECT_FALSE(cs[0]->forward);
+  EXPECT_TRUE(cs[1]->forward);
+  // Every sharded op does a quarter of the work; the rest (norms, residuals) is replicated.
+  std::uint64_t full_macs = 0, tp_macs = 0;
+  for (const Op& op : expand_composites(full).ops) full_macs += op.macs_once() * op.repeat;
+  for (const Op& op : expand_composites(tp).ops) tp_macs += op.macs_once() * op.repeat;
+  EXPECT_EQ(tp_macs * 4, full_macs);
+  // Training: the forward runs the g all-reduces, the backward the f ones (dX of QKV, FFN1).
+  WorkloadSpec train = tp;
+  train.training.enabled = true;
+  const WorkloadSpec steps = expand_training(expand_composites(train));
+  std::vector<std::string> step_names;
+  collectives(steps, &step_names);
+  EXPECT_EQ(step_names, (std::vector<std::string>{"l.out_proj.tp_g", "l.ffn2.tp_g", "l.ffn1.tp_f.grad", "l.qkv.tp_f.grad"}));
+}
+
+TEST(TensorParallel, IndivisibleShardIsAnInputError) {
+  const WorkloadSpec full = expand_templates(load(kEncoder));
+  try {
+    shard_tensor_parallel(full, 3);
+    ADD_FAILURE() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not divide by 3"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Pipeline, StagesBalanceMacsAndKeepCollectivesWithTheirOps) {
+  std::string text = "workload:\n  ops:\n";
+  for (int i = 0; i < 8; ++i) text += "    - {op: matmul, name: fc" + std::to_string(i) + ", m: 64, k: 256, n: 256, dtype: bf16}\n";
+  const WorkloadSpec w = load(text);
+  const auto st = split_stages(w.ops, 4, {});
+  ASSERT_EQ(st.size(), 4u);
+  for (std::size_t s = 0; s < 4; ++s) EXPECT_EQ(st[s], std::make_pair(2 * s, 2 * s + 2));
+  // With tensor collectives, no stage starts with a g all-reduce or right after an f.
+  const WorkloadSpec tp = shard_tensor_parallel(expand_templates(load(kEncoder)), 2);
+  const auto st2 = split_stages(tp.ops, 3, {});
+  for (std::size_t s = 1; s < st2.size(); ++s) {
+    const Op& first = tp.ops[st2[s].first];
+    const Op& before = tp.ops[st2[s].first - 1];
+    EXPECT_FALSE(std::holds_alternative<CollectiveOp>(first.body)) << first.name;
+    if (const auto* c = std::get_if<CollectiveOp>(&before.body)) EXPECT_TRUE(c->forward) << before.name;
+  }
+  EXPECT_THROW(split_stages(w.ops, 9, {}), ConfigError);  // 8 ops cannot make 9 stages
+}
+
+TEST(ExpertParallel, EachChipRunsItsExpertsOnTheGlobalRouting) {
+  // 64 experts, top-1, 2048 tokens per chip on 8 chips: 16384 tokens in all, capacity
+  // ceil(1.25 x 16384 / 64) = 320; skew 1 sends expert e a share ~ 1/(e+1).
+  const std::string text =
+      "workload:\n  ops:\n"
+      "    - {op: moe, name: m, tokens: 2048, d_model: 256, d_ff: 1024, experts: 64, top_k: 1, capacity_factor: 1.25, "
+      "skew: 1.0, dtype: bf16}\n";
+  MoeOp global = std::get<MoeOp>(load(text).ops[0].body);
+  global.tokens *= 8;
+  const auto kept = global.processed();
+  std::uint64_t kept_sum = 0, ffn_tokens = 0;
+  for (auto k : kept) kept_sum += k;
+  std::vector<std::uint64_t> dispatch_weights;
+  for (std::uint64_t rank = 0; rank < 8; ++rank) {
+    WorkloadSpec w = load(text);
+    auto& m = std::get<MoeOp>(w.ops[0].body);
+    m.ep_size = 8;
+    m.ep_rank = rank;
+    const WorkloadSpec x = expand_composites(w);
+    std::uint64_t local = 0;
+    for (const Op& op : x.ops)
+      if (op.name.size() > 5 && op.name.substr(op.name.size() - 5) == ".ffn1") local += std::get<MatmulOp>(op.body).m;
+    std::uint64_t expected = 0;
+    for (std::uint64_t e = rank * 8; e < rank * 8 + 8; ++e) expected += kept[e];
+    EXPECT_EQ(local, expected) << "rank " << rank;
+    ffn_tokens += local;
+    const auto cs = collectives(x);
+    ASSERT_EQ(cs.size(), 2u);  // dispatch and combine
+    dispatch_weights = cs[0]->weights;
+    EXPECT_EQ(cs[1]->bytes, expected * 256 * 2);  // combine: this chip's results, bf16
+    EXPECT_EQ(x.moe_routing[0].capacity, 320u);
+  }
+  EXPECT_EQ(ffn_tokens, kept_sum);  // every kept token is processed exactly once, somewhere
+  ASSERT_EQ(dispatch_weights.size(), 8u);
+  EXPECT_GT(dispatch_weights[0], dispatch_weights[7]);  // the busy experts' chip receives more
+}
+
+TEST(ExpertParallel, BackwardAllToAllIsTheTransposedTraffic) {
+  WorkloadSpec w;
+  w.training.enabled = true;
+  Op op;
+  op.name = "a2a";
+  CollectiveOp c;
+  c.kind = CollectiveKind::all_to_all;
+  c.backward = CollectiveKind::all_to_all;
+  c.bytes = 300;
+  c.sender_bytes = {100, 200};  // member 0 sends 100 B, member 1 200 B
+  c.weights = {1, 3};           // a quarter to member 0, three quarters to member 1
+  op.body = c;
+  w.ops.push_back(op);
+  const WorkloadSpec t = expand_training(w);
+  ASSERT_EQ(t.ops.size(), 2u);
+  const auto& b = std::get<CollectiveOp>(t.ops[1].body);
+  // Forward traffic T[i][j] = s_i w_j / sum w: member 0 received 25 + 50 = 75 B, member 1 225 B;
+  // backward each sends back what it received, split like the original senders.
+  EXPECT_EQ(b.sender_bytes, (std::vector<std::uint64_t>{75, 225}));
+  EXPECT_EQ(b.weights, (std::vector<std::uint64_t>{100, 200}));
+}
+
+}  // namespace
+}  // namespace podsim
