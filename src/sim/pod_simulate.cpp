@@ -120,6 +120,7 @@ class Planner {
       for (std::size_t i : ops) {
         const Op& op = w.ops[i];
         if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
+          if (!co->forward) continue;  // inference: Megatron's f does nothing in the forward pass
           const auto members = L.group(co->group, c);
           const std::string key = fmt::format("op:{}:{}:{}:{}", members.front(), mb, int(op.pass), ordinal++);
           const std::uint32_t id = instance(key, [&] {

@@ -1,6 +1,7 @@
 // Pod runs through the command line (one SystemC elaboration per process): folded against
 // full simulation, data-parallel overlap and exposed communication, and the pod summary.
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -158,6 +159,105 @@ TEST(PodRun, ParallelismThatDoesNotFitThePodIsAnInputError) {
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("bad-dp.yaml:2:"), std::string::npos) << o.output;
   EXPECT_NE(o.output.find("workload.parallelism.data"), std::string::npos) << o.output;
+}
+
+}  // namespace
+
+namespace {
+
+// Four equal layers on four pipeline stages, eight microbatches, SGD.
+std::string pipeline_workload(const std::string& schedule) {
+  std::string text = "workload:\n  name: pp\n  training: {optimizer: sgd}\n"
+                     "  parallelism: {pipeline: 4, microbatches: 8, schedule: " + schedule + "}\n  ops:\n";
+  for (int i = 0; i < 4; ++i)
+    text += "    - {op: matmul, name: fc" + std::to_string(i) + ", m: 1024, k: 2048, n: 2048, dtype: bf16}\n";
+  return write_temp("pp-" + schedule + ".yaml", text);
+}
+
+const std::string kRing4 = " --hw tpu-v3-pod --set pod.dims=4 --set pod.topology=ring --set pod.links_per_chip=2";
+
+// GPipe with S equal stages and M microbatches (forward f, backward b per stage and
+// microbatch): the step is (M + S - 1)(f + b) plus the optimizer update u, plus, on the
+// critical path, one activation message per stage while the pipe fills and one gradient
+// message per stage while it drains: 2 (S - 1) t_x, t_x = 4 MiB / 80 GB/s + 500 ns.
+TEST(PodRun, GPipeStepAndBubbleMatchTheClosedForm) {
+  const json r = run_json(pipeline_workload("gpipe") + kRing4, "gpipe");
+  std::map<std::string, double> t;
+  for (const auto& op : r["ops"]) t[op["name"]] = op["time_s"];
+  const double f = t["fc0"], b = t["fc0.dX"] + t["fc0.dW"], u = t["fc0.update"];
+  const double S = 4, M = 8, tx = 4.0 * (1 << 20) / 80e9 + 500e-9;
+  EXPECT_NEAR(r["summary"]["time_s"].get<double>(), (M + S - 1) * (f + b) + u + 2 * (S - 1) * tx, 0.01 * (M + S - 1) * (f + b));
+  // What the chips wait for: the pipeline fill and drain, and the messages; the part that is
+  // other stages computing is the bubble.
+  const double waiting = r["summary"]["time_s"].get<double>() - r["pod"]["compute_s"].get<double>();
+  EXPECT_NEAR(waiting, (S - 1) * (f + b) + 2 * (S - 1) * tx, 0.02 * (S - 1) * (f + b));
+  EXPECT_GE(r["pod"]["idle_s"].get<double>(), 0.98 * (S - 1) * (f + b));
+  EXPECT_LE(r["pod"]["idle_s"].get<double>(), (S - 1) * (f + b) + 2 * (S - 1) * tx);
+  EXPECT_EQ(r["pod"]["simulated_chips"], 1);  // four identical stages: one program
+  EXPECT_EQ(r["pod"]["collectives"].size(), 2u * 3 * 8);  // activations and gradients, 3 boundaries, 8 microbatches
+}
+
+// With a free network both schedules take exactly (M + S - 1)(f + b) + u: the bubble is
+// (S - 1)(f + b) of the step for equal stages, 1F1B or not (1F1B saves memory, not time).
+TEST(PodRun, BothSchedulesHaveTheTextbookBubbleOnAFreeNetwork) {
+  for (const char* schedule : {"gpipe", "1f1b"}) {
+    const json r = run_json(pipeline_workload(schedule) + kRing4 +
+                                " --set 'pod.link.bandwidth=1000000 GB/s' --set 'pod.link.latency=0 ns'",
+                            std::string("free-") + schedule);
+    std::map<std::string, double> t;
+    for (const auto& op : r["ops"]) t[op["name"]] = op["time_s"];
+    const double f = t["fc0"], b = t["fc0.dX"] + t["fc0.dW"], u = t["fc0.update"];
+    const double S = 4, M = 8;
+    EXPECT_NEAR(r["summary"]["time_s"].get<double>(), (M + S - 1) * (f + b) + u, 1e-3 * (f + b)) << schedule;
+    EXPECT_NEAR(r["pod"]["idle_s"].get<double>() / (r["summary"]["time_s"].get<double>() - u), (S - 1) / (M + S - 1), 1e-3)
+        << schedule;
+  }
+}
+
+// Tensor parallelism over 4 chips: each blocking all-reduce takes what the same all-reduce
+// takes alone on the idle pod (nothing else is on the network at the time).
+TEST(PodRun, TensorParallelAllReducesTakeTheirStandaloneTime) {
+  const std::string wl = write_temp("tp.yaml",
+                                    "workload:\n  name: tp\n  parallelism: {tensor: 4}\n  ops:\n"
+                                    "    - {op: template, template: transformer_encoder, name: l, batch: 4, seq: 512, "
+                                    "d_model: 1024, heads: 16, d_ff: 4096, dtype: bf16}\n");
+  const json r = run_json(wl + " --hw tpu-v3-pod --set pod.dims=4x1", "tp");
+  ASSERT_EQ(r["pod"]["collectives"].size(), 2u);  // out_proj and ffn2 (inference: no f)
+  const std::uint64_t bytes = 4ull * 512 * 1024 * 2;
+  const std::string coll = testing::TempDir() + "tp-coll.json";
+  ASSERT_EQ(podsim("collective --hw tpu-v3-pod --set pod.dims=4x1 --bytes " + std::to_string(bytes) + "B --json " + coll).code, 0);
+  const double alone = json::parse(read_file(coll))[0]["time_s"];
+  for (const auto& c : r["pod"]["collectives"]) {
+    EXPECT_EQ(c["bytes"], bytes);
+    EXPECT_NEAR(c["time_s"].get<double>(), alone, 1e-12) << c["name"];
+  }
+  // The chips wait for them: exposed = their sum.
+  EXPECT_NEAR(r["summary"]["exposed_comm_s"].get<double>(), 2 * alone, 1e-12);
+  // The pod does the whole layer's work once: 4 chips x a quarter of the sharded ops.
+  EXPECT_EQ(r["pod"]["tensor_parallel"], 4);
+}
+
+// Skewed routing gives each chip a different share of the experts' tokens: the chips'
+// programs differ, and the folded run simulates each distinct one; on 64 chips it equals
+// the full simulation of every chip to 1 % (see docs/pods.md for why not exactly).
+TEST(PodRun, SkewedExpertParallelMoeFoldedAgreesWithFullOn64Chips) {
+  const std::string wl = write_temp("ep.yaml",
+                                    "workload:\n  name: ep\n  parallelism: {expert: true}\n  ops:\n"
+                                    "    - {op: template, template: moe_layer, name: sw, batch: 2, seq: 256, d_model: 512, "
+                                    "heads: 8, d_ff: 1024, experts: 64, top_k: 1, capacity_factor: 1.25, skew: 0.6, "
+                                    "dtype: bf16}\n");
+  const json folded = run_json(wl + " --hw tpu-v3-pod --set pod.dims=8x8", "ep-folded");
+  const json full = run_json(wl + " --hw tpu-v3-pod --set pod.dims=8x8 --full-pod", "ep-full");
+  EXPECT_GT(folded["pod"]["simulated_chips"].get<int>(), 1);
+  EXPECT_EQ(full["pod"]["simulated_chips"], 64);
+  EXPECT_NEAR(folded["summary"]["time_s"].get<double>(), full["summary"]["time_s"].get<double>(),
+              0.01 * full["summary"]["time_s"].get<double>());
+  EXPECT_EQ(folded["summary"]["flops"], full["summary"]["flops"]);
+  EXPECT_EQ(folded["summary"]["ici_bytes"], full["summary"]["ici_bytes"]);
+  // Dispatch: every chip sends its kept tokens to the chips of their experts.
+  ASSERT_EQ(folded["pod"]["collectives"].size(), 2u);
+  EXPECT_EQ(folded["pod"]["collectives"][0]["kind"], "all_to_all");
+  EXPECT_GT(folded["moe"][0]["dropped_tokens"].get<std::uint64_t>(), 0u);  // skew overflows the busy experts
 }
 
 }  // namespace
