@@ -76,6 +76,23 @@ void BM_Simulate(benchmark::State& state, std::string workload, std::string hw) 
   std::remove(json.c_str());
 }
 
+// A pod run (or any podsim command line): wall time and peak memory of the child.
+void BM_Command(benchmark::State& state, std::vector<std::string> args) {
+  std::vector<std::string> argv = {PODSIM_BINARY};
+  for (const auto& a : args) argv.push_back(a.rfind("workloads/", 0) == 0 ? std::string(PODSIM_SOURCE_DIR) + "/" + a : a);
+  double rss = 0;
+  for (auto _ : state) {
+    const ChildRun r = run_child(argv);
+    if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
+      state.SkipWithError("podsim failed");
+      break;
+    }
+    state.SetIterationTime(r.wall_s);
+    rss = std::max(rss, r.peak_rss_mib);
+  }
+  state.counters["peak_rss_MiB"] = rss;
+}
+
 void BM_ChooseTiling(benchmark::State& state) {
   const podsim::HardwareSpec hw = podsim::load_hardware("tpu-v3");
   podsim::MatmulOp op;
@@ -135,6 +152,27 @@ BENCHMARK_CAPTURE(BM_Simulate, gemm16384_tpu_v3, "bench/workloads/large-gemm.yam
     ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Simulate, gemm4096_lab_8x8, "workloads/gemm-example.yaml", "lab-8x8")
     ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+// The ready-to-run workloads (issue targets: < 5 s each on one tpu-v3 chip; pods < 10 s).
+#define PODSIM_WORKLOAD(name, file) \
+  BENCHMARK_CAPTURE(BM_Simulate, name, file, "tpu-v3")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1)
+PODSIM_WORKLOAD(resnet50_infer, "workloads/resnet50-infer.yaml");
+PODSIM_WORKLOAD(resnet50_train, "workloads/resnet50-train.yaml");
+PODSIM_WORKLOAD(bert_large_layer, "workloads/bert-large-layer.yaml");
+PODSIM_WORKLOAD(gpt_decode, "workloads/gpt-decode.yaml");
+PODSIM_WORKLOAD(dlrm, "workloads/dlrm.yaml");
+PODSIM_WORKLOAD(switch_moe, "workloads/switch-moe.yaml");
+PODSIM_WORKLOAD(distill, "workloads/distill.yaml");
+#define PODSIM_COMMAND(name, ...) \
+  BENCHMARK_CAPTURE(BM_Command, name, std::vector<std::string>{__VA_ARGS__}) \
+      ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1)
+PODSIM_COMMAND(pod_resnet50_dp_1_to_1024_chips, "run", "-q", "workloads/pod/resnet50-dp.yaml", "--hw", "tpu-v3-pod",
+               "--chips", "1,8,64,256,1024");
+PODSIM_COMMAND(pod_switch_moe_ep64, "run", "-q", "workloads/pod/switch-moe-ep64.yaml", "--hw", "tpu-v3-pod", "--set",
+               "pod.dims=8x8");
+PODSIM_COMMAND(pod_transformer_tp_pp16, "run", "-q", "workloads/pod/transformer-tp-pp16.yaml", "--hw", "tpu-v3-pod",
+               "--set", "pod.dims=4x4");
+PODSIM_COMMAND(allreduce_64MiB_1024_chips, "collective", "all_reduce", "--hw", "tpu-v3-pod", "--bytes", "64MiB");
+PODSIM_COMMAND(alltoall_64MiB_1024_chips, "collective", "all_to_all", "--hw", "tpu-v3-pod", "--bytes", "64MiB");
 BENCHMARK(BM_ChooseTiling)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SystolicFoldRun);
 

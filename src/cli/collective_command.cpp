@@ -69,12 +69,12 @@ int collective_command(const CollectiveOptions& o) {
     const double ring_cf = 2 * (P - 1) / P * double(bytes) / B + 2 * (P - 1) * a;
     const bool show_cf = *kind == CollectiveKind::all_reduce;
     fmt::print("  {:>10} {:>11} {:>12.3f} {:>12.2f} {:>12.2f} {:>9.1f}% {:>9}\n", format_quantity(bytes, UnitKind::size),
-               collective_algorithm_name(r.run.algorithm), r.result.time_s() * 1e6, r.result.algbw_Bps * 1e-9,
+               collective_algorithm_label(*kind, r.run.algorithm), r.result.time_s() * 1e6, r.result.algbw_Bps * 1e-9,
                r.result.busbw_Bps * 1e-9, 100 * r.max_link_utilization,
                show_cf ? fmt::format("{:.3f}", ring_cf * 1e6) : "-");
     nlohmann::ordered_json j;
     j["collective"] = o.kind;
-    j["algorithm"] = collective_algorithm_name(r.run.algorithm);
+    j["algorithm"] = collective_algorithm_label(*kind, r.run.algorithm);
     j["chips"] = chips;
     j["bytes"] = bytes;
     j["time_s"] = r.result.time_s();

@@ -115,8 +115,16 @@ int run_command(const RunOptions& o) {
 int validate_command(const RunOptions& o) {
   try {
     const HardwareSpec hw = load_hardware(o.hardware, o.overrides);
-    WorkloadSpec wl = expand_composites(load_workload(o.workload, o.workload_overrides));
+    const WorkloadSpec raw = load_workload(o.workload, o.workload_overrides);
+    if (hw.pod.chips() > 1 || raw.parallelism.given) {
+      const auto lines = validate_pod(hw, raw);
+      fmt::print("ok: workload '{}' lowers onto '{}'\n", raw.name, hw.name);
+      for (const auto& l : lines) fmt::print("{}\n", l);
+      return kOk;
+    }
+    WorkloadSpec wl = expand_composites(raw);
     if (wl.training.enabled) wl = expand_training(wl);
+    wl = without_collectives(wl);
     const auto plans = plan_workload(wl, hw);
     fmt::print("ok: workload '{}' ({} ops) lowers onto '{}'\n", wl.name, wl.ops.size(), hw.name);
     for (const auto& p : plans) {

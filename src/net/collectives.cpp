@@ -243,6 +243,12 @@ class Builder {
 const char* collective_kind_name(CollectiveKind k) { return kKindNames[int(k)]; }
 const char* collective_algorithm_name(CollectiveAlgorithm a) { return kAlgorithmNames[int(a)]; }
 
+const char* collective_algorithm_label(CollectiveKind kind, CollectiveAlgorithm used) {
+  if (kind == CollectiveKind::broadcast) return "chain";
+  if (kind == CollectiveKind::all_to_all || kind == CollectiveKind::send_recv) return "direct";
+  return collective_algorithm_name(used);
+}
+
 std::optional<CollectiveKind> parse_collective_kind(const std::string& s) {
   for (int i = 0; i < 6; ++i)
     if (s == kKindNames[i]) return CollectiveKind(i);

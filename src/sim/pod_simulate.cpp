@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "podsim/arch/clock.h"
+#include "podsim/compiler/workload_plan.h"
 #include "podsim/config/config_error.h"
 #include "podsim/net/collectives.h"
 #include "podsim/net/pod_topology.h"
@@ -343,10 +344,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   }
   for (std::size_t k = 0; k < I; ++k) {
     const Instance& in = plan.instances[k];
-    const char* algorithm = in.spec.kind == CollectiveKind::broadcast ? "chain"
-                            : in.spec.kind == CollectiveKind::all_to_all || in.spec.kind == CollectiveKind::send_recv
-                                ? "direct"
-                                : collective_algorithm_name(runs[k].algorithm);
+    const char* algorithm = collective_algorithm_label(in.spec.kind, runs[k].algorithm);
     pod.collectives.push_back({in.name, collective_kind_name(in.spec.kind), algorithm,
                                in.spec.bytes, std::uint32_t(in.spec.group.size()), results[k].start_ps,
                                results[k].end_ps, results[k].bytes_sent, results[k].busbw_Bps});
@@ -470,6 +468,28 @@ RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, con
   for (std::size_t i = 0; i < sims.size(); ++i)
     for (const auto& op : sims[i].ops) spdlog::trace("sim {} op {} {} ps", i, op.name, op.end_ps - op.start_ps);
   return compose(hw, plan, sims, sim_of_chip, !pod_options.full);
+}
+
+std::vector<std::string> validate_pod(const HardwareSpec& hw, const WorkloadSpec& workload) {
+  const PodPlan plan = make_plan(hw, workload);
+  const PodLayout& L = plan.layout;
+  std::vector<std::string> lines;
+  lines.push_back(fmt::format("pod: {} chips ({} {}): data {} x tensor {} x pipeline {}{}{}", L.chips, hw.pod.dims,
+                              hw.pod.topology, L.data, L.tensor, L.pipeline,
+                              L.pipeline > 1 ? fmt::format(", {} microbatches ({})", L.microbatches,
+                                                           L.one_f_one_b ? "1F1B" : "GPipe")
+                                             : "",
+                              L.expert ? ", experts over the data group" : ""));
+  std::map<std::string, int> seen;
+  for (std::size_t p = 0; p < plan.expanded.size(); ++p) {
+    const WorkloadSpec chip = without_collectives(plan.expanded[p]);
+    plan_workload(chip, hw);  // throws ConfigError when the program does not fit the chip
+    if (seen.emplace(program_key(plan.expanded[p]), 0).second)
+      lines.push_back(fmt::format("  chip program {}: {} ops, {} collectives", p, chip.ops.size(),
+                                  plan.expanded[p].ops.size() - chip.ops.size()));
+  }
+  lines.push_back(fmt::format("  {} collective runs per step", plan.instances.size()));
+  return lines;
 }
 
 std::vector<RunResult> simulate_pod_sizes(const HardwareSpec& hw, const WorkloadSpec& workload,

@@ -261,3 +261,46 @@ TEST(PodRun, SkewedExpertParallelMoeFoldedAgreesWithFullOn64Chips) {
 }
 
 }  // namespace
+
+namespace {
+
+// The ready-to-run pod workloads, with the commands their headers give.
+TEST(PodRun, ReadyToRunResnet50ScalingTable) {
+  const std::string out = testing::TempDir() + "r50-scaling.json";
+  const Outcome o = podsim("run " + podsim::test::source_path("workloads/pod/resnet50-dp.yaml") +
+                           " --hw tpu-v3-pod --chips 1,8,64,256,1024 --json " + out);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const json j = json::parse(read_file(out));
+  ASSERT_EQ(j["runs"].size(), 5u);
+  EXPECT_EQ(j["runs"][4]["chips"], 1024);
+  EXPECT_DOUBLE_EQ(j["runs"][4]["peak_tflops"].get<double>(), 1024 * 123.20768);  // 126 PFLOPS
+  for (const auto& run : j["runs"]) {
+    EXPECT_TRUE(run["invariants_ok"].get<bool>());
+    // Per chip: 32 images x 3 x 4.09 GMACs x 2 FLOPs = 0.79 TFLOP in the matmuls and convs.
+    EXPECT_NEAR(run["flops"].get<double>() / run["chips"].get<double>(), 32 * 3 * 4.09e9 * 2, 0.03 * 32 * 3 * 4.09e9 * 2);
+  }
+  // Larger pods never step faster than one chip, and weak scaling stays above 90 % here:
+  // 51 MB of gradients per ~18 ms step, mostly hidden behind the backward pass.
+  for (std::size_t i = 1; i < 5; ++i) {
+    EXPECT_LE(j["runs"][i]["scaling_efficiency"].get<double>(), 1.0);
+    EXPECT_GT(j["runs"][i]["scaling_efficiency"].get<double>(), 0.9);
+  }
+}
+
+TEST(PodRun, ReadyToRunSwitchMoeAndTransformer) {
+  const json moe = run_json(podsim::test::source_path("workloads/pod/switch-moe-ep64.yaml") +
+                                " --hw tpu-v3-pod --set pod.dims=8x8", "ready-moe");
+  EXPECT_EQ(moe["summary"]["chips"], 64);
+  EXPECT_TRUE(moe["pod"]["expert_parallel"].get<bool>());
+  EXPECT_EQ(moe["moe"][0]["dropped_tokens"], 0);  // balanced routing, capacity factor 1.25
+  EXPECT_TRUE(moe["summary"]["invariants_ok"].get<bool>());
+  const json tf = run_json(podsim::test::source_path("workloads/pod/transformer-tp-pp16.yaml") +
+                               " --hw tpu-v3-pod --set pod.dims=4x4", "ready-tf");
+  EXPECT_EQ(tf["summary"]["chips"], 16);
+  EXPECT_EQ(tf["pod"]["tensor_parallel"], 4);
+  EXPECT_EQ(tf["pod"]["pipeline_stages"], 4);
+  EXPECT_GT(tf["pod"]["idle_s"].get<double>(), 0.0);  // the pipeline's bubble
+  EXPECT_TRUE(tf["summary"]["invariants_ok"].get<bool>());
+}
+
+}  // namespace

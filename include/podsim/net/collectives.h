@@ -24,6 +24,9 @@ enum class CollectiveAlgorithm { automatic, ring, bidir_ring, torus };
 
 const char* collective_kind_name(CollectiveKind k);
 const char* collective_algorithm_name(CollectiveAlgorithm a);
+// What a run of `kind` used: the ring algorithm for all_reduce, reduce_scatter and
+// all_gather; "direct" for all_to_all and send_recv; "chain" for broadcast.
+const char* collective_algorithm_label(CollectiveKind kind, CollectiveAlgorithm used);
 std::optional<CollectiveKind> parse_collective_kind(const std::string& s);
 std::optional<CollectiveAlgorithm> parse_collective_algorithm(const std::string& s);
 std::vector<std::string> collective_kind_names();

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "podsim/sim/run_result.h"
@@ -46,6 +47,10 @@ RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, con
 std::vector<RunResult> simulate_pod_sizes(const HardwareSpec& hw, const WorkloadSpec& workload,
                                           const std::vector<std::uint32_t>& chip_counts,
                                           const SimulateOptions& options = {});
+
+// Plans a pod run without simulating: the layout, each distinct chip program lowered onto
+// the chip (ConfigError if one does not fit), the collectives. Lines for `podsim validate`.
+std::vector<std::string> validate_pod(const HardwareSpec& hw, const WorkloadSpec& workload);
 
 // Near-cubic dims for `chips` with `dimensions` dimensions: 64 -> 8x8, 8 -> 4x2, 4096 ->
 // 16x16x16 (largest first).
