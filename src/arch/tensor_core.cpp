@@ -105,6 +105,19 @@ std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, st
 }
 
 void TensorCore::sparse_share(const MatmulTile& t, MxuShare* s, std::uint64_t* folds) const {
+  const MatmulOp& mm = program_.op;
+  if (mm.weight_sparsity > 0) {
+    // Fine-grained: useful MACs over the share's columns and the tile's nonzero k rows; with
+    // zero skipping the nonzero weights pack into fewer row folds.
+    const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
+    const std::uint64_t n0 = t.n0 + s->col_fold_begin * C;
+    const std::uint64_t n1 = std::min(t.n0 + t.tn, t.n0 + (s->col_fold_begin + s->col_folds) * C);
+    const std::uint64_t nonzero = mm.nonzero_k(t.k0, t.k0 + t.tk);
+    s->macs = s->rows * nonzero * (n1 - n0);
+    const std::uint64_t row_folds = hw_.chip.mxu.skip_zero_weights ? (nonzero + R - 1) / R : s->row_folds;
+    *folds = s->col_folds * row_folds;
+    return;
+  }
   // ws: fold (r, c) holds B[k0 + r R .., n0 + c C ..]. It runs unless every weight in it
   // lies in a zero block; useful MACs count only the nonzero blocks' weights.
   const MatmulOp& op = program_.op;
@@ -191,7 +204,7 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
   for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
     SystolicPipeline& array = mxus_[s.mxu];
     std::uint64_t folds = s.col_folds * s.row_folds;
-    if (program_.op.block_sparsity > 0) sparse_share(t, &s, &folds);
+    if (program_.op.block_sparsity > 0 || program_.op.weight_sparsity > 0) sparse_share(t, &s, &folds);
     if (!weight_fifo()) {
       const FoldRunTiming r = array.run(FoldBatch{folds, s.rows, program_.passes, ready, ready});
       if (trace_) trace_->slice(mxu_tracks_[s.mxu], clock_.ps_of(r.first_inject), clock_.ps_of(r.stream_end), program_.label);

@@ -43,6 +43,9 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       if (mm.block_sparsity > 0 && (hw.chip.mxu.dataflow != Dataflow::ws || hw.chip.mxu.weight_fifo_depth > 0))
         throw ConfigError(op.where, fmt::format("workload.ops[{}].block_sparsity", i),
                           "skipping zero weight blocks is modelled for a weight-stationary array without a weight FIFO");
+      if (mm.weight_sparsity > 0 && (hw.chip.mxu.dataflow != Dataflow::ws || hw.chip.mxu.weight_fifo_depth > 0))
+        throw ConfigError(op.where, fmt::format("workload.ops[{}].weight_sparsity", i),
+                          "fine-grained weight sparsity is modelled for a weight-stationary array without a weight FIFO");
       p.tiling = choose_matmul_tiling(mm, hw, op.where);
       p.passes = mxu_passes(hw, mm.dtype);
       if (p.passes == 0)

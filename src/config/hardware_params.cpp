@@ -128,6 +128,10 @@ std::vector<HardwareParam> build_table() {
                     "weight tiles buffered between memory and the array (TPU v1: 4); 0 = weights "
                     "staged in vector memory",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.weight_fifo_depth; }));
+  t.push_back(flag("chip.mxu.skip_zero_weights", "false",
+                   "fine-grained weight sparsity speeds the array up: nonzero weights packed along k (ws only); "
+                   "false: zeros are multiplied like any weight",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.mxu.skip_zero_weights; }));
   t.push_back(count("chip.vector.lanes", "128", 1, 4096, "vector unit lanes per TensorCore",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.vector.lanes; }));
   t.push_back(count("chip.vector.sublanes", "8", 1, 256, "vector unit sublanes: lanes x sublanes element ops per cycle",

@@ -1,3 +1,4 @@
+#include <cmath>
 #include "podsim/config/workload_loader.h"
 
 #include <algorithm>
@@ -148,6 +149,12 @@ OpBody parse_matmul(OpFields& f) {
   mm.n = f.integer("n", 1, kMaxDim);
   mm.dtype = f.dtype("dtype");
   mm.block_sparsity = f.real("block_sparsity", 0.0, 0.999, 0.0);
+  mm.weight_sparsity = f.real("weight_sparsity", 0.0, 0.875, 0.0);
+  if (std::abs(mm.weight_sparsity * 8 - std::round(mm.weight_sparsity * 8)) > 1e-9)
+    f.fail("weight_sparsity", fmt::format("{} is not a whole number of eighths (z of every 8 weights along k are zero): "
+                                          "use 0.125, 0.25, ..., 0.875", mm.weight_sparsity));
+  if (mm.weight_sparsity > 0 && mm.block_sparsity > 0)
+    f.fail("weight_sparsity", "give block_sparsity or weight_sparsity, not both");
   mm.sparsity_seed = f.integer("sparsity_seed", 0, UINT64_MAX, 1);
   if ((long double)mm.m * mm.k * mm.n > kMaxMacs)
     f.fail("m", "too large: m x k x n is more than 4e18 multiply-accumulates");
@@ -334,6 +341,8 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"matmul", "n", "integer", "", "columns of B and C"},
          {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, fp8, bf16, fp16 or fp32"},
          {"matmul", "block_sparsity", "number", "0", "fraction of 128x128 blocks of B that are zero (the MXUs skip them)"},
+         {"matmul", "weight_sparsity", "number", "0",
+          "fine-grained: eighths of the weights zero along k; a speedup only with chip.mxu.skip_zero_weights"},
          {"matmul", "sparsity_seed", "integer", "1", "which blocks are zero"}},
         parse_matmul}},
       {"conv2d",

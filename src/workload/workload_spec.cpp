@@ -24,7 +24,15 @@ bool MatmulOp::zero_block(std::uint64_t kb, std::uint64_t nb) const {
   return double(x >> 11) * 0x1.0p-53 < block_sparsity;
 }
 
+std::uint64_t MatmulOp::nonzero_k(std::uint64_t k0, std::uint64_t k1) const {
+  const std::uint64_t G = kSparsityGroup;
+  const auto keep = std::uint64_t(std::llround((1.0 - weight_sparsity) * double(G)));  // first `keep` of each group
+  auto below = [&](std::uint64_t k) { return k / G * keep + std::min(k % G, keep); };  // nonzero rows in [0, k)
+  return k1 > k0 ? below(k1) - below(k0) : 0;
+}
+
 std::uint64_t MatmulOp::nonzero_weights(std::uint64_t k0, std::uint64_t k1, std::uint64_t n0, std::uint64_t n1) const {
+  if (weight_sparsity > 0) return nonzero_k(k0, k1) * (n1 - n0);
   const std::uint64_t B = kSparsityBlock;
   std::uint64_t nonzero = 0;
   for (std::uint64_t kb = k0 / B; kb * B < k1; ++kb)
@@ -35,7 +43,7 @@ std::uint64_t MatmulOp::nonzero_weights(std::uint64_t k0, std::uint64_t k1, std:
 }
 
 std::uint64_t MatmulOp::macs() const {
-  return block_sparsity <= 0 ? m * k * n : m * nonzero_weights(0, k, 0, n);
+  return block_sparsity <= 0 && weight_sparsity <= 0 ? m * k * n : m * nonzero_weights(0, k, 0, n);
 }
 
 const char* vector_fn_name(VectorFn f) {

@@ -29,6 +29,10 @@ struct MxuSpec {
   // Weight tiles buffered in a FIFO between memory and the array (TPU v1 streams weights
   // from DDR this way). 0: weights are staged in vector memory with the activations.
   std::uint32_t weight_fifo_depth = 0;
+  // Fine-grained sparsity (MatmulOp::weight_sparsity): the array packs each column's
+  // nonzero weights along k, so a tile needs ceil(nonzero k / rows) row folds. false: zero
+  // weights are multiplied like any other (no speedup), as on TPUs.
+  bool skip_zero_weights = false;
 };
 
 struct HbmSpec {

@@ -25,8 +25,16 @@ struct MatmulOp {
   // all lie in zero blocks. B is still stored and loaded dense.
   double block_sparsity = 0;
   std::uint64_t sparsity_seed = 1;
+  // Fine-grained weight sparsity, in eighths: in every aligned group of 8 weights along k,
+  // the last 8 x weight_sparsity are zero. The MXUs gain nothing from it unless the
+  // hardware packs nonzero weights along k (chip.mxu.skip_zero_weights); either way the
+  // useful MACs (macs()) count only nonzero weights. B is stored and loaded dense.
+  double weight_sparsity = 0;
 
   static constexpr std::uint64_t kSparsityBlock = 128;
+  static constexpr std::uint64_t kSparsityGroup = 8;
+  // Rows k in [k0, k1) whose weights are not zeroed by weight_sparsity.
+  std::uint64_t nonzero_k(std::uint64_t k0, std::uint64_t k1) const;
   bool zero_block(std::uint64_t kb, std::uint64_t nb) const;  // block row kb, column nb of B
   // Weight elements of B[k0, k1) x [n0, n1) that lie in nonzero blocks.
   std::uint64_t nonzero_weights(std::uint64_t k0, std::uint64_t k1, std::uint64_t n0, std::uint64_t n1) const;
