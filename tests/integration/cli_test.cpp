@@ -208,8 +208,8 @@ TEST(Cli, TrainingFootprintIsReportedAndFlaggedWhenItDoesNotFit) {
 
 TEST(Cli, EveryShippedWorkloadLowersOnEveryPresetAndRunsOnTpuV3) {
   // On every preset a workload lowers or says exactly why not (exit 2 naming the HBM
-  // capacity, an unsupported dtype, or block sparsity on an array it is not modelled
-  // for: tpu-v1's weight FIFO); on tpu-v3 each one runs with its invariants
+  // capacity, an unsupported dtype, or block or fine-grained sparsity on an array it is not
+  // modelled for: tpu-v1's weight FIFO); on tpu-v3 each one runs with its invariants
   // holding. (ResNet-50 at batch 256 on the 8x8 lab chip would simulate for hours.)
   for (const auto& entry : std::filesystem::directory_iterator(podsim::test::source_path("workloads"))) {
     if (entry.path().extension() != ".yaml") continue;
@@ -218,7 +218,8 @@ TEST(Cli, EveryShippedWorkloadLowersOnEveryPresetAndRunsOnTpuV3) {
       if (o.code == 2) {
         const bool why = o.output.find("chip.hbm.capacity") != std::string::npos ||
                          o.output.find("does not support") != std::string::npos ||
-                         o.output.find("block_sparsity: skipping zero weight blocks is modelled for") != std::string::npos;
+                         o.output.find("block_sparsity: skipping zero weight blocks is modelled for") != std::string::npos ||
+                         o.output.find("weight_sparsity: fine-grained weight sparsity is modelled for") != std::string::npos;
         EXPECT_TRUE(why) << entry.path() << " on " << hw << ": " << o.output;
       } else {
         EXPECT_EQ(o.code, 0) << entry.path() << " on " << hw << ": " << o.output;

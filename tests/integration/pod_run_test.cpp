@@ -197,6 +197,17 @@ TEST(PodRun, GPipeStepAndBubbleMatchTheClosedForm) {
   EXPECT_EQ(r["pod"]["collectives"].size(), 2u * 3 * 8);  // activations and gradients, 3 boundaries, 8 microbatches
 }
 
+// Pipeline stages are asymmetric work (each stage its own program): folded simulates the
+// distinct ones, full every chip; they agree.
+TEST(PodRun, PipelineFoldedAgreesWithFull) {
+  const json folded = run_json(pipeline_workload("1f1b") + kRing4, "pp-folded");
+  const json full = run_json(pipeline_workload("1f1b") + kRing4 + " --full-pod", "pp-full");
+  EXPECT_EQ(full["pod"]["simulated_chips"], 4);
+  EXPECT_NEAR(folded["summary"]["time_s"].get<double>(), full["summary"]["time_s"].get<double>(),
+              0.01 * full["summary"]["time_s"].get<double>());
+  EXPECT_EQ(folded["summary"]["ici_bytes"], full["summary"]["ici_bytes"]);
+}
+
 // With a free network both schedules take exactly (M + S - 1)(f + b) + u: the bubble is
 // (S - 1)(f + b) of the step for equal stages, 1F1B or not (1F1B saves memory, not time).
 TEST(PodRun, BothSchedulesHaveTheTextbookBubbleOnAFreeNetwork) {
