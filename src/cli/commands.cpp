@@ -165,12 +165,15 @@ int params_command() {
 }
 
 int presets_command() {
-  fmt::print("  {:<10} {:>12} {:>14} {:>10}  {}\n", "preset", "peak TFLOPS", "HBM GB/s", "HBM", "description");
+  // Per chip, and for the whole pod (chips x the chip) where the preset is one.
+  fmt::print("  {:<10} {:>6} {:>12} {:>14} {:>10} {:>13}  {}\n", "preset", "chips", "peak TFLOPS", "HBM GB/s", "HBM",
+             "pod PFLOPS", "description");
   for (const auto& name : preset_names()) {
     const HardwareSpec hw = load_hardware(name);
-    fmt::print("  {:<10} {:>12.2f} {:>14.1f} {:>10}  {}\n", name, hw.peak_flops() * 1e-12,
+    const std::uint64_t chips = hw.pod.chips();
+    fmt::print("  {:<10} {:>6} {:>12.2f} {:>14.1f} {:>10} {:>13}  {}\n", name, chips, hw.peak_flops() * 1e-12,
                double(hw.chip.hbm.bandwidth_Bps) * 1e-9, format_quantity(hw.chip.hbm.capacity_bytes, UnitKind::size),
-               hw.description);
+               chips > 1 ? fmt::format("{:.2f}", hw.system_peak_flops() * 1e-15) : "-", hw.description);
   }
   return kOk;
 }

@@ -46,8 +46,6 @@ struct PodPlan {
   std::uint64_t bucket_bytes_chip0 = 0;
 };
 
-bool is_update(const Op& op) { return op.pass == Op::Pass::update; }
-
 // Builds every chip's schedule and the collective instances (see pod_simulate.h).
 class Planner {
  public:

@@ -184,6 +184,7 @@ TEST(Cli, PresetsListPeakAndBandwidth) {
   ASSERT_EQ(o.code, 0);
   EXPECT_NE(o.output.find("tpu-v3"), std::string::npos);
   EXPECT_NE(o.output.find("123.21"), std::string::npos);  // TFLOPS
+  EXPECT_NE(o.output.find("126.16"), std::string::npos);  // tpu-v3-pod: 1024 x 123.21 TFLOPS, in PFLOPS
   EXPECT_NE(o.output.find("lab-8x8"), std::string::npos);
 }
 

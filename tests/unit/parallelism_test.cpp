@@ -103,7 +103,9 @@ TEST(Pipeline, StagesBalanceMacsAndKeepCollectivesWithTheirOps) {
     const Op& first = tp.ops[st2[s].first];
     const Op& before = tp.ops[st2[s].first - 1];
     EXPECT_FALSE(std::holds_alternative<CollectiveOp>(first.body)) << first.name;
-    if (const auto* c = std::get_if<CollectiveOp>(&before.body)) EXPECT_TRUE(c->forward) << before.name;
+    if (const auto* c = std::get_if<CollectiveOp>(&before.body)) {
+      EXPECT_TRUE(c->forward) << before.name;
+    }
   }
   EXPECT_THROW(split_stages(w.ops, 9, {}), ConfigError);  // 8 ops cannot make 9 stages
 }
