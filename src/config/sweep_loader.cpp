@@ -119,7 +119,8 @@ SweepConstraint parse_constraint(const YAML::Node& node, const std::string& key_
 
 std::vector<std::string> summary_metric_names() {
   return {"time_s", "cycles", "flops", "achieved_tflops", "peak_tflops", "mxu_utilization", "hbm_read_bytes",
-          "hbm_write_bytes", "hbm_bandwidth_gbps", "hbm_peak_gbps", "macs", "padded_macs"};
+          "hbm_write_bytes", "hbm_bandwidth_gbps", "hbm_peak_gbps", "macs", "padded_macs", "chips", "ici_bytes",
+          "exposed_comm_s"};
 }
 
 bool is_known_metric(const std::string& name) {

@@ -1,5 +1,6 @@
 // Pod runs through the command line (one SystemC elaboration per process): folded against
 // full simulation, data-parallel overlap and exposed communication, and the pod summary.
+#include <cstdlib>
 #include <fstream>
 #include <map>
 
@@ -312,6 +313,26 @@ TEST(PodRun, ReadyToRunSwitchMoeAndTransformer) {
   EXPECT_EQ(tf["pod"]["pipeline_stages"], 4);
   EXPECT_GT(tf["pod"]["idle_s"].get<double>(), 0.0);  // the pipeline's bubble
   EXPECT_TRUE(tf["summary"]["invariants_ok"].get<bool>());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PodRun, SweepsOverPodSizeReportThePodMetrics) {
+  const std::string wl = mlp_train("2MiB");
+  const std::string sweep = write_temp("pod-sweep.yaml",
+                                       "sweep:\n  hardware: tpu-v3-pod\n  workload: " + wl +
+                                           "\n  grid:\n    pod.dims: [\"2x2\", \"4x4\"]\n"
+                                           "  metrics: [time_s, chips, ici_bytes, exposed_comm_s, peak_tflops]\n");
+  const std::string out = testing::TempDir() + "pod-sweep-out";
+  std::system(("rm -rf " + out).c_str());
+  const Outcome o = podsim("sweep " + sweep + " -j 2 --out " + out);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const std::string csv = read_file(out + "/results.csv");
+  EXPECT_NE(csv.find("point,pod.dims,time_s,chips,ici_bytes,exposed_comm_s,peak_tflops,status"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",2x2,"), std::string::npos);
+  EXPECT_NE(csv.find(",16,"), std::string::npos);  // chips of the 4x4 point
 }
 
 }  // namespace
