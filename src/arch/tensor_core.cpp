@@ -282,7 +282,8 @@ void TensorCore::compute() {
         const std::uint64_t cycles =
             program_.engine == Engine::vector
                 ? vector_tile_cycles(hw_, vector_cost(program_.vector.fn), rows, program_.vector.cols)
-                : vector_tile_cycles(hw_, VectorCost{1, 0, 0}, rows * program_.embedding.lookups, program_.embedding.dim);
+                : vector_tile_cycles(hw_, VectorCost{1 + 2 * program_.embedding.state_tables, 0, 0},
+                                     rows * program_.embedding.lookups, program_.embedding.dim);
         const std::uint64_t start = std::max(ready, vpu_free_);
         vpu_free_ = start + cycles;
         vpu_busy_cycles_ += cycles;
@@ -290,8 +291,11 @@ void TensorCore::compute() {
         if (program_.engine == Engine::vector)
           onchip_bytes_ += rows * program_.vector.cols * dtype_bytes(program_.vector.dtype) *
                            (program_.vector.inputs + program_.vector.outputs);
-        else
+        else if (!program_.embedding.backward)
           onchip_bytes_ += (rows * program_.embedding.lookups + rows) * program_.embedding.row_bytes();
+        else  // rows and state rows read and written, the gradient row read
+          onchip_bytes_ += (2 * rows * program_.embedding.lookups * (1 + program_.embedding.state_tables) + rows) *
+                           program_.embedding.row_bytes();
         stream_end = done = vpu_free_;
         if (trace_ && !mxu_tracks_.empty())
           trace_->slice(vpu_track_, clock_.ps_of(start), clock_.ps_of(vpu_free_), program_.label);
@@ -348,6 +352,20 @@ void TensorCore::vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std
   *rows = std::min(program_.vtiling.tile_rows, total - *first_row);
 }
 
+void TensorCore::embedding_rows(std::uint64_t i, std::vector<DmaRegion>& regions) const {
+  std::uint64_t first = 0, rows = 0;
+  vector_tile_rows(i, &first, &rows);
+  const EmbeddingOp& e = program_.embedding;
+  const std::uint64_t table = program_.c_base;  // the table's size, aligned (workload_plan.cpp)
+  for (std::uint64_t s = first; s < first + rows; ++s)  // one gather entry per looked-up row
+    for (std::uint64_t j = 0; j < e.lookups; ++j) {
+      const std::uint64_t offset = embedding_row(e, s, j) * e.row_bytes();
+      regions.push_back({program_.a_base + offset, 1, e.row_bytes(), e.row_bytes()});
+      for (std::uint32_t k = 0; k < (e.backward ? e.state_tables : 0); ++k)
+        regions.push_back({program_.b_base + k * table + offset, 1, e.row_bytes(), e.row_bytes()});
+    }
+}
+
 void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) {
   if (program_.engine == Engine::vector) {
     if (program_.vtiling.fused) return;  // the producer's output is still in vector memory
@@ -362,9 +380,9 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
     const EmbeddingOp& e = program_.embedding;
-    for (std::uint64_t s = first; s < first + rows; ++s)  // one gather entry per looked-up row
-      for (std::uint64_t j = 0; j < e.lookups; ++j)
-        regions.push_back({program_.a_base + embedding_row(e, s, j) * e.row_bytes(), 1, e.row_bytes(), e.row_bytes()});
+    if (e.backward)  // the samples' gradient rows
+      regions.push_back({program_.c_base + first * e.row_bytes(), rows, e.row_bytes(), e.row_bytes()});
+    embedding_rows(i, regions);
     return;
   }
   const MatmulTile t = tiles_.at(i);
@@ -391,6 +409,11 @@ std::vector<DmaRegion> TensorCore::store_regions(std::uint64_t i) const {
     return out;
   }
   if (program_.engine == Engine::embedding) {
+    std::vector<DmaRegion> out;
+    if (program_.embedding.backward) {  // scatter: every updated row back where it came from
+      embedding_rows(i, out);
+      return out;
+    }
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
     const std::uint64_t row_bytes = program_.embedding.dim * dtype_bytes(program_.embedding.dtype);

@@ -74,8 +74,12 @@ VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused,
 VectorTiling plan_embedding(const EmbeddingOp& op, const HardwareSpec& hw, const SourceLocation& where) {
   VectorTiling t;
   const std::uint64_t b = dtype_bytes(op.dtype);
-  // Per sample: its gathered rows in each operand buffer, its pooled row twice.
-  const std::uint64_t per_sample = hw.chip.vmem_operand_buffers * op.lookups * op.row_bytes() + 2 * op.dim * b;
+  // Per sample: its gathered rows in each operand buffer, its pooled row twice. Backward:
+  // the table and optimizer-state rows, and the sample's gradient row.
+  const std::uint64_t tables = 1 + op.state_tables;
+  const std::uint64_t per_sample =
+      op.backward ? hw.chip.vmem_operand_buffers * (tables * op.lookups * op.row_bytes() + op.dim * b)
+                  : hw.chip.vmem_operand_buffers * op.lookups * op.row_bytes() + 2 * op.dim * b;
   if (per_sample > hw.chip.vmem_bytes)
     throw ConfigError(where, "chip.vmem.capacity",
                       fmt::format("too small for one sample's {} gathered rows ({} bytes with buffering)", op.lookups,
@@ -83,8 +87,13 @@ VectorTiling plan_embedding(const EmbeddingOp& op, const HardwareSpec& hw, const
   t.tile_rows = tile_rows(op.batch, per_sample, hw.chip.vmem_bytes, hw.chip.tensor_cores);
   t.tiles = ceil_div(op.batch, t.tile_rows);
   t.vmem_bytes = t.tile_rows * per_sample;
-  t.hbm_read_bytes = op.batch * op.lookups * op.row_bytes();
-  t.hbm_write_bytes = op.batch * op.dim * b;
+  if (op.backward) {  // read-modify-write of every looked-up row and its state rows
+    t.hbm_read_bytes = op.batch * op.dim * b + op.batch * op.lookups * tables * op.row_bytes();
+    t.hbm_write_bytes = op.batch * op.lookups * tables * op.row_bytes();
+  } else {
+    t.hbm_read_bytes = op.batch * op.lookups * op.row_bytes();
+    t.hbm_write_bytes = op.batch * op.dim * b;
+  }
   return t;
 }
 

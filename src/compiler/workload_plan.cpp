@@ -33,8 +33,10 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       p.engine = Engine::embedding;
       p.vector = plan_embedding(*e, hw, op.where);
       p.a_base = 0;
-      p.c_base = align_up(e->table_rows * e->row_bytes(), stripe);
-      p.footprint_bytes = p.c_base + e->batch * e->dim * dtype_bytes(e->dtype);
+      const std::uint64_t table = align_up(e->table_rows * e->row_bytes(), stripe);
+      p.c_base = table;  // the pooled output (backward: its gradient)
+      p.b_base = align_up(p.c_base + e->batch * e->dim * dtype_bytes(e->dtype), stripe);  // optimizer state tables
+      p.footprint_bytes = p.b_base + e->state_tables * table;
     } else {
       const LoweredMatmul lowered = lower_to_matmul(op);
       const MatmulOp& mm = lowered.matmul;

@@ -32,9 +32,18 @@ Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t
 
 void add_backward_ops(const Op& op, std::vector<Op>& out);
 
-void add_backward(const Op& op, std::vector<Op>& out) {
+void add_backward(const Op& op, Optimizer optimizer, std::vector<Op>& out) {
   const std::size_t first = out.size();
-  add_backward_ops(op, out);
+  if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) {
+    // Sparse: scatter-add the pooled gradient into the looked-up rows, the optimizer step
+    // fused in (its state rows updated beside them). No dense update op.
+    EmbeddingOp b = *e;
+    b.backward = true;
+    b.state_tables = optimizer == Optimizer::adam ? 2 : optimizer == Optimizer::momentum ? 1 : 0;
+    out.push_back(derived(op, ".dW", b, op.repeat));
+  } else {
+    add_backward_ops(op, out);
+  }
   for (std::size_t i = first; i < out.size(); ++i) out[i].pass = Op::Pass::backward;
 }
 
@@ -103,9 +112,6 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
   WorkloadSpec w = forward;
   w.ops.clear();
   for (const Op& op : forward.ops) {
-    if (std::holds_alternative<EmbeddingOp>(op.body) && !op.frozen)
-      throw ConfigError(op.where, "workload.training",
-                        fmt::format("training with op '{}' (embedding_lookup) is not modelled yet", op.name));
     const auto* c = std::get_if<CollectiveOp>(&op.body);
     if (c && !c->forward) continue;  // only its backward runs
     w.ops.push_back(op);
@@ -117,7 +123,7 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
       w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
       w.ops.back().pass = Op::Pass::backward;
     }
-    add_backward(*it, w.ops);
+    add_backward(*it, forward.training.optimizer, w.ops);
   }
   const TrainingSpec& t = forward.training;
   for (const Op& op : forward.ops) {
@@ -144,8 +150,19 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
   const std::uint64_t master = dtype_bytes(t.master);
   const std::uint64_t state = t.optimizer == Optimizer::adam ? 2 : t.optimizer == Optimizer::momentum ? 1 : 0;
   for (const Op& op : forward.ops) {
-    if (op.frozen) {  // a frozen teacher keeps its weights (compute type), nothing else
-      f.weights_bytes += parameters_of(op) * dtype_bytes(t.compute);
+    if (op.frozen) {  // a frozen teacher keeps its weights (compute type; tables their own), nothing else
+      const auto* e = std::get_if<EmbeddingOp>(&op.body);
+      f.weights_bytes += e ? e->table_rows * e->row_bytes() : parameters_of(op) * dtype_bytes(t.compute);
+      continue;
+    }
+    if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) {
+      // A table in its own type, its optimizer state beside it; its gradient is sparse:
+      // only the looked-up rows.
+      const std::uint64_t table = e->table_rows * e->row_bytes();
+      f.parameters += e->table_rows * e->dim;
+      f.weights_bytes += table;
+      f.optimizer_state_bytes += table * state;
+      f.gradient_bytes += e->batch * e->lookups * e->row_bytes() * op.repeat;
       continue;
     }
     const std::uint64_t p = parameters_of(op);

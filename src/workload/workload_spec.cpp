@@ -79,7 +79,7 @@ const char* Op::kind() const {
                                    default: return "elementwise";
                                  }
                                },
-                               [](const EmbeddingOp&) { return "embedding_lookup"; },
+                               [](const EmbeddingOp& e) { return e.backward ? "embedding_update" : "embedding_lookup"; },
                                [](const AttentionOp&) { return "attention"; },
                                [](const MoeOp&) { return "moe"; },
                                [](const TemplateOp&) { return "template"; },

@@ -144,5 +144,26 @@ TEST(Embedding, DistinctRowsMatchTheDistribution) {
   EXPECT_NEAR(total, 1.0, 1e-9);
 }
 
+
+TEST(VectorOps, EmbeddingTrainingScatterAddsEveryLookedUpRow) {
+  // Training with momentum: the lookup gathers B x L rows; its backward reads the pooled
+  // gradient (B x dim) and every looked-up row with its momentum row, and writes both back.
+  // B = 256, L = 8, dim 64 fp32 (256 B rows).
+  const RunResult r = simulate(load_hardware("tpu-v3"),
+                               load_workload_text("workload:\n  training: {optimizer: momentum}\n  ops:\n"
+                                                  "    - {op: embedding_lookup, name: e, table_rows: 100000, dim: 64, "
+                                                  "batch: 256, lookups: 8, dtype: fp32}\n",
+                                                  "e.yaml"));
+  ASSERT_TRUE(r.completed) << r.stall_report;
+  for (const auto& i : r.invariants) EXPECT_TRUE(i.ok) << i.name << ": " << i.detail;
+  ASSERT_EQ(r.ops.size(), 2u);
+  const std::uint64_t rows = 256 * 8, row = 64 * 4;
+  EXPECT_EQ(r.ops[0].hbm_read_bytes, rows * row);
+  EXPECT_EQ(r.ops[0].hbm_write_bytes, 256u * row);
+  EXPECT_EQ(r.ops[1].kind, "embedding_update");
+  EXPECT_EQ(r.ops[1].hbm_read_bytes, 256u * row + 2 * rows * row);
+  EXPECT_EQ(r.ops[1].hbm_write_bytes, 2 * rows * row);
+}
+
 }  // namespace
 }  // namespace podsim

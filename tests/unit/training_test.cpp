@@ -71,10 +71,26 @@ TEST(Training, BadTrainingSectionsAreInputErrors) {
     EXPECT_EQ(e.key_path(), "workload.training.optimizer");
     EXPECT_NE(e.problem().find("did you mean 'adam'"), std::string::npos) << e.what();
   }
+}
+
+TEST(Training, EmbeddingsTrainSparselyWithTheOptimizerFused) {
+  // One table of 1000 x 16 fp32 rows, 8 samples x 3 lookups, Adam: the backward is one
+  // scatter-add of the looked-up rows with 2 state rows each, no dense update op.
   const WorkloadSpec emb = load_workload_text(
-      "workload:\n  training: {}\n  ops:\n    - {op: embedding_lookup, table_rows: 10, dim: 4, batch: 2, dtype: fp32}\n",
+      "workload:\n  training: {optimizer: adam}\n  ops:\n"
+      "    - {op: embedding_lookup, name: e, table_rows: 1000, dim: 16, batch: 8, lookups: 3, dtype: fp32}\n",
       "e.yaml");
-  EXPECT_THROW(expand_training(emb), ConfigError);
+  const WorkloadSpec t = expand_training(emb);
+  ASSERT_EQ(t.ops.size(), 2u);
+  EXPECT_EQ(t.ops[1].name, "e.dW");
+  const auto& b = std::get<EmbeddingOp>(t.ops[1].body);
+  EXPECT_TRUE(b.backward);
+  EXPECT_EQ(b.state_tables, 2u);
+  const TrainingFootprint f = training_footprint(emb);
+  EXPECT_EQ(f.parameters, 16000u);
+  EXPECT_EQ(f.weights_bytes, 1000u * 16 * 4);
+  EXPECT_EQ(f.optimizer_state_bytes, 2u * 1000 * 16 * 4);   // two fp32 moments per parameter
+  EXPECT_EQ(f.gradient_bytes, 8u * 3 * 16 * 4);             // only the looked-up rows
 }
 
 }  // namespace

@@ -106,6 +106,9 @@ class TensorCore : public sc_core::sc_module {
   DmaRegion weight_region(const MatmulTile& tile, std::uint64_t row_fold, std::uint64_t col_fold) const;
   // Block sparsity (ws): the folds of a share that hold nonzero weights, and its useful MACs.
   void sparse_share(const MatmulTile& tile, MxuShare* share, std::uint64_t* folds) const;
+  // Gather (and, backward, scatter) entries of tile i's looked-up rows, with their
+  // optimizer-state rows when training.
+  void embedding_rows(std::uint64_t i, std::vector<DmaRegion>& regions) const;
   bool weight_fifo() const { return hw_.chip.mxu.weight_fifo_depth > 0; }
 
   const HardwareSpec& hw_;

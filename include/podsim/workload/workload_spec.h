@@ -82,6 +82,12 @@ struct EmbeddingOp {
   double zipf_s = 1.0;
   std::uint64_t seed = 1;
   DType dtype = DType::fp32;
+  // Training (set by expand_training): the sparse backward and update. Each looked-up row
+  // is read, has its sample's gradient added (the optimizer step fused in) and is written
+  // back, with `state_tables` optimizer-state rows (momentum 1, Adam 2) read and written
+  // beside it; the pooled gradient (batch x dim) is read once.
+  bool backward = false;
+  std::uint32_t state_tables = 0;
 
   std::uint64_t row_bytes() const { return dim * dtype_bytes(dtype); }
   std::uint64_t macs() const { return 0; }
