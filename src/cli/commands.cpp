@@ -100,16 +100,7 @@ int run_command(const RunOptions& o) {
     fmt::print(stderr, "error: {}: cannot write the trace\n", o.trace_path);
     return kInputError;
   }
-  if (!result.completed) {
-    fmt::print(stderr, "error: the simulation stopped making progress: {}\n", result.stall_report);
-    return kSimulationError;
-  }
-  if (!result.invariants_hold()) {
-    for (const auto& i : result.invariants)
-      if (!i.ok) fmt::print(stderr, "error: invariant {} failed: {}\n", i.name, i.detail);
-    return kSimulationError;
-  }
-  return kOk;
+  return check_result(result);
 }
 
 int validate_command(const RunOptions& o) {

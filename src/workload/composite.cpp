@@ -40,15 +40,19 @@ void expand_moe(const MoeOp& m, Part& part) {
   const std::uint64_t mine = (total + E - 1) / E;
   if (mine > 0) part(".dispatch", vector(VectorFn::scale, mine, m.d_model, 1, m.dtype), 1);
   const std::uint64_t row = m.d_model * dtype_bytes(m.dtype);
-  if (E > 1) {
-    // Dispatch: every chip sends its kept tokens, to each chip in proportion to the tokens
-    // that chip's experts keep; combine sends each chip's results back to the senders.
+  auto all_to_all = [&](std::uint64_t bytes) {
     CollectiveOp a2a;
     a2a.kind = CollectiveKind::all_to_all;
     a2a.group = CommGroup::data;
     a2a.backward = CollectiveKind::all_to_all;
     a2a.dtype = m.dtype;
-    a2a.bytes = mine * row;
+    a2a.bytes = bytes;
+    return a2a;
+  };
+  if (E > 1) {
+    // Dispatch: every chip sends its kept tokens, to each chip in proportion to the tokens
+    // that chip's experts keep; combine sends each chip's results back to the senders.
+    CollectiveOp a2a = all_to_all(mine * row);
     for (std::uint64_t c = 0; c < E; ++c) a2a.weights.push_back(local_kept(c));
     part(".a2a_dispatch", a2a, 1);
   }
@@ -60,12 +64,7 @@ void expand_moe(const MoeOp& m, Part& part) {
     part(ex + ".ffn2", MatmulOp{kept[e], m.d_ff, m.d_model, m.dtype}, 1);
   }
   if (E > 1) {
-    CollectiveOp a2a;
-    a2a.kind = CollectiveKind::all_to_all;
-    a2a.group = CommGroup::data;
-    a2a.backward = CollectiveKind::all_to_all;
-    a2a.dtype = m.dtype;
-    a2a.bytes = local_kept(m.ep_rank) * row;
+    CollectiveOp a2a = all_to_all(local_kept(m.ep_rank) * row);
     for (std::uint64_t c = 0; c < E; ++c) a2a.sender_bytes.push_back(local_kept(c) * row);
     part(".a2a_combine", a2a, 1);
   }

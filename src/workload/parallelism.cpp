@@ -4,16 +4,11 @@
 
 #include "podsim/config/config_error.h"
 #include "podsim/workload/composite.h"
+#include "podsim/workload/overloaded.h"
 
 namespace podsim {
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Whether a pipeline may cut right before op i: never in front of a collective (it belongs
 // to the op before it) nor right after a backward-only collective (it belongs to the next).

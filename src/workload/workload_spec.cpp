@@ -5,15 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "podsim/workload/overloaded.h"
+
 namespace podsim {
-namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-}  // namespace
 
 bool MatmulOp::zero_block(std::uint64_t kb, std::uint64_t nb) const {
   if (block_sparsity <= 0) return false;
