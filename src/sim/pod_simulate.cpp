@@ -340,6 +340,22 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
       r.ops[it.index].end_ps = node.end_ps;
     }
   }
+  if (r.trace) {
+    // The pod's timeline beside chip 0's own simulation: its ops as composed (with the
+    // waits), and every collective it takes part in.
+    const int ops_track = r.trace->track("pod: chip 0 ops");
+    std::size_t n = 0;
+    for (const Item& it : plan.schedule[0]) {
+      if (it.kind != Item::compute) continue;
+      const NetTransfer& node = net.transfer(compute_nodes[0][n++]);
+      r.trace->slice(ops_track, node.start_ps, node.end_ps, r.ops[it.index].name);
+    }
+    const int coll_track = r.trace->track("pod: chip 0 collectives");
+    for (std::size_t k = 0; k < I; ++k)
+      if (done[k].count(0))
+        r.trace->slice(coll_track, results[k].start_ps, results[k].end_ps, plan.instances[k].name,
+                       results[k].bytes_sent);
+  }
   for (std::size_t k = 0; k < I; ++k) {
     const Instance& in = plan.instances[k];
     const char* algorithm = collective_algorithm_label(in.spec.kind, runs[k].algorithm);

@@ -336,3 +336,27 @@ TEST(PodRun, SweepsOverPodSizeReportThePodMetrics) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PodRun, TraceShowsThePodTimelineOfChipZero) {
+  const std::string trace = testing::TempDir() + "pod-trace.json", out = testing::TempDir() + "pod-trace-report.json";
+  const Outcome o = podsim("run -q " + pipeline_workload("gpipe") + kRing4 + " --trace " + trace + " --json " + out);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const json t = json::parse(read_file(trace));
+  const json& events = t.is_object() ? t["traceEvents"] : t;
+  std::map<long, std::string> tracks;
+  for (const auto& e : events)
+    if (e["ph"] == "M" && e["name"] == "thread_name" && e["pid"] == 1)
+      tracks[e["tid"].get<long>()] = e["args"]["name"].get<std::string>();
+  std::map<std::string, int> slices;
+  for (const auto& e : events)
+    if (e["ph"] == "X" && e["pid"] == 1 && tracks.count(e["tid"].get<long>()))  // touching equal slices are merged
+      slices[tracks[e["tid"].get<long>()]] += e["args"].value("merged_slices", 1);
+  // Chip 0 is stage 0: 8 microbatches x (fc0, fc0.dX, fc0.dW) and one update; it takes part
+  // in 8 activation sends and 8 gradient receives.
+  EXPECT_EQ(slices["pod: chip 0 ops"], 8 * 3 + 1);
+  EXPECT_EQ(slices["pod: chip 0 collectives"], 16);
+}
+
+}  // namespace
