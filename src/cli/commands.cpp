@@ -84,7 +84,15 @@ int run_command(const RunOptions& o) {
     if (hw.pod.chips() > 1 || wl.parallelism.given) {
       PodSimulateOptions pod;
       pod.full = o.full_pod;
-      result = simulate_pod(hw, wl, sim, pod);
+      pod.jobs = o.jobs;
+      try {
+        result = simulate_pod(hw, wl, sim, pod);
+      } catch (const ConfigError&) {
+        throw;  // bad input: exit 2 below
+      } catch (const std::runtime_error& e) {  // a chip simulation process failed
+        fmt::print(stderr, "error: {}\n", e.what());
+        return kSimulationError;
+      }
     } else {
       result = simulate(hw, wl, sim);
     }

@@ -1,6 +1,8 @@
 // podsim's command line. libsystemc would provide main() and call sc_main; podsim
 // defines main() itself to silence the kernel's banner first (stdout holds the report).
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include <sysc/kernel/sc_externs.h>
 
@@ -39,6 +41,9 @@ int sc_main(int argc, char* argv[]) {
   run_cmd->add_option("--chips", run.chips, "run data parallel at each pod size, e.g. 1,8,64,256,1024: a scaling table")
       ->delimiter(',')->check(CLI::Range(1, 65536));
   run_cmd->add_flag("--full-pod", run.full_pod, "simulate every chip of the pod, not each distinct chip program once");
+  run.jobs = std::max(1u, std::thread::hardware_concurrency());
+  run_cmd->add_option("-j,--jobs", run.jobs, "pods: chip programs simulated at once, each in its own process")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
   CLI::App* validate_cmd = app.add_subcommand("validate", "check a workload and hardware without simulating");
   add_common(validate_cmd);
   podsim::cli::MxuOptions mxu;

@@ -15,6 +15,7 @@
 #include "podsim/net/collectives.h"
 #include "podsim/net/pod_topology.h"
 #include "podsim/sim/collective_experiment.h"
+#include "podsim/sim/isolated_runs.h"
 #include "podsim/workload/parallelism.h"
 
 namespace podsim {
@@ -478,7 +479,8 @@ RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, con
     }
     for (std::uint32_t c = 0; c < P; ++c) sim_of_chip[c] = sim_of_program[plan.programs.program_of[c]];
   }
-  const std::vector<RunResult> sims = simulate_chips(hw, to_simulate, options);
+  for (const WorkloadSpec& w : to_simulate) plan_workload(without_collectives(expand_workload(w)), hw);  // input errors here, not in a child
+  const std::vector<RunResult> sims = simulate_isolated(hw, to_simulate, options, pod_options.jobs);
   for (std::size_t i = 0; i < sims.size(); ++i)
     for (const auto& op : sims[i].ops) spdlog::trace("sim {} op {} {} ps", i, op.name, op.end_ps - op.start_ps);
   return compose(hw, plan, sims, sim_of_chip, !pod_options.full);

@@ -45,8 +45,8 @@ json run_json(const std::string& args, const std::string& name) {
 }
 
 // Folding simulates one chip for a data-parallel pod; the full run simulates all of them.
-// Identical chips with identical programs give identical op durations, so the two agree
-// (the issue asks for 1 %; by construction they agree exactly, and the test holds them to 1 %).
+// Identical chips with identical programs give identical op durations, so the two agree:
+// within 1 % as asked, and in fact exactly (the time is compared to the last digit below).
 void expect_folded_equals_full(const std::string& hw, const std::string& dims, const std::string& tag) {
   const std::string wl = mlp_train("2MiB");
   const json folded = run_json(wl + " --hw " + hw + " --set pod.dims=" + dims, tag + "-folded");
@@ -58,6 +58,7 @@ void expect_folded_equals_full(const std::string& hw, const std::string& dims, c
     EXPECT_NEAR(folded["summary"][key].get<double>(), full["summary"][key].get<double>(),
                 0.01 * full["summary"][key].get<double>())
         << key;
+  EXPECT_EQ(folded["summary"]["time_s"], full["summary"]["time_s"]);
   EXPECT_EQ(folded["summary"]["ici_bytes"], full["summary"]["ici_bytes"]);
   EXPECT_EQ(folded["summary"]["flops"], full["summary"]["flops"]);
   EXPECT_TRUE(full["summary"]["invariants_ok"].get<bool>());
@@ -204,8 +205,7 @@ TEST(PodRun, PipelineFoldedAgreesWithFull) {
   const json folded = run_json(pipeline_workload("1f1b") + kRing4, "pp-folded");
   const json full = run_json(pipeline_workload("1f1b") + kRing4 + " --full-pod", "pp-full");
   EXPECT_EQ(full["pod"]["simulated_chips"], 4);
-  EXPECT_NEAR(folded["summary"]["time_s"].get<double>(), full["summary"]["time_s"].get<double>(),
-              0.01 * full["summary"]["time_s"].get<double>());
+  EXPECT_EQ(folded["summary"]["time_s"], full["summary"]["time_s"]);
   EXPECT_EQ(folded["summary"]["ici_bytes"], full["summary"]["ici_bytes"]);
 }
 
@@ -251,7 +251,8 @@ TEST(PodRun, TensorParallelAllReducesTakeTheirStandaloneTime) {
 
 // Skewed routing gives each chip a different share of the experts' tokens: the chips'
 // programs differ, and the folded run simulates each distinct one; on 64 chips it equals
-// the full simulation of every chip to 1 % (see docs/pods.md for why not exactly).
+// the full simulation of every chip (each chip program is simulated alone, in its own
+// process, so nothing but its program decides its op times).
 TEST(PodRun, SkewedExpertParallelMoeFoldedAgreesWithFullOn64Chips) {
   const std::string wl = write_temp("ep.yaml",
                                     "workload:\n  name: ep\n  parallelism: {expert: true}\n  ops:\n"
@@ -262,8 +263,7 @@ TEST(PodRun, SkewedExpertParallelMoeFoldedAgreesWithFullOn64Chips) {
   const json full = run_json(wl + " --hw tpu-v3-pod --set pod.dims=8x8 --full-pod", "ep-full");
   EXPECT_GT(folded["pod"]["simulated_chips"].get<int>(), 1);
   EXPECT_EQ(full["pod"]["simulated_chips"], 64);
-  EXPECT_NEAR(folded["summary"]["time_s"].get<double>(), full["summary"]["time_s"].get<double>(),
-              0.01 * full["summary"]["time_s"].get<double>());
+  EXPECT_EQ(folded["summary"]["time_s"], full["summary"]["time_s"]);
   EXPECT_EQ(folded["summary"]["flops"], full["summary"]["flops"]);
   EXPECT_EQ(folded["summary"]["ici_bytes"], full["summary"]["ici_bytes"]);
   // Dispatch: every chip sends its kept tokens to the chips of their experts.
@@ -357,6 +357,19 @@ TEST(PodRun, TraceShowsThePodTimelineOfChipZero) {
   // in 8 activation sends and 8 gradient receives.
   EXPECT_EQ(slices["pod: chip 0 ops"], 8 * 3 + 1);
   EXPECT_EQ(slices["pod: chip 0 collectives"], 16);
+}
+
+}  // namespace
+
+namespace {
+
+// Chip programs run in parallel processes; the report does not depend on how many at once.
+TEST(PodRun, ReportsAreByteIdenticalWhateverTheJobCount) {
+  const std::string a = testing::TempDir() + "j1.json", b = testing::TempDir() + "j2.json";
+  ASSERT_EQ(podsim("run -q " + pipeline_workload("1f1b") + kRing4 + " --full-pod -j 1 --json " + a).code, 0);
+  ASSERT_EQ(podsim("run -q " + pipeline_workload("1f1b") + kRing4 + " --full-pod -j 3 --json " + b).code, 0);
+  EXPECT_EQ(read_file(a), read_file(b));
+  EXPECT_FALSE(read_file(a).empty());
 }
 
 }  // namespace

@@ -14,13 +14,14 @@
 // traffic. This is exact when (1) the chips' hardware and programs are identical, and (2)
 // an op's duration does not depend on when it starts, which holds because a chip's ops do
 // not share HBM or cores with the network in this model (collective traffic is not
-// charged to HBM). `full` simulates every chip in SystemC instead (tests compare the two).
+// charged to HBM). `full` simulates every chip instead (tests compare the two). Each
+// program runs alone in its own process (sim/isolated_runs.h), `jobs` at a time.
 //
-// Data parallelism (the only kind so far): every chip runs the workload as written (its
-// per-chip batch); in training, weight gradients are all-reduced in buckets of
-// `parallelism.gradient_bucket` bytes, each released when the backward op completing it
-// ends, overlapping the rest of the backward pass; the optimizer updates wait for all of
-// them. What they wait is the exposed communication.
+// Parallelism (workload/parallelism.h): data (gradient buckets all-reduced over the data
+// group while the backward pass runs; the optimizer waits for them), tensor and expert
+// (blocking collectives between ops), pipeline (messages between stages, GPipe or 1F1B
+// over the microbatches). What chips wait for is reported as exposed communication, or as
+// idle time (the pipeline bubble) when it is another stage computing.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@ namespace podsim {
 
 struct PodSimulateOptions {
   bool full = false;  // simulate every chip in SystemC, not each distinct program once
+  unsigned jobs = 2;  // chip programs simulated at once, each in its own process
 };
 
 // One SystemC elaboration: call once per process. Throws ConfigError when the workload's

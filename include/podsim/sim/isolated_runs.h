@@ -1,0 +1,19 @@
+// Simulates several chip programs, each alone in its own process, `jobs` at a time: a
+// chip's result then never depends on the other chips (one SystemC kernel shares its
+// timed queue, and equal-time ties would order differently), and the programs use every
+// core. The first program runs last, in this process, with the full result (report,
+// stats, trace); the others come back with what the pod composition needs: each op's
+// times, MACs and bytes, and whether their invariants held.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "podsim/sim/simulate.h"
+
+namespace podsim {
+
+std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
+                                         const SimulateOptions& options, unsigned jobs);
+
+}  // namespace podsim
