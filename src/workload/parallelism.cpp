@@ -10,12 +10,13 @@ namespace podsim {
 namespace {
 
 
-// Whether a pipeline may cut right before op i: never in front of a collective (it belongs
-// to the op before it) nor right after a backward-only collective (it belongs to the next).
+// Whether a pipeline may cut right before op i: never in front of a forward collective (it
+// belongs to the op before it) nor right after a backward-only one (Megatron's f: it
+// belongs to the op after it).
 bool can_cut_before(const std::vector<Op>& ops, std::size_t i) {
   if (i == 0 || i >= ops.size()) return false;
-  if (std::holds_alternative<CollectiveOp>(ops[i].body)) return false;
-  if (const auto* c = std::get_if<CollectiveOp>(&ops[i - 1].body)) return c->forward;
+  if (const auto* c = std::get_if<CollectiveOp>(&ops[i].body); c && c->forward) return false;
+  if (const auto* c = std::get_if<CollectiveOp>(&ops[i - 1].body); c && !c->forward) return false;
   return true;
 }
 
@@ -138,12 +139,23 @@ WorkloadSpec shard_tensor_parallel(const WorkloadSpec& w, std::uint32_t T) {
 
 std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<Op>& ops, std::uint32_t S,
                                                              const SourceLocation& where) {
-  std::size_t cuts_possible = 0;
-  for (std::size_t i = 1; i < ops.size(); ++i) cuts_possible += can_cut_before(ops, i);
+  // Where a stage may start: anywhere an op does not belong to the op before it; better,
+  // where a template's layer starts ("layer3.qkv" after "layer2.norm2"), when there are
+  // enough of those.
+  auto layer = [](const Op& op) { return op.name.substr(0, op.name.find('.')); };
+  std::vector<bool> allowed(ops.size() + 1, false), layer_start(ops.size() + 1, false);
+  std::size_t cuts_possible = 0, layer_cuts = 0;
+  for (std::size_t i = 1; i < ops.size(); ++i) {
+    allowed[i] = can_cut_before(ops, i);
+    layer_start[i] = allowed[i] && layer(ops[i]) != layer(ops[i - 1]) && ops[i].name.find('.') != std::string::npos;
+    cuts_possible += allowed[i];
+    layer_cuts += layer_start[i];
+  }
   if (S > cuts_possible + 1)
     throw ConfigError(where, "workload.parallelism.pipeline",
                       fmt::format("{} stages, but the workload has only {} places to cut between its ops", S,
                                   cuts_possible + 1));
+  if (layer_cuts + 1 >= S) allowed = layer_start;
   long double total = 0;
   for (const Op& op : ops) total += weight_of(op);
   std::vector<std::pair<std::size_t, std::size_t>> out;
@@ -153,9 +165,9 @@ std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<
     done += weight_of(ops[i]);
     // Cut once this stage has its share, keeping enough cut points for the stages left.
     std::size_t left = 0;
-    for (std::size_t j = i + 2; j < ops.size(); ++j) left += can_cut_before(ops, j);
+    for (std::size_t j = i + 2; j < ops.size(); ++j) left += allowed[j];
     const bool must = left + 1 < S - out.size() - 1;
-    if (can_cut_before(ops, i + 1) && (done >= total * (out.size() + 1) / S || must)) {
+    if (allowed[i + 1] && (done >= total * (out.size() + 1) / S || must)) {
       out.push_back({first, i + 1});
       first = i + 1;
     }

@@ -96,18 +96,33 @@ TEST(Pipeline, StagesBalanceMacsAndKeepCollectivesWithTheirOps) {
   const auto st = split_stages(w.ops, 4, {});
   ASSERT_EQ(st.size(), 4u);
   for (std::size_t s = 0; s < 4; ++s) EXPECT_EQ(st[s], std::make_pair(2 * s, 2 * s + 2));
-  // With tensor collectives, no stage starts with a g all-reduce or right after an f.
+  // With tensor collectives, no stage starts with a g all-reduce (it closes the op before
+  // it) or right after an f (it opens the op after it).
   const WorkloadSpec tp = shard_tensor_parallel(expand_templates(load(kEncoder)), 2);
   const auto st2 = split_stages(tp.ops, 3, {});
   for (std::size_t s = 1; s < st2.size(); ++s) {
     const Op& first = tp.ops[st2[s].first];
     const Op& before = tp.ops[st2[s].first - 1];
-    EXPECT_FALSE(std::holds_alternative<CollectiveOp>(first.body)) << first.name;
+    if (const auto* c = std::get_if<CollectiveOp>(&first.body)) {
+      EXPECT_FALSE(c->forward) << first.name;
+    }
     if (const auto* c = std::get_if<CollectiveOp>(&before.body)) {
       EXPECT_TRUE(c->forward) << before.name;
     }
   }
   EXPECT_THROW(split_stages(w.ops, 9, {}), ConfigError);  // 8 ops cannot make 9 stages
+}
+
+TEST(Pipeline, StagesOfATemplateStackStartAtLayers) {
+  std::string text = "workload:\n  ops:\n";
+  for (int i = 0; i < 8; ++i)
+    text += "    - {op: template, template: transformer_decoder, name: layer" + std::to_string(i) +
+            ", batch: 2, seq: 128, d_model: 256, heads: 4, d_ff: 1024, dtype: bf16}\n";
+  const WorkloadSpec w = shard_tensor_parallel(expand_templates(load(text)), 2);
+  const auto st = split_stages(w.ops, 4, {});
+  ASSERT_EQ(st.size(), 4u);
+  for (std::size_t s = 0; s < 4; ++s)  // two equal layers per stage
+    EXPECT_EQ(w.ops[st[s].first].name.substr(0, 7), "layer" + std::to_string(2 * s) + ".") << s;
 }
 
 TEST(ExpertParallel, EachChipRunsItsExpertsOnTheGlobalRouting) {

@@ -10,8 +10,9 @@
 //   n, an elementwise op's cols; row: a matmul's k; heads: an attention's heads). A row
 //   matmul's output is all-reduced over the group (forward); a column matmul's input
 //   gradient is all-reduced in the backward pass (Megatron's f and g operators).
-// - pipeline: the ops cut into `pipeline` stages of nearly equal MACs, never between an op
-//   and the collective that belongs to it; the boundary activations go from stage to stage
+// - pipeline: the ops cut into `pipeline` stages of nearly equal MACs, at template layer
+//   boundaries when there are enough, never between an op and the collective that belongs
+//   to it; the boundary activations go from stage to stage
 //   (and their gradients back) as point-to-point messages.
 // - expert: each MoE layer's experts spread over the data group (experts / data each);
 //   tokens reach their experts and come back through two all-to-alls.
@@ -49,7 +50,8 @@ PodLayout resolve_layout(const ParallelismSpec& p, std::uint32_t chips);
 // ConfigError when a sharded dimension does not divide.
 WorkloadSpec shard_tensor_parallel(const WorkloadSpec& workload, std::uint32_t tensor);
 
-// [first, last) op ranges of `stages` stages with nearly equal MACs.
+// [first, last) op ranges of `stages` stages with nearly equal MACs, cut at template layer
+// boundaries when there are enough of them.
 std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<Op>& ops, std::uint32_t stages,
                                                              const SourceLocation& where);
 
