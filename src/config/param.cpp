@@ -11,7 +11,7 @@ std::string param_type_name(ParamType type, UnitKind unit) {
     case ParamType::boolean: return "boolean";
     case ParamType::choice: return "choice";
     case ParamType::text: return "text";
-    case ParamType::shape: return "shape like 16x16";
+    case ParamType::shape: return "shape";
   }
   return "?";
 }
