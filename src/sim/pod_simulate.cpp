@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <map>
-#include <tuple>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -14,202 +12,11 @@
 #include "podsim/config/config_error.h"
 #include "podsim/net/collectives.h"
 #include "podsim/net/pod_topology.h"
-#include "podsim/sim/collective_experiment.h"
 #include "podsim/sim/isolated_runs.h"
-#include "podsim/workload/parallelism.h"
+#include "podsim/sim/pod_schedule.h"
 
 namespace podsim {
 namespace {
-
-// One step of a chip's schedule.
-struct Item {
-  enum Kind { compute, issue, wait } kind;
-  std::uint32_t index;  // compute: op in the chip's simulated op list; issue, wait: collective instance
-};
-
-// One collective as it happens: a TP all-reduce of one microbatch in one tensor group, a
-// pipeline send, a gradient bucket of one data group.
-struct Instance {
-  CollectiveSpec spec;
-  std::string name;
-  bool p2p = false;    // a pipeline send: waiting on it is partly waiting for the sender to compute
-  bool async = false;  // on the chip's collective stream (data-parallel gradients)
-};
-
-struct PodPlan {
-  std::string name;  // the workload's
-  PodLayout layout;
-  ChipPrograms programs;
-  std::vector<WorkloadSpec> expanded;          // per program: its ops with collectives, training expanded
-  std::vector<std::vector<Item>> schedule;     // per chip
-  std::vector<Instance> instances;
-  std::uint64_t gradient_bytes_chip0 = 0;      // weight gradients of chip 0 (what its buckets must carry)
-  std::uint64_t bucket_bytes_chip0 = 0;
-};
-
-// Builds every chip's schedule and the collective instances (see pod_simulate.h).
-class Planner {
- public:
-  Planner(const HardwareSpec& hw, PodPlan& plan) : hw_(hw), plan_(plan) {}
-
-  void build() {
-    const PodLayout& L = plan_.layout;
-    for (const WorkloadSpec& p : plan_.programs.programs) plan_.expanded.push_back(expand_workload(p));
-    plan_.schedule.resize(L.chips);
-    for (std::uint32_t c = 0; c < L.chips; ++c) build_chip(c);
-  }
-
- private:
-  std::uint32_t instance(const std::string& key, const std::function<Instance()>& make) {
-    auto it = ids_.find(key);
-    if (it != ids_.end()) return it->second;
-    const auto id = std::uint32_t(plan_.instances.size());
-    plan_.instances.push_back(make());
-    ids_.emplace(key, id);
-    return id;
-  }
-
-  std::uint64_t reduce_rate(DType t) const { return reduce_rate_Bps(hw_, t); }
-
-  void build_chip(std::uint32_t c) {
-    const PodLayout& L = plan_.layout;
-    const std::uint32_t prog = plan_.programs.program_of[c];
-    const WorkloadSpec& w = plan_.expanded[prog];
-    std::vector<Item>& items = plan_.schedule[c];
-    const std::uint32_t s = L.stage(c), d = L.data_rank(c), t = L.tensor_rank(c);
-
-    // Simulated-op index of each op (collectives are not simulated).
-    std::vector<std::int64_t> sim_index(w.ops.size(), -1);
-    std::vector<std::size_t> fwd, bwd, upd;
-    for (std::size_t i = 0, k = 0; i < w.ops.size(); ++i) {
-      if (!std::holds_alternative<CollectiveOp>(w.ops[i].body)) sim_index[i] = std::int64_t(k++);
-      (w.ops[i].pass == Op::Pass::forward ? fwd : w.ops[i].pass == Op::Pass::backward ? bwd : upd).push_back(i);
-    }
-
-    // Gradient buckets of the data group: in backward order, released by the op completing each.
-    const DType gdt = w.parallelism.gradient_dtype.value_or(w.training.compute);
-    std::vector<std::size_t> bucket_end;  // op index that closes each bucket
-    std::vector<std::uint64_t> bucket_size;
-    if (w.training.enabled && L.data > 1) {
-      std::uint64_t acc = 0;
-      std::size_t last = 0;
-      for (std::size_t i : bwd) {
-        if (w.ops[i].gradient_elements == 0) continue;
-        acc += w.ops[i].gradient_elements * dtype_bytes(gdt);
-        last = i;
-        if (acc >= w.parallelism.gradient_bucket_bytes) {
-          bucket_end.push_back(i);
-          bucket_size.push_back(acc);
-          acc = 0;
-        }
-      }
-      if (acc > 0) {
-        bucket_end.push_back(last);
-        bucket_size.push_back(acc);
-      }
-    }
-    if (c == 0) {
-      for (const Op& op : w.ops) plan_.gradient_bytes_chip0 += op.gradient_elements * dtype_bytes(gdt);
-      for (auto b : bucket_size) plan_.bucket_bytes_chip0 += b;
-    }
-    const auto data_group = L.group(CommGroup::data, c);
-
-    // The ops of one pass of one microbatch; `last_backward` releases the gradient buckets.
-    auto run_ops = [&](const std::vector<std::size_t>& ops, std::uint32_t mb, bool last_backward) {
-      std::size_t ordinal = 0;
-      for (std::size_t i : ops) {
-        const Op& op = w.ops[i];
-        if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
-          if (!co->forward) continue;  // inference: Megatron's f does nothing in the forward pass
-          const auto members = L.group(co->group, c);
-          const std::string key = fmt::format("op:{}:{}:{}:{}", members.front(), mb, int(op.pass), ordinal++);
-          const std::uint32_t id = instance(key, [&] {
-            Instance in;
-            in.name = fmt::format("{}{}", op.name, L.microbatches > 1 ? fmt::format(" mb{}", mb) : "");
-            in.spec.kind = co->kind;
-            in.spec.bytes = co->bytes;
-            in.spec.group = members;
-            in.spec.weights = co->weights;
-            in.spec.sender_bytes = co->sender_bytes;
-            in.spec.reduce_Bps = reduce_rate(co->dtype);
-            return in;
-          });
-          items.push_back({Item::issue, id});
-          items.push_back({Item::wait, id});
-          continue;
-        }
-        items.push_back({Item::compute, std::uint32_t(sim_index[i])});
-        if (!last_backward) continue;
-        for (std::size_t b = 0; b < bucket_end.size(); ++b) {
-          if (bucket_end[b] != i) continue;
-          const std::uint32_t id = instance(fmt::format("grad:{}:{}", data_group.front(), b), [&] {
-            Instance in;
-            in.name = fmt::format("grad_bucket{}{}", b,
-                                  L.pipeline > 1 || L.tensor > 1 ? fmt::format(" (stage {}, tensor rank {})", s, t) : "");
-            in.spec.kind = CollectiveKind::all_reduce;
-            in.spec.bytes = bucket_size[b];
-            in.spec.group = data_group;
-            in.spec.reduce_Bps = reduce_rate(gdt);
-            in.async = true;
-            return in;
-          });
-          items.push_back({Item::issue, id});
-          grad_ids_.push_back(id);
-        }
-      }
-    };
-    auto send = [&](const char* dir, std::uint32_t from_stage, std::uint32_t to_stage, std::uint32_t mb) {
-      const std::uint32_t src = L.chip(from_stage, d, t), dst = L.chip(to_stage, d, t);
-      const std::uint32_t boundary = std::min(from_stage, to_stage);
-      return instance(fmt::format("p2p:{}:{}:{}", dir, src, mb), [&] {
-        Instance in;
-        in.name = fmt::format("{} stage {}->{} mb{}", dir, from_stage, to_stage, mb);
-        in.spec.kind = CollectiveKind::send_recv;
-        in.spec.bytes = plan_.programs.boundary_bytes[boundary];
-        in.spec.root = src;
-        in.spec.peer = dst;
-        in.spec.group = {std::min(src, dst), std::max(src, dst)};
-        in.p2p = true;
-        return in;
-      });
-    };
-
-    grad_ids_.clear();
-    const std::uint32_t S = L.pipeline, M = L.microbatches;
-    const bool training = !bwd.empty();
-    auto forward = [&](std::uint32_t mb) {
-      if (s > 0) items.push_back({Item::wait, send("activations", s - 1, s, mb)});
-      run_ops(fwd, mb, false);
-      if (s + 1 < S) items.push_back({Item::issue, send("activations", s, s + 1, mb)});
-    };
-    auto backward = [&](std::uint32_t mb, bool last) {
-      if (s + 1 < S) items.push_back({Item::wait, send("gradients", s + 1, s, mb)});
-      run_ops(bwd, mb, last);
-      if (s > 0) items.push_back({Item::issue, send("gradients", s, s - 1, mb)});
-    };
-    if (!training) {
-      for (std::uint32_t mb = 0; mb < M; ++mb) forward(mb);
-    } else if (!L.one_f_one_b) {  // GPipe: every forward, then every backward
-      for (std::uint32_t mb = 0; mb < M; ++mb) forward(mb);
-      for (std::uint32_t mb = 0; mb < M; ++mb) backward(mb, mb + 1 == M);
-    } else {  // 1F1B: S - s - 1 forwards to fill the pipe, then one forward, one backward
-      const std::uint32_t warm = std::min(S - s - 1, M);
-      for (std::uint32_t mb = 0; mb < warm; ++mb) forward(mb);
-      for (std::uint32_t mb = 0; mb < M; ++mb) {
-        if (warm + mb < M) forward(warm + mb);
-        backward(mb, mb + 1 == M);
-      }
-    }
-    // The optimizer needs every reduced gradient.
-    for (std::uint32_t id : grad_ids_) items.push_back({Item::wait, id});
-    run_ops(upd, 0, false);
-  }
-
-  const HardwareSpec& hw_;
-  PodPlan& plan_;
-  std::map<std::string, std::uint32_t> ids_;
-  std::vector<std::uint32_t> grad_ids_;
-};
 
 // Runs the plan's schedules on the network with the chips' simulated op durations.
 RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
@@ -222,7 +29,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   // Every (instance, member) gets a node that completes when the member's part is done.
   std::vector<std::map<std::uint32_t, std::uint32_t>> done(I);
   for (std::size_t k = 0; k < I; ++k) {
-    const Instance& in = plan.instances[k];
+    const CollectiveInstance& in = plan.instances[k];
     for (std::uint32_t c : in.spec.group) {
       NetTransfer n;
       n.src = n.dst = c;
@@ -240,8 +47,8 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
     const RunResult& s = sims[sim_of_chip[c]];
     std::vector<std::uint32_t> pending;
     std::uint32_t last = UINT32_MAX;
-    for (const Item& it : plan.schedule[c]) {
-      if (it.kind == Item::compute) {
+    for (const ScheduleItem& it : plan.schedule[c]) {
+      if (it.kind == ScheduleItem::compute) {
         NetTransfer n;
         n.src = n.dst = c;
         const OpResult& op = s.ops[it.index];
@@ -253,7 +60,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
         compute_nodes[c].push_back(last);
         waited[c].push_back(std::move(pending));
         pending.clear();
-      } else if (it.kind == Item::issue) {
+      } else if (it.kind == ScheduleItem::issue) {
         auto& gate = start[it.index][c];
         if (last != UINT32_MAX) gate.push_back(last);
         for (std::uint32_t k : pending) gate.push_back(done[k].at(c));
@@ -270,7 +77,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   // The collectives' transfers, from each member's gate; then their done nodes.
   std::vector<CollectiveRun> runs;
   for (std::size_t k = 0; k < I; ++k) {
-    const Instance& in = plan.instances[k];
+    const CollectiveInstance& in = plan.instances[k];
     std::vector<ChipGate> gate(P);
     for (auto& [c, after] : start[k]) gate[c].after = after;
     runs.push_back(add_collective(net, in.spec, &gate));
@@ -332,8 +139,8 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   {  // chip 0's ops on the pod's timeline (an op run per microbatch shows its first run)
     std::vector<bool> seen(r.ops.size(), false);
     std::size_t n = 0;
-    for (const Item& it : plan.schedule[0]) {
-      if (it.kind != Item::compute) continue;
+    for (const ScheduleItem& it : plan.schedule[0]) {
+      if (it.kind != ScheduleItem::compute) continue;
       const NetTransfer& node = net.transfer(compute_nodes[0][n++]);
       if (seen[it.index]) continue;
       seen[it.index] = true;
@@ -346,8 +153,8 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
     // waits), and every collective it takes part in.
     const int ops_track = r.trace->track("pod: chip 0 ops");
     std::size_t n = 0;
-    for (const Item& it : plan.schedule[0]) {
-      if (it.kind != Item::compute) continue;
+    for (const ScheduleItem& it : plan.schedule[0]) {
+      if (it.kind != ScheduleItem::compute) continue;
       const NetTransfer& node = net.transfer(compute_nodes[0][n++]);
       r.trace->slice(ops_track, node.start_ps, node.end_ps, r.ops[it.index].name);
     }
@@ -358,7 +165,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
                        results[k].bytes_sent);
   }
   for (std::size_t k = 0; k < I; ++k) {
-    const Instance& in = plan.instances[k];
+    const CollectiveInstance& in = plan.instances[k];
     const char* algorithm = collective_algorithm_label(in.spec.kind, runs[k].algorithm);
     pod.collectives.push_back({in.name, collective_kind_name(in.spec.kind), algorithm,
                                in.spec.bytes, std::uint32_t(in.spec.group.size()), results[k].start_ps,
@@ -381,8 +188,8 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   r.macs = r.hbm_read_bytes = r.hbm_write_bytes = r.padded_macs = r.mxu_active_cycles = 0;
   for (std::uint32_t c = 0; c < P; ++c) {
     const RunResult& s = sims[sim_of_chip[c]];
-    for (const Item& it : plan.schedule[c]) {
-      if (it.kind != Item::compute) continue;
+    for (const ScheduleItem& it : plan.schedule[c]) {
+      if (it.kind != ScheduleItem::compute) continue;
       const OpResult& op = s.ops[it.index];
       r.macs += op.macs;
       r.hbm_read_bytes += op.hbm_read_bytes;
@@ -418,26 +225,12 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
 
 // A stable text of a program's ops without their names: chips whose programs print the
 // same (expert 3's FFN on one chip, expert 7's on another) take the same time.
-std::string program_key(const WorkloadSpec& w) {
-  std::string key;
-  for (const Op& op : w.ops) key += fmt::format("{}|{}|{}|{}\n", op.kind(), op.shape_text(), op.repeat, int(op.pass));
-  return key;
-}
 
 std::uint32_t largest_divisor_at_most(std::uint32_t n, double limit) {
   std::uint32_t best = 1;
   for (std::uint32_t d = 1; d <= n && d <= limit + 1e-9; ++d)
     if (n % d == 0) best = d;
   return best;
-}
-
-PodPlan make_plan(const HardwareSpec& hw, const WorkloadSpec& workload) {
-  PodPlan plan;
-  plan.name = workload.name;
-  plan.layout = resolve_layout(workload.parallelism, std::uint32_t(hw.pod.chips()));
-  plan.programs = chip_programs(workload, plan.layout);
-  Planner(hw, plan).build();
-  return plan;
 }
 
 }  // namespace
@@ -459,7 +252,7 @@ std::string pod_dims_for(std::uint32_t chips, std::size_t dimensions) {
 
 RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options,
                        const PodSimulateOptions& pod_options) {
-  const PodPlan plan = make_plan(hw, workload);
+  const PodPlan plan = plan_pod(hw, workload);
   const std::uint32_t P = plan.layout.chips;
   // Folded: each distinct program once. Full: every chip its own simulation.
   std::vector<WorkloadSpec> to_simulate;
@@ -473,7 +266,7 @@ RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, con
     std::map<std::string, std::uint32_t> seen;
     std::vector<std::uint32_t> sim_of_program(plan.programs.programs.size());
     for (std::size_t p = 0; p < plan.programs.programs.size(); ++p) {
-      const auto [it, fresh] = seen.emplace(program_key(plan.expanded[p]), std::uint32_t(to_simulate.size()));
+      const auto [it, fresh] = seen.emplace(program_shape_key(plan.expanded[p]), std::uint32_t(to_simulate.size()));
       if (fresh) to_simulate.push_back(plan.programs.programs[p]);
       sim_of_program[p] = it->second;
     }
@@ -487,7 +280,7 @@ RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, con
 }
 
 std::vector<std::string> validate_pod(const HardwareSpec& hw, const WorkloadSpec& workload) {
-  const PodPlan plan = make_plan(hw, workload);
+  const PodPlan plan = plan_pod(hw, workload);
   const PodLayout& L = plan.layout;
   std::vector<std::string> lines;
   lines.push_back(fmt::format("pod: {} chips ({} {}): data {} x tensor {} x pipeline {}{}{}", L.chips, hw.pod.dims,
@@ -500,7 +293,7 @@ std::vector<std::string> validate_pod(const HardwareSpec& hw, const WorkloadSpec
   for (std::size_t p = 0; p < plan.expanded.size(); ++p) {
     const WorkloadSpec chip = without_collectives(plan.expanded[p]);
     plan_workload(chip, hw);  // throws ConfigError when the program does not fit the chip
-    if (seen.emplace(program_key(plan.expanded[p]), 0).second)
+    if (seen.emplace(program_shape_key(plan.expanded[p]), 0).second)
       lines.push_back(fmt::format("  chip program {}: {} ops, {} collectives", p, chip.ops.size(),
                                   plan.expanded[p].ops.size() - chip.ops.size()));
   }
@@ -520,7 +313,7 @@ std::vector<RunResult> simulate_pod_sizes(const HardwareSpec& hw, const Workload
   for (std::uint32_t chips : chip_counts) {
     HardwareSpec sized = hw;
     sized.pod.dims = hw.pod.topology == "ring" ? std::to_string(chips) : pod_dims_for(chips, hw.pod.dim_sizes().size());
-    const PodPlan plan = make_plan(sized, workload);
+    const PodPlan plan = plan_pod(sized, workload);
     out.push_back(compose(sized, plan, sims, std::vector<std::uint32_t>(chips, 0), true));
   }
   return out;
