@@ -132,12 +132,20 @@ std::int64_t RowTimeline::place_act(std::uint32_t bg, std::int64_t earliest) con
       continue;
     }
     // tFAW: no five ACTs (the candidate among them) inside one window.
+    // The ACTs around the candidate, in time order (the timeline is sorted), with the
+    // candidate merged in at its place.
     std::int64_t window[41];
     std::size_t m = 0;
-    for (std::size_t i = cmds_.lower_bound(a - faw); i < cmds_.size() && cmds_[i].first <= a + faw; ++i)
-      if (cmds_[i].second.kind == RowKind::act && m < 40) window[m++] = cmds_[i].first;
-    window[m++] = a;
-    std::sort(window, window + m);
+    bool placed = false;
+    for (std::size_t i = cmds_.lower_bound(a - faw); i < cmds_.size() && cmds_[i].first <= a + faw; ++i) {
+      if (cmds_[i].second.kind != RowKind::act || m >= 40) continue;
+      if (!placed && cmds_[i].first > a) {
+        window[m++] = a;
+        placed = true;
+      }
+      window[m++] = cmds_[i].first;
+    }
+    if (!placed) window[m++] = a;
     std::int64_t next = a;
     for (std::size_t i = 0; i + 4 < m; ++i)
       if (window[i + 4] - window[i] < faw) next = std::max(next, window[i] + faw);
