@@ -329,6 +329,8 @@ const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "name", "text", "op<index>", "a unique name, used in reports"},
     {"*", "repeat", "integer", "1", "run the op this many times back to back"},
     {"*", "frozen", "boolean", "false", "training: forward only, no gradient or update (a distillation teacher)"},
+    {"*", "stage", "integer", "auto",
+     "pipeline parallelism: the stage of this op and of the ops after it that give none (default: by MACs)"},
     {"*", "shard", "choice", "none",
      "tensor parallelism: column (matmul n, elementwise cols), row (matmul k; output all-reduced), heads (attention)"},
 };
@@ -475,6 +477,7 @@ Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) 
   op.repeat = fields.integer("repeat", 1, kMaxRepeat, 1);
   op.frozen = fields.choice("frozen", {"true", "false"}, "false") == "true";
   op.body = it->second.parse(fields);
+  if (fields.has("stage")) op.stage = std::uint32_t(fields.integer("stage", 0, 65535));
   const std::string shard = fields.choice("shard", {"none", "column", "row", "heads"}, "none");
   op.shard = shard == "column" ? Shard::column : shard == "row" ? Shard::row : shard == "heads" ? Shard::heads : Shard::none;
   {

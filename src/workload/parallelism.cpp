@@ -96,6 +96,7 @@ WorkloadSpec shard_tensor_parallel(const WorkloadSpec& w, std::uint32_t T) {
     c.name = op.name + suffix;
     c.where = op.where;
     c.frozen = op.frozen;
+    c.stage = op.stage;
     CollectiveOp body;
     body.kind = CollectiveKind::all_reduce;
     body.bytes = bytes;
@@ -137,8 +138,45 @@ WorkloadSpec shard_tensor_parallel(const WorkloadSpec& w, std::uint32_t T) {
   return out;
 }
 
+namespace {
+
+// Stages given by hand (`stage:` on ops; an op without one stays in the stage before it).
+std::vector<std::pair<std::size_t, std::size_t>> explicit_stages(const std::vector<Op>& ops, std::uint32_t S,
+                                                                const SourceLocation& where) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::uint32_t current = 0;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const std::uint32_t s = ops[i].stage.value_or(current);
+    if (s >= S)
+      throw ConfigError(ops[i].where, "workload.ops.stage",
+                        fmt::format("op '{}' is in stage {}, but the pipeline has stages 0 to {}", ops[i].name, s, S - 1));
+    if (s < current || (i == 0 && s != 0) || s > current + 1 || (s == current + 1 && i == 0))
+      throw ConfigError(ops[i].where, "workload.ops.stage",
+                        fmt::format("op '{}' is in stage {} after an op of stage {}: stages run 0, 1, 2, ... in op "
+                                    "order, each with at least one op",
+                                    ops[i].name, s, current));
+    if (s == current + 1) {
+      if (!can_cut_before(ops, i))
+        throw ConfigError(ops[i].where, "workload.ops.stage",
+                          fmt::format("op '{}' cannot start a stage: it is split from its tensor-parallel collective",
+                                      ops[i].name));
+      out.push_back({out.empty() ? 0 : out.back().second, i});
+      current = s;
+    }
+  }
+  out.push_back({out.empty() ? 0 : out.back().second, ops.size()});
+  if (out.size() != S)
+    throw ConfigError(where, "workload.parallelism.pipeline",
+                      fmt::format("{} stages, but the ops' `stage:` fields give {}", S, out.size()));
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<Op>& ops, std::uint32_t S,
                                                              const SourceLocation& where) {
+  for (const Op& op : ops)
+    if (op.stage) return explicit_stages(ops, S, where);
   // Where a stage may start: anywhere an op does not belong to the op before it; better,
   // where a template's layer starts ("layer3.qkv" after "layer2.norm2"), when there are
   // enough of those.

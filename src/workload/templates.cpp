@@ -15,6 +15,7 @@ struct Builder {
     op.name = parent.name + "." + name;
     op.repeat = parent.repeat;
     op.frozen = parent.frozen;
+    op.stage = parent.stage;
     op.body = std::move(body);
     op.where = parent.where;
     ops.push_back(std::move(op));

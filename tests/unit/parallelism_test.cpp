@@ -113,6 +113,32 @@ TEST(Pipeline, StagesBalanceMacsAndKeepCollectivesWithTheirOps) {
   EXPECT_THROW(split_stages(w.ops, 9, {}), ConfigError);  // 8 ops cannot make 9 stages
 }
 
+TEST(Pipeline, StagesGivenByHand) {
+  // `stage:` on an op holds for the ops after it until the next one.
+  const std::string text =
+      "workload:\n  ops:\n"
+      "    - {op: matmul, name: a, m: 64, k: 64, n: 64, dtype: bf16}\n"
+      "    - {op: matmul, name: b, m: 64, k: 64, n: 64, dtype: bf16}\n"
+      "    - {op: matmul, name: c, m: 64, k: 64, n: 64, dtype: bf16, stage: 1}\n"
+      "    - {op: matmul, name: d, m: 64, k: 64, n: 64, dtype: bf16, stage: 2}\n"
+      "    - {op: matmul, name: e, m: 64, k: 64, n: 64, dtype: bf16}\n";
+  const auto st = split_stages(load(text).ops, 3, {});
+  EXPECT_EQ(st, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 2}, {2, 3}, {3, 5}}));
+  EXPECT_THROW(split_stages(load(text).ops, 4, {}), ConfigError);  // the ops give 3 stages
+  EXPECT_THROW(split_stages(load(text).ops, 2, {}), ConfigError);  // stage 2 of 2
+  const std::string backwards =
+      "workload:\n  ops:\n"
+      "    - {op: matmul, name: a, m: 64, k: 64, n: 64, dtype: bf16, stage: 1}\n"
+      "    - {op: matmul, name: b, m: 64, k: 64, n: 64, dtype: bf16, stage: 0}\n";
+  try {
+    split_stages(load(backwards).ops, 2, {});
+    ADD_FAILURE() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("p.yaml:3:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("stage"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Pipeline, StagesOfATemplateStackStartAtLayers) {
   std::string text = "workload:\n  ops:\n";
   for (int i = 0; i < 8; ++i)

@@ -189,6 +189,7 @@ struct Op {
   // parallelism all-reduces after it. Set by expand_training.
   std::uint64_t gradient_elements = 0;
   Shard shard = Shard::none;
+  std::optional<std::uint32_t> stage;  // pipeline stage, when the workload places ops by hand
   enum class Pass { forward, backward, update };
   Pass pass = Pass::forward;  // set by expand_training
 
