@@ -6,8 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "podsim/config/config_error.h"
-#include "podsim/config/hardware_loader.h"
 #include "podsim/config/units.h"
 #include "podsim/net/pod_topology.h"
 #include "podsim/sim/collective_experiment.h"
@@ -15,13 +13,9 @@
 namespace podsim::cli {
 
 int collective_command(const CollectiveOptions& o) {
-  HardwareSpec hw;
-  try {
-    hw = load_hardware(o.hardware, o.overrides);
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kInputError;
-  }
+  const std::optional<HardwareSpec> loaded = load_hardware_or_report(o.hardware, o.overrides);
+  if (!loaded) return kInputError;
+  const HardwareSpec& hw = *loaded;
   const auto kind = parse_collective_kind(o.kind);
   const auto algorithm = parse_collective_algorithm(o.algorithm);
   const auto dtype = parse_dtype(o.dtype);

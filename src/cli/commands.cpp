@@ -72,6 +72,16 @@ int scaling_command(const RunOptions& o, const HardwareSpec& hw, const WorkloadS
 
 }  // namespace
 
+std::optional<HardwareSpec> load_hardware_or_report(const std::string& name_or_path,
+                                                    const std::vector<std::string>& overrides) {
+  try {
+    return load_hardware(name_or_path, overrides);
+  } catch (const ConfigError& e) {
+    input_error(e);
+    return std::nullopt;
+  }
+}
+
 int run_command(const RunOptions& o) {
   RunResult result;
   try {

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "podsim/config/hardware_spec.h"
 
 namespace podsim::cli {
 
@@ -77,6 +80,11 @@ struct CollectiveOptions {
   std::uint32_t root = 0, peer = 1;
   std::string json_path;
 };
+
+// The hardware for a command, or nullopt after printing the input error (exit with
+// kInputError then).
+std::optional<HardwareSpec> load_hardware_or_report(const std::string& name_or_path,
+                                                    const std::vector<std::string>& overrides);
 
 int run_command(const RunOptions& options);
 int collective_command(const CollectiveOptions& options);

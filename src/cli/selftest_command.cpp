@@ -6,20 +6,14 @@
 
 #include "commands.h"
 #include "podsim/arch/hbm_model.h"
-#include "podsim/config/config_error.h"
-#include "podsim/config/hardware_loader.h"
 #include "podsim/sim/memory_selftest.h"
 
 namespace podsim::cli {
 
 int selftest_command(const SelftestOptions& o) {
-  HardwareSpec hw;
-  try {
-    hw = load_hardware(o.hardware, o.overrides);
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kInputError;
-  }
+  const std::optional<HardwareSpec> loaded = load_hardware_or_report(o.hardware, o.overrides);
+  if (!loaded) return kInputError;
+  const HardwareSpec& hw = *loaded;
   for (const auto& p : o.patterns) {
     const auto names = memory_pattern_names();
     if (std::find(names.begin(), names.end(), p) == names.end()) {

@@ -19,7 +19,8 @@ PodTopology::PodTopology(const PodSpec& pod)
     }
     return;
   }
-  bundle_Bps_ = pod.link_bandwidth_Bps * (pod.links_per_chip / (2 * dims_.size()));
+  // Links bundled per neighbour and direction.
+  const std::uint64_t bundle_Bps = pod.link_bandwidth_Bps * (pod.links_per_chip / (2 * dims_.size()));
   static const char* kAxis[] = {"x", "y", "z"};
   links_.resize(std::size_t(chips_) * dims_.size() * 2);
   for (std::uint32_t c = 0; c < chips_; ++c) {
@@ -32,7 +33,7 @@ PodTopology::PodTopology(const PodSpec& pod)
         NetLink& l = links_[link_id(c, d, dir)];
         l.from = c;
         l.to = step(c, d, dir);
-        l.bandwidth_Bps = bundle_Bps_;
+        l.bandwidth_Bps = bundle_Bps;
         const bool edge = dir > 0 ? xyz[d] + 1 == dims_[d] : xyz[d] == 0;
         l.exists = dims_[d] > 1 && (wrap_ || !edge);
         l.name = at + (dir > 0 ? "+" : "-") + kAxis[d];
@@ -109,11 +110,6 @@ std::vector<std::uint32_t> PodTopology::ring_order() const {
     span *= dims_[d];
   }
   return line;
-}
-
-std::uint64_t PodTopology::injection_Bps() const {
-  if (switch_) return links_.empty() ? 0 : links_[0].bandwidth_Bps;
-  return bundle_Bps_ * 2 * dims_.size();
 }
 
 }  // namespace podsim

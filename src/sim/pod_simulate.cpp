@@ -18,79 +18,177 @@
 namespace podsim {
 namespace {
 
-// Runs the plan's schedules on the network with the chips' simulated op durations.
-RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
-                  const std::vector<std::uint32_t>& sim_of_chip, bool folded) {
-  const PodTopology topo(hw.pod);
-  const std::uint32_t P = topo.chips();
-  LinkNetwork net(topo, hw.pod.chunk_bytes);
-  const std::size_t I = plan.instances.size();
-
-  // Every (instance, member) gets a node that completes when the member's part is done.
-  std::vector<std::map<std::uint32_t, std::uint32_t>> done(I);
-  for (std::size_t k = 0; k < I; ++k) {
-    const CollectiveInstance& in = plan.instances[k];
-    for (std::uint32_t c : in.spec.group) {
-      NetTransfer n;
-      n.src = n.dst = c;
-      done[k][c] = net.add(std::move(n));
-    }
-  }
-  // Compute nodes, and where each chip issues and waits.
-  std::vector<std::map<std::uint32_t, std::vector<std::uint32_t>>> start(I);  // instance -> chip -> after
-  std::vector<std::vector<std::uint32_t>> compute_nodes(P);
-  std::vector<std::vector<std::vector<std::uint32_t>>> waited(P);   // per compute node: instances it waits for
-  std::vector<std::vector<std::uint32_t>> tail(P);                 // instances waited after the last op
-  std::vector<std::uint64_t> busy(P, 0);
-  std::vector<std::uint32_t> stream(P, UINT32_MAX);               // the chip's last async collective
-  for (std::uint32_t c = 0; c < P; ++c) {
-    const RunResult& s = sims[sim_of_chip[c]];
-    std::vector<std::uint32_t> pending;
-    std::uint32_t last = UINT32_MAX;
-    for (const ScheduleItem& it : plan.schedule[c]) {
-      if (it.kind == ScheduleItem::compute) {
+// The pod's step as the network's event engine runs it: every chip's schedule as a chain of
+// op nodes (each holding the chip for its simulated duration), the collectives' transfers
+// released from the ops that produce their data, and per (collective, member) a node that
+// completes when that member's part is done.
+class PodTimeline {
+ public:
+  PodTimeline(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
+              const std::vector<std::uint32_t>& sim_of_chip)
+      : plan_(plan), topo_(hw.pod), net_(topo_, hw.pod.chunk_bytes) {
+    const std::uint32_t P = topo_.chips();
+    const std::size_t I = plan.instances.size();
+    done_.resize(I);
+    for (std::size_t k = 0; k < I; ++k)
+      for (std::uint32_t c : plan.instances[k].spec.group) {
         NetTransfer n;
         n.src = n.dst = c;
-        const OpResult& op = s.ops[it.index];
-        n.duration_ps = op.end_ps - op.start_ps;
-        busy[c] += n.duration_ps;
-        if (last != UINT32_MAX) n.after.push_back(last);
-        for (std::uint32_t k : pending) n.after.push_back(done[k].at(c));
-        last = net.add(std::move(n));
-        compute_nodes[c].push_back(last);
-        waited[c].push_back(std::move(pending));
-        pending.clear();
-      } else if (it.kind == ScheduleItem::issue) {
-        auto& gate = start[it.index][c];
-        if (last != UINT32_MAX) gate.push_back(last);
-        for (std::uint32_t k : pending) gate.push_back(done[k].at(c));
-        if (plan.instances[it.index].async) {
-          if (stream[c] != UINT32_MAX) gate.push_back(done[stream[c]].at(c));
-          stream[c] = it.index;
+        done_[k][c] = net_.add(std::move(n));
+      }
+    // Compute nodes, and where each chip issues and waits.
+    std::vector<std::map<std::uint32_t, std::vector<std::uint32_t>>> start(I);  // instance -> chip -> after
+    compute_nodes_.resize(P);
+    waited_.resize(P);
+    tail_.resize(P);
+    busy_.assign(P, 0);
+    stream_.assign(P, UINT32_MAX);
+    for (std::uint32_t c = 0; c < P; ++c) {
+      const RunResult& s = sims[sim_of_chip[c]];
+      std::vector<std::uint32_t> pending;
+      std::uint32_t last = UINT32_MAX;
+      for (const ScheduleItem& it : plan.schedule[c]) {
+        if (it.kind == ScheduleItem::compute) {
+          NetTransfer n;
+          n.src = n.dst = c;
+          const OpResult& op = s.ops[it.index];
+          n.duration_ps = op.end_ps - op.start_ps;
+          busy_[c] += n.duration_ps;
+          if (last != UINT32_MAX) n.after.push_back(last);
+          for (std::uint32_t k : pending) n.after.push_back(done_[k].at(c));
+          last = net_.add(std::move(n));
+          compute_nodes_[c].push_back(last);
+          waited_[c].push_back(std::move(pending));
+          pending.clear();
+        } else if (it.kind == ScheduleItem::issue) {
+          auto& gate = start[it.index][c];
+          if (last != UINT32_MAX) gate.push_back(last);
+          for (std::uint32_t k : pending) gate.push_back(done_[k].at(c));
+          if (plan.instances[it.index].async) {
+            if (stream_[c] != UINT32_MAX) gate.push_back(done_[stream_[c]].at(c));
+            stream_[c] = it.index;
+          }
+        } else {
+          pending.push_back(it.index);
         }
-      } else {
-        pending.push_back(it.index);
+      }
+      tail_[c] = std::move(pending);
+    }
+    // The collectives' transfers, from each member's gate; then their done nodes.
+    for (std::size_t k = 0; k < I; ++k) {
+      std::vector<ChipGate> gate(P);
+      for (auto& [c, after] : start[k]) gate[c].after = after;
+      runs_.push_back(add_collective(net_, plan.instances[k].spec, &gate));
+      for (auto& [c, node] : done_[k]) {
+        net_.transfer(node).after = runs_.back().done[c].after;
+        net_.transfer(node).after_delay_ps = runs_.back().done[c].delay_ps;
       }
     }
-    tail[c] = std::move(pending);
+    net_.run();
+    for (const auto& run : runs_) results_.push_back(collective_result(net_, run));
   }
-  // The collectives' transfers, from each member's gate; then their done nodes.
-  std::vector<CollectiveRun> runs;
-  for (std::size_t k = 0; k < I; ++k) {
-    const CollectiveInstance& in = plan.instances[k];
-    std::vector<ChipGate> gate(P);
-    for (auto& [c, after] : start[k]) gate[c].after = after;
-    runs.push_back(add_collective(net, in.spec, &gate));
-    for (auto& [c, node] : done[k]) {
-      net.transfer(node).after = runs.back().done[c].after;
-      net.transfer(node).after_delay_ps = runs.back().done[c].delay_ps;
+
+  // Per chip, its waits split into exposed communication and idle time (the slowest of each
+  // into `pod`); returns the step's end.
+  std::uint64_t account(PodResult& pod) const {
+    std::uint64_t end = 0;
+    for (std::uint32_t c = 0; c < topo_.chips(); ++c) {
+      std::uint64_t prev_end = 0, exposed = 0, idle = 0;
+      for (std::size_t n = 0; n < compute_nodes_[c].size(); ++n) {
+        const NetTransfer& node = net_.transfer(compute_nodes_[c][n]);
+        const std::uint64_t wait = node.start_ps > prev_end ? node.start_ps - prev_end : 0;
+        if (wait > 0) {
+          // Waiting on a collective is exposed communication; on a pipeline message, only as
+          // long as the message itself took (the rest is the other stage computing: bubble).
+          std::uint64_t comm = 0;
+          bool p2p_only = true;
+          for (std::uint32_t k : waited_[c][n]) {
+            if (!plan_.instances[k].p2p) p2p_only = false;
+            comm = std::max(comm, results_[k].end_ps - results_[k].start_ps);
+          }
+          comm = p2p_only ? std::min(wait, comm) : wait;
+          exposed += comm;
+          idle += wait - comm;
+        }
+        prev_end = node.end_ps;
+      }
+      std::uint64_t chip_end = prev_end;
+      for (std::uint32_t k : tail_[c]) chip_end = std::max(chip_end, net_.transfer(done_[k].at(c)).end_ps);
+      if (stream_[c] != UINT32_MAX) chip_end = std::max(chip_end, net_.transfer(done_[stream_[c]].at(c)).end_ps);
+      exposed += chip_end - prev_end;
+      end = std::max(end, chip_end);
+      spdlog::debug("chip {}: busy {} ps, exposed {} ps, idle {} ps, end {} ps", c, busy_[c], exposed, idle, chip_end);
+      pod.compute_ps = std::max(pod.compute_ps, busy_[c]);
+      pod.exposed_comm_ps = std::max(pod.exposed_comm_ps, exposed);
+      pod.idle_ps = std::max(pod.idle_ps, idle);
     }
+    return end;
   }
-  net.run();
 
-  std::vector<CollectiveResult> results;
-  for (const auto& run : runs) results.push_back(collective_result(net, run));
+  // Chip 0's ops on the pod's timeline (an op run per microbatch shows its first run), and
+  // with a trace, its ops and collectives as tracks beside its own simulation.
+  void show_chip0(RunResult& r) const {
+    for (OpResult& op : r.ops) op.start_ps = op.end_ps = 0;
+    std::vector<bool> seen(r.ops.size(), false);
+    const int ops_track = r.trace ? r.trace->track("pod: chip 0 ops") : 0;
+    std::size_t n = 0;
+    for (const ScheduleItem& it : plan_.schedule[0]) {
+      if (it.kind != ScheduleItem::compute) continue;
+      const NetTransfer& node = net_.transfer(compute_nodes_[0][n++]);
+      if (r.trace) r.trace->slice(ops_track, node.start_ps, node.end_ps, r.ops[it.index].name);
+      if (seen[it.index]) continue;
+      seen[it.index] = true;
+      r.ops[it.index].start_ps = node.start_ps;
+      r.ops[it.index].end_ps = node.end_ps;
+    }
+    if (!r.trace) return;
+    const int coll_track = r.trace->track("pod: chip 0 collectives");
+    for (std::size_t k = 0; k < results_.size(); ++k)
+      if (done_[k].count(0))
+        r.trace->slice(coll_track, results_[k].start_ps, results_[k].end_ps, plan_.instances[k].name,
+                       results_[k].bytes_sent);
+  }
 
+  // Each collective's time and bus bandwidth, each link's bytes and utilization.
+  void record(PodResult& pod, std::uint64_t end) const {
+    for (std::size_t k = 0; k < results_.size(); ++k) {
+      const CollectiveInstance& in = plan_.instances[k];
+      pod.collectives.push_back({in.name, collective_kind_name(in.spec.kind),
+                                 collective_algorithm_label(in.spec.kind, runs_[k].algorithm), in.spec.bytes,
+                                 std::uint32_t(in.spec.group.size()), results_[k].start_ps, results_[k].end_ps,
+                                 results_[k].bytes_sent, results_[k].busbw_Bps});
+    }
+    for (std::size_t l = 0; l < topo_.links().size(); ++l) {
+      const NetLinkStats& ls = net_.link_stats()[l];
+      pod.ici_bytes += ls.bytes;
+      if (topo_.links()[l].exists)
+        pod.links.push_back({topo_.links()[l].name, ls.bytes, end ? double(ls.busy_ps) / double(end) : 0.0});
+    }
+    pod.network_events = net_.events();
+  }
+
+  std::uint64_t byte_hops() const { return net_.byte_hops(); }
+
+ private:
+  const PodPlan& plan_;
+  PodTopology topo_;
+  LinkNetwork net_;
+  std::vector<std::map<std::uint32_t, std::uint32_t>> done_;  // instance -> member -> its done node
+  std::vector<std::vector<std::uint32_t>> compute_nodes_;    // per chip, in schedule order
+  std::vector<std::vector<std::vector<std::uint32_t>>> waited_;  // per compute node: instances it waits for
+  std::vector<std::vector<std::uint32_t>> tail_;             // per chip: instances waited after its last op
+  std::vector<std::uint64_t> busy_;                          // per chip: its ops' durations
+  std::vector<std::uint32_t> stream_;                        // per chip: its last async collective
+  std::vector<CollectiveRun> runs_;
+  std::vector<CollectiveResult> results_;
+};
+
+// The pod's RunResult: chip 0's report with the pod's timeline, totals over every chip, the
+// network's records and the pod invariants.
+RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
+                  const std::vector<std::uint32_t>& sim_of_chip, bool folded) {
+  const PodTimeline timeline(hw, plan, sims, sim_of_chip);
+  const std::uint32_t P = std::uint32_t(hw.pod.chips());
   RunResult r = sims[sim_of_chip[0]];
   r.workload.name = plan.name;
   PodResult pod;
@@ -104,82 +202,9 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   pod.expert_parallel = plan.layout.expert;
   pod.folded = folded;
   pod.simulated_chips = std::uint32_t(sims.size());
-  std::uint64_t end = 0;
-  for (std::uint32_t c = 0; c < P; ++c) {
-    std::uint64_t prev_end = 0, exposed = 0, idle = 0;
-    for (std::size_t n = 0; n < compute_nodes[c].size(); ++n) {
-      const NetTransfer& node = net.transfer(compute_nodes[c][n]);
-      const std::uint64_t wait = node.start_ps > prev_end ? node.start_ps - prev_end : 0;
-      if (wait > 0) {
-        // Waiting on a collective is exposed communication; on a pipeline message, only as
-        // long as the message itself took (the rest is the other stage computing: bubble).
-        std::uint64_t comm = 0;
-        bool p2p_only = true;
-        for (std::uint32_t k : waited[c][n]) {
-          if (!plan.instances[k].p2p) p2p_only = false;
-          comm = std::max(comm, results[k].end_ps - results[k].start_ps);
-        }
-        comm = p2p_only ? std::min(wait, comm) : wait;
-        exposed += comm;
-        idle += wait - comm;
-      }
-      prev_end = node.end_ps;
-    }
-    std::uint64_t chip_end = prev_end;
-    for (std::uint32_t k : tail[c]) chip_end = std::max(chip_end, net.transfer(done[k].at(c)).end_ps);
-    if (stream[c] != UINT32_MAX) chip_end = std::max(chip_end, net.transfer(done[stream[c]].at(c)).end_ps);
-    exposed += chip_end - prev_end;
-    end = std::max(end, chip_end);
-    pod.compute_ps = std::max(pod.compute_ps, busy[c]);
-    spdlog::debug("chip {}: busy {} ps, exposed {} ps, idle {} ps, end {} ps", c, busy[c], exposed, idle, chip_end);
-    pod.exposed_comm_ps = std::max(pod.exposed_comm_ps, exposed);
-    pod.idle_ps = std::max(pod.idle_ps, idle);
-  }
-  for (std::size_t i = 0; i < r.ops.size(); ++i) r.ops[i].start_ps = r.ops[i].end_ps = 0;
-  {  // chip 0's ops on the pod's timeline (an op run per microbatch shows its first run)
-    std::vector<bool> seen(r.ops.size(), false);
-    std::size_t n = 0;
-    for (const ScheduleItem& it : plan.schedule[0]) {
-      if (it.kind != ScheduleItem::compute) continue;
-      const NetTransfer& node = net.transfer(compute_nodes[0][n++]);
-      if (seen[it.index]) continue;
-      seen[it.index] = true;
-      r.ops[it.index].start_ps = node.start_ps;
-      r.ops[it.index].end_ps = node.end_ps;
-    }
-  }
-  if (r.trace) {
-    // The pod's timeline beside chip 0's own simulation: its ops as composed (with the
-    // waits), and every collective it takes part in.
-    const int ops_track = r.trace->track("pod: chip 0 ops");
-    std::size_t n = 0;
-    for (const ScheduleItem& it : plan.schedule[0]) {
-      if (it.kind != ScheduleItem::compute) continue;
-      const NetTransfer& node = net.transfer(compute_nodes[0][n++]);
-      r.trace->slice(ops_track, node.start_ps, node.end_ps, r.ops[it.index].name);
-    }
-    const int coll_track = r.trace->track("pod: chip 0 collectives");
-    for (std::size_t k = 0; k < I; ++k)
-      if (done[k].count(0))
-        r.trace->slice(coll_track, results[k].start_ps, results[k].end_ps, plan.instances[k].name,
-                       results[k].bytes_sent);
-  }
-  for (std::size_t k = 0; k < I; ++k) {
-    const CollectiveInstance& in = plan.instances[k];
-    const char* algorithm = collective_algorithm_label(in.spec.kind, runs[k].algorithm);
-    pod.collectives.push_back({in.name, collective_kind_name(in.spec.kind), algorithm,
-                               in.spec.bytes, std::uint32_t(in.spec.group.size()), results[k].start_ps,
-                               results[k].end_ps, results[k].bytes_sent, results[k].busbw_Bps});
-  }
-  std::uint64_t link_bytes = 0;
-  for (std::size_t l = 0; l < topo.links().size(); ++l) {
-    const NetLinkStats& ls = net.link_stats()[l];
-    link_bytes += ls.bytes;
-    if (!topo.links()[l].exists) continue;
-    pod.links.push_back({topo.links()[l].name, ls.bytes, end ? double(ls.busy_ps) / double(end) : 0.0});
-  }
-  pod.ici_bytes = link_bytes;
-  pod.network_events = net.events();
+  const std::uint64_t end = timeline.account(pod);
+  timeline.show_chip0(r);
+  timeline.record(pod, end);
 
   // Totals over every chip: every op run of its schedule (a microbatch's ops run M times).
   r.chips = P;
@@ -208,8 +233,8 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
     }
   r.invariants.push_back({"every_chip_holds_its_invariants", chips_ok,
                           chips_ok ? fmt::format("{} chip program(s) simulated", sims.size()) : "failed on" + failed});
-  r.invariants.push_back({"ici_bytes_equal_routes", link_bytes == net.byte_hops(),
-                          fmt::format("links carried {} B, transfers x hops = {} B", link_bytes, net.byte_hops())});
+  r.invariants.push_back({"ici_bytes_equal_routes", pod.ici_bytes == timeline.byte_hops(),
+                          fmt::format("links carried {} B, transfers x hops = {} B", pod.ici_bytes, timeline.byte_hops())});
   const bool grads = plan.layout.data == 1 || plan.bucket_bytes_chip0 == plan.gradient_bytes_chip0;
   r.invariants.push_back({"gradients_all_reduced", grads,
                           fmt::format("chip 0 all-reduced {} B of {} B of weight gradients", plan.bucket_bytes_chip0,
@@ -222,9 +247,6 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   r.pod = std::move(pod);
   return r;
 }
-
-// A stable text of a program's ops without their names: chips whose programs print the
-// same (expert 3's FFN on one chip, expert 7's on another) take the same time.
 
 std::uint32_t largest_divisor_at_most(std::uint32_t n, double limit) {
   std::uint32_t best = 1;
@@ -308,7 +330,7 @@ std::vector<RunResult> simulate_pod_sizes(const HardwareSpec& hw, const Workload
   if (par.data != 0 || par.tensor != 1 || par.pipeline != 1 || par.expert)
     throw ConfigError(par.where, "workload.parallelism",
                       "--chips runs data parallelism at each size; leave out data, tensor, pipeline and expert");
-  const std::vector<RunResult> sims = simulate_chips(hw, {workload}, options);
+  const std::vector<RunResult> sims = {simulate(hw, workload, options)};
   std::vector<RunResult> out;
   for (std::uint32_t chips : chip_counts) {
     HardwareSpec sized = hw;

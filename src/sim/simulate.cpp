@@ -179,41 +179,26 @@ WorkloadSpec expand_workload(const WorkloadSpec& workload) {
   return out;
 }
 
-std::vector<RunResult> simulate_chips(const HardwareSpec& hw, const std::vector<WorkloadSpec>& workloads,
-                                      const SimulateOptions& options) {
-  std::vector<RunResult> results(workloads.size());
-  std::vector<std::vector<OpPlan>> plans(workloads.size());
-  for (std::size_t i = 0; i < workloads.size(); ++i) {
-    RunResult& r = results[i];
-    r.hw = hw;
-    const WorkloadSpec flat = expand_composites(workloads[i]);
-    r.workload = flat.training.enabled ? expand_training(flat) : flat;
-    if (flat.training.enabled) r.training = training_footprint(flat);
-    r.workload = without_collectives(r.workload);  // the network runs those (pod_simulate.h)
-    plans[i] = plan_workload(r.workload, r.hw);
-  }
+RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options) {
+  RunResult r;
+  r.hw = hw;
+  const WorkloadSpec flat = expand_composites(workload);
+  r.workload = flat.training.enabled ? expand_training(flat) : flat;
+  if (flat.training.enabled) r.training = training_footprint(flat);
+  r.workload = without_collectives(r.workload);  // the network runs those (pod_simulate.h)
+  const std::vector<OpPlan> plans = plan_workload(r.workload, r.hw);
 
   // Quiet kernel: podsim's own output is the report.
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  if (options.trace && !results.empty()) results[0].trace = std::make_shared<TraceRecorder>();
-  // The chips do not interact inside SystemC: each runs its own program (see pod_simulate.h).
-  std::vector<std::unique_ptr<Chip>> chips;
-  for (std::size_t i = 0; i < workloads.size(); ++i) {
-    const std::string name = workloads.size() == 1 ? "chip" : fmt::format("chip{}", i);
-    chips.push_back(std::make_unique<Chip>(name.c_str(), results[i].hw, results[i].workload, plans[i],
-                                           results[i].trace.get()));
-  }
-  // Runs until no process has anything left to do: every sequencer has run every op, or a
+  if (options.trace) r.trace = std::make_shared<TraceRecorder>();
+  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans, r.trace.get());
+  // Runs until no process has anything left to do: the sequencer has run every op, or a
   // block stopped making progress (the watchdog below names it).
   sc_core::sc_start();
-  for (std::size_t i = 0; i < workloads.size(); ++i) finish_chip(results[i], *chips[i], plans[i]);
-  spdlog::debug("simulated {} chip program(s) to {} ps", workloads.size(), sc_core::sc_time_stamp().value());
-  return results;
-}
-
-RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options) {
-  return std::move(simulate_chips(hw, {workload}, options).front());
+  finish_chip(r, *chip, plans);
+  spdlog::debug("simulated {} ps with {} process wake-ups", r.end_ps, r.wakeups);
+  return r;
 }
 
 }  // namespace podsim

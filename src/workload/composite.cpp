@@ -5,16 +5,6 @@
 namespace podsim {
 namespace {
 
-VectorOp vector(VectorFn fn, std::uint64_t rows, std::uint64_t cols, std::uint32_t inputs, DType t) {
-  VectorOp v;
-  v.fn = fn;
-  v.rows = rows;
-  v.cols = cols;
-  v.inputs = inputs;
-  v.dtype = t;
-  return v;
-}
-
 // Router, softmax over the experts, dispatch of the kept tokens, each expert's FFN on the
 // tokens it keeps, combine. With expert parallelism the routing is global (every chip's
 // tokens), this chip runs its own experts' FFNs, and two all-to-alls move the tokens to
@@ -35,10 +25,10 @@ void expand_moe(const MoeOp& m, Part& part) {
   std::uint64_t total = 0;
   for (auto x : kept) total += x;
   part(".router", MatmulOp{m.tokens, m.d_model, m.experts, m.dtype}, 1);
-  part(".router_softmax", vector(VectorFn::softmax, m.tokens, m.experts, 1, m.dtype), 1);
+  part(".router_softmax", VectorOp::make(VectorFn::softmax, m.tokens, m.experts, 1, m.dtype), 1);
   // This chip's kept token copies: its share of the global ones.
   const std::uint64_t mine = (total + E - 1) / E;
-  if (mine > 0) part(".dispatch", vector(VectorFn::scale, mine, m.d_model, 1, m.dtype), 1);
+  if (mine > 0) part(".dispatch", VectorOp::make(VectorFn::scale, mine, m.d_model, 1, m.dtype), 1);
   const std::uint64_t row = m.d_model * dtype_bytes(m.dtype);
   auto all_to_all = [&](std::uint64_t bytes) {
     CollectiveOp a2a;
@@ -60,7 +50,7 @@ void expand_moe(const MoeOp& m, Part& part) {
     if (kept[e] == 0) continue;
     const std::string ex = ".e" + std::to_string(e);
     part(ex + ".ffn1", MatmulOp{kept[e], m.d_model, m.d_ff, m.dtype}, 1);
-    part(ex + ".act", vector(VectorFn::gelu, kept[e], m.d_ff, 1, m.dtype), 1);
+    part(ex + ".act", VectorOp::make(VectorFn::gelu, kept[e], m.d_ff, 1, m.dtype), 1);
     part(ex + ".ffn2", MatmulOp{kept[e], m.d_ff, m.d_model, m.dtype}, 1);
   }
   if (E > 1) {
@@ -68,7 +58,7 @@ void expand_moe(const MoeOp& m, Part& part) {
     for (std::uint64_t c = 0; c < E; ++c) a2a.sender_bytes.push_back(local_kept(c) * row);
     part(".a2a_combine", a2a, 1);
   }
-  part(".combine", vector(VectorFn::add, m.tokens, m.d_model, 2, m.dtype), 1);
+  part(".combine", VectorOp::make(VectorFn::add, m.tokens, m.d_model, 2, m.dtype), 1);
 }
 
 }  // namespace
@@ -117,12 +107,7 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
     }
     const std::uint64_t per_head = a->batch * a->heads;
     part(".qk", MatmulOp{a->queries(), a->head_dim, a->keys(), a->dtype}, per_head);
-    VectorOp sm;
-    sm.fn = VectorFn::softmax;
-    sm.rows = per_head * a->queries();
-    sm.cols = a->keys();
-    sm.dtype = a->dtype;
-    part(".softmax", sm, 1);
+    part(".softmax", VectorOp::make(VectorFn::softmax, per_head * a->queries(), a->keys(), 1, a->dtype), 1);
     part(".av", MatmulOp{a->queries(), a->keys(), a->head_dim, a->dtype}, per_head);
   }
   return out;

@@ -21,13 +21,7 @@ struct Builder {
     ops.push_back(std::move(op));
   }
   void vec(const std::string& name, VectorFn fn, std::uint64_t rows, std::uint64_t cols, std::uint32_t inputs = 1) {
-    VectorOp v;
-    v.fn = fn;
-    v.rows = rows;
-    v.cols = cols;
-    v.inputs = inputs;
-    v.dtype = dtype;
-    add(name, v);
+    add(name, VectorOp::make(fn, rows, cols, inputs, dtype));
   }
   // conv + ReLU (fused into the conv's epilogue when fusion is on); returns the output size.
   std::uint64_t conv(const std::string& name, std::uint64_t n, std::uint64_t hw, std::uint64_t c_in,

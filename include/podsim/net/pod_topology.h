@@ -46,9 +46,6 @@ class PodTopology {
   // through the torus), for ring algorithms over the whole pod.
   std::vector<std::uint32_t> ring_order() const;
 
-  // Bytes per second a chip can inject: all its links, one direction.
-  std::uint64_t injection_Bps() const;
-
  private:
   std::uint32_t link_id(std::uint32_t chip, std::size_t dim, int direction) const {
     return std::uint32_t((std::size_t(chip) * dims_.size() + dim) * 2 + (direction > 0 ? 0 : 1));
@@ -58,7 +55,6 @@ class PodTopology {
   bool switch_ = false;
   bool wrap_ = true;
   std::uint64_t latency_ps_ = 0;
-  std::uint64_t bundle_Bps_ = 0;  // one neighbour, one direction
   std::vector<NetLink> links_;
 };
 

@@ -16,12 +16,6 @@ struct SimulateOptions {
 // workload cannot be lowered onto the chip.
 RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulateOptions& options = {});
 
-// Several chips in the one elaboration, each running its own workload, independently (a
-// pod's distinct chip programs; pod_simulate.h composes them with the network). The trace,
-// if asked for, records the first.
-std::vector<RunResult> simulate_chips(const HardwareSpec& hw, const std::vector<WorkloadSpec>& workloads,
-                                      const SimulateOptions& options = {});
-
 // Templates, composite ops and training expanded into plain ops (collectives included).
 WorkloadSpec expand_workload(const WorkloadSpec& workload);
 // The ops a chip itself runs: collectives removed.

@@ -70,6 +70,15 @@ struct VectorOp {
 
   std::uint64_t elements() const { return rows * cols; }
   std::uint64_t macs() const { return 0; }
+  static VectorOp make(VectorFn fn, std::uint64_t rows, std::uint64_t cols, std::uint32_t inputs, DType dtype) {
+    VectorOp v;
+    v.fn = fn;
+    v.rows = rows;
+    v.cols = cols;
+    v.inputs = inputs;
+    v.dtype = dtype;
+    return v;
+  }
 };
 
 // Rows gathered from an embedding table and sum-pooled per sample: batch x lookups rows of

@@ -44,10 +44,7 @@ class ColumnTimeline {
   void index(ColumnRun& run) const;
   // The earliest start >= earliest at which `run` (indexed) fits between the runs already placed.
   std::int64_t place(const ColumnRun& run, std::int64_t earliest) const;
-  void insert(const ColumnRun& run) {
-    runs_.insert(run.start, run);
-    longest_ = std::max(longest_, run.end() - run.start);
-  }
+  void insert(const ColumnRun& run) { runs_.insert(run.start, run); }
   // Forgets runs that ended before `cycle` minus the longest spacing rule.
   void prune(std::int64_t cycle);
 
@@ -61,7 +58,6 @@ class ColumnTimeline {
   DramDevice d_;
   std::int64_t max_gap_;   // the longest spacing rule between two column commands
   std::int64_t max_span_;  // the longest run possible
-  std::int64_t longest_ = 0;  // the longest run inserted: how far back a run can still reach
   SortedWindow<ColumnRun> runs_;
 };
 

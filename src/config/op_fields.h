@@ -1,0 +1,139 @@
+// Reading workload YAML, shared by the workload loader's files: the checked field reader
+// of one mapping (OpFields) and the parser of one op. Private to src/config.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/config/param.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/workload/workload_spec.h"
+#include "yaml_util.h"
+
+namespace podsim::detail {
+
+// Reads the fields of one op mapping, checking each against its declaration.
+class OpFields {
+ public:
+  OpFields(const YAML::Node& node, std::string path, std::string file)
+      : node_(node), path_(std::move(path)), file_(std::move(file)) {}
+
+  std::uint64_t integer(const std::string& key, std::uint64_t min, std::uint64_t max,
+                        std::optional<std::uint64_t> fallback = std::nullopt) {
+    const YAML::Node v = node_[key];
+    if (!v) return required(key, fallback);
+    const std::string text = detail::scalar_text(v, full(key), file_);
+    std::string why;
+    auto parsed = parse_param_text(ParamType::integer, UnitKind::none, min, max, {}, text, &why);
+    if (!parsed) throw ConfigError(location_of(v, file_), full(key), why);
+    return parsed->number;
+  }
+
+  std::string text(const std::string& key, const std::string& fallback) {
+    const YAML::Node v = node_[key];
+    return v ? detail::scalar_text(v, full(key), file_) : fallback;
+  }
+
+  DType dtype(const std::string& key) {
+    const YAML::Node v = node_[key];
+    if (!v)
+      throw ConfigError(location_of(node_, file_), full(key),
+                        fmt::format("missing; expected one of {}", fmt::join(dtype_names(), ", ")));
+    const std::string name = detail::scalar_text(v, full(key), file_);
+    auto t = parse_dtype(name);
+    if (!t) {
+      std::string hint = suggest_nearest(name, dtype_names());
+      throw ConfigError(location_of(v, file_), full(key),
+                        fmt::format("unknown dtype '{}'; expected one of {}{}", name,
+                                    fmt::join(dtype_names(), ", "), hint.empty() ? "" : "; " + hint));
+    }
+    return *t;
+  }
+
+  std::string full(const std::string& key) const { return path_ + "." + key; }
+
+  // One of `options`; `fallback` when the key is absent ("" = required).
+  std::string choice(const std::string& key, const std::vector<std::string>& options, const std::string& fallback) {
+    const YAML::Node v = node_[key];
+    if (!v) {
+      if (!fallback.empty()) return fallback;
+      throw ConfigError(location_of(node_, file_), full(key),
+                        fmt::format("missing; expected one of {}", fmt::join(options, ", ")));
+    }
+    const std::string t = detail::scalar_text(v, full(key), file_);
+    if (std::find(options.begin(), options.end(), t) != options.end()) return t;
+    const std::string hint = suggest_nearest(t, options);
+    throw ConfigError(location_of(v, file_), full(key),
+                      fmt::format("unknown value '{}'; expected one of {}{}", t, fmt::join(options, ", "),
+                                  hint.empty() ? "" : "; " + hint));
+  }
+
+  // A list of whole numbers, or empty when the key is absent.
+  std::vector<std::uint64_t> integer_list(const std::string& key, std::uint64_t max) {
+    std::vector<std::uint64_t> out;
+    const YAML::Node v = node_[key];
+    if (!v) return out;
+    if (!v.IsSequence()) throw ConfigError(location_of(v, file_), full(key), "expected a list of whole numbers");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string path = fmt::format("{}[{}]", full(key), i);
+      std::string why;
+      auto q = parse_param_text(ParamType::integer, UnitKind::none, 0, max, {}, detail::scalar_text(v[i], path, file_), &why);
+      if (!q) throw ConfigError(location_of(v[i], file_), path, why);
+      out.push_back(q->number);
+    }
+    return out;
+  }
+
+  double real(const std::string& key, double min, double max, double fallback) {
+    const YAML::Node v = node_[key];
+    if (!v) return fallback;
+    const std::string t = detail::scalar_text(v, full(key), file_);
+    std::size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(t, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != t.size() || used == 0 || !(x >= min && x <= max))
+      throw ConfigError(location_of(v, file_), full(key), fmt::format("expected a number in [{}, {}], got '{}'", min, max, t));
+    return x;
+  }
+
+  bool has(const std::string& key) const { return bool(node_[key]); }
+
+  // A size with its unit ("64 MiB").
+  std::uint64_t size(const std::string& key) {
+    const YAML::Node v = node_[key];
+    if (!v) return required(key, std::nullopt);
+    std::string why;
+    auto q = parse_param_text(ParamType::quantity, UnitKind::size, 0, 1ULL << 50, {},
+                              detail::scalar_text(v, full(key), file_), &why);
+    if (!q) throw ConfigError(location_of(v, file_), full(key), why);
+    return q->number;
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
+    const YAML::Node v = node_[key];
+    throw ConfigError(location_of(v ? v : node_, file_), full(key), problem);
+  }
+
+ private:
+  std::uint64_t required(const std::string& key, std::optional<std::uint64_t> fallback) {
+    if (fallback) return *fallback;
+    throw ConfigError(location_of(node_, file_), full(key), "missing; this field is required");
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  std::string file_;
+};
+
+// One op of workload.ops (index for its key path), with every field checked.
+Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file);
+
+}  // namespace podsim::detail

@@ -1,0 +1,391 @@
+// The op kinds of workload YAML: each kind's fields (with the documentation `podsim
+// params` prints) and its parser.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "op_fields.h"
+
+namespace podsim {
+namespace detail {
+namespace {
+
+constexpr std::uint64_t kMaxDim = 1ULL << 24;  // 16 Mi per dimension
+constexpr std::uint64_t kMaxRepeat = 1ULL << 20;
+constexpr long double kMaxMacs = 4e18L;  // below 2^63: counters stay exact
+
+// One entry per op kind: its accepted keys (documented) and its parser.
+struct OpKind {
+  std::vector<OpFieldDoc> fields;
+  OpBody (*parse)(OpFields&);
+};
+
+OpBody parse_matmul(OpFields& f) {
+  MatmulOp mm;
+  mm.m = f.integer("m", 1, kMaxDim);
+  mm.k = f.integer("k", 1, kMaxDim);
+  mm.n = f.integer("n", 1, kMaxDim);
+  mm.dtype = f.dtype("dtype");
+  mm.block_sparsity = f.real("block_sparsity", 0.0, 0.999, 0.0);
+  mm.weight_sparsity = f.real("weight_sparsity", 0.0, 0.875, 0.0);
+  if (std::abs(mm.weight_sparsity * 8 - std::round(mm.weight_sparsity * 8)) > 1e-9)
+    f.fail("weight_sparsity", fmt::format("{} is not a whole number of eighths (z of every 8 weights along k are zero): "
+                                          "use 0.125, 0.25, ..., 0.875", mm.weight_sparsity));
+  if (mm.weight_sparsity > 0 && mm.block_sparsity > 0)
+    f.fail("weight_sparsity", "give block_sparsity or weight_sparsity, not both");
+  mm.sparsity_seed = f.integer("sparsity_seed", 0, UINT64_MAX, 1);
+  if ((long double)mm.m * mm.k * mm.n > kMaxMacs)
+    f.fail("m", "too large: m x k x n is more than 4e18 multiply-accumulates");
+  if (mm.block_sparsity > 0 && (mm.k / MatmulOp::kSparsityBlock + 1) * (mm.n / MatmulOp::kSparsityBlock + 1) > 10'000'000)
+    f.fail("block_sparsity", "supported up to 10 million 128 x 128 blocks of B");
+  return mm;
+}
+
+OpBody parse_conv2d(OpFields& f) {
+  Conv2dOp c;
+  c.n = f.integer("n", 1, kMaxDim);
+  c.h = f.integer("h", 1, kMaxDim);
+  c.w = f.integer("w", 1, kMaxDim);
+  c.c_in = f.integer("c_in", 1, kMaxDim);
+  c.c_out = f.integer("c_out", 1, kMaxDim);
+  c.kernel = f.integer("kernel", 1, 4096);
+  c.stride = f.integer("stride", 1, 4096, 1);
+  c.padding = f.integer("padding", 0, 4096, 0);
+  c.dilation = f.integer("dilation", 1, 4096, 1);
+  c.groups = f.integer("groups", 1, kMaxDim, 1);
+  c.dtype = f.dtype("dtype");
+  if (c.c_in % c.groups != 0) f.fail("groups", fmt::format("must divide c_in ({})", c.c_in));
+  if (c.c_out % c.groups != 0) f.fail("groups", fmt::format("must divide c_out ({})", c.c_out));
+  const std::uint64_t span = c.dilation * (c.kernel - 1) + 1;  // receptive field on the input
+  if (c.h + 2 * c.padding < span || c.w + 2 * c.padding < span)
+    f.fail("kernel", fmt::format("the {}-pixel receptive field (dilation x (kernel - 1) + 1) does not fit the "
+                                 "padded {}x{} input",
+                                 span, c.h + 2 * c.padding, c.w + 2 * c.padding));
+  if ((long double)c.n * c.h_out() * c.w_out() * c.c_out * (c.c_in / c.groups) * c.kernel * c.kernel > kMaxMacs)
+    f.fail("n", "too large: more than 4e18 multiply-accumulates");
+  return c;
+}
+
+const std::vector<std::string> kElementwiseFns = {"add", "mul", "scale", "relu", "gelu", "sigmoid", "tanh", "exp"};
+
+VectorFn fn_of(const std::string& name) {
+  for (VectorFn f : {VectorFn::add, VectorFn::mul, VectorFn::scale, VectorFn::relu, VectorFn::gelu, VectorFn::sigmoid,
+                     VectorFn::tanh, VectorFn::exp, VectorFn::softmax, VectorFn::layernorm, VectorFn::rmsnorm})
+    if (name == vector_fn_name(f)) return f;
+  return VectorFn::relu;
+}
+
+VectorOp parse_vector_shape(OpFields& f, VectorFn fn) {
+  VectorOp v;
+  v.fn = fn;
+  v.rows = f.integer("rows", 1, kMaxDim * 64);
+  v.cols = f.integer("cols", 1, kMaxDim);
+  v.dtype = f.dtype("dtype");
+  v.inputs = fn == VectorFn::add || fn == VectorFn::mul ? 2 : 1;
+  if ((long double)v.rows * v.cols > kMaxMacs) f.fail("rows", "too large: more than 4e18 elements");
+  return v;
+}
+
+OpBody parse_elementwise(OpFields& f) { return parse_vector_shape(f, fn_of(f.choice("fn", kElementwiseFns, ""))); }
+OpBody parse_softmax(OpFields& f) { return parse_vector_shape(f, VectorFn::softmax); }
+OpBody parse_layernorm(OpFields& f) { return parse_vector_shape(f, VectorFn::layernorm); }
+OpBody parse_rmsnorm(OpFields& f) { return parse_vector_shape(f, VectorFn::rmsnorm); }
+
+OpBody parse_embedding(OpFields& f) {
+  EmbeddingOp e;
+  e.table_rows = f.integer("table_rows", 1, 1ULL << 40);
+  e.dim = f.integer("dim", 1, 1 << 20);
+  e.batch = f.integer("batch", 1, kMaxDim);
+  e.lookups = f.integer("lookups", 1, 1 << 20, 1);
+  e.zipf = f.choice("distribution", {"uniform", "zipf"}, "uniform") == "zipf";
+  e.zipf_s = f.real("zipf_s", 0.0, 10.0, 1.0);
+  e.seed = f.integer("seed", 0, UINT64_MAX, 1);
+  e.dtype = f.dtype("dtype");
+  if ((long double)e.batch * e.lookups * e.dim > kMaxMacs) f.fail("batch", "too large: more than 4e18 gathered elements");
+  return e;
+}
+
+OpBody parse_attention(OpFields& f) {
+  AttentionOp a;
+  a.batch = f.integer("batch", 1, kMaxDim);
+  a.heads = f.integer("heads", 1, 4096);
+  a.seq = f.integer("seq", 1, kMaxDim);
+  a.head_dim = f.integer("head_dim", 1, 65536);
+  a.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
+  a.causal = f.choice("causal", {"true", "false"}, "false") == "true";
+  a.decode = f.choice("decode", {"true", "false"}, "false") == "true";
+  a.dtype = f.dtype("dtype");
+  if (a.decode && a.kv_len == 0) f.fail("kv_len", "decode attends to a KV cache: give its length (kv_len)");
+  if ((long double)a.batch * a.heads * a.queries() * a.keys() * a.head_dim * 2 > kMaxMacs)
+    f.fail("batch", "too large: more than 4e18 multiply-accumulates");
+  return a;
+}
+
+OpBody parse_moe(OpFields& f) {
+  MoeOp m;
+  m.tokens = f.integer("tokens", 1, kMaxDim * 64);
+  m.d_model = f.integer("d_model", 1, kMaxDim);
+  m.d_ff = f.integer("d_ff", 1, kMaxDim);
+  m.experts = f.integer("experts", 1, 1 << 16);
+  m.top_k = f.integer("top_k", 1, 1 << 16, 1);
+  m.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
+  m.skew = f.real("skew", 0.0, 10.0, 0.0);
+  m.loads = f.integer_list("loads", kMaxDim * 64);
+  m.dtype = f.dtype("dtype");
+  if (m.top_k > m.experts) f.fail("top_k", fmt::format("cannot exceed the {} experts", m.experts));
+  if (!m.loads.empty()) {
+    if (m.loads.size() != m.experts)
+      f.fail("loads", fmt::format("has {} entries; expected one per expert ({})", m.loads.size(), m.experts));
+    std::uint64_t sum = 0;
+    for (auto x : m.loads) sum += x;
+    if (sum != m.tokens * m.top_k)
+      f.fail("loads", fmt::format("adds up to {}; expected tokens x top_k = {}", sum, m.tokens * m.top_k));
+  }
+  return m;
+}
+
+OpBody parse_collective(OpFields& f) {
+  CollectiveOp c;
+  const std::vector<std::string> kinds = {"all_reduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast"};
+  const std::string kind = f.choice("kind", kinds, "");
+  c.kind = CollectiveKind(std::find(kinds.begin(), kinds.end(), kind) - kinds.begin());
+  c.bytes = f.size("bytes");
+  const std::string group = f.choice("group", {"all", "tensor", "data"}, "all");
+  c.group = group == "tensor" ? CommGroup::tensor : group == "data" ? CommGroup::data : CommGroup::all;
+  const std::string back = f.choice("backward", {"none", "all_reduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast"}, "none");
+  if (back != "none") c.backward = CollectiveKind(std::find(kinds.begin(), kinds.end(), back) - kinds.begin());
+  c.dtype = f.has("dtype") ? f.dtype("dtype") : DType::bf16;
+  return c;
+}
+
+OpBody parse_template(OpFields& f) {
+  TemplateOp t;
+  t.name = f.choice("template", {"dlrm", "mlp", "moe_layer", "resnet50", "transformer_decoder", "transformer_encoder"}, "");
+  t.batch = f.integer("batch", 1, kMaxDim);
+  t.dtype = f.dtype("dtype");
+  if (t.name == "resnet50") {
+    t.image = f.integer("image", 32, 4096, 224);
+  } else if (t.name == "mlp") {
+    t.widths = f.integer_list("widths", kMaxDim);
+    if (t.widths.size() < 2) f.fail("widths", "expected at least two widths: the input and one layer");
+    for (auto w : t.widths)
+      if (w == 0) f.fail("widths", "widths must be at least 1");
+  } else if (t.name != "dlrm") {
+    t.seq = f.integer("seq", 1, kMaxDim);
+    t.d_model = f.integer("d_model", 1, kMaxDim);
+    t.heads = f.integer("heads", 1, 4096);
+    t.d_ff = f.integer("d_ff", 1, kMaxDim);
+    if (t.d_model % t.heads != 0) f.fail("heads", fmt::format("must divide d_model ({})", t.d_model));
+    if (t.name == "transformer_decoder") {
+      t.decode = f.choice("decode", {"true", "false"}, "false") == "true";
+      t.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
+      if (t.decode && t.kv_len == 0) f.fail("kv_len", "decode attends to a KV cache: give its length (kv_len)");
+    }
+    if (t.name == "moe_layer") {
+      t.experts = f.integer("experts", 1, 1 << 16);
+      t.top_k = f.integer("top_k", 1, 1 << 16, 1);
+      t.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
+      t.skew = f.real("skew", 0.0, 10.0, 0.0);
+      if (t.top_k > t.experts) f.fail("top_k", "cannot exceed the experts");
+    }
+  } else {
+    t.tables = f.integer("tables", 1, 4096);
+    t.table_rows = f.integer("table_rows", 1, 1ULL << 40);
+    t.dim = f.integer("dim", 1, 1 << 16);
+    t.lookups = f.integer("lookups", 1, 1 << 20, 1);
+    t.dense_features = f.integer("dense_features", 1, 1 << 20, 13);
+    t.bottom = f.integer_list("bottom", kMaxDim);
+    t.top = f.integer_list("top", kMaxDim);
+    if (t.bottom.empty() || t.top.empty()) f.fail(t.bottom.empty() ? "bottom" : "top", "expected a list of layer widths");
+    if (t.bottom.back() != t.dim) f.fail("bottom", fmt::format("must end at the embedding dim ({})", t.dim));
+  }
+  return t;
+}
+
+const std::vector<OpFieldDoc> kCommonFields = {
+    {"*", "op", "choice", "", "the op kind"},
+    {"*", "name", "text", "op<index>", "a unique name, used in reports"},
+    {"*", "repeat", "integer", "1", "run the op this many times back to back"},
+    {"*", "frozen", "boolean", "false", "training: forward only, no gradient or update (a distillation teacher)"},
+    {"*", "stage", "integer", "auto",
+     "pipeline parallelism: the stage of this op and of the ops after it that give none (default: by MACs)"},
+    {"*", "shard", "choice", "none",
+     "tensor parallelism: column (matmul n, elementwise cols), row (matmul k; output all-reduced), heads (attention)"},
+};
+
+const std::map<std::string, OpKind>& op_kinds() {
+  static const std::map<std::string, OpKind> kinds = {
+      {"matmul",
+       {{{"matmul", "m", "integer", "", "rows of A and C (the streaming dimension; batch x tokens)"},
+         {"matmul", "k", "integer", "", "columns of A, rows of B (the reduction dimension)"},
+         {"matmul", "n", "integer", "", "columns of B and C"},
+         {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, fp8, bf16, fp16 or fp32"},
+         {"matmul", "block_sparsity", "number", "0", "fraction of 128x128 blocks of B that are zero (the MXUs skip them)"},
+         {"matmul", "weight_sparsity", "number", "0",
+          "fine-grained: eighths of the weights zero along k; a speedup only with chip.mxu.skip_zero_weights"},
+         {"matmul", "sparsity_seed", "integer", "1", "which blocks are zero"}},
+        parse_matmul}},
+      {"conv2d",
+       {{{"conv2d", "n", "integer", "", "batch"},
+         {"conv2d", "h", "integer", "", "input height"},
+         {"conv2d", "w", "integer", "", "input width"},
+         {"conv2d", "c_in", "integer", "", "input channels"},
+         {"conv2d", "c_out", "integer", "", "output channels"},
+         {"conv2d", "kernel", "integer", "", "square kernel size"},
+         {"conv2d", "stride", "integer", "1", "stride"},
+         {"conv2d", "padding", "integer", "0", "zero padding on each side"},
+         {"conv2d", "dilation", "integer", "1", "kernel dilation"},
+         {"conv2d", "groups", "integer", "1", "channel groups (c_in = c_out = groups: depthwise)"},
+         {"conv2d", "dtype", "choice", "", "element type: int8, fp8, bf16, fp16 or fp32"}},
+        parse_conv2d}},
+      {"elementwise",
+       {{{"elementwise", "fn", "choice", "", "add, mul (two inputs), scale, relu, gelu, sigmoid, tanh, exp"},
+         {"elementwise", "rows", "integer", "", "rows of the tensor"},
+         {"elementwise", "cols", "integer", "", "columns of the tensor"},
+         {"elementwise", "dtype", "choice", "", "element type"}},
+        parse_elementwise}},
+      {"softmax",
+       {{{"softmax", "rows", "integer", "", "rows (softmax runs along each row)"},
+         {"softmax", "cols", "integer", "", "columns"},
+         {"softmax", "dtype", "choice", "", "element type"}},
+        parse_softmax}},
+      {"layernorm",
+       {{{"layernorm", "rows", "integer", "", "rows (normalised along each row)"},
+         {"layernorm", "cols", "integer", "", "columns"},
+         {"layernorm", "dtype", "choice", "", "element type"}},
+        parse_layernorm}},
+      {"rmsnorm",
+       {{{"rmsnorm", "rows", "integer", "", "rows (normalised along each row)"},
+         {"rmsnorm", "cols", "integer", "", "columns"},
+         {"rmsnorm", "dtype", "choice", "", "element type"}},
+        parse_rmsnorm}},
+      {"embedding_lookup",
+       {{{"embedding_lookup", "table_rows", "integer", "", "rows of the embedding table"},
+         {"embedding_lookup", "dim", "integer", "", "elements per row"},
+         {"embedding_lookup", "batch", "integer", "", "samples"},
+         {"embedding_lookup", "lookups", "integer", "1", "rows gathered and sum-pooled per sample"},
+         {"embedding_lookup", "distribution", "choice", "uniform", "uniform or zipf"},
+         {"embedding_lookup", "zipf_s", "number", "1.0", "Zipf exponent s (rank k has weight k^-s)"},
+         {"embedding_lookup", "seed", "integer", "1", "seed of the indices"},
+         {"embedding_lookup", "dtype", "choice", "", "element type of the table"}},
+        parse_embedding}},
+      {"attention",
+       {{{"attention", "batch", "integer", "", "sequences"},
+         {"attention", "heads", "integer", "", "attention heads"},
+         {"attention", "seq", "integer", "", "query tokens per sequence (prefill)"},
+         {"attention", "head_dim", "integer", "", "elements per head"},
+         {"attention", "kv_len", "integer", "0", "keys/values attended to (0: seq); the KV cache length in decode"},
+         {"attention", "causal", "boolean", "false", "causal mask (masked scores are still computed)"},
+         {"attention", "decode", "boolean", "false", "one new query per sequence against the KV cache"},
+         {"attention", "dtype", "choice", "", "element type"}},
+        parse_attention}},
+      {"moe",
+       {{{"moe", "tokens", "integer", "", "tokens routed"},
+         {"moe", "d_model", "integer", "", "model width"},
+         {"moe", "d_ff", "integer", "", "expert FFN width"},
+         {"moe", "experts", "integer", "", "experts"},
+         {"moe", "top_k", "integer", "1", "experts per token"},
+         {"moe", "capacity_factor", "number", "1.0", "capacity = ceil(factor x tokens x top_k / experts)"},
+         {"moe", "skew", "number", "0", "router imbalance: expert e's share ~ (e+1)^-skew"},
+         {"moe", "loads", "list", "", "tokens routed to each expert (instead of skew)"},
+         {"moe", "dtype", "choice", "", "element type"}},
+        parse_moe}},
+      {"collective",
+       {{{"collective", "kind", "choice", "", "all_reduce, reduce_scatter, all_gather, all_to_all or broadcast"},
+         {"collective", "bytes", "size", "", "per chip (all_reduce: the buffer; all_to_all: what each chip sends)"},
+         {"collective", "group", "choice", "all", "all, tensor or data: the chips taking part"},
+         {"collective", "backward", "choice", "none", "training: the collective its backward pass runs"},
+         {"collective", "dtype", "choice", "bf16", "element type reductions add"}},
+        parse_collective}},
+      {"template",
+       {{{"template", "template", "choice", "",
+          "resnet50, mlp, dlrm, transformer_encoder, transformer_decoder or moe_layer (workload/templates.h)"},
+         {"template", "seq", "integer", "", "transformers: tokens per sequence"},
+         {"template", "d_model", "integer", "", "transformers: model width"},
+         {"template", "heads", "integer", "", "transformers: attention heads"},
+         {"template", "d_ff", "integer", "", "transformers: FFN width (per expert for moe_layer)"},
+         {"template", "decode", "boolean", "false", "transformer_decoder: one token against the KV cache"},
+         {"template", "kv_len", "integer", "0", "transformer_decoder: KV cache length"},
+         {"template", "experts", "integer", "", "moe_layer: experts"},
+         {"template", "top_k", "integer", "1", "moe_layer: experts per token"},
+         {"template", "capacity_factor", "number", "1.0", "moe_layer: expert capacity factor"},
+         {"template", "skew", "number", "0", "moe_layer: router imbalance, expert e's share ~ (e+1)^-skew"},
+         {"template", "batch", "integer", "", "samples"},
+         {"template", "image", "integer", "224", "resnet50: image side"},
+         {"template", "widths", "list", "", "mlp: layer widths, input first"},
+         {"template", "tables", "integer", "", "dlrm: embedding tables"},
+         {"template", "table_rows", "integer", "", "dlrm: rows per table"},
+         {"template", "dim", "integer", "", "dlrm: embedding dim"},
+         {"template", "lookups", "integer", "1", "dlrm: lookups per table per sample"},
+         {"template", "dense_features", "integer", "13", "dlrm: dense inputs"},
+         {"template", "bottom", "list", "", "dlrm: bottom MLP widths (ending at dim)"},
+         {"template", "top", "list", "", "dlrm: top MLP widths"},
+         {"template", "dtype", "choice", "", "element type"}},
+        parse_template}},
+  };
+  return kinds;
+}
+
+}  // namespace
+
+Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) {
+  const std::string path = fmt::format("workload.ops[{}]", index);
+  detail::expect_map(node, path, file);
+  const YAML::Node kind_node = node["op"];
+  std::vector<std::string> kind_names;
+  for (const auto& [name, kind] : op_kinds()) kind_names.push_back(name);
+  if (!kind_node)
+    throw ConfigError(location_of(node, file), path + ".op",
+                      fmt::format("missing; expected one of {}", fmt::join(kind_names, ", ")));
+  const std::string kind_name = detail::scalar_text(kind_node, path + ".op", file);
+  auto it = op_kinds().find(kind_name);
+  if (it == op_kinds().end()) {
+    std::string hint = suggest_nearest(kind_name, kind_names);
+    throw ConfigError(location_of(kind_node, file), path + ".op",
+                      fmt::format("unknown op '{}'; expected one of {}{}", kind_name,
+                                  fmt::join(kind_names, ", "), hint.empty() ? "" : "; " + hint));
+  }
+  std::vector<std::string> allowed;
+  for (const auto& f : kCommonFields) allowed.push_back(f.field);
+  for (const auto& f : it->second.fields) allowed.push_back(f.field);
+  detail::reject_unknown_keys(node, allowed, path, file);
+
+  OpFields fields(node, path, file);
+  Op op;
+  op.where = location_of(node, file);
+  op.name = fields.text("name", fmt::format("op{}", index));
+  op.repeat = fields.integer("repeat", 1, kMaxRepeat, 1);
+  op.frozen = fields.choice("frozen", {"true", "false"}, "false") == "true";
+  op.body = it->second.parse(fields);
+  if (fields.has("stage")) op.stage = std::uint32_t(fields.integer("stage", 0, 65535));
+  const std::string shard = fields.choice("shard", {"none", "column", "row", "heads"}, "none");
+  op.shard = shard == "column" ? Shard::column : shard == "row" ? Shard::row : shard == "heads" ? Shard::heads : Shard::none;
+  {
+    const bool mm = std::holds_alternative<MatmulOp>(op.body);
+    const auto* v = std::get_if<VectorOp>(&op.body);
+    const bool ok = op.shard == Shard::none || (mm && (op.shard == Shard::column || op.shard == Shard::row)) ||
+                    (v && op.shard == Shard::column && std::string(op.kind()) == "elementwise") ||
+                    (std::holds_alternative<AttentionOp>(op.body) && op.shard == Shard::heads);
+    if (!ok)
+      fields.fail("shard", fmt::format("'{}' does not apply to a {} op (matmul: column or row; elementwise: column; "
+                                       "attention: heads)", shard, op.kind()));
+  }
+  // Keep MAC counts exact in 64 bits (the parsers bound one run; this bounds the repeats).
+  if ((long double)op.macs_once() * op.repeat > kMaxMacs)
+    throw ConfigError(op.where, path, "too large: more than 4e18 multiply-accumulates in all");
+  return op;
+}
+
+
+}  // namespace detail
+
+std::vector<OpFieldDoc> workload_op_fields() {
+  std::vector<OpFieldDoc> out = detail::kCommonFields;
+  for (const auto& [name, kind] : detail::op_kinds())
+    out.insert(out.end(), kind.fields.begin(), kind.fields.end());
+  return out;
+}
+
+}  // namespace podsim
