@@ -281,16 +281,22 @@ void TensorCore::compute() {
         vector_tile_rows(i, &first, &rows);
         const std::uint64_t cycles =
             program_.engine == Engine::vector
-                ? vector_tile_cycles(hw_, vector_cost(program_.vector.fn), rows, program_.vector.cols)
+                ? vector_op_tile_cycles(hw_, program_.vector, first, rows)
                 : vector_tile_cycles(hw_, VectorCost{1 + 2 * program_.embedding.state_tables, 0, 0},
                                      rows * program_.embedding.lookups, program_.embedding.dim);
         const std::uint64_t start = std::max(ready, vpu_free_);
         vpu_free_ = start + cycles;
         vpu_busy_cycles_ += cycles;
         // The vector unit reads its inputs and writes its outputs in vector memory.
-        if (program_.engine == Engine::vector)
-          onchip_bytes_ += rows * program_.vector.cols * dtype_bytes(program_.vector.dtype) *
-                           (program_.vector.inputs + program_.vector.outputs);
+        if (program_.engine == Engine::vector) {
+          const VectorOp& v = program_.vector;
+          const std::uint64_t written = v.fn == VectorFn::transpose
+                                            ? rows * v.cols
+                                            : mapped_span(first, rows, v.output_rows()) * v.output_cols();
+          onchip_bytes_ += (rows * v.cols * v.inputs + mapped_span(first, rows, v.side_rows) * v.side_cols +
+                            written * v.outputs) *
+                           dtype_bytes(v.dtype);
+        }
         else if (!program_.embedding.backward)
           onchip_bytes_ += (rows * program_.embedding.lookups + rows) * program_.embedding.row_bytes();
         else  // rows and state rows read and written, the gradient row read
@@ -345,6 +351,11 @@ std::uint64_t TensorCore::tile_count() const {
   return all > program_.core ? (all - program_.core + program_.cores - 1) / program_.cores : 0;
 }
 
+std::uint64_t TensorCore::mapped_span(std::uint64_t first, std::uint64_t rows, std::uint64_t to_rows) const {
+  const std::uint64_t total = program_.vector.rows;
+  return mapped_row(first + rows, total, to_rows) - mapped_row(first, total, to_rows);
+}
+
 void TensorCore::vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const {
   const std::uint64_t total = program_.engine == Engine::vector ? program_.vector.rows : program_.embedding.batch;
   const std::uint64_t tile = program_.core + i * program_.cores;  // tiles dealt round robin
@@ -368,12 +379,20 @@ void TensorCore::embedding_rows(std::uint64_t i, std::vector<DmaRegion>& regions
 
 void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) {
   if (program_.engine == Engine::vector) {
-    if (program_.vtiling.fused) return;  // the producer's output is still in vector memory
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
-    const std::uint64_t row_bytes = program_.vector.cols * dtype_bytes(program_.vector.dtype);
-    for (std::uint32_t in = 0; in < program_.vector.inputs; ++in)
+    const VectorOp& v = program_.vector;
+    const std::uint64_t b = dtype_bytes(v.dtype);
+    const std::uint64_t row_bytes = v.cols * b;
+    // Fused: the first input is the producer's output, still in vector memory.
+    for (std::uint32_t in = program_.vtiling.fused ? 1 : 0; in < v.inputs; ++in)
       regions.push_back({program_.a_base + in * program_.tensor_stride + first * row_bytes, rows, row_bytes, row_bytes});
+    if (v.side_rows > 0 && mapped_span(first, rows, v.side_rows) > 0) {  // after the inputs (workload_plan.cpp)
+      const std::uint64_t side_bytes = v.side_cols * b;
+      regions.push_back({program_.a_base + v.inputs * program_.tensor_stride +
+                             mapped_row(first, v.rows, v.side_rows) * side_bytes,
+                         mapped_span(first, rows, v.side_rows), side_bytes, side_bytes});
+    }
     return;
   }
   if (program_.engine == Engine::embedding) {
@@ -402,10 +421,21 @@ std::vector<DmaRegion> TensorCore::store_regions(std::uint64_t i) const {
     if (program_.vtiling.fused) return {};  // stays in vector memory for the next op
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
-    const std::uint64_t row_bytes = program_.vector.cols * dtype_bytes(program_.vector.dtype);
+    const VectorOp& v = program_.vector;
+    const std::uint64_t b = dtype_bytes(v.dtype);
     std::vector<DmaRegion> out;
-    for (std::uint32_t o = 0; o < program_.vector.outputs; ++o)
-      out.push_back({program_.c_base + o * program_.tensor_stride + first * row_bytes, rows, row_bytes, row_bytes});
+    if (v.fn == VectorFn::transpose) {
+      // Input rows [first, first + rows) become columns of the output: a strip of `rows`
+      // elements in each of its cols rows, rows x b bytes apart from one row to the next.
+      out.push_back({program_.c_base + first * b, v.cols, rows * b, v.rows * b});
+      return out;
+    }
+    const std::uint64_t row_bytes = v.output_cols() * b;
+    const std::uint64_t out_first = mapped_row(first, v.rows, v.output_rows());
+    const std::uint64_t out_rows = mapped_span(first, rows, v.output_rows());
+    for (std::uint32_t o = 0; o < v.outputs && out_rows > 0; ++o)
+      out.push_back({program_.c_base + o * program_.tensor_stride + out_first * row_bytes, out_rows, row_bytes,
+                     row_bytes});
     return out;
   }
   if (program_.engine == Engine::embedding) {

@@ -42,6 +42,15 @@ VectorCost vector_cost(VectorFn fn) {
     case VectorFn::sgd: return {2, 0, 0};        // w -= lr g
     case VectorFn::momentum: return {4, 0, 0};   // v = mu v + g; w -= lr v
     case VectorFn::adam: return {12, 1, 0};      // two moments, bias corrections, 1 / (sqrt(v) + eps)
+    case VectorFn::reduce_sum:
+    case VectorFn::reduce_mean:
+    case VectorFn::reduce_max: return {1, 0, 0};  // one add or compare per element (mean: a scale per row)
+    case VectorFn::transpose: return {1, 0, 0};   // through the cross-lane unit, one element per lane a cycle
+    case VectorFn::broadcast: return {1, 0, 0};   // per output element, see vector_op_tile_cycles
+    case VectorFn::maxpool:
+    case VectorFn::avgpool:
+    case VectorFn::unpool: return {0, 0, 0};      // per window element, see vector_op_tile_cycles
+    case VectorFn::copy: return {0, 0, 0};        // DMA in, DMA out: the vector unit idles
   }
   return {1, 0, 0};
 }
@@ -53,21 +62,55 @@ std::uint64_t vector_tile_cycles(const HardwareSpec& hw, const VectorCost& c, st
          ceil_div(elements * c.eup_per_element + rows * c.eup_per_row, v.transcendentals_per_cycle);
 }
 
+std::uint64_t mapped_row(std::uint64_t row, std::uint64_t rows, std::uint64_t to_rows) {
+  __extension__ typedef unsigned __int128 u128;  // row x to_rows may pass 2^64
+  return std::uint64_t(u128(row) * to_rows / rows);
+}
+
+std::uint64_t vector_op_tile_cycles(const HardwareSpec& hw, const VectorOp& op, std::uint64_t first,
+                                    std::uint64_t rows) {
+  const std::uint64_t out_rows = mapped_row(first + rows, op.rows, op.output_rows()) -
+                                 mapped_row(first, op.rows, op.output_rows());
+  const std::uint64_t out = out_rows * op.output_cols();
+  const auto& v = hw.chip.vector;
+  const std::uint64_t per_cycle = std::uint64_t(v.lanes) * v.sublanes;
+  switch (op.fn) {
+    case VectorFn::maxpool:  // window^2 compares per output element
+      return ceil_div(out * op.window * op.window, per_cycle);
+    case VectorFn::avgpool:  // window^2 adds and a scale per output element
+      return ceil_div(out * (op.window * op.window + 1), per_cycle);
+    case VectorFn::unpool: {  // each gradient element compared or added into its window
+      const std::uint64_t gradient = op.side_rows ? (mapped_row(first + rows, op.rows, op.side_rows) -
+                                                     mapped_row(first, op.rows, op.side_rows)) * op.side_cols
+                                                  : rows * op.cols;
+      return ceil_div(gradient * op.window * op.window, per_cycle);
+    }
+    case VectorFn::broadcast: return ceil_div(out, per_cycle);
+    default: return vector_tile_cycles(hw, vector_cost(op.fn), rows, op.cols);
+  }
+}
+
 VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused, const SourceLocation& where) {
   VectorTiling t;
   t.fused = fused;
   const std::uint64_t b = dtype_bytes(op.dtype);
+  // Per input row: its share of the output and of the side input (rounded up).
   const std::uint64_t row_bytes = op.cols * b;
+  const std::uint64_t out_row_bytes = ceil_div(op.output_elements(), op.rows) * b;
+  const std::uint64_t side_row_bytes = ceil_div(op.side_elements(), op.rows) * b;
   // Operand buffers for each input, two output buffers.
-  const std::uint64_t per_row = fused ? 0 : (hw.chip.vmem_operand_buffers * op.inputs + 2 * op.outputs) * row_bytes;
+  const std::uint64_t per_row =
+      fused ? hw.chip.vmem_operand_buffers * (op.inputs - 1) * row_bytes
+            : hw.chip.vmem_operand_buffers * (op.inputs * row_bytes + side_row_bytes) + 2 * op.outputs * out_row_bytes;
   if (per_row > hw.chip.vmem_bytes)
     throw ConfigError(where, "chip.vmem.capacity",
                       fmt::format("too small for one row of this {}-column op ({} bytes with buffering)", op.cols, per_row));
   t.tile_rows = tile_rows(op.rows, per_row, hw.chip.vmem_bytes, hw.chip.tensor_cores);
   t.tiles = ceil_div(op.rows, t.tile_rows);
   t.vmem_bytes = t.tile_rows * per_row;
-  t.hbm_read_bytes = fused ? 0 : op.elements() * b * op.inputs;
-  t.hbm_write_bytes = fused ? 0 : op.elements() * b * op.outputs;
+  // Fused: the first input is the producer's output, already in vector memory.
+  t.hbm_read_bytes = (op.elements() * (op.inputs - (fused ? 1 : 0)) + op.side_elements()) * b;
+  t.hbm_write_bytes = fused ? 0 : op.output_elements() * b * op.outputs;
   return t;
 }
 

@@ -1,11 +1,30 @@
 #include "podsim/compiler/workload_plan.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace podsim {
 namespace {
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) { return (x + a - 1) / a * a; }
+
+bool is_optimizer(VectorFn f) { return f == VectorFn::sgd || f == VectorFn::momentum || f == VectorFn::adam; }
 }  // namespace
+
+// XLA-style fusion: the op's first input is the previous op's output, still in vector
+// memory (a matmul or conv2d's C, or an elementwise op's result, of as many elements).
+bool fuses_into(const VectorOp& v, const Op& producer) {
+  if (!v.shape_preserving() || is_optimizer(v.fn) || v.inputs > 2) return false;
+  std::uint64_t produced = 0;
+  if (std::holds_alternative<MatmulOp>(producer.body) || std::holds_alternative<Conv2dOp>(producer.body)) {
+    const LoweredMatmul l = lower_to_matmul(producer);
+    produced = l.matmul.m * l.matmul.n * l.instances;
+  } else if (const auto* pv = std::get_if<VectorOp>(&producer.body)) {
+    if (!pv->shape_preserving() || is_optimizer(pv->fn) || pv->outputs != 1) return false;
+    produced = pv->elements();
+  }
+  return produced == v.elements();
+}
 
 std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSpec& hw) {
   std::vector<OpPlan> plans;
@@ -16,19 +35,21 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
     p.op_index = i;
     if (const auto* v = std::get_if<VectorOp>(&op.body)) {
       p.engine = Engine::vector;
-      const Op* prev = i > 0 ? &workload.ops[i - 1] : nullptr;
-      const bool producer = prev && (std::holds_alternative<MatmulOp>(prev->body) || std::holds_alternative<Conv2dOp>(prev->body));
-      const bool fused = hw.chip.vector.fusion && v->inputs == 1 && producer &&
-                         lower_to_matmul(*prev).matmul.m * lower_to_matmul(*prev).matmul.n *
-                                 lower_to_matmul(*prev).instances ==
-                             v->elements();
+      // The producer is the op before, or in a backward pass the one before a weight
+      // gradient (dX, dW: the vector op transforms dX's result, dW's is a weight's).
+      std::size_t producer = i - 1;
+      if (i > 1 && workload.ops[producer].gradient_elements > 0) --producer;
+      const bool fused = hw.chip.vector.fusion && i > 0 && fuses_into(*v, workload.ops[producer]);
       p.vector = plan_vector(*v, hw, fused, op.where);
-      // Inputs, then outputs, one after another, each aligned to the stripe.
-      const std::uint64_t stride = align_up(v->elements() * dtype_bytes(v->dtype), stripe);
+      // Inputs, the side input, then outputs, one after another, each aligned to the stripe.
+      const std::uint64_t b = dtype_bytes(v->dtype);
+      const std::uint64_t stride =
+          align_up(std::max({v->elements(), v->output_elements(), v->side_elements()}) * b, stripe);
+      const std::uint64_t sides = v->side_rows > 0 ? 1 : 0;
       p.a_base = 0;
       p.tensor_stride = stride;
-      p.c_base = stride * v->inputs;
-      p.footprint_bytes = stride * (v->inputs + v->outputs);
+      p.c_base = stride * (v->inputs + sides);
+      p.footprint_bytes = stride * (v->inputs + sides + v->outputs);
     } else if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) {
       p.engine = Engine::embedding;
       p.vector = plan_embedding(*e, hw, op.where);

@@ -93,6 +93,52 @@ OpBody parse_softmax(OpFields& f) { return parse_vector_shape(f, VectorFn::softm
 OpBody parse_layernorm(OpFields& f) { return parse_vector_shape(f, VectorFn::layernorm); }
 OpBody parse_rmsnorm(OpFields& f) { return parse_vector_shape(f, VectorFn::rmsnorm); }
 
+// Pooling over NHWC activations: a window x window window every `stride` pixels. The
+// vector unit tiles whole input rows (n h rows of w c elements); output row oh of an
+// image collects the input rows mapped to it, the window's halo rows staying in vector
+// memory from the tile before.
+OpBody parse_pool(OpFields& f) {
+  const std::uint64_t n = f.integer("n", 1, kMaxDim), h = f.integer("h", 1, kMaxDim), w = f.integer("w", 1, kMaxDim),
+                      c = f.integer("c", 1, kMaxDim);
+  const std::uint64_t window = f.integer("window", 1, 4096);
+  const std::uint64_t stride = f.integer("stride", 1, 4096, window);
+  const std::uint64_t padding = f.integer("padding", 0, 4096, 0);
+  if (h + 2 * padding < window || w + 2 * padding < window)
+    f.fail("window", fmt::format("the {}x{} window does not fit the padded {}x{} input", window, window,
+                                 h + 2 * padding, w + 2 * padding));
+  if (padding * 2 >= window && window > 1)
+    f.fail("padding", fmt::format("must be less than half the window ({}): a window of padding only", window));
+  const std::string mode = f.choice("mode", {"max", "avg"}, "max");
+  VectorOp v = VectorOp::pool(mode == "max" ? VectorFn::maxpool : VectorFn::avgpool, n, h, w, c, window, stride,
+                              padding, f.dtype("dtype"));
+  if ((long double)v.rows * v.cols > kMaxMacs) f.fail("n", "too large: more than 4e18 elements");
+  return v;
+}
+
+OpBody parse_reduce(OpFields& f) {
+  const std::string fn = f.choice("fn", {"sum", "mean", "max"}, "sum");
+  VectorOp v = parse_vector_shape(f, fn == "sum" ? VectorFn::reduce_sum : fn == "mean" ? VectorFn::reduce_mean
+                                                                                      : VectorFn::reduce_max);
+  v.out_cols = 1;
+  return v;
+}
+
+OpBody parse_transpose(OpFields& f) {
+  VectorOp v = parse_vector_shape(f, VectorFn::transpose);
+  v.out_rows = v.cols;
+  v.out_cols = v.rows;
+  return v;
+}
+
+OpBody parse_reshape(OpFields& f) {
+  VectorOp v = parse_vector_shape(f, VectorFn::copy);
+  v.out_cols = f.integer("to_cols", 1, kMaxDim, v.cols);
+  if (v.elements() % v.out_cols != 0)
+    f.fail("to_cols", fmt::format("must divide the {} elements ({} x {})", v.elements(), v.rows, v.cols));
+  v.out_rows = v.elements() / v.out_cols;
+  return v;
+}
+
 OpBody parse_embedding(OpFields& f) {
   EmbeddingOp e;
   e.table_rows = f.integer("table_rows", 1, 1ULL << 40);
@@ -261,6 +307,34 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"rmsnorm", "cols", "integer", "", "columns"},
          {"rmsnorm", "dtype", "choice", "", "element type"}},
         parse_rmsnorm}},
+      {"pool",
+       {{{"pool", "n", "integer", "", "batch"},
+         {"pool", "h", "integer", "", "input height"},
+         {"pool", "w", "integer", "", "input width"},
+         {"pool", "c", "integer", "", "channels (NHWC)"},
+         {"pool", "window", "integer", "", "square window side"},
+         {"pool", "stride", "integer", "window", "stride"},
+         {"pool", "padding", "integer", "0", "padding on each side"},
+         {"pool", "mode", "choice", "max", "max or avg"},
+         {"pool", "dtype", "choice", "", "element type"}},
+        parse_pool}},
+      {"reduce",
+       {{{"reduce", "fn", "choice", "sum", "sum, mean or max along each row: rows x cols -> rows x 1"},
+         {"reduce", "rows", "integer", "", "rows"},
+         {"reduce", "cols", "integer", "", "columns (reduced)"},
+         {"reduce", "dtype", "choice", "", "element type"}},
+        parse_reduce}},
+      {"transpose",
+       {{{"transpose", "rows", "integer", "", "rows of the input (columns of the output)"},
+         {"transpose", "cols", "integer", "", "columns of the input"},
+         {"transpose", "dtype", "choice", "", "element type"}},
+        parse_transpose}},
+      {"reshape",
+       {{{"reshape", "rows", "integer", "", "rows of the input"},
+         {"reshape", "cols", "integer", "", "columns of the input"},
+         {"reshape", "to_cols", "integer", "cols", "columns of the output (a divisor of rows x cols)"},
+         {"reshape", "dtype", "choice", "", "element type"}},
+        parse_reshape}},
       {"embedding_lookup",
        {{{"embedding_lookup", "table_rows", "integer", "", "rows of the embedding table"},
          {"embedding_lookup", "dim", "integer", "", "elements per row"},

@@ -48,7 +48,7 @@ struct Builder {
 void resnet50(const TemplateOp& t, Builder& b) {
   const std::uint64_t n = t.batch;
   std::uint64_t hw = b.conv("conv1", n, t.image, 3, 64, 7, 2);
-  b.vec("maxpool", VectorFn::relu, n * hw * hw, 64);  // 3x3/2 max pool: a pass over its input
+  b.add("maxpool", VectorOp::pool(VectorFn::maxpool, n, hw, hw, 64, 3, 2, 1, b.dtype));  // 3x3/2, padding 1
   hw = (hw + 1) / 2;
   std::uint64_t c = 64;
   const std::uint64_t blocks[] = {3, 4, 6, 3}, mids[] = {64, 128, 256, 512};
@@ -65,7 +65,7 @@ void resnet50(const TemplateOp& t, Builder& b) {
       hw = hw2;
       c = out;
     }
-  b.vec("avgpool", VectorFn::scale, n * hw * hw, c);
+  b.add("avgpool", VectorOp::pool(VectorFn::avgpool, n, hw, hw, c, hw, hw, 0, b.dtype));  // global: 7x7 -> 1x1
   b.matmul("fc", n, c, 1000);
 }
 

@@ -32,6 +32,43 @@ Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t
 
 void add_backward_ops(const Op& op, std::vector<Op>& out);
 
+// The gradient through a vector op. Elementwise and row ops read their output (or input)
+// and the incoming gradient: the same work on two inputs. Shape-changing ops send the
+// gradient back to the input's shape: a transpose transposes it back, a reshape copies
+// it back, a sum or mean broadcasts it along the rows, average pooling spreads it over
+// each window; max reduction and max pooling also read the forward input (the gradient
+// beside it as a side input) to find the maxima.
+VectorOp vector_backward(const VectorOp& v) {
+  VectorOp b = v;
+  b.outputs = 1;
+  b.out_rows = b.out_cols = b.side_rows = b.side_cols = 0;
+  auto from_gradient = [&](VectorFn fn) {  // input: the output's gradient; output: the input's shape
+    b.fn = fn;
+    b.inputs = 1;
+    b.rows = v.output_rows();
+    b.cols = v.output_cols();
+    b.out_rows = v.rows;
+    b.out_cols = v.cols;
+  };
+  auto beside_input = [&](VectorFn fn) {  // input: the forward input; the gradient beside it
+    b.fn = fn;
+    b.inputs = 1;
+    b.side_rows = v.output_rows();
+    b.side_cols = v.output_cols();
+  };
+  switch (v.fn) {
+    case VectorFn::transpose: from_gradient(VectorFn::transpose); break;
+    case VectorFn::copy: from_gradient(VectorFn::copy); break;
+    case VectorFn::reduce_sum:
+    case VectorFn::reduce_mean: from_gradient(VectorFn::broadcast); break;
+    case VectorFn::avgpool: from_gradient(VectorFn::unpool); break;
+    case VectorFn::reduce_max: beside_input(VectorFn::broadcast); break;
+    case VectorFn::maxpool: beside_input(VectorFn::unpool); break;
+    default: b.inputs = std::max<std::uint32_t>(2, v.inputs);
+  }
+  return b;
+}
+
 void add_backward(const Op& op, Optimizer optimizer, std::vector<Op>& out) {
   const std::size_t first = out.size();
   if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) {
@@ -85,12 +122,7 @@ void add_backward_ops(const Op& op, std::vector<Op>& out) {
     out.push_back(derived(op, ".dW", MatmulOp{K, M, N, c->dtype}, op.repeat * c->groups));
     out.back().gradient_elements = K * N * op.repeat * c->groups;
   } else if (const auto* v = std::get_if<VectorOp>(&op.body)) {
-    // The gradient through a vector op reads its output (or input) and the incoming
-    // gradient: the same work on two inputs.
-    VectorOp b = *v;
-    b.inputs = std::max<std::uint32_t>(2, v->inputs);
-    b.outputs = 1;
-    out.push_back(derived(op, ".grad", b, op.repeat));
+    out.push_back(derived(op, ".grad", vector_backward(*v), op.repeat));
   } else {
     throw ConfigError(op.where, "workload.training",
                       fmt::format("training with op '{}' ({}) is not modelled yet", op.name, op.kind()));

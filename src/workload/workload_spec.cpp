@@ -56,6 +56,15 @@ const char* vector_fn_name(VectorFn f) {
     case VectorFn::sgd: return "sgd";
     case VectorFn::momentum: return "momentum";
     case VectorFn::adam: return "adam";
+    case VectorFn::reduce_sum: return "sum";
+    case VectorFn::reduce_mean: return "mean";
+    case VectorFn::reduce_max: return "max";
+    case VectorFn::maxpool: return "maxpool";
+    case VectorFn::avgpool: return "avgpool";
+    case VectorFn::transpose: return "transpose";
+    case VectorFn::copy: return "copy";
+    case VectorFn::broadcast: return "broadcast";
+    case VectorFn::unpool: return "unpool";
   }
   return "?";
 }
@@ -70,6 +79,15 @@ const char* Op::kind() const {
                                    case VectorFn::sgd:
                                    case VectorFn::momentum:
                                    case VectorFn::adam: return "optimizer";
+                                   case VectorFn::reduce_sum:
+                                   case VectorFn::reduce_mean:
+                                   case VectorFn::reduce_max:
+                                   case VectorFn::broadcast: return "reduce";
+                                   case VectorFn::maxpool:
+                                   case VectorFn::avgpool:
+                                   case VectorFn::unpool: return "pool";
+                                   case VectorFn::transpose: return "transpose";
+                                   case VectorFn::copy: return "reshape";
                                    default: return "elementwise";
                                  }
                                },
@@ -180,7 +198,11 @@ std::string Op::shape_text() const {
                    if (c.groups > 1) s += fmt::format("g{}", c.groups);
                    return s;
                  },
-                 [](const VectorOp& v) { return fmt::format("{} {}x{}", vector_fn_name(v.fn), v.rows, v.cols); },
+                 [](const VectorOp& v) {
+                   std::string s = fmt::format("{} {}x{}", vector_fn_name(v.fn), v.rows, v.cols);
+                   if (!v.shape_preserving()) s += fmt::format(">{}x{}", v.output_rows(), v.output_cols());
+                   return s;
+                 },
                  [](const EmbeddingOp& e) {
                    return fmt::format("{}x{} {}x{}{}", e.table_rows, e.dim, e.batch, e.lookups, e.zipf ? " zipf" : "");
                  },

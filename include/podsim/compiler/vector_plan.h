@@ -29,12 +29,20 @@ VectorCost vector_cost(VectorFn fn);
 std::uint64_t vector_tile_cycles(const HardwareSpec& hw, const VectorCost& cost, std::uint64_t rows,
                                  std::uint64_t cols);
 
+// Output (or side-input) row where input row `row` of `rows` maps to, of `to_rows`.
+std::uint64_t mapped_row(std::uint64_t row, std::uint64_t rows, std::uint64_t to_rows);
+
+// Cycles of the vector unit for input rows [first, first + rows) of the op: the cost
+// above, per output element for pooling and broadcasts (window^2 work each).
+std::uint64_t vector_op_tile_cycles(const HardwareSpec& hw, const VectorOp& op, std::uint64_t first,
+                                    std::uint64_t rows);
+
 struct VectorTiling {
   std::uint64_t tile_rows = 0;  // rows (or samples, for embeddings) per tile
   std::uint64_t tiles = 0;
   std::uint64_t vmem_bytes = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
-  bool fused = false;  // an elementwise op fused into its producer: no HBM traffic
+  bool fused = false;  // fused into its producer: its first input is in vector memory, nothing is stored
 };
 
 // Tiles of whole rows: as many rows as fit the operand buffers and two output buffers,

@@ -33,10 +33,16 @@ struct OpPlan {
   std::uint64_t footprint_bytes = 0;
 };
 
+// Whether a vector op fuses into the op before it (when chip.vector.fusion is on): a
+// shape-preserving vector op of one or two inputs (not an optimizer update) right after
+// a matmul, conv2d or shape-preserving vector op with as many output elements. Its first
+// input is then the producer's output in vector memory and it writes nothing to HBM (the
+// producer's store stands for the fused result); a second input is still read: a
+// residual add, or the forward output a ReLU gradient needs. Chains fuse step by step.
+bool fuses_into(const VectorOp& v, const Op& producer);
+
 // Throws ConfigError when an op cannot run on the chip (its tensors exceed HBM, or no
-// tile fits vector memory), naming the op's place in the workload file. A one-input
-// elementwise op right after a matmul or conv2d with as many output elements is fused
-// into it when chip.vector.fusion is on.
+// tile fits vector memory), naming the op's place in the workload file.
 std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSpec& hw);
 
 }  // namespace podsim

@@ -56,9 +56,20 @@ struct Conv2dOp {
 };
 
 // Ops of the vector unit over a rows x cols tensor (row-major), elementwise or per row.
+// Reductions, pooling and transposes change the shape: the output is out_rows x out_cols
+// (0: the input's), and an input tile of rows [r0, r1) writes output rows
+// [r0 out_rows / rows, r1 out_rows / rows) (integer division), so every element is
+// read and written once. A side input (the backward of max pooling and max reduction
+// reads the output's gradient beside the forward input) maps the same way.
 enum class VectorFn {
   add, mul, scale, relu, gelu, sigmoid, tanh, exp, softmax, layernorm, rmsnorm,
-  sgd, momentum, adam  // optimizer updates over a parameter tensor (training)
+  sgd, momentum, adam,  // optimizer updates over a parameter tensor (training)
+  reduce_sum, reduce_mean, reduce_max,  // along each row: rows x cols -> rows x 1
+  maxpool, avgpool,                     // window x window over NHWC rows (see parse_pool)
+  transpose,                            // rows x cols -> cols x rows (written in column strips)
+  copy,                                 // a reshape that changes the layout: read and written once
+  broadcast,                            // backward of a reduction: rows x 1 -> rows x out_cols
+  unpool                                // backward of pooling: the gradient spread over the windows
 };
 const char* vector_fn_name(VectorFn f);
 struct VectorOp {
@@ -67,9 +78,28 @@ struct VectorOp {
   std::uint32_t inputs = 1;   // tensors read: 2 for add and mul, up to 4 (adam)
   std::uint32_t outputs = 1;  // tensors written: up to 3 (adam: parameter and two moments)
   DType dtype = DType::bf16;
+  std::uint64_t out_rows = 0, out_cols = 0;    // 0: as the input
+  std::uint64_t side_rows = 0, side_cols = 0;  // one more input of another shape (0: none)
+  std::uint64_t window = 0;                    // pooling: window side (window^2 elements per output)
 
   std::uint64_t elements() const { return rows * cols; }
+  std::uint64_t output_rows() const { return out_rows ? out_rows : rows; }
+  std::uint64_t output_cols() const { return out_cols ? out_cols : cols; }
+  std::uint64_t output_elements() const { return output_rows() * output_cols(); }
+  std::uint64_t side_elements() const { return side_rows * side_cols; }
+  // Same shape in and out, element by element (or along rows): can fuse into a producer.
+  bool shape_preserving() const { return out_rows == 0 && out_cols == 0 && side_rows == 0; }
   std::uint64_t macs() const { return 0; }
+  // Pooling of an n x h x w x c (NHWC) tensor: the input's n h rows of w c elements, the
+  // output's n h_out rows of w_out c. The window must fit the padded input.
+  static VectorOp pool(VectorFn fn, std::uint64_t n, std::uint64_t h, std::uint64_t w, std::uint64_t c,
+                       std::uint64_t window, std::uint64_t stride, std::uint64_t padding, DType dtype) {
+    VectorOp v = make(fn, n * h, w * c, 1, dtype);
+    v.out_rows = n * ((h + 2 * padding - window) / stride + 1);
+    v.out_cols = ((w + 2 * padding - window) / stride + 1) * c;
+    v.window = window;
+    return v;
+  }
   static VectorOp make(VectorFn fn, std::uint64_t rows, std::uint64_t cols, std::uint32_t inputs, DType dtype) {
     VectorOp v;
     v.fn = fn;
