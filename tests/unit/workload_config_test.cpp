@@ -118,5 +118,20 @@ TEST(WorkloadConfig, HugeOpsAreRefusedNotOverflowed) {
   EXPECT_NE(e.problem().find("too large"), std::string::npos) << e.what();
 }
 
+TEST(WorkloadConfig, APoolWindowLargerThanItsInputIsRefusedAtTheWindow) {
+  const ConfigError e = load_error(
+      "workload:\n  ops:\n    - {op: pool, n: 1, h: 4, w: 4, c: 8, window: 7, dtype: bf16}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].window");
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.problem().find("does not fit the padded 4x4 input"), std::string::npos) << e.what();
+}
+
+TEST(WorkloadConfig, AReshapeMustKeepItsElements) {
+  const ConfigError e = load_error(
+      "workload:\n  ops:\n    - {op: reshape, rows: 6, cols: 10, to_cols: 7, dtype: bf16}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].to_cols");
+  EXPECT_NE(e.problem().find("must divide the 60 elements"), std::string::npos) << e.what();
+}
+
 }  // namespace
 }  // namespace podsim
