@@ -145,6 +145,37 @@ std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const Segment* segment
   return finished + spec_.latency_ps;
 }
 
+std::vector<std::uint64_t> HbmModel::channel_bytes() const {
+  std::vector<std::uint64_t> out;
+  out.reserve(bytes_.size());
+  for (const auto& s : bytes_) out.push_back(s.read_bytes + s.write_bytes);
+  return out;
+}
+
+void HbmModel::replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes) {
+  const std::int64_t until = std::int64_t(dram_clock_.cycle_at(to_ps));
+  for (auto& ch : dram_) ch.idle_until(until);
+  // The series are plots: 16 even steps per channel over the replayed op.
+  constexpr std::uint64_t kSteps = 16;
+  const std::uint64_t span = to_ps > from_ps ? to_ps - from_ps : 0;
+  for (std::size_t c = 0; c < bytes.size() && c < channel_series_.size(); ++c) {
+    std::uint64_t given = 0;
+    for (std::uint64_t s = 1; s <= kSteps; ++s) {
+      const std::uint64_t upto = bytes[c] * s / kSteps;
+      channel_series_[c].add(from_ps + span * s / kSteps - (s == kSteps && span ? 1 : 0), upto - given);
+      series_.add(from_ps + span * s / kSteps - (s == kSteps && span ? 1 : 0), upto - given);
+      given = upto;
+    }
+  }
+}
+
+void HbmModel::list_counters(std::vector<std::uint64_t*>& out) {
+  out.push_back(&served_bytes_);
+  for (auto& s : bytes_) out.insert(out.end(), {&s.read_bytes, &s.write_bytes, &s.requests});
+  for (auto& server : ideal_) server.list_counters(out);
+  for (auto& ch : dram_) ch.list_counters(out);
+}
+
 std::uint64_t HbmModel::flush() {
   std::uint64_t last = 0;
   for (auto& ch : dram_) last = std::max(last, dram_clock_.ps_of(ch.flush()));

@@ -50,6 +50,15 @@ TensorCore::TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, Hbm
   if (weight_fifo()) SC_THREAD(weight_fetcher);
 }
 
+void TensorCore::list_counters(std::vector<std::uint64_t*>& out) {
+  for (auto& m : mxu_counters_) out.insert(out.end(), {&m.macs, &m.padded_macs, &m.folds});
+  for (auto& m : mxus_) m.list_counters(out);
+  out.insert(out.end(), {&vpu_busy_cycles_, &onchip_bytes_});
+  read_dma_.list_counters(out);
+  write_dma_.list_counters(out);
+  weight_dma_.list_counters(out);
+}
+
 void TensorCore::start(const CoreMatmulProgram& program) {
   program_ = program;
   tiles_ = MatmulTileSequence(program.op, program.tiling, program.core, program.cores);

@@ -54,12 +54,12 @@ int check_result(const RunResult& result) {
 }
 
 // `podsim run --chips 1,8,64`: one chip simulation, the network at every size.
-int scaling_command(const RunOptions& o, const HardwareSpec& hw, const WorkloadSpec& wl) {
+int scaling_command(const RunOptions& o, const HardwareSpec& hw, const WorkloadSpec& wl, const SimulateOptions& sim) {
   if (!o.trace_path.empty() || o.full_pod) {
     fmt::print(stderr, "error: --chips: --trace and --full-pod need one pod size\n");
     return kInputError;
   }
-  const std::vector<RunResult> runs = simulate_pod_sizes(hw, wl, o.chips);
+  const std::vector<RunResult> runs = simulate_pod_sizes(hw, wl, o.chips, sim);
   if (!o.quiet) fmt::print("{}", scaling_text(runs));
   if (!o.json_path.empty() && !write_file(o.json_path, scaling_json(runs))) {
     fmt::print(stderr, "error: {}: cannot write the JSON report\n", o.json_path);
@@ -90,7 +90,8 @@ int run_command(const RunOptions& o) {
     spdlog::info("running '{}' ({} ops) on '{}'", wl.name, wl.ops.size(), hw.name);
     SimulateOptions sim;
     sim.trace = !o.trace_path.empty();
-    if (!o.chips.empty()) return scaling_command(o, hw, wl);
+    sim.reuse_ops = !o.no_reuse;
+    if (!o.chips.empty()) return scaling_command(o, hw, wl, sim);
     if (hw.pod.chips() > 1 || wl.parallelism.given) {
       PodSimulateOptions pod;
       pod.full = o.full_pod;

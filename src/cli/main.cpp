@@ -41,6 +41,8 @@ int sc_main(int argc, char* argv[]) {
   run_cmd->add_option("--chips", run.chips, "run data parallel at each pod size, e.g. 1,8,64,256,1024: a scaling table")
       ->delimiter(',')->check(CLI::Range(1, 65536));
   run_cmd->add_flag("--full-pod", run.full_pod, "simulate every chip of the pod, not each distinct chip program once");
+  run_cmd->add_flag("--no-reuse", run.no_reuse,
+                    "simulate every op, also those identical to an earlier op (by default replayed: docs/timing.md)");
   run.jobs = std::max(1u, std::thread::hardware_concurrency());
   run_cmd->add_option("-j,--jobs", run.jobs, "pods: chip programs simulated at once, each in its own process")
       ->check(CLI::Range(1, 1024))->capture_default_str();

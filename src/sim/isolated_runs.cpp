@@ -100,7 +100,9 @@ std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vect
     if (pid == 0) {  // the child: one elaboration of its own, then out without destructors
       int code = 0;
       try {
-        const RunResult r = simulate(hw, programs[p], SimulateOptions{});
+        SimulateOptions alone = options;
+        alone.trace = false;  // only chip 0's program is traced
+        const RunResult r = simulate(hw, programs[p], alone);
         std::ofstream f(path, std::ios::trunc);
         f << summary_of(r).dump();
         code = f ? 0 : 4;

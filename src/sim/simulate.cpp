@@ -74,6 +74,8 @@ void collect_stats(RunResult& r, const Chip& chip) {
     }
   }
   s.add("sim", "process_wakeups", "1", r.wakeups, "SystemC process activations (events handled)");
+  s.add("sim", "ops_replayed", "1", chip.ops_replayed(),
+        "ops identical to an earlier op, replayed rather than simulated again (run --no-reuse: all simulated)");
 }
 
 void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>& plans) {
@@ -192,7 +194,8 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   if (options.trace) r.trace = std::make_shared<TraceRecorder>();
-  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans, r.trace.get());
+  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans, r.trace.get(),
+                                     options.reuse_ops && !options.trace);
   // Runs until no process has anything left to do: the sequencer has run every op, or a
   // block stopped making progress (the watchdog below names it).
   sc_core::sc_start();

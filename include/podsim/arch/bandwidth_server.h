@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "podsim/arch/clock.h"
 
@@ -31,6 +32,8 @@ class BandwidthServer {
   std::uint64_t requests() const { return requests_; }
   std::uint64_t free_at() const { return free_at_; }
   std::uint64_t bytes_per_second() const { return bps_; }
+  // Activity counters, for replaying an op (arch/counter_list.h).
+  void list_counters(std::vector<std::uint64_t*>& out) { out.insert(out.end(), {&busy_ps_, &bytes_, &requests_}); }
 
  private:
   std::uint64_t bps_;

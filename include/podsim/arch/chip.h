@@ -1,9 +1,18 @@
 // The chip: TensorCores, their crossbar ports, and HBM. The top module owns its children
 // as members and wires them in its constructor. A sequencer thread runs the workload's ops
 // one after another, each spread over all cores.
+//
+// Replaying identical ops (`reuse_ops`): an op whose plan matches an op simulated earlier
+// in the run (same kind, shapes, dtype, tiling, addresses: op_replay_key) is not simulated
+// again. The sequencer waits the earlier op's duration and adds the difference it made to
+// every activity counter (arch/counter_list.h); the memory is left idle at the end (posted
+// writes drained, rows closed). What this leaves out is the memory state an op inherits
+// from the op before it (open rows, posted writes, the refresh phase): docs/timing.md
+// gives the measured difference.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +20,7 @@
 #include <systemc>
 
 #include "podsim/arch/bandwidth_server.h"
+#include "podsim/arch/counter_list.h"
 #include "podsim/arch/hbm_model.h"
 #include "podsim/arch/sim_counters.h"
 #include "podsim/arch/tensor_core.h"
@@ -34,9 +44,10 @@ struct OpTiming {
 class Chip : public sc_core::sc_module {
  public:
   Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadSpec& workload,
-       const std::vector<OpPlan>& plans, TraceRecorder* trace = nullptr);
+       const std::vector<OpPlan>& plans, TraceRecorder* trace = nullptr, bool reuse_ops = false);
 
   bool all_done() const { return ops_done_ == plans_.size(); }
+  std::size_t ops_replayed() const { return ops_replayed_; }
   const std::vector<OpTiming>& op_timings() const { return timings_; }
   const HbmModel& hbm() const { return hbm_; }
   // Drains posted writes at the end of a run (they do not hold up the ops).
@@ -49,6 +60,13 @@ class Chip : public sc_core::sc_module {
  private:
   void sequencer();
   OpTiming snapshot() const;
+  // What an op did, kept to replay an identical op.
+  struct Recording {
+    OpTiming timing;
+    std::vector<std::uint64_t> counters;       // the difference in every counter
+    std::vector<std::uint64_t> channel_bytes;  // bytes per HBM channel
+  };
+  void replay(const Recording& rec);
 
   const HardwareSpec& hw_;
   const WorkloadSpec& workload_;
@@ -59,7 +77,11 @@ class Chip : public sc_core::sc_module {
   std::vector<std::unique_ptr<TensorCore>> cores_;
   std::vector<OpTiming> timings_;
   std::size_t ops_done_ = 0;
+  CounterList counter_list_;
+  std::map<std::string, Recording> recordings_;
+  std::size_t ops_replayed_ = 0;
   TraceRecorder* trace_ = nullptr;
+  bool reuse_ops_ = false;
   int ops_track_ = 0;
 };
 

@@ -82,6 +82,13 @@ class HbmModel {
   const BandwidthSeries& series() const { return series_; }
   const std::vector<BandwidthSeries>& channel_series() const { return channel_series_; }
 
+  // Bytes each channel has served so far (reads and writes).
+  std::vector<std::uint64_t> channel_bytes() const;
+  // An op is replayed over [from_ps, to_ps) (arch/chip.h): the memory idles until to_ps,
+  // and the bandwidth series get `bytes` per channel spread evenly over the interval.
+  void replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes);
+  void list_counters(std::vector<std::uint64_t*>& out);
+
  private:
   std::uint64_t serve_ideal(std::uint64_t now_ps, const Segment& s, bool is_write);
 

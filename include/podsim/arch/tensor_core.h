@@ -84,6 +84,8 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t vpu_busy_cycles() const { return vpu_busy_cycles_; }
   // Bytes the MXUs and the vector unit moved in and out of vector memory.
   std::uint64_t onchip_bytes() const { return onchip_bytes_; }
+  // Every activity counter of the core, its MXUs and DMA engines (arch/counter_list.h).
+  void list_counters(std::vector<std::uint64_t*>& out);
 
   // How a tile's folds are spread over `mxus` arrays (exposed for tests).
   static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,

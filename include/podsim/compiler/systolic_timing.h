@@ -92,6 +92,11 @@ class SystolicPipeline {
   // Idle port time before `cycle` is not charged to the stall counters (an op starts).
   void begin_window(std::uint64_t cycle) { window_start_ = cycle; }
   const ArrayCycleBreakdown& breakdown() const { return breakdown_; }
+  // The breakdown's counters, for replaying an op (arch/counter_list.h).
+  void list_counters(std::vector<std::uint64_t*>& out) {
+    out.insert(out.end(), {&breakdown_.active, &breakdown_.input_stall, &breakdown_.weight_load_stall,
+                           &breakdown_.weight_shift});
+  }
 
   const SystolicArrayShape& shape() const { return shape_; }
   std::uint64_t weight_load_cycles() const;  // W

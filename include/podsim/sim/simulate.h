@@ -10,6 +10,9 @@ namespace podsim {
 
 struct SimulateOptions {
   bool trace = false;  // record a timeline (RunResult::trace) for --trace
+  // Replay an op identical to one simulated earlier instead of simulating it again
+  // (arch/chip.h). Off while tracing: a trace shows every op's own events.
+  bool reuse_ops = true;
 };
 
 // One SystemC elaboration, so call it once per process. Throws ConfigError when the

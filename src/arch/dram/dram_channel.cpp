@@ -265,6 +265,19 @@ std::uint64_t DramChannel::write(const DramPiece& p) {
   return std::uint64_t(accepted);
 }
 
+void DramChannel::idle_until(std::int64_t cycle) {
+  drain_writes_to(0);
+  for (auto& b : banks_) b.open_row = -1;
+  const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
+  const std::int64_t interval = ctrl_.per_bank_refresh ? d_.t.tREFI / banks : d_.t.tREFI;
+  if (next_refresh_ <= cycle) next_refresh_ += ((cycle - next_refresh_) / interval + 1) * interval;
+  if (cycle > floor_) {
+    floor_ = cycle;
+    rows_.prune(floor_);
+    cols_.prune(floor_);
+  }
+}
+
 std::uint64_t DramChannel::flush() {
   drain_writes_to(0);
   return std::uint64_t(std::max<std::int64_t>(0, data_free_));

@@ -85,6 +85,16 @@ class DramChannel {
   const std::vector<DramCommand>& commands() const { return log_; }
   const DramDevice& device() const { return d_; }
 
+  // The memory sits idle until `cycle` (an op replayed in between, arch/chip.h): posted
+  // writes are drained, rows closed, refreshes due in between skipped (the replayed op's
+  // counters stand for them), and nothing is placed before `cycle`.
+  void idle_until(std::int64_t cycle);
+  void list_counters(std::vector<std::uint64_t*>& out) {
+    out.insert(out.end(), {&stats_.read_bytes, &stats_.write_bytes, &stats_.reads, &stats_.writes, &stats_.row_hits,
+                           &stats_.row_misses, &stats_.row_conflicts, &stats_.refreshes, &stats_.busy_cycles,
+                           &stats_.queue_depth_sum, &stats_.arrivals});
+  }
+
  private:
   struct Bank {
     std::int64_t open_row = -1;

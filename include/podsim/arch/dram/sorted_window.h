@@ -20,10 +20,10 @@ class SortedWindow {
   const Entry& operator[](std::size_t i) const { return items_[head_ + i]; }
 
   // Index of the first entry with key >= k.
+  // Queries and insertions land near the newest entries, so the search gallops back from
+  // the end (a few comparisons) before it bisects.
   std::size_t lower_bound(std::int64_t k) const {
-    auto it = std::lower_bound(items_.begin() + std::ptrdiff_t(head_), items_.end(), k,
-                               [](const Entry& e, std::int64_t key) { return e.first < key; });
-    return std::size_t(it - items_.begin()) - head_;
+    return std::size_t(gallop(k, [](std::int64_t e, std::int64_t key) { return e < key; })) - head_;
   }
   // Index of the first entry for which `pred` is false, for a `pred` true on a prefix.
   template <typename Pred>
@@ -36,9 +36,8 @@ class SortedWindow {
     return i < size() && (*this)[i].first == k;
   }
   void insert(std::int64_t k, const T& value) {
-    auto it = std::upper_bound(items_.begin() + std::ptrdiff_t(head_), items_.end(), k,
-                               [](std::int64_t key, const Entry& e) { return key < e.first; });
-    items_.insert(it, Entry{k, value});
+    const std::size_t at = gallop(k, [](std::int64_t e, std::int64_t key) { return e <= key; });
+    items_.insert(items_.begin() + std::ptrdiff_t(at), Entry{k, value});
   }
   // Drops entries from the front while `stale(entry)` holds.
   template <typename Pred>
@@ -51,6 +50,27 @@ class SortedWindow {
   }
 
  private:
+  // The first index (absolute) at or after head_ whose key fails `before(key_i, k)`, for a
+  // `before` true on a prefix.
+  template <typename Before>
+  std::size_t gallop(std::int64_t k, Before before) const {
+    std::size_t hi = items_.size(), step = 1;
+    while (hi > head_ && !before(items_[hi - 1].first, k)) {  // items_[hi - 1] is not before k
+      const std::size_t lo = hi > head_ + step ? hi - step : head_;
+      if (before(items_[lo].first, k)) {  // the boundary is in (lo, hi - 1]
+        std::size_t a = lo + 1, b = hi - 1;
+        while (a < b) {
+          const std::size_t mid = a + (b - a) / 2;
+          if (before(items_[mid].first, k)) a = mid + 1; else b = mid;
+        }
+        return a;
+      }
+      hi = lo;
+      step *= 2;
+    }
+    return hi;
+  }
+
   std::vector<Entry> items_;
   std::size_t head_ = 0;
 };
