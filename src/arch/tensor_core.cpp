@@ -419,7 +419,14 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
   // An A-resident tiling loads each A block once and keeps it in vector memory.
   const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
   if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
-    regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
+    if (op.patches) {  // implicit GEMM: the input rows under the tile's windows
+      patch_spans_.clear();
+      patch_block(*op.patches, b, t.m0, t.tm, t.k0, t.tk, &patch_spans_);
+      for (const InputSpan& s : patch_spans_)
+        regions.push_back({program_.a_base + s.offset, s.count, s.row_bytes, s.stride});
+    } else {
+      regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
+    }
     if (program_.tiling.a_resident) a_loaded_[a_block] = true;
   }
   if (!weight_fifo()) regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});

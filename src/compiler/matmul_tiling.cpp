@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "podsim/compiler/implicit_conv.h"
+
 namespace podsim {
 namespace {
 
@@ -81,8 +83,37 @@ SystolicArrayShape array_shape(const HardwareSpec& hw) {
   return {hw.chip.mxu.rows, hw.chip.mxu.cols, hw.chip.mxu.dataflow, hw.chip.mxu.weight_overlap};
 }
 
+namespace {
+
+// Bytes of A block row bm (all its k blocks), read from a convolution's input.
+std::uint64_t patch_row_bytes(const MatmulOp& op, const MatmulTiling& t, std::uint64_t bm, std::uint64_t kb_step = 1) {
+  const std::uint64_t b = dtype_bytes(op.dtype);
+  const std::uint64_t m0 = bm * t.tm, rows = std::min(t.tm, op.m - m0);
+  std::uint64_t sum = 0, sampled = 0;
+  for (std::uint64_t kb = 0; kb < t.blocks_k; kb += kb_step, ++sampled)
+    sum += patch_block(*op.patches, b, m0, rows, kb * t.tk, std::min(t.tk, op.k - kb * t.tk));
+  return kb_step == 1 ? sum : sum * t.blocks_k / sampled;
+}
+
+// A bytes per block row: exact, or (to rank candidate tilings quickly) from a sample of
+// at most 8 block rows and 8 block columns, scaled up.
+std::vector<std::uint64_t> patch_rows(const MatmulOp& op, const MatmulTiling& t, bool exact) {
+  std::vector<std::uint64_t> rows(t.blocks_m, 0);
+  if (exact) {
+    for (std::uint64_t bm = 0; bm < t.blocks_m; ++bm) rows[bm] = patch_row_bytes(op, t, bm);
+    return rows;
+  }
+  const std::uint64_t step_m = std::max<std::uint64_t>(1, t.blocks_m / 8), step_k = std::max<std::uint64_t>(1, t.blocks_k / 8);
+  std::uint64_t sum = 0, sampled = 0;
+  for (std::uint64_t bm = 0; bm < t.blocks_m; bm += step_m, ++sampled) sum += patch_row_bytes(op, t, bm, step_k);
+  std::fill(rows.begin(), rows.end(), sum / sampled);
+  return rows;
+}
+
+}  // namespace
+
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                std::uint64_t tk, std::uint64_t tn, bool a_resident) {
+                                std::uint64_t tk, std::uint64_t tn, bool a_resident, bool exact) {
   MatmulTiling t;
   t.tm = tm;
   t.tk = tk;
@@ -95,24 +126,28 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   // With a weight FIFO the B tile streams from memory to the array: no vmem buffer.
   const std::uint64_t weight_buffer = hw.chip.mxu.weight_fifo_depth > 0 ? 0 : tk * tn;
   t.a_resident = a_resident;
+  // A convolution's patches: the bytes of each A block row, read from its input.
+  const std::vector<std::uint64_t> patch = op.patches ? patch_rows(op, t, exact) : std::vector<std::uint64_t>{};
+  std::uint64_t patch_total = 0;
+  for (auto x : patch) patch_total += x;
   if (!a_resident) {
     t.vmem_bytes = hw.chip.vmem_operand_buffers * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
-    t.hbm_read_bytes = op.m * op.k * b * t.blocks_n + op.k * op.n * b * t.blocks_m;
+    t.hbm_read_bytes = (op.patches ? patch_total : op.m * op.k * b) * t.blocks_n + op.k * op.n * b * t.blocks_m;
   } else {
     t.vmem_bytes = op.m * op.k * b + hw.chip.vmem_operand_buffers * weight_buffer * b + 2 * tm * tn * acc;
     // Each core reads the A rows of every block row it has a block in, once.
     const std::uint64_t cores = hw.chip.tensor_cores;
-    std::uint64_t a_rows_read = 0;
+    std::uint64_t a_read = 0;
     for (std::uint64_t c = 0; c < std::min<std::uint64_t>(cores, t.output_blocks()); ++c) {
       std::uint64_t last_bm = UINT64_MAX;
       for (std::uint64_t block = c; block < t.output_blocks(); block += cores) {
         const std::uint64_t bm = block / t.blocks_n;
         if (bm == last_bm) continue;  // blocks are in row-major order: a row's blocks are adjacent
         last_bm = bm;
-        a_rows_read += std::min(tm, op.m - bm * tm);
+        a_read += op.patches ? patch[bm] : std::min(tm, op.m - bm * tm) * op.k * b;
       }
     }
-    t.hbm_read_bytes = a_rows_read * op.k * b + op.k * op.n * b * t.blocks_m;
+    t.hbm_read_bytes = a_read + op.k * op.n * b * t.blocks_m;
   }
   t.hbm_write_bytes = op.m * op.n * b;
   t.estimated_seconds = estimate_seconds(op, hw, t);
@@ -132,7 +167,7 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
       for (auto tn : tns) {
         for (bool resident : {false, true}) {
           if (resident && op.m * op.k * dtype_bytes(op.dtype) > chip.vmem_bytes) continue;
-          MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident);
+          MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident, /*exact=*/false);
           if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
         }
       }
@@ -153,6 +188,8 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
       }
     }
   }
+  // The winner's bytes exactly (candidates were ranked on sampled patch bytes).
+  if (found && op.patches) best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident);
   if (!found) {
     const MatmulTiling smallest = make_matmul_tiling(op, hw, tms.front(), tks.front(), tns.front());
     throw ConfigError(where, "chip.vmem.capacity",

@@ -14,6 +14,7 @@ LoweredMatmul lower_to_matmul(const Op& op) {
   l.matmul.n = c.c_out / c.groups;
   l.matmul.dtype = c.dtype;
   l.instances = c.groups;
+  l.matmul.patches = c.patches();
   return l;
 }
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "podsim/compiler/implicit_conv.h"
+
 namespace podsim {
 namespace {
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) { return (x + a - 1) / a * a; }
@@ -77,7 +79,9 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
                                       dtype_name(mm.dtype), dtype_name(mm.dtype)));
       const std::uint64_t b = dtype_bytes(mm.dtype);
       p.a_base = 0;
-      p.b_base = align_up(p.a_base + mm.m * mm.k * b, stripe);
+      // A: the matrix, or for a convolution's patches the input they are read from.
+      const std::uint64_t a_bytes = mm.patches ? input_bytes(*mm.patches, b) : mm.m * mm.k * b;
+      p.b_base = align_up(p.a_base + a_bytes, stripe);
       p.c_base = align_up(p.b_base + mm.k * mm.n * b, stripe);
       p.footprint_bytes = p.c_base + mm.m * mm.n * b;
     }

@@ -118,8 +118,28 @@ void add_backward_ops(const Op& op, std::vector<Op>& out) {
   } else if (const auto* c = std::get_if<Conv2dOp>(&op.body)) {
     const std::uint64_t M = c->n * c->h_out() * c->w_out(), K = (c->c_in / c->groups) * c->kernel * c->kernel,
                         N = c->c_out / c->groups;
-    out.push_back(derived(op, ".dX", MatmulOp{M, N, K, c->dtype}, op.repeat * c->groups));
-    out.push_back(derived(op, ".dW", MatmulOp{K, M, N, c->dtype}, op.repeat * c->groups));
+    // dX: a stride-1 convolution that keeps the image size is its own transpose: dY
+    // convolved with the flipped kernels, padding kernel - 1 - padding, c_out channels in
+    // and c_in out (implicit GEMM, as many MACs as the forward). Otherwise dY W^T on the
+    // im2col matrix (M x K out), folded back onto the input.
+    const bool same_size = c->stride == 1 && c->h_out() == c->h && c->w_out() == c->w && c->groups == 1 &&
+                           c->kernel > 1 && c->dilation * (c->kernel - 1) >= c->padding;
+    if (same_size) {
+      Conv2dOp t = *c;
+      t.h = c->h_out();
+      t.w = c->w_out();
+      t.c_in = c->c_out;
+      t.c_out = c->c_in;
+      t.padding = c->dilation * (c->kernel - 1) - c->padding;
+      out.push_back(derived(op, ".dX", t, op.repeat));
+    } else {
+      out.push_back(derived(op, ".dX", MatmulOp{M, N, K, c->dtype}, op.repeat * c->groups));
+    }
+    // dW = X^T dY over the patches of X (read from X: implicit GEMM for k x k kernels).
+    MatmulOp dw{K, M, N, c->dtype};
+    dw.patches = c->patches();
+    if (dw.patches) dw.patches->transposed = true;
+    out.push_back(derived(op, ".dW", dw, op.repeat * c->groups));
     out.back().gradient_elements = K * N * op.repeat * c->groups;
   } else if (const auto* v = std::get_if<VectorOp>(&op.body)) {
     out.push_back(derived(op, ".grad", vector_backward(*v), op.repeat));

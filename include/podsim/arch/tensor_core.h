@@ -26,6 +26,7 @@
 #include "podsim/arch/clock.h"
 #include "podsim/arch/dma_engine.h"
 #include "podsim/arch/sim_counters.h"
+#include "podsim/compiler/implicit_conv.h"
 #include "podsim/compiler/matmul_tiling.h"
 #include "podsim/compiler/systolic_timing.h"
 #include "podsim/compiler/vector_plan.h"
@@ -140,6 +141,7 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t blocks_stored_ = 0;
   std::uint64_t blocks_total_ = 0;
   std::vector<bool> a_loaded_;  // A-resident tilings: which A blocks this core holds
+  std::vector<InputSpan> patch_spans_;  // scratch: a convolution tile's input rows
   std::vector<std::unique_ptr<DmaJob>> load_jobs_;  // one per operand buffer
   DmaJob store_job_;
   struct PendingStore {

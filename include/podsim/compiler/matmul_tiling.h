@@ -14,6 +14,8 @@
 // (without the tk tn weight buffers when a weight FIFO streams B straight to the array)
 // HBM reads:  A is read once per block column, B once per block row:
 //   read = M K b blocks_n + K N b blocks_m;   write = M N b.
+// (For a convolution's patches, M K b is the bytes its A tiles read from the input:
+// compiler/implicit_conv.h.)
 // A-resident variant (when all of A fits beside the other buffers): each core loads each
 // A block it needs once and keeps it, so A is read once per core that needs its rows,
 // not once per block column: vmem = M K b + 2 tk tn b + 2 tm tn bytes(accumulator).
@@ -45,9 +47,11 @@ struct MatmulTiling {
 MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
                                   const SourceLocation& where);
 
-// The same bookkeeping for given tile sizes (for tests and for forcing a tiling).
+// The same bookkeeping for given tile sizes (for tests and for forcing a tiling). A
+// convolution's patch bytes (op.patches) are summed over every block unless `exact` is
+// false (a sample, to rank candidates).
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                std::uint64_t tk, std::uint64_t tn, bool a_resident = false);
+                                std::uint64_t tk, std::uint64_t tn, bool a_resident = false, bool exact = true);
 
 // Array passes per MAC for the op's dtype on this chip (0: the chip does not support it).
 std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype);

@@ -4,10 +4,13 @@
 //   M = n h_out w_out   (one row per output pixel)
 //   K = (c_in / groups) kernel^2   (the receptive field)
 //   N = c_out / groups
-// The A operand is the im2col matrix, and its HBM traffic is counted as if materialised
-// (every input pixel read once per kernel position that covers it): an upper bound on
-// what a direct-convolution DMA would move. Depthwise convolution (groups = c_in = c_out)
-// becomes c_in matmuls with N = 1, which is why it uses a sliver of a 128-wide array.
+// With a k x k kernel (k > 1, one group) the A tiles come straight from the NHWC input
+// (implicit GEMM, compiler/implicit_conv.h): an input pixel is read once per tile that
+// needs it, not once per kernel position. A 1 x 1 convolution's A is its input (or a
+// strided view of it). Grouped and depthwise convolutions read the materialised im2col
+// matrix (every input pixel once per kernel position that covers it): an upper bound.
+// Depthwise convolution (groups = c_in = c_out) becomes c_in matmuls with N = 1, which
+// is why it uses a sliver of a 128-wide array.
 #pragma once
 
 #include <cstdint>

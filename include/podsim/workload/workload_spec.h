@@ -17,6 +17,16 @@ namespace podsim {
 
 // C[m x n] = A[m x k] * B[k x n]. A is the activation (streams through the array), B the
 // weight (stationary in the array), C is written back in the same dtype.
+// The receptive fields of a convolution over an NHWC input: the A operand of its matmul,
+// row (n, oh, ow) and column (kh, kw, c), c fastest, read straight from the input
+// (implicit GEMM) rather than from a materialised im2col matrix (compiler/implicit_conv.h).
+struct ConvWindow {
+  std::uint64_t n = 1, h = 0, w = 0, c = 0;  // the input
+  std::uint64_t h_out = 0, w_out = 0;
+  std::uint64_t kernel = 1, stride = 1, padding = 0, dilation = 1;
+  bool transposed = false;  // A is the im2col matrix transposed (a weight gradient's X^T)
+};
+
 struct MatmulOp {
   std::uint64_t m = 0, k = 0, n = 0;
   DType dtype = DType::bf16;
@@ -30,6 +40,9 @@ struct MatmulOp {
   // hardware packs nonzero weights along k (chip.mxu.skip_zero_weights); either way the
   // useful MACs (macs()) count only nonzero weights. B is stored and loaded dense.
   double weight_sparsity = 0;
+  // A is a convolution's patches, read from its input (k x k kernels; 1 x 1 convolutions
+  // need no window: their A is the input itself, or a strided view of it).
+  std::optional<ConvWindow> patches = std::nullopt;
 
   static constexpr std::uint64_t kSparsityBlock = 128;
   static constexpr std::uint64_t kSparsityGroup = 8;
@@ -53,6 +66,11 @@ struct Conv2dOp {
   std::uint64_t w_out() const { return (w + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1; }
   // n h_out w_out c_out (c_in / groups) kernel^2
   std::uint64_t macs() const { return n * h_out() * w_out() * c_out * (c_in / groups) * kernel * kernel; }
+  // Its receptive fields, read by implicit GEMM: k x k kernels of one group (none else).
+  std::optional<ConvWindow> patches() const {
+    if (kernel == 1 || groups != 1) return std::nullopt;
+    return ConvWindow{n, h, w, c_in, h_out(), w_out(), kernel, stride, padding, dilation, false};
+  }
 };
 
 // Ops of the vector unit over a rows x cols tensor (row-major), elementwise or per row.
