@@ -167,6 +167,11 @@ TEST(MatmulSimulation, ShallowFirstConvLayerUnderusesTheArray) {
   EXPECT_EQ(r.macs, 8ull * 112 * 112 * 64 * 3 * 49);
   EXPECT_LE(r.mxu_utilization(), 147.0 * 64 / (256 * 128));
   EXPECT_GT(r.mxu_utilization(), 0.10);
+  // Implicit GEMM: the DMA reads the image rows under each tile's windows (every input
+  // byte at least once), not the 147-column im2col matrix (49 x 3 / (2 x 2) ~ 37 x larger).
+  const std::uint64_t input = 8ull * 224 * 224 * 3 * 2, im2col = 8ull * 112 * 112 * 147 * 2;
+  EXPECT_GE(r.hbm_read_bytes, input);
+  EXPECT_LT(r.hbm_read_bytes, im2col / 4);
 }
 
 TEST(MatmulSimulation, DepthwiseConvRunsOneMatmulPerGroup) {
