@@ -156,21 +156,21 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   // group's first burst finds its row open.
   std::int64_t start = t;
   std::uint64_t activations = 0;
+  // (run.first_of / last_of: each bank group's first and last burst, -1 if none.)
   for (std::uint32_t bg = 0; bg < G; ++bg) {
-    std::uint32_t first, last;
-    if (!cols_.bursts_of(run, bg, &first, &last)) continue;
+    if (run.first_of[bg] < 0) continue;
     const std::int64_t act_before = bank(bg, p.bank).act;
     const std::int64_t ready = activate(bg, p.bank, p.row, t);
     activations += bank(bg, p.bank).act != act_before ? 1 : 0;
-    start = std::max(start, ready - std::int64_t(first) * run.step);
+    start = std::max(start, ready - std::int64_t(run.first_of[bg]) * run.step);
   }
   run.start = cols_.place(run, start);
   cols_.insert(run);
   for (std::uint32_t bg = 0; bg < G; ++bg) {
-    std::uint32_t first, last;
-    if (!cols_.bursts_of(run, bg, &first, &last)) continue;
+    if (run.last_of[bg] < 0) continue;
     Bank& bk = bank(bg, p.bank);
-    (p.write ? bk.last_wr : bk.last_rd) = std::max(p.write ? bk.last_wr : bk.last_rd, run.at(last));
+    (p.write ? bk.last_wr : bk.last_rd) =
+        std::max(p.write ? bk.last_wr : bk.last_rd, run.at(std::uint32_t(run.last_of[bg])));
   }
   if (ctrl_.log_commands)
     for (std::uint32_t j = 0; j < run.count; ++j)
@@ -185,8 +185,7 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
 
   if (!ctrl_.open_page) {  // auto precharge: the bank closes by itself, no bus command
     for (std::uint32_t bg = 0; bg < G; ++bg) {
-      std::uint32_t first, last;
-      if (!cols_.bursts_of(run, bg, &first, &last)) continue;
+      if (run.first_of[bg] < 0) continue;
       Bank& bk = bank(bg, p.bank);
       const std::int64_t pre = precharge_time(bk);
       log(pre, DramCommandType::PRE_AUTO, bg, p.bank, p.row);
