@@ -1,6 +1,7 @@
 #include "podsim/report/op_metrics.h"
 
 #include <algorithm>
+#include <map>
 
 #include "podsim/arch/clock.h"
 
@@ -24,6 +25,26 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   m.bound = busiest < 1.0 / 3 ? "waiting"
             : vpu_busy == busiest ? "vector" : mxu_busy >= hbm_busy ? "mxu" : "memory";
   return m;
+}
+
+std::vector<KindTotals> totals_by_kind(const RunResult& run) {
+  std::map<std::string, KindTotals> by;
+  for (const OpResult& o : run.ops) {
+    KindTotals& t = by[o.kind];
+    t.kind = o.kind;
+    ++t.ops;
+    t.time_s += double(o.end_ps - o.start_ps) * 1e-12;
+    t.flops += 2 * o.macs;
+    t.hbm_read_bytes += o.hbm_read_bytes;
+    t.hbm_write_bytes += o.hbm_write_bytes;
+    t.onchip_bytes += o.onchip_bytes;
+  }
+  std::vector<KindTotals> out;
+  for (auto& [kind, t] : by) {
+    t.time_share = run.time_s() > 0 ? t.time_s / run.time_s() : 0.0;
+    out.push_back(t);
+  }
+  return out;
 }
 
 }  // namespace podsim

@@ -173,6 +173,18 @@ std::string report_json(const RunResult& r) {
   }
   j["ops"] = std::move(ops);
 
+  ordered_json kinds = ordered_json::array();
+  for (const KindTotals& t : totals_by_kind(r))
+    kinds.push_back({{"kind", t.kind},
+                     {"ops", t.ops},
+                     {"time_s", t.time_s},
+                     {"time_share", t.time_share},
+                     {"flops", t.flops},
+                     {"hbm_read_bytes", t.hbm_read_bytes},
+                     {"hbm_write_bytes", t.hbm_write_bytes},
+                     {"onchip_bytes", t.onchip_bytes}});
+  j["by_kind"] = std::move(kinds);
+
   ordered_json channels = ordered_json::array();
   for (std::size_t c = 0; c < r.channels.size(); ++c) {
     const auto& ch = r.channels[c];

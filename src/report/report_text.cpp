@@ -77,6 +77,12 @@ std::string report_text(const RunResult& r) {
          m.achieved_flops * 1e-12, 100 * m.mxu_utilization, m.hbm_Bps * 1e-9, m.bound);
   }
   line("");
+  line("  {:<16} {:>5} {:>12} {:>7} {:>9} {:>12} {:>12}", "by kind", "ops", "time", "share", "TFLOP", "HBM read",
+       "HBM written");
+  for (const KindTotals& t : totals_by_kind(r))
+    line("  {:<16} {:>5} {:>12} {:>6.1f}% {:>9.3f} {:>12} {:>12}", t.kind, t.ops, human_time(t.time_s),
+         100 * t.time_share, double(t.flops) * 1e-12, human_bytes(t.hbm_read_bytes), human_bytes(t.hbm_write_bytes));
+  line("");
   bool all_ok = true;
   for (const auto& i : r.invariants)
     if (!i.ok) {

@@ -6,6 +6,7 @@
 
 #include "podsim/config/hardware_loader.h"
 #include "podsim/config/workload_loader.h"
+#include "podsim/report/op_metrics.h"
 #include "podsim/sim/simulate.h"
 
 namespace podsim {
@@ -120,6 +121,34 @@ TEST(Fusion, AReluGradientFusesIntoTheInputGradientBeforeTheWeightGradient) {
   EXPECT_TRUE(grad->plan.vector.fused);
   EXPECT_EQ(grad->hbm_read_bytes, 1024u * 2048 * 2);
   EXPECT_EQ(grad->hbm_write_bytes, 0u);
+}
+
+TEST(Report, TotalsByKindAddUpToTheRun) {
+  // Ops run back to back from time 0, so the kinds' times add up to the run's; FLOPs and
+  // bytes likewise. Kinds come sorted by name.
+  const RunResult r = run(kResidualBlock + "    - {op: pool, name: p, n: 1, h: 1024, w: 16, c: 128, window: 2, "
+                                           "dtype: bf16}\n");
+  const std::vector<KindTotals> kinds = totals_by_kind(r);
+  ASSERT_EQ(kinds.size(), 3u);
+  EXPECT_EQ(kinds[0].kind, "elementwise");
+  EXPECT_EQ(kinds[0].ops, 2u);
+  EXPECT_EQ(kinds[1].kind, "matmul");
+  EXPECT_EQ(kinds[2].kind, "pool");
+  double time = 0, share = 0;
+  std::uint64_t flops = 0, read = 0, written = 0;
+  for (const auto& k : kinds) {
+    time += k.time_s;
+    share += k.time_share;
+    flops += k.flops;
+    read += k.hbm_read_bytes;
+    written += k.hbm_write_bytes;
+  }
+  EXPECT_NEAR(time, r.time_s(), 1e-12);
+  EXPECT_NEAR(share, 1.0, 1e-9);
+  EXPECT_EQ(flops, 2 * r.macs);
+  EXPECT_EQ(kinds[1].flops, 2u * 1024 * 512 * 2048);
+  EXPECT_EQ(read, r.hbm_read_bytes);
+  EXPECT_EQ(written, r.hbm_write_bytes);
 }
 
 }  // namespace

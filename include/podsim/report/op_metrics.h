@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "podsim/sim/run_result.h"
 
@@ -21,5 +22,17 @@ struct OpMetrics {
 };
 
 OpMetrics op_metrics(const RunResult& run, const OpResult& op);
+
+// Totals over the ops of one kind (matmul, conv2d, elementwise, pool, ...).
+struct KindTotals {
+  std::string kind;
+  std::uint64_t ops = 0;
+  double time_s = 0;
+  double time_share = 0;  // of the run's simulated time
+  std::uint64_t flops = 0;
+  std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0, onchip_bytes = 0;
+};
+// Sorted by kind name (deterministic reports).
+std::vector<KindTotals> totals_by_kind(const RunResult& run);
 
 }  // namespace podsim
