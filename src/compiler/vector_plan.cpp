@@ -141,6 +141,7 @@ VectorTiling plan_embedding(const EmbeddingOp& op, const HardwareSpec& hw, const
 }
 
 std::uint64_t embedding_row(const EmbeddingOp& op, std::uint64_t sample, std::uint64_t j) {
+  if (op.indices) return (*op.indices)[(sample * op.lookups + j) % op.indices->size()];
   const std::uint64_t r = splitmix64(op.seed * 0x100000001B3ULL ^ splitmix64(sample * op.lookups + j));
   if (!op.zipf) return r % op.table_rows;
   // Continuous inverse transform on [1, N+1): density proportional to x^-s; rank = floor.

@@ -12,6 +12,7 @@
 #include "podsim/config/param.h"
 #include "podsim/config/workload_loader.h"
 #include "podsim/workload/workload_spec.h"
+#include "index_file.h"
 #include "yaml_util.h"
 
 namespace podsim::detail {
@@ -115,6 +116,12 @@ class OpFields {
                               detail::scalar_text(v, full(key), file_), &why);
     if (!q) throw ConfigError(location_of(v, file_), full(key), why);
     return q->number;
+  }
+
+  // The indices of a file named by this key (index_file.h).
+  std::shared_ptr<const std::vector<std::uint64_t>> index_file(const std::string& key, const std::string& path,
+                                                               std::uint64_t table_rows) const {
+    return read_index_file(path, file_, table_rows, location_of(node_[key], file_), full(key));
   }
 
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const {

@@ -145,10 +145,18 @@ OpBody parse_embedding(OpFields& f) {
   e.dim = f.integer("dim", 1, 1 << 20);
   e.batch = f.integer("batch", 1, kMaxDim);
   e.lookups = f.integer("lookups", 1, 1 << 20, 1);
-  e.zipf = f.choice("distribution", {"uniform", "zipf"}, "uniform") == "zipf";
+  const std::string distribution = f.choice("distribution", {"uniform", "zipf", "file"}, "uniform");
+  e.zipf = distribution == "zipf";
   e.zipf_s = f.real("zipf_s", 0.0, 10.0, 1.0);
   e.seed = f.integer("seed", 0, UINT64_MAX, 1);
   e.dtype = f.dtype("dtype");
+  if (distribution == "file") {
+    e.indices_file = f.text("indices", "");
+    if (e.indices_file.empty()) f.fail("indices", "distribution: file reads its indices from a file: give its path");
+    e.indices = f.index_file("indices", e.indices_file, e.table_rows);
+  } else if (f.has("indices")) {
+    f.fail("indices", "an index file is read only with distribution: file");
+  }
   if ((long double)e.batch * e.lookups * e.dim > kMaxMacs) f.fail("batch", "too large: more than 4e18 gathered elements");
   return e;
 }
@@ -340,7 +348,10 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"embedding_lookup", "dim", "integer", "", "elements per row"},
          {"embedding_lookup", "batch", "integer", "", "samples"},
          {"embedding_lookup", "lookups", "integer", "1", "rows gathered and sum-pooled per sample"},
-         {"embedding_lookup", "distribution", "choice", "uniform", "uniform or zipf"},
+         {"embedding_lookup", "distribution", "choice", "uniform", "uniform, zipf, or file (indices from `indices`)"},
+         {"embedding_lookup", "indices", "path", "",
+          "distribution file: whole numbers below table_rows, separated by spaces, commas or newlines (# comments), "
+          "relative to the workload file, used in order and repeated if short"},
          {"embedding_lookup", "zipf_s", "number", "1.0", "Zipf exponent s (rank k has weight k^-s)"},
          {"embedding_lookup", "seed", "integer", "1", "seed of the indices"},
          {"embedding_lookup", "dtype", "choice", "", "element type of the table"}},

@@ -204,7 +204,8 @@ std::string Op::shape_text() const {
                    return s;
                  },
                  [](const EmbeddingOp& e) {
-                   return fmt::format("{}x{} {}x{}{}", e.table_rows, e.dim, e.batch, e.lookups, e.zipf ? " zipf" : "");
+                   return fmt::format("{}x{} {}x{}{}", e.table_rows, e.dim, e.batch, e.lookups,
+                                      e.indices ? " file " + e.indices_file : e.zipf ? " zipf" : "");
                  },
                  [](const AttentionOp& a) {
                    return fmt::format("b{} h{} q{} kv{} d{}{}", a.batch, a.heads, a.queries(), a.keys(), a.head_dim,

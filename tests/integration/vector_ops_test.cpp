@@ -1,6 +1,7 @@
 // The vector unit and the gather path end to end: exact bytes, closed-form vector-unit
 // cycles, fusion, and embedding indices against their distribution.
 #include <cmath>
+#include <fstream>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -92,6 +93,42 @@ TEST(Training, AStepRunsWithItsUpdatesAndFootprint) {
   EXPECT_EQ(r.ops[3].hbm_write_bytes, 3u * 1024 * 1024 * 4);
   ASSERT_TRUE(r.training.has_value());
   EXPECT_EQ(r.training->optimizer_state_bytes, 2u * 1024 * 1024 * 4);
+}
+
+std::string write_index_file(const std::string& name, const std::string& text) {
+  const std::string path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Embedding, AnIndexFileIsReadInOrderAndRepeated) {
+  const std::string path = write_index_file("idx.txt", "# a recorded trace\n5, 9 2\n\n7 # last\n");
+  const RunResult r = run("    - {op: embedding_lookup, name: e, table_rows: 10, dim: 64, batch: 3, lookups: 2, "
+                          "distribution: file, indices: " + path + ", dtype: fp32}\n");
+  const EmbeddingOp& e = std::get<EmbeddingOp>(r.workload.ops[0].body);
+  ASSERT_TRUE(e.indices);
+  // Lookup j of sample s takes entry (2 s + j) mod 4 of 5, 9, 2, 7.
+  const std::uint64_t expected[3][2] = {{5, 9}, {2, 7}, {5, 9}};
+  for (std::uint64_t s = 0; s < 3; ++s)
+    for (std::uint64_t j = 0; j < 2; ++j) EXPECT_EQ(embedding_row(e, s, j), expected[s][j]) << s << " " << j;
+  EXPECT_EQ(r.hbm_read_bytes, 3u * 2 * 256);
+  EXPECT_NE(r.ops[0].shape.find("file"), std::string::npos);
+}
+
+TEST(Embedding, TheIndicesDecideTheCost) {
+  // 4096 x 32 lookups of 64 B rows from a 2^24-row table: all of one row against a trace
+  // scattered over the table. The same bytes; but one row lives in one pseudo-channel, so
+  // the hot trace gets 1/64 of tpu-v3's HBM (64 pseudo-channels) while the scattered one
+  // spreads over all of them (paying an activation per lookup, which bank parallelism
+  // hides): more than 8x slower, with room for the activations.
+  std::string scattered;
+  for (std::uint64_t i = 0; i < 4096; ++i) scattered += std::to_string((i * 2654435761ULL) % (1ULL << 24)) + "\n";
+  const std::string hot = write_index_file("hot.txt", "12345\n"), cold = write_index_file("cold.txt", scattered);
+  const std::string op = "{op: embedding_lookup, table_rows: 16777216, dim: 16, batch: 4096, lookups: 32, "
+                         "distribution: file, dtype: fp32, ";
+  const RunResult r = run("    - " + op + "name: hot, indices: " + hot + "}\n    - " + op + "name: cold, indices: " + cold + "}\n");
+  EXPECT_EQ(r.ops[0].hbm_read_bytes, r.ops[1].hbm_read_bytes);
+  EXPECT_GT(r.ops[0].end_ps - r.ops[0].start_ps, 8 * (r.ops[1].end_ps - r.ops[1].start_ps));
 }
 
 TEST(Embedding, GatherBytesAreLookupsTimesRowBytes) {

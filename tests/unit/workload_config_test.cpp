@@ -1,3 +1,5 @@
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "podsim/config/config_error.h"
@@ -124,6 +126,35 @@ TEST(WorkloadConfig, APoolWindowLargerThanItsInputIsRefusedAtTheWindow) {
   EXPECT_EQ(e.key_path(), "workload.ops[0].window");
   EXPECT_EQ(e.where().line, 3);
   EXPECT_NE(e.problem().find("does not fit the padded 4x4 input"), std::string::npos) << e.what();
+}
+
+TEST(WorkloadConfig, IndexFileErrorsNameTheFileLineAndColumn) {
+  const std::string dir = testing::TempDir();
+  std::ofstream(dir + "bad-idx.txt") << "1 2 3\n4 x7 5\n";
+  std::ofstream(dir + "far-idx.txt") << "1\n  12\n";
+  std::ofstream(dir + "empty-idx.txt") << "# nothing\n";
+  auto op = [&](const std::string& file) {
+    return "workload:\n  ops:\n    - {op: embedding_lookup, table_rows: 10, dim: 8, batch: 2, distribution: file, "
+           "indices: " + dir + file + ", dtype: fp32}\n";
+  };
+  ConfigError e = load_error(op("bad-idx.txt"));
+  EXPECT_EQ(e.where().file, dir + "bad-idx.txt");
+  EXPECT_EQ(e.where().line, 2);
+  EXPECT_EQ(e.where().column, 3);
+  EXPECT_EQ(e.key_path(), "workload.ops[0].indices");
+  EXPECT_NE(e.problem().find("'x7'"), std::string::npos) << e.what();
+  e = load_error(op("far-idx.txt"));
+  EXPECT_EQ(e.where().line, 2);
+  EXPECT_EQ(e.where().column, 3);
+  EXPECT_NE(e.problem().find("outside the table"), std::string::npos) << e.what();
+  e = load_error(op("empty-idx.txt"));
+  EXPECT_NE(e.problem().find("holds no indices"), std::string::npos) << e.what();
+  e = load_error(op("missing-idx.txt"));
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.problem().find("cannot open"), std::string::npos) << e.what();
+  e = load_error("workload:\n  ops:\n    - {op: embedding_lookup, table_rows: 10, dim: 8, batch: 2, "
+                 "distribution: file, dtype: fp32}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].indices");
 }
 
 TEST(WorkloadConfig, AReshapeMustKeepItsElements) {

@@ -50,8 +50,8 @@ struct VectorTiling {
 VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused, const SourceLocation& where);
 VectorTiling plan_embedding(const EmbeddingOp& op, const HardwareSpec& hw, const SourceLocation& where);
 
-// The table row of lookup j of sample s: uniform, or Zipf with ids scattered over the
-// table; deterministic for the op's seed.
+// The table row of lookup j of sample s: from the op's index file, uniform, or Zipf with
+// ids scattered over the table; deterministic for the op's seed.
 std::uint64_t embedding_row(const EmbeddingOp& op, std::uint64_t sample, std::uint64_t j);
 // The probability that one lookup draws rank k (1-based) under embedding_row's law
 // (1 / table_rows for uniform indices).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -138,6 +139,10 @@ struct EmbeddingOp {
   bool zipf = false;
   double zipf_s = 1.0;
   std::uint64_t seed = 1;
+  // Indices from a file (a recorded trace), used in order: lookup j of sample s takes
+  // entry (s x lookups + j) mod its length. Shared: ops are copied freely.
+  std::shared_ptr<const std::vector<std::uint64_t>> indices;
+  std::string indices_file;  // as given, for reports
   DType dtype = DType::fp32;
   // Training (set by expand_training): the sparse backward and update. Each looked-up row
   // is read, has its sample's gradient added (the optimizer step fused in) and is written
