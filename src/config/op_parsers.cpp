@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "op_fields.h"
+#include "podsim/workload/templates.h"
 
 namespace podsim {
 namespace detail {
@@ -216,7 +217,7 @@ OpBody parse_collective(OpFields& f) {
 
 OpBody parse_template(OpFields& f) {
   TemplateOp t;
-  t.name = f.choice("template", {"dlrm", "mlp", "moe_layer", "resnet50", "transformer_decoder", "transformer_encoder"}, "");
+  t.name = f.choice("template", template_names(), "");
   t.batch = f.integer("batch", 1, kMaxDim);
   t.dtype = f.dtype("dtype");
   if (t.name == "resnet50") {
@@ -226,6 +227,20 @@ OpBody parse_template(OpFields& f) {
     if (t.widths.size() < 2) f.fail("widths", "expected at least two widths: the input and one layer");
     for (auto w : t.widths)
       if (w == 0) f.fail("widths", "widths must be at least 1");
+  } else if (t.name == "distillation") {
+    for (const char* key : {"teacher", "student"}) {
+      auto& widths = std::string(key) == "teacher" ? t.teacher : t.student;
+      widths = f.integer_list(key, kMaxDim);
+      if (widths.size() < 2) f.fail(key, "expected at least two widths: the input and the logits");
+      for (auto w : widths)
+        if (w == 0) f.fail(key, "widths must be at least 1");
+    }
+    if (t.teacher.front() != t.student.front())
+      f.fail("student", fmt::format("must start at the teacher's input width ({}): both see the same samples",
+                                    t.teacher.front()));
+    if (t.teacher.back() != t.student.back())
+      f.fail("student", fmt::format("must end at the teacher's logits ({}): the loss compares the two",
+                                    t.teacher.back()));
   } else if (t.name != "dlrm") {
     t.seq = f.integer("seq", 1, kMaxDim);
     t.d_model = f.integer("d_model", 1, kMaxDim);
@@ -386,7 +401,8 @@ const std::map<std::string, OpKind>& op_kinds() {
         parse_collective}},
       {"template",
        {{{"template", "template", "choice", "",
-          "resnet50, mlp, dlrm, transformer_encoder, transformer_decoder or moe_layer (workload/templates.h)"},
+          "resnet50, mlp, dlrm, transformer_encoder, transformer_decoder, moe_layer or distillation "
+          "(workload/templates.h)"},
          {"template", "seq", "integer", "", "transformers: tokens per sequence"},
          {"template", "d_model", "integer", "", "transformers: model width"},
          {"template", "heads", "integer", "", "transformers: attention heads"},
@@ -407,6 +423,8 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "dense_features", "integer", "13", "dlrm: dense inputs"},
          {"template", "bottom", "list", "", "dlrm: bottom MLP widths (ending at dim)"},
          {"template", "top", "list", "", "dlrm: top MLP widths"},
+         {"template", "teacher", "list", "", "distillation: the frozen teacher MLP's widths, input first, logits last"},
+         {"template", "student", "list", "", "distillation: the student MLP's widths (same input and logits)"},
          {"template", "dtype", "choice", "", "element type"}},
         parse_template}},
   };

@@ -69,11 +69,33 @@ void resnet50(const TemplateOp& t, Builder& b) {
   b.matmul("fc", n, c, 1000);
 }
 
-void mlp(const TemplateOp& t, Builder& b) {
-  for (std::size_t i = 0; i + 1 < t.widths.size(); ++i) {
-    b.matmul(fmt::format("fc{}", i + 1), t.batch, t.widths[i], t.widths[i + 1]);
-    if (i + 2 < t.widths.size()) b.vec(fmt::format("relu{}", i + 1), VectorFn::relu, t.batch, t.widths[i + 1]);
+void mlp_layers(const std::string& prefix, std::uint64_t batch, const std::vector<std::uint64_t>& widths, Builder& b) {
+  for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
+    b.matmul(fmt::format("{}fc{}", prefix, i + 1), batch, widths[i], widths[i + 1]);
+    if (i + 2 < widths.size()) b.vec(fmt::format("{}relu{}", prefix, i + 1), VectorFn::relu, batch, widths[i + 1]);
   }
+}
+
+void mlp(const TemplateOp& t, Builder& b) { mlp_layers("", t.batch, t.widths, b); }
+
+// Knowledge distillation (Hinton et al. 2015): a frozen teacher runs forward, the student
+// forward (and, in a training step, backward and its update), then the loss between them:
+// both logits through softmax, the teacher's probabilities times the student's
+// log-probabilities, summed along each sample's row.
+void distillation(const TemplateOp& t, Builder& b) {
+  const std::size_t first_teacher = b.ops.size();
+  mlp_layers("teacher.", t.batch, t.teacher, b);
+  const std::uint64_t classes = t.teacher.back();
+  b.vec("teacher.softmax", VectorFn::softmax, t.batch, classes);
+  for (std::size_t i = first_teacher; i < b.ops.size(); ++i) b.ops[i].frozen = true;
+  mlp_layers("student.", t.batch, t.student, b);
+  b.vec("student.softmax", VectorFn::softmax, t.batch, classes);
+  b.vec("kl", VectorFn::mul, t.batch, classes, 2);
+  b.add("loss", [&] {
+    VectorOp v = VectorOp::make(VectorFn::reduce_sum, t.batch, classes, 1, b.dtype);
+    v.out_cols = 1;
+    return v;
+  }());
 }
 
 void dlrm(const TemplateOp& t, Builder& b) {
@@ -157,7 +179,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
 }  // namespace
 
 std::vector<std::string> template_names() {
-  return {"dlrm", "mlp", "moe_layer", "resnet50", "transformer_decoder", "transformer_encoder"};
+  return {"distillation", "dlrm", "mlp", "moe_layer", "resnet50", "transformer_decoder", "transformer_encoder"};
 }
 
 std::vector<Op> expand_template(const Op& op) {
@@ -166,6 +188,7 @@ std::vector<Op> expand_template(const Op& op) {
   if (t.name == "resnet50") resnet50(t, b);
   else if (t.name == "mlp") mlp(t, b);
   else if (t.name == "dlrm") dlrm(t, b);
+  else if (t.name == "distillation") distillation(t, b);
   else if (t.name == "transformer_encoder") transformer(t, b, false, false);
   else if (t.name == "transformer_decoder") transformer(t, b, true, false);
   else if (t.name == "moe_layer") transformer(t, b, false, true);

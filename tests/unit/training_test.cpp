@@ -227,6 +227,35 @@ TEST(Templates, MlpAndDistillationTrainOnlyTheStudent) {
   EXPECT_EQ(t.ops.back().name, "student.fc1.update");
 }
 
+TEST(Templates, TheDistillationTemplateFreezesItsTeacherAndEndsInTheLoss) {
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  training: {optimizer: adam}\n  ops:\n"
+      "    - {op: template, template: distillation, name: d, batch: 8, teacher: [16, 32, 10], student: [16, 10], "
+      "dtype: bf16}\n",
+      "d.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  // teacher: fc1, relu1, fc2, softmax (frozen); student: fc1, softmax; kl, loss.
+  std::vector<std::string> names;
+  for (const Op& op : flat.ops) names.push_back(op.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"d.teacher.fc1", "d.teacher.relu1", "d.teacher.fc2", "d.teacher.softmax",
+                                             "d.student.fc1", "d.student.softmax", "d.kl", "d.loss"}));
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_TRUE(flat.ops[i].frozen) << names[i];
+  for (std::size_t i = 4; i < flat.ops.size(); ++i) EXPECT_FALSE(flat.ops[i].frozen) << names[i];
+  const auto& loss = std::get<VectorOp>(flat.ops.back().body);
+  EXPECT_EQ(loss.output_elements(), 8u);  // one loss per sample
+  // Training: the teacher's forward once, the student's matmul three times.
+  const WorkloadSpec t = expand_training(flat);
+  EXPECT_EQ(t.total_macs(), 8ull * 16 * 32 + 8ull * 32 * 10 + 3 * 8ull * 16 * 10);
+  for (const Op& op : t.ops) EXPECT_EQ(op.name.find("d.teacher.fc1."), std::string::npos) << op.name;
+}
+
+TEST(Templates, DistillationNeedsMatchingInputsAndLogits) {
+  EXPECT_THROW(load_workload_text("workload:\n  ops:\n    - {op: template, template: distillation, batch: 8, "
+                                  "teacher: [16, 32, 10], student: [16, 12], dtype: bf16}\n",
+                                  "d.yaml"),
+               ConfigError);
+}
+
 }  // namespace
 }  // namespace podsim
 

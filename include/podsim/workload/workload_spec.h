@@ -206,6 +206,7 @@ struct TemplateOp {
   std::vector<std::uint64_t> widths;                    // mlp: layer widths, input first
   std::uint64_t tables = 0, table_rows = 0, dim = 0, lookups = 1, dense_features = 13;
   std::vector<std::uint64_t> bottom, top;               // dlrm MLP widths
+  std::vector<std::uint64_t> teacher, student;          // distillation: the two MLPs' widths
   // transformer_encoder / transformer_decoder / moe_layer:
   std::uint64_t seq = 0, d_model = 0, heads = 0, d_ff = 0, kv_len = 0;
   bool decode = false;
