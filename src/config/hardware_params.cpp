@@ -140,7 +140,8 @@ std::vector<HardwareParam> build_table() {
                     "exp, tanh, rsqrt, reciprocal results per cycle per TensorCore",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.vector.transcendentals_per_cycle; }));
   t.push_back(flag("chip.vector.fusion", "true",
-                   "fuse a one-input elementwise op into the matmul/conv before it (same shape): no HBM round trip",
+                   "fuse an elementwise op of one or two inputs into the matmul, conv or elementwise op before it "
+                   "(same size): its first input stays in vector memory and it stores nothing (XLA-style)",
                    +[](HardwareSpec& h) -> bool& { return h.chip.vector.fusion; }));
   t.push_back(quantity("chip.vmem.capacity", U::size, "16 MiB", 4096, 1ULL << 40,
                        "vector memory per TensorCore: holds the operand and accumulator tiles",
