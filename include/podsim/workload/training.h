@@ -1,7 +1,9 @@
 // Training a workload: the forward ops, then the backward pass in reverse order (for a
 // matmul X[m x k] W[k x n]: dX = dY W^T, an m x n x k matmul, and dW = X^T dY, a k x m x n
-// matmul; convolutions likewise on their im2col matmuls; vector ops once more on their
-// output and its gradient), then one optimizer update per weight tensor on the vector
+// matmul; convolutions likewise on their im2col matmuls, a same-size stride-1 one's dX as
+// a convolution of dY and its dW over X's patches; vector ops once more on their output
+// and its gradient, shape-changing ones back to their input's shape), then one optimizer
+// update per weight tensor on the vector
 // unit. With recompute, each op's forward runs again just before its backward instead of
 // keeping its input. Pure C++: the result is a plain workload.
 #pragma once
