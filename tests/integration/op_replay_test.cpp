@@ -90,6 +90,22 @@ TEST(OpReplay, AResNetStepAgreesWithTheFullSimulationWithinHalfAPercent) {
   EXPECT_NEAR(a, b, 0.005 * b);
 }
 
+TEST(OpReplay, ConvolutionsThatDifferOnlyInTheirWindowAreNotReplayed) {
+  // Same shapes and the same matmul (3x3, 56x56 out), but padding 1 dilation 1 against
+  // padding 2 dilation 2: the second's windows span 5 input rows, so its tiles read other
+  // input rows. Its report line looks the same; its plan is not.
+  const std::string wl = write_temp("replay-dilation.yaml",
+                                    "workload:\n  ops:\n"
+                                    "    - {op: conv2d, name: a, n: 8, h: 56, w: 56, c_in: 64, c_out: 64, kernel: 3, "
+                                    "padding: 1, dtype: bf16}\n"
+                                    "    - {op: conv2d, name: b, n: 8, h: 56, w: 56, c_in: 64, c_out: 64, kernel: 3, "
+                                    "padding: 2, dilation: 2, dtype: bf16}\n");
+  const json r = run_json(wl, "replay-dilation");
+  EXPECT_EQ(r["ops"][0]["shape"], r["ops"][1]["shape"]);
+  EXPECT_EQ(r["stats"]["sim"]["ops_replayed"]["value"], 0);
+  EXPECT_NE(r["ops"][0]["hbm_read_bytes"], r["ops"][1]["hbm_read_bytes"]);
+}
+
 TEST(OpReplay, ATraceShowsEveryOpSimulated) {
   const json r = run_json(repeated_matmuls() + " --trace " + testing::TempDir() + "replay-timeline.json", "replay-trace");
   EXPECT_EQ(r["stats"]["sim"]["ops_replayed"]["value"], 0);
