@@ -41,7 +41,8 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       // gradient (dX, dW: the vector op transforms dX's result, dW's is a weight's).
       std::size_t producer = i - 1;
       if (i > 1 && workload.ops[producer].gradient_elements > 0) --producer;
-      const bool fused = hw.chip.vector.fusion && i > 0 && fuses_into(*v, workload.ops[producer]);
+      const bool fused =
+          hw.chip.vector.fusion && i > 0 && !op.after_collective && fuses_into(*v, workload.ops[producer]);
       p.vector = plan_vector(*v, hw, fused, op.where);
       // Inputs, the side input, then outputs, one after another, each aligned to the stripe.
       const std::uint64_t b = dtype_bytes(v->dtype);

@@ -170,8 +170,16 @@ void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
 WorkloadSpec without_collectives(const WorkloadSpec& w) {
   WorkloadSpec out = w;
   out.ops.clear();
-  for (const Op& op : w.ops)
-    if (!std::holds_alternative<CollectiveOp>(op.body)) out.ops.push_back(op);
+  bool collective = false;
+  for (const Op& op : w.ops) {
+    if (std::holds_alternative<CollectiveOp>(op.body)) {
+      collective = true;
+      continue;
+    }
+    out.ops.push_back(op);
+    out.ops.back().after_collective = collective;
+    collective = false;
+  }
   return out;
 }
 

@@ -2,10 +2,13 @@
 // sharding and its collectives, pipeline stages, expert placement.
 #include <gtest/gtest.h>
 
+#include "podsim/compiler/workload_plan.h"
 #include "podsim/config/config_error.h"
+#include "podsim/config/hardware_loader.h"
 #include "podsim/config/workload_loader.h"
 #include "podsim/workload/composite.h"
 #include "podsim/workload/parallelism.h"
+#include "podsim/sim/simulate.h"
 #include "podsim/workload/training.h"
 
 namespace podsim {
@@ -208,6 +211,24 @@ TEST(ExpertParallel, BackwardAllToAllIsTheTransposedTraffic) {
   // backward each sends back what it received, split like the original senders.
   EXPECT_EQ(b.sender_bytes, (std::vector<std::uint64_t>{75, 225}));
   EXPECT_EQ(b.weights, (std::vector<std::uint64_t>{100, 200}));
+}
+
+TEST(Parallelism, NothingFusesAcrossACollective) {
+  // Megatron's g: a row-sharded matmul's partial sums are all-reduced over the network
+  // before the residual add; the add's input is no longer the matmul's output in vector
+  // memory, so it does not fuse (without the all-reduce it does).
+  const std::string ops = "    - {op: matmul, name: proj, m: 1024, k: 512, n: 1024, dtype: bf16}\n"
+                          "    - {op: collective, name: g, kind: all_reduce, bytes: 2 MiB}\n"
+                          "    - {op: elementwise, name: residual, fn: add, rows: 1024, cols: 1024, dtype: bf16}\n";
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  const WorkloadSpec with = without_collectives(expand_workload(load("workload:\n  ops:\n" + ops)));
+  ASSERT_EQ(with.ops.size(), 2u);
+  EXPECT_TRUE(with.ops[1].after_collective);
+  EXPECT_FALSE(plan_workload(with, hw)[1].vector.fused);
+  std::string direct = ops;
+  direct.erase(direct.find("    - {op: collective"), direct.find("    - {op: elementwise") - direct.find("    - {op: collective"));
+  const WorkloadSpec without = without_collectives(expand_workload(load("workload:\n  ops:\n" + direct)));
+  EXPECT_TRUE(plan_workload(without, hw)[1].vector.fused);
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ struct OpPlan {
 // input is then the producer's output in vector memory and it writes nothing to HBM (the
 // producer's store stands for the fused result); a second input is still read: a
 // residual add, or the forward output a ReLU gradient needs. Chains fuse step by step.
+// An op right after a collective (Op::after_collective) fuses into nothing.
 bool fuses_into(const VectorOp& v, const Op& producer);
 
 // Throws ConfigError when an op cannot run on the chip (its tensors exceed HBM, or no

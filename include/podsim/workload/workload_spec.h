@@ -255,6 +255,9 @@ struct Op {
   std::optional<std::uint32_t> stage;  // pipeline stage, when the workload places ops by hand
   enum class Pass { forward, backward, update };
   Pass pass = Pass::forward;  // set by expand_training
+  // A collective ran right before this op (removed from the chip's ops by
+  // without_collectives): its input came over the network, so it fuses into nothing.
+  bool after_collective = false;
 
   const char* kind() const;
   std::uint64_t macs_once() const;
