@@ -107,8 +107,8 @@ OpBody parse_pool(OpFields& f) {
   if (h + 2 * padding < window || w + 2 * padding < window)
     f.fail("window", fmt::format("the {}x{} window does not fit the padded {}x{} input", window, window,
                                  h + 2 * padding, w + 2 * padding));
-  if (padding * 2 >= window && window > 1)
-    f.fail("padding", fmt::format("must be less than half the window ({}): a window of padding only", window));
+  if (padding * 2 > window)  // as PyTorch: beyond that a window can hold padding only
+    f.fail("padding", fmt::format("must be at most half the window ({}): a window could hold padding only", window));
   const std::string mode = f.choice("mode", {"max", "avg"}, "max");
   VectorOp v = VectorOp::pool(mode == "max" ? VectorFn::maxpool : VectorFn::avgpool, n, h, w, c, window, stride,
                               padding, f.dtype("dtype"));

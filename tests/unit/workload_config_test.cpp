@@ -126,6 +126,12 @@ TEST(WorkloadConfig, APoolWindowLargerThanItsInputIsRefusedAtTheWindow) {
   EXPECT_EQ(e.key_path(), "workload.ops[0].window");
   EXPECT_EQ(e.where().line, 3);
   EXPECT_NE(e.problem().find("does not fit the padded 4x4 input"), std::string::npos) << e.what();
+  // Padding up to half the window is allowed (as in PyTorch); more is refused.
+  EXPECT_NO_THROW(load_workload_text(
+      "workload:\n  ops:\n    - {op: pool, n: 1, h: 8, w: 8, c: 4, window: 2, padding: 1, dtype: bf16}\n", "p.yaml"));
+  const ConfigError p = load_error(
+      "workload:\n  ops:\n    - {op: pool, n: 1, h: 8, w: 8, c: 4, window: 2, padding: 2, dtype: bf16}\n");
+  EXPECT_EQ(p.key_path(), "workload.ops[0].padding");
 }
 
 TEST(WorkloadConfig, IndexFileErrorsNameTheFileLineAndColumn) {
