@@ -162,8 +162,9 @@ void HbmModel::replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vec
     std::uint64_t given = 0;
     for (std::uint64_t s = 1; s <= kSteps; ++s) {
       const std::uint64_t upto = bytes[c] * s / kSteps;
-      channel_series_[c].add(from_ps + span * s / kSteps - (s == kSteps && span ? 1 : 0), upto - given);
-      series_.add(from_ps + span * s / kSteps - (s == kSteps && span ? 1 : 0), upto - given);
+      const std::uint64_t at = from_ps + span * s / kSteps - (s == kSteps && span ? 1 : 0);  // inside the interval
+      channel_series_[c].add(at, upto - given);
+      series_.add(at, upto - given);
       given = upto;
     }
   }

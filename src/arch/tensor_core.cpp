@@ -301,8 +301,8 @@ void TensorCore::compute() {
           const VectorOp& v = program_.vector;
           const std::uint64_t written = v.fn == VectorFn::transpose
                                             ? rows * v.cols
-                                            : mapped_span(first, rows, v.output_rows()) * v.output_cols();
-          onchip_bytes_ += (rows * v.cols * v.inputs + mapped_span(first, rows, v.side_rows) * v.side_cols +
+                                            : mapped_span(v, first, rows, v.output_rows()) * v.output_cols();
+          onchip_bytes_ += (rows * v.cols * v.inputs + mapped_span(v, first, rows, v.side_rows) * v.side_cols +
                             written * v.outputs) *
                            dtype_bytes(v.dtype);
         }
@@ -360,11 +360,6 @@ std::uint64_t TensorCore::tile_count() const {
   return all > program_.core ? (all - program_.core + program_.cores - 1) / program_.cores : 0;
 }
 
-std::uint64_t TensorCore::mapped_span(std::uint64_t first, std::uint64_t rows, std::uint64_t to_rows) const {
-  const std::uint64_t total = program_.vector.rows;
-  return mapped_row(first + rows, total, to_rows) - mapped_row(first, total, to_rows);
-}
-
 void TensorCore::vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const {
   const std::uint64_t total = program_.engine == Engine::vector ? program_.vector.rows : program_.embedding.batch;
   const std::uint64_t tile = program_.core + i * program_.cores;  // tiles dealt round robin
@@ -396,11 +391,11 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
     // Fused: the first input is the producer's output, still in vector memory.
     for (std::uint32_t in = program_.vtiling.fused ? 1 : 0; in < v.inputs; ++in)
       regions.push_back({program_.a_base + in * program_.tensor_stride + first * row_bytes, rows, row_bytes, row_bytes});
-    if (v.side_rows > 0 && mapped_span(first, rows, v.side_rows) > 0) {  // after the inputs (workload_plan.cpp)
+    if (v.side_rows > 0 && mapped_span(v, first, rows, v.side_rows) > 0) {  // after the inputs (workload_plan.cpp)
       const std::uint64_t side_bytes = v.side_cols * b;
       regions.push_back({program_.a_base + v.inputs * program_.tensor_stride +
                              mapped_row(first, v.rows, v.side_rows) * side_bytes,
-                         mapped_span(first, rows, v.side_rows), side_bytes, side_bytes});
+                         mapped_span(v, first, rows, v.side_rows), side_bytes, side_bytes});
     }
     return;
   }
@@ -448,7 +443,7 @@ std::vector<DmaRegion> TensorCore::store_regions(std::uint64_t i) const {
     }
     const std::uint64_t row_bytes = v.output_cols() * b;
     const std::uint64_t out_first = mapped_row(first, v.rows, v.output_rows());
-    const std::uint64_t out_rows = mapped_span(first, rows, v.output_rows());
+    const std::uint64_t out_rows = mapped_span(v, first, rows, v.output_rows());
     for (std::uint32_t o = 0; o < v.outputs && out_rows > 0; ++o)
       out.push_back({program_.c_base + o * program_.tensor_stride + out_first * row_bytes, out_rows, row_bytes,
                      row_bytes});

@@ -67,11 +67,13 @@ std::uint64_t mapped_row(std::uint64_t row, std::uint64_t rows, std::uint64_t to
   return std::uint64_t(u128(row) * to_rows / rows);
 }
 
+std::uint64_t mapped_span(const VectorOp& op, std::uint64_t first, std::uint64_t rows, std::uint64_t to_rows) {
+  return mapped_row(first + rows, op.rows, to_rows) - mapped_row(first, op.rows, to_rows);
+}
+
 std::uint64_t vector_op_tile_cycles(const HardwareSpec& hw, const VectorOp& op, std::uint64_t first,
                                     std::uint64_t rows) {
-  const std::uint64_t out_rows = mapped_row(first + rows, op.rows, op.output_rows()) -
-                                 mapped_row(first, op.rows, op.output_rows());
-  const std::uint64_t out = out_rows * op.output_cols();
+  const std::uint64_t out = mapped_span(op, first, rows, op.output_rows()) * op.output_cols();
   const auto& v = hw.chip.vector;
   const std::uint64_t per_cycle = std::uint64_t(v.lanes) * v.sublanes;
   switch (op.fn) {
@@ -80,9 +82,8 @@ std::uint64_t vector_op_tile_cycles(const HardwareSpec& hw, const VectorOp& op, 
     case VectorFn::avgpool:  // window^2 adds and a scale per output element
       return ceil_div(out * (op.window * op.window + 1), per_cycle);
     case VectorFn::unpool: {  // each gradient element compared or added into its window
-      const std::uint64_t gradient = op.side_rows ? (mapped_row(first + rows, op.rows, op.side_rows) -
-                                                     mapped_row(first, op.rows, op.side_rows)) * op.side_cols
-                                                  : rows * op.cols;
+      const std::uint64_t gradient =
+          op.side_rows ? mapped_span(op, first, rows, op.side_rows) * op.side_cols : rows * op.cols;
       return ceil_div(gradient * op.window * op.window, per_cycle);
     }
     case VectorFn::broadcast: return ceil_div(out, per_cycle);

@@ -103,8 +103,6 @@ class TensorCore : public sc_core::sc_module {
   // Vector and embedding programs: tile i of this core covers rows (samples) from
   // first_row, `rows` of them.
   void vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const;
-  // Rows of a tensor with `to_rows` rows that input rows [first, first + rows) map to.
-  std::uint64_t mapped_span(std::uint64_t first, std::uint64_t rows, std::uint64_t to_rows) const;
   std::uint64_t tile_count() const;
   void load_regions(std::uint64_t i, std::vector<DmaRegion>& regions);
   std::vector<DmaRegion> store_regions(std::uint64_t i) const;

@@ -31,6 +31,9 @@ std::uint64_t vector_tile_cycles(const HardwareSpec& hw, const VectorCost& cost,
 
 // Output (or side-input) row where input row `row` of `rows` maps to, of `to_rows`.
 std::uint64_t mapped_row(std::uint64_t row, std::uint64_t rows, std::uint64_t to_rows);
+// How many rows of a tensor with `to_rows` rows the op's input rows [first, first + rows)
+// map to (its output's, or its side input's).
+std::uint64_t mapped_span(const VectorOp& op, std::uint64_t first, std::uint64_t rows, std::uint64_t to_rows);
 
 // Cycles of the vector unit for input rows [first, first + rows) of the op: the cost
 // above, per output element for pooling and broadcasts (window^2 work each).

@@ -24,8 +24,7 @@ DramChannel::DramChannel(const DramDevice& device, const DramControllerSpec& ctr
       banks_(std::size_t(device.bank_groups) * device.banks_per_group),
       rows_(device),
       cols_(device),
-      next_refresh_(ctrl.per_bank_refresh ? device.t.tREFI / (device.bank_groups * device.banks_per_group)
-                                          : device.t.tREFI),
+      next_refresh_(refresh_interval()),
       refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, false) {}
 
 void DramChannel::log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank,
@@ -57,7 +56,7 @@ void DramChannel::close_bank(std::uint32_t g, std::uint32_t b, std::int64_t not_
 void DramChannel::refresh_banks_until(std::int64_t t) {
   const auto& tm = d_.t;
   const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
-  const std::int64_t interval = tm.tREFI / banks;
+  const std::int64_t interval = refresh_interval();
   while (next_refresh_ <= t) {
     // Every bank once per tREFI, in the order the controller likes best: the least
     // recently used bank not yet refreshed this round (JEDEC leaves the order open), so a
@@ -107,7 +106,7 @@ void DramChannel::refresh_until(std::int64_t t) {
     log(ref, DramCommandType::REF, 0, 0, 0);
     for (auto& bk : banks_) bk.ready = ref + tm.tRFC;
     ++stats_.refreshes;
-    next_refresh_ += tm.tREFI;
+    next_refresh_ += refresh_interval();
   }
 }
 
@@ -267,8 +266,7 @@ std::uint64_t DramChannel::write(const DramPiece& p) {
 void DramChannel::idle_until(std::int64_t cycle) {
   drain_writes_to(0);
   for (auto& b : banks_) b.open_row = -1;
-  const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
-  const std::int64_t interval = ctrl_.per_bank_refresh ? d_.t.tREFI / banks : d_.t.tREFI;
+  const std::int64_t interval = refresh_interval();
   if (next_refresh_ <= cycle) next_refresh_ += ((cycle - next_refresh_) / interval + 1) * interval;
   if (cycle > floor_) {
     floor_ = cycle;

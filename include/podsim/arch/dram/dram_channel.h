@@ -110,6 +110,10 @@ class DramChannel {
   void refresh_until(std::int64_t t);
   void refresh_banks_until(std::int64_t t);
   std::int64_t precharge_time(const Bank& b) const;
+  // Cycles between refresh commands: tREFI, or tREFI / banks refreshing bank by bank.
+  std::int64_t refresh_interval() const {
+    return ctrl_.per_bank_refresh ? d_.t.tREFI / (d_.bank_groups * d_.banks_per_group) : d_.t.tREFI;
+  }
   // Precharges the bank if a row is open, no earlier than `not_before` (for a refresh).
   void close_bank(std::uint32_t bg, std::uint32_t bank, std::int64_t not_before);
   // Opens `row` in the bank if needed; returns when a column command may follow.
