@@ -21,20 +21,6 @@
 namespace podsim::cli {
 namespace {
 
-// Writes through a temporary file and a rename, so a reader never sees half a report.
-bool write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out << text;
-    if (!out.flush()) return false;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  return !ec;
-}
-
 int input_error(const ConfigError& e) {
   fmt::print(stderr, "error: {}\n", e.what());
   return kInputError;
@@ -71,6 +57,21 @@ int scaling_command(const RunOptions& o, const HardwareSpec& hw, const WorkloadS
 }
 
 }  // namespace
+
+// Writes through a temporary file and a rename, so a reader never sees half a report.
+bool write_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << text;
+    if (!out.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
 
 std::optional<HardwareSpec> load_hardware_or_report(const std::string& name_or_path,
                                                     const std::vector<std::string>& overrides) {

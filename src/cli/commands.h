@@ -82,6 +82,16 @@ struct CollectiveOptions {
   std::string json_path;
 };
 
+struct ReproduceOptions {
+  std::vector<std::string> paths;  // anchor files or folders; empty: validation/
+  std::string filter;              // only anchors whose name contains this
+  unsigned jobs = 2;
+  std::string json_path, markdown_path;
+};
+
+// Writes a report through a temporary file and a rename; false when it cannot.
+bool write_file(const std::string& path, const std::string& text);
+
 // The hardware for a command, or nullopt after printing the input error (exit with
 // kInputError then).
 std::optional<HardwareSpec> load_hardware_or_report(const std::string& name_or_path,
@@ -94,6 +104,7 @@ int compare_command(const CompareOptions& options);
 int selftest_command(const SelftestOptions& options);
 int mxu_command(const MxuOptions& options);
 int validate_command(const RunOptions& options);
+int reproduce_command(const ReproduceOptions& options);
 int params_command();
 int presets_command();
 

@@ -124,6 +124,15 @@ int sc_main(int argc, char* argv[]) {
   coll_cmd->add_option("--root", coll.root, "broadcast root / send_recv source chip")->capture_default_str();
   coll_cmd->add_option("--peer", coll.peer, "send_recv destination chip")->capture_default_str();
   coll_cmd->add_option("--json", coll.json_path, "write the results (with per-link bytes) as JSON");
+  podsim::cli::ReproduceOptions repro;
+  repro.jobs = run.jobs;
+  CLI::App* repro_cmd = app.add_subcommand("reproduce", "run the published anchors (validation/) and judge each: exit 1 on a failure");
+  repro_cmd->add_option("anchors", repro.paths, "anchor files or folders (default: validation)");
+  repro_cmd->add_option("--filter", repro.filter, "only anchors whose name contains this");
+  repro_cmd->add_option("-j,--jobs", repro.jobs, "runs at once, each its own process")->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  repro_cmd->add_option("--json", repro.json_path, "write the results as JSON");
+  repro_cmd->add_option("--markdown", repro.markdown_path, "write the results as Markdown (docs/validation.md)");
   CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
 
@@ -147,6 +156,7 @@ int sc_main(int argc, char* argv[]) {
   if (*sweep_cmd) return podsim::cli::sweep_command(sweep);
   if (*compare_cmd) return podsim::cli::compare_command(compare);
   if (*coll_cmd) return podsim::cli::collective_command(coll);
+  if (*repro_cmd) return podsim::cli::reproduce_command(repro);
   if (*params_cmd) return podsim::cli::params_command();
   if (*presets_cmd) return podsim::cli::presets_command();
   return podsim::cli::kInputError;
