@@ -35,7 +35,7 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   device_ = *device;
   dram_clock_ = ClockDomain(device_.clock_hz());
   const std::uint32_t pcs = spec.channels * device_.pseudo_channels;
-  map_ = std::make_unique<AddressMap>(device_, pcs, spec.mapping, spec.xor_bank);
+  map_ = std::make_unique<AddressMap>(device_, pcs, spec.mapping, spec.xor_bank, spec.channel_hash);
   DramControllerSpec ctrl;
   ctrl.queue_depth = spec.queue_depth;
   ctrl.open_page = spec.page_policy == "open";

@@ -172,6 +172,11 @@ std::vector<HardwareParam> build_table() {
                           "DRAM address mapping, most significant field first (bg = bank group, co = "
                           "column, ch = pseudo-channel, ba = bank, ro = row)",
                           +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.mapping; }));
+  t.push_back(flag("chip.hbm.channel_hash", "true",
+                   "spread the address bits above the pseudo-channel field into it (the pseudo-channel is "
+                   "rotated by their base-PC digit sum), as memory controllers hash addresses into channels: "
+                   "strided tiles then use every pseudo-channel; false: plain modulo interleave",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.hbm.channel_hash; }));
   t.push_back(flag("chip.hbm.xor_bank", "false", "XOR the bank index with the row's low bits",
                    +[](HardwareSpec& h) -> bool& { return h.chip.hbm.xor_bank; }));
   t.push_back(text_choice("chip.hbm.page_policy", "open", {"open", "closed"},

@@ -16,14 +16,21 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   m.achieved_flops = 2.0 * double(op.macs) / m.time_s;
   m.mxu_utilization = double(op.macs) / (double(m.cycles) * double(run.hw.macs_per_cycle()));
   m.hbm_Bps = double(op.hbm_read_bytes + op.hbm_write_bytes) / m.time_s;
-  const double mxu_busy = double(op.mxu_active_cycles) / (double(m.cycles) * double(run.hw.mxu_count()));
-  const double hbm_busy = m.hbm_Bps / double(run.hw.chip.hbm.bandwidth_Bps);
-  const double vpu_busy = double(op.vpu_busy_cycles) / (double(m.cycles) * double(run.hw.chip.tensor_cores));
-  const double busiest = std::max({mxu_busy, hbm_busy, vpu_busy});
+  const double mxu_cycles = double(m.cycles) * double(run.hw.mxu_count());
+  m.mxu_busy = double(op.mxu_active_cycles) / mxu_cycles;
+  // A weight shift that overlaps streaming is counted as active, not here: this is the
+  // time the arrays could not stream because the next weights were still shifting in.
+  m.weight_shift_busy = double(op.mxu_weight_shift_cycles) / mxu_cycles;
+  m.memory_busy = m.hbm_Bps / double(run.hw.chip.hbm.bandwidth_Bps);
+  m.vector_busy = double(op.vpu_busy_cycles) / (double(m.cycles) * double(run.hw.chip.tensor_cores));
+  const double busiest = std::max({m.mxu_busy, m.weight_shift_busy, m.memory_busy, m.vector_busy});
   // When no engine is busy for even a third of the op, latency and pipeline fill set its
-  // time: it was waiting.
-  m.bound = busiest < 1.0 / 3 ? "waiting"
-            : vpu_busy == busiest ? "vector" : mxu_busy >= hbm_busy ? "mxu" : "memory";
+  // time: it was waiting. Ties go to the first named.
+  m.bound = busiest < 1.0 / 3                ? "waiting"
+            : m.vector_busy == busiest       ? "vector"
+            : m.mxu_busy == busiest          ? "mxu"
+            : m.weight_shift_busy == busiest ? "weight_shift"
+                                             : "memory";
   return m;
 }
 

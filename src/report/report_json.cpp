@@ -144,6 +144,10 @@ std::string report_json(const RunResult& r) {
     op["hbm_write_bytes"] = o.hbm_write_bytes;
     op["hbm_bandwidth_gbps"] = m.hbm_Bps * 1e-9;
     op["bound"] = m.bound;
+    op["limiters"] = {{"mxu", m.mxu_busy},
+                      {"weight_shift", m.weight_shift_busy},
+                      {"vector", m.vector_busy},
+                      {"memory", m.memory_busy}};
     // Summed over the chip's MXUs: the parts add up to cycles x mxus.
     op["cycle_breakdown"] = {{"mxus", r.hw.mxu_count()},
                              {"active", o.mxu_active_cycles},

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <tuple>
+
 #include "podsim/arch/dram/address_map.h"
 #include "podsim/arch/dram/dram_channel.h"
 #include "podsim/config/dram_device.h"
@@ -160,6 +164,40 @@ TEST(AddressMap, DefaultMappingRotatesBankGroupsThenChannels) {
   EXPECT_EQ(map.decode(8 * 4 * 4096).row, 1u);
   const AddressMap xored(d, 8, "ro_ba_ch_co_bg", true);
   EXPECT_EQ(xored.decode(8 * 4 * 4096).bank, 1u);  // row 1, bank 0 -> bank 1
+}
+
+TEST(AddressMap, ChannelHashKeepsTheMapOneToOne) {
+  const DramDevice d = hbm2();
+  const AddressMap hashed(d, 8, "ro_ba_ch_co_bg", false, true);
+  // 8 PCs x 4 KiB x 16 banks x 4 rows = 2 MiB: every burst decodes to its own location.
+  std::set<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t>> seen;
+  const std::uint64_t bursts = (2ull << 20) / 32;
+  for (std::uint64_t b = 0; b < bursts; ++b) {
+    const DramAddress a = hashed.decode(b * 32);
+    seen.insert({a.pc, a.bg, a.bank, a.row, a.col});
+  }
+  EXPECT_EQ(seen.size(), bursts);
+  // Inside one 4 KiB (channel, bank, row) block the channel does not change.
+  for (std::uint64_t off = 0; off < 4096; off += 32) EXPECT_EQ(hashed.decode(12 * 4096 + off).pc, hashed.decode(12 * 4096).pc);
+}
+
+TEST(AddressMap, ChannelHashSpreadsATileWithAnEightKiBPitchOverEveryChannel) {
+  const DramDevice d = hbm2();
+  // A 128 x 1024 bf16 weight tile of a 4096-wide matrix: 128 rows of 2 KiB, 8 KiB apart,
+  // over 64 PCs holding 4 KiB each. Plain interleave: row r starts in PC (8 KiB r / 4 KiB)
+  // mod 64 = 2r mod 64, so only the 32 even PCs. Hashed: the bits above the channel
+  // field are r / 32 (< 64, one digit), so PC = (2r + r / 32) mod 64: rows 32..63 and
+  // 96..127 land on the odd PCs, and each PC holds two rows.
+  const AddressMap plain(d, 64, "ro_ba_ch_co_bg", false, false);
+  const AddressMap hashed(d, 64, "ro_ba_ch_co_bg", false, true);
+  std::map<std::uint32_t, int> plain_rows, hashed_rows;
+  for (std::uint64_t r = 0; r < 128; ++r) {
+    ++plain_rows[plain.decode(r * 8192).pc];
+    ++hashed_rows[hashed.decode(r * 8192).pc];
+  }
+  EXPECT_EQ(plain_rows.size(), 32u);
+  ASSERT_EQ(hashed_rows.size(), 64u);
+  for (const auto& [pc, rows] : hashed_rows) EXPECT_EQ(rows, 2) << "pc " << pc;
 }
 
 }  // namespace

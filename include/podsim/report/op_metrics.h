@@ -15,8 +15,11 @@ struct OpMetrics {
   double achieved_flops = 0;
   double mxu_utilization = 0;  // macs / (cycles x MACs per cycle of the chip)
   double hbm_Bps = 0;
-  // What bounded the op: the busiest of the MXUs (streaming), the vector units and HBM
-  // (bytes over peak bandwidth), as a share of the op's time: "mxu", "vector" or
+  // Shares of the op's time each limiter was busy: the MXUs streaming data ("mxu"), the
+  // MXUs shifting weights in while not streaming ("weight_shift"), the vector units, and
+  // HBM (bytes over peak bandwidth). MXU and vector shares are averaged over the units.
+  double mxu_busy = 0, weight_shift_busy = 0, vector_busy = 0, memory_busy = 0;
+  // What bounded the op: the busiest of those, "mxu", "weight_shift", "vector" or
   // "memory"; "waiting" when none is busy for a third of it (latency, pipeline fill).
   std::string bound;
 };

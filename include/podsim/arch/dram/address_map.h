@@ -6,7 +6,14 @@
 //   ro_ba_ch_bg_co  columns fastest: a stream stays in one bank group per row (tCCD_L-bound)
 //   ro_ch_ba_bg_co  a pseudo-channel's whole row set before the next channel: poor spread
 // With xor_bank the bank index is XORed with the row's low bits, spreading same-bank row
-// conflicts of strided streams.
+// conflicts of strided streams. With channel_hash the pseudo-channel is rotated by the sum
+// of the base-PC digits of everything above the channel field (bank and row, or row), as
+// real controllers hash address bits into the channel (Zhang et al., MICRO 2000,
+// permutation-based interleaving; Pessl et al., USENIX Security 2016, reverse-engineered
+// channel hashes). A rotation by bits above the field is a permutation for every value of
+// those bits: the map stays one-to-one, and a run of bursts inside one (channel, bank,
+// row) block stays in one pseudo-channel. Without it, tiles whose row pitch is a multiple
+// of the channel stride touch only a fraction of the pseudo-channels (docs/memory.md).
 #pragma once
 
 #include <cstdint>
@@ -25,7 +32,8 @@ struct DramAddress {
 
 class AddressMap {
  public:
-  AddressMap(const DramDevice& device, std::uint32_t pseudo_channels_total, const std::string& order, bool xor_bank);
+  AddressMap(const DramDevice& device, std::uint32_t pseudo_channels_total, const std::string& order, bool xor_bank,
+             bool channel_hash = false);
   DramAddress decode(std::uint64_t addr) const;
   std::uint32_t burst_bytes() const { return burst_bytes_; }
   bool bank_groups_fastest() const { return fields_.front() == Field::bg; }
@@ -38,6 +46,7 @@ class AddressMap {
   std::uint32_t burst_bytes_;
   std::uint32_t banks_per_group_;
   bool xor_bank_;
+  bool channel_hash_;
 };
 
 }  // namespace podsim
