@@ -16,14 +16,16 @@ std::string op_replay_key(const Op& op, const OpPlan& p) {
   if (p.engine == Engine::mxu) {
     const MatmulTiling& t = p.tiling;
     const MatmulOp& m = p.matmul;
-    key += fmt::format("|{}x{}x{}|{}x{}x{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn, t.a_resident ? "r" : "",
+    key += fmt::format("|{}x{}x{}|{}x{}x{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn,
+                       t.activations_onchip ? "o" : t.a_resident ? "r" : "",
                        m.block_sparsity, m.weight_sparsity, m.sparsity_seed);
     if (const auto& w = m.patches)  // a convolution's window decides which input rows its tiles read
       key += fmt::format("|{}x{}x{}x{} k{}s{}p{}d{}{}", w->n, w->h, w->w, w->c, w->kernel, w->stride, w->padding,
                          w->dilation, w->transposed ? "t" : "");
   } else {
     const auto& v = std::get<VectorOp>(op.body);
-    key += fmt::format("|{}|{}|{}|{}|{}|{}x{}|{}", v.inputs, v.outputs, p.vector.tile_rows, p.vector.fused, v.window,
+    key += fmt::format("|{}|{}|{}|{}|{}|{}x{}|{}", v.inputs, v.outputs, p.vector.tile_rows,
+                       p.vector.fused + 2 * p.vector.activations_onchip, v.window,
                        v.side_rows, v.side_cols, v.out_rows);
   }
   return key;

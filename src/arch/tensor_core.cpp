@@ -150,8 +150,11 @@ DmaRegion TensorCore::weight_region(const MatmulTile& t, std::uint64_t row_fold,
   const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
   const std::uint64_t b = dtype_bytes(program_.op.dtype);
   const std::uint64_t k = t.k0 + row_fold * R, n = t.n0 + col_fold * C;
+  const std::uint64_t pitch = padded_weight_n(program_.op, hw_) * b;
+  // Padded layout: a whole R x C tile even at the matrix edges (Jouppi et al. 2017 Sec. 7).
+  if (hw_.chip.mxu.padded_weight_tiles) return {program_.b_base + k * pitch + n * b, R, C * b, pitch};
   const std::uint64_t rows = std::min(R, t.k0 + t.tk - k), cols = std::min(C, t.n0 + t.tn - n);
-  return {program_.b_base + (k * program_.op.n + n) * b, rows, cols * b, program_.op.n * b};
+  return {program_.b_base + k * pitch + n * b, rows, cols * b, pitch};
 }
 
 void TensorCore::loader() {
@@ -383,6 +386,7 @@ void TensorCore::embedding_rows(std::uint64_t i, std::vector<DmaRegion>& regions
 
 void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) {
   if (program_.engine == Engine::vector) {
+    if (program_.vtiling.activations_onchip) return;  // all its tensors are in vector memory
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
     const VectorOp& v = program_.vector;
@@ -413,7 +417,9 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
   const std::uint64_t b = dtype_bytes(op.dtype);
   // An A-resident tiling loads each A block once and keeps it in vector memory.
   const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
-  if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
+  if (program_.tiling.activations_onchip) {
+    // A is in vector memory already (chip.vmem.holds_activations): only weights move.
+  } else if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
     if (op.patches) {  // implicit GEMM: the input rows under the tile's windows
       patch_spans_.clear();
       patch_block(*op.patches, b, t.m0, t.tm, t.k0, t.tk, &patch_spans_);
@@ -424,12 +430,19 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
     }
     if (program_.tiling.a_resident) a_loaded_[a_block] = true;
   }
-  if (!weight_fifo()) regions.push_back({program_.b_base + (t.k0 * op.n + t.n0) * b, t.tk, t.tn * b, op.n * b});
+  if (!weight_fifo()) {
+    // Padded layout: the tile's K and N rounded up to whole array tiles.
+    const std::uint64_t pitch = padded_weight_n(op, hw_) * b;
+    const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
+    const bool padded = hw_.chip.mxu.padded_weight_tiles;
+    regions.push_back({program_.b_base + t.k0 * pitch + t.n0 * b, padded ? (t.tk + R - 1) / R * R : t.tk,
+                       (padded ? (t.tn + C - 1) / C * C : t.tn) * b, pitch});
+  }
 }
 
 std::vector<DmaRegion> TensorCore::store_regions(std::uint64_t i) const {
   if (program_.engine == Engine::vector) {
-    if (program_.vtiling.fused) return {};  // stays in vector memory for the next op
+    if (program_.vtiling.fused || program_.vtiling.activations_onchip) return {};  // stays in vector memory
     std::uint64_t first = 0, rows = 0;
     vector_tile_rows(i, &first, &rows);
     const VectorOp& v = program_.vector;
@@ -460,6 +473,7 @@ std::vector<DmaRegion> TensorCore::store_regions(std::uint64_t i) const {
     const std::uint64_t row_bytes = program_.embedding.dim * dtype_bytes(program_.embedding.dtype);
     return {{program_.c_base + first * row_bytes, rows, row_bytes, row_bytes}};
   }
+  if (program_.tiling.activations_onchip) return {};  // C stays in vector memory for the next op
   const MatmulTile t = tiles_.at(i);
   const auto& op = program_.op;
   const std::uint64_t b = dtype_bytes(op.dtype);

@@ -112,8 +112,16 @@ std::vector<std::uint64_t> patch_rows(const MatmulOp& op, const MatmulTiling& t,
 
 }  // namespace
 
+std::uint64_t padded_weight_k(const MatmulOp& op, const HardwareSpec& hw) {
+  return hw.chip.mxu.padded_weight_tiles ? ceil_div(op.k, hw.chip.mxu.rows) * hw.chip.mxu.rows : op.k;
+}
+std::uint64_t padded_weight_n(const MatmulOp& op, const HardwareSpec& hw) {
+  return hw.chip.mxu.padded_weight_tiles ? ceil_div(op.n, hw.chip.mxu.cols) * hw.chip.mxu.cols : op.n;
+}
+
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                std::uint64_t tk, std::uint64_t tn, bool a_resident, bool exact) {
+                                std::uint64_t tk, std::uint64_t tn, bool a_resident, bool exact,
+                                bool activations_onchip) {
   MatmulTiling t;
   t.tm = tm;
   t.tk = tk;
@@ -130,9 +138,20 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   const std::vector<std::uint64_t> patch = op.patches ? patch_rows(op, t, exact) : std::vector<std::uint64_t>{};
   std::uint64_t patch_total = 0;
   for (auto x : patch) patch_total += x;
+  if (activations_onchip) {
+    // A (or a convolution's input) and C are in vector memory already: only weights move.
+    const std::uint64_t a_bytes = op.patches ? input_bytes(*op.patches, b) : op.m * op.k * b;
+    t.activations_onchip = true;
+    t.onchip_activation_bytes = a_bytes + op.m * op.n * b;
+    t.vmem_bytes = t.onchip_activation_bytes + hw.chip.vmem_operand_buffers * weight_buffer * b + 2 * tm * tn * acc;
+    t.hbm_read_bytes = padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
+    t.hbm_write_bytes = 0;
+    t.estimated_seconds = estimate_seconds(op, hw, t);
+    return t;
+  }
   if (!a_resident) {
     t.vmem_bytes = hw.chip.vmem_operand_buffers * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
-    t.hbm_read_bytes = (op.patches ? patch_total : op.m * op.k * b) * t.blocks_n + op.k * op.n * b * t.blocks_m;
+    t.hbm_read_bytes = (op.patches ? patch_total : op.m * op.k * b) * t.blocks_n + padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
   } else {
     t.vmem_bytes = op.m * op.k * b + hw.chip.vmem_operand_buffers * weight_buffer * b + 2 * tm * tn * acc;
     // Each core reads the A rows of every block row it has a block in, once.
@@ -147,7 +166,7 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
         a_read += op.patches ? patch[bm] : std::min(tm, op.m - bm * tm) * op.k * b;
       }
     }
-    t.hbm_read_bytes = a_read + op.k * op.n * b * t.blocks_m;
+    t.hbm_read_bytes = a_read + padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
   }
   t.hbm_write_bytes = op.m * op.n * b;
   t.estimated_seconds = estimate_seconds(op, hw, t);
@@ -162,15 +181,25 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
   const auto tks = candidates(op.k, chip.mxu.rows);
   const auto tns = candidates(op.n, chip.mxu.cols);
   std::vector<MatmulTiling> fitting;
-  for (auto tm : tms)
-    for (auto tk : tks)
-      for (auto tn : tns) {
-        for (bool resident : {false, true}) {
-          if (resident && op.m * op.k * dtype_bytes(op.dtype) > chip.vmem_bytes) continue;
-          MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident, /*exact=*/false);
+  // With activations kept in vector memory, the tilings that keep this op's A and C there
+  // come first; when none fits, the op's activations spill to off-chip memory.
+  if (chip.vmem_holds_activations)
+    for (auto tm : tms)
+      for (auto tk : tks)
+        for (auto tn : tns) {
+          MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, false, /*exact=*/false, /*activations_onchip=*/true);
           if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
         }
-      }
+  if (fitting.empty())
+    for (auto tm : tms)
+      for (auto tk : tks)
+        for (auto tn : tns) {
+          for (bool resident : {false, true}) {
+            if (resident && op.m * op.k * dtype_bytes(op.dtype) > chip.vmem_bytes) continue;
+            MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident, /*exact=*/false);
+            if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
+          }
+        }
   const bool found = !fitting.empty();
   MatmulTiling best;
   if (found) {
@@ -189,7 +218,8 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
     }
   }
   // The winner's bytes exactly (candidates were ranked on sampled patch bytes).
-  if (found && op.patches) best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident);
+  if (found && op.patches)
+    best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident, true, best.activations_onchip);
   if (!found) {
     const MatmulTiling smallest = make_matmul_tiling(op, hw, tms.front(), tks.front(), tns.front());
     throw ConfigError(where, "chip.vmem.capacity",

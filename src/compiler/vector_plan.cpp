@@ -112,6 +112,16 @@ VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused,
   // Fused: the first input is the producer's output, already in vector memory.
   t.hbm_read_bytes = (op.elements() * (op.inputs - (fused ? 1 : 0)) + op.side_elements()) * b;
   t.hbm_write_bytes = fused ? 0 : op.output_elements() * b * op.outputs;
+  // Activations in vector memory (TPU v1's Unified Buffer): the whole op's tensors must fit
+  // there; then it moves no off-chip bytes. Otherwise it streams as above (a spill).
+  const std::uint64_t tensors = (op.elements() * op.inputs + op.side_elements() + op.output_elements() * op.outputs) * b;
+  if (hw.chip.vmem_holds_activations && tensors <= hw.chip.vmem_bytes) {
+    t.activations_onchip = true;
+    t.onchip_activation_bytes = tensors;
+    t.vmem_bytes = tensors;
+    t.hbm_read_bytes = 0;
+    t.hbm_write_bytes = 0;
+  }
   return t;
 }
 

@@ -83,7 +83,7 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       // A: the matrix, or for a convolution's patches the input they are read from.
       const std::uint64_t a_bytes = mm.patches ? input_bytes(*mm.patches, b) : mm.m * mm.k * b;
       p.b_base = align_up(p.a_base + a_bytes, stripe);
-      p.c_base = align_up(p.b_base + mm.k * mm.n * b, stripe);
+      p.c_base = align_up(p.b_base + padded_weight_k(mm, hw) * padded_weight_n(mm, hw) * b, stripe);
       p.footprint_bytes = p.c_base + mm.m * mm.n * b;
     }
     if (p.footprint_bytes > hw.chip.hbm.capacity_bytes)

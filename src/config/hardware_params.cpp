@@ -102,6 +102,10 @@ std::vector<HardwareParam> build_table() {
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.cols; }));
   t.push_back(dataflow_choice("chip.mxu.dataflow", "ws",
                               "ws: weights stay in the PEs (TPU); os: outputs stay; is: inputs stay"));
+  t.push_back(flag("chip.mxu.padded_weight_tiles", "false",
+                   "weights are stored off-chip in whole rows x cols array tiles, zero-padded at the matrix edges, "
+                   "so an edge tile moves as many bytes as a full one; false: packed (clipped to the matrix)",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.mxu.padded_weight_tiles; }));
   t.push_back(flag("chip.mxu.weight_overlap", "true",
                    "double-buffered stationary operand: the next tile shifts in while the current one "
                    "streams (ws and is)",
@@ -150,6 +154,11 @@ std::vector<HardwareParam> build_table() {
                     "operand tile buffers: 2 = double buffering (the next tile loads while one "
                     "computes); more absorb memory latency jitter",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.vmem_operand_buffers; }));
+  t.push_back(flag("chip.vmem.holds_activations", "false",
+                   "activations stay in vector memory between ops (TPU v1's Unified Buffer): a matmul's A "
+                   "and C and a vector op's inputs and outputs move no off-chip bytes when they fit beside "
+                   "the op's tiles; an op whose activations do not fit uses off-chip memory (the report says which)",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.vmem_holds_activations; }));
   t.push_back(count("chip.hbm.channels", "32", 1, 4096, "independent HBM channels",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.channels; }));
   t.push_back(quantity("chip.hbm.bandwidth", U::bandwidth, "900 GB/s", 1'000'000,

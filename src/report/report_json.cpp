@@ -159,6 +159,13 @@ std::string report_json(const RunResult& r) {
     op["engine"] = o.plan.engine == Engine::mxu ? "mxu" : o.plan.engine == Engine::vector ? "vector" : "embedding";
     op["vector_unit_cycles"] = o.vpu_busy_cycles;
     op["onchip_bytes"] = o.onchip_bytes;
+    // chip.vmem.holds_activations: whether this op's activations stayed in vector memory,
+    // and their bytes (what an off-chip round trip would have moved).
+    const bool onchip = o.plan.engine == Engine::mxu ? o.plan.tiling.activations_onchip : o.plan.vector.activations_onchip;
+    op["activations_onchip"] = onchip;
+    op["onchip_activation_bytes"] = (o.plan.engine == Engine::mxu ? o.plan.tiling.onchip_activation_bytes
+                                                                  : o.plan.vector.onchip_activation_bytes) *
+                                    o.repeat * (o.plan.engine == Engine::mxu ? o.plan.instances : 1);
     if (o.plan.engine != Engine::mxu) {
       op["tiling"] = {{"tile_rows", o.plan.vector.tile_rows},
                       {"tiles", o.plan.vector.tiles},

@@ -16,6 +16,8 @@
 //   read = M K b blocks_n + K N b blocks_m;   write = M N b.
 // (For a convolution's patches, M K b is the bytes its A tiles read from the input:
 // compiler/implicit_conv.h.)
+// Activations on chip (chip.vmem.holds_activations, when A and C fit beside the tiles):
+//   vmem = A + C + B (tk tn) b + 2 tm tn bytes(accumulator); read = K N b blocks_m; write = 0.
 // A-resident variant (when all of A fits beside the other buffers): each core loads each
 // A block it needs once and keeps it, so A is read once per core that needs its rows,
 // not once per block column: vmem = M K b + 2 tk tn b + 2 tm tn bytes(accumulator).
@@ -32,6 +34,10 @@ namespace podsim {
 struct MatmulTiling {
   std::uint64_t tm = 0, tk = 0, tn = 0;                  // tile sizes (edge tiles smaller)
   bool a_resident = false;                               // A stays in vector memory once loaded
+  // A and C live in vector memory before and after the op (chip.vmem.holds_activations):
+  // no off-chip bytes for them; vmem holds all of A and C beside the tiles.
+  bool activations_onchip = false;
+  std::uint64_t onchip_activation_bytes = 0;             // A + C bytes that stayed on chip
   std::uint64_t blocks_m = 0, blocks_k = 0, blocks_n = 0;
   std::uint64_t vmem_bytes = 0;                          // footprint per core
   std::uint64_t hbm_read_bytes = 0;
@@ -51,7 +57,13 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
 // convolution's patch bytes (op.patches) are summed over every block unless `exact` is
 // false (a sample, to rank candidates).
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                std::uint64_t tk, std::uint64_t tn, bool a_resident = false, bool exact = true);
+                                std::uint64_t tk, std::uint64_t tn, bool a_resident = false, bool exact = true,
+                                bool activations_onchip = false);
+
+// The weight matrix's K and N as laid out off-chip: rounded up to whole array tiles with
+// chip.mxu.padded_weight_tiles, else as they are. B is read as padded_k x padded_n.
+std::uint64_t padded_weight_k(const MatmulOp& op, const HardwareSpec& hw);
+std::uint64_t padded_weight_n(const MatmulOp& op, const HardwareSpec& hw);
 
 // Array passes per MAC for the op's dtype on this chip (0: the chip does not support it).
 std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype);

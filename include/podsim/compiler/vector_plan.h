@@ -46,6 +46,10 @@ struct VectorTiling {
   std::uint64_t vmem_bytes = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
   bool fused = false;  // fused into its producer: its first input is in vector memory, nothing is stored
+  // Inputs, side input and outputs all live in vector memory (chip.vmem.holds_activations):
+  // nothing is loaded or stored off chip.
+  bool activations_onchip = false;
+  std::uint64_t onchip_activation_bytes = 0;
 };
 
 // Tiles of whole rows: as many rows as fit the operand buffers and two output buffers,

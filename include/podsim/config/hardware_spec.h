@@ -29,6 +29,10 @@ struct MxuSpec {
   // Weight tiles buffered in a FIFO between memory and the array (TPU v1 streams weights
   // from DDR this way). 0: weights are staged in vector memory with the activations.
   std::uint32_t weight_fifo_depth = 0;
+  // Weights laid out off-chip in whole rows x cols array tiles, zero-padded at the matrix
+  // edges (TPU v1, Jouppi et al. 2017 Sec. 7): every weight fetch moves whole tiles.
+  // false: packed, an edge tile moves only its own bytes.
+  bool padded_weight_tiles = false;
   // Fine-grained sparsity (MatmulOp::weight_sparsity): the array packs each column's
   // nonzero weights along k, so a tile needs ceil(nonzero k / rows) row folds. false: zero
   // weights are multiplied like any other (no speedup), as on TPUs.
@@ -79,6 +83,10 @@ struct ChipSpec {
   VectorSpec vector;
   std::uint64_t vmem_bytes = 16ULL << 20;  // vector memory per core
   std::uint32_t vmem_operand_buffers = 2;  // operand tiles in flight: 2 = double buffering
+  // Activations (a matmul's A and C, a vector op's inputs and outputs) live in vector
+  // memory between ops when they fit, as in TPU v1's Unified Buffer: only weights (and
+  // embedding tables) come from off-chip memory.
+  bool vmem_holds_activations = false;
   HbmSpec hbm;
   DmaSpec dma;
   NocSpec noc;
