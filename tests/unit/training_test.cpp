@@ -4,6 +4,7 @@
 #include "podsim/config/workload_loader.h"
 #include "podsim/workload/composite.h"
 #include "podsim/workload/templates.h"
+#include "podsim/compiler/op_lowering.h"
 #include "test_paths.h"
 #include "podsim/workload/training.h"
 
@@ -209,6 +210,29 @@ TEST(Templates, ResNet50IsAbout4Point1GigaMacsPerImage) {
   EXPECT_NEAR(double(t.macs()), 4.1e9, 0.02 * 4.1e9);
   t.batch = 8;
   EXPECT_NEAR(double(t.macs()), 8 * 4.1e9, 0.02 * 8 * 4.1e9);
+}
+
+TEST(Templates, ResNet50HasThePublishedWeightCount) {
+  // ResNet-50 v1.5 has 25,557,032 parameters (25.6 M, the torchvision model). Of those,
+  // batch norm holds 2 per channel of its 53 norms: 2 x (64 + stage 1: 3 x (64 + 64 + 256)
+  // + 256, stage 2: 4 x 768 + 512, stage 3: 6 x 1536 + 1024, stage 4: 3 x 3072 + 2048)
+  // = 2 x 26,560 = 53,120, and the classifier's bias 1,000. The conv and fc weights are
+  // therefore 25,557,032 - 53,120 - 1,000 = 25,502,912: the template must hold exactly
+  // those (batch norm folds into the convs for inference and is not a weight here).
+  Op op;
+  op.name = "r";
+  TemplateOp t;
+  t.name = "resnet50";
+  t.batch = 1;
+  t.image = 224;
+  op.body = t;
+  std::uint64_t weights = 0;
+  for (const Op& o : expand_template(op))
+    if (std::holds_alternative<Conv2dOp>(o.body) || std::holds_alternative<MatmulOp>(o.body)) {
+      const LoweredMatmul l = lower_to_matmul(o);
+      weights += l.matmul.k * l.matmul.n * l.instances;
+    }
+  EXPECT_EQ(weights, 25'502'912u);
 }
 
 TEST(Templates, MlpAndDistillationTrainOnlyTheStudent) {
