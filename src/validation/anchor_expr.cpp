@@ -39,29 +39,23 @@ class Parser {
     e->rhs = std::move(r);
     return e;
   }
-  std::unique_ptr<AnchorExpr> sum() {
-    auto e = product();
+  // One precedence level: operands from `next`, joined left to right by `ops[0]` (kind
+  // `kinds[0]`) or `ops[1]` (kind `kinds[1]`).
+  template <typename Next>
+  std::unique_ptr<AnchorExpr> level(const char (&ops)[3], const AnchorExpr::Kind (&kinds)[2], Next next) {
+    auto e = (this->*next)();
     for (;;) {
       skip();
-      if (i_ < t_.size() && (t_[i_] == '+' || t_[i_] == '-')) {
-        const char op = t_[i_++];
-        e = binary(op == '+' ? AnchorExpr::Kind::kAdd : AnchorExpr::Kind::kSub, std::move(e), product());
-      } else {
-        return e;
-      }
+      if (i_ >= t_.size() || (t_[i_] != ops[0] && t_[i_] != ops[1])) return e;
+      const AnchorExpr::Kind k = t_[i_++] == ops[0] ? kinds[0] : kinds[1];
+      e = binary(k, std::move(e), (this->*next)());
     }
   }
+  std::unique_ptr<AnchorExpr> sum() {
+    return level("+-", {AnchorExpr::Kind::kAdd, AnchorExpr::Kind::kSub}, &Parser::product);
+  }
   std::unique_ptr<AnchorExpr> product() {
-    auto e = factor();
-    for (;;) {
-      skip();
-      if (i_ < t_.size() && (t_[i_] == '*' || t_[i_] == '/')) {
-        const char op = t_[i_++];
-        e = binary(op == '*' ? AnchorExpr::Kind::kMul : AnchorExpr::Kind::kDiv, std::move(e), factor());
-      } else {
-        return e;
-      }
-    }
+    return level("*/", {AnchorExpr::Kind::kMul, AnchorExpr::Kind::kDiv}, &Parser::factor);
   }
   std::unique_ptr<AnchorExpr> factor() {
     skip();
