@@ -16,8 +16,8 @@ std::string op_replay_key(const Op& op, const OpPlan& p) {
   if (p.engine == Engine::mxu) {
     const MatmulTiling& t = p.tiling;
     const MatmulOp& m = p.matmul;
-    key += fmt::format("|{}x{}x{}|{}x{}x{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn,
-                       t.activations_onchip ? "o" : t.a_resident ? "r" : "",
+    key += fmt::format("|{}x{}x{}|{}x{}x{}{}{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn,
+                       t.a_resident ? "r" : "", t.a_onchip ? "A" : "", t.c_onchip ? "C" : "",
                        m.block_sparsity, m.weight_sparsity, m.sparsity_seed);
     if (const auto& w = m.patches)  // a convolution's window decides which input rows its tiles read
       key += fmt::format("|{}x{}x{}x{} k{}s{}p{}d{}{}", w->n, w->h, w->w, w->c, w->kernel, w->stride, w->padding,

@@ -417,8 +417,8 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
   const std::uint64_t b = dtype_bytes(op.dtype);
   // An A-resident tiling loads each A block once and keeps it in vector memory.
   const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
-  if (program_.tiling.activations_onchip) {
-    // A is in vector memory already (chip.vmem.holds_activations): only weights move.
+  if (program_.tiling.a_onchip) {
+    // A is in vector memory already (chip.vmem.holds_activations, fused attention).
   } else if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
     if (op.patches) {  // implicit GEMM: the input rows under the tile's windows
       patch_spans_.clear();
@@ -473,7 +473,7 @@ std::vector<DmaRegion> TensorCore::store_regions(std::uint64_t i) const {
     const std::uint64_t row_bytes = program_.embedding.dim * dtype_bytes(program_.embedding.dtype);
     return {{program_.c_base + first * row_bytes, rows, row_bytes, row_bytes}};
   }
-  if (program_.tiling.activations_onchip) return {};  // C stays in vector memory for the next op
+  if (program_.tiling.c_onchip) return {};  // C stays in vector memory for the next op
   const MatmulTile t = tiles_.at(i);
   const auto& op = program_.op;
   const std::uint64_t b = dtype_bytes(op.dtype);

@@ -121,7 +121,7 @@ std::uint64_t padded_weight_n(const MatmulOp& op, const HardwareSpec& hw) {
 
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
                                 std::uint64_t tk, std::uint64_t tn, bool a_resident, bool exact,
-                                bool activations_onchip) {
+                                OnchipOperands onchip) {
   MatmulTiling t;
   t.tm = tm;
   t.tk = tk;
@@ -138,14 +138,18 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   const std::vector<std::uint64_t> patch = op.patches ? patch_rows(op, t, exact) : std::vector<std::uint64_t>{};
   std::uint64_t patch_total = 0;
   for (auto x : patch) patch_total += x;
-  if (activations_onchip) {
-    // A (or a convolution's input) and C are in vector memory already: only weights move.
+  if (onchip.any()) {
+    // A (or a convolution's input) and/or C are in vector memory already.
     const std::uint64_t a_bytes = op.patches ? input_bytes(*op.patches, b) : op.m * op.k * b;
-    t.activations_onchip = true;
-    t.onchip_activation_bytes = a_bytes + op.m * op.n * b;
-    t.vmem_bytes = t.onchip_activation_bytes + hw.chip.vmem_operand_buffers * weight_buffer * b + 2 * tm * tn * acc;
-    t.hbm_read_bytes = padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
-    t.hbm_write_bytes = 0;
+    const std::uint64_t a_traffic = op.patches ? patch_total : op.m * op.k * b;
+    t.a_onchip = onchip.a;
+    t.c_onchip = onchip.c;
+    t.onchip_activation_bytes = (onchip.a ? a_bytes : 0) + (onchip.c ? op.m * op.n * b : 0);
+    t.vmem_bytes = t.onchip_activation_bytes +
+                   hw.chip.vmem_operand_buffers * ((onchip.a ? 0 : tm * tk) + weight_buffer) * b + 2 * tm * tn * acc;
+    t.hbm_read_bytes =
+        (onchip.a ? 0 : a_traffic * t.blocks_n) + padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
+    t.hbm_write_bytes = onchip.c ? 0 : op.m * op.n * b;
     t.estimated_seconds = estimate_seconds(op, hw, t);
     return t;
   }
@@ -174,20 +178,20 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
 }
 
 MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
-                                  const SourceLocation& where) {
+                                  const SourceLocation& where, OnchipOperands onchip) {
   const auto& chip = hw.chip;
   // Rows stream one per cycle, so any tm works; multiples of 8 keep the search small.
   const auto tms = candidates(op.m, 8);
   const auto tks = candidates(op.k, chip.mxu.rows);
   const auto tns = candidates(op.n, chip.mxu.cols);
   std::vector<MatmulTiling> fitting;
-  // With activations kept in vector memory, the tilings that keep this op's A and C there
-  // come first; when none fits, the op's activations spill to off-chip memory.
-  if (chip.vmem_holds_activations)
+  // Tilings that keep the requested activations in vector memory come first; when none
+  // fits, they spill to off-chip memory.
+  if (onchip.any())
     for (auto tm : tms)
       for (auto tk : tks)
         for (auto tn : tns) {
-          MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, false, /*exact=*/false, /*activations_onchip=*/true);
+          MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, false, /*exact=*/false, onchip);
           if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
         }
   if (fitting.empty())
@@ -219,7 +223,8 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
   }
   // The winner's bytes exactly (candidates were ranked on sampled patch bytes).
   if (found && op.patches)
-    best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident, true, best.activations_onchip);
+    best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident, true,
+                              OnchipOperands{best.a_onchip, best.c_onchip});
   if (!found) {
     const MatmulTiling smallest = make_matmul_tiling(op, hw, tms.front(), tks.front(), tns.front());
     throw ConfigError(where, "chip.vmem.capacity",

@@ -116,12 +116,18 @@ VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused,
   // there; then it moves no off-chip bytes. Otherwise it streams as above (a spill).
   const std::uint64_t tensors = (op.elements() * op.inputs + op.side_elements() + op.output_elements() * op.outputs) * b;
   if (hw.chip.vmem_holds_activations && tensors <= hw.chip.vmem_bytes) {
-    t.activations_onchip = true;
-    t.onchip_activation_bytes = tensors;
+    t = keep_onchip(t, op);
     t.vmem_bytes = tensors;
-    t.hbm_read_bytes = 0;
-    t.hbm_write_bytes = 0;
   }
+  return t;
+}
+
+VectorTiling keep_onchip(VectorTiling t, const VectorOp& op) {
+  const std::uint64_t b = dtype_bytes(op.dtype);
+  t.activations_onchip = true;
+  t.onchip_activation_bytes = (op.elements() * op.inputs + op.side_elements() + op.output_elements() * op.outputs) * b;
+  t.hbm_read_bytes = 0;
+  t.hbm_write_bytes = 0;
   return t;
 }
 

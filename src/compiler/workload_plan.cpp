@@ -11,6 +11,44 @@ namespace {
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) { return (x + a - 1) / a * a; }
 
 bool is_optimizer(VectorFn f) { return f == VectorFn::sgd || f == VectorFn::momentum || f == VectorFn::adam; }
+// Op i starts or ends a fused attention group (scores, softmax, context, in a row) in a
+// workload that does not train: FlashAttention's backward recomputes the scores, which is
+// not modelled, so a training step keeps them in HBM for its backward ops.
+bool attention_fusable(const WorkloadSpec& w, std::size_t i) {
+  using Part = Op::AttentionPart;
+  if (w.training.enabled) return false;
+  std::size_t first = 0;
+  switch (w.ops[i].attention_part) {
+    case Part::scores: first = i; break;
+    case Part::softmax: if (i < 1) return false; first = i - 1; break;
+    case Part::context: if (i < 2) return false; first = i - 2; break;
+    case Part::none: return false;
+  }
+  if (first + 2 >= w.ops.size()) return false;
+  return w.ops[first].attention_part == Part::scores && w.ops[first + 1].attention_part == Part::softmax &&
+         w.ops[first + 2].attention_part == Part::context;
+}
+
+// The scores stay in vector memory only when both matmuls found a tiling that keeps them
+// (one head's scores beside the tiles); then the softmax moves no HBM bytes either. When
+// either spilled, the whole group is planned unfused.
+void fuse_attention(const WorkloadSpec& w, const HardwareSpec& hw, std::vector<OpPlan>& plans) {
+  using Part = Op::AttentionPart;
+  for (std::size_t i = 0; i + 2 < plans.size(); ++i) {
+    if (w.ops[i].attention_part != Part::scores || !attention_fusable(w, i)) continue;
+    OpPlan &qk = plans[i], &sm = plans[i + 1], &av = plans[i + 2];
+    const bool v1 = hw.chip.vmem_holds_activations;
+    if (qk.tiling.c_onchip && av.tiling.a_onchip) {
+      sm.vector = keep_onchip(sm.vector, std::get<VectorOp>(w.ops[i + 1].body));
+      continue;
+    }
+    if (qk.tiling.c_onchip && !v1)
+      qk.tiling = choose_matmul_tiling(qk.matmul, hw, w.ops[i].where, {qk.tiling.a_onchip, false});
+    if (av.tiling.a_onchip && !v1)
+      av.tiling = choose_matmul_tiling(av.matmul, hw, w.ops[i + 2].where, {false, av.tiling.c_onchip});
+  }
+}
+
 }  // namespace
 
 // XLA-style fusion: the op's first input is the previous op's output, still in vector
@@ -72,7 +110,15 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       if (mm.weight_sparsity > 0 && (hw.chip.mxu.dataflow != Dataflow::ws || hw.chip.mxu.weight_fifo_depth > 0))
         throw ConfigError(op.where, fmt::format("workload.ops[{}].weight_sparsity", i),
                           "fine-grained weight sparsity is modelled for a weight-stationary array without a weight FIFO");
-      p.tiling = choose_matmul_tiling(mm, hw, op.where);
+      // TPU v1's Unified Buffer keeps A and C; fused attention keeps the scores (Q K^T's C,
+      // the product with V's A). fuse_attention() below undoes a half-kept group.
+      OnchipOperands keep;
+      if (hw.chip.vmem_holds_activations) keep = {true, true};
+      if (attention_fusable(workload, i)) {
+        keep.c = keep.c || op.attention_part == Op::AttentionPart::scores;
+        keep.a = keep.a || op.attention_part == Op::AttentionPart::context;
+      }
+      p.tiling = choose_matmul_tiling(mm, hw, op.where, keep);
       p.passes = mxu_passes(hw, mm.dtype);
       if (p.passes == 0)
         throw ConfigError(op.where, fmt::format("workload.ops[{}].dtype", i),
@@ -93,6 +139,7 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
                                     op.name, p.footprint_bytes, hw.chip.hbm.capacity_bytes));
     plans.push_back(p);
   }
+  fuse_attention(workload, hw, plans);
   return plans;
 }
 

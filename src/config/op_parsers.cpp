@@ -171,6 +171,7 @@ OpBody parse_attention(OpFields& f) {
   a.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
   a.causal = f.choice("causal", {"true", "false"}, "false") == "true";
   a.decode = f.choice("decode", {"true", "false"}, "false") == "true";
+  a.fused = f.choice("fused", {"true", "false"}, "true") == "true";
   a.dtype = f.dtype("dtype");
   if (a.decode && a.kv_len == 0) f.fail("kv_len", "decode attends to a KV cache: give its length (kv_len)");
   if ((long double)a.batch * a.heads * a.queries() * a.keys() * a.head_dim * 2 > kMaxMacs)
@@ -379,6 +380,9 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"attention", "kv_len", "integer", "0", "keys/values attended to (0: seq); the KV cache length in decode"},
          {"attention", "causal", "boolean", "false", "causal mask (masked scores are still computed)"},
          {"attention", "decode", "boolean", "false", "one new query per sequence against the KV cache"},
+         {"attention", "fused", "boolean", "true",
+          "FlashAttention-style: each head's scores stay in vector memory (no HBM round trip) when they fit; "
+          "training keeps the unfused form"},
          {"attention", "dtype", "choice", "", "element type"}},
         parse_attention}},
       {"moe",

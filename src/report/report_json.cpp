@@ -161,7 +161,7 @@ std::string report_json(const RunResult& r) {
     op["onchip_bytes"] = o.onchip_bytes;
     // chip.vmem.holds_activations: whether this op's activations stayed in vector memory,
     // and their bytes (what an off-chip round trip would have moved).
-    const bool onchip = o.plan.engine == Engine::mxu ? o.plan.tiling.activations_onchip : o.plan.vector.activations_onchip;
+    const bool onchip = o.plan.engine == Engine::mxu ? o.plan.tiling.activations_onchip() : o.plan.vector.activations_onchip;
     op["activations_onchip"] = onchip;
     op["onchip_activation_bytes"] = (o.plan.engine == Engine::mxu ? o.plan.tiling.onchip_activation_bytes
                                                                   : o.plan.vector.onchip_activation_bytes) *
@@ -178,7 +178,8 @@ std::string report_json(const RunResult& r) {
     op["tiling"] = {{"tm", t.tm},           {"tk", t.tk},
                     {"tn", t.tn},           {"blocks_m", t.blocks_m},
                     {"blocks_k", t.blocks_k}, {"blocks_n", t.blocks_n},
-                    {"vmem_bytes", t.vmem_bytes}, {"a_resident", t.a_resident}, {"mxu_passes", o.plan.passes},
+                    {"vmem_bytes", t.vmem_bytes}, {"a_resident", t.a_resident},
+                    {"a_onchip", t.a_onchip}, {"c_onchip", t.c_onchip}, {"mxu_passes", o.plan.passes},
                     {"dataflow", dataflow_name(r.hw.chip.mxu.dataflow)}};
     ops.push_back(std::move(op));
   }

@@ -82,8 +82,10 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
   WorkloadSpec out = in;
   out.ops.clear();
   for (const Op& op : in.ops) {
-    auto part = [&](const std::string& suffix, OpBody body, std::uint64_t repeat) {
+    auto part = [&](const std::string& suffix, OpBody body, std::uint64_t repeat,
+                    Op::AttentionPart attention = Op::AttentionPart::none) {
       Op p;
+      p.attention_part = attention;
       p.name = op.name + suffix;
       p.repeat = repeat * op.repeat;
       p.body = std::move(body);
@@ -106,9 +108,11 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
       continue;
     }
     const std::uint64_t per_head = a->batch * a->heads;
-    part(".qk", MatmulOp{a->queries(), a->head_dim, a->keys(), a->dtype}, per_head);
-    part(".softmax", VectorOp::make(VectorFn::softmax, per_head * a->queries(), a->keys(), 1, a->dtype), 1);
-    part(".av", MatmulOp{a->queries(), a->keys(), a->head_dim, a->dtype}, per_head);
+    using Part = Op::AttentionPart;
+    part(".qk", MatmulOp{a->queries(), a->head_dim, a->keys(), a->dtype}, per_head, a->fused ? Part::scores : Part::none);
+    part(".softmax", VectorOp::make(VectorFn::softmax, per_head * a->queries(), a->keys(), 1, a->dtype), 1,
+         a->fused ? Part::softmax : Part::none);
+    part(".av", MatmulOp{a->queries(), a->keys(), a->head_dim, a->dtype}, per_head, a->fused ? Part::context : Part::none);
   }
   return out;
 }

@@ -35,7 +35,7 @@ TEST(OnchipActivations, TwoLayersOnTpuV1ReadOnlyTheirWeights) {
   EXPECT_EQ(r.hbm_read_bytes, 2u * 512 * 512);
   EXPECT_EQ(r.hbm_write_bytes, 0u);
   ASSERT_EQ(r.ops.size(), 2u);
-  EXPECT_TRUE(r.ops[0].plan.tiling.activations_onchip);
+  EXPECT_TRUE(r.ops[0].plan.tiling.activations_onchip());
   // A (200 x 512) and C (200 x 512) per layer stayed on chip.
   EXPECT_EQ(r.ops[0].plan.tiling.onchip_activation_bytes, 2u * 200 * 512);
 }
@@ -46,7 +46,7 @@ TEST(OnchipActivations, WithoutTheUnifiedBufferActivationsRoundTripOffChip) {
   // A read once (one block column) 200 x 512, weights 512 x 512, C written 200 x 512.
   EXPECT_EQ(r.hbm_read_bytes, 200u * 512 + 512u * 512);
   EXPECT_EQ(r.hbm_write_bytes, 200u * 512);
-  EXPECT_FALSE(r.ops[0].plan.tiling.activations_onchip);
+  EXPECT_FALSE(r.ops[0].plan.tiling.activations_onchip());
 }
 
 TEST(OnchipActivations, ActivationsLargerThanTheBufferSpillOffChip) {
@@ -54,7 +54,7 @@ TEST(OnchipActivations, ActivationsLargerThanTheBufferSpillOffChip) {
   // activations use the off-chip memory; its C (8192 x 256) is written there.
   const RunResult r = simulate(load_hardware("tpu-v1"), one_matmul(8192, 4096, 256));
   expect_invariants(r);
-  EXPECT_FALSE(r.ops[0].plan.tiling.activations_onchip);
+  EXPECT_FALSE(r.ops[0].plan.tiling.activations_onchip());
   EXPECT_EQ(r.hbm_write_bytes, 8192u * 256);
   EXPECT_GE(r.hbm_read_bytes, 8192u * 4096 + 4096u * 256);
 }

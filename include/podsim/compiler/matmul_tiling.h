@@ -16,8 +16,9 @@
 //   read = M K b blocks_n + K N b blocks_m;   write = M N b.
 // (For a convolution's patches, M K b is the bytes its A tiles read from the input:
 // compiler/implicit_conv.h.)
-// Activations on chip (chip.vmem.holds_activations, when A and C fit beside the tiles):
-//   vmem = A + C + B (tk tn) b + 2 tm tn bytes(accumulator); read = K N b blocks_m; write = 0.
+// Activations on chip (chip.vmem.holds_activations or fused attention, when they fit):
+//   vmem = [A] + [C] + B ([tm tk] + tk tn) b + 2 tm tn bytes(accumulator);
+//   read = [M K b blocks_n] + K N b blocks_m;   write = [M N b]   (bracketed: when off chip).
 // A-resident variant (when all of A fits beside the other buffers): each core loads each
 // A block it needs once and keeps it, so A is read once per core that needs its rows,
 // not once per block column: vmem = M K b + 2 tk tn b + 2 tm tn bytes(accumulator).
@@ -31,13 +32,21 @@
 
 namespace podsim {
 
+// Which of a matmul's activations the caller wants kept in vector memory.
+struct OnchipOperands {
+  bool a = false, c = false;
+  bool any() const { return a || c; }
+};
+
 struct MatmulTiling {
   std::uint64_t tm = 0, tk = 0, tn = 0;                  // tile sizes (edge tiles smaller)
   bool a_resident = false;                               // A stays in vector memory once loaded
-  // A and C live in vector memory before and after the op (chip.vmem.holds_activations):
-  // no off-chip bytes for them; vmem holds all of A and C beside the tiles.
-  bool activations_onchip = false;
-  std::uint64_t onchip_activation_bytes = 0;             // A + C bytes that stayed on chip
+  // A (the op's input) and C (its output) live in vector memory before and after the op
+  // (chip.vmem.holds_activations, or inside fused attention): no off-chip bytes for them;
+  // vmem holds all of each beside the tiles.
+  bool a_onchip = false, c_onchip = false;
+  std::uint64_t onchip_activation_bytes = 0;             // A and C bytes that stayed on chip
+  bool activations_onchip() const { return a_onchip && c_onchip; }
   std::uint64_t blocks_m = 0, blocks_k = 0, blocks_n = 0;
   std::uint64_t vmem_bytes = 0;                          // footprint per core
   std::uint64_t hbm_read_bytes = 0;
@@ -50,15 +59,17 @@ struct MatmulTiling {
 // Chooses the tiling with the lowest estimated time (a closed-form model of compute,
 // memory and pipeline fill) among power-of-two multiples of the array size. Throws
 // ConfigError (key chip.vmem.capacity) when not even the smallest tile fits.
+// With `onchip` set, tilings that keep those operands in vector memory are tried first;
+// when none fits, the operands use off-chip memory (a spill: MatmulTiling says which).
 MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
-                                  const SourceLocation& where);
+                                  const SourceLocation& where, OnchipOperands onchip = {});
 
 // The same bookkeeping for given tile sizes (for tests and for forcing a tiling). A
 // convolution's patch bytes (op.patches) are summed over every block unless `exact` is
 // false (a sample, to rank candidates).
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
                                 std::uint64_t tk, std::uint64_t tn, bool a_resident = false, bool exact = true,
-                                bool activations_onchip = false);
+                                OnchipOperands onchip = {});
 
 // The weight matrix's K and N as laid out off-chip: rounded up to whole array tiles with
 // chip.mxu.padded_weight_tiles, else as they are. B is read as padded_k x padded_n.

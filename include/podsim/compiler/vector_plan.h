@@ -55,6 +55,8 @@ struct VectorTiling {
 // Tiles of whole rows: as many rows as fit the operand buffers and two output buffers,
 // but at least 4 tiles per core when there are rows enough (so loads overlap compute).
 VectorTiling plan_vector(const VectorOp& op, const HardwareSpec& hw, bool fused, const SourceLocation& where);
+// The same op with all its tensors kept in vector memory (no off-chip bytes).
+VectorTiling keep_onchip(VectorTiling t, const VectorOp& op);
 VectorTiling plan_embedding(const EmbeddingOp& op, const HardwareSpec& hw, const SourceLocation& where);
 
 // The table row of lookup j of sample s: from the op's index file, uniform, or Zipf with

@@ -163,6 +163,9 @@ struct AttentionOp {
   std::uint64_t kv_len = 0;  // keys and values attended to (0: seq, self-attention)
   bool causal = false;       // masked scores are still computed (no block skipping)
   bool decode = false;       // one query per sequence against the KV cache
+  // FlashAttention-style (Dao et al. 2022): each head's scores stay in vector memory from
+  // Q K^T through the softmax to the product with V; false: they round-trip through HBM.
+  bool fused = true;
   DType dtype = DType::bf16;
 
   std::uint64_t queries() const { return decode ? 1 : seq; }
@@ -258,6 +261,10 @@ struct Op {
   // A collective ran right before this op (removed from the chip's ops by
   // without_collectives): its input came over the network, so it fuses into nothing.
   bool after_collective = false;
+  // Which part of a fused attention this op is (set by expand_composites): the planner
+  // keeps the scores in vector memory between the three when they fit.
+  enum class AttentionPart { none, scores, softmax, context };
+  AttentionPart attention_part = AttentionPart::none;
 
   const char* kind() const;
   std::uint64_t macs_once() const;

@@ -1,0 +1,75 @@
+// Fused attention (FlashAttention-style, AttentionOp::fused): each head's scores stay in
+// vector memory from Q K^T through the softmax to the product with V. Bytes are checked
+// against closed forms; one simulation per test.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "podsim/config/hardware_loader.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/sim/simulate.h"
+
+namespace podsim {
+namespace {
+
+// 2 sequences x 4 heads of 512 queries and keys, head_dim 64, bf16.
+constexpr std::uint64_t kHeads = 2 * 4, kSeq = 512, kDim = 64, kB = 2;
+constexpr std::uint64_t kScores = kHeads * kSeq * kSeq * kB;  // one copy of every head's scores: 4 MiB
+
+RunResult run_attention(const std::string& extra, std::uint64_t seq = kSeq, const std::string& training = "") {
+  const WorkloadSpec wl = load_workload_text(
+      fmt::format("workload:\n  name: t\n{}  ops:\n    - {{op: attention, name: a, batch: 2, heads: 4, seq: {}, "
+                  "head_dim: 64, dtype: bf16{}}}\n",
+                  training, seq, extra),
+      "test.yaml");
+  return simulate(load_hardware("tpu-v3"), wl);
+}
+
+void expect_invariants(const RunResult& r) {
+  EXPECT_TRUE(r.completed) << r.stall_report;
+  for (const auto& i : r.invariants) EXPECT_TRUE(i.ok) << i.name << ": " << i.detail;
+}
+
+TEST(FusedAttention, ScoresNeverTouchHbm) {
+  const RunResult r = run_attention("");
+  expect_invariants(r);
+  ASSERT_EQ(r.ops.size(), 3u);  // qk, softmax, av
+  const OpResult &qk = r.ops[0], &sm = r.ops[1], &av = r.ops[2];
+  EXPECT_EQ(qk.hbm_write_bytes, 0u);  // the scores stay on chip
+  EXPECT_EQ(sm.hbm_read_bytes + sm.hbm_write_bytes, 0u);
+  EXPECT_TRUE(qk.plan.tiling.c_onchip);
+  EXPECT_TRUE(av.plan.tiling.a_onchip);
+  // av reads only V: 512 x 64 bf16 per head, once per block row of its tiling; and
+  // writes the context, 512 x 64 per head.
+  EXPECT_EQ(av.hbm_read_bytes, kHeads * kSeq * kDim * kB * av.plan.tiling.blocks_m);
+  EXPECT_EQ(av.hbm_write_bytes, kHeads * kSeq * kDim * kB);
+}
+
+TEST(FusedAttention, UnfusedScoresRoundTripThroughHbm) {
+  const RunResult r = run_attention(", fused: false");
+  expect_invariants(r);
+  ASSERT_EQ(r.ops.size(), 3u);
+  // Q K^T writes the scores, the softmax reads and writes them, the product with V reads them.
+  EXPECT_EQ(r.ops[0].hbm_write_bytes, kScores);
+  EXPECT_EQ(r.ops[1].hbm_read_bytes, kScores);
+  EXPECT_EQ(r.ops[1].hbm_write_bytes, kScores);
+  EXPECT_GE(r.ops[2].hbm_read_bytes, kScores);
+}
+
+TEST(FusedAttention, ScoresLargerThanVectorMemoryAreNotFused) {
+  // seq 4096: one head's scores are 4096 x 4096 x 2 = 32 MiB, more than tpu-v3's 16 MiB
+  // of vector memory, so the group is planned unfused.
+  const RunResult r = run_attention("", 4096);
+  expect_invariants(r);
+  EXPECT_FALSE(r.ops[0].plan.tiling.c_onchip);
+  EXPECT_EQ(r.ops[0].hbm_write_bytes, kHeads * 4096 * 4096 * kB);
+}
+
+TEST(FusedAttention, TrainingKeepsTheScoresForTheBackwardPass) {
+  const RunResult r = run_attention("", kSeq, "  training: {optimizer: sgd}\n");
+  expect_invariants(r);
+  EXPECT_EQ(r.ops[0].name, "a.qk");
+  EXPECT_EQ(r.ops[0].hbm_write_bytes, kScores);
+}
+
+}  // namespace
+}  // namespace podsim
