@@ -39,6 +39,9 @@ VectorCost vector_cost(VectorFn fn) {
     case VectorFn::softmax: return {4, 1, 1};    // max, subtract, sum, scale; exp; 1 reciprocal per row
     case VectorFn::layernorm: return {7, 0, 1};  // mean, centre, square, sum, scale, gamma, beta; rsqrt per row
     case VectorFn::rmsnorm: return {5, 0, 1};    // square, sum, scale, gamma; rsqrt per row
+    // Per channel (column): mean, centre, square, sum, scale, gamma, beta; the per-channel
+    // rsqrt is negligible beside the rows.
+    case VectorFn::batchnorm: return {7, 0, 0};
     case VectorFn::sgd: return {2, 0, 0};        // w -= lr g
     case VectorFn::momentum: return {4, 0, 0};   // v = mu v + g; w -= lr v
     case VectorFn::adam: return {12, 1, 0};      // two moments, bias corrections, 1 / (sqrt(v) + eps)

@@ -55,6 +55,9 @@ void fuse_attention(const WorkloadSpec& w, const HardwareSpec& hw, std::vector<O
 // memory (a matmul or conv2d's C, or an elementwise op's result, of as many elements).
 bool fuses_into(const VectorOp& v, const Op& producer) {
   if (!v.shape_preserving() || is_optimizer(v.fn) || v.inputs > 2) return false;
+  // Batch norm needs every row's statistics before it can normalise one: it reads its
+  // producer's output from HBM (two passes in XLA too); a ReLU after it fuses into it.
+  if (v.fn == VectorFn::batchnorm) return false;
   std::uint64_t produced = 0;
   if (std::holds_alternative<MatmulOp>(producer.body) || std::holds_alternative<Conv2dOp>(producer.body)) {
     const LoweredMatmul l = lower_to_matmul(producer);

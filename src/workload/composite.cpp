@@ -68,7 +68,9 @@ WorkloadSpec expand_templates(const WorkloadSpec& original) {
   in.ops.clear();
   for (const Op& op : original.ops) {
     if (std::holds_alternative<TemplateOp>(op.body)) {
-      for (Op& o : expand_template(op)) in.ops.push_back(std::move(o));
+      Op t = op;
+      std::get<TemplateOp>(t.body).training = original.training.enabled;
+      for (Op& o : expand_template(t)) in.ops.push_back(std::move(o));
     } else {
       in.ops.push_back(op);
     }

@@ -24,6 +24,9 @@ struct Builder {
     add(name, VectorOp::make(fn, rows, cols, inputs, dtype));
   }
   // conv + ReLU (fused into the conv's epilogue when fusion is on); returns the output size.
+  // When training, batch norm sits between them (the ReLU then fuses into it); for
+  // inference batch norm is folded into the conv's weights and costs nothing.
+  bool batch_norm = false;
   std::uint64_t conv(const std::string& name, std::uint64_t n, std::uint64_t hw, std::uint64_t c_in,
                      std::uint64_t c_out, std::uint64_t k, std::uint64_t stride, bool relu = true) {
     Conv2dOp c;
@@ -37,6 +40,7 @@ struct Builder {
     c.dtype = dtype;
     add(name, c);
     const std::uint64_t out = c.h_out();
+    if (batch_norm) vec(name + ".bn", VectorFn::batchnorm, n * out * out, c_out);
     if (relu) vec(name + ".relu", VectorFn::relu, n * out * out, c_out);
     return out;
   }
@@ -185,6 +189,7 @@ std::vector<std::string> template_names() {
 std::vector<Op> expand_template(const Op& op) {
   const TemplateOp& t = std::get<TemplateOp>(op.body);
   Builder b{op, t.dtype, {}};
+  b.batch_norm = t.training;
   if (t.name == "resnet50") resnet50(t, b);
   else if (t.name == "mlp") mlp(t, b);
   else if (t.name == "dlrm") dlrm(t, b);

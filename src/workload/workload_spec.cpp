@@ -53,6 +53,7 @@ const char* vector_fn_name(VectorFn f) {
     case VectorFn::softmax: return "softmax";
     case VectorFn::layernorm: return "layernorm";
     case VectorFn::rmsnorm: return "rmsnorm";
+    case VectorFn::batchnorm: return "batchnorm";
     case VectorFn::sgd: return "sgd";
     case VectorFn::momentum: return "momentum";
     case VectorFn::adam: return "adam";

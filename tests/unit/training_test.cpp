@@ -5,6 +5,7 @@
 #include "podsim/workload/composite.h"
 #include "podsim/workload/templates.h"
 #include "podsim/compiler/op_lowering.h"
+#include "podsim/compiler/workload_plan.h"
 #include "test_paths.h"
 #include "podsim/workload/training.h"
 
@@ -233,6 +234,30 @@ TEST(Templates, ResNet50HasThePublishedWeightCount) {
       weights += l.matmul.k * l.matmul.n * l.instances;
     }
   EXPECT_EQ(weights, 25'502'912u);
+}
+
+TEST(Templates, ResNet50TrainsWithBatchNormAfterEveryConvAndFoldsItForInference) {
+  const std::string ops = "  ops:\n    - {op: template, template: resnet50, name: r, batch: 2, image: 224, dtype: bf16}\n";
+  const WorkloadSpec infer = expand_composites(load_workload_text("workload:\n" + ops, "i.yaml"));
+  const WorkloadSpec train =
+      expand_composites(load_workload_text("workload:\n  training: {optimizer: sgd}\n" + ops, "t.yaml"));
+  auto count_bn = [](const WorkloadSpec& w) {
+    std::size_t n = 0;
+    for (const Op& o : w.ops)
+      if (const auto* v = std::get_if<VectorOp>(&o.body); v && v->fn == VectorFn::batchnorm) ++n;
+    return n;
+  };
+  // 53 convolutions (conv1, 16 blocks x 3, 4 projections), each followed by batch norm.
+  EXPECT_EQ(count_bn(infer), 0u);
+  EXPECT_EQ(count_bn(train), 53u);
+  // conv1 (112 x 112 x 64 per image) -> bn over its output -> ReLU, which fuses into the bn;
+  // the bn itself needs the whole batch's statistics, so it does not fuse into the conv.
+  ASSERT_EQ(train.ops[1].name, "r.conv1.bn");
+  const auto& bn = std::get<VectorOp>(train.ops[1].body);
+  EXPECT_EQ(bn.rows, 2u * 112 * 112);
+  EXPECT_EQ(bn.cols, 64u);
+  EXPECT_FALSE(fuses_into(bn, train.ops[0]));
+  EXPECT_TRUE(fuses_into(std::get<VectorOp>(train.ops[2].body), train.ops[1]));
 }
 
 TEST(Templates, MlpAndDistillationTrainOnlyTheStudent) {

@@ -3,7 +3,10 @@
 //             stages of 3, 4, 6, 3 blocks (1x1, 3x3 with the stride, 1x1; a 1x1 projection
 //             on each stage's first block), ReLUs (fused into their convs), residual adds,
 //             global average pool and the 1000-way classifier. Pools are vector passes over
-//             their input. About 4.1 GMACs per 224 x 224 image.
+//             their input. About 4.1 GMACs per 224 x 224 image. In a training step each
+//             convolution is followed by batch norm (a vector op that does not fuse into
+//             the conv: it needs the batch's statistics; the ReLU fuses into it); for
+//             inference batch norm is folded into the convolution weights (no op).
 //   mlp       matmuls between consecutive widths with ReLU between them.
 //   dlrm      one embedding_lookup per table, a bottom MLP on the dense features, the
 //             pairwise dot-product interaction of the (tables + 1) vectors, a top MLP.

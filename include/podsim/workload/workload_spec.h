@@ -88,7 +88,8 @@ enum class VectorFn {
   transpose,                            // rows x cols -> cols x rows (written in column strips)
   copy,                                 // a reshape that changes the layout: read and written once
   broadcast,                            // backward of a reduction: rows x 1 -> rows x out_cols
-  unpool                                // backward of pooling: the gradient spread over the windows
+  unpool,                               // backward of pooling: the gradient spread over the windows
+  batchnorm                             // training's batch norm over NHWC rows: per-channel statistics
 };
 const char* vector_fn_name(VectorFn f);
 struct VectorOp {
@@ -217,6 +218,9 @@ struct TemplateOp {
   double capacity_factor = 1.0;
   double skew = 0.0;  // moe_layer
   DType dtype = DType::bf16;
+  // The workload trains (set by expand_templates): resnet50 then has batch norm after
+  // every convolution; for inference it is folded into the convolutions' weights.
+  bool training = false;
   std::uint64_t macs() const;
 };
 
