@@ -1,6 +1,7 @@
 // podsim's command line. libsystemc would provide main() and call sc_main; podsim
 // defines main() itself to silence the kernel's banner first (stdout holds the report).
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <thread>
 
@@ -102,7 +103,9 @@ int sc_main(int argc, char* argv[]) {
       } catch (...) {
         used = 0;
       }
-      if (used != t.size() || used == 0 || v < 0) throw CLI::ValidationError("expected a non-negative number or percentage, like 1%");
+      // NaN compares false with everything, so a NaN tolerance would pass every regression.
+      if (used != t.size() || used == 0 || !std::isfinite(v) || v < 0)
+        throw CLI::ValidationError("expected a finite non-negative number or percentage, like 1%");
       *out = percent ? v / 100 : v;
     };
   };

@@ -269,6 +269,9 @@ OpBody parse_template(OpFields& f) {
     t.bottom = f.integer_list("bottom", kMaxDim);
     t.top = f.integer_list("top", kMaxDim);
     if (t.bottom.empty() || t.top.empty()) f.fail(t.bottom.empty() ? "bottom" : "top", "expected a list of layer widths");
+    for (const char* key : {"bottom", "top"})
+      for (auto w : std::string(key) == "bottom" ? t.bottom : t.top)
+        if (w == 0) f.fail(key, "widths must be at least 1");
     if (t.bottom.back() != t.dim) f.fail("bottom", fmt::format("must end at the embedding dim ({})", t.dim));
   }
   return t;

@@ -85,6 +85,29 @@ TEST(Cli, BadWorkloadAndMissingFilesExitTwo) {
   EXPECT_EQ(podsim("frobnicate").code, 2);
 }
 
+// Issue 14: a dlrm MLP width of 0 died with SIGFPE (a division by zero while planning).
+TEST(Cli, DlrmWidthOfZeroIsAnInputError) {
+  for (const char* key : {"bottom: [0, 128]", "top: [512, 0, 1]"}) {
+    const std::string other = std::string(key).rfind("bottom", 0) == 0 ? "top: [512, 1]" : "bottom: [256, 128]";
+    const std::string wl = write_temp(
+        "dlrm0.yaml", "workload:\n  ops:\n    - {op: template, template: dlrm, name: d, batch: 8, tables: 2, "
+                      "table_rows: 1000, dim: 128, " + std::string(key) + ", " + other + ", dtype: fp32}\n");
+    const Outcome o = podsim("validate " + wl);
+    EXPECT_EQ(o.code, 2) << key << ": " << o.output;
+    EXPECT_NE(o.output.find("widths must be at least 1"), std::string::npos) << o.output;
+  }
+}
+
+// Issue 14: a NaN tolerance compared false with every difference, so compare passed real
+// regressions.
+TEST(Cli, CompareRefusesANanTolerance) {
+  for (const char* tol : {"--abs-tol nan", "--rel-tol nan%", "--rel-tol inf"}) {
+    const Outcome o = podsim(std::string("compare a.json b.json ") + tol);
+    EXPECT_EQ(o.code, 2) << tol << ": " << o.output;
+    EXPECT_NE(o.output.find("finite"), std::string::npos) << o.output;
+  }
+}
+
 TEST(Cli, UnsupportedDtypeIsAnInputError) {
   const std::string wl = write_temp("fp32.yaml", "workload:\n  ops:\n    - {op: matmul, m: 8, k: 8, n: 8, dtype: fp32}\n");
   const Outcome o = podsim("run " + wl + " --hw tpu-v1");
