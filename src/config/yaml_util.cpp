@@ -1,5 +1,6 @@
 #include "yaml_util.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -27,10 +28,33 @@ SourceLocation location_of(const YAML::Node& node, const std::string& file) {
   return {file, mark.line + 1, mark.column + 1};
 }
 
+// A key given twice in one mapping: yaml-cpp keeps both, and a reader would silently take
+// one of them (the first or the last, depending on how it looks the key up).
+static void reject_duplicate_keys(const YAML::Node& node, const std::string& file, const std::string& path) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) reject_duplicate_keys(node[i], file, fmt::format("{}[{}]", path, i));
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::vector<std::string> seen;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+    const std::string key_path = join_path(path, key);
+    if (!key.empty() && std::find(seen.begin(), seen.end(), key) != seen.end())
+      throw ConfigError(location_of(kv.first, file), key_path, "given twice in the same mapping; keep one");
+    seen.push_back(key);
+    reject_duplicate_keys(kv.second, file, key_path);
+  }
+}
+
 YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1)
+      throw ConfigError(location_of(documents[1], file), "",
+                        "a second YAML document (after '---'); a file holds one document");
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     SourceLocation where{file, e.mark.is_null() ? 0 : e.mark.line + 1,
                          e.mark.is_null() ? 0 : e.mark.column + 1};
@@ -41,6 +65,7 @@ YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
   if (!root.IsMap())
     throw ConfigError(location_of(root, file), "",
                       fmt::format("expected a YAML mapping at the top, got {}", node_kind(root)));
+  reject_duplicate_keys(root, file, "");
   return root;
 }
 

@@ -108,6 +108,28 @@ TEST(Cli, CompareRefusesANanTolerance) {
   }
 }
 
+// Issue 14: duplicate keys were accepted (the last won in hardware files, the first in
+// workloads) and a second YAML document was ignored.
+TEST(Cli, DuplicateKeysAndSecondDocumentsAreInputErrors) {
+  const std::string hw = write_temp("dup-hw.yaml",
+                                    "hardware:\n  base: tpu-v3\n  chip:\n    clock: 940 MHz\n    clock: 1 GHz\n");
+  Outcome o = podsim("validate " + kExample + " --hw " + hw);
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("dup-hw.yaml:5:"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("chip.clock"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("given twice"), std::string::npos) << o.output;
+  const std::string wl = write_temp(
+      "dup-wl.yaml", "workload:\n  ops:\n    - {op: matmul, name: a, m: 8, m: 16, k: 8, n: 8, dtype: bf16}\n");
+  o = podsim("validate " + wl);
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("given twice"), std::string::npos) << o.output;
+  const std::string two = write_temp(
+      "two-docs.yaml", "workload:\n  ops:\n    - {op: matmul, name: a, m: 8, k: 8, n: 8, dtype: bf16}\n---\nworkload: {}\n");
+  o = podsim("validate " + two);
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("second YAML document"), std::string::npos) << o.output;
+}
+
 TEST(Cli, UnsupportedDtypeIsAnInputError) {
   const std::string wl = write_temp("fp32.yaml", "workload:\n  ops:\n    - {op: matmul, m: 8, k: 8, n: 8, dtype: fp32}\n");
   const Outcome o = podsim("run " + wl + " --hw tpu-v1");
