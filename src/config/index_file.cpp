@@ -19,6 +19,10 @@ std::shared_ptr<const std::vector<std::uint64_t>> read_index_file(const std::str
                                                                  const std::string& key_path) {
   namespace fs = std::filesystem;
   const fs::path p = fs::path(path).is_absolute() ? fs::path(path) : fs::path(workload_file).parent_path() / path;
+  // A FIFO or a device would block or never end: only regular files are read.
+  std::error_code ec;
+  if (fs::exists(p, ec) && !fs::is_regular_file(p, ec))
+    throw ConfigError(where, key_path, fmt::format("the index file '{}' is not a regular file", p.string()));
   std::ifstream in(p);
   if (!in) throw ConfigError(where, key_path, fmt::format("cannot open the index file '{}'", p.string()));
   auto out = std::make_shared<std::vector<std::uint64_t>>();

@@ -48,8 +48,15 @@ std::vector<std::string> axis_values(const YAML::Node& node, const std::string& 
     if ((mul && by <= 1) || (!mul && by <= 0) || to < from)
       throw ConfigError(location_of(node, file), key_path,
                         "expected from <= to and a step > 0 (or mul > 1)");
-    for (double v = from; v <= to * (1 + 1e-12) && values.size() <= 100000; v = mul ? v * by : v + by)
-      values.push_back(fmt::format("{:g}", v));
+    // 15 significant digits: exact for integers up to 10^15 (1000003 stays 1000003, where
+    // {:g} made it 1e+06), while float noise from the steps (0.30000000000000004) is cut.
+    constexpr std::size_t kMaxValues = 100000;
+    for (double v = from; v <= to * (1 + 1e-12); v = mul ? v * by : v + by) {
+      if (values.size() == kMaxValues)
+        throw ConfigError(location_of(node, file), key_path,
+                          fmt::format("the range gives more than {} values; use a larger step", kMaxValues));
+      values.push_back(fmt::format("{:.15g}", v));
+    }
     return values;
   }
   return {detail::scalar_text(node, key_path, file)};

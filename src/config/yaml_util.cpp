@@ -1,6 +1,7 @@
 #include "yaml_util.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -69,7 +70,28 @@ YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
   return root;
 }
 
+// The first byte offset that is not valid UTF-8, or npos.
+static std::size_t invalid_utf8_at(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2)) return i;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    i += n;
+  }
+  return std::string::npos;
+}
+
 YAML::Node parse_yaml_file(const std::string& path) {
+  // Only regular files of bounded size: /dev/zero or a FIFO would never end.
+  constexpr std::uintmax_t kMaxBytes = 64ull << 20;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw ConfigError({path, 0, 0}, "", "not a regular file; expected a YAML file");
+  if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) > kMaxBytes)
+    throw ConfigError({path, 0, 0}, "", fmt::format("larger than {} MiB; expected a YAML file", kMaxBytes >> 20));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError({path, 0, 0}, "", "cannot open the file");
   std::stringstream buffer;
@@ -79,6 +101,13 @@ YAML::Node parse_yaml_file(const std::string& path) {
   for (unsigned char c : text)
     if (c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t'))
       throw ConfigError({path, 0, 0}, "", "not a text file (it holds control bytes); expected YAML");
+  if (const std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
+    const int line = 1 + int(std::count(text.begin(), text.begin() + std::ptrdiff_t(bad), '\n'));
+    const std::size_t newline = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
+    const std::size_t line_start = newline == std::string::npos ? 0 : newline + 1;
+    const int column = int(bad - line_start) + 1;
+    throw ConfigError({path, line, column}, "", "not valid UTF-8; YAML files are UTF-8 text");
+  }
   return parse_yaml_text(text, path);
 }
 

@@ -1,5 +1,7 @@
 // The podsim command line as users and scripts see it: exit codes, messages, report keys,
 // byte-identical reports.
+#include <sys/stat.h>
+
 #include <array>
 #include <filesystem>
 #include <set>
@@ -128,6 +130,32 @@ TEST(Cli, DuplicateKeysAndSecondDocumentsAreInputErrors) {
   o = podsim("validate " + two);
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("second YAML document"), std::string::npos) << o.output;
+}
+
+// Issue 14: a non-UTF-8 op name validated, then `run --json` died on a JSON type error;
+// `validate /dev/zero` read until memory ran out.
+TEST(Cli, NonUtf8AndNonRegularInputsAreInputErrors) {
+  const std::string wl = write_temp(
+      "latin1.yaml", "workload:\n  ops:\n    - {op: matmul, name: caf\xe9, m: 8, k: 8, n: 8, dtype: bf16}\n");
+  Outcome o = podsim("validate " + wl);
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("latin1.yaml:3:29"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("not valid UTF-8"), std::string::npos) << o.output;
+  o = podsim("validate /dev/zero");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("not a regular file"), std::string::npos) << o.output;
+  // An index file that is a FIFO blocked forever.
+  std::string dir = testing::TempDir() + "fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string fifo = dir + "/idx.txt";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string emb = write_temp(
+      "fifo-wl.yaml", "workload:\n  ops:\n    - {op: embedding_lookup, name: e, table_rows: 10, dim: 64, batch: 3, "
+                      "lookups: 2, distribution: file, indices: " + fifo + ", dtype: fp32}\n");
+  o = podsim("validate " + emb);
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("is not a regular file"), std::string::npos) << o.output;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, UnsupportedDtypeIsAnInputError) {

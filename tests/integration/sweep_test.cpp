@@ -11,6 +11,9 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/config/sweep_spec.h"
 #include <nlohmann/json.hpp>
 
 #include "run_command.h"
@@ -184,6 +187,26 @@ TEST(Sweep, BadSweepFilesAreInputErrors) {
   o = sh(kPodsim + " sweep " + (d / "c.yaml").string());
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.output.find("did you mean 'time_s'"), std::string::npos) << o.output;
+}
+
+// Issue 14: range values were written with 6 significant digits (1000000..1000003 became
+// four points of 1e+06), and ranges were silently cut at 100,001 values.
+TEST(Sweep, RangeValuesKeepTheirDigitsAndHugeRangesAreErrors) {
+  const fs::path d = fresh_dir("sweep_range");
+  std::ofstream(d / "r.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                              << "\n  grid:\n    workload.ops[0].m: {from: 1000000, to: 1000003, step: 1}\n"
+                                 "  metrics: [time_s]\n";
+  const podsim::SweepSpec spec = podsim::load_sweep((d / "r.yaml").string());
+  ASSERT_EQ(spec.grid.size(), 1u);
+  EXPECT_EQ(spec.grid[0].values, (std::vector<std::string>{"1000000", "1000001", "1000002", "1000003"}));
+  std::ofstream(d / "big.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                << "\n  grid:\n    workload.ops[0].m: {from: 1, to: 200000, step: 1}\n  metrics: [time_s]\n";
+  try {
+    podsim::load_sweep((d / "big.yaml").string());
+    FAIL() << "expected an error";
+  } catch (const podsim::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 100000 values"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Compare, ExitCodesFollowTheTolerance) {
