@@ -20,6 +20,15 @@ namespace fs = std::filesystem;
 
 Outcome podsim_cli(const std::string& args) { return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args); }
 
+// An anchor file's text: the fixed header, then `tolerance`, one run named `run` on
+// `workload` (tpu-v1) and the `value` expression. `value` stands on line 11.
+std::string anchor_yaml(const std::string& tolerance, const std::string& run, const std::string& workload,
+                        const std::string& value) {
+  return "anchor:\n  name: x\n  group: g\n  claim: c\n  source: s\n  published: 1\n  unit: u\n"
+         "  tolerance: " + tolerance + "\n  runs:\n    " + run + ": {workload: " + workload +
+         ", hardware: tpu-v1}\n  value: " + value + "\n";
+}
+
 // A folder of the test's own, removed at the end.
 class ReproduceTest : public ::testing::Test {
  protected:
@@ -70,10 +79,7 @@ TEST_F(ReproduceTest, BadExpressionsAreInputErrorsWithTheirPlace) {
   EXPECT_THROW(podsim::parse_anchor_expr("a.summary.x /", {"a"}, {"f", 3, 4}, "anchor.value"), podsim::ConfigError);
   EXPECT_THROW(podsim::parse_anchor_expr("(1 + 2", {"a"}, {"f", 3, 4}, "anchor.value"), podsim::ConfigError);
   EXPECT_THROW(podsim::parse_anchor_expr("a", {"a"}, {"f", 3, 4}, "anchor.value"), podsim::ConfigError);
-  const std::string bad = write("bad.yaml",
-                                "anchor:\n  name: x\n  group: g\n  claim: c\n  source: s\n  published: 1\n  unit: u\n"
-                                "  tolerance: 5%\n  runs:\n    r: {workload: w.yaml, hardware: tpu-v1}\n"
-                                "  value: r.summary.time_s * q.summary.time_s\n");
+  const std::string bad = write("bad.yaml", anchor_yaml("5%", "r", "w.yaml", "r.summary.time_s * q.summary.time_s"));
   const Outcome o = podsim_cli("reproduce " + bad);
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("bad.yaml:11:"), std::string::npos) << o.output;  // file:line of `value`
@@ -86,9 +92,7 @@ TEST_F(ReproduceTest, UnknownKeysAndToleranceOutOfRangeAreRejected) {
   Outcome o = podsim_cli("reproduce " + typo);
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("tolerance"), std::string::npos) << o.output;  // the nearest valid key
-  const std::string nan = write("nan.yaml",
-                                "anchor:\n  name: x\n  group: g\n  claim: c\n  source: s\n  published: 1\n  unit: u\n"
-                                "  tolerance: nan\n  runs:\n    r: {workload: w.yaml, hardware: tpu-v1}\n  value: 1\n");
+  const std::string nan = write("nan.yaml", anchor_yaml("nan", "r", "w.yaml", "1"));
   o = podsim_cli("reproduce " + nan);
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("anchor.tolerance"), std::string::npos) << o.output;
@@ -119,10 +123,7 @@ TEST_F(ReproduceTest, PassFailKnownAndUnexpectedPassGiveTheirExitCodes) {
 
 TEST_F(ReproduceTest, AFailingRunIsAnErrorNamingTheRun) {
   write("w.yaml", "workload:\n  name: w\n  ops:\n    - {op: matmul, name: mm, m: 0, k: 256, n: 256, dtype: int8}\n");
-  const std::string a = write("a.yaml",
-                              "anchor:\n  name: x\n  group: g\n  claim: c\n  source: s\n  published: 1\n  unit: u\n"
-                              "  tolerance: 5%\n  runs:\n    broken: {workload: w.yaml, hardware: tpu-v1}\n"
-                              "  value: broken.summary.time_s\n");
+  const std::string a = write("a.yaml", anchor_yaml("5%", "broken", "w.yaml", "broken.summary.time_s"));
   const Outcome o = podsim_cli("reproduce " + a);
   EXPECT_EQ(o.code, 1) << o.output;
   EXPECT_NE(o.output.find("ERROR"), std::string::npos) << o.output;
