@@ -30,9 +30,7 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
     channel_series_.resize(spec.channels);
     return;
   }
-  const auto device = dram_device(spec.device, hbm_data_rate(spec));
-  if (!device) throw std::invalid_argument("unknown HBM device " + spec.device);
-  device_ = *device;
+  device_ = resolve_dram_device(spec);  // validated at load: cannot throw for a loaded spec
   dram_clock_ = ClockDomain(device_.clock_hz());
   const std::uint32_t pcs = spec.channels * device_.pseudo_channels;
   map_ = std::make_unique<AddressMap>(device_, pcs, spec.mapping, spec.xor_bank, spec.channel_hash);
@@ -95,11 +93,7 @@ std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const Segment* segment
     while (burst * bb < end) {
       const DramAddress a = map_->decode(burst * bb);
       // Bursts left in this (pseudo-channel, bank, row) block of the mapping.
-      const std::uint64_t in_block = map_->bank_groups_fastest()
-                                         ? std::uint64_t(device_.bank_groups) * device_.columns -
-                                               (std::uint64_t(a.col) * device_.bank_groups + a.bg)
-                                         : std::uint64_t(device_.bank_groups) * device_.columns -
-                                               (std::uint64_t(a.bg) * device_.columns + a.col);
+      const std::uint64_t in_block = map_->bursts_left_in_block(a);
       const std::uint64_t need = (end + bb - 1) / bb - burst;
       const std::uint64_t n = std::min(in_block, need);
       DramPiece p;

@@ -9,6 +9,7 @@
 
 #include "podsim/config/config_error.h"
 #include "podsim/config/hardware_loader.h"
+#include "podsim/config/dram_device.h"
 #include "podsim/config/hardware_params.h"
 #include "podsim/config/workload_loader.h"
 #include "podsim/compiler/workload_plan.h"
@@ -166,6 +167,19 @@ int params_command() {
     }
     fmt::print("  {:<30} {:<10} {:<12} {:<22} {}\n", p.path, param_type_name(p.type, p.unit), p.default_text,
                range, p.description);
+  }
+  fmt::print("\nDRAM device presets (chip.hbm.device; each value overridable as chip.hbm.timing.<name>, sources in "
+             "config/dram_device.cpp; 'auto' = tCL + BL/2 + 2 - tCWL):\n\n");
+  const auto devices = dram_device_names();
+  fmt::print("  {:<8}", "timing");
+  for (const auto& d : devices) fmt::print(" {:>9}", d);
+  fmt::print("\n");
+  std::vector<std::vector<std::string>> texts;
+  for (const auto& d : devices) texts.push_back(dram_preset_timing_texts(d));
+  for (std::size_t i = 0; i < dram_timing_fields().size(); ++i) {
+    fmt::print("  {:<8}", dram_timing_fields()[i].name);
+    for (const auto& t : texts) fmt::print(" {:>9}", t[i]);
+    fmt::print("\n");
   }
   fmt::print("\nWorkload op fields (workload.ops[i].<field>; '*' = every op):\n\n");
   fmt::print("  {:<8} {:<8} {:<10} {:<10} {}\n", "op", "field", "type", "default", "description");

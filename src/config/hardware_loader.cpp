@@ -104,6 +104,11 @@ void validate(const HardwareSpec& spec, const std::string& file) {
                                     "GT/s: change the bandwidth, the channel count or chip.hbm.device",
                                     format_quantity(hbm.bandwidth_Bps, UnitKind::bandwidth), hbm.channels, hbm.device,
                                     double(rate) * 1e-9));
+    try {
+      resolve_dram_device(hbm);  // overrides applied and checked for consistency
+    } catch (const ConfigError& e) {
+      throw ConfigError({file, 0, 0}, e.key_path(), e.problem());
+    }
   }
   if (hbm.bandwidth_Bps < hbm.channels)
     throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",

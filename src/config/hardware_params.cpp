@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "podsim/config/dram_device.h"
+
 namespace podsim {
 namespace {
 
@@ -173,14 +175,68 @@ std::vector<HardwareParam> build_table() {
   t.push_back(quantity("chip.hbm.interleave", U::size, "4 KiB", 32, 1ULL << 30,
                        "ideal device: address stripe, consecutive stripes on consecutive channels",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.hbm.interleave_bytes; }));
-  t.push_back(text_choice("chip.hbm.device", "ideal", {"ideal", "hbm2", "hbm2e", "hbm3"},
-                          "ideal: bandwidth + latency per channel; hbm2/hbm2e/hbm3: DRAM timing per "
-                          "pseudo-channel (data rate from chip.hbm.bandwidth)",
+  t.push_back(text_choice("chip.hbm.device", "ideal", {"ideal", "hbm2", "hbm2e", "hbm3", "hbm3e", "ddr3"},
+                          "ideal: bandwidth + latency per channel; hbm2/hbm2e/hbm3/hbm3e/ddr3: DRAM timing per "
+                          "pseudo-channel, data rate (tCK) from chip.hbm.bandwidth (config/dram_device.cpp cites each preset)",
                           +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.device; }));
-  t.push_back(text_choice("chip.hbm.mapping", "ro_ba_ch_co_bg", {"ro_ba_ch_co_bg", "ro_ba_ch_bg_co", "ro_ch_ba_bg_co"},
-                          "DRAM address mapping, most significant field first (bg = bank group, co = "
-                          "column, ch = pseudo-channel, ba = bank, ro = row)",
-                          +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.mapping; }));
+  {
+    HardwareParam p;
+    p.path = "chip.hbm.mapping";
+    p.type = ParamType::text;
+    p.default_text = "ro_ba_ch_co_bg";
+    p.description =
+        "DRAM address mapping as a field order, most significant first: ro (row), ba (bank), bg (bank group), "
+        "ch (pseudo-channel), co (column), each once; 'ro_ba_ch_co_bg' or 'RoBaChCoBg'";
+    p.normalize = normalize_dram_mapping;
+    p.set = [](HardwareSpec& h, const ParamValue& v) { h.chip.hbm.mapping = v.text; };
+    p.get = [](const HardwareSpec& h) {
+      ParamValue v;
+      v.text = h.chip.hbm.mapping;
+      return v;
+    };
+    t.push_back(std::move(p));
+  }
+  // The device's organisation and timings: 0 / preset keeps the device preset's value.
+  t.push_back(count("chip.hbm.pseudo_channels", "0", 0, 16,
+                    "pseudo-channels per channel (1 = legacy mode); 0 = the device's",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.pseudo_channels; }));
+  t.push_back(count("chip.hbm.bank_groups", "0", 0, 8, "bank groups per pseudo-channel; 0 = the device's",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.bank_groups; }));
+  t.push_back(count("chip.hbm.banks_per_group", "0", 0, 64, "banks per bank group; 0 = the device's",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.banks_per_group; }));
+  t.push_back(count("chip.hbm.rows", "0", 0, 1u << 24,
+                    "rows per bank; 0 = as many as chip.hbm.capacity holds",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.rows; }));
+  t.push_back(count("chip.hbm.columns", "0", 0, 1u << 16,
+                    "bursts per row (page size = columns x bus bytes x burst length); 0 = the device's",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.columns; }));
+  t.push_back(count("chip.hbm.bus_bits", "0", 0, 1024, "data bus width of one pseudo-channel; 0 = the device's",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.bus_bits; }));
+  t.push_back(count("chip.hbm.burst_length", "0", 0, 64, "burst length in transfers (BL4, BL8); 0 = the device's",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.burst_length; }));
+  for (const auto& field : dram_timing_fields()) {
+    HardwareParam p;
+    const std::string name = field.name;
+    p.path = "chip.hbm.timing." + name;
+    p.type = ParamType::text;
+    p.default_text = "preset";
+    p.description = std::string(field.description) + "; '14 ns' or '7 ck'";
+    p.normalize = [](const std::string& text, std::string* why) -> std::optional<std::string> {
+      if (text == "preset") return text;
+      return parse_dram_time(text, why);
+    };
+    p.set = [name](HardwareSpec& h, const ParamValue& v) {
+      if (v.text == "preset") h.chip.hbm.timing.erase(name);
+      else h.chip.hbm.timing[name] = v.text;
+    };
+    p.get = [name](const HardwareSpec& h) {
+      ParamValue v;
+      const auto it = h.chip.hbm.timing.find(name);
+      v.text = it == h.chip.hbm.timing.end() ? "preset" : it->second;
+      return v;
+    };
+    t.push_back(std::move(p));
+  }
   t.push_back(flag("chip.hbm.channel_hash", "true",
                    "spread the address bits above the pseudo-channel field into it (the pseudo-channel is "
                    "rotated by their base-PC digit sum), as memory controllers hash addresses into channels: "

@@ -70,7 +70,9 @@ TEST(OnchipActivations, VectorOpInTheBufferMovesNoOffChipBytes) {
 TEST(PaddedWeightTiles, SixHundredSquareOnTpuV1MovesNineWholeTiles) {
   // Jouppi et al. 2017 Sec. 7: a 600 x 600 matrix is 3 x 3 = 9 tiles of 256 x 256 int8
   // (64 KiB each): 589,824 bytes over 34 GB/s = 17.35 us at least; the paper says 18 us.
-  const RunResult r = simulate(load_hardware("tpu-v1"), one_matmul(200, 600, 600));
+  // The paper's figure is bytes over bandwidth: compared on the ideal 34 GB/s memory, so
+  // the test sees the tile padding alone (DDR3 refresh and rows: docs/memory.md).
+  const RunResult r = simulate(load_hardware("tpu-v1", {"chip.hbm.device=ideal"}), one_matmul(200, 600, 600));
   expect_invariants(r);
   EXPECT_EQ(r.hbm_read_bytes, 9u * 65536);
   EXPECT_GE(r.time_s(), 9 * 65536 / 34e9);
@@ -81,7 +83,8 @@ TEST(PaddedWeightTiles, SixHundredSquareOnA512ArrayMovesFourLargerTiles) {
   // On 512 x 512: 2 x 2 = 4 tiles of 256 KiB = 1,048,576 bytes: 30.8 us at 34 GB/s; the
   // paper says 32 us ("4 steps of 4x longer").
   const RunResult r =
-      simulate(load_hardware("tpu-v1", {"chip.mxu.rows=512", "chip.mxu.cols=512"}), one_matmul(200, 600, 600));
+      simulate(load_hardware("tpu-v1", {"chip.mxu.rows=512", "chip.mxu.cols=512", "chip.hbm.device=ideal"}),
+               one_matmul(200, 600, 600));
   expect_invariants(r);
   EXPECT_EQ(r.hbm_read_bytes, 4u * 262144);
   EXPECT_NEAR(r.time_s(), 32e-6, 0.1 * 32e-6);

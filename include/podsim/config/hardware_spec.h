@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,12 @@ struct HbmSpec {
   std::string page_policy = "open";        // open | closed
   std::uint32_t queue_depth = 32;          // read queue and write queue per pseudo-channel
   std::string refresh = "per_bank";        // per_bank | all_bank
+  // Overrides of the device preset (config/dram_device.h). Timings by JEDEC name ("tRCD"):
+  // "14 ns" or "7 ck"; a name absent keeps the preset's value. Organisation: 0 keeps the
+  // preset's (rows: 0 = as many as chip.hbm.capacity holds).
+  std::map<std::string, std::string> timing;
+  std::uint32_t pseudo_channels = 0, bank_groups = 0, banks_per_group = 0, rows = 0, columns = 0;
+  std::uint32_t burst_length = 0, bus_bits = 0;
 };
 
 struct DmaSpec {

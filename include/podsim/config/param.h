@@ -31,6 +31,9 @@ struct ParamDecl {
   std::uint64_t max = UINT64_MAX;
   std::vector<std::string> choices;  // for ParamType::choice
   std::string description;
+  // For ParamType::text: checks the text and returns its canonical form (nullopt and a
+  // reason when it is not a valid value); unset, any text is taken as given.
+  std::function<std::optional<std::string>(const std::string&, std::string*)> normalize;
   std::function<void(Spec&, const ParamValue&)> set;
   std::function<ParamValue(const Spec&)> get;
 };
@@ -56,6 +59,13 @@ std::string format_param_text(ParamType type, UnitKind unit, const ParamValue& v
 template <typename Spec>
 std::optional<ParamValue> parse_param_value(const ParamDecl<Spec>& decl, const std::string& text,
                                             std::string* why) {
+  if (decl.type == ParamType::text && decl.normalize) {
+    auto canonical = decl.normalize(text, why);
+    if (!canonical) return std::nullopt;
+    ParamValue v;
+    v.text = *canonical;
+    return v;
+  }
   return parse_param_text(decl.type, decl.unit, decl.min, decl.max, decl.choices, text, why);
 }
 

@@ -4,21 +4,37 @@
 
 namespace podsim {
 
-std::vector<std::string> AddressMap::orders() { return {"ro_ba_ch_co_bg", "ro_ba_ch_bg_co", "ro_ch_ba_bg_co"}; }
-
 AddressMap::AddressMap(const DramDevice& d, std::uint32_t pcs, const std::string& order, bool xor_bank,
                        bool channel_hash)
     : burst_bytes_(d.burst_bytes()), banks_per_group_(d.banks_per_group), xor_bank_(xor_bank),
       channel_hash_(channel_hash) {
-  if (order == "ro_ba_ch_co_bg") fields_ = {Field::bg, Field::co, Field::ch, Field::ba, Field::ro};
-  else if (order == "ro_ba_ch_bg_co") fields_ = {Field::co, Field::bg, Field::ch, Field::ba, Field::ro};
-  else if (order == "ro_ch_ba_bg_co") fields_ = {Field::co, Field::bg, Field::ba, Field::ch, Field::ro};
-  else throw std::invalid_argument("unknown address mapping " + order);
+  // "ro_ba_ch_co_bg": most significant first; fields_ is lowest first.
+  for (std::size_t end = order.size(); end >= 2; end = end >= 3 ? end - 3 : 0) {
+    const std::string f = order.substr(end - 2, 2);
+    if (f == "bg") fields_.push_back(Field::bg);
+    else if (f == "co") fields_.push_back(Field::co);
+    else if (f == "ch") fields_.push_back(Field::ch);
+    else if (f == "ba") fields_.push_back(Field::ba);
+    else if (f == "ro") fields_.push_back(Field::ro);
+    else throw std::invalid_argument("unknown address mapping " + order);
+    if (end < 3) break;
+  }
+  if (fields_.size() != 5) throw std::invalid_argument("unknown address mapping " + order);
   sizes_[int(Field::bg)] = d.bank_groups;
   sizes_[int(Field::co)] = d.columns;
   sizes_[int(Field::ch)] = pcs;
   sizes_[int(Field::ba)] = d.banks_per_group;
   sizes_[int(Field::ro)] = d.rows;
+}
+
+std::uint64_t AddressMap::bursts_left_in_block(const DramAddress& a) const {
+  const std::uint64_t G = sizes_[int(Field::bg)], cols = sizes_[int(Field::co)];
+  const Field lo = fields_[0], next = fields_[1];
+  if (lo == Field::bg && next == Field::co) return G * cols - (std::uint64_t(a.col) * G + a.bg);
+  if (lo == Field::co && next == Field::bg) return G * cols - (std::uint64_t(a.bg) * cols + a.col);
+  if (lo == Field::bg) return G - a.bg;       // then another channel, bank or row
+  if (lo == Field::co) return cols - a.col;
+  return 1;                                   // channel, bank or row changes every burst
 }
 
 DramAddress AddressMap::decode(std::uint64_t addr) const {

@@ -8,7 +8,7 @@ ColumnTimeline::ColumnTimeline(const DramDevice& d) : d_(d) {
   const auto& t = d.t;
   const std::int64_t bl = d.burst_cycles();
   max_gap_ = std::max({std::int64_t(t.tCCD_L), std::int64_t(t.tCWL) + bl + t.tWTR_L,
-                       std::int64_t(t.tCL) + bl + 2 - std::int64_t(t.tCWL)}) + 1;
+                       std::int64_t(t.tRTW)}) + 1;
   // The longest run: a whole (bank, row) block of every bank group, at the widest step.
   max_span_ = std::int64_t(d.bank_groups) * d.columns * std::max(t.tCCD_L, t.tCCD_S);
 }
@@ -54,7 +54,7 @@ std::int64_t ColumnTimeline::gap(bool from_write, bool to_write, bool same_bg) c
   const std::int64_t bl = d_.burst_cycles();
   if (from_write == to_write) return same_bg ? t.tCCD_L : t.tCCD_S;
   if (from_write) return std::int64_t(t.tCWL) + bl + (same_bg ? t.tWTR_L : t.tWTR_S);  // write to read
-  return std::max<std::int64_t>(std::int64_t(t.tCL) + bl + 2 - std::int64_t(t.tCWL), t.tCCD_S);  // read to write
+  return std::max<std::int64_t>(t.tRTW, t.tCCD_S);  // read to write
 }
 
 std::int64_t ColumnTimeline::after(const ColumnRun& x, const ColumnRun& r) const {

@@ -110,10 +110,11 @@ void DramChannel::refresh_until(std::int64_t t) {
   }
 }
 
-std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint32_t row, std::int64_t t) {
+std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint32_t row, std::int64_t t, bool write) {
   const auto& tm = d_.t;
+  const std::int64_t rcd = write ? tm.tRCDWR : tm.tRCD;
   Bank& bk = bank(bg, b);
-  if (bk.open_row == std::int64_t(row)) return bk.act + tm.tRCD;
+  if (bk.open_row == std::int64_t(row)) return bk.act + rcd;
   if (bk.open_row >= 0) {
     ++stats_.row_conflicts;
     const std::int64_t p = rows_.place_other(std::max(t, precharge_time(bk)));
@@ -129,7 +130,7 @@ std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint3
   bk.open_row = row;
   bk.act = a;
   bk.ready = std::max(bk.ready, a + std::int64_t(tm.tRC));
-  return a + tm.tRCD;
+  return a + rcd;
 }
 
 std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
@@ -159,7 +160,7 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   for (std::uint32_t bg = 0; bg < G; ++bg) {
     if (run.first_of[bg] < 0) continue;
     const std::int64_t act_before = bank(bg, p.bank).act;
-    const std::int64_t ready = activate(bg, p.bank, p.row, t);
+    const std::int64_t ready = activate(bg, p.bank, p.row, t, p.write);
     activations += bank(bg, p.bank).act != act_before ? 1 : 0;
     start = std::max(start, ready - std::int64_t(run.first_of[bg]) * run.step);
   }

@@ -70,11 +70,12 @@ std::vector<TimingViolation> check_dram_timing(const DramDevice& d, std::vector<
       case DramCommandType::WR: {
         const bool wr = c.type == DramCommandType::WR;
         need(b.row == std::int64_t(c.row), now, wr ? "WR to closed row" : "RD to closed row", where);
-        need(now >= b.act + t.tRCD, now, "tRCD", where);
+        if (wr) need(now >= b.act + t.tRCDWR, now, "tRCDWR", where);
+        else need(now >= b.act + t.tRCD, now, "tRCD", where);
         need(now >= last_col + t.tCCD_S, now, "tCCD_S", where);
         need(now >= col_bg[c.bg] + t.tCCD_L, now, "tCCD_L", where);
         if (wr) {
-          need(now >= last_rd + t.tCL + bl + 2 - std::int64_t(t.tCWL), now, "read-to-write", where);
+          need(now >= last_rd + t.tRTW, now, "tRTW", where);
           b.wr = last_wr = wr_bg[c.bg] = now;
         } else {
           need(now >= last_wr + t.tCWL + bl + t.tWTR_S, now, "tWTR_S", where);

@@ -1,5 +1,7 @@
-// Physical address -> (pseudo-channel, bank group, bank, row, column). Fields are taken
-// from the burst index in the order given, lowest first (mixed radix, so any count works).
+// Physical address -> (pseudo-channel, bank group, bank, row, column). The mapping is a
+// field order, most significant first ("ro_ba_ch_co_bg", written "RoBaChCoBg" by other DRAM
+// simulators); fields are taken from the burst index lowest first (mixed radix, so any
+// count works). For example:
 //   ro_ba_ch_co_bg  (default) consecutive bursts rotate over bank groups, then columns;
 //                   each pseudo-channel gets bank-groups x row-size bytes in turn: a
 //                   stream hides tCCD_L and reaches peak bandwidth
@@ -32,12 +34,16 @@ struct DramAddress {
 
 class AddressMap {
  public:
+  // `order` in the canonical form ("ro_ba_ch_co_bg", config/dram_device.h normalises it).
   AddressMap(const DramDevice& device, std::uint32_t pseudo_channels_total, const std::string& order, bool xor_bank,
              bool channel_hash = false);
   DramAddress decode(std::uint64_t addr) const;
   std::uint32_t burst_bytes() const { return burst_bytes_; }
+  // Whether consecutive bursts change bank group before column (else column first).
   bool bank_groups_fastest() const { return fields_.front() == Field::bg; }
-  static std::vector<std::string> orders();
+  // Consecutive bursts from `a` (decoded) that stay in its (pseudo-channel, bank, row): a
+  // run the controller serves as one request (dram_channel.h).
+  std::uint64_t bursts_left_in_block(const DramAddress& a) const;
 
  private:
   enum class Field { bg, co, ch, ba, ro };

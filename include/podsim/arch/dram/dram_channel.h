@@ -116,8 +116,8 @@ class DramChannel {
   }
   // Precharges the bank if a row is open, no earlier than `not_before` (for a refresh).
   void close_bank(std::uint32_t bg, std::uint32_t bank, std::int64_t not_before);
-  // Opens `row` in the bank if needed; returns when a column command may follow.
-  std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t);
+  // Opens `row` in the bank if needed; returns when a column command (a write if `write`) may follow.
+  std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t, bool write);
   void log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank, std::uint32_t row);
   // Drains posted writes (row hits first) until at most `keep_bursts` remain; returns
   // when the last drained write's data is in.
