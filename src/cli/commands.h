@@ -52,6 +52,10 @@ struct SelftestOptions {
   std::vector<std::string> patterns;  // empty: all
   bool check_timing = false;
   bool quick = false;
+  std::string trace_path;        // replay this trace instead of the patterns
+  std::size_t outstanding = 16;  // closed loop: trace requests in flight
+  bool open_loop = false;        // issue trace requests at their cycles
+  std::string write_trace_path;  // write the one pattern's requests as a trace
 };
 
 struct SweepOptions {

@@ -78,6 +78,14 @@ int sc_main(int argc, char* argv[]) {
   selftest_cmd->add_flag("--check-timing", selftest.check_timing,
                          "log every DRAM command and replay it through the timing checker");
   selftest_cmd->add_flag("--quick", selftest.quick, "16 MiB streams and 20,000 random requests per pattern");
+  selftest_cmd->add_option("--trace", selftest.trace_path,
+                           "replay a request trace (lines of ADDRESS R|W [CYCLE] [BYTES]; docs/memory.md)");
+  selftest_cmd->add_option("--outstanding", selftest.outstanding, "closed loop: trace requests in flight")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  selftest_cmd->add_flag("--open-loop", selftest.open_loop, "issue each trace request at its CYCLE, not on completions");
+  selftest_cmd->add_option("--write-trace", selftest.write_trace_path,
+                           "write the requests of the one --pattern as a trace file (and run it)");
   podsim::cli::SweepOptions sweep;
   CLI::App* sweep_cmd = app.add_subcommand("sweep", "run a design sweep (one process per point), or merge shards");
   sweep_cmd->add_option("file", sweep.file, "sweep YAML file");

@@ -1,35 +1,20 @@
-// `podsim selftest memory`: standard access patterns against the chip's memory model.
-#include <fstream>
+// `podsim selftest memory`: standard access patterns, or a user's trace, against the chip's
+// memory model.
+#include <algorithm>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "podsim/arch/hbm_model.h"
+#include "podsim/config/config_error.h"
 #include "podsim/sim/memory_selftest.h"
+#include "podsim/sim/memory_trace.h"
 
 namespace podsim::cli {
+namespace {
 
-int selftest_command(const SelftestOptions& o) {
-  const std::optional<HardwareSpec> loaded = load_hardware_or_report(o.hardware, o.overrides);
-  if (!loaded) return kInputError;
-  const HardwareSpec& hw = *loaded;
-  for (const auto& p : o.patterns) {
-    const auto names = memory_pattern_names();
-    if (std::find(names.begin(), names.end(), p) == names.end()) {
-      fmt::print(stderr, "error: --pattern: unknown pattern '{}'; expected one of {}\n", p, fmt::join(names, ", "));
-      return kInputError;
-    }
-  }
-  MemorySelftestOptions opt;
-  opt.only = o.patterns;
-  opt.check_timing = o.check_timing;
-  if (o.quick) {
-    opt.stream_bytes = 16 << 20;
-    opt.random_requests = 20'000;
-  }
-  const auto results = run_memory_selftest(hw, opt);
-
+void print_header(const HardwareSpec& hw) {
   const HbmModel probe(hw.chip.hbm);
   if (const DramDevice* d = probe.device())
     fmt::print("podsim selftest memory: '{}', {} x {} pseudo-channels of {}-bit {} at {:.0f} MT/s\n"
@@ -39,6 +24,124 @@ int selftest_command(const SelftestOptions& o) {
   else
     fmt::print("podsim selftest memory: '{}', ideal memory: {} channels, peak = {:.1f} GB/s\n", hw.name,
                hw.chip.hbm.channels, double(probe.peak_Bps()) * 1e-9);
+}
+
+// The full account of one replayed trace: latency distribution, row outcomes, commands.
+void print_details(const MemoryPatternResult& r) {
+  fmt::print("\n  {}: {} requests ({} reads, {} writes), {} bytes in {:.3f} us\n", r.name, r.requests, r.reads,
+             r.writes, r.bytes, r.elapsed_s * 1e6);
+  fmt::print("  latency ns: mean {:.1f}, p50 {:.1f}, p99 {:.1f}, max {:.1f}\n", r.mean_latency_ns, r.p50_latency_ns,
+             r.p99_latency_ns, r.max_latency_ns);
+  std::uint64_t most = 0;
+  for (auto c : r.latency_histogram) most = std::max(most, c);
+  for (std::size_t i = 0; i < r.latency_histogram.size(); ++i) {
+    if (r.latency_histogram[i] == 0) continue;
+    const double lo = i == 0 ? 0.0 : double(1ull << (i - 1)), hi = double(1ull << i);
+    fmt::print("    [{:>7.0f}, {:>7.0f}) ns {:>9}  {}\n", lo, hi, r.latency_histogram[i],
+               std::string(std::size_t(40.0 * double(r.latency_histogram[i]) / double(std::max<std::uint64_t>(most, 1))), '#'));
+  }
+  fmt::print("  rows: {} hits, {} misses, {} conflicts\n", r.row_hits, r.row_misses, r.row_conflicts);
+  if (!r.commands.empty()) {
+    fmt::print("  commands:");
+    for (const auto& [kind, n] : r.commands) fmt::print(" {} {}", kind, n);
+    fmt::print("\n");
+  }
+  if (!r.bank_acts.empty()) {
+    const auto [lo, hi] = std::minmax_element(r.bank_acts.begin(), r.bank_acts.end());
+    std::uint64_t sum = 0;
+    for (auto a : r.bank_acts) sum += a;
+    fmt::print("  ACTs per bank ({} banks): min {}, mean {:.1f}, max {} (all in the JSON report)\n", r.bank_acts.size(),
+               *lo, double(sum) / double(r.bank_acts.size()), *hi);
+  }
+}
+
+nlohmann::ordered_json to_json(const MemoryPatternResult& r) {
+  nlohmann::ordered_json commands = nlohmann::ordered_json::object();
+  for (const auto& [kind, n] : r.commands) commands[kind] = n;
+  return {{"name", r.name},
+          {"achieved_gbps", r.achieved_gbps},
+          {"peak_gbps", r.peak_gbps},
+          {"mean_latency_ns", r.mean_latency_ns},
+          {"p50_latency_ns", r.p50_latency_ns},
+          {"p99_latency_ns", r.p99_latency_ns},
+          {"max_latency_ns", r.max_latency_ns},
+          {"latency_histogram_log2_ns", r.latency_histogram},
+          {"row_hit_rate", r.row_hit_rate},
+          {"row_hits", r.row_hits},
+          {"row_misses", r.row_misses},
+          {"row_conflicts", r.row_conflicts},
+          {"requests", r.requests},
+          {"reads", r.reads},
+          {"writes", r.writes},
+          {"bytes", r.bytes},
+          {"elapsed_s", r.elapsed_s},
+          {"commands", commands},
+          {"bank_acts", r.bank_acts},
+          {"timing_violations", r.timing_violations}};
+}
+
+}  // namespace
+
+int selftest_command(const SelftestOptions& o) {
+  const std::optional<HardwareSpec> loaded = load_hardware_or_report(o.hardware, o.overrides);
+  if (!loaded) return kInputError;
+  const HardwareSpec& hw = *loaded;
+  const auto names = memory_pattern_names();
+  for (const auto& p : o.patterns) {
+    if (std::find(names.begin(), names.end(), p) == names.end()) {
+      fmt::print(stderr, "error: --pattern: unknown pattern '{}'; expected one of {}\n", p, fmt::join(names, ", "));
+      return kInputError;
+    }
+  }
+  if (!o.trace_path.empty() && (!o.patterns.empty() || !o.write_trace_path.empty())) {
+    fmt::print(stderr, "error: --trace replays a trace; it does not combine with --pattern or --write-trace\n");
+    return kInputError;
+  }
+  if (!o.write_trace_path.empty() && o.patterns.size() != 1) {
+    fmt::print(stderr, "error: --write-trace writes the requests of one pattern; give exactly one --pattern\n");
+    return kInputError;
+  }
+  if (o.open_loop && o.trace_path.empty()) {
+    fmt::print(stderr, "error: --open-loop replays a trace at its cycles; give --trace FILE\n");
+    return kInputError;
+  }
+  MemorySelftestOptions opt;
+  opt.only = o.patterns;
+  opt.check_timing = o.check_timing;
+  if (o.quick) {
+    opt.stream_bytes = 16 << 20;
+    opt.random_requests = 20'000;
+  }
+
+  std::vector<MemoryPatternResult> results;
+  if (!o.trace_path.empty()) {
+    std::vector<MemoryRequest> trace;
+    try {
+      trace = load_memory_trace(o.trace_path);
+    } catch (const ConfigError& e) {
+      fmt::print(stderr, "error: {}\n", e.what());
+      return kInputError;
+    }
+    if (o.open_loop && trace.front().cycle < 0) {
+      fmt::print(stderr, "error: {}: --open-loop needs an issue CYCLE on every line\n", o.trace_path);
+      return kInputError;
+    }
+    MemoryReplayOptions replay;
+    replay.outstanding = o.outstanding;
+    replay.open_loop = o.open_loop;
+    replay.check_timing = o.check_timing;
+    results.push_back(replay_memory_trace(hw, trace, replay, "trace"));
+  } else if (!o.write_trace_path.empty()) {
+    MemoryReplayOptions replay;
+    const auto trace = memory_pattern_trace(hw, o.patterns.front(), opt, &replay.outstanding);
+    if (!write_file(o.write_trace_path, format_memory_trace(trace))) return kInputError;
+    replay.check_timing = o.check_timing;
+    results.push_back(replay_memory_trace(hw, trace, replay, o.patterns.front()));
+  } else {
+    results = run_memory_selftest(hw, opt);
+  }
+
+  print_header(hw);
   fmt::print("  {:<18} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "pattern", "GB/s", "% peak", "mean lat ns", "p99 lat ns",
              "row hits");
   std::uint64_t violations = 0;
@@ -49,31 +152,22 @@ int selftest_command(const SelftestOptions& o) {
     fmt::print("\n");
     violations += r.timing_violations;
   }
+  if (results.size() == 1) print_details(results.front());
 
   if (!o.json_path.empty()) {
+    const HbmModel probe(hw.chip.hbm);
     nlohmann::ordered_json j;
-    j["schema"] = "podsim.selftest.memory/1";
+    j["schema"] = "podsim.selftest.memory/2";
     j["hardware"] = hw.name;
     j["device"] = hw.chip.hbm.device;
     j["peak_formula"] = probe.device() ? "pseudo_channels * bus_bits / 8 * data_rate" : "chip.hbm.bandwidth";
+    if (!o.trace_path.empty())
+      j["trace"] = {{"file", o.trace_path}, {"mode", o.open_loop ? "open_loop" : "closed_loop"},
+                    {"outstanding", o.open_loop ? 0 : o.outstanding}};
     nlohmann::ordered_json patterns = nlohmann::ordered_json::array();
-    for (const auto& r : results)
-      patterns.push_back({{"name", r.name},
-                          {"achieved_gbps", r.achieved_gbps},
-                          {"peak_gbps", r.peak_gbps},
-                          {"mean_latency_ns", r.mean_latency_ns},
-                          {"p99_latency_ns", r.p99_latency_ns},
-                          {"row_hit_rate", r.row_hit_rate},
-                          {"requests", r.requests},
-                          {"bytes", r.bytes},
-                          {"timing_violations", r.timing_violations}});
+    for (const auto& r : results) patterns.push_back(to_json(r));
     j["patterns"] = std::move(patterns);
-    std::ofstream out(o.json_path, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) {
-      fmt::print(stderr, "error: {}: cannot write\n", o.json_path);
-      return kInputError;
-    }
+    if (!write_file(o.json_path, j.dump(2) + "\n")) return kInputError;
   }
   if (violations > 0) {
     fmt::print(stderr, "error: the timing checker found {} violations\n", violations);

@@ -205,11 +205,53 @@ TEST(Cli, SelftestMemoryWritesTheFixedKeys) {
   const Outcome o = podsim("selftest memory --hw tpu-v3 --quick --json " + json);
   ASSERT_EQ(o.code, 0) << o.output;
   const auto j = nlohmann::json::parse(read_file(json));
-  ASSERT_EQ(j["patterns"].size(), 7u);
+  ASSERT_EQ(j["patterns"].size(), 10u);  // 7 access patterns and STREAM copy, add, triad
   for (const auto& p : j["patterns"])
     for (const char* key : {"name", "achieved_gbps", "peak_gbps", "mean_latency_ns", "p99_latency_ns", "row_hit_rate"})
       EXPECT_TRUE(p.contains(key)) << key;
   EXPECT_EQ(podsim("selftest memory --pattern nonsense").code, 2);
+}
+
+TEST(Cli, SelftestMemoryReplaysATraceClosedAndOpenLoop) {
+  const std::string json = testing::TempDir() + "trace.json";
+  const std::string trace =
+      write_temp("requests.trace", "# addr op cycle bytes\n0x0 R 0 64\n0x10000 W 40 256\n0x20000 READ 90\n");
+  Outcome o = podsim("selftest memory --hw tpu-v3 --trace " + trace + " --outstanding 2 --check-timing --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  auto j = nlohmann::json::parse(read_file(json));
+  ASSERT_EQ(j["patterns"].size(), 1u);
+  const auto& p = j["patterns"][0];
+  EXPECT_EQ(p["requests"], 3);
+  EXPECT_EQ(p["reads"], 2);
+  EXPECT_EQ(p["writes"], 1);
+  EXPECT_EQ(p["bytes"], 64 + 256 + 64);
+  EXPECT_EQ(p["timing_violations"], 0);
+  for (const char* key : {"p50_latency_ns", "max_latency_ns", "latency_histogram_log2_ns", "row_hits", "row_misses",
+                          "row_conflicts", "commands", "bank_acts"})
+    EXPECT_TRUE(p.contains(key)) << key;
+  EXPECT_EQ(j["trace"]["mode"], "closed_loop");
+  // A 64 B read is 2 ACTs, a 256 B write 4 ACTs (2 bursts and 8 bursts over 4 bank groups).
+  EXPECT_EQ(p["commands"]["RD"], 2 + 2);
+  EXPECT_EQ(p["commands"]["WR"], 8);
+  EXPECT_NE(o.output.find("latency ns: mean"), std::string::npos) << o.output;
+  o = podsim("selftest memory --hw tpu-v3 --trace " + trace + " --open-loop --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(nlohmann::json::parse(read_file(json))["trace"]["mode"], "open_loop");
+  // Bad input: exit 2 with file:line:column.
+  write_temp("requests.trace", "0x0 R\n0x40 Q\n");
+  o = podsim("selftest memory --trace " + trace);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("requests.trace:2:6"), std::string::npos) << o.output;
+  write_temp("requests.trace", "0x0 R\n");
+  EXPECT_EQ(podsim("selftest memory --trace " + trace + " --open-loop").code, 2);  // no cycles
+  EXPECT_EQ(podsim("selftest memory --open-loop").code, 2);                        // no trace
+  EXPECT_EQ(podsim("selftest memory --trace " + trace + " --pattern seq_read").code, 2);
+  // A pattern written as a trace, then replayed with the pattern's window, gives its numbers.
+  o = podsim("selftest memory --hw tpu-v3 --quick --pattern gather_256B --write-trace " + trace + " --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const double written = nlohmann::json::parse(read_file(json))["patterns"][0]["achieved_gbps"];
+  ASSERT_EQ(podsim("selftest memory --hw tpu-v3 --trace " + trace + " --outstanding 1024 --json " + json).code, 0);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(read_file(json))["patterns"][0]["achieved_gbps"].get<double>(), written);
 }
 
 TEST(Cli, TraceIsChromeTraceEventJsonWithEveryTrack) {

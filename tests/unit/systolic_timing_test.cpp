@@ -99,7 +99,16 @@ TEST(Clock, CyclesAndPicosecondsConvertExactly) {
   EXPECT_EQ(c.cycle_at(1'000'000), 940u);    // 1 us at 940 MHz
   EXPECT_EQ(c.ps_of(940), 1'000'000u);
   EXPECT_EQ(c.ps_of(1), 1064u);              // 1063.83 ps, rounded up
-  EXPECT_EQ(c.cycle_at(1064), 2u);           // 1064 ps is just past cycle 1
+  EXPECT_EQ(c.cycle_at(1064), 1u);           // cycle 1's boundary is at 1064 ps (rounded up) ...
+  EXPECT_EQ(c.cycle_at(1065), 2u);           // ... and 1065 ps is just past it
+  // Round trip on a clock whose period is no whole number of ps (tpu-v3's DRAM clock,
+  // 1.1378 ns): a time on a boundary is that boundary, not the next (it was one cycle late).
+  const ClockDomain dram(878'906'250);
+  for (std::uint64_t cycle : {1ull, 2ull, 999ull, 10'000ull, 123'456'789ull}) {
+    EXPECT_EQ(dram.cycle_at(dram.ps_of(cycle)), cycle);
+    EXPECT_EQ(dram.cycle_at(dram.ps_of(cycle) + 1), cycle + 1);
+    EXPECT_EQ(dram.cycle_at(dram.ps_of(cycle) - 1), cycle);  // rounded up to the boundary
+  }
   EXPECT_EQ(transfer_ps(900, 900'000'000'000), 1000u);  // 900 B at 900 GB/s = 1 ns
   EXPECT_EQ(transfer_ps(1, 3), 333'333'333'334u);        // rounded up
 }

@@ -15,9 +15,12 @@ class ClockDomain {
  public:
   explicit ClockDomain(std::uint64_t hz) : hz_(hz) {}
   std::uint64_t hz() const { return hz_; }
-  // The first cycle boundary at or after `ps`.
+  // The first cycle boundary at or after `ps`: the smallest c with ps_of(c) >= ps, so that
+  // cycle_at(ps_of(c)) == c even when a period is not a whole number of picoseconds (a
+  // request made on a boundary is not pushed to the next one).
   std::uint64_t cycle_at(std::uint64_t ps) const {
-    return static_cast<std::uint64_t>(((Wide)ps * hz_ + kPsPerSecond - 1) / kPsPerSecond);
+    if (ps == 0) return 0;
+    return static_cast<std::uint64_t>(((Wide)(ps - 1) * hz_) / kPsPerSecond) + 1;
   }
   // The time of cycle boundary `cycle`, rounded up to a whole picosecond.
   std::uint64_t ps_of(std::uint64_t cycle) const {

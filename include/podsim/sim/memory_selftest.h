@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "podsim/config/hardware_spec.h"
@@ -25,6 +26,15 @@ struct MemoryPatternResult {
   std::uint64_t dram_cycles = 0; // simulated DRAM clock cycles (0 for the ideal model)
   std::uint64_t commands_checked = 0;    // with check_timing: commands replayed by the checker
   std::uint64_t timing_violations = 0;   // ... and the violations it found
+  std::uint64_t reads = 0, writes = 0;
+  double p50_latency_ns = 0, max_latency_ns = 0;
+  // Latency histogram: latency_histogram[i] counts latencies in [2^(i-1), 2^i) ns ([0, 1) for i = 0).
+  std::vector<std::uint64_t> latency_histogram;
+  std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
+  // DRAM commands issued by kind (ACT, PRE, PRE(auto), RD, WR, REF, REFpb), all pseudo-channels.
+  std::vector<std::pair<std::string, std::uint64_t>> commands;
+  // ACTs per bank: pseudo-channel x banks + bank group x banks per group + bank.
+  std::vector<std::uint64_t> bank_acts;
 };
 
 struct MemorySelftestOptions {
@@ -34,6 +44,12 @@ struct MemorySelftestOptions {
   std::vector<std::string> only;              // run just these patterns (empty: all)
   bool check_timing = false;                   // log every DRAM command and replay it through the checker
 };
+
+struct MemoryRequest;
+// The requests a built-in pattern issues (a trace: sim/memory_trace.h), and how many it
+// keeps in flight. Throws std::invalid_argument for an unknown name.
+std::vector<MemoryRequest> memory_pattern_trace(const HardwareSpec& hw, const std::string& name,
+                                                const MemorySelftestOptions& options, std::size_t* window);
 
 std::vector<std::string> memory_pattern_names();
 std::vector<MemoryPatternResult> run_memory_selftest(const HardwareSpec& hw, const MemorySelftestOptions& options);

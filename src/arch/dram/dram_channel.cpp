@@ -25,10 +25,14 @@ DramChannel::DramChannel(const DramDevice& device, const DramControllerSpec& ctr
       rows_(device),
       cols_(device),
       next_refresh_(refresh_interval()),
-      refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, false) {}
+      refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, false) {
+  stats_.bank_acts.assign(std::size_t(device.bank_groups) * device.banks_per_group, 0);
+}
 
 void DramChannel::log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank,
                       std::uint32_t row) {
+  if (type != DramCommandType::RD && type != DramCommandType::WR) ++stats_.commands[std::size_t(type)];  // column commands: counted per run
+  if (type == DramCommandType::ACT) ++stats_.bank_acts[std::size_t(bg) * d_.banks_per_group + bank];
   if (ctrl_.log_commands) log_.push_back({std::uint64_t(cycle), type, bg, bank, row});
 }
 
@@ -172,6 +176,7 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
     (p.write ? bk.last_wr : bk.last_rd) =
         std::max(p.write ? bk.last_wr : bk.last_rd, run.at(std::uint32_t(run.last_of[bg])));
   }
+  stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
   if (ctrl_.log_commands)
     for (std::uint32_t j = 0; j < run.count; ++j)
       log(run.at(j), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j), p.bank, p.row);

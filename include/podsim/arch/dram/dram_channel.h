@@ -28,6 +28,7 @@
 namespace podsim {
 
 enum class DramCommandType { ACT, PRE, PRE_AUTO, RD, WR, REF, REF_PB };
+constexpr std::size_t kDramCommandTypes = 7;
 const char* dram_command_name(DramCommandType t);
 
 struct DramCommand {
@@ -63,6 +64,8 @@ struct DramChannelStats {
   std::uint64_t busy_cycles = 0;       // data bus
   std::uint64_t queue_depth_sum = 0;   // requests waiting, summed at each arrival
   std::uint64_t arrivals = 0;
+  std::uint64_t commands[kDramCommandTypes] = {};  // issued, by DramCommandType
+  std::vector<std::uint64_t> bank_acts;            // ACTs per bank (bank group x banks + bank)
 };
 
 class DramChannel {
@@ -93,6 +96,8 @@ class DramChannel {
     out.insert(out.end(), {&stats_.read_bytes, &stats_.write_bytes, &stats_.reads, &stats_.writes, &stats_.row_hits,
                            &stats_.row_misses, &stats_.row_conflicts, &stats_.refreshes, &stats_.busy_cycles,
                            &stats_.queue_depth_sum, &stats_.arrivals});
+    for (auto& c : stats_.commands) out.push_back(&c);
+    for (auto& c : stats_.bank_acts) out.push_back(&c);
   }
 
  private:
