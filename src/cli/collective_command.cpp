@@ -93,12 +93,7 @@ int collective_command(const CollectiveOptions& o) {
   }
   fmt::print("  link util: the busiest link's busy time / the collective's time. ring CF: 2(P-1)/P S/B + 2(P-1) a, one link\n");
   if (!o.json_path.empty()) {
-    std::ofstream f(o.json_path, std::ios::trunc);
-    f << out.dump(2) << "\n";
-    if (!f) {
-      fmt::print(stderr, "error: cannot write {}\n", o.json_path);
-      return kInputError;
-    }
+    if (!write_file(o.json_path, out.dump(2) + "\n", "the JSON report", {o.hardware})) return kInputError;
   }
   return kOk;
 }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "podsim/config/config_error.h"
+#include "podsim/io/output_file.h"
 #include "podsim/config/hardware_loader.h"
 #include "podsim/config/dram_device.h"
 #include "podsim/config/hardware_params.h"
@@ -21,6 +22,9 @@
 
 namespace podsim::cli {
 namespace {
+
+// The files a run reads: its outputs must not overwrite them.
+std::vector<std::string> run_inputs(const RunOptions& o) { return {o.workload, o.hardware}; }
 
 int input_error(const ConfigError& e) {
   fmt::print(stderr, "error: {}\n", e.what());
@@ -48,10 +52,8 @@ int scaling_command(const RunOptions& o, const HardwareSpec& hw, const WorkloadS
   }
   const std::vector<RunResult> runs = simulate_pod_sizes(hw, wl, o.chips, sim);
   if (!o.quiet) fmt::print("{}", scaling_text(runs));
-  if (!o.json_path.empty() && !write_file(o.json_path, scaling_json(runs))) {
-    fmt::print(stderr, "error: {}: cannot write the JSON report\n", o.json_path);
+  if (!o.json_path.empty() && !write_file(o.json_path, scaling_json(runs), "the JSON report", run_inputs(o)))
     return kInputError;
-  }
   for (const RunResult& r : runs)
     if (const int rc = check_result(r)) return rc;
   return kOk;
@@ -60,19 +62,13 @@ int scaling_command(const RunOptions& o, const HardwareSpec& hw, const WorkloadS
 }  // namespace
 
 // Writes through a temporary file and a rename, so a reader never sees half a report.
-bool write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out << text;
-    if (!out.flush()) return false;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  return !ec;
+bool write_file(const std::string& path, const std::string& text, const std::string& what,
+                const std::vector<std::string>& inputs) {
+  const std::string why = write_output_file(path, text, inputs);
+  if (why.empty()) return true;
+  fmt::print(stderr, "error: {}: cannot write {}: {}\n", path, what, why);
+  return false;
 }
-
 
 std::optional<HardwareSpec> load_hardware_or_report(const std::string& name_or_path,
                                                     const std::vector<std::string>& overrides) {
@@ -113,14 +109,10 @@ int run_command(const RunOptions& o) {
     return input_error(e);
   }
   if (!o.quiet) fmt::print("{}", report_text(result));
-  if (!o.json_path.empty() && !write_file(o.json_path, report_json(result))) {
-    fmt::print(stderr, "error: {}: cannot write the JSON report\n", o.json_path);
+  if (!o.json_path.empty() && !write_file(o.json_path, report_json(result), "the JSON report", run_inputs(o)))
     return kInputError;
-  }
-  if (!o.trace_path.empty() && !write_file(o.trace_path, trace_json(result))) {
-    fmt::print(stderr, "error: {}: cannot write the trace\n", o.trace_path);
+  if (!o.trace_path.empty() && !write_file(o.trace_path, trace_json(result), "the trace", run_inputs(o)))
     return kInputError;
-  }
   return check_result(result);
 }
 

@@ -93,8 +93,12 @@ struct ReproduceOptions {
   std::string json_path, markdown_path;
 };
 
-// Writes a report through a temporary file and a rename; false when it cannot.
-bool write_file(const std::string& path, const std::string& text);
+// Writes `what` (a report, a trace...) to `path` through io/output_file.h: "-" is stdout, a
+// device is written in place, a regular file replaced atomically, an input of the run
+// (`inputs`) never overwritten. On failure prints "error: <path>: cannot write <what>:
+// <why>" and returns false (exit with kInputError then).
+bool write_file(const std::string& path, const std::string& text, const std::string& what = "the output",
+                const std::vector<std::string>& inputs = {});
 
 // The hardware for a command, or nullopt after printing the input error (exit with
 // kInputError then).

@@ -41,18 +41,34 @@ bool load_table(const std::string& path, const std::vector<std::string>& only, T
   try {
     if (p.extension() == ".jsonl") {  // sweep results: one record per point
       std::string line;
+      int line_no = 0;
       while (std::getline(in, line)) {
+        ++line_no;
         if (line.empty()) continue;
         const json r = json::parse(line);
-        const std::string point = fmt::format("point {}", r["point"].get<std::uint64_t>());
-        for (auto& [m, v] : r["metrics"].items())
-          if (v.is_number() && wanted(m)) (*out)[point + " " + m] = v.get<double>();
+        // A record needs a point id and a metrics object (const json: no operator[] on a
+        // missing key, which is undefined behaviour).
+        const auto point = r.is_object() ? r.find("point") : r.end();
+        const auto metrics = r.is_object() ? r.find("metrics") : r.end();
+        if (!r.is_object() || point == r.end() || !point->is_number_unsigned() || metrics == r.end() ||
+            !metrics->is_object()) {
+          *why = fmt::format("{}:{}: not a sweep result record (expected an object with 'point' and 'metrics')",
+                             p.string(), line_no);
+          return false;
+        }
+        const std::string name = fmt::format("point {}", point->get<std::uint64_t>());
+        for (auto& [m, v] : metrics->items())
+          if (v.is_number() && wanted(m)) (*out)[name + " " + m] = v.get<double>();
       }
       return true;
     }
     const json j = json::parse(in);
     if (!j.contains("summary")) {
       *why = fmt::format("{}: not a podsim report (no summary)", p.string());
+      return false;
+    }
+    if (!j.is_object() || !j["summary"].is_object()) {
+      *why = fmt::format("{}: not a podsim report (summary is not an object)", p.string());
       return false;
     }
     for (auto& [m, v] : j["summary"].items())

@@ -1,8 +1,12 @@
 // podsim's command line. libsystemc would provide main() and call sc_main; podsim
 // defines main() itself to silence the kernel's banner first (stdout holds the report).
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <new>
 #include <thread>
 
 #include <sysc/kernel/sc_externs.h>
@@ -13,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "podsim/config/config_error.h"
 
 int main(int argc, char* argv[]) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
@@ -160,15 +165,44 @@ int sc_main(int argc, char* argv[]) {
                                      : spdlog::level::warn);
   spdlog::set_pattern("[%l] %v");
 
-  if (*run_cmd) return podsim::cli::run_command(run);
-  if (*validate_cmd) return podsim::cli::validate_command(run);
-  if (*mxu_cmd) return podsim::cli::mxu_command(mxu);
-  if (*selftest_cmd) return podsim::cli::selftest_command(selftest);
-  if (*sweep_cmd) return podsim::cli::sweep_command(sweep);
-  if (*compare_cmd) return podsim::cli::compare_command(compare);
-  if (*coll_cmd) return podsim::cli::collective_command(coll);
-  if (*repro_cmd) return podsim::cli::reproduce_command(repro);
-  if (*params_cmd) return podsim::cli::params_command();
-  if (*presets_cmd) return podsim::cli::presets_command();
-  return podsim::cli::kInputError;
+  auto dispatch = [&]() -> int {
+    if (*run_cmd) return podsim::cli::run_command(run);
+    if (*validate_cmd) return podsim::cli::validate_command(run);
+    if (*mxu_cmd) return podsim::cli::mxu_command(mxu);
+    if (*selftest_cmd) return podsim::cli::selftest_command(selftest);
+    if (*sweep_cmd) return podsim::cli::sweep_command(sweep);
+    if (*compare_cmd) return podsim::cli::compare_command(compare);
+    if (*coll_cmd) return podsim::cli::collective_command(coll);
+    if (*repro_cmd) return podsim::cli::reproduce_command(repro);
+    if (*params_cmd) return podsim::cli::params_command();
+    if (*presets_cmd) return podsim::cli::presets_command();
+    return podsim::cli::kInputError;
+  };
+  // The one top-level handler: whatever escapes a command becomes a message on stderr and
+  // exit 2 (bad input) or 3 (podsim's own failure), never an abort or SystemC's report on
+  // stdout.
+  // Messages go out with fputs: fmt::print would throw if stderr itself cannot be written.
+  auto say = [](const std::string& message) { std::fputs(message.c_str(), stderr); };
+  int rc = podsim::cli::kInputError;
+  try {
+    rc = dispatch();
+  } catch (const podsim::ConfigError& e) {
+    say(fmt::format("error: {}\n", e.what()));
+    rc = podsim::cli::kInputError;
+  } catch (const std::bad_alloc&) {
+    say("error: out of memory: the run needs more memory than this machine gives it; use a smaller workload or pod\n");
+    rc = podsim::cli::kSimulationError;
+  } catch (const std::exception& e) {
+    say(fmt::format("internal error: {}\n", e.what()));
+    rc = podsim::cli::kSimulationError;
+  } catch (...) {
+    say("internal error: an unknown exception\n");
+    rc = podsim::cli::kSimulationError;
+  }
+  // A report that did not reach standard output (a full disk, a closed pipe) is an error.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    say(fmt::format("error: standard output: {}\n", std::strerror(errno)));
+    if (rc == podsim::cli::kOk) rc = podsim::cli::kInputError;
+  }
+  return rc;
 }

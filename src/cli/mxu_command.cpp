@@ -14,11 +14,6 @@ namespace {
 // minutes. The tile model answers any size at once.
 constexpr double kMaxPeSteps = 2e10;
 
-bool write_json(const std::string& path, const nlohmann::ordered_json& j, int indent = 2) {
-  std::ofstream out(path, std::ios::trunc);
-  out << j.dump(indent) << "\n";
-  return bool(out);
-}
 
 nlohmann::ordered_json frames_json(const MxuExperimentOptions& o, const PeArrayResult& pe) {
   nlohmann::ordered_json j;
@@ -109,15 +104,10 @@ int mxu_command(const MxuOptions& opt) {
       j["quantization_rel_error"] = r.quantization_rel_error;
       j["seed"] = opt.seed;
     }
-    if (!write_json(opt.json_path, j)) {
-      fmt::print(stderr, "error: {}: cannot write\n", opt.json_path);
-      return kInputError;
-    }
+    if (!write_file(opt.json_path, j.dump(2) + "\n", "the JSON report")) return kInputError;
   }
-  if (!opt.frames_path.empty() && !write_json(opt.frames_path, frames_json(o, r.pe), -1)) {
-    fmt::print(stderr, "error: {}: cannot write\n", opt.frames_path);
+  if (!opt.frames_path.empty() && !write_file(opt.frames_path, frames_json(o, r.pe).dump() + "\n", "the frames"))
     return kInputError;
-  }
   return kOk;
 }
 

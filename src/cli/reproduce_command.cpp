@@ -45,14 +45,9 @@ int reproduce_command(const ReproduceOptions& o) {
     return kSimulationError;
   }
   fmt::print("{}", reproduce_text(results));
-  if (!o.json_path.empty() && !write_file(o.json_path, reproduce_json(results))) {
-    fmt::print(stderr, "error: {}: cannot write the JSON report\n", o.json_path);
+  if (!o.json_path.empty() && !write_file(o.json_path, reproduce_json(results), "the JSON report")) return kInputError;
+  if (!o.markdown_path.empty() && !write_file(o.markdown_path, reproduce_markdown(results), "the Markdown report"))
     return kInputError;
-  }
-  if (!o.markdown_path.empty() && !write_file(o.markdown_path, reproduce_markdown(results))) {
-    fmt::print(stderr, "error: {}: cannot write the Markdown report\n", o.markdown_path);
-    return kInputError;
-  }
   return reproduce_exit_code(results);
 }
 

@@ -134,7 +134,7 @@ int selftest_command(const SelftestOptions& o) {
   } else if (!o.write_trace_path.empty()) {
     MemoryReplayOptions replay;
     const auto trace = memory_pattern_trace(hw, o.patterns.front(), opt, &replay.outstanding);
-    if (!write_file(o.write_trace_path, format_memory_trace(trace))) return kInputError;
+    if (!write_file(o.write_trace_path, format_memory_trace(trace), "the trace")) return kInputError;
     replay.check_timing = o.check_timing;
     results.push_back(replay_memory_trace(hw, trace, replay, o.patterns.front()));
   } else {
@@ -167,7 +167,7 @@ int selftest_command(const SelftestOptions& o) {
     nlohmann::ordered_json patterns = nlohmann::ordered_json::array();
     for (const auto& r : results) patterns.push_back(to_json(r));
     j["patterns"] = std::move(patterns);
-    if (!write_file(o.json_path, j.dump(2) + "\n")) return kInputError;
+    if (!write_file(o.json_path, j.dump(2) + "\n", "the JSON report", {o.trace_path})) return kInputError;
   }
   if (violations > 0) {
     fmt::print(stderr, "error: the timing checker found {} violations\n", violations);

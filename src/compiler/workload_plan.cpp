@@ -49,6 +49,16 @@ void fuse_attention(const WorkloadSpec& w, const HardwareSpec& hw, std::vector<O
   }
 }
 
+// An op whose tensors do not fit in HBM is an input error, found before anything grows
+// with the op's size.
+void check_capacity(const OpPlan& p, const Op& op, std::size_t i, const HardwareSpec& hw) {
+  if (p.footprint_bytes > hw.chip.hbm.capacity_bytes)
+    throw ConfigError(op.where, fmt::format("workload.ops[{}]", i),
+                      fmt::format("op '{}' needs {} bytes of HBM for its tensors; the chip has {} "
+                                  "(chip.hbm.capacity)",
+                                  op.name, p.footprint_bytes, hw.chip.hbm.capacity_bytes));
+}
+
 }  // namespace
 
 // XLA-style fusion: the op's first input is the previous op's output, still in vector
@@ -113,6 +123,14 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       if (mm.weight_sparsity > 0 && (hw.chip.mxu.dataflow != Dataflow::ws || hw.chip.mxu.weight_fifo_depth > 0))
         throw ConfigError(op.where, fmt::format("workload.ops[{}].weight_sparsity", i),
                           "fine-grained weight sparsity is modelled for a weight-stationary array without a weight FIFO");
+      const std::uint64_t b = dtype_bytes(mm.dtype);
+      p.a_base = 0;
+      // A: the matrix, or for a convolution's patches the input they are read from.
+      const std::uint64_t a_bytes = mm.patches ? input_bytes(*mm.patches, b) : mm.m * mm.k * b;
+      p.b_base = align_up(p.a_base + a_bytes, stripe);
+      p.c_base = align_up(p.b_base + padded_weight_k(mm, hw) * padded_weight_n(mm, hw) * b, stripe);
+      p.footprint_bytes = p.c_base + mm.m * mm.n * b;
+      check_capacity(p, op, i, hw);  // before the tiling search, which grows with the op
       // TPU v1's Unified Buffer keeps A and C; fused attention keeps the scores (Q K^T's C,
       // the product with V's A). fuse_attention() below undoes a half-kept group.
       OnchipOperands keep;
@@ -127,19 +145,8 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
         throw ConfigError(op.where, fmt::format("workload.ops[{}].dtype", i),
                           fmt::format("'{}' does not support {} (chip.mxu.passes.{} is 0)", hw.name,
                                       dtype_name(mm.dtype), dtype_name(mm.dtype)));
-      const std::uint64_t b = dtype_bytes(mm.dtype);
-      p.a_base = 0;
-      // A: the matrix, or for a convolution's patches the input they are read from.
-      const std::uint64_t a_bytes = mm.patches ? input_bytes(*mm.patches, b) : mm.m * mm.k * b;
-      p.b_base = align_up(p.a_base + a_bytes, stripe);
-      p.c_base = align_up(p.b_base + padded_weight_k(mm, hw) * padded_weight_n(mm, hw) * b, stripe);
-      p.footprint_bytes = p.c_base + mm.m * mm.n * b;
     }
-    if (p.footprint_bytes > hw.chip.hbm.capacity_bytes)
-      throw ConfigError(op.where, fmt::format("workload.ops[{}]", i),
-                        fmt::format("op '{}' needs {} bytes of HBM for its tensors; the chip has {} "
-                                    "(chip.hbm.capacity)",
-                                    op.name, p.footprint_bytes, hw.chip.hbm.capacity_bytes));
+    check_capacity(p, op, i, hw);
     plans.push_back(p);
   }
   fuse_attention(workload, hw, plans);

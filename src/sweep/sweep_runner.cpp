@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,8 +15,11 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "podsim/config/hardware_params.h"
+#include "podsim/io/child_process.h"
+#include "podsim/io/output_file.h"
 #include "podsim/sweep/sweep_points.h"
 
 extern char** environ;
@@ -29,22 +31,13 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_text(const fs::path& p) { return read_text_file(p.string()); }
 
-// Write to a temporary file, then rename: readers see the old file or the new one.
+// Readers see the old file or the new one (io/output_file.h: an exclusive temporary file,
+// then a rename; a device or symlink planted in the results folder is never followed).
 void write_atomically(const fs::path& p, const std::string& text) {
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, p);
+  const std::string why = write_output_file(p.string(), text);
+  if (!why.empty()) throw std::runtime_error("cannot write " + p.string() + ": " + why);
 }
 
 std::string csv_field(const std::string& s) {
@@ -117,10 +110,18 @@ std::map<std::uint64_t, ordered_json> load_records(const fs::path& dir) {
     if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
     try {
       ordered_json r = ordered_json::parse(read_text(e.path()));
+      // A record has the shape write_results() reads; anything else is not ours.
+      const bool shaped = r.is_object() && r.contains("point") && r["point"].is_number_unsigned() &&
+                          r.contains("params") && r["params"].is_object() && r.contains("metrics") &&
+                          r["metrics"].is_object() && r.contains("status") && r["status"].is_string() &&
+                          r.contains("error") && r["error"].is_string();
+      if (!shaped) throw std::runtime_error("missing point, params, metrics, status or error");
       const std::uint64_t id = r["point"].get<std::uint64_t>();  // before r is moved from
       out[id] = std::move(r);
-    } catch (const std::exception&) {
-      // A record is written atomically; one that does not parse is not ours: ignore it.
+    } catch (const std::exception& ex) {
+      // Records are written atomically; one that does not parse or lacks a field is not
+      // one of ours: left out of the tables, and said so.
+      spdlog::warn("{}: ignored, not a sweep point record ({})", e.path().string(), ex.what());
     }
   }
   return out;
@@ -134,15 +135,22 @@ void write_results(const fs::path& dir, const ordered_json& manifest, const std:
   std::string jsonl;
   for (const auto& [id, r] : records) {
     csv += std::to_string(id);
+    // r is const: operator[] on a missing key would be undefined; look keys up with find().
+    const auto params = r.find("params"), metrics = r.find("metrics");
     for (const auto& p : manifest["params"]) {
-      const std::string key = p.get<std::string>();
-      csv += "," + csv_field(r["params"].contains(key) ? r["params"][key].get<std::string>() : "");
+      const auto v = params != r.end() ? params->find(p.get<std::string>()) : r.end();
+      csv += "," + (params != r.end() && v != params->end() && v->is_string() ? csv_field(v->get<std::string>())
+                                                                             : std::string());
     }
     for (const auto& m : manifest["metrics"]) {
-      const auto& v = r["metrics"][m.get<std::string>()];
-      csv += "," + (v.is_null() ? std::string() : csv_field(v.is_string() ? v.get<std::string>() : v.dump()));
+      const auto v = metrics != r.end() ? metrics->find(m.get<std::string>()) : r.end();
+      if (metrics == r.end() || v == metrics->end() || v->is_null()) {
+        csv += ",";
+        continue;
+      }
+      csv += "," + csv_field(v->is_string() ? v->get<std::string>() : v->dump());
     }
-    csv += "," + csv_field(r["status"].get<std::string>()) + "," + csv_field(r["error"].get<std::string>()) + "\n";
+    csv += "," + csv_field(r.value("status", "")) + "," + csv_field(r.value("error", "")) + "\n";
     jsonl += r.dump() + "\n";
   }
   write_atomically(dir / "results.csv", csv);
@@ -156,33 +164,17 @@ struct Child {
 };
 
 pid_t spawn_point(const SweepSpec& spec, const SweepPoint& p, const SweepRunOptions& o, const fs::path& dir) {
-  std::vector<std::string> args = {o.podsim_binary, "run", spec.workload, "--hw", spec.hardware, "-q", "--json",
-                                   (dir / "points" / fmt::format("{}.json", p.id)).string()};
-  for (const auto& [k, v] : p.params) {
-    args.push_back(find_hardware_param(k) ? "--set" : "--wset");
-    args.push_back(k + "=" + v);
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  const std::string log = (dir / "points" / fmt::format("{}.log", p.id)).string();
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, o.podsim_binary.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error(fmt::format("cannot start {}: {}", o.podsim_binary, strerror(rc)));
-  return pid;
+  // Options as --name=value and the workload after "--": a path or value that starts with
+  // '-' is never read as an option.
+  std::vector<std::string> args = {o.podsim_binary, "run", "-q", "--hw=" + spec.hardware,
+                                   "--json=" + (dir / "points" / fmt::format("{}.json", p.id)).string()};
+  for (const auto& [k, v] : p.params) args.push_back((find_hardware_param(k) ? "--set=" : "--wset=") + k + "=" + v);
+  args.push_back("--");
+  args.push_back(spec.workload);
+  return spawn_child(args, (dir / "points" / fmt::format("{}.log", p.id)).string());
 }
 
-std::string last_lines(const fs::path& log) {
-  std::string text = read_text(log);
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  const auto nl = text.rfind('\n');
-  return nl == std::string::npos ? text : text.substr(nl + 1);
-}
+std::string last_lines(const fs::path& log) { return last_log_line(log.string()); }
 
 }  // namespace
 

@@ -2,7 +2,6 @@
 #include "podsim/validation/reproduce.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "podsim/io/child_process.h"
 #include "podsim/validation/anchor_expr_eval.h"
 
 extern char** environ;
@@ -30,20 +30,8 @@ std::string run_key(const AnchorRun& r) {
   return key;
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The last non-empty line of a child's stderr: its error message.
-std::string last_line(const fs::path& log) {
-  std::string text = read_text(log);
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  const auto nl = text.rfind('\n');
-  return nl == std::string::npos ? text : text.substr(nl + 1);
-}
+std::string read_text(const fs::path& p) { return read_text_file(p.string()); }
+std::string last_line(const fs::path& log) { return last_log_line(log.string()); }
 
 struct Outcome {
   bool ok = false;
@@ -73,21 +61,8 @@ pid_t spawn(const std::string& binary, const AnchorRun& run, const fs::path& jso
   std::vector<std::string> args = {binary, run.command};
   args.insert(args.end(), run.args.begin(), run.args.end());
   if (run.command == "run") args.push_back("-q");
-  args.push_back("--json");
-  args.push_back(json.string());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0600);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, binary.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error(fmt::format("cannot start {}: {}", binary, strerror(rc)));
-  return pid;
+  args.push_back("--json=" + json.string());
+  return spawn_child(args, log.string());
 }
 
 // Runs every distinct run once; outcomes by run key.

@@ -1,0 +1,215 @@
+// Hostile inputs and outputs (issue 14): output paths that are devices, FIFOs, planted
+// symlinks or the run's own input; write errors; huge ops refused before they allocate;
+// child processes that die with their parent. Each case failed before its fix.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "podsim/io/child_process.h"
+#include "podsim/io/output_file.h"
+#include "run_command.h"
+#include "test_paths.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using podsim::test::Outcome;
+using podsim::test::read_file;
+
+Outcome podsim_cli(const std::string& args) {
+  return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args);
+}
+
+// A fresh folder of this test's own under the test temp dir.
+fs::path scratch(const std::string& name) {
+  const fs::path d = fs::path(testing::TempDir()) / ("podsim_hostile_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+const std::string kGemm = std::string(PODSIM_SOURCE_DIR) + "/workloads/gemm-example.yaml";
+
+TEST(HostileOutputs, ADeviceIsWrittenInPlaceAndAWriteErrorExitsTwo) {
+  // /dev/full takes the open and fails the write: exit 2 with the reason, and the device
+  // node stays a device (it was replaced by a regular file when run as root).
+  Outcome o = podsim_cli("run -q " + kGemm + " --json /dev/full");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("No space left on device"), std::string::npos) << o.output;
+  struct stat st {};
+  ASSERT_EQ(stat("/dev/full", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  // The report on a full standard output is an error too (it exited 0).
+  const std::string err = (scratch("full") / "stderr").string();
+  o = podsim::test::run_shell(std::string(PODSIM_BINARY) + " run " + kGemm + " > /dev/full 2> " + err +
+                              "; rc=$?; cat " + err + "; exit $rc");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("standard output"), std::string::npos) << o.output;
+}
+
+TEST(HostileOutputs, AFifoIsWrittenThroughNotReplaced) {
+  const fs::path d = scratch("fifo");
+  const fs::path fifo = d / "report.json";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string received;
+  std::thread reader([&] { received = read_file(fifo.string()); });
+  const Outcome o = podsim_cli("run -q " + kGemm + " --json " + fifo.string());
+  reader.join();
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(received.find("\"schema\": \"podsim.report/1\""), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+}
+
+TEST(HostileOutputs, APlantedTemporarySymlinkIsNotFollowed) {
+  const fs::path d = scratch("symlink");
+  const fs::path victim = d / "victim", out = d / "out.json";
+  std::ofstream(victim) << "precious\n";
+  fs::create_symlink(victim, d / "out.json.tmp");  // the old temporary name
+  const Outcome o = podsim_cli("run -q " + kGemm + " --json " + out.string());
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(read_file(victim.string()), "precious\n");
+  EXPECT_NE(read_file(out.string()).find("podsim.report/1"), std::string::npos);
+  // No temporary file is left behind.
+  for (const auto& e : fs::directory_iterator(d))
+    EXPECT_EQ(e.path().filename().string().find(".out.json."), std::string::npos) << e.path();
+}
+
+TEST(HostileOutputs, TheRunsOwnInputIsNeverOverwritten) {
+  const fs::path d = scratch("input");
+  const fs::path w = d / "w.yaml";
+  fs::copy_file(kGemm, w);
+  const std::string before = read_file(w.string());
+  Outcome o = podsim_cli("run -q " + w.string() + " --json " + w.string());
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("an input of this run"), std::string::npos) << o.output;
+  o = podsim_cli("run -q " + w.string() + " --trace " + (d / "." / "w.yaml").string());  // another spelling
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_EQ(read_file(w.string()), before);
+}
+
+TEST(HostileOutputs, DashIsStandardOutput) {
+  const Outcome o = podsim_cli("run -q " + kGemm + " --json -");
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("\"schema\": \"podsim.report/1\""), std::string::npos);
+  EXPECT_FALSE(fs::exists("-"));
+}
+
+TEST(HostileOutputs, LogFilesAreNeverOpenedThroughASymlink) {
+  const fs::path d = scratch("log");
+  const fs::path victim = d / "victim";
+  std::ofstream(victim) << "precious\n";
+  fs::create_symlink(victim, d / "1.log");
+  std::string why;
+  EXPECT_EQ(podsim::open_log_file((d / "1.log").string(), &why), -1);
+  EXPECT_NE(why.find("symlink"), std::string::npos) << why;
+  EXPECT_EQ(read_file(victim.string()), "precious\n");
+  // A plain path is created (and truncated when it exists).
+  const int fd = podsim::open_log_file((d / "2.log").string(), &why);
+  ASSERT_GE(fd, 0) << why;
+  close(fd);
+}
+
+TEST(HostileChildren, AChildDiesWithItsParent) {
+  // An intermediate process starts a long child through spawn_child and is then killed;
+  // the child must not outlive it (a killed sweep runner left its points running).
+  const fs::path d = scratch("children");
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t middle = fork();
+  ASSERT_GE(middle, 0);
+  if (middle == 0) {
+    close(fds[0]);
+    pid_t child = -1;
+    try {
+      child = podsim::spawn_child({"/bin/sleep", "60"}, (d / "sleep.log").string());
+    } catch (...) {
+      _exit(1);
+    }
+    [[maybe_unused]] const ssize_t n = write(fds[1], &child, sizeof child);
+    pause();  // until killed
+    _exit(0);
+  }
+  close(fds[1]);
+  pid_t child = -1;
+  ASSERT_EQ(read(fds[0], &child, sizeof child), ssize_t(sizeof child));
+  close(fds[0]);
+  ASSERT_GT(child, 0);
+  kill(middle, SIGKILL);
+  waitpid(middle, nullptr, 0);
+  // The child is gone (or a zombie awaiting its new parent) within 5 s.
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    std::ifstream stat_file("/proc/" + std::to_string(child) + "/stat");
+    std::string pid, comm, state;
+    if (!(stat_file >> pid >> comm >> state) || state == "Z") gone = true;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone);
+  if (!gone) kill(child, SIGKILL);
+}
+
+TEST(HostileSizes, AHugeBatchIsACapacityErrorBeforeAnyAllocation) {
+  // A conv2d of batch 4,000,000 died of std::bad_alloc (SystemC's message on stdout, exit
+  // 1); batch 1,000,000 took 75 s and 2.8 GB before the same capacity error.
+  const fs::path d = scratch("sizes");
+  const fs::path w = d / "big.yaml";
+  for (const char* n : {"1000000", "4000000"}) {
+    std::ofstream(w) << "workload:\n  name: big\n  ops:\n    - {op: conv2d, name: c, n: " << n
+                     << ", h: 56, w: 56, c_in: 64, c_out: 64, kernel: 3, dtype: bf16}\n";
+    const auto start = std::chrono::steady_clock::now();
+    const Outcome o = podsim::test::run_shell("ulimit -v 4000000; " + std::string(PODSIM_BINARY) + " run -q " +
+                                              w.string());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(o.code, 2) << o.output;
+    EXPECT_NE(o.output.find("chip.hbm.capacity"), std::string::npos) << o.output;
+    EXPECT_LT(seconds, 20.0) << n;  // a hang guard, not a speed target: it takes 0.02 s
+  }
+}
+
+TEST(HostileRecords, CompareNamesARecordWithoutMetrics) {
+  // A results.jsonl line without "metrics" read past a const JSON object (ASan:
+  // heap-buffer-overflow in load_table); now an input error naming the line.
+  const fs::path d = scratch("records");
+  std::ofstream(d / "a.jsonl") << "{\"point\": 0, \"metrics\": {\"time_s\": 1.0}}\n{\"point\": 1}\n";
+  std::ofstream(d / "b.jsonl") << "{\"point\": 0, \"metrics\": {\"time_s\": 1.0}}\n";
+  Outcome o = podsim_cli("compare " + (d / "a.jsonl").string() + " " + (d / "b.jsonl").string());
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("a.jsonl:2: not a sweep result record"), std::string::npos) << o.output;
+  std::ofstream(d / "c.jsonl") << "[1, 2]\n";
+  EXPECT_EQ(podsim_cli("compare " + (d / "c.jsonl").string() + " " + (d / "b.jsonl").string()).code, 2);
+  std::ofstream(d / "r.json") << "{\"summary\": 3}\n";
+  EXPECT_EQ(podsim_cli("compare " + (d / "r.json").string() + " " + (d / "r.json").string()).code, 2);
+}
+
+TEST(HostileRecords, MergeSkipsARecordWithoutParamsAndSaysSo) {
+  // `sweep --merge` over a point record without "params" read past a const JSON object
+  // (ASan: heap-buffer-overflow in write_results). Now the record is left out, with a
+  // warning, and the good records are merged.
+  const fs::path d = scratch("merge");
+  const fs::path sweep = d / "sweep.yaml";
+  std::ofstream(sweep) << "sweep:\n  hardware: tpu-v3\n  workload: " << kGemm
+                       << "\n  grid:\n    chip.mxu.rows: [64, 128]\n  metrics: [time_s]\n";
+  ASSERT_EQ(podsim_cli("sweep " + sweep.string() + " --out " + (d / "a").string()).code, 0);
+  const fs::path bad = d / "a" / "points" / "7.result.json";
+  std::ofstream(bad) << "{\"point\": 7, \"metrics\": {}, \"status\": \"ok\", \"error\": \"\"}\n";
+  const Outcome o = podsim_cli("sweep --merge " + (d / "a").string() + " --out " + (d / "m").string());
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("7.result.json: ignored"), std::string::npos) << o.output;
+  const std::string csv = read_file((d / "m" / "results.csv").string());
+  EXPECT_NE(csv.find("\n0,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n1,"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("\n7,"), std::string::npos) << csv;
+}
+
+}  // namespace
