@@ -212,4 +212,34 @@ TEST(HostileRecords, MergeSkipsARecordWithoutParamsAndSaysSo) {
   EXPECT_EQ(csv.find("\n7,"), std::string::npos) << csv;
 }
 
+TEST(HostileIndexFiles, IndexFilesStayInTheWorkloadsFolderAndAreQuotedShort) {
+  // Any path was read, and the error quoted the file's first token ('root:x:0:0:...').
+  const fs::path d = scratch("index");
+  fs::create_directories(d / "wl");
+  std::ofstream(d / "outside.txt") << "1 2 3\n";
+  std::ofstream(d / "wl" / "inside.txt") << "1 2 3\n";
+  std::ofstream(d / "wl" / "words.txt") << "root:x:0:0:root:/root:/bin/bash\n";
+  auto workload = [&](const std::string& indices) {
+    const fs::path w = d / "wl" / "w.yaml";
+    std::ofstream(w) << "workload:\n  ops:\n    - {op: embedding_lookup, name: e, table_rows: 10, dim: 8, batch: 2, "
+                        "distribution: file, indices: " << indices << ", dtype: fp32}\n";
+    return w.string();
+  };
+  EXPECT_EQ(podsim_cli("validate " + workload("inside.txt")).code, 0);
+  for (const std::string& bad : std::vector<std::string>{"../outside.txt", (d / "outside.txt").string(), "/etc/passwd"}) {
+    const Outcome o = podsim_cli("validate " + workload(bad));
+    EXPECT_EQ(o.code, 2) << bad << ": " << o.output;
+    EXPECT_NE(o.output.find("outside the workload's folder"), std::string::npos) << o.output;
+    EXPECT_EQ(o.output.find("root:x"), std::string::npos) << o.output;
+  }
+  // Allowed explicitly, a file that is no index file is quoted by a short prefix only.
+  Outcome o = podsim::test::run_shell("PODSIM_INDEX_FILES_ANYWHERE=1 " + std::string(PODSIM_BINARY) + " validate " +
+                                      workload("../outside.txt"));
+  EXPECT_EQ(o.code, 0) << o.output;
+  o = podsim_cli("validate " + workload("words.txt"));
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("'root:x:0:0:root:...'"), std::string::npos) << o.output;
+  EXPECT_EQ(o.output.find("/bin/bash"), std::string::npos) << o.output;
+}
+
 }  // namespace

@@ -16,7 +16,7 @@ namespace podsim {
 namespace {
 
 RunResult run(const std::string& ops, const std::vector<std::string>& sets = {}) {
-  const RunResult r = simulate(load_hardware("tpu-v3", sets), load_workload_text("workload:\n  ops:\n" + ops, "v.yaml"));
+  const RunResult r = simulate(load_hardware("tpu-v3", sets), load_workload_text("workload:\n  ops:\n" + ops, testing::TempDir() + "v.yaml"));
   EXPECT_TRUE(r.completed) << r.stall_report;
   for (const auto& i : r.invariants) EXPECT_TRUE(i.ok) << i.name << ": " << i.detail;
   return r;

@@ -11,7 +11,7 @@ namespace {
 
 ConfigError load_error(const std::string& text) {
   try {
-    load_workload_text(text, "wl.yaml");
+    load_workload_text(text, testing::TempDir() + "wl.yaml");  // index files beside it
   } catch (const ConfigError& e) {
     return e;
   }
