@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "podsim/report/metric_table.h"
 
 namespace podsim::cli {
 namespace {
@@ -26,66 +27,14 @@ int better_direction(const std::string& name) {
   return 0;
 }
 
-// metric name (prefixed with the point id for sweeps) -> value
-using Table = std::map<std::string, double>;
-
-bool load_table(const std::string& path, const std::vector<std::string>& only, Table* out, std::string* why) {
-  auto wanted = [&](const std::string& m) { return only.empty() || std::find(only.begin(), only.end(), m) != only.end(); };
-  fs::path p(path);
-  if (fs::is_directory(p)) p /= "results.jsonl";
-  std::ifstream in(p);
-  if (!in) {
-    *why = fmt::format("{}: cannot open", p.string());
-    return false;
-  }
-  try {
-    if (p.extension() == ".jsonl") {  // sweep results: one record per point
-      std::string line;
-      int line_no = 0;
-      while (std::getline(in, line)) {
-        ++line_no;
-        if (line.empty()) continue;
-        const json r = json::parse(line);
-        // A record needs a point id and a metrics object (const json: no operator[] on a
-        // missing key, which is undefined behaviour).
-        const auto point = r.is_object() ? r.find("point") : r.end();
-        const auto metrics = r.is_object() ? r.find("metrics") : r.end();
-        if (!r.is_object() || point == r.end() || !point->is_number_unsigned() || metrics == r.end() ||
-            !metrics->is_object()) {
-          *why = fmt::format("{}:{}: not a sweep result record (expected an object with 'point' and 'metrics')",
-                             p.string(), line_no);
-          return false;
-        }
-        const std::string name = fmt::format("point {}", point->get<std::uint64_t>());
-        for (auto& [m, v] : metrics->items())
-          if (v.is_number() && wanted(m)) (*out)[name + " " + m] = v.get<double>();
-      }
-      return true;
-    }
-    const json j = json::parse(in);
-    if (!j.contains("summary")) {
-      *why = fmt::format("{}: not a podsim report (no summary)", p.string());
-      return false;
-    }
-    if (!j.is_object() || !j["summary"].is_object()) {
-      *why = fmt::format("{}: not a podsim report (summary is not an object)", p.string());
-      return false;
-    }
-    for (auto& [m, v] : j["summary"].items())
-      if (v.is_number() && wanted(m)) (*out)[m] = v.get<double>();
-    return true;
-  } catch (const std::exception& e) {
-    *why = fmt::format("{}: {}", p.string(), e.what());
-    return false;
-  }
-}
+using Table = MetricTable;
 
 }  // namespace
 
 int compare_command(const CompareOptions& o) {
   Table base, next;
   std::string why;
-  if (!load_table(o.base, o.metrics, &base, &why) || !load_table(o.next, o.metrics, &next, &why)) {
+  if (!load_metric_table(o.base, o.metrics, &base, &why) || !load_metric_table(o.next, o.metrics, &next, &why)) {
     fmt::print(stderr, "error: {}\n", why);
     return kInputError;
   }

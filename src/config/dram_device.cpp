@@ -274,7 +274,9 @@ DramDevice resolve_dram_device(const HbmSpec& spec) {
   d.data_rate = hbm_data_rate(spec);
   if (d.data_rate == 0) bad("chip.hbm.bandwidth", "gives a data rate of 0 transfers per second");
   fill_timing(d, *p);
-  for (const auto& [name, text] : spec.timing) {
+  for (const auto& entry : spec.timing) {
+    const std::string& name = entry.first;  // not a structured binding: the lambda below captures it
+    const std::string& text = entry.second;
     const auto& fields = dram_timing_fields();
     const auto f = std::find_if(fields.begin(), fields.end(), [&](const DramTimingField& x) { return name == x.name; });
     if (f == fields.end()) bad("chip.hbm.timing." + name, "unknown timing");

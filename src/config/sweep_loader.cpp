@@ -122,6 +122,55 @@ SweepConstraint parse_constraint(const YAML::Node& node, const std::string& key_
   throw ConfigError(c.where, key_path, "expected '<path or value> <op> <path or value>' with op one of <= < >= > == !=");
 }
 
+// A constraint must be decidable for every point: each side a numeric hardware parameter,
+// an axis of the sweep, or a number (in the unit of the parameter on the other side). A
+// mistake here used to make every point "skipped" and the sweep exit 0.
+void check_constraint(const SweepConstraint& c, const SweepSpec& s, const std::string& key_path) {
+  auto is_axis = [&](const std::string& t) {
+    for (const SweepAxis* a : s.axes())
+      if (a->path == t) return true;
+    return false;
+  };
+  auto numeric_param = [](const HardwareParam* p) {
+    return p && (p->type == ParamType::integer || p->type == ParamType::quantity || p->type == ParamType::boolean);
+  };
+  const HardwareParam* lp = find_hardware_param(c.lhs);
+  const HardwareParam* rp = find_hardware_param(c.rhs);
+  auto check_side = [&](const std::string& t, const HardwareParam* self, const HardwareParam* other) {
+    if (self) {
+      if (!numeric_param(self))
+        throw ConfigError(c.where, key_path,
+                          fmt::format("'{}' is a {} parameter; constraints compare numbers", t,
+                                      param_type_name(self->type, self->unit)));
+      return;
+    }
+    if (is_axis(t)) return;
+    std::string why;
+    if (numeric_param(other) && other->type != ParamType::boolean) {
+      if (!parse_param_value(*other, t, &why))
+        throw ConfigError(c.where, key_path, fmt::format("'{}' is not a value of {}: {}", t, other->path, why));
+      return;
+    }
+    try {
+      std::size_t used = 0;
+      (void)std::stod(t, &used);
+      if (used == t.size()) return;
+    } catch (...) {
+    }
+    std::vector<std::string> known;
+    for (const auto& p : hardware_params()) known.push_back(p.path);
+    for (const SweepAxis* a : s.axes()) known.push_back(a->path);
+    const std::string hint = suggest_nearest(t, known);
+    throw ConfigError(c.where, key_path,
+                      fmt::format("'{}' is neither a hardware parameter, an axis of this sweep nor a number{}",
+                                  t.size() > 40 ? t.substr(0, 40) + "..." : t, hint.empty() ? "" : "; " + hint));
+  };
+  check_side(c.lhs, lp, rp);
+  check_side(c.rhs, rp, lp);
+  if (!lp && !rp && !is_axis(c.lhs) && !is_axis(c.rhs))
+    throw ConfigError(c.where, key_path, "compares two numbers; name a parameter or an axis on one side");
+}
+
 }  // namespace
 
 std::vector<std::string> summary_metric_names() {
@@ -143,8 +192,15 @@ std::vector<const SweepAxis*> SweepSpec::axes() const {
   return out;
 }
 
-SweepSpec load_sweep(const std::string& path) {
-  const YAML::Node root = detail::parse_yaml_file(path);
+SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path);
+
+SweepSpec load_sweep(const std::string& path) { return load_sweep_yaml(detail::parse_yaml_file(path), path); }
+
+SweepSpec load_sweep_text(const std::string& text, const std::string& source) {
+  return load_sweep_yaml(detail::parse_yaml_text(text, source), source);
+}
+
+SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
   detail::reject_unknown_keys(root, {"sweep"}, "", path);
   const YAML::Node sw = root["sweep"];
   if (!sw) throw ConfigError({path, 1, 1}, "sweep", "missing; the file must start with 'sweep:'");
@@ -208,8 +264,11 @@ SweepSpec load_sweep(const std::string& path) {
   if (s.axes().empty()) throw ConfigError(location_of(sw, path), "sweep.grid", "no axes: give grid, zip or random");
   if (const YAML::Node c = sw["constraints"]) {
     if (!c.IsSequence()) throw ConfigError(location_of(c, path), "sweep.constraints", "expected a list of conditions");
-    for (std::size_t i = 0; i < c.size(); ++i)
-      s.constraints.push_back(parse_constraint(c[i], fmt::format("sweep.constraints[{}]", i), path));
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const std::string key = fmt::format("sweep.constraints[{}]", i);
+      s.constraints.push_back(parse_constraint(c[i], key, path));
+      check_constraint(s.constraints.back(), s, key);
+    }
   }
   const YAML::Node m = sw["metrics"];
   if (!m || !m.IsSequence() || m.size() == 0)

@@ -13,26 +13,31 @@ namespace {
 
 struct UnitDef {
   const char* symbol;
-  long double scale;  // canonical units per one of this unit
+  std::uint64_t num, den;  // canonical units per one of this unit: num / den (exact)
 };
 
 // Decimal prefixes for rates (SI, as memory vendors quote bandwidth), binary prefixes
 // for capacities (KiB, MiB, GiB) and also decimal ones (KB, MB, GB) when written so.
 constexpr std::array<UnitDef, 4> kFrequency{{
-    {"Hz", 1.0L}, {"kHz", 1e3L}, {"MHz", 1e6L}, {"GHz", 1e9L}}};
+    {"Hz", 1, 1}, {"kHz", 1'000, 1}, {"MHz", 1'000'000, 1}, {"GHz", 1'000'000'000, 1}}};
 
 constexpr std::array<UnitDef, 10> kBandwidth{{
-    {"B/s", 1.0L}, {"KB/s", 1e3L}, {"MB/s", 1e6L}, {"GB/s", 1e9L}, {"TB/s", 1e12L},
+    {"B/s", 1, 1}, {"KB/s", 1'000, 1}, {"MB/s", 1'000'000, 1}, {"GB/s", 1'000'000'000, 1},
+    {"TB/s", 1'000'000'000'000, 1},
     // bits per second: link rates are quoted this way ("496 Gb/s")
-    {"b/s", 1.0L / 8}, {"Kb/s", 1e3L / 8}, {"Mb/s", 1e6L / 8}, {"Gb/s", 1e9L / 8},
-    {"Tb/s", 1e12L / 8}}};
+    {"b/s", 1, 8}, {"Kb/s", 1'000, 8}, {"Mb/s", 1'000'000, 8}, {"Gb/s", 1'000'000'000, 8},
+    {"Tb/s", 1'000'000'000'000, 8}}};
 
 constexpr std::array<UnitDef, 9> kSize{{
-    {"B", 1.0L}, {"KiB", 1024.0L}, {"MiB", 1048576.0L}, {"GiB", 1073741824.0L},
-    {"TiB", 1099511627776.0L}, {"KB", 1e3L}, {"MB", 1e6L}, {"GB", 1e9L}, {"TB", 1e12L}}};
+    {"B", 1, 1}, {"KiB", 1ull << 10, 1}, {"MiB", 1ull << 20, 1}, {"GiB", 1ull << 30, 1},
+    {"TiB", 1ull << 40, 1}, {"KB", 1'000, 1}, {"MB", 1'000'000, 1}, {"GB", 1'000'000'000, 1},
+    {"TB", 1'000'000'000'000, 1}}};
 
 constexpr std::array<UnitDef, 5> kTime{{
-    {"ps", 1.0L}, {"ns", 1e3L}, {"us", 1e6L}, {"ms", 1e9L}, {"s", 1e12L}}};
+    {"ps", 1, 1}, {"ns", 1'000, 1}, {"us", 1'000'000, 1}, {"ms", 1'000'000'000, 1}, {"s", 1'000'000'000'000, 1}}};
+
+__extension__ using U128 = unsigned __int128;
+constexpr U128 kTooLarge = U128(1) << 100;  // far above any 64-bit value, far below overflow
 
 template <std::size_t N>
 const UnitDef* find_unit(const std::array<UnitDef, N>& table, std::string_view symbol) {
@@ -102,20 +107,56 @@ std::optional<ParsedQuantity> parse_quantity(std::string_view text, UnitKind kin
   text = trim(text);
   if (text.empty()) return fail("empty value");
 
-  // Split the number from the unit: the number is the longest prefix strtold accepts.
-  std::string owned(text);
-  char* end = nullptr;
-  errno = 0;
-  long double number = std::strtold(owned.c_str(), &end);
-  if (end == owned.c_str()) return fail("does not start with a number");
-  if (errno == ERANGE || !std::isfinite(number)) return fail("number out of range");
-  std::string_view symbol = trim(std::string_view(end));
-  // strtold accepts "inf", "nan" and hex floats; none of them is a sensible quantity.
-  std::string_view number_text(owned.c_str(), static_cast<std::size_t>(end - owned.c_str()));
-  for (char c : number_text)
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
-          c == 'e' || c == 'E'))
-      return fail("not a decimal number");
+  // The number, read exactly as decimal digits (no floating point: "9009005.1 s" is
+  // 9,009,005,100,000,000,000 ps, not one off): [+-]digits[.digits][(e|E)[+-]digits].
+  std::size_t i = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+  U128 mantissa = 0;
+  int exponent = 0, digits = 0;
+  bool any_digit = false, too_many = false;
+  auto take_digits = [&](bool fraction) {
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      any_digit = true;
+      const unsigned d = unsigned(text[i++] - '0');
+      if (mantissa == 0 && d == 0) {  // leading zeros carry no digit
+        if (fraction) --exponent;
+        continue;
+      }
+      if (digits >= 36) {  // beyond 36 significant digits: drop, keeping the magnitude
+        too_many = too_many || d != 0;
+        if (!fraction) ++exponent;
+        continue;
+      }
+      mantissa = mantissa * 10 + d;
+      ++digits;
+      if (fraction) --exponent;
+    }
+  };
+  take_digits(false);
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    take_digits(true);
+  }
+  if (!any_digit) return fail("does not start with a number");
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    std::size_t j = i + 1;
+    bool exp_negative = false;
+    if (j < text.size() && (text[j] == '+' || text[j] == '-')) exp_negative = text[j++] == '-';
+    if (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) {
+      int e = 0;
+      while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) {
+        e = std::min(e * 10 + (text[j] - '0'), 100000);
+        ++j;
+      }
+      exponent += exp_negative ? -e : e;
+      i = j;
+    }
+  }
+  if (too_many) return fail("more than 36 significant digits");
+  std::string_view symbol = trim(text.substr(i));
+  if (!symbol.empty() && (symbol.front() == '.' || std::isdigit(static_cast<unsigned char>(symbol.front()))))
+    return fail("not a decimal number");
 
   if (kind == UnitKind::none) {
     if (!symbol.empty()) return fail(fmt::format("unexpected unit '{}'", symbol));
@@ -123,40 +164,51 @@ std::optional<ParsedQuantity> parse_quantity(std::string_view text, UnitKind kin
     return fail(fmt::format("missing unit (a {} needs one, like '{}')", unit_kind_name(kind),
                             unit_example(kind)));
   }
-  if (number < 0) return fail("must not be negative");
+  if (negative && mantissa != 0) return fail("must not be negative");
 
-  long double scale = 1.0L;
+  std::uint64_t num = 1, den = 1;
   if (kind != UnitKind::none) {
     const UnitDef* unit = lookup(kind, symbol);
     if (!unit) return fail(fmt::format("unknown {} unit '{}'", unit_kind_name(kind), symbol));
-    scale = unit->scale;
+    num = unit->num;
+    den = unit->den;
   }
-  long double canonical = number * scale;
-  if (canonical > 1.8e19L) return fail("value too large");
-  long double rounded = std::round(canonical);
-  // Sizes must be whole bytes, and rates whole Hz or B/s; times round to the picosecond
-  // (the simulator's resolution), which is stated in the docs.
-  if (kind != UnitKind::time && std::fabs(canonical - rounded) > 1e-6L * (1 + canonical))
-    return fail(fmt::format("not a whole number of {}", kind == UnitKind::none ? "units"
-                                                                              : canonical_unit(kind)));
-  return ParsedQuantity{static_cast<std::uint64_t>(rounded)};
+  // value = mantissa x 10^exponent x num / den, in 128-bit integers.
+  U128 top = mantissa * num, bottom = den;
+  if (mantissa != 0) {
+    for (; exponent > 0; --exponent) {
+      if (top > kTooLarge) return fail("value too large");
+      top *= 10;
+    }
+    for (; exponent < 0; ++exponent) {
+      if (bottom > kTooLarge) {  // smaller than any canonical unit: 0 after rounding
+        top = 0;
+        break;
+      }
+      bottom *= 10;
+    }
+  }
+  U128 whole = top / bottom;
+  const U128 rest = top % bottom;
+  // Sizes must be whole bytes, and rates whole Hz or B/s; times round to the nearest
+  // picosecond (the simulator's resolution), which is stated in the docs.
+  if (rest != 0) {
+    if (kind != UnitKind::time)
+      return fail(fmt::format("not a whole number of {}", kind == UnitKind::none ? "units" : canonical_unit(kind)));
+    if (rest * 2 >= bottom) ++whole;
+  }
+  if (whole > U128(UINT64_MAX)) return fail("value too large");
+  return ParsedQuantity{static_cast<std::uint64_t>(whole)};
 }
 
 std::string format_quantity(std::uint64_t value, UnitKind kind) {
+  // The largest unit in which the value is a whole number (every table has the canonical
+  // unit, which always is): exact, so it parses back to the same value.
   auto pick = [&](auto const& table) {
-    // The largest unit in which the value is a whole number (exact round trip),
-    // falling back to the largest unit <= value with a decimal fraction.
     const UnitDef* best = &table[0];
-    for (const auto& u : table) {
-      if (u.scale > value || u.scale < 1) continue;
-      long double q = value / u.scale;
-      if (std::fabs(q - std::round(q)) < 1e-9L && u.scale > best->scale) best = &u;
-    }
-    const long double q = value / best->scale;
-    const long double whole = std::round(q);
-    if (std::fabs(q - whole) < 1e-9L)
-      return fmt::format("{} {}", static_cast<std::uint64_t>(whole), best->symbol);
-    return fmt::format("{:.15g} {}", static_cast<double>(q), best->symbol);
+    for (const auto& u : table)
+      if (u.den == 1 && u.num <= value && value % u.num == 0 && u.num > best->num) best = &u;
+    return fmt::format("{} {}", value / best->num, best->symbol);
   };
   switch (kind) {
     case UnitKind::none: return std::to_string(value);

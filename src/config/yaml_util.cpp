@@ -1,6 +1,7 @@
 #include "yaml_util.h"
 
 #include <algorithm>
+#include <string_view>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -48,28 +49,6 @@ static void reject_duplicate_keys(const YAML::Node& node, const std::string& fil
   }
 }
 
-YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() > 1)
-      throw ConfigError(location_of(documents[1], file), "",
-                        "a second YAML document (after '---'); a file holds one document");
-    if (!documents.empty()) root = documents.front();
-  } catch (const YAML::Exception& e) {
-    SourceLocation where{file, e.mark.is_null() ? 0 : e.mark.line + 1,
-                         e.mark.is_null() ? 0 : e.mark.column + 1};
-    throw ConfigError(where, "", fmt::format("not valid YAML: {}", e.msg));
-  }
-  if (!root.IsDefined() || root.IsNull())
-    throw ConfigError({file, 0, 0}, "", "the file is empty; expected a YAML mapping");
-  if (!root.IsMap())
-    throw ConfigError(location_of(root, file), "",
-                      fmt::format("expected a YAML mapping at the top, got {}", node_kind(root)));
-  reject_duplicate_keys(root, file, "");
-  return root;
-}
-
 // The first byte offset that is not valid UTF-8, or npos.
 static std::size_t invalid_utf8_at(const std::string& s) {
   std::size_t i = 0;
@@ -84,6 +63,68 @@ static std::size_t invalid_utf8_at(const std::string& s) {
   return std::string::npos;
 }
 
+YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
+  // Checked before yaml-cpp sees the text: it reads NUL and control bytes as text, and
+  // loops forever on some invalid UTF-8 (found by fuzzing, yaml-cpp 0.7).
+  for (unsigned char c : text)
+    if (c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t'))
+      throw ConfigError({file, 0, 0}, "", "not a text file (it holds control bytes); expected YAML");
+  if (const std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
+    const int line = 1 + int(std::count(text.begin(), text.begin() + std::ptrdiff_t(bad), '\n'));
+    const std::size_t newline = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
+    const std::size_t line_start = newline == std::string::npos ? 0 : newline + 1;
+    const int column = int(bad - line_start) + 1;
+    throw ConfigError({file, line, column}, "", "not valid UTF-8; YAML files are UTF-8 text");
+  }
+  // A second document is found in the text, not with YAML::LoadAll: yaml-cpp 0.7's LoadAll
+  // loops forever, allocating, on some malformed input (found by fuzzing; fixed upstream
+  // in yaml-cpp PR #1319, 2024), while YAML::Load stops. Document markers ('---', '...')
+  // stand at column 1 and cannot occur inside a scalar, so a line scan finds them.
+  {
+    bool started = false, content = false, ended = false;
+    std::size_t pos = 0;
+    int line_no = 0;
+    while (pos < text.size()) {
+      const std::size_t end = std::min(text.find('\n', pos), text.size());
+      const std::string_view line(text.data() + pos, end - pos);
+      pos = end + 1;
+      ++line_no;
+      auto marker = [&](std::string_view m) {
+        return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+      };
+      const std::size_t first = line.find_first_not_of(" \t\r");
+      const bool blank = first == std::string_view::npos || line[first] == '#';
+      if (marker("---")) {
+        if (started || content || ended)
+          throw ConfigError({file, line_no, 1}, "", "a second YAML document (after '---'); a file holds one document");
+        started = true;
+        content = line.find_first_not_of(" \t\r", 3) != std::string_view::npos && line[line.find_first_not_of(" \t\r", 3)] != '#';
+      } else if (marker("...")) {
+        ended = true;
+      } else if (!blank && !(line[0] == '%' && !started && !content)) {
+        if (ended)
+          throw ConfigError({file, line_no, 1}, "", "a second YAML document (after '...'); a file holds one document");
+        content = true;
+      }
+    }
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    SourceLocation where{file, e.mark.is_null() ? 0 : e.mark.line + 1,
+                         e.mark.is_null() ? 0 : e.mark.column + 1};
+    throw ConfigError(where, "", fmt::format("not valid YAML: {}", e.msg));
+  }
+  if (!root.IsDefined() || root.IsNull())
+    throw ConfigError({file, 0, 0}, "", "the file is empty; expected a YAML mapping");
+  if (!root.IsMap())
+    throw ConfigError(location_of(root, file), "",
+                      fmt::format("expected a YAML mapping at the top, got {}", node_kind(root)));
+  reject_duplicate_keys(root, file, "");
+  return root;
+}
+
 YAML::Node parse_yaml_file(const std::string& path) {
   // Only regular files of bounded size: /dev/zero or a FIFO would never end.
   constexpr std::uintmax_t kMaxBytes = 64ull << 20;
@@ -96,19 +137,7 @@ YAML::Node parse_yaml_file(const std::string& path) {
   if (!in) throw ConfigError({path, 0, 0}, "", "cannot open the file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  // yaml-cpp reads NUL and other control bytes as text; say what the file is instead.
-  for (unsigned char c : text)
-    if (c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t'))
-      throw ConfigError({path, 0, 0}, "", "not a text file (it holds control bytes); expected YAML");
-  if (const std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
-    const int line = 1 + int(std::count(text.begin(), text.begin() + std::ptrdiff_t(bad), '\n'));
-    const std::size_t newline = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
-    const std::size_t line_start = newline == std::string::npos ? 0 : newline + 1;
-    const int column = int(bad - line_start) + 1;
-    throw ConfigError({path, line, column}, "", "not valid UTF-8; YAML files are UTF-8 text");
-  }
-  return parse_yaml_text(text, path);
+  return parse_yaml_text(buffer.str(), path);
 }
 
 std::string scalar_text(const YAML::Node& node, const std::string& key_path,

@@ -21,6 +21,10 @@ using podsim::test::Outcome;
 using podsim::test::read_file;
 
 Outcome podsim(const std::string& args) { return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args); }
+// The same under a time limit (exit 124 when it is hit): for inputs that used to hang.
+Outcome podsim_timeout(const std::string& args, int seconds) {
+  return podsim::test::run_shell("timeout " + std::to_string(seconds) + " " + std::string(PODSIM_BINARY) + " " + args);
+}
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const std::string path = testing::TempDir() + name;
@@ -130,6 +134,25 @@ TEST(Cli, DuplicateKeysAndSecondDocumentsAreInputErrors) {
   o = podsim("validate " + two);
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("second YAML document"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("two-docs.yaml:4:1"), std::string::npos) << o.output;
+  // After a document end marker, more content is a second document too.
+  o = podsim("validate " + write_temp("end-marker.yaml", "workload:\n  ops: []\n...\nworkload: {}\n"));
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("end-marker.yaml:4:1"), std::string::npos) << o.output;
+  // One leading '---' (and a directive before it) is one document, not two.
+  o = podsim("validate " + write_temp("one-doc.yaml", "%YAML 1.2\n---\nworkload:\n  ops:\n    - {op: matmul, name: a, "
+                                                       "m: 8, k: 8, n: 8, dtype: bf16}\n"));
+  EXPECT_EQ(o.code, 0) << o.output;
+}
+
+// Found by fuzzing (tests/fuzz/): yaml-cpp 0.7's LoadAll loops forever, allocating, on
+// some malformed YAML such as a lone comma; every loader now gives an error at once.
+TEST(Cli, MalformedYamlThatHungTheParserIsAnInputError) {
+  const std::string comma = write_temp("comma.yaml", ",\n");
+  Outcome o = podsim_timeout("validate " + comma, 20);
+  EXPECT_EQ(o.code, 2) << o.output;
+  o = podsim_timeout("validate " + kExample + " --hw " + comma, 20);
+  EXPECT_EQ(o.code, 2) << o.output;
 }
 
 // Issue 14: a non-UTF-8 op name validated, then `run --json` died on a JSON type error;

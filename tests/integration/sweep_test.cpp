@@ -189,6 +189,35 @@ TEST(Sweep, BadSweepFilesAreInputErrors) {
   EXPECT_NE(o.output.find("did you mean 'time_s'"), std::string::npos) << o.output;
 }
 
+// Issue 14: a malformed constraint ("chip.clock <= 5 GB/s") made every point "skipped"
+// and the sweep exit 0; constraints are now checked when the sweep is loaded.
+TEST(Sweep, ConstraintsAreCheckedAtLoad) {
+  const fs::path d = fresh_dir("sweep_constraints");
+  auto sweep = [&](const std::string& constraint) {
+    std::ofstream(d / "s.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                << "\n  grid:\n    chip.mxu.rows: [64, 128]\n    workload.ops.g0.m: [128, 256]\n"
+                                   "  constraints: [\"" << constraint << "\"]\n  metrics: [time_s]\n";
+    return (d / "s.yaml").string();
+  };
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"chip.clock <= 5 GB/s", "'5 GB/s' is not a value of chip.clock"},
+      {"chip.mxu.rowz <= 128", "did you mean 'chip.mxu.rows'"},
+      {"chip.mxu.dataflow == 3", "constraints compare numbers"},
+      {"3 < 4", "compares two numbers"},
+      {"workload.ops.g0.m < lots", "neither a hardware parameter"},
+  };
+  for (const auto& [c, expected] : bad) {
+    const Outcome o = sh(kPodsim + " sweep " + sweep(c) + " --out " + (d / "o").string());
+    EXPECT_EQ(o.code, 2) << c << ": " << o.output;
+    EXPECT_NE(o.output.find("s.yaml:6:"), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find(expected), std::string::npos) << c << ": " << o.output;
+  }
+  // Well-formed ones load: a parameter against a value in its unit, an axis against a number.
+  EXPECT_NO_THROW(podsim::load_sweep(sweep("chip.clock >= 900 MHz")));
+  EXPECT_NO_THROW(podsim::load_sweep(sweep("workload.ops.g0.m <= 128")));
+  EXPECT_NO_THROW(podsim::load_sweep(sweep("chip.mxu.rows <= workload.ops.g0.m")));
+}
+
 // Issue 14: range values were written with 6 significant digits (1000000..1000003 became
 // four points of 1e+06), and ranges were silently cut at 100,001 values.
 TEST(Sweep, RangeValuesKeepTheirDigitsAndHugeRangesAreErrors) {

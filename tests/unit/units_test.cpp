@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "podsim/config/units.h"
 
 namespace podsim {
@@ -87,6 +89,24 @@ TEST(Units, FormatThenParseRoundTrips) {
       EXPECT_EQ(parse_ok(format_quantity(v, k), k), v) << format_quantity(v, k);
     }
   }
+}
+
+// Found by fuzzing (tests/fuzz/fuzz_units.cpp): numbers were read as long doubles, so
+// "9009005.1 s" became 9,009,005,100,000,000,001 ps and formatting did not round-trip.
+TEST(Units, NumbersAreReadExactly) {
+  EXPECT_EQ(parse_ok("9009005.1 s", UnitKind::time), 9'009'005'100'000'000'000u);
+  EXPECT_EQ(parse_ok("18446744073709551615 B", UnitKind::size), UINT64_MAX);
+  EXPECT_NE(parse_error("18446744073709551616 B", UnitKind::size).find("too large"), std::string::npos);
+  EXPECT_EQ(parse_ok("0.1e1 GHz", UnitKind::frequency), 1'000'000'000u);
+  EXPECT_EQ(parse_ok("2.5e-3 ns", UnitKind::time), 3u);  // 2.5 ps rounds to the nearest: 3
+  EXPECT_EQ(parse_ok("1e-40 s", UnitKind::time), 0u);
+  EXPECT_EQ(parse_ok("-0 B", UnitKind::size), 0u);
+  for (std::uint64_t v : std::vector<std::uint64_t>{UINT64_MAX, UINT64_MAX - 1, 9'009'005'100'000'000'001ull, (1ull << 63) + 12345}) {
+    for (UnitKind k : {UnitKind::frequency, UnitKind::bandwidth, UnitKind::size, UnitKind::time}) {
+      EXPECT_EQ(parse_ok(format_quantity(v, k), k), v) << format_quantity(v, k);
+    }
+  }
+  EXPECT_EQ(format_quantity(1536, UnitKind::size), "1536 B");  // the largest unit it is whole in
 }
 
 }  // namespace

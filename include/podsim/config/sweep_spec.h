@@ -49,6 +49,9 @@ struct SweepSpec {
 };
 
 SweepSpec load_sweep(const std::string& path);  // throws ConfigError
+// The same from YAML text; `source` names it in errors and relative paths are resolved
+// against its folder.
+SweepSpec load_sweep_text(const std::string& text, const std::string& source);
 
 // The metric names a sweep may collect: summary keys, plus "ops.<index or name>.<key>"
 // and "stats.<group>.<name>" paths into the report.

@@ -1,0 +1,24 @@
+// The numbers `podsim compare` compares: every numeric summary field of a run report, or
+// of each point of a sweep's results.jsonl ("point 3 time_s"). Parsing is separate from
+// reading the file, so the fuzzer drives it on bytes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace podsim {
+
+// metric name (prefixed with the point id for sweeps) -> value
+using MetricTable = std::map<std::string, double>;
+
+// Parses a report (`jsonl` false) or sweep results (true) named `label` in errors; keeps
+// the metrics in `only` (all when empty). False with `why` on anything malformed.
+bool parse_metric_table(const std::string& text, bool jsonl, const std::string& label,
+                        const std::vector<std::string>& only, MetricTable* out, std::string* why);
+
+// Reads `path` (a report, a results.jsonl, or a sweep folder holding one).
+bool load_metric_table(const std::string& path, const std::vector<std::string>& only, MetricTable* out,
+                       std::string* why);
+
+}  // namespace podsim
