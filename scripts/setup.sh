@@ -16,9 +16,10 @@ packages=(
   libbenchmark-dev     # Google Benchmark: bench/
 )
 
-# Tools only the tests need: a real Slurm cluster for the sweep job-array test.
+# Tools only the tests need: a real Slurm cluster for the sweep job-array test; clang and
+# its runtime libraries (libFuzzer, ASan) for tests/fuzz/.
 if [ "${1:-}" = "--with-test-tools" ]; then
-  packages+=(slurm-wlm munge)
+  packages+=(slurm-wlm munge clang libclang-rt-14-dev)
 fi
 
 missing=()

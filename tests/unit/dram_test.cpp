@@ -202,3 +202,44 @@ TEST(AddressMap, ChannelHashSpreadsATileWithAnEightKiBPitchOverEveryChannel) {
 
 }  // namespace
 }  // namespace podsim
+
+namespace podsim {
+namespace {
+
+// Idle refresh rounds are counted, not placed (DramChannel::skip_idle_refresh_rounds): the
+// same latencies, refreshes and commands as placing every one (the command log turns the
+// shortcut off), and the memory no longer grows with idle simulated time.
+TEST(DramChannel, SkippedIdleRefreshRoundsChangeNothing) {
+  for (bool per_bank : {true, false}) {
+    std::vector<std::uint64_t> latencies[2];
+    DramChannelStats stats[2];
+    for (int logged = 0; logged < 2; ++logged) {
+      DramControllerSpec ctrl;
+      ctrl.per_bank_refresh = per_bank;
+      ctrl.log_commands = logged == 1;
+      DramChannel ch(hbm2(), ctrl);
+      // Bursts of work separated by idle stretches of 0.1 to 2 ms (10^5 to 2 x 10^6 cycles).
+      std::uint64_t at = 100;
+      for (std::uint64_t gap : {0ull, 100'000ull, 5ull, 2'000'000ull, 777'777ull, 3ull}) {
+        at += gap;
+        for (std::uint32_t i = 0; i < 8; ++i) {
+          DramPiece p = piece(at + i, i % 4, 7 + i, 4, i % 3 == 2, i % 4);
+          latencies[logged].push_back(p.write ? ch.write(p) - p.arrival : ch.read(p) - p.arrival);
+        }
+      }
+      ch.flush();
+      stats[logged] = ch.stats();
+      if (logged) EXPECT_TRUE(check_dram_timing(hbm2(), ch.commands()).empty());
+    }
+    EXPECT_EQ(latencies[0], latencies[1]) << (per_bank ? "per-bank" : "all-bank");
+    EXPECT_EQ(stats[0].refreshes, stats[1].refreshes);
+    EXPECT_GT(stats[0].refreshes_counted, stats[0].refreshes / 2);  // the shortcut did the most
+    EXPECT_EQ(stats[1].refreshes_counted, 0u);
+    EXPECT_GT(stats[0].refreshes, 2'800'000u / 3900 * (per_bank ? 16 : 1));  // about one per tREFI (/16)
+    for (std::size_t k = 0; k < kDramCommandTypes; ++k) EXPECT_EQ(stats[0].commands[k], stats[1].commands[k]) << k;
+    EXPECT_EQ(stats[0].busy_cycles, stats[1].busy_cycles);
+  }
+}
+
+}  // namespace
+}  // namespace podsim

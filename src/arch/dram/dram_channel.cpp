@@ -57,11 +57,37 @@ void DramChannel::close_bank(std::uint32_t g, std::uint32_t b, std::int64_t not_
   bk.ready = std::max(bk.ready, p + std::int64_t(d_.t.tRP));
 }
 
+void DramChannel::skip_idle_refresh_rounds(std::int64_t t) {
+  // Over a stretch with no request, refresh rounds repeat exactly: every bank closed, the
+  // same order (per bank: least recently used first, and no bank is used), nothing else on
+  // the buses. Whole rounds are counted instead of placed, keeping the last round before t
+  // placed for real, so what a later request sees is unchanged; the timing checker's log
+  // (log_commands) keeps every command.
+  if (ctrl_.log_commands) return;
+  const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
+  const std::int64_t per_round = ctrl_.per_bank_refresh ? banks : 1;
+  const std::int64_t round = refresh_interval() * per_round;
+  if (ctrl_.per_bank_refresh && refreshed_this_round_ != banks) return;  // not at a round boundary
+  const auto& tm = d_.t;
+  const std::int64_t quiet_from =
+      data_free_ + std::int64_t(tm.tRC + tm.tRFC + tm.tWR + tm.tRP + tm.tCWL) + 2 * d_.burst_cycles();
+  if (next_refresh_ < quiet_from + round) return;  // a full round after the last request: all closed
+  const std::int64_t skip = (t - next_refresh_) / round - 1;
+  if (skip <= 0) return;
+  next_refresh_ += skip * round;
+  stats_.refreshes += std::uint64_t(skip * per_round);
+  stats_.refreshes_counted += std::uint64_t(skip * per_round);
+  stats_.commands[std::size_t(ctrl_.per_bank_refresh ? DramCommandType::REF_PB : DramCommandType::REF)] +=
+      std::uint64_t(skip * per_round);
+}
+
 void DramChannel::refresh_banks_until(std::int64_t t) {
   const auto& tm = d_.t;
   const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
   const std::int64_t interval = refresh_interval();
   while (next_refresh_ <= t) {
+    skip_idle_refresh_rounds(t);
+    if (next_refresh_ > t) break;
     // Every bank once per tREFI, in the order the controller likes best: the least
     // recently used bank not yet refreshed this round (JEDEC leaves the order open), so a
     // stream rarely meets the bank being refreshed. The others keep serving requests.
@@ -91,6 +117,7 @@ void DramChannel::refresh_banks_until(std::int64_t t) {
     bk.ready = ref + tm.tRFCpb;
     ++stats_.refreshes;
     next_refresh_ += interval;
+    if ((stats_.refreshes & 1023) == 0) rows_.prune(next_refresh_);  // nothing is placed before it any more
   }
 }
 
@@ -98,6 +125,8 @@ void DramChannel::refresh_until(std::int64_t t) {
   if (ctrl_.per_bank_refresh) return refresh_banks_until(t);
   const auto& tm = d_.t;
   while (next_refresh_ <= t) {
+    skip_idle_refresh_rounds(t);
+    if (next_refresh_ > t) break;
     // Close every open bank, then refresh all banks at once.
     std::int64_t ref = next_refresh_;
     for (std::uint32_t g = 0; g < d_.bank_groups; ++g)
@@ -111,6 +140,7 @@ void DramChannel::refresh_until(std::int64_t t) {
     for (auto& bk : banks_) bk.ready = ref + tm.tRFC;
     ++stats_.refreshes;
     next_refresh_ += refresh_interval();
+    if ((stats_.refreshes & 1023) == 0) rows_.prune(next_refresh_);
   }
 }
 

@@ -61,6 +61,7 @@ struct DramChannelStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
   std::uint64_t refreshes = 0;
+  std::uint64_t refreshes_counted = 0;  // of those, counted in idle rounds without being placed
   std::uint64_t busy_cycles = 0;       // data bus
   std::uint64_t queue_depth_sum = 0;   // requests waiting, summed at each arrival
   std::uint64_t arrivals = 0;
@@ -113,6 +114,8 @@ class DramChannel {
   std::int64_t schedule(const DramPiece& p, std::int64_t earliest);
   void advance_to(std::int64_t now);  // the present moves on: forget what cannot matter
   void refresh_until(std::int64_t t);
+  // Counts whole refresh rounds due before t in a stretch with no request (see the .cpp).
+  void skip_idle_refresh_rounds(std::int64_t t);
   void refresh_banks_until(std::int64_t t);
   std::int64_t precharge_time(const Bank& b) const;
   // Cycles between refresh commands: tREFI, or tREFI / banks refreshing bank by bank.
