@@ -236,9 +236,10 @@ TEST(Cli, SelftestMemoryWritesTheFixedKeys) {
 }
 
 TEST(Cli, SelftestMemoryReplaysATraceClosedAndOpenLoop) {
-  const std::string json = testing::TempDir() + "trace.json";
+  // Names of this test's own: ctest runs tests in parallel in the same temp folder.
+  const std::string json = testing::TempDir() + "selftest-trace-replay.json";
   const std::string trace =
-      write_temp("requests.trace", "# addr op cycle bytes\n0x0 R 0 64\n0x10000 W 40 256\n0x20000 READ 90\n");
+      write_temp("selftest-requests.trace", "# addr op cycle bytes\n0x0 R 0 64\n0x10000 W 40 256\n0x20000 READ 90\n");
   Outcome o = podsim("selftest memory --hw tpu-v3 --trace " + trace + " --outstanding 2 --check-timing --json " + json);
   ASSERT_EQ(o.code, 0) << o.output;
   auto j = nlohmann::json::parse(read_file(json));
@@ -261,11 +262,11 @@ TEST(Cli, SelftestMemoryReplaysATraceClosedAndOpenLoop) {
   ASSERT_EQ(o.code, 0) << o.output;
   EXPECT_EQ(nlohmann::json::parse(read_file(json))["trace"]["mode"], "open_loop");
   // Bad input: exit 2 with file:line:column.
-  write_temp("requests.trace", "0x0 R\n0x40 Q\n");
+  write_temp("selftest-requests.trace", "0x0 R\n0x40 Q\n");
   o = podsim("selftest memory --trace " + trace);
   EXPECT_EQ(o.code, 2);
-  EXPECT_NE(o.output.find("requests.trace:2:6"), std::string::npos) << o.output;
-  write_temp("requests.trace", "0x0 R\n");
+  EXPECT_NE(o.output.find("selftest-requests.trace:2:6"), std::string::npos) << o.output;
+  write_temp("selftest-requests.trace", "0x0 R\n");
   EXPECT_EQ(podsim("selftest memory --trace " + trace + " --open-loop").code, 2);  // no cycles
   EXPECT_EQ(podsim("selftest memory --open-loop").code, 2);                        // no trace
   EXPECT_EQ(podsim("selftest memory --trace " + trace + " --pattern seq_read").code, 2);
