@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -35,7 +36,8 @@ class StatsRegistry {
 
  private:
   StatGroup& group(const std::string& name);
-  std::vector<StatGroup> groups_;
+  std::vector<StatGroup> groups_;                       // in the order added: reports keep it
+  std::unordered_map<std::string, std::size_t> index_;  // group name -> position
 };
 
 }  // namespace podsim
