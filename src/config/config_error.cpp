@@ -11,7 +11,7 @@ std::string render(const SourceLocation& where, const std::string& key_path,
                    const std::string& problem) {
   std::string out = where.file;
   if (where.line > 0) out += fmt::format(":{}:{}", where.line, where.column);
-  out += ": ";
+  if (!out.empty()) out += ": ";  // no file: a limit of the run, not of an input line
   if (!key_path.empty()) out += key_path + ": ";
   out += problem;
   return out;

@@ -180,6 +180,7 @@ class Builder {
     if (g.empty())
       for (std::uint32_t c = 0; c < topo_.chips(); ++c) g.push_back(c);
     const auto P = std::uint32_t(g.size());
+    net_.expect_transfers(std::uint64_t(P) * (P - 1));  // every pair: check before building
     // Member i sends sent(i) in all; member j's share of it follows the weights.
     auto parts_of = [&](std::uint64_t sent) {
       std::vector<std::uint64_t> part = segments(sent, P);

@@ -1,10 +1,27 @@
 #include "podsim/net/link_network.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "podsim/config/config_error.h"
+
 namespace podsim {
+namespace {
+
+// A limit from the environment (a positive whole number), else the default.
+std::uint64_t limit_from_env(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const unsigned long long x = std::strtoull(v, &end, 10);
+  return end && *end == '\0' && x > 0 ? x : fallback;
+}
+
+}  // namespace
 
 std::uint64_t transfer_ps(std::uint64_t bytes, std::uint64_t Bps) {
   if (bytes == 0) return 0;
@@ -21,8 +38,20 @@ LinkNetwork::LinkNetwork(const PodTopology& topology, std::uint64_t chunk_bytes)
   route_begin_.push_back(0);
 }
 
+void LinkNetwork::expect_transfers(std::uint64_t more) const {
+  // Each transfer costs about 150 B before anything runs (a 4096-chip all-to-all is 16.8 M
+  // of them: 3.4 GB and half a minute to build); refuse before, naming the way past it.
+  static const std::uint64_t max_transfers = limit_from_env("PODSIM_MAX_NET_TRANSFERS", 8'000'000);
+  if (transfers_.size() + more > max_transfers)
+    throw ConfigError({}, "pod.dims",
+                      fmt::format("the network simulation needs {} transfers, more than {} (about {} MB); use a "
+                                  "smaller pod or group, or set PODSIM_MAX_NET_TRANSFERS to allow more",
+                                  transfers_.size() + more, max_transfers, (transfers_.size() + more) * 150 / 1'000'000));
+}
+
 std::uint32_t LinkNetwork::add(NetTransfer t) {
   if (ran_) throw std::logic_error("LinkNetwork::add after run()");
+  expect_transfers(1);
   const auto id = std::uint32_t(transfers_.size());
   const std::size_t before = route_.size();
   topo_.route(t.src, t.dst, route_);
@@ -58,6 +87,25 @@ void LinkNetwork::release(std::uint32_t id, std::uint64_t at) {
 }
 
 void LinkNetwork::run() {
+  // The cost of a run is its chunk-hops: every chunk of every transfer on every link of its
+  // route (about 5 million per second on this machine, and up to 32 B each queued at once).
+  // 64 B chunks of a 1 TiB all-reduce would run for days and wrap the per-transfer chunk
+  // counter; refuse with the estimate and the options that change it.
+  static const std::uint64_t max_chunk_hops = limit_from_env("PODSIM_MAX_CHUNK_HOPS", 200'000'000);
+  std::uint64_t chunk_hops = 0, most_chunks = 0;
+  for (const auto& t : transfers_) {
+    const std::uint64_t chunks = std::max<std::uint64_t>(1, t.bytes / chunk_bytes_ + (t.bytes % chunk_bytes_ ? 1 : 0));
+    most_chunks = std::max(most_chunks, chunks);
+    chunk_hops = chunks > (UINT64_MAX - chunk_hops) / std::max<std::uint64_t>(1, t.hops) ? UINT64_MAX
+                                                                                        : chunk_hops + chunks * t.hops;
+  }
+  if (chunk_hops > max_chunk_hops || most_chunks > UINT32_MAX)
+    throw ConfigError({}, "pod.chunk",
+                      fmt::format("the network simulation would move {:.3g} chunk-hops (chunks of {} B over every "
+                                  "link of their routes), about {:.0f} s at 5 M per second; the limit is {:.3g}: "
+                                  "raise pod.chunk for fewer, larger chunks, move fewer bytes, or set "
+                                  "PODSIM_MAX_CHUNK_HOPS to allow more",
+                                  double(chunk_hops), chunk_bytes_, double(chunk_hops) / 5e6, double(max_chunk_hops)));
   if (ran_) return;
   ran_ = true;
   const std::size_t n = transfers_.size();

@@ -247,4 +247,28 @@ TEST(HostileIndexFiles, IndexFilesStayInTheWorkloadsFolderAndAreQuotedShort) {
   EXPECT_EQ(o.output.find("/bin/bash"), std::string::npos) << o.output;
 }
 
+TEST(HostileSizes, HugeCollectivesAreRefusedWithTheEstimateAndTheWayPast) {
+  // 64 B chunks of a 1 GiB all-reduce on 32 x 32 chips took 4.2 GB; 1024 TiB would run for
+  // weeks (and wrap the per-transfer chunk counter); a 1 GiB all-to-all on the 4096-chip
+  // v4 pod built 16.8 M transfers (3.4 GB, > 120 s). Each now stops at once, exit 2.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"all_reduce --hw tpu-v3-pod --bytes 1GiB --set pod.chunk=64B", "PODSIM_MAX_CHUNK_HOPS"},
+      {"all_reduce --hw tpu-v3-pod --bytes 1024TiB", "PODSIM_MAX_CHUNK_HOPS"},
+      {"all_to_all --hw tpu-v4-pod --bytes 1GiB", "PODSIM_MAX_NET_TRANSFERS"},
+  };
+  for (const auto& [args, option] : cases) {
+    const auto start = std::chrono::steady_clock::now();
+    const Outcome o = podsim_cli("collective " + args);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(o.code, 2) << args << ": " << o.output;
+    EXPECT_NE(o.output.find(option), std::string::npos) << o.output;
+    EXPECT_LT(seconds, 60.0) << args;  // a hang guard: each takes about a second
+  }
+  // The limit is the environment's when set: a tiny one stops a small collective too.
+  const Outcome o = podsim::test::run_shell("PODSIM_MAX_CHUNK_HOPS=10 " + std::string(PODSIM_BINARY) +
+                                            " collective all_reduce --hw tpu-v3-pod --bytes 64MiB");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("the limit is 10"), std::string::npos) << o.output;
+}
+
 }  // namespace

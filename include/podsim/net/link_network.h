@@ -45,6 +45,9 @@ class LinkNetwork {
   // Adds a transfer; returns its id. Its `after` may name transfers added later (the ids
   // are checked, and cycles found, by run()); transfer(id).after may grow until run().
   std::uint32_t add(NetTransfer t);
+  // Throws ConfigError when `more` transfers would pass the limit (PODSIM_MAX_NET_TRANSFERS,
+  // default 8 M): callers about to add many check first.
+  void expect_transfers(std::uint64_t more) const;
   std::size_t size() const { return transfers_.size(); }
   std::uint64_t chunk_bytes() const { return chunk_bytes_; }
   NetTransfer& transfer(std::uint32_t id) { return transfers_[id]; }
