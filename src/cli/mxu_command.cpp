@@ -13,6 +13,9 @@ namespace {
 // The PE model costs about one step per PE per cycle; beyond this it would run for
 // minutes. The tile model answers any size at once.
 constexpr double kMaxPeSteps = 2e10;
+// --frames: bytes per recorded PE entry (PeFrame entry and its JSON text), and the limit.
+constexpr double kBytesPerFramePe = 32;  // measured: 8.2 GB for 1000 frames of 512 x 512
+constexpr double kMaxFrameBytes = double(2ull << 30);
 
 
 nlohmann::ordered_json frames_json(const MxuExperimentOptions& o, const PeArrayResult& pe) {
@@ -59,7 +62,21 @@ int mxu_command(const MxuOptions& opt) {
   if (o.pe_model) {
     MxuExperimentOptions probe = o;
     probe.pe_model = false;
-    const double steps = double(run_mxu_experiment(probe).cycles) * opt.rows * opt.cols;
+    const std::uint64_t cycles = run_mxu_experiment(probe).cycles;
+    const double steps = double(cycles) * opt.rows * opt.cols;
+    // A frame holds up to one entry per PE (5 numbers in memory, then about as much JSON):
+    // 1000 frames of a 512 x 512 array took 8.2 GB. Refuse above 2 GiB, before recording.
+    if (!opt.frames_path.empty()) {
+      const double frame_bytes =
+          double(std::min<std::uint64_t>(opt.max_frames, cycles)) * opt.rows * opt.cols * kBytesPerFramePe;
+      if (frame_bytes > kMaxFrameBytes) {
+        fmt::print(stderr, "error: --frames: {} frames of a {}x{} array need about {:.1f} GB (limit 2 GiB); lower "
+                           "--max-frames (now {}) or use a smaller array\n",
+                   std::min<std::uint64_t>(opt.max_frames, cycles), opt.rows, opt.cols, frame_bytes * 1e-9,
+                   opt.max_frames);
+        return kInputError;
+      }
+    }
     if (steps > kMaxPeSteps) {
       fmt::print(stderr, "error: --model pe: {:.3g} PE-steps is too large for the cycle-by-cycle model "
                          "(limit {:.0e}); use --model tile, which gives the same cycle count\n",

@@ -271,4 +271,18 @@ TEST(HostileSizes, HugeCollectivesAreRefusedWithTheEstimateAndTheWayPast) {
   EXPECT_NE(o.output.find("the limit is 10"), std::string::npos) << o.output;
 }
 
+TEST(HostileSizes, PeFramesOfAHugeArrayAreRefusedBeforeRecording) {
+  // 1000 frames of a 512 x 512 PE array took 8.2 GB; the estimate (32 B per PE and frame)
+  // refuses it at once, naming --max-frames, and a few frames still work.
+  const fs::path d = scratch("frames");
+  const std::string out = (d / "frames.json").string();
+  Outcome o = podsim_cli("mxu --rows 512 --cols 512 --m 64 --k 512 --n 512 --model pe --frames " + out);
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("--max-frames"), std::string::npos) << o.output;
+  EXPECT_FALSE(fs::exists(out));
+  o = podsim_cli("mxu --rows 16 --cols 16 --m 16 --k 16 --n 16 --model pe --frames " + out);
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_TRUE(fs::exists(out));
+}
+
 }  // namespace
