@@ -74,8 +74,9 @@ std::string write_output_file(const std::string& path, const std::string& text, 
     if (fd < 0 && errno != EEXIST) return errno_text(errno);
   }
   if (fd < 0) return "cannot create a temporary file beside it";
+  // No fsync: readers see the old file or the new one through the rename; durability
+  // across a machine crash is not worth a disk flush per sweep point.
   std::string why = write_all(fd, text);
-  if (why.empty() && ::fsync(fd) != 0 && errno != EINVAL) why = errno_text(errno);
   if (::close(fd) != 0 && why.empty()) why = errno_text(errno);
   if (why.empty() && ::rename(tmp.c_str(), path.c_str()) != 0) why = errno_text(errno);
   if (!why.empty()) ::unlink(tmp.c_str());
