@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "podsim/io/text_lines.h"
+
 namespace podsim::detail {
 
 namespace {
@@ -18,13 +20,11 @@ constexpr std::size_t kMaxIndices = std::size_t(1) << 28;  // 2 GiB of indices i
 std::vector<std::uint64_t> parse_index_text(const std::string& text, const std::string& file, std::uint64_t table_rows,
                                             const std::string& key_path) {
   std::vector<std::uint64_t> out;
-  std::size_t pos = 0;
-  int line_no = 0;
-  while (pos < text.size()) {
-    const std::size_t end = std::min(text.find('\n', pos), text.size());
-    const std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
+  TextLines lines(text);
+  std::string_view view;
+  while (lines.next(&view)) {
+    const std::string line(view);
+    const int line_no = lines.number();
     std::size_t i = 0;
     while (i < line.size()) {
       const char ch = line[i];

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "podsim/io/text_lines.h"
+
 namespace podsim::detail {
 namespace {
 
@@ -82,13 +84,10 @@ YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
   // stand at column 1 and cannot occur inside a scalar, so a line scan finds them.
   {
     bool started = false, content = false, ended = false;
-    std::size_t pos = 0;
-    int line_no = 0;
-    while (pos < text.size()) {
-      const std::size_t end = std::min(text.find('\n', pos), text.size());
-      const std::string_view line(text.data() + pos, end - pos);
-      pos = end + 1;
-      ++line_no;
+    TextLines lines(text);
+    std::string_view line;
+    while (lines.next(&line)) {
+      const int line_no = lines.number();
       auto marker = [&](std::string_view m) {
         return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
       };

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "podsim/config/config_error.h"
+#include "podsim/io/text_lines.h"
 
 namespace podsim {
 namespace {
@@ -36,13 +37,11 @@ bool parse_uint(const std::string& s, std::uint64_t* out) {
 
 std::vector<MemoryRequest> parse_memory_trace(const std::string& text, const std::string& source) {
   std::vector<MemoryRequest> out;
-  std::size_t pos = 0;
-  int line_no = 0;
-  while (pos < text.size()) {
-    const std::size_t end = std::min(text.find('\n', pos), text.size());
-    const std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
+  TextLines lines(text);
+  std::string_view view;
+  while (lines.next(&view)) {
+    const std::string line(view);
+    const int line_no = lines.number();
     // Fields with their 1-based columns; '#' ends the line.
     std::vector<std::pair<std::string, int>> fields;
     for (std::size_t i = 0; i < line.size();) {
