@@ -77,7 +77,7 @@ class Planner {
       for (const Op& op : w.ops) plan_.gradient_bytes_chip0 += op.gradient_elements * dtype_bytes(gdt);
       for (auto b : bucket_size) plan_.bucket_bytes_chip0 += b;
     }
-    const auto data_group = L.group(CommGroup::data, c);
+    const std::uint32_t data_leader = L.group_leader(CommGroup::data, c);
 
     // The ops of one pass of one microbatch; `last_backward` releases the gradient buckets.
     auto run_ops = [&](const std::vector<std::size_t>& ops, std::uint32_t mb, bool last_backward) {
@@ -86,14 +86,14 @@ class Planner {
         const Op& op = w.ops[i];
         if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
           if (!co->forward) continue;  // inference: Megatron's f does nothing in the forward pass
-          const auto members = L.group(co->group, c);
-          const std::string key = fmt::format("op:{}:{}:{}:{}", members.front(), mb, int(op.pass), ordinal++);
+          const std::string key =
+              fmt::format("op:{}:{}:{}:{}", L.group_leader(co->group, c), mb, int(op.pass), ordinal++);
           const std::uint32_t id = instance(key, [&] {
             CollectiveInstance in;
             in.name = fmt::format("{}{}", op.name, L.microbatches > 1 ? fmt::format(" mb{}", mb) : "");
             in.spec.kind = co->kind;
             in.spec.bytes = co->bytes;
-            in.spec.group = members;
+            in.spec.group = L.group(co->group, c);
             in.spec.weights = co->weights;
             in.spec.sender_bytes = co->sender_bytes;
             in.spec.reduce_Bps = reduce_rate(co->dtype);
@@ -107,13 +107,13 @@ class Planner {
         if (!last_backward) continue;
         for (std::size_t b = 0; b < bucket_end.size(); ++b) {
           if (bucket_end[b] != i) continue;
-          const std::uint32_t id = instance(fmt::format("grad:{}:{}", data_group.front(), b), [&] {
+          const std::uint32_t id = instance(fmt::format("grad:{}:{}", data_leader, b), [&] {
             CollectiveInstance in;
             in.name = fmt::format("grad_bucket{}{}", b,
                                   L.pipeline > 1 || L.tensor > 1 ? fmt::format(" (stage {}, tensor rank {})", s, t) : "");
             in.spec.kind = CollectiveKind::all_reduce;
             in.spec.bytes = bucket_size[b];
-            in.spec.group = data_group;
+            in.spec.group = L.group(CommGroup::data, c);
             in.spec.reduce_Bps = reduce_rate(gdt);
             in.async = true;
             return in;

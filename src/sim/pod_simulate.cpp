@@ -29,6 +29,13 @@ class PodTimeline {
       : plan_(plan), topo_(hw.pod), net_(topo_, hw.pod.chunk_bytes) {
     const std::uint32_t P = topo_.chips();
     const std::size_t I = plan.instances.size();
+    // The op and done nodes alone, counted before any is built: a pod too large for the
+    // network model is refused in seconds, not after minutes and gigabytes of nodes.
+    std::uint64_t nodes = 0;
+    for (const auto& in : plan.instances) nodes += in.spec.group.size();
+    for (const auto& items : plan.schedule)
+      for (const ScheduleItem& it : items) nodes += it.kind == ScheduleItem::compute;
+    net_.expect_transfers(nodes);
     done_.resize(I);
     for (std::size_t k = 0; k < I; ++k)
       for (std::uint32_t c : plan.instances[k].spec.group) {

@@ -271,6 +271,24 @@ TEST(HostileSizes, HugeCollectivesAreRefusedWithTheEstimateAndTheWayPast) {
   EXPECT_NE(o.output.find("the limit is 10"), std::string::npos) << o.output;
 }
 
+TEST(HostileSizes, APodTooLargeForTheNetworkModelIsRefusedBeforeItsNodesAreBuilt) {
+  // --chips 65536 built 8 M network nodes one by one (after a quadratic walk over the data
+  // group of every chip: 9.2 GB at first, then 55 s and 1.5 GB) before the transfer limit
+  // stopped it. The op nodes are now counted first, so the error names the whole count:
+  // every chip runs at least ResNet-50's 54 convolutions and fc forward and twice in the
+  // backward pass, so more than 65536 x 150 nodes.
+  const auto start = std::chrono::steady_clock::now();
+  const Outcome o = podsim_cli("run " + podsim::test::source_path("workloads/pod/resnet50-dp.yaml") +
+                               " --hw tpu-v3-pod --chips 65536");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("PODSIM_MAX_NET_TRANSFERS"), std::string::npos) << o.output;
+  const auto at = o.output.find("needs ");
+  ASSERT_NE(at, std::string::npos) << o.output;
+  EXPECT_GT(std::stoull(o.output.substr(at + 6)), 65536ull * 150) << o.output;
+  EXPECT_LT(seconds, 60.0);  // a hang guard: about 5 s (the one chip simulation) here
+}
+
 TEST(HostileSizes, PeFramesOfAHugeArrayAreRefusedBeforeRecording) {
   // 1000 frames of a 512 x 512 PE array took 8.2 GB; the estimate (32 B per PE and frame)
   // refuses it at once, naming --max-frames, and a few frames still work.

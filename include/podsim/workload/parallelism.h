@@ -40,6 +40,15 @@ struct PodLayout {
   }
   // The chips of c's group, in rank order (`all`: every chip).
   std::vector<std::uint32_t> group(CommGroup g, std::uint32_t c) const;
+  // The first chip of c's group, without building it (a data group of a 65536-chip pod has
+  // 65536 members; building it for every chip was quadratic).
+  std::uint32_t group_leader(CommGroup g, std::uint32_t c) const {
+    switch (g) {
+      case CommGroup::tensor: return chip(stage(c), data_rank(c), 0);
+      case CommGroup::data: return chip(stage(c), 0, tensor_rank(c));
+      default: return 0;
+    }
+  }
 };
 
 // Checks the parallelism against the pod (data x tensor x pipeline = chips; data may be
