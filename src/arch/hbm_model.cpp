@@ -39,8 +39,14 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   ctrl.open_page = spec.page_policy == "open";
   ctrl.per_bank_refresh = spec.refresh == "per_bank";
   ctrl.log_commands = log_commands;
+  ctrl.write_high_percent = spec.write_high_watermark;
+  ctrl.write_low_percent = spec.write_low_watermark;
+  ctrl.refresh_phases = spec.refresh_stagger ? pcs : 1;
   dram_.reserve(pcs);
-  for (std::uint32_t i = 0; i < pcs; ++i) dram_.emplace_back(device_, ctrl);
+  for (std::uint32_t i = 0; i < pcs; ++i) {
+    ctrl.refresh_phase = spec.refresh_stagger ? i : 0;
+    dram_.emplace_back(device_, ctrl);
+  }
   bytes_.resize(pcs);
   by_pc_.resize(pcs);
   channel_series_.resize(pcs);

@@ -167,6 +167,9 @@ void check_consistency(const DramDevice& d, const HbmSpec& spec) {
        fmt::format("{}: the write data (tCWL = {} after WR) would collide with the read data (tCL + BL/2 = {} "
                    "after RD); it must be at least tCL + BL/2 - tCWL",
                    ck(t.tRTW), ck(t.tCWL), ck(t.tCL + d.burst_cycles())));
+  need(spec.write_low_watermark < spec.write_high_watermark, "chip.hbm.write_low_watermark",
+       fmt::format("{} % is not below the high watermark ({} %): a drain must leave fewer writes than start it",
+                   spec.write_low_watermark, spec.write_high_watermark));
   need(t.tREFI > t.tRFC, k + "tREFI",
        fmt::format("{} leaves no time between all-bank refreshes of {} (tRFC)", ck(t.tREFI), ck(t.tRFC)));
   if (spec.refresh == "per_bank") {

@@ -251,6 +251,17 @@ std::vector<HardwareParam> build_table() {
                           "per_bank: one bank at a time every tREFI / banks; all_bank: the whole "
                           "pseudo-channel every tREFI",
                           +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.refresh; }));
+  t.push_back(flag("chip.hbm.refresh_stagger", "true",
+                   "pseudo-channel i starts its refresh schedule i / (pseudo-channels) of an interval late, so "
+                   "they never all refresh at once (DRAMsim3's staggered refresh); false: in lockstep",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.hbm.refresh_stagger; }));
+  t.push_back(count("chip.hbm.write_high_watermark", "100", 1, 100,
+                    "percent of the write queue: a write that would pass it waits while posted writes drain "
+                    "(row hits first) to the low watermark",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.write_high_watermark; }));
+  t.push_back(count("chip.hbm.write_low_watermark", "50", 0, 99,
+                    "percent of the write queue a drain stops at; below chip.hbm.write_high_watermark",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.write_low_watermark; }));
   t.push_back(count("chip.hbm.queue_depth", "32", 1, 4096, "read and write queue entries per pseudo-channel",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.queue_depth; }));
   t.push_back(quantity("chip.dma.chunk", U::size, "64 KiB", 64, 1ULL << 30,

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -229,7 +231,9 @@ TEST(DramChannel, SkippedIdleRefreshRoundsChangeNothing) {
       }
       ch.flush();
       stats[logged] = ch.stats();
-      if (logged) EXPECT_TRUE(check_dram_timing(hbm2(), ch.commands()).empty());
+      if (logged) {
+        EXPECT_TRUE(check_dram_timing(hbm2(), ch.commands()).empty());
+      }
     }
     EXPECT_EQ(latencies[0], latencies[1]) << (per_bank ? "per-bank" : "all-bank");
     EXPECT_EQ(stats[0].refreshes, stats[1].refreshes);
@@ -238,6 +242,56 @@ TEST(DramChannel, SkippedIdleRefreshRoundsChangeNothing) {
     EXPECT_GT(stats[0].refreshes, 2'800'000u / 3900 * (per_bank ? 16 : 1));  // about one per tREFI (/16)
     for (std::size_t k = 0; k < kDramCommandTypes; ++k) EXPECT_EQ(stats[0].commands[k], stats[1].commands[k]) << k;
     EXPECT_EQ(stats[0].busy_cycles, stats[1].busy_cycles);
+  }
+}
+
+TEST(DramChannel, WriteWatermarksSetWhenPostedWritesStartToWait) {
+  // 32 queue entries of two bursts: a write buffer of 64 bursts. Writes of two bursts, all
+  // posted at once: the first high / 2 go in at arrival; the next one waits while older
+  // writes drain until, with it, the buffer holds the low watermark.
+  for (const auto& [high, low] : std::vector<std::pair<std::uint32_t, std::uint32_t>>{{100, 50}, {50, 25}}) {
+    DramControllerSpec ctrl;
+    ctrl.write_high_percent = high;
+    ctrl.write_low_percent = low;
+    DramChannel ch(hbm2(), ctrl);
+    const std::uint64_t fit = 64 * high / 100 / 2;  // writes that fit under the high watermark
+    for (std::uint64_t i = 0; i < fit; ++i) EXPECT_EQ(ch.write(piece(100 + i, 0, 7, 2, true)), 100 + i) << high;
+    EXPECT_EQ(ch.pending_writes(), fit);
+    EXPECT_GT(ch.write(piece(100 + fit, 0, 7, 2, true)), 100 + fit) << high;  // waits for the drain
+    EXPECT_EQ(ch.pending_writes(), 64 * low / 100 / 2) << high;
+  }
+}
+
+TEST(DramChannel, StaggeredPseudoChannelsNeverRefreshTogether) {
+  // Eight pseudo-channels with all-bank refresh (tREFI 3900 ck, tRFC 350 ck) and the same
+  // sparse reads. In lockstep every channel refreshes at the same cycles; staggered, the
+  // refreshes come tREFI / 8 = 487 ck apart, so no two overlap (a refresh waits a few
+  // tens of cycles at most for a bank to close).
+  const DramDevice d = hbm2();
+  for (const bool stagger : {false, true}) {
+    std::vector<std::int64_t> refs;
+    for (std::uint32_t c = 0; c < 8; ++c) {
+      DramControllerSpec ctrl;
+      ctrl.per_bank_refresh = false;
+      ctrl.log_commands = true;
+      ctrl.refresh_phase = stagger ? c : 0;
+      ctrl.refresh_phases = stagger ? 8 : 1;
+      DramChannel ch(d, ctrl);
+      for (std::uint64_t t = 100; t < 5 * d.t.tREFI; t += 500) ch.read(piece(t, t % 4, 7 + t % 3));
+      ch.flush();
+      EXPECT_TRUE(check_dram_timing(d, ch.commands()).empty());
+      for (const DramCommand& cmd : ch.commands())
+        if (cmd.type == DramCommandType::REF) refs.push_back(std::int64_t(cmd.cycle));
+    }
+    std::sort(refs.begin(), refs.end());
+    ASSERT_GE(refs.size(), 8u * 3);
+    std::int64_t closest = INT64_MAX;
+    for (std::size_t i = 1; i < refs.size(); ++i) closest = std::min(closest, refs[i] - refs[i - 1]);
+    if (stagger) {
+      EXPECT_GE(closest, std::int64_t(d.t.tRFC)) << "two refresh windows overlap";
+    } else {
+      EXPECT_EQ(closest, 0);  // the same cycle on every channel
+    }
   }
 }
 

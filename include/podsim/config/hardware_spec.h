@@ -57,6 +57,10 @@ struct HbmSpec {
   std::string page_policy = "open";        // open | closed
   std::uint32_t queue_depth = 32;          // read queue and write queue per pseudo-channel
   std::string refresh = "per_bank";        // per_bank | all_bank
+  bool refresh_stagger = true;             // pseudo-channels refresh at evenly spread phases
+  // Write drain: posted writes drain (row hits first) once they would pass the high
+  // watermark, down to the low one; percent of the write queue.
+  std::uint32_t write_high_watermark = 100, write_low_watermark = 50;
   // Overrides of the device preset (config/dram_device.h). Timings by JEDEC name ("tRCD"):
   // "14 ns" or "7 ck"; a name absent keeps the preset's value. Organisation: 0 keeps the
   // preset's (rows: 0 = as many as chip.hbm.capacity holds).

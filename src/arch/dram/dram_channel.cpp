@@ -24,7 +24,8 @@ DramChannel::DramChannel(const DramDevice& device, const DramControllerSpec& ctr
       banks_(std::size_t(device.bank_groups) * device.banks_per_group),
       rows_(device),
       cols_(device),
-      next_refresh_(refresh_interval()),
+      next_refresh_(refresh_interval() +
+                    refresh_interval() * std::int64_t(ctrl.refresh_phase) / std::max<std::int64_t>(1, ctrl.refresh_phases)),
       refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, false) {
   stats_.bank_acts.assign(std::size_t(device.bank_groups) * device.banks_per_group, 0);
 }
@@ -288,12 +289,14 @@ std::uint64_t DramChannel::write(const DramPiece& p) {
   stats_.queue_depth_sum += write_queue_.size();
   ++stats_.writes;
   stats_.write_bytes += std::uint64_t(p.bursts) * d_.burst_bytes();
-  // The write buffer holds queue_depth entries of two bursts (64 B requests on HBM2):
-  // a write that would overflow it waits until older writes drain to half of it.
+  // The write buffer holds queue_depth entries of two bursts (64 B requests on HBM2). A
+  // write that would pass the high watermark waits until older writes drain to the low
+  // one (defaults: a full buffer drains to half).
   const std::uint64_t capacity = std::uint64_t(ctrl_.queue_depth) * 2;
+  const std::uint64_t high = capacity * ctrl_.write_high_percent / 100, low = capacity * ctrl_.write_low_percent / 100;
   std::int64_t accepted = std::int64_t(p.arrival);
-  if (pending_write_bursts_ + p.bursts > capacity && !write_queue_.empty())
-    accepted = std::max(accepted, drain_writes_to(capacity / 2 > p.bursts ? capacity / 2 - p.bursts : 0));
+  if (pending_write_bursts_ + p.bursts > high && !write_queue_.empty())
+    accepted = std::max(accepted, drain_writes_to(low > p.bursts ? low - p.bursts : 0));
   write_queue_.push_back(p);
   pending_write_bursts_ += p.bursts;
   return std::uint64_t(accepted);

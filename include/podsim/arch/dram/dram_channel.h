@@ -54,6 +54,10 @@ struct DramControllerSpec {
   bool open_page = true;
   bool per_bank_refresh = true;  // REFpb: one bank at a time (else all banks at once)
   bool log_commands = false;     // keep every command for the timing checker
+  // Refresh phase: this pseudo-channel's first refresh comes phase / phases of an
+  // interval late, so staggered pseudo-channels never refresh together.
+  std::uint32_t refresh_phase = 0, refresh_phases = 1;
+  std::uint32_t write_high_percent = 100, write_low_percent = 50;  // of the write queue
 };
 
 struct DramChannelStats {
