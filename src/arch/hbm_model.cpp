@@ -36,7 +36,8 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   map_ = std::make_unique<AddressMap>(device_, pcs, spec.mapping, spec.xor_bank, spec.channel_hash);
   DramControllerSpec ctrl;
   ctrl.queue_depth = spec.queue_depth;
-  ctrl.open_page = spec.page_policy == "open";
+  ctrl.open_page = spec.page_policy != "closed";
+  ctrl.page_timeout = spec.page_policy == "adaptive" ? std::int64_t(spec.page_timeout) : 0;
   ctrl.per_bank_refresh = spec.refresh == "per_bank";
   ctrl.log_commands = log_commands;
   ctrl.write_high_percent = spec.write_high_watermark;

@@ -244,9 +244,14 @@ std::vector<HardwareParam> build_table() {
                    +[](HardwareSpec& h) -> bool& { return h.chip.hbm.channel_hash; }));
   t.push_back(flag("chip.hbm.xor_bank", "false", "XOR the bank index with the row's low bits",
                    +[](HardwareSpec& h) -> bool& { return h.chip.hbm.xor_bank; }));
-  t.push_back(text_choice("chip.hbm.page_policy", "open", {"open", "closed"},
-                          "open: rows stay open for later hits; closed: precharge after each request",
+  t.push_back(text_choice("chip.hbm.page_policy", "open", {"open", "closed", "adaptive"},
+                          "open: rows stay open for later hits; closed: precharge after each request; "
+                          "adaptive: a row is precharged chip.hbm.page_timeout after its last use",
                           +[](HardwareSpec& h) -> std::string& { return h.chip.hbm.page_policy; }));
+  t.push_back(count("chip.hbm.page_timeout", "50", 1, 1'000'000,
+                    "adaptive page policy: DRAM clocks an open row waits for another use before it is "
+                    "precharged (a timeout row policy, as in Ramulator; 50 is our assumption)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.page_timeout; }));
   t.push_back(text_choice("chip.hbm.refresh", "per_bank", {"per_bank", "all_bank"},
                           "per_bank: one bank at a time every tREFI / banks; all_bank: the whole "
                           "pseudo-channel every tREFI",

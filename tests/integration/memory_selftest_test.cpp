@@ -55,7 +55,9 @@ INSTANTIATE_TEST_SUITE_P(
                     std::vector<std::string>{"tpu-v4"},
                     std::vector<std::string>{"tpu-v4", "chip.hbm.device=hbm2e"},
                     std::vector<std::string>{"tpu-v4", "chip.hbm.device=hbm3"},
-                    std::vector<std::string>{"tpu-v3", "chip.hbm.page_policy=closed", "chip.hbm.refresh=all_bank"}),
+                    std::vector<std::string>{"tpu-v3", "chip.hbm.page_policy=closed", "chip.hbm.refresh=all_bank"},
+                    std::vector<std::string>{"tpu-v3", "chip.hbm.page_policy=adaptive", "chip.hbm.page_timeout=20",
+                                             "chip.hbm.refresh=all_bank", "chip.hbm.refresh_stagger=false"}),
     [](const auto& info) {
       std::string n;
       for (const auto& s : info.param) n += (n.empty() ? "" : "_") + s;

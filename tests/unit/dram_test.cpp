@@ -63,6 +63,29 @@ TEST(DramChannel, SingleRequestLatenciesAreTheClosedForms) {
   EXPECT_EQ(ch.stats().row_hits, 1u);
 }
 
+TEST(DramChannel, AdaptivePagesCloseAfterTheTimeout) {
+  // Timeout 50 ck: a row used within 50 ck of its last use is a hit; one idle longer was
+  // precharged in the meantime, so a different row costs a miss (no tRP on the critical
+  // path) and the same row a miss too. Latencies as in SingleRequestLatenciesAreTheClosedForms.
+  const DramDevice d = hbm2();
+  DramControllerSpec ctrl;
+  ctrl.per_bank_refresh = false;
+  ctrl.page_timeout = 50;
+  ctrl.log_commands = true;
+  DramChannel ch(d, ctrl);
+  EXPECT_EQ(ch.read(piece(100, 0, 7)) - 100, 30u);  // miss: RD at 114
+  EXPECT_EQ(ch.read(piece(150, 0, 7)) - 150, 16u);  // 36 ck after the RD: hit, RD at 150
+  EXPECT_EQ(ch.read(piece(300, 0, 9)) - 300, 30u);  // closed at 200: miss, not a 44 ck conflict
+  EXPECT_EQ(ch.read(piece(1000, 0, 9)) - 1000, 30u);  // closed again: miss, not a 16 ck hit
+  EXPECT_EQ(ch.stats().row_misses, 3u);
+  EXPECT_EQ(ch.stats().row_conflicts, 0u);
+  EXPECT_EQ(ch.stats().row_hits, 1u);
+  std::uint64_t pre = 0;
+  for (const DramCommand& c : ch.commands()) pre += c.type == DramCommandType::PRE;
+  EXPECT_EQ(pre, 2u);  // at 150 + 50 and at 314 + 50
+  EXPECT_TRUE(check_dram_timing(d, ch.commands()).empty());
+}
+
 TEST(DramChannel, IdleBankOvertakesABusyOne) {
   // A conflict in bank 0 waits for tRAS/tRP; a read to idle bank 1 arriving just after
   // it must not wait behind it (command timelines with gaps).

@@ -54,7 +54,8 @@ struct HbmSpec {
   std::string mapping = "ro_ba_ch_co_bg";  // DRAM address mapping, see arch/dram/address_map.h
   bool xor_bank = false;
   bool channel_hash = true;  // rotate the pseudo-channel by the address bits above it (address_map.h)
-  std::string page_policy = "open";        // open | closed
+  std::string page_policy = "open";        // open | closed | adaptive
+  std::uint32_t page_timeout = 50;         // adaptive: DRAM clocks a row stays open after its last use
   std::uint32_t queue_depth = 32;          // read queue and write queue per pseudo-channel
   std::string refresh = "per_bank";        // per_bank | all_bank
   bool refresh_stagger = true;             // pseudo-channels refresh at evenly spread phases

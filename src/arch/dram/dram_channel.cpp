@@ -232,8 +232,22 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   return data_end;
 }
 
+void DramChannel::close_idle_rows(std::int64_t now) {
+  // Each bank left open is closed here, at the first advance after its timeout: its PRE
+  // then lands at or after the previous floor, where the row timeline still knows every
+  // command (a bank open at that advance was used no earlier than floor - timeout).
+  for (std::uint32_t g = 0; g < d_.bank_groups; ++g)
+    for (std::uint32_t b = 0; b < d_.banks_per_group; ++b) {
+      const Bank& bk = bank(g, b);
+      if (bk.open_row < 0) continue;
+      const std::int64_t idle_from = std::max({bk.act, bk.last_rd, bk.last_wr}) + ctrl_.page_timeout;
+      if (idle_from < now) close_bank(g, b, std::max(idle_from, floor_));
+    }
+}
+
 void DramChannel::advance_to(std::int64_t now) {
   if (now <= floor_) return;
+  if (ctrl_.page_timeout > 0) close_idle_rows(now);
   refresh_until(now);  // refreshes due in between go at their due times, before the past is forgotten
   floor_ = now;
   rows_.prune(floor_);

@@ -52,6 +52,9 @@ enum class RowOutcome { hit, miss, conflict };
 struct DramControllerSpec {
   std::uint32_t queue_depth = 32;
   bool open_page = true;
+  // Adaptive (timeout) page policy when > 0: an open row is precharged this many DRAM
+  // clocks after its last use unless used again (Ramulator's timeout row policy).
+  std::int64_t page_timeout = 0;
   bool per_bank_refresh = true;  // REFpb: one bank at a time (else all banks at once)
   bool log_commands = false;     // keep every command for the timing checker
   // Refresh phase: this pseudo-channel's first refresh comes phase / phases of an
@@ -117,6 +120,8 @@ class DramChannel {
 
   std::int64_t schedule(const DramPiece& p, std::int64_t earliest);
   void advance_to(std::int64_t now);  // the present moves on: forget what cannot matter
+  // Adaptive page policy: precharges every row idle for page_timeout before `now`.
+  void close_idle_rows(std::int64_t now);
   void refresh_until(std::int64_t t);
   // Counts whole refresh rounds due before t in a stretch with no request (see the .cpp).
   void skip_idle_refresh_rounds(std::int64_t t);
