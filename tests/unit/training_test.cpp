@@ -323,6 +323,30 @@ TEST(Templates, TransformerEncoderMatchesTheHandWrittenBertLayer) {
   EXPECT_EQ(templ.ops.size(), by_hand.ops.size());
 }
 
+TEST(Templates, BertLargeLayersHoldThePublishedWeightCount) {
+  // BERT-large (Devlin et al. 2019: "340M"; the released bert-large-uncased model has
+  // 335,141,888 parameters). Of those, the embeddings hold 30,522 x 1024 + 512 x 1024 +
+  // 2 x 1024 + a layer norm's 2 x 1024 = 31,782,912, the pooler 1024 x 1024 + 1024 =
+  // 1,049,600, and each of the 24 layers 13,312 in biases and norms (4 x 1024 + 4096 +
+  // 1024 + 2 x 2 x 1024). What is left, 335,141,888 - 31,782,912 - 1,049,600 - 24 x 13,312
+  // = 301,989,888, are the layers' weight matrices: 24 encoder templates must hold exactly
+  // those (the attention's own matmuls multiply activations and hold none).
+  Op op;
+  op.name = "l";
+  TemplateOp t;
+  t.name = "transformer_encoder";
+  t.batch = 1;
+  t.seq = 512;
+  t.d_model = 1024;
+  t.heads = 16;
+  t.d_ff = 4096;
+  op.body = t;
+  std::uint64_t weights = 0;
+  for (const Op& o : expand_template(op))
+    if (const auto* mm = std::get_if<MatmulOp>(&o.body)) weights += mm->k * mm->n;
+  EXPECT_EQ(24 * weights, 335'141'888u - 31'782'912u - 1'049'600u - 24u * 13'312u);
+}
+
 TEST(Templates, MoeLayerRoutesItsTokensToTopKExperts) {
   const WorkloadSpec wl = expand_composites(load_workload_text(
       "workload:\n  ops:\n    - {op: template, template: moe_layer, name: l, batch: 2, seq: 512, d_model: 256,"
