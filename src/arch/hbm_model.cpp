@@ -33,7 +33,8 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   device_ = resolve_dram_device(spec);  // validated at load: cannot throw for a loaded spec
   dram_clock_ = ClockDomain(device_.clock_hz());
   const std::uint32_t pcs = spec.channels * device_.pseudo_channels;
-  map_ = std::make_unique<AddressMap>(device_, pcs, spec.mapping, spec.xor_bank, spec.channel_hash);
+  map_ = std::make_unique<AddressMap>(device_, pcs, spec.mapping, spec.xor_bank, spec.channel_hash, spec.xor_channel,
+                                      spec.xor_row_shift);
   DramControllerSpec ctrl;
   ctrl.queue_depth = spec.queue_depth;
   ctrl.open_page = spec.page_policy != "closed";

@@ -167,6 +167,11 @@ void check_consistency(const DramDevice& d, const HbmSpec& spec) {
        fmt::format("{}: the write data (tCWL = {} after WR) would collide with the read data (tCL + BL/2 = {} "
                    "after RD); it must be at least tCL + BL/2 - tCWL",
                    ck(t.tRTW), ck(t.tCWL), ck(t.tCL + d.burst_cycles())));
+  const std::uint64_t pcs = std::uint64_t(spec.channels) * d.pseudo_channels;
+  need(!spec.xor_channel || (pcs & (pcs - 1)) == 0, "chip.hbm.xor_channel",
+       fmt::format("needs a power-of-two number of pseudo-channels (an XOR must stay inside the field); "
+                   "this chip has {} x {} = {}",
+                   spec.channels, d.pseudo_channels, pcs));
   need(spec.write_low_watermark < spec.write_high_watermark, "chip.hbm.write_low_watermark",
        fmt::format("{} % is not below the high watermark ({} %): a drain must leave fewer writes than start it",
                    spec.write_low_watermark, spec.write_high_watermark));

@@ -242,8 +242,16 @@ std::vector<HardwareParam> build_table() {
                    "rotated by their base-PC digit sum), as memory controllers hash addresses into channels: "
                    "strided tiles then use every pseudo-channel; false: plain modulo interleave",
                    +[](HardwareSpec& h) -> bool& { return h.chip.hbm.channel_hash; }));
-  t.push_back(flag("chip.hbm.xor_bank", "false", "XOR the bank index with the row's low bits",
+  t.push_back(flag("chip.hbm.xor_bank", "false",
+                   "XOR the bank index with the row's bits from chip.hbm.xor_row_shift up",
                    +[](HardwareSpec& h) -> bool& { return h.chip.hbm.xor_bank; }));
+  t.push_back(flag("chip.hbm.xor_channel", "false",
+                   "XOR the pseudo-channel with the row's bits from chip.hbm.xor_row_shift up (a power-of-two "
+                   "number of pseudo-channels); applied after chip.hbm.channel_hash",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.hbm.xor_channel; }));
+  t.push_back(count("chip.hbm.xor_row_shift", "0", 0, 31,
+                    "the lowest row bit XORed into bank (xor_bank) and pseudo-channel (xor_channel)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.xor_row_shift; }));
   t.push_back(text_choice("chip.hbm.page_policy", "open", {"open", "closed", "adaptive"},
                           "open: rows stay open for later hits; closed: precharge after each request; "
                           "adaptive: a row is precharged chip.hbm.page_timeout after its last use",

@@ -169,6 +169,8 @@ TEST(DramDeviceOverrides, InconsistentTimingsAreErrorsNamingTheKey) {
   EXPECT_EQ(load_error("", {"chip.hbm.device=ddr3"}).key_path(), "chip.hbm.refresh");  // DDR3 has no REFpb
   EXPECT_EQ(resolved("      refresh: all_bank\n", {"chip.hbm.device=ddr3"}).t.tRFCpb, 0u);
   EXPECT_EQ(load_error("      burst_length: 3\n").key_path(), "chip.hbm.burst_length");
+  EXPECT_EQ(load_error("      xor_channel: true\n", {"chip.hbm.channels=6", "chip.hbm.bandwidth=192 GB/s"}).key_path(),
+            "chip.hbm.xor_channel");  // 12 pseudo-channels: an XOR would leave the field
   EXPECT_EQ(load_error("      write_high_watermark: 40\n      write_low_watermark: 40\n").key_path(),
             "chip.hbm.write_low_watermark");  // a drain must stop below where it starts
 }

@@ -206,6 +206,39 @@ TEST(AddressMap, ChannelHashKeepsTheMapOneToOne) {
   for (std::uint64_t off = 0; off < 4096; off += 32) EXPECT_EQ(hashed.decode(12 * 4096 + off).pc, hashed.decode(12 * 4096).pc);
 }
 
+TEST(AddressMap, RowBitsXoredIntoChannelAndBankKeepTheMapOneToOneAndSpreadARowStride) {
+  const DramDevice d = hbm2();
+  // Plain map, 8 PCs: one row step is 8 PCs x 4 KiB (over the 4 bank groups) x 4 banks
+  // = 128 KiB, so addresses 128 KiB apart sit in PC 0, bank 0 of rows 0, 1, 2...: every
+  // access a row conflict in one bank. XORing row bits 1 and up into channel and bank (shift 1) sends rows
+  // 2j and 2j+1 to PC j mod 8 and bank j mod 4 (the banks of group 0).
+  const AddressMap plain(d, 8, "ro_ba_ch_co_bg", false);
+  const AddressMap xored(d, 8, "ro_ba_ch_co_bg", true, false, true, 1);
+  std::set<std::uint32_t> plain_pcs, xored_pcs;
+  std::set<std::pair<std::uint32_t, std::uint32_t>> xored_banks;
+  for (std::uint64_t r = 0; r < 64; ++r) {
+    plain_pcs.insert(plain.decode(r * (128 << 10)).pc);
+    const DramAddress a = xored.decode(r * (128 << 10));
+    EXPECT_EQ(a.row, r);
+    EXPECT_EQ(a.pc, (r >> 1) % 8);
+    EXPECT_EQ(a.bank, (r >> 1) % 4);
+    xored_pcs.insert(a.pc);
+    xored_banks.insert({a.pc, a.bank});
+  }
+  EXPECT_EQ(plain_pcs.size(), 1u);
+  EXPECT_EQ(xored_pcs.size(), 8u);
+  // 8 PCs x 4 KiB x 4 banks x 32 rows = 4 MiB: every burst decodes to its own location.
+  std::set<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t>> seen;
+  const std::uint64_t bursts = (4ull << 20) / 32;
+  for (std::uint64_t b = 0; b < bursts; ++b) {
+    const DramAddress a = xored.decode(b * 32);
+    seen.insert({a.pc, a.bg, a.bank, a.row, a.col});
+  }
+  EXPECT_EQ(seen.size(), bursts);
+  // Not a power of two: refused.
+  EXPECT_THROW(AddressMap(d, 6, "ro_ba_ch_co_bg", false, false, true, 0), std::invalid_argument);
+}
+
 TEST(AddressMap, ChannelHashSpreadsATileWithAnEightKiBPitchOverEveryChannel) {
   const DramDevice d = hbm2();
   // A 128 x 1024 bf16 weight tile of a 4096-wide matrix: 128 rows of 2 KiB, 8 KiB apart,

@@ -53,6 +53,8 @@ struct HbmSpec {
   std::string device = "ideal";
   std::string mapping = "ro_ba_ch_co_bg";  // DRAM address mapping, see arch/dram/address_map.h
   bool xor_bank = false;
+  bool xor_channel = false;       // XOR the pseudo-channel with row bits (address_map.h)
+  std::uint32_t xor_row_shift = 0;  // the lowest row bit XORed into bank and channel
   bool channel_hash = true;  // rotate the pseudo-channel by the address bits above it (address_map.h)
   std::string page_policy = "open";        // open | closed | adaptive
   std::uint32_t page_timeout = 50;         // adaptive: DRAM clocks a row stays open after its last use

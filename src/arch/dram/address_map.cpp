@@ -1,13 +1,16 @@
 #include "podsim/arch/dram/address_map.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace podsim {
 
 AddressMap::AddressMap(const DramDevice& d, std::uint32_t pcs, const std::string& order, bool xor_bank,
-                       bool channel_hash)
+                       bool channel_hash, bool xor_channel, std::uint32_t xor_row_shift)
     : burst_bytes_(d.burst_bytes()), banks_per_group_(d.banks_per_group), xor_bank_(xor_bank),
-      channel_hash_(channel_hash) {
+      channel_hash_(channel_hash), xor_channel_(xor_channel), xor_row_shift_(std::min(xor_row_shift, 31u)) {
+  if (xor_channel && (pcs & (pcs - 1)) != 0)
+    throw std::invalid_argument("xor_channel needs a power-of-two number of pseudo-channels");
   // "ro_ba_ch_co_bg": most significant first; fields_ is lowest first.
   for (std::size_t end = order.size(); end >= 2; end = end >= 3 ? end - 3 : 0) {
     const std::string f = order.substr(end - 2, 2);
@@ -59,7 +62,9 @@ DramAddress AddressMap::decode(std::uint64_t addr) const {
   a.bank = v[int(Field::ba)];
   a.row = v[int(Field::ro)];
   a.col = v[int(Field::co)];
-  if (xor_bank_) a.bank = (a.bank ^ a.row) % banks_per_group_;
+  const std::uint32_t row_bits = a.row >> xor_row_shift_;
+  if (xor_bank_) a.bank = (a.bank ^ row_bits) % banks_per_group_;
+  if (xor_channel_) a.pc = (a.pc ^ row_bits) & (sizes_[int(Field::ch)] - 1);
   return a;
 }
 

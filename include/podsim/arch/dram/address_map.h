@@ -7,8 +7,10 @@
 //                   stream hides tCCD_L and reaches peak bandwidth
 //   ro_ba_ch_bg_co  columns fastest: a stream stays in one bank group per row (tCCD_L-bound)
 //   ro_ch_ba_bg_co  a pseudo-channel's whole row set before the next channel: poor spread
-// With xor_bank the bank index is XORed with the row's low bits, spreading same-bank row
-// conflicts of strided streams. With channel_hash the pseudo-channel is rotated by the sum
+// With xor_bank the bank index is XORed with the row's bits from xor_row_shift up,
+// spreading same-bank row conflicts of strided streams; xor_channel does the same to the
+// pseudo-channel (a power of two: the XOR must stay inside the field). For a fixed row an
+// XOR is a permutation of the field, so the map stays one-to-one. With channel_hash the pseudo-channel is rotated by the sum
 // of the base-PC digits of everything above the channel field (bank and row, or row), as
 // real controllers hash address bits into the channel (Zhang et al., MICRO 2000,
 // permutation-based interleaving; Pessl et al., USENIX Security 2016, reverse-engineered
@@ -36,7 +38,7 @@ class AddressMap {
  public:
   // `order` in the canonical form ("ro_ba_ch_co_bg", config/dram_device.h normalises it).
   AddressMap(const DramDevice& device, std::uint32_t pseudo_channels_total, const std::string& order, bool xor_bank,
-             bool channel_hash = false);
+             bool channel_hash = false, bool xor_channel = false, std::uint32_t xor_row_shift = 0);
   DramAddress decode(std::uint64_t addr) const;
   std::uint32_t burst_bytes() const { return burst_bytes_; }
   // Whether consecutive bursts change bank group before column (else column first).
@@ -53,6 +55,8 @@ class AddressMap {
   std::uint32_t banks_per_group_;
   bool xor_bank_;
   bool channel_hash_;
+  bool xor_channel_;
+  std::uint32_t xor_row_shift_;
 };
 
 }  // namespace podsim
