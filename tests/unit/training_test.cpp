@@ -213,19 +213,11 @@ TEST(Templates, ResNet50IsAbout4Point1GigaMacsPerImage) {
   EXPECT_NEAR(double(t.macs()), 8 * 4.1e9, 0.02 * 8 * 4.1e9);
 }
 
-TEST(Templates, ResNet50HasThePublishedWeightCount) {
-  // ResNet-50 v1.5 has 25,557,032 parameters (25.6 M, the torchvision model). Of those,
-  // batch norm holds 2 per channel of its 53 norms: 2 x (64 + stage 1: 3 x (64 + 64 + 256)
-  // + 256, stage 2: 4 x 768 + 512, stage 3: 6 x 1536 + 1024, stage 4: 3 x 3072 + 2048)
-  // = 2 x 26,560 = 53,120, and the classifier's bias 1,000. The conv and fc weights are
-  // therefore 25,557,032 - 53,120 - 1,000 = 25,502,912: the template must hold exactly
-  // those (batch norm folds into the convs for inference and is not a weight here).
+// Weight elements of a template: its convolutions' and matmuls' K x N (an attention op's
+// own products multiply activations and are not among them).
+std::uint64_t weight_elements(const TemplateOp& t) {
   Op op;
-  op.name = "r";
-  TemplateOp t;
-  t.name = "resnet50";
-  t.batch = 1;
-  t.image = 224;
+  op.name = "t";
   op.body = t;
   std::uint64_t weights = 0;
   for (const Op& o : expand_template(op))
@@ -233,7 +225,21 @@ TEST(Templates, ResNet50HasThePublishedWeightCount) {
       const LoweredMatmul l = lower_to_matmul(o);
       weights += l.matmul.k * l.matmul.n * l.instances;
     }
-  EXPECT_EQ(weights, 25'502'912u);
+  return weights;
+}
+
+TEST(Templates, ResNet50HasThePublishedWeightCount) {
+  // ResNet-50 v1.5 has 25,557,032 parameters (25.6 M, the torchvision model). Of those,
+  // batch norm holds 2 per channel of its 53 norms: 2 x (64 + stage 1: 3 x (64 + 64 + 256)
+  // + 256, stage 2: 4 x 768 + 512, stage 3: 6 x 1536 + 1024, stage 4: 3 x 3072 + 2048)
+  // = 2 x 26,560 = 53,120, and the classifier's bias 1,000. The conv and fc weights are
+  // therefore 25,557,032 - 53,120 - 1,000 = 25,502,912: the template must hold exactly
+  // those (batch norm folds into the convs for inference and is not a weight here).
+  TemplateOp t;
+  t.name = "resnet50";
+  t.batch = 1;
+  t.image = 224;
+  EXPECT_EQ(weight_elements(t), 25'502'912u);
 }
 
 TEST(Templates, ResNet50TrainsWithBatchNormAfterEveryConvAndFoldsItForInference) {
@@ -331,8 +337,6 @@ TEST(Templates, BertLargeLayersHoldThePublishedWeightCount) {
   // 1024 + 2 x 2 x 1024). What is left, 335,141,888 - 31,782,912 - 1,049,600 - 24 x 13,312
   // = 301,989,888, are the layers' weight matrices: 24 encoder templates must hold exactly
   // those (the attention's own matmuls multiply activations and hold none).
-  Op op;
-  op.name = "l";
   TemplateOp t;
   t.name = "transformer_encoder";
   t.batch = 1;
@@ -340,11 +344,7 @@ TEST(Templates, BertLargeLayersHoldThePublishedWeightCount) {
   t.d_model = 1024;
   t.heads = 16;
   t.d_ff = 4096;
-  op.body = t;
-  std::uint64_t weights = 0;
-  for (const Op& o : expand_template(op))
-    if (const auto* mm = std::get_if<MatmulOp>(&o.body)) weights += mm->k * mm->n;
-  EXPECT_EQ(24 * weights, 335'141'888u - 31'782'912u - 1'049'600u - 24u * 13'312u);
+  EXPECT_EQ(24 * weight_elements(t), 335'141'888u - 31'782'912u - 1'049'600u - 24u * 13'312u);
 }
 
 TEST(Templates, MoeLayerRoutesItsTokensToTopKExperts) {
