@@ -10,11 +10,11 @@
 // With xor_bank the bank index is XORed with the row's bits from xor_row_shift up,
 // spreading same-bank row conflicts of strided streams; xor_channel does the same to the
 // pseudo-channel (a power of two: the XOR must stay inside the field). For a fixed row an
-// XOR is a permutation of the field, so the map stays one-to-one. With channel_hash the pseudo-channel is rotated by the sum
-// of the base-PC digits of everything above the channel field (bank and row, or row), as
-// real controllers hash address bits into the channel (Zhang et al., MICRO 2000,
-// permutation-based interleaving; Pessl et al., USENIX Security 2016, reverse-engineered
-// channel hashes). A rotation by bits above the field is a permutation for every value of
+// XOR is a permutation of the field, so the map stays one-to-one. With channel_hash the
+// pseudo-channel is rotated by the sum of the base-PC digits of everything above the
+// channel field (bank and row, or row), as real controllers hash address bits into the
+// channel (Zhang et al., MICRO 2000, permutation-based interleaving; Pessl et al., USENIX
+// Security 2016, reverse-engineered channel hashes). A rotation by bits above the field is a permutation for every value of
 // those bits: the map stays one-to-one, and a run of bursts inside one (channel, bank,
 // row) block stays in one pseudo-channel. Without it, tiles whose row pitch is a multiple
 // of the channel stride touch only a fraction of the pseudo-channels (docs/memory.md).
