@@ -99,6 +99,43 @@ TEST(DramChannel, IdleBankOvertakesABusyOne) {
   EXPECT_LE(other - 102, 30u + 4u);  // a closed-row read, give or take tRRD
 }
 
+TEST(DramChannel, AFullReadQueueAdmitsWhenAnyReadFinishes) {
+  // Queue of 2, four reads at 0 (tCK = 1 ns). A: bank 0 row 1, a miss: done at
+  // tRCD + tCL + BL/2 = 30. B: bank 0 row 2, a conflict behind A: PRE at tRAS = 33, ACT at
+  // 47, done at 47 + 30 = 77. C (bank 1) finds the queue full (A, B) and enters when A is
+  // done: done at 30 + 30 = 60. D (bank 2) enters when a place frees: the first of the two
+  // in flight (B at 77, C at 60) is C, so D is done at 60 + 30 = 90. Admitting D only when
+  // the read two arrivals before it (B) is done would give 77 + 30 = 107.
+  DramControllerSpec ctrl;
+  ctrl.per_bank_refresh = false;
+  ctrl.queue_depth = 2;
+  DramChannel ch(hbm2(), ctrl);
+  EXPECT_EQ(ch.read(piece(0, 0, 1)), 30u);
+  EXPECT_EQ(ch.read(piece(0, 0, 2)), 77u);
+  EXPECT_EQ(ch.read(piece(0, 1, 5, 1, false, 1)), 60u);
+  EXPECT_EQ(ch.read(piece(0, 2, 5, 1, false, 2)), 90u);
+}
+
+TEST(DramChannel, ARunsActivationsIssueEarliestFirst) {
+  // A 2-burst read over bank groups 0 and 1 of bank 0 right after an ACT to group 0 at
+  // 100: group 0 may activate again only tRRD_L = 6 later, group 1 tRRD_S = 4 later. Group
+  // 1 first (104), then group 0 (108, tRRD_S after it) leaves no idle row-bus slot; group 0
+  // first (106) would push group 1 to 110.
+  DramControllerSpec ctrl;
+  ctrl.per_bank_refresh = false;
+  ctrl.log_commands = true;
+  DramChannel ch(hbm2(), ctrl);
+  ch.read(piece(100, 1, 3, 1, false, 0));
+  ch.read(piece(100, 0, 7, 2, false, 0));
+  std::vector<std::uint64_t> acts;
+  for (const DramCommand& c : ch.commands())
+    if (c.type == DramCommandType::ACT) acts.push_back(c.cycle);
+  ASSERT_EQ(acts.size(), 3u);
+  std::sort(acts.begin(), acts.end());
+  EXPECT_EQ(acts, (std::vector<std::uint64_t>{100, 104, 108}));
+  EXPECT_TRUE(check_dram_timing(hbm2(), ch.commands()).empty());
+}
+
 std::vector<DramCommand> run_traffic(const std::string& kind, bool open_page, bool per_bank, std::uint64_t seed) {
   const DramDevice d = hbm2();
   DramControllerSpec ctrl;

@@ -1,6 +1,7 @@
 #include "podsim/arch/dram/dram_channel.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 namespace podsim {
@@ -145,27 +146,38 @@ void DramChannel::refresh_until(std::int64_t t) {
   }
 }
 
-std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint32_t row, std::int64_t t, bool write) {
+DramChannel::ActPlan DramChannel::plan_activate(std::uint32_t bg, std::uint32_t b, std::uint32_t row, std::int64_t t) const {
+  const Bank& bk = bank(bg, b);
+  ActPlan plan;
+  if (bk.open_row == std::int64_t(row)) return plan;  // a row hit: nothing to place
+  std::int64_t ready = bk.ready;
+  if (bk.open_row >= 0) {
+    plan.pre = rows_.place_other(std::max(t, precharge_time(bk)));
+    ready = std::max(ready, plan.pre + std::int64_t(d_.t.tRP));
+  }
+  plan.act = rows_.place_act(bg, std::max(t, ready));
+  return plan;
+}
+
+std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint32_t row, const ActPlan& plan, bool write) {
   const auto& tm = d_.t;
   const std::int64_t rcd = write ? tm.tRCDWR : tm.tRCD;
   Bank& bk = bank(bg, b);
-  if (bk.open_row == std::int64_t(row)) return bk.act + rcd;
-  if (bk.open_row >= 0) {
+  if (plan.act < 0) return bk.act + rcd;  // the row is open
+  if (plan.pre >= 0) {
     ++stats_.row_conflicts;
-    const std::int64_t p = rows_.place_other(std::max(t, precharge_time(bk)));
-    rows_.insert(p, RowKind::other, bg);
-    log(p, DramCommandType::PRE, bg, b, std::uint32_t(bk.open_row));
-    bk.ready = std::max(bk.ready, p + tm.tRP);
+    rows_.insert(plan.pre, RowKind::other, bg);
+    log(plan.pre, DramCommandType::PRE, bg, b, std::uint32_t(bk.open_row));
+    bk.ready = std::max(bk.ready, plan.pre + tm.tRP);
   } else {
     ++stats_.row_misses;
   }
-  const std::int64_t a = rows_.place_act(bg, std::max(t, bk.ready));
-  rows_.insert(a, RowKind::act, bg);
-  log(a, DramCommandType::ACT, bg, b, row);
+  rows_.insert(plan.act, RowKind::act, bg);
+  log(plan.act, DramCommandType::ACT, bg, b, row);
   bk.open_row = row;
-  bk.act = a;
-  bk.ready = std::max(bk.ready, a + std::int64_t(tm.tRC));
-  return a + rcd;
+  bk.act = plan.act;
+  bk.ready = std::max(bk.ready, plan.act + std::int64_t(tm.tRC));
+  return plan.act + rcd;
 }
 
 std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
@@ -192,12 +204,30 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   std::int64_t start = t;
   std::uint64_t activations = 0;
   // (run.first_of / last_of: each bank group's first and last burst, -1 if none.)
-  for (std::uint32_t bg = 0; bg < G; ++bg) {
-    if (run.first_of[bg] < 0) continue;
-    const std::int64_t act_before = bank(bg, p.bank).act;
-    const std::int64_t ready = activate(bg, p.bank, p.row, t, p.write);
-    activations += bank(bg, p.bank).act != act_before ? 1 : 0;
-    start = std::max(start, ready - std::int64_t(run.first_of[bg]) * run.step);
+  // The groups' ACTs go in the order they can issue, earliest first (as a scheduler
+  // that sees every queued ACT would issue them): placing a later one first would push an
+  // earlier one behind it by tRRD and leave the row bus idle in between.
+  std::uint32_t todo = 0;
+  for (std::uint32_t bg = 0; bg < G; ++bg)
+    if (run.first_of[bg] >= 0) todo |= 1u << bg;
+  while (todo != 0) {
+    std::uint32_t pick = 0;
+    ActPlan best;
+    bool first = true;
+    for (std::uint32_t bg = 0; bg < G; ++bg) {
+      if (!(todo & (1u << bg))) continue;
+      const ActPlan plan = plan_activate(bg, p.bank, p.row, t);
+      if (first || plan.act < best.act) {
+        pick = bg;
+        best = plan;
+        first = false;
+      }
+      if (plan.act < 0) break;  // a row hit: nothing to place
+    }
+    todo &= ~(1u << pick);
+    activations += best.act >= 0 ? 1 : 0;
+    const std::int64_t ready = activate(pick, p.bank, p.row, best, p.write);
+    start = std::max(start, ready - std::int64_t(run.first_of[pick]) * run.step);
   }
   run.start = cols_.place(run, start);
   cols_.insert(run);
@@ -269,11 +299,18 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
   for (std::int64_t done : read_completions_) waiting += done > std::int64_t(p.arrival) ? 1 : 0;
   stats_.queue_depth_sum += waiting;
 
-  // A full read queue admits this read when the read queue_depth places earlier is done.
+  // A full read queue admits this read when a place frees: when the earliest of the
+  // queue_depth latest-finishing reads is done (reads finish out of order, so not the read
+  // queue_depth arrivals earlier). read_completions_ is a min-heap of those.
+  const auto later = std::greater<std::int64_t>();
   const std::int64_t entry = read_completions_.size() >= ctrl_.queue_depth ? read_completions_.front() : 0;
   const std::int64_t done = schedule(p, entry);
   read_completions_.push_back(done);
-  if (read_completions_.size() > ctrl_.queue_depth) read_completions_.pop_front();
+  std::push_heap(read_completions_.begin(), read_completions_.end(), later);
+  if (read_completions_.size() > ctrl_.queue_depth) {
+    std::pop_heap(read_completions_.begin(), read_completions_.end(), later);
+    read_completions_.pop_back();
+  }
   ++stats_.reads;
   stats_.read_bytes += std::uint64_t(p.bursts) * d_.burst_bytes();
   return std::uint64_t(done);

@@ -8,8 +8,8 @@
 // writes are posted into a write buffer of queue_depth x 2 bursts and drained in FR-FCFS
 // order when it would overflow (down to half), or in the idle time before a later read,
 // or at flush(); a write that finds the buffer full is accepted once the drain is done. The read queue holds
-// `queue_depth` requests: a read cannot enter before the read `queue_depth` earlier has
-// completed. Open page keeps rows open; closed page precharges after each request (auto
+// `queue_depth` requests: when it is full, a read enters when the first of the reads in it
+// completes (not necessarily the oldest: a younger read to an idle bank finishes first). Open page keeps rows open; closed page precharges after each request (auto
 // precharge, not a bus command). Refresh: per bank (one bank every tREFI / banks, the
 // least recently used not yet refreshed this round, tRFCpb long; the others keep working) or all banks every tREFI, tRFC long.
 // Row and column commands travel on separate buses (as in HBM), each one per cycle. A
@@ -133,8 +133,14 @@ class DramChannel {
   }
   // Precharges the bank if a row is open, no earlier than `not_before` (for a refresh).
   void close_bank(std::uint32_t bg, std::uint32_t bank, std::int64_t not_before);
-  // Opens `row` in the bank if needed; returns when a column command (a write if `write`) may follow.
-  std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t, bool write);
+  // Where opening `row` in the bank would put its PRE (a conflict) and ACT, no earlier
+  // than t; both -1 when the row is open already.
+  struct ActPlan {
+    std::int64_t pre = -1, act = -1;
+  };
+  ActPlan plan_activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, std::int64_t t) const;
+  // Places the plan's commands; returns when a column command (a write if `write`) may follow.
+  std::int64_t activate(std::uint32_t bg, std::uint32_t bank, std::uint32_t row, const ActPlan& plan, bool write);
   void log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank, std::uint32_t row);
   // Drains posted writes (row hits first) until at most `keep_bursts` remain; returns
   // when the last drained write's data is in.
@@ -152,7 +158,7 @@ class DramChannel {
   std::int64_t next_refresh_;
   std::vector<bool> refreshed_;  // per-bank refresh: banks done this tREFI round
   std::uint32_t refreshed_this_round_ = 0;
-  std::deque<std::int64_t> read_completions_;  // the last queue_depth reads
+  std::vector<std::int64_t> read_completions_;  // min-heap: the queue_depth latest read completions
   std::deque<DramPiece> write_queue_;
   std::uint64_t pending_write_bursts_ = 0;
   DramChannelStats stats_;
