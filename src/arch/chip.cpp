@@ -88,10 +88,40 @@ OpTiming Chip::snapshot() const {
   return s;
 }
 
+CoreMatmulProgram Chip::program_for(const OpPlan& plan, std::uint32_t core) const {
+  const Op& op = workload_.ops[plan.op_index];
+  CoreMatmulProgram program;
+  program.engine = plan.engine;
+  program.vtiling = plan.vector;
+  if (const auto* v = std::get_if<VectorOp>(&op.body)) program.vector = *v;
+  if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) program.embedding = *e;
+  program.op = plan.matmul;
+  program.tiling = plan.tiling;
+  program.passes = plan.passes;
+  program.a_base = plan.a_base;
+  program.b_base = plan.b_base;
+  program.c_base = plan.c_base;
+  program.tensor_stride = plan.tensor_stride;
+  program.core = core;
+  program.cores = static_cast<std::uint32_t>(cores_.size());
+  program.label = op.name;
+  return program;
+}
+
 void Chip::sequencer() {
-  for (const OpPlan& plan : plans_) {
+  // With a weight FIFO that fetches ahead across ops, a matmul followed by a matmul hands
+  // its successor's first weight tiles to the fetcher while it finishes. Such linked ops
+  // are not self-contained (each one's counters hold some of the next one's fetches), so
+  // they are neither recorded nor replayed.
+  const bool prefetch = hw_.chip.mxu.weight_fifo_depth > 0 && hw_.chip.mxu.weight_prefetch_across_ops;
+  std::vector<bool> linked(plans_.size(), false);  // op i prefetches op i + 1's weights
+  for (std::size_t i = 0; prefetch && i + 1 < plans_.size(); ++i)
+    linked[i] = plans_[i].engine == Engine::mxu && plans_[i + 1].engine == Engine::mxu;
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    const OpPlan& plan = plans_[i];
     const Op& op = workload_.ops[plan.op_index];
-    const std::string key = reuse_ops_ ? op_replay_key(op, plan) : std::string();
+    const bool self_contained = !linked[i] && !(i > 0 && linked[i - 1]);
+    const std::string key = reuse_ops_ && self_contained ? op_replay_key(op, plan) : std::string();
     if (!key.empty()) {
       const auto seen = recordings_.find(key);
       if (seen != recordings_.end()) {
@@ -104,24 +134,15 @@ void Chip::sequencer() {
                                                                     : read_counters(counter_list_);
     const std::vector<std::uint64_t> bytes_before = key.empty() ? std::vector<std::uint64_t>{} : hbm_.channel_bytes();
     const OpTiming before = snapshot();
-    for (std::uint64_t r = 0; r < op.repeat * plan.instances; ++r) {
+    const std::uint64_t runs = op.repeat * plan.instances;
+    for (std::uint64_t r = 0; r < runs; ++r) {
       for (std::uint32_t c = 0; c < cores_.size(); ++c) {
-        CoreMatmulProgram program;
-        program.engine = plan.engine;
-        program.vtiling = plan.vector;
-        if (const auto* v = std::get_if<VectorOp>(&op.body)) program.vector = *v;
-        if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) program.embedding = *e;
-        program.op = plan.matmul;
-        program.tiling = plan.tiling;
-        program.passes = plan.passes;
-        program.a_base = plan.a_base;
-        program.b_base = plan.b_base;
-        program.c_base = plan.c_base;
-        program.tensor_stride = plan.tensor_stride;
-        program.core = c;
-        program.cores = static_cast<std::uint32_t>(cores_.size());
-        program.label = op.name;
-        cores_[c]->start(program);
+        const CoreMatmulProgram program = program_for(plan, c);
+        // What this core runs next: the same program again, or the next op's.
+        CoreMatmulProgram next;
+        const bool has_next = r + 1 < runs || linked[i];
+        if (has_next) next = r + 1 < runs ? program : program_for(plans_[i + 1], c);
+        cores_[c]->start(program, has_next ? &next : nullptr);
       }
       for (auto& core : cores_)
         while (!core->finished()) {

@@ -59,12 +59,19 @@ void TensorCore::list_counters(std::vector<std::uint64_t*>& out) {
   weight_dma_.list_counters(out);
 }
 
-void TensorCore::start(const CoreMatmulProgram& program) {
+void TensorCore::start(const CoreMatmulProgram& program, const CoreMatmulProgram* next) {
   program_ = program;
   tiles_ = MatmulTileSequence(program.op, program.tiling, program.core, program.cores);
   issued_ = scheduled_ = blocks_started_ = blocks_stored_ = 0;
-  weights_issued_ = weights_consumed_ = 0;
-  std::fill(fifo_free_ps_.begin(), fifo_free_ps_.end(), 0);
+  if (weight_fifo() && program.engine == Engine::mxu) {
+    if (!next_queued_) fetch_queue_.push_back(program);
+    next_queued_ = false;
+    if (next && next->engine == Engine::mxu && hw_.chip.mxu.weight_prefetch_across_ops) {
+      fetch_queue_.push_back(*next);
+      next_queued_ = true;
+    }
+    fetch_queued_ev_.notify();
+  }
   blocks_total_ = program.engine != Engine::mxu ? tile_count()
                   : program.tiling.blocks_k ? tiles_.size() / program.tiling.blocks_k : 0;
   finished_ = tile_count() == 0;
@@ -113,8 +120,9 @@ std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, st
   return shares;
 }
 
-void TensorCore::sparse_share(const MatmulTile& t, MxuShare* s, std::uint64_t* folds) const {
-  const MatmulOp& mm = program_.op;
+void TensorCore::sparse_share(const MatmulOp& op, const MatmulTile& t, MxuShare* s, std::uint64_t* folds,
+                              std::vector<std::pair<std::uint64_t, std::uint64_t>>* run) const {
+  const MatmulOp& mm = op;
   if (mm.weight_sparsity > 0) {
     // Fine-grained: useful MACs over the share's columns and the tile's nonzero k rows; with
     // zero skipping the nonzero weights pack into fewer row folds.
@@ -125,11 +133,13 @@ void TensorCore::sparse_share(const MatmulTile& t, MxuShare* s, std::uint64_t* f
     s->macs = s->rows * nonzero * (n1 - n0);
     const std::uint64_t row_folds = hw_.chip.mxu.skip_zero_weights ? (nonzero + R - 1) / R : s->row_folds;
     *folds = s->col_folds * row_folds;
+    if (run)
+      for (std::uint64_t c = s->col_fold_begin; c < s->col_fold_begin + s->col_folds; ++c)
+        for (std::uint64_t r = 0; r < row_folds; ++r) run->push_back({r, c});
     return;
   }
   // ws: fold (r, c) holds B[k0 + r R .., n0 + c C ..]. It runs unless every weight in it
   // lies in a zero block; useful MACs count only the nonzero blocks' weights.
-  const MatmulOp& op = program_.op;
   const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
   std::uint64_t executed = 0, macs = 0;
   for (std::uint64_t c = s->col_fold_begin; c < s->col_fold_begin + s->col_folds; ++c)
@@ -139,22 +149,24 @@ void TensorCore::sparse_share(const MatmulTile& t, MxuShare* s, std::uint64_t* f
       const std::uint64_t nonzero = op.nonzero_weights(k0, k1, n0, n1);
       if (nonzero == 0) continue;  // an all-zero weight tile: skipped
       ++executed;
+      if (run) run->push_back({r, c});
       macs += s->rows * nonzero;
     }
   *folds = executed;
   s->macs = macs;
 }
 
-DmaRegion TensorCore::weight_region(const MatmulTile& t, std::uint64_t row_fold, std::uint64_t col_fold) const {
+DmaRegion TensorCore::weight_region(const CoreMatmulProgram& p, const MatmulTile& t, std::uint64_t row_fold,
+                                    std::uint64_t col_fold) const {
   // ws: rows of the array hold k, columns hold n. The fold's block of B:
   const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
-  const std::uint64_t b = dtype_bytes(program_.op.dtype);
+  const std::uint64_t b = dtype_bytes(p.op.dtype);
   const std::uint64_t k = t.k0 + row_fold * R, n = t.n0 + col_fold * C;
-  const std::uint64_t pitch = padded_weight_n(program_.op, hw_) * b;
+  const std::uint64_t pitch = padded_weight_n(p.op, hw_) * b;
   // Padded layout: a whole R x C tile even at the matrix edges (Jouppi et al. 2017 Sec. 7).
-  if (hw_.chip.mxu.padded_weight_tiles) return {program_.b_base + k * pitch + n * b, R, C * b, pitch};
+  if (hw_.chip.mxu.padded_weight_tiles) return {p.b_base + k * pitch + n * b, R, C * b, pitch};
   const std::uint64_t rows = std::min(R, t.k0 + t.tk - k), cols = std::min(C, t.n0 + t.tn - n);
-  return {program_.b_base + k * pitch + n * b, rows, cols * b, pitch};
+  return {p.b_base + k * pitch + n * b, rows, cols * b, pitch};
 }
 
 void TensorCore::loader() {
@@ -181,29 +193,47 @@ void TensorCore::loader() {
 }
 
 void TensorCore::weight_fetcher() {
+  for (;;) {
+    while (fetch_queue_.empty()) {
+      wait(fetch_queued_ev_);
+      ++counters_.wakeups;
+    }
+    const CoreMatmulProgram p = fetch_queue_.front();
+    fetch_weights_of(p);
+    fetch_queue_.pop_front();
+  }
+}
+
+void TensorCore::fetch_weights_of(const CoreMatmulProgram& p) {
   const std::uint64_t depth = hw_.chip.mxu.weight_fifo_depth;
   const SystolicArrayShape shape = array_shape(hw_);
-  std::uint64_t seen = 0;
-  for (;;) {
-    wait_for(seen);
-    for (std::uint64_t i = 0; i < tiles_.size(); ++i) {
-      const MatmulTile t = tiles_.at(i);
-      for (const MxuShare& s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t))
+  const MatmulTileSequence tiles(p.op, p.tiling, p.core, p.cores);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> folds;  // (row fold, column fold), as the array runs them
+  for (std::uint64_t i = 0; i < tiles.size(); ++i) {
+    const MatmulTile t = tiles.at(i);
+    for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
+      folds.clear();
+      if (p.op.block_sparsity > 0 || p.op.weight_sparsity > 0) {
+        std::uint64_t n = 0;
+        sparse_share(p.op, t, &s, &n, &folds);
+      } else {
         for (std::uint64_t c = s.col_fold_begin; c < s.col_fold_begin + s.col_folds; ++c)
-          for (std::uint64_t r = 0; r < s.row_folds; ++r) {
-            const std::uint64_t g = weights_issued_;
-            while (g >= weights_consumed_ + depth) {  // FIFO full
-              wait(weights_consumed_ev_);
-              ++counters_.wakeups;
-            }
-            wait_until_ps(fifo_free_ps_[g % depth], counters_);  // slot drains into the array
-            DmaJob& job = *weight_jobs_[g % depth];
-            job.reset(false);
-            job.regions.push_back(weight_region(t, r, c));
-            weight_dma_.submit(job);
-            ++weights_issued_;
-            weights_issued_ev_.notify();
-          }
+          for (std::uint64_t r = 0; r < s.row_folds; ++r) folds.push_back({r, c});
+      }
+      for (const auto& [r, c] : folds) {
+        const std::uint64_t g = weights_issued_;
+        while (g >= weights_consumed_ + depth) {  // FIFO full
+          wait(weights_consumed_ev_);
+          ++counters_.wakeups;
+        }
+        wait_until_ps(fifo_free_ps_[g % depth], counters_);  // slot drains into the array
+        DmaJob& job = *weight_jobs_[g % depth];
+        job.reset(false);
+        job.regions.push_back(weight_region(p, t, r, c));
+        weight_dma_.submit(job);
+        ++weights_issued_;
+        weights_issued_ev_.notify();
+      }
     }
   }
 }
@@ -216,7 +246,7 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
   for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
     SystolicPipeline& array = mxus_[s.mxu];
     std::uint64_t folds = s.col_folds * s.row_folds;
-    if (program_.op.block_sparsity > 0 || program_.op.weight_sparsity > 0) sparse_share(t, &s, &folds);
+    if (program_.op.block_sparsity > 0 || program_.op.weight_sparsity > 0) sparse_share(program_.op, t, &s, &folds);
     if (!weight_fifo()) {
       const FoldRunTiming r = array.run(FoldBatch{folds, s.rows, program_.passes, ready, ready});
       if (trace_) trace_->slice(mxu_tracks_[s.mxu], clock_.ps_of(r.first_inject), clock_.ps_of(r.stream_end), program_.label);

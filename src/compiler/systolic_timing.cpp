@@ -54,10 +54,11 @@ FoldRunTiming SystolicPipeline::run(const FoldBatch& b) {
   const std::uint64_t tail = fill_drain_cycles();
 
   if (overlapped()) {
-    // First fold: its block shifts in once it is here and the shadow registers are free,
-    // and streams once latched and the port is free.
-    t.load_start = std::max(ready, shadow_free_);
-    t.first_inject = std::max(t.load_start + W, stream_free_);
+    // First fold: its block shifts in once it is here and the shadow registers are free
+    // (it need not wait for the streaming operand), and streams once latched, the port is
+    // free and the streaming operand is here.
+    t.load_start = std::max(b.weights_ready, shadow_free_);
+    t.first_inject = std::max({t.load_start + W, stream_free_, b.inputs_ready});
     // Each later fold's block shifts in from when the previous fold starts streaming, so
     // fold i+1 streams max(W, stream) cycles after fold i.
     const std::uint64_t step = std::max(W, stream);

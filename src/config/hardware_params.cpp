@@ -134,6 +134,11 @@ std::vector<HardwareParam> build_table() {
                     "weight tiles buffered between memory and the array (TPU v1: 4); 0 = weights "
                     "staged in vector memory",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.weight_fifo_depth; }));
+  t.push_back(flag("chip.mxu.weight_prefetch_across_ops", "true",
+                   "with a weight FIFO, the weight fetcher runs ahead into the next matmul's tiles while this one "
+                   "finishes (TPU v1's Read_Weights is decoupled from MatrixMultiply, Jouppi et al. 2017 Sec. 2); "
+                   "false: each op's first weight tile is fetched when the op starts",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.mxu.weight_prefetch_across_ops; }));
   t.push_back(flag("chip.mxu.skip_zero_weights", "false",
                    "fine-grained weight sparsity speeds the array up: nonzero weights packed along k (ws only); "
                    "false: zeros are multiplied like any weight",

@@ -81,6 +81,38 @@ TEST(SystolicTiming, LateOperandsRestartTheStream) {
   EXPECT_EQ(p.breakdown().weight_shift, 128u + 128u);    // a's and b's loads
 }
 
+FoldBatch one_fold(std::uint64_t rows, std::uint64_t inputs_ready, std::uint64_t weights_ready) {
+  FoldBatch b;
+  b.folds = 1;
+  b.rows = rows;
+  b.inputs_ready = inputs_ready;
+  b.weights_ready = weights_ready;
+  return b;
+}
+
+TEST(SystolicTiming, TheStationaryBlockShiftsInWhileTheStreamIsOnItsWay) {
+  // Double-buffered weights (TPU v1's weight FIFO feeding shadow registers): a block that
+  // is here shifts in while the streaming operand is still being fetched, so the first row
+  // streams the moment the operand arrives, not W = 128 cycles later.
+  auto p = array(128, 128, true);
+  const FoldRunTiming t = p.run(one_fold(256, /*inputs_ready=*/1000, /*weights_ready=*/0));
+  EXPECT_EQ(t.load_start, 0u);
+  EXPECT_EQ(t.first_inject, 1000u);
+  EXPECT_EQ(t.done, 1000u + 256u + 254u);
+  EXPECT_EQ(p.breakdown().input_stall, 1000u);
+  EXPECT_EQ(p.breakdown().weight_shift, 0u);
+}
+
+TEST(SystolicTiming, ALateStationaryBlockStillShiftsInBeforeStreaming) {
+  // The other way round: the block arrives at 1000 and needs W = 128 cycles to shift in.
+  auto p = array(128, 128, true);
+  const FoldRunTiming t = p.run(one_fold(256, /*inputs_ready=*/0, /*weights_ready=*/1000));
+  EXPECT_EQ(t.load_start, 1000u);
+  EXPECT_EQ(t.first_inject, 1128u);
+  EXPECT_EQ(p.breakdown().weight_load_stall, 1000u);
+  EXPECT_EQ(p.breakdown().weight_shift, 128u);
+}
+
 TEST(SystolicTiming, PassesMultiplyTheStream) {
   auto p = array(128, 128, false);
   // fp32 as 6 bf16 passes: stream 100 x 6 = 600; 128 + 600 + 254 = 982.

@@ -59,6 +59,8 @@ class Chip : public sc_core::sc_module {
 
  private:
   void sequencer();
+  // What `core` runs of an op: its share of the plan.
+  CoreMatmulProgram program_for(const OpPlan& plan, std::uint32_t core) const;
   OpTiming snapshot() const;
   // What an op did, kept to replay an identical op.
   struct Recording {

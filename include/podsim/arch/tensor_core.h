@@ -7,7 +7,8 @@
 //             input stream has ended; B = chip.vmem.operand_buffers, 2 = double buffering);
 //   weights   (only with chip.mxu.weight_fifo_depth > 0) fetches each fold's weight tile
 //             into the FIFO once a slot is free (the fold `depth` earlier has shifted
-//             into the array);
+//             into the array); it works through a queue of programs, so it can run ahead
+//             into the next program's tiles (chip.mxu.weight_prefetch_across_ops);
 //   compute   waits for tile i's data and schedules it on the MXUs (closed-form systolic
 //             timing, so it need not wait for the stream), then hands a finished
 //             accumulator block to the storer, due when its last result drains;
@@ -73,8 +74,10 @@ class TensorCore : public sc_core::sc_module {
              BandwidthServer& port, SimCounters& counters, TraceRecorder* trace = nullptr);
 
   // Starts a program; `finished()` turns true (and finished_event() fires) when its last
-  // block is stored.
-  void start(const CoreMatmulProgram& program);
+  // block is stored. `next`, if given, is the program that will start after it: with a
+  // weight FIFO its weight tiles may be fetched while this one finishes; the next start()
+  // must then be given exactly that program.
+  void start(const CoreMatmulProgram& program, const CoreMatmulProgram* next = nullptr);
   bool finished() const { return finished_; }
   sc_core::sc_event& finished_event() { return finished_ev_; }
 
@@ -106,9 +109,14 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t tile_count() const;
   void load_regions(std::uint64_t i, std::vector<DmaRegion>& regions);
   std::vector<DmaRegion> store_regions(std::uint64_t i) const;
-  DmaRegion weight_region(const MatmulTile& tile, std::uint64_t row_fold, std::uint64_t col_fold) const;
-  // Block sparsity (ws): the folds of a share that hold nonzero weights, and its useful MACs.
-  void sparse_share(const MatmulTile& tile, MxuShare* share, std::uint64_t* folds) const;
+  DmaRegion weight_region(const CoreMatmulProgram& p, const MatmulTile& tile, std::uint64_t row_fold,
+                          std::uint64_t col_fold) const;
+  // Sparsity (ws): the folds of a share that run, and its useful MACs. `run`, if given,
+  // receives each running fold's (row fold, column fold), in the order the array runs them.
+  void sparse_share(const MatmulOp& op, const MatmulTile& tile, MxuShare* share, std::uint64_t* folds,
+                    std::vector<std::pair<std::uint64_t, std::uint64_t>>* run = nullptr) const;
+  // The weight tiles a program's folds use, in order, into the FIFO.
+  void fetch_weights_of(const CoreMatmulProgram& p);
   // Gather (and, backward, scatter) entries of tile i's looked-up rows, with their
   // optimizer-state rows when training.
   void embedding_rows(std::uint64_t i, std::vector<DmaRegion>& regions) const;
@@ -150,7 +158,11 @@ class TensorCore : public sc_core::sc_module {
   // Weight FIFO: one DMA job per slot; fold g uses slot g mod depth.
   std::vector<std::unique_ptr<DmaJob>> weight_jobs_;
   std::vector<std::uint64_t> fifo_free_ps_;
+  // Counted over the whole run (programs follow each other through the FIFO).
   std::uint64_t weights_issued_ = 0, weights_consumed_ = 0;
+  std::deque<CoreMatmulProgram> fetch_queue_;  // programs whose weights are still to fetch
+  bool next_queued_ = false;                   // the next start()'s program is queued already
+  sc_core::sc_event fetch_queued_ev_;
   sc_core::sc_event issued_ev_, scheduled_ev_, stored_ev_, store_queued_ev_, finished_ev_;
   sc_core::sc_event weights_issued_ev_, weights_consumed_ev_;
   bool finished_ = true;

@@ -30,6 +30,8 @@ struct MxuSpec {
   // Weight tiles buffered in a FIFO between memory and the array (TPU v1 streams weights
   // from DDR this way). 0: weights are staged in vector memory with the activations.
   std::uint32_t weight_fifo_depth = 0;
+  // With a weight FIFO: the next op's weight tiles are fetched while this op finishes.
+  bool weight_prefetch_across_ops = true;
   // Weights laid out off-chip in whole rows x cols array tiles, zero-padded at the matrix
   // edges (TPU v1, Jouppi et al. 2017 Sec. 7): every weight fetch moves whole tiles.
   // false: packed, an edge tile moves only its own bytes.
