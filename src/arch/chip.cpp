@@ -6,13 +6,19 @@ namespace podsim {
 
 namespace {
 
+// How many of an op's runs are independent instances that one MXU program batches.
+std::uint64_t batched_instances(const Op& op, const OpPlan& p) {
+  if (p.engine != Engine::mxu) return 1;
+  return p.instances * (op.independent_repeats ? op.repeat : 1);
+}
+
 // Everything that decides how an op runs; empty for ops never replayed (embedding lookups
 // draw their own indices).
 std::string op_replay_key(const Op& op, const OpPlan& p) {
   if (p.engine == Engine::embedding) return {};
-  std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", op.kind(), op.shape_text(), dtype_name(op.dtype()),
-                                op.repeat, int(p.engine), p.instances, p.passes, p.a_base, p.b_base, p.c_base,
-                                p.tensor_stride);
+  std::string key = fmt::format("{}|{}|{}|{}{}|{}|{}|{}|{}|{}|{}|{}", op.kind(), op.shape_text(),
+                                dtype_name(op.dtype()), op.repeat, op.independent_repeats ? "i" : "", int(p.engine),
+                                p.instances, p.passes, p.a_base, p.b_base, p.c_base, p.tensor_stride);
   if (p.engine == Engine::mxu) {
     const MatmulTiling& t = p.tiling;
     const MatmulOp& m = p.matmul;
@@ -104,6 +110,7 @@ CoreMatmulProgram Chip::program_for(const OpPlan& plan, std::uint32_t core) cons
   program.tensor_stride = plan.tensor_stride;
   program.core = core;
   program.cores = static_cast<std::uint32_t>(cores_.size());
+  program.instances = batched_instances(op, plan);
   program.label = op.name;
   return program;
 }
@@ -134,7 +141,9 @@ void Chip::sequencer() {
                                                                     : read_counters(counter_list_);
     const std::vector<std::uint64_t> bytes_before = key.empty() ? std::vector<std::uint64_t>{} : hbm_.channel_bytes();
     const OpTiming before = snapshot();
-    const std::uint64_t runs = op.repeat * plan.instances;
+    // Independent instances (convolution groups, attention heads) run as one batched
+    // program; what remains are runs one after another (repeats that are steps).
+    const std::uint64_t runs = op.repeat * plan.instances / batched_instances(op, plan);
     for (std::uint64_t r = 0; r < runs; ++r) {
       for (std::uint32_t c = 0; c < cores_.size(); ++c) {
         const CoreMatmulProgram program = program_for(plan, c);

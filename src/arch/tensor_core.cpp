@@ -61,7 +61,7 @@ void TensorCore::list_counters(std::vector<std::uint64_t*>& out) {
 
 void TensorCore::start(const CoreMatmulProgram& program, const CoreMatmulProgram* next) {
   program_ = program;
-  tiles_ = MatmulTileSequence(program.op, program.tiling, program.core, program.cores);
+  tiles_ = MatmulTileSequence(program.op, program.tiling, program.core, program.cores, program.instances);
   issued_ = scheduled_ = blocks_started_ = blocks_stored_ = 0;
   if (weight_fifo() && program.engine == Engine::mxu) {
     if (!next_queued_) fetch_queue_.push_back(program);
@@ -76,6 +76,7 @@ void TensorCore::start(const CoreMatmulProgram& program, const CoreMatmulProgram
                   : program.tiling.blocks_k ? tiles_.size() / program.tiling.blocks_k : 0;
   finished_ = tile_count() == 0;
   a_loaded_.assign(program.tiling.a_resident ? program.tiling.blocks_m * program.tiling.blocks_k : 0, false);
+  a_loaded_instance_ = 0;
   std::fill(buffer_free_ps_.begin(), buffer_free_ps_.end(), 0);
   for (auto& m : mxus_) m.begin_window(clock_.cycle_at(now_ps()));
   ++program_id_;
@@ -207,7 +208,7 @@ void TensorCore::weight_fetcher() {
 void TensorCore::fetch_weights_of(const CoreMatmulProgram& p) {
   const std::uint64_t depth = hw_.chip.mxu.weight_fifo_depth;
   const SystolicArrayShape shape = array_shape(hw_);
-  const MatmulTileSequence tiles(p.op, p.tiling, p.core, p.cores);
+  const MatmulTileSequence tiles(p.op, p.tiling, p.core, p.cores, p.instances);
   std::vector<std::pair<std::uint64_t, std::uint64_t>> folds;  // (row fold, column fold), as the array runs them
   for (std::uint64_t i = 0; i < tiles.size(); ++i) {
     const MatmulTile t = tiles.at(i);
@@ -447,6 +448,10 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
   const std::uint64_t b = dtype_bytes(op.dtype);
   // An A-resident tiling loads each A block once and keeps it in vector memory.
   const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
+  if (t.instance != a_loaded_instance_) {  // another instance: another A
+    std::fill(a_loaded_.begin(), a_loaded_.end(), false);
+    a_loaded_instance_ = t.instance;
+  }
   if (program_.tiling.a_onchip) {
     // A is in vector memory already (chip.vmem.holds_activations, fused attention).
   } else if (!program_.tiling.a_resident || !a_loaded_[a_block]) {

@@ -237,20 +237,22 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
 }
 
 MatmulTileSequence::MatmulTileSequence(const MatmulOp& op, const MatmulTiling& tiling,
-                                       std::uint32_t core, std::uint32_t cores)
+                                       std::uint32_t core, std::uint32_t cores, std::uint64_t instances)
     : op_(op), tiling_(tiling), core_(core), cores_(cores) {
-  const std::uint64_t total = tiling.output_blocks();
+  const std::uint64_t total = tiling.output_blocks() * instances;
   blocks_ = total > core ? ceil_div(total - core, cores) : 0;
 }
 
 MatmulTile MatmulTileSequence::at(std::uint64_t index) const {
   const std::uint64_t local_block = index / tiling_.blocks_k;
   const std::uint64_t kb = index % tiling_.blocks_k;
-  const std::uint64_t block = core_ + local_block * cores_;
+  const std::uint64_t global = core_ + local_block * cores_;
+  const std::uint64_t block = global % tiling_.output_blocks();
   const std::uint64_t bm = block / tiling_.blocks_n;
   const std::uint64_t bn = block % tiling_.blocks_n;
   MatmulTile t;
   t.block = block;
+  t.instance = global / tiling_.output_blocks();
   t.m0 = bm * tiling_.tm;
   t.tm = std::min(tiling_.tm, op_.m - t.m0);
   t.k0 = kb * tiling_.tk;

@@ -112,9 +112,11 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
     const std::uint64_t per_head = a->batch * a->heads;
     using Part = Op::AttentionPart;
     part(".qk", MatmulOp{a->queries(), a->head_dim, a->keys(), a->dtype}, per_head, a->fused ? Part::scores : Part::none);
+    out.ops.back().independent_repeats = true;  // one head's product per repeat
     part(".softmax", VectorOp::make(VectorFn::softmax, per_head * a->queries(), a->keys(), 1, a->dtype), 1,
          a->fused ? Part::softmax : Part::none);
     part(".av", MatmulOp{a->queries(), a->keys(), a->head_dim, a->dtype}, per_head, a->fused ? Part::context : Part::none);
+    out.ops.back().independent_repeats = true;
   }
   return out;
 }

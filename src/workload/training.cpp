@@ -27,6 +27,7 @@ Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t
   op.body = std::move(body);
   op.where = from.where;
   op.shard = from.shard;
+  op.independent_repeats = from.independent_repeats;  // a head's gradients need only that head
   return op;
 }
 

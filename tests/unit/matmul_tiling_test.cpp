@@ -1,4 +1,5 @@
 #include <random>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -71,34 +72,55 @@ TEST(MatmulTiling, OperandsLargerThanHbmAreAConfigError) {
   EXPECT_THROW(plan_workload(wl, hw), ConfigError);
 }
 
-// Every MAC of the matmul is in exactly one tile of exactly one core, and every output
-// block starts and ends its k loop once.
+// Every MAC of the matmul is in exactly one tile of exactly one core, once per instance of
+// a batched matmul, and every output block starts and ends its k loop once per instance.
 TEST(MatmulTiling, TilesCoverTheMatmulExactlyOnce) {
   std::mt19937_64 rng(12345);
   for (int trial = 0; trial < 200; ++trial) {
     const MatmulOp op = mm(1 + rng() % 300, 1 + rng() % 300, 1 + rng() % 300);
     const std::uint64_t tm = 1 + rng() % 64, tk = 1 + rng() % 64, tn = 1 + rng() % 64;
     const std::uint32_t cores = 1 + rng() % 5;
+    const std::uint64_t instances = 1 + rng() % 4;
     const MatmulTiling t = make_matmul_tiling(op, load_hardware("lab-8x8"), tm, tk, tn);
-    std::uint64_t macs = 0, firsts = 0, lasts = 0, tiles = 0;
+    std::vector<std::uint64_t> macs(instances, 0);
+    std::uint64_t firsts = 0, lasts = 0, tiles = 0;
     for (std::uint32_t c = 0; c < cores; ++c) {
-      MatmulTileSequence seq(op, t, c, cores);
+      MatmulTileSequence seq(op, t, c, cores, instances);
+      std::uint64_t last_instance = 0;
       for (std::uint64_t i = 0; i < seq.size(); ++i) {
         const MatmulTile tile = seq.at(i);
-        ASSERT_EQ(tile.block % cores, c);
+        ASSERT_EQ((tile.instance * t.output_blocks() + tile.block) % cores, c);  // dealt round robin
+        ASSERT_LT(tile.instance, instances);
+        ASSERT_GE(tile.instance, last_instance);  // instance by instance
+        last_instance = tile.instance;
         ASSERT_LE(tile.m0 + tile.tm, op.m);
         ASSERT_LE(tile.k0 + tile.tk, op.k);
         ASSERT_LE(tile.n0 + tile.tn, op.n);
-        macs += tile.tm * tile.tk * tile.tn;
+        macs[tile.instance] += tile.tm * tile.tk * tile.tn;
         firsts += tile.first_k;
         lasts += tile.last_k;
         ++tiles;
       }
     }
-    EXPECT_EQ(macs, op.macs());
-    EXPECT_EQ(firsts, t.output_blocks());
-    EXPECT_EQ(lasts, t.output_blocks());
-    EXPECT_EQ(tiles, t.output_blocks() * t.blocks_k);
+    for (std::uint64_t macs_of_one : macs) EXPECT_EQ(macs_of_one, op.macs());
+    EXPECT_EQ(firsts, t.output_blocks() * instances);
+    EXPECT_EQ(lasts, t.output_blocks() * instances);
+    EXPECT_EQ(tiles, t.output_blocks() * t.blocks_k * instances);
+  }
+}
+
+TEST(MatmulTiling, ABatchedMatmulDealsItsInstancesAcrossTheCores) {
+  // One output block per head (512 x 512 in one 512 x 512 block), 4 heads, 2 cores: run one
+  // head at a time, core 1 would idle; batched, each core takes every other head.
+  const MatmulOp op = mm(512, 64, 512);
+  const MatmulTiling t = make_matmul_tiling(op, load_hardware("tpu-v3"), 512, 64, 512);
+  ASSERT_EQ(t.output_blocks(), 1u);
+  EXPECT_EQ(MatmulTileSequence(op, t, 1, 2).size(), 0u);
+  for (std::uint32_t core : {0u, 1u}) {
+    const MatmulTileSequence seq(op, t, core, 2, 4);
+    ASSERT_EQ(seq.size(), 2u);
+    EXPECT_EQ(seq.at(0).instance, core);
+    EXPECT_EQ(seq.at(1).instance, core + 2);
   }
 }
 

@@ -50,6 +50,9 @@ struct CoreMatmulProgram {
   std::uint64_t tensor_stride = 0;  // vector ops: distance between their tensors
   std::uint32_t core = 0;   // this core's index
   std::uint32_t cores = 1;  // how many cores share the output blocks
+  // MXU programs: independent instances of the matmul (attention heads, convolution
+  // groups) run as one batched program, their tiles through one pipeline (docs/timing.md).
+  std::uint64_t instances = 1;
   std::string label;        // the op's name, for the trace
 };
 
@@ -147,6 +150,7 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t blocks_stored_ = 0;
   std::uint64_t blocks_total_ = 0;
   std::vector<bool> a_loaded_;  // A-resident tilings: which A blocks this core holds
+  std::uint64_t a_loaded_instance_ = 0;  // of this instance of a batched matmul
   std::vector<InputSpan> patch_spans_;  // scratch: a convolution tile's input rows
   std::vector<std::unique_ptr<DmaJob>> load_jobs_;  // one per operand buffer
   DmaJob store_job_;

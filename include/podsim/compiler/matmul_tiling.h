@@ -87,16 +87,20 @@ struct MatmulTile {
   std::uint64_t m0 = 0, tm = 0;
   std::uint64_t k0 = 0, tk = 0;
   std::uint64_t n0 = 0, tn = 0;
-  std::uint64_t block = 0;  // output block index, bm * blocks_n + bn
+  std::uint64_t block = 0;     // output block index, bm * blocks_n + bn
+  std::uint64_t instance = 0;  // which of a batched op's independent instances
   bool first_k = false;     // starts a fresh accumulator block
   bool last_k = false;      // completes the block: store C afterwards
 };
 
-// The tiles one core runs, generated on demand (a big matmul has millions of tiles).
+// The tiles one core runs, generated on demand (a big matmul has millions of tiles). With
+// `instances` > 1 (a batched matmul: attention heads, convolution groups) the output
+// blocks of all instances are dealt round-robin to the cores as one list, instance by
+// instance, so the instances flow through each core's pipeline back to back.
 class MatmulTileSequence {
  public:
   MatmulTileSequence(const MatmulOp& op, const MatmulTiling& tiling, std::uint32_t core,
-                     std::uint32_t cores);
+                     std::uint32_t cores, std::uint64_t instances = 1);
   std::uint64_t size() const { return blocks_ * tiling_.blocks_k; }
   MatmulTile at(std::uint64_t index) const;
 

@@ -269,6 +269,10 @@ struct Op {
   // keeps the scores in vector memory between the three when they fit.
   enum class AttentionPart { none, scores, softmax, context };
   AttentionPart attention_part = AttentionPart::none;
+  // The repeats are independent instances, not steps (attention's per-head matmuls, set by
+  // expand_composites): they run as one batched matmul, pipelined, instead of one after
+  // another with the pipeline drained in between.
+  bool independent_repeats = false;
 
   const char* kind() const;
   std::uint64_t macs_once() const;
