@@ -113,10 +113,12 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
     using Part = Op::AttentionPart;
     part(".qk", MatmulOp{a->queries(), a->head_dim, a->keys(), a->dtype}, per_head, a->fused ? Part::scores : Part::none);
     out.ops.back().independent_repeats = true;  // one head's product per repeat
+    out.ops.back().b_is_activation = true;      // K^T
     part(".softmax", VectorOp::make(VectorFn::softmax, per_head * a->queries(), a->keys(), 1, a->dtype), 1,
          a->fused ? Part::softmax : Part::none);
     part(".av", MatmulOp{a->queries(), a->keys(), a->head_dim, a->dtype}, per_head, a->fused ? Part::context : Part::none);
     out.ops.back().independent_repeats = true;
+    out.ops.back().b_is_activation = true;  // V
   }
   return out;
 }

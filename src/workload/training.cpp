@@ -7,6 +7,7 @@ namespace {
 
 // Parameters of an op's weight tensor (0 for ops without weights).
 std::uint64_t parameters_of(const Op& op) {
+  if (op.b_is_activation) return 0;
   if (const auto* mm = std::get_if<MatmulOp>(&op.body)) return mm->k * mm->n;
   if (const auto* c = std::get_if<Conv2dOp>(&op.body)) return (c->c_in / c->groups) * c->kernel * c->kernel * c->c_out;
   return 0;
@@ -28,6 +29,7 @@ Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t
   op.where = from.where;
   op.shard = from.shard;
   op.independent_repeats = from.independent_repeats;  // a head's gradients need only that head
+  op.b_is_activation = from.b_is_activation;
   return op;
 }
 
@@ -114,8 +116,12 @@ void add_backward_ops(const Op& op, std::vector<Op>& out) {
   if (const auto* mm = std::get_if<MatmulOp>(&op.body)) {
     // dX = dY W^T: (m x n)(n x k); dW = X^T dY: (k x m)(m x n).
     out.push_back(derived(op, ".dX", MatmulOp{mm->m, mm->n, mm->k, mm->dtype}, op.repeat));
-    out.push_back(derived(op, ".dW", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
-    out.back().gradient_elements = mm->k * mm->n * op.repeat;
+    if (op.b_is_activation) {  // the gradient of an activation: nothing to update or all-reduce
+      out.push_back(derived(op, ".dB", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
+    } else {
+      out.push_back(derived(op, ".dW", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
+      out.back().gradient_elements = mm->k * mm->n * op.repeat;
+    }
   } else if (const auto* c = std::get_if<Conv2dOp>(&op.body)) {
     const std::uint64_t M = c->n * c->h_out() * c->w_out(), K = (c->c_in / c->groups) * c->kernel * c->kernel,
                         N = c->c_out / c->groups;

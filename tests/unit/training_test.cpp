@@ -115,6 +115,28 @@ TEST(Attention, ExpandsIntoScoresSoftmaxAndValuesWithTheClosedFormMacs) {
   EXPECT_EQ(flat.total_macs(), wl.total_macs());
 }
 
+TEST(Attention, TrainsWithoutParametersOfItsOwn) {
+  // Q K^T and the product with V multiply activations: training differentiates both
+  // operands (dX and dB, as many MACs as the forward each) but updates and all-reduces
+  // nothing; the projections around the attention hold the weights.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  training: {optimizer: adam}\n  ops:\n"
+      "    - {op: attention, name: a, batch: 2, heads: 4, seq: 128, head_dim: 64, dtype: bf16}\n",
+      "a.yaml");
+  const WorkloadSpec t = expand_training(expand_composites(wl));
+  std::vector<std::string> names;
+  for (const auto& op : t.ops) {
+    names.push_back(op.name);
+    EXPECT_EQ(op.gradient_elements, 0u) << op.name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"a.qk", "a.softmax", "a.av", "a.av.dX", "a.av.dB", "a.softmax.grad",
+                                             "a.qk.dX", "a.qk.dB"}));
+  EXPECT_EQ(t.total_macs(), 3 * wl.total_macs());
+  const TrainingFootprint f = training_footprint(expand_composites(wl));
+  EXPECT_EQ(f.parameters, 0u);
+  EXPECT_EQ(f.optimizer_state_bytes, 0u);
+}
+
 TEST(Attention, DecodeAttendsOneQueryToTheCache) {
   const WorkloadSpec wl = load_workload_text(
       "workload:\n  ops:\n    - {op: attention, name: d, batch: 16, heads: 16, seq: 1, head_dim: 128, kv_len: 2048,"

@@ -273,6 +273,9 @@ struct Op {
   // expand_composites): they run as one batched matmul, pipelined, instead of one after
   // another with the pipeline drained in between.
   bool independent_repeats = false;
+  // A matmul whose B is an activation, not a weight (attention's K^T and V): training gives
+  // it the gradient of B (".dB") but no update and nothing to all-reduce.
+  bool b_is_activation = false;
 
   const char* kind() const;
   std::uint64_t macs_once() const;
