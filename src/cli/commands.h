@@ -56,6 +56,11 @@ struct SelftestOptions {
   std::size_t outstanding = 16;  // closed loop: trace requests in flight
   bool open_loop = false;        // issue trace requests at their cycles
   std::string write_trace_path;  // write the one pattern's requests as a trace
+  // Generator parameters for the built-in patterns (sim/memory_selftest.h); empty: the
+  // pattern's own. Sizes as "256", "256 B" or "1 MiB".
+  std::string request_bytes, footprint, stride;
+  std::uint64_t requests = 0;
+  double write_fraction = -1, zipf_s = -1;
 };
 
 struct SweepOptions {

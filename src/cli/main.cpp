@@ -91,6 +91,18 @@ int sc_main(int argc, char* argv[]) {
   selftest_cmd->add_flag("--open-loop", selftest.open_loop, "issue each trace request at its CYCLE, not on completions");
   selftest_cmd->add_option("--write-trace", selftest.write_trace_path,
                            "write the requests of the one --pattern as a trace file (and run it)");
+  selftest_cmd->add_option("--request-bytes", selftest.request_bytes,
+                           "size of each random, gather, strided, row_miss or mix request (a zipf row), e.g. 128 or '4 KiB'");
+  selftest_cmd->add_option("--footprint", selftest.footprint,
+                           "bytes the random patterns draw addresses from (zipf: the table), e.g. '1 GiB'");
+  selftest_cmd->add_option("--stride", selftest.stride, "the step of the strided pattern (default 2 KiB)");
+  selftest_cmd->add_option("--requests", selftest.requests, "requests of the random, gather, strided and mix patterns")
+      ->check(CLI::Range(1, 10'000'000));
+  selftest_cmd->add_option("--write-fraction", selftest.write_fraction,
+                           "share of random, gather, strided and zipf requests that write (mix: 1/3)")
+      ->check(CLI::Range(0.0, 1.0));
+  selftest_cmd->add_option("--zipf-s", selftest.zipf_s, "the zipf pattern's exponent (default 1.0)")
+      ->check(CLI::Range(0.0, 10.0));
   podsim::cli::SweepOptions sweep;
   CLI::App* sweep_cmd = app.add_subcommand("sweep", "run a design sweep (one process per point), or merge shards");
   sweep_cmd->add_option("file", sweep.file, "sweep YAML file");

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "podsim/arch/hbm_model.h"
 #include "podsim/config/config_error.h"
+#include "podsim/config/units.h"
 #include "podsim/sim/memory_selftest.h"
 #include "podsim/sim/memory_trace.h"
 
@@ -53,6 +54,59 @@ void print_details(const MemoryPatternResult& r) {
     fmt::print("  ACTs per bank ({} banks): min {}, mean {:.1f}, max {} (all in the JSON report)\n", r.bank_acts.size(),
                *lo, double(sum) / double(r.bank_acts.size()), *hi);
   }
+}
+
+// A size option: plain bytes ("4096") or with a unit ("4 KiB"); empty leaves `out` as it
+// is. Prints the error and returns false for anything else or a value outside [lo, hi].
+bool parse_size_option(const char* option, const std::string& text, std::uint64_t lo, std::uint64_t hi,
+                       std::uint64_t* out) {
+  if (text.empty()) return true;
+  std::string why = "expected a size such as 4096 or '4 KiB'";
+  std::optional<ParsedQuantity> q;
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) && text.size() <= 18)
+    q = ParsedQuantity{std::stoull(text)};
+  else
+    q = parse_quantity(text, UnitKind::size, &why);
+  if (!q) {
+    fmt::print(stderr, "error: {}: '{}': {}\n", option, text, why);
+    return false;
+  }
+  if (q->value < lo || q->value > hi) {
+    fmt::print(stderr, "error: {}: {} bytes is outside [{}, {}]\n", option, q->value, lo, hi);
+    return false;
+  }
+  *out = q->value;
+  return true;
+}
+
+// The generator parameters into the options, each checked; false after printing an error.
+bool generator_parameters(const SelftestOptions& o, const HardwareSpec& hw, MemorySelftestOptions* opt) {
+  const bool any = !o.request_bytes.empty() || !o.footprint.empty() || !o.stride.empty() || o.requests > 0 ||
+                   o.write_fraction >= 0 || o.zipf_s >= 0;
+  if (any && !o.trace_path.empty()) {
+    fmt::print(stderr, "error: --request-bytes, --footprint, --stride, --requests, --write-fraction and --zipf-s "
+                       "shape the built-in patterns; a --trace has its own requests\n");
+    return false;
+  }
+  const std::uint64_t capacity = hw.chip.hbm.capacity_bytes;
+  if (!parse_size_option("--request-bytes", o.request_bytes, 1, 64ull << 20, &opt->request_bytes) ||
+      !parse_size_option("--footprint", o.footprint, std::max<std::uint64_t>(1, opt->request_bytes), capacity,
+                         &opt->footprint) ||
+      !parse_size_option("--stride", o.stride, 1, capacity, &opt->stride))
+    return false;
+  // A zipf table is one double per row in memory: at most 2^24 rows (128 MiB).
+  const std::uint64_t row = opt->request_bytes ? opt->request_bytes : 256;
+  const bool zipf = o.patterns.empty() || std::count(o.patterns.begin(), o.patterns.end(), "zipf_gather_256B");
+  if (zipf && opt->footprint / row > (1ull << 24)) {
+    fmt::print(stderr, "error: --footprint: a zipf table of {} rows of {} B is more than 2^24 rows; give a smaller "
+                       "footprint, larger --request-bytes, or --pattern without zipf_gather_256B\n",
+               opt->footprint / row, row);
+    return false;
+  }
+  if (o.requests > 0) opt->random_requests = o.requests;
+  opt->write_fraction = o.write_fraction;
+  opt->zipf_s = o.zipf_s;
+  return true;
 }
 
 nlohmann::ordered_json to_json(const MemoryPatternResult& r) {
@@ -112,6 +166,7 @@ int selftest_command(const SelftestOptions& o) {
     opt.stream_bytes = 16 << 20;
     opt.random_requests = 20'000;
   }
+  if (!generator_parameters(o, hw, &opt)) return kInputError;
 
   std::vector<MemoryPatternResult> results;
   if (!o.trace_path.empty()) {
@@ -142,6 +197,15 @@ int selftest_command(const SelftestOptions& o) {
   }
 
   print_header(hw);
+  // The patterns keep their names; say what the generator parameters changed.
+  std::vector<std::string> given;
+  if (opt.request_bytes) given.push_back(fmt::format("requests of {} B", opt.request_bytes));
+  if (opt.footprint) given.push_back(fmt::format("footprint {}", format_quantity(opt.footprint, UnitKind::size)));
+  if (opt.stride) given.push_back(fmt::format("stride {}", format_quantity(opt.stride, UnitKind::size)));
+  if (o.requests) given.push_back(fmt::format("{} requests", o.requests));
+  if (opt.write_fraction >= 0) given.push_back(fmt::format("write fraction {}", opt.write_fraction));
+  if (opt.zipf_s >= 0) given.push_back(fmt::format("zipf s = {}", opt.zipf_s));
+  if (!given.empty()) fmt::print("  generator: {}\n", fmt::join(given, ", "));
   fmt::print("  {:<18} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "pattern", "GB/s", "% peak", "mean lat ns", "p99 lat ns",
              "row hits");
   std::uint64_t violations = 0;

@@ -228,11 +228,31 @@ TEST(Cli, SelftestMemoryWritesTheFixedKeys) {
   const Outcome o = podsim("selftest memory --hw tpu-v3 --quick --json " + json);
   ASSERT_EQ(o.code, 0) << o.output;
   const auto j = nlohmann::json::parse(read_file(json));
-  ASSERT_EQ(j["patterns"].size(), 10u);  // 7 access patterns and STREAM copy, add, triad
+  ASSERT_EQ(j["patterns"].size(), 11u);  // 8 access patterns and STREAM copy, add, triad
   for (const auto& p : j["patterns"])
     for (const char* key : {"name", "achieved_gbps", "peak_gbps", "mean_latency_ns", "p99_latency_ns", "row_hit_rate"})
       EXPECT_TRUE(p.contains(key)) << key;
   EXPECT_EQ(podsim("selftest memory --pattern nonsense").code, 2);
+}
+
+TEST(Cli, SelftestGeneratorParametersAreCheckedAndNamedInErrors) {
+  const auto fails_on = [](const std::string& args, const std::string& says) {
+    const Outcome o = podsim("selftest memory --hw tpu-v3 --quick " + args);
+    EXPECT_EQ(o.code, 2) << args << "\n" << o.output;
+    EXPECT_NE(o.output.find(says), std::string::npos) << args << "\n" << o.output;
+  };
+  fails_on("--request-bytes lots", "--request-bytes: 'lots'");
+  fails_on("--request-bytes 0", "outside [1,");
+  fails_on("--footprint '64 GiB'", "--footprint: 68719476736 bytes is outside");  // tpu-v3 holds 32 GiB
+  fails_on("--footprint '16 GiB' --request-bytes 64", "more than 2^24 rows");    // a zipf table of 2^28 rows
+  fails_on("--stride 0", "--stride");
+  fails_on("--write-fraction 1.5", "--write-fraction");
+  const std::string trace = write_temp("selftest-one.trace", "0x0 R\n");
+  fails_on("--trace " + trace + " --stride 128", "a --trace has its own requests");
+  const Outcome ok = podsim("selftest memory --hw tpu-v3 --pattern strided --requests 2000 --stride '4 KiB' "
+                            "--request-bytes 128 --write-fraction 0.5");
+  EXPECT_EQ(ok.code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("strided"), std::string::npos) << ok.output;
 }
 
 TEST(Cli, SelftestMemoryReplaysATraceClosedAndOpenLoop) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "podsim/arch/clock.h"
 #include "podsim/config/config_error.h"
@@ -102,6 +103,63 @@ TEST(MemoryTraceReplay, APatternWrittenAsATraceReplaysToTheSameResult) {
     EXPECT_DOUBLE_EQ(a.p99_latency_ns, b.p99_latency_ns) << name;
     EXPECT_EQ(a.row_conflicts, b.row_conflicts) << name;
   }
+}
+
+TEST(MemoryPatterns, GeneratorParametersShapeTheTrace) {
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  MemorySelftestOptions o;
+  o.random_requests = 1000;
+  o.request_bytes = 128;
+  o.footprint = 1 << 20;
+  o.write_fraction = 0.25;
+  std::size_t window = 0;
+  const auto random = memory_pattern_trace(hw, "random_read_64B", o, &window);
+  ASSERT_EQ(random.size(), 1000u);
+  for (std::size_t i = 0; i < random.size(); ++i) {
+    EXPECT_EQ(random[i].bytes, 128u);
+    EXPECT_EQ(random[i].addr % 128, 0u);
+    EXPECT_LE(random[i].addr + 128, 1u << 20);
+    EXPECT_EQ(random[i].write, i % 4 == 3) << i;  // a quarter, evenly spaced
+  }
+  o.stride = 3000;
+  o.write_fraction = 0;
+  const auto strided = memory_pattern_trace(hw, "strided", o, &window);
+  for (std::size_t i = 0; i < strided.size(); ++i) {
+    EXPECT_EQ(strided[i].addr, i * 3000 % (1 << 20));
+    EXPECT_FALSE(strided[i].write);
+  }
+  // Unset, the patterns keep their own sizes and mix: 256 B gathers, a third written.
+  const auto mix = memory_pattern_trace(hw, "mix_2r1w", MemorySelftestOptions{}, &window);
+  for (std::size_t i = 0; i < 30; ++i) {
+    EXPECT_EQ(mix[i].bytes, 256u);
+    EXPECT_EQ(mix[i].write, i % 3 == 2);
+  }
+}
+
+TEST(MemoryPatterns, ZipfGathersFollowTheExponent) {
+  // A table of 1024 rows of 256 B. With s = 1 the hottest row draws 1 / H(1024) of the
+  // requests, H(1024) = sum 1/k = 7.509: 2,663 of 20,000 (binomial sd 48, 5 sd allowed).
+  // With s = 0 every row is as likely: about 19.5 each, none near 100.
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  MemorySelftestOptions o;
+  o.random_requests = 20'000;
+  o.footprint = 1024 * 256;
+  const auto hottest = [&](double s) {
+    o.zipf_s = s;
+    std::size_t window = 0;
+    std::map<std::uint64_t, std::uint64_t> count;
+    for (const auto& r : memory_pattern_trace(hw, "zipf_gather_256B", o, &window)) {
+      EXPECT_LT(r.addr, 1024u * 256);
+      ++count[r.addr];
+    }
+    std::uint64_t most = 0;
+    for (const auto& [addr, n] : count) most = std::max(most, n);
+    return most;
+  };
+  double harmonic = 0;
+  for (int k = 1; k <= 1024; ++k) harmonic += 1.0 / k;
+  EXPECT_NEAR(double(hottest(1.0)), 20'000 / harmonic, 5 * 48);
+  EXPECT_LT(hottest(0.0), 100u);
 }
 
 TEST(MemoryTraceReplay, OpenLoopIdleRequestsSeeTheClosedFormLatencies) {

@@ -41,6 +41,17 @@ struct MemorySelftestOptions {
   std::uint64_t stream_bytes = 256ull << 20;  // sequential patterns
   std::uint64_t random_requests = 200'000;    // random and gather patterns
   std::uint64_t seed = 42;
+  // Generator parameters (`selftest memory --request-bytes ...`); 0 or a negative value:
+  // the pattern's own. request_bytes: the size of each random, gather, strided or
+  // row_miss request (and of a zipf row); footprint: the bytes the random patterns draw
+  // addresses from (a zipf table: footprint / request_bytes rows); stride: the step of
+  // `strided`; write_fraction: the share of random, gather and strided requests that
+  // write, evenly spaced; zipf_s: the zipf exponent.
+  std::uint64_t request_bytes = 0;
+  std::uint64_t footprint = 0;
+  std::uint64_t stride = 0;
+  double write_fraction = -1;
+  double zipf_s = -1;
   std::vector<std::string> only;              // run just these patterns (empty: all)
   bool check_timing = false;                   // log every DRAM command and replay it through the checker
 };
