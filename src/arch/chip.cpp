@@ -25,6 +25,7 @@ std::string op_replay_key(const Op& op, const OpPlan& p) {
     key += fmt::format("|{}x{}x{}|{}x{}x{}{}{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn,
                        t.a_resident ? "r" : "", t.a_onchip ? "A" : "", t.c_onchip ? "C" : "",
                        m.block_sparsity, m.weight_sparsity, m.sparsity_seed);
+    if (const auto& e = p.epilogue) key += fmt::format("|e{}/{}/{}", e->vpu_per_element, e->eup_per_element, e->eup_per_row);
     if (const auto& w = m.patches)  // a convolution's window decides which input rows its tiles read
       key += fmt::format("|{}x{}x{}x{} k{}s{}p{}d{}{}", w->n, w->h, w->w, w->c, w->kernel, w->stride, w->padding,
                          w->dilation, w->transposed ? "t" : "");
@@ -111,23 +112,37 @@ CoreMatmulProgram Chip::program_for(const OpPlan& plan, std::uint32_t core) cons
   program.core = core;
   program.cores = static_cast<std::uint32_t>(cores_.size());
   program.instances = batched_instances(op, plan);
+  program.epilogue = plan.epilogue;
   program.label = op.name;
   return program;
 }
 
 void Chip::sequencer() {
-  // With a weight FIFO that fetches ahead across ops, a matmul followed by a matmul hands
-  // its successor's first weight tiles to the fetcher while it finishes. Such linked ops
-  // are not self-contained (each one's counters hold some of the next one's fetches), so
-  // they are neither recorded nor replayed.
+  // With a weight FIFO that fetches ahead across ops, a matmul followed by a matmul (ops
+  // run in its epilogue aside) hands its successor's first weight tiles to the fetcher
+  // while it finishes. Such linked ops are not self-contained (each one's counters hold
+  // some of the next one's fetches), so they are neither recorded nor replayed.
   const bool prefetch = hw_.chip.mxu.weight_fifo_depth > 0 && hw_.chip.mxu.weight_prefetch_across_ops;
-  std::vector<bool> linked(plans_.size(), false);  // op i prefetches op i + 1's weights
-  for (std::size_t i = 0; prefetch && i + 1 < plans_.size(); ++i)
-    linked[i] = plans_[i].engine == Engine::mxu && plans_[i + 1].engine == Engine::mxu;
+  std::vector<std::size_t> next_run(plans_.size(), plans_.size());  // the next op that runs
+  for (std::size_t i = plans_.size(); i-- > 1;)
+    next_run[i - 1] = plans_[i].in_epilogue ? next_run[i] : i;
+  std::vector<bool> linked(plans_.size(), false), linked_in(plans_.size(), false);  // to the next op that runs, from the one before
+  for (std::size_t i = 0; prefetch && i < plans_.size(); ++i) {
+    const std::size_t j = next_run[i];
+    if (j < plans_.size() && plans_[i].engine == Engine::mxu && plans_[j].engine == Engine::mxu)
+      linked[i] = linked_in[j] = true;
+  }
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     const OpPlan& plan = plans_[i];
     const Op& op = workload_.ops[plan.op_index];
-    const bool self_contained = !linked[i] && !(i > 0 && linked[i - 1]);
+    if (plan.in_epilogue) {  // done in the op before it: no time of its own
+      OpTiming t;
+      t.start_ps = t.end_ps = snapshot().start_ps;
+      timings_.push_back(t);
+      ++ops_done_;
+      continue;
+    }
+    const bool self_contained = !linked[i] && !linked_in[i];
     const std::string key = reuse_ops_ && self_contained ? op_replay_key(op, plan) : std::string();
     if (!key.empty()) {
       const auto seen = recordings_.find(key);
@@ -150,7 +165,7 @@ void Chip::sequencer() {
         // What this core runs next: the same program again, or the next op's.
         CoreMatmulProgram next;
         const bool has_next = r + 1 < runs || linked[i];
-        if (has_next) next = r + 1 < runs ? program : program_for(plans_[i + 1], c);
+        if (has_next) next = r + 1 < runs ? program : program_for(plans_[next_run[i]], c);
         cores_[c]->start(program, has_next ? &next : nullptr);
       }
       for (auto& core : cores_)

@@ -352,6 +352,7 @@ void TensorCore::compute() {
       buffer_free_ps_[i % buffer_free_ps_.size()] = clock_.ps_of(stream_end);
       ++scheduled_;
       scheduled_ev_.notify();
+      if (mxu && t.last_k && program_.epilogue) done = run_epilogue(t, done);
       if (!mxu || t.last_k) {
         stores_.push_back({store_regions(i), clock_.ps_of(done)});
         store_queued_ev_.notify();
@@ -364,6 +365,19 @@ void TensorCore::compute() {
     finished_ = true;
     finished_ev_.notify();
   }
+}
+
+std::uint64_t TensorCore::run_epilogue(const MatmulTile& t, std::uint64_t results_ready) {
+  // The block's results go through the vector unit on their way out of the accumulators,
+  // while the arrays work on the next blocks; the store waits for it.
+  const std::uint64_t cycles = vector_tile_cycles(hw_, *program_.epilogue, t.tm, t.tn);
+  const std::uint64_t start = std::max(results_ready, vpu_free_);
+  vpu_free_ = start + cycles;
+  vpu_busy_cycles_ += cycles;
+  onchip_bytes_ += 2 * t.tm * t.tn * dtype_bytes(program_.op.dtype);  // read and written in vector memory
+  if (trace_ && !mxu_tracks_.empty())
+    trace_->slice(vpu_track_, clock_.ps_of(start), clock_.ps_of(vpu_free_), program_.label + " epilogue");
+  return vpu_free_;
 }
 
 void TensorCore::storer() {

@@ -59,6 +59,31 @@ void check_capacity(const OpPlan& p, const Op& op, std::size_t i, const Hardware
                                   op.name, p.footprint_bytes, hw.chip.hbm.capacity_bytes));
 }
 
+// Unary elementwise functions: any output block can be finished on its own.
+bool blockwise(const VectorOp& v) {
+  if (v.inputs != 1 || v.outputs != 1 || !v.shape_preserving()) return false;
+  switch (v.fn) {
+    case VectorFn::relu: case VectorFn::gelu: case VectorFn::sigmoid: case VectorFn::tanh: case VectorFn::exp:
+    case VectorFn::scale: return true;
+    default: return false;
+  }
+}
+
+// chip.vector.overlap_fused: a fused unary elementwise op right after an MXU op (its
+// producer, as many runs) becomes that op's epilogue.
+void overlap_epilogues(const WorkloadSpec& w, const HardwareSpec& hw, std::vector<OpPlan>& plans) {
+  if (!hw.chip.vector.overlap_fused) return;
+  for (std::size_t i = 1; i < plans.size(); ++i) {
+    OpPlan &producer = plans[i - 1], &p = plans[i];
+    const auto* v = std::get_if<VectorOp>(&w.ops[i].body);
+    if (!v || p.engine != Engine::vector || !p.vector.fused || !blockwise(*v)) continue;
+    if (producer.engine != Engine::mxu || w.ops[i - 1].gradient_elements > 0) continue;  // a dW is not its producer
+    if (w.ops[i - 1].repeat != w.ops[i].repeat) continue;
+    producer.epilogue = vector_cost(v->fn);
+    p.in_epilogue = true;
+  }
+}
+
 }  // namespace
 
 // XLA-style fusion: the op's first input is the previous op's output, still in vector
@@ -150,6 +175,7 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
     plans.push_back(p);
   }
   fuse_attention(workload, hw, plans);
+  overlap_epilogues(workload, hw, plans);
   return plans;
 }
 

@@ -154,6 +154,11 @@ std::vector<HardwareParam> build_table() {
                    "fuse an elementwise op of one or two inputs into the matmul, conv or elementwise op before it "
                    "(same size): its first input stays in vector memory and it stores nothing (XLA-style)",
                    +[](HardwareSpec& h) -> bool& { return h.chip.vector.fusion; }));
+  t.push_back(flag("chip.vector.overlap_fused", "true",
+                   "a fused unary elementwise op (relu, gelu, ...) right after a matmul or conv runs on each output "
+                   "block as it leaves the arrays, overlapping the next blocks (XLA output fusion); false: after the "
+                   "whole matmul",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.vector.overlap_fused; }));
   t.push_back(quantity("chip.vmem.capacity", U::size, "16 MiB", 4096, 1ULL << 40,
                        "vector memory per TensorCore: holds the operand and accumulator tiles",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.vmem_bytes; }));

@@ -12,6 +12,9 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   const std::uint64_t ps = op.end_ps - op.start_ps;
   m.time_s = double(ps) * 1e-12;
   m.cycles = ClockDomain(run.hw.chip.clock_hz).cycle_at(ps);
+  // An op run in the epilogue of the matmul before it (chip.vector.overlap_fused) takes
+  // no time of its own; its vector work is in that op's.
+  if (op.plan.in_epilogue) m.bound = "epilogue";
   if (ps == 0) return m;
   m.achieved_flops = 2.0 * double(op.macs) / m.time_s;
   m.mxu_utilization = double(op.macs) / (double(m.cycles) * double(run.hw.macs_per_cycle()));

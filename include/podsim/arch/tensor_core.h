@@ -53,6 +53,9 @@ struct CoreMatmulProgram {
   // MXU programs: independent instances of the matmul (attention heads, convolution
   // groups) run as one batched program, their tiles through one pipeline (docs/timing.md).
   std::uint64_t instances = 1;
+  // MXU programs: a fused elementwise op applied to each output block on the vector unit
+  // before it is stored (OpPlan::epilogue).
+  std::optional<VectorCost> epilogue;
   std::string label;        // the op's name, for the trace
 };
 
@@ -120,6 +123,8 @@ class TensorCore : public sc_core::sc_module {
                     std::vector<std::pair<std::uint64_t, std::uint64_t>>* run = nullptr) const;
   // The weight tiles a program's folds use, in order, into the FIFO.
   void fetch_weights_of(const CoreMatmulProgram& p);
+  // Schedules a finished block's epilogue on the vector unit; returns when it is done.
+  std::uint64_t run_epilogue(const MatmulTile& t, std::uint64_t results_ready);
   // Gather (and, backward, scatter) entries of tile i's looked-up rows, with their
   // optimizer-state rows when training.
   void embedding_rows(std::uint64_t i, std::vector<DmaRegion>& regions) const;

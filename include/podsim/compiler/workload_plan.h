@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "podsim/compiler/matmul_tiling.h"
@@ -31,6 +32,11 @@ struct OpPlan {
   std::uint64_t a_base = 0, b_base = 0, c_base = 0;
   std::uint64_t tensor_stride = 0;  // vector ops: input i at a_base + i stride, output o at c_base + o stride
   std::uint64_t footprint_bytes = 0;
+  // chip.vector.overlap_fused: an MXU op's fused elementwise successor runs on each output
+  // block in the MXU op's program (`epilogue`: its cost per element); the successor is
+  // then `in_epilogue` and takes no time of its own.
+  std::optional<VectorCost> epilogue;
+  bool in_epilogue = false;
 };
 
 // Whether a vector op fuses into the op before it (when chip.vector.fusion is on): a

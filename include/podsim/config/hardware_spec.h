@@ -89,6 +89,10 @@ struct VectorSpec {
   std::uint32_t sublanes = 8;
   std::uint32_t transcendentals_per_cycle = 128;
   bool fusion = true;  // an elementwise op right after a matmul/conv of its shape runs in its epilogue
+  // A fused unary elementwise op (relu, gelu, ...) right after a matmul runs on each output
+  // block as it leaves the arrays, overlapping the next blocks' matrix work (XLA's output
+  // fusion; TPU v1's Activation unit). false: it runs after the whole matmul.
+  bool overlap_fused = true;
 };
 
 struct ChipSpec {
