@@ -48,6 +48,7 @@ std::vector<MemoryRequest> memory_pattern_trace(const HardwareSpec& hw, const st
     q.push_back(r);
   };
   *window = random_window;
+  q.reserve(std::max<std::uint64_t>(o.random_requests, o.stream_bytes / chunk * 2));
   // The pattern's request size unless one is given; the i-th request writes when the
   // write fraction's running count steps up (evenly spaced: 0.25 writes every 4th).
   const auto size = [&](std::uint64_t own) { return o.request_bytes ? o.request_bytes : own; };
