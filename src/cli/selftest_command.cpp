@@ -228,6 +228,16 @@ int selftest_command(const SelftestOptions& o) {
     if (!o.trace_path.empty())
       j["trace"] = {{"file", o.trace_path}, {"mode", o.open_loop ? "open_loop" : "closed_loop"},
                     {"outstanding", o.open_loop ? 0 : o.outstanding}};
+    if (!given.empty()) {  // only the parameters given; the rest are the patterns' own
+      nlohmann::ordered_json g = nlohmann::ordered_json::object();
+      if (opt.request_bytes) g["request_bytes"] = opt.request_bytes;
+      if (opt.footprint) g["footprint_bytes"] = opt.footprint;
+      if (opt.stride) g["stride_bytes"] = opt.stride;
+      if (o.requests) g["requests"] = o.requests;
+      if (opt.write_fraction >= 0) g["write_fraction"] = opt.write_fraction;
+      if (opt.zipf_s >= 0) g["zipf_s"] = opt.zipf_s;
+      j["generator"] = std::move(g);
+    }
     nlohmann::ordered_json patterns = nlohmann::ordered_json::array();
     for (const auto& r : results) patterns.push_back(to_json(r));
     j["patterns"] = std::move(patterns);

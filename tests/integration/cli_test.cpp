@@ -249,10 +249,18 @@ TEST(Cli, SelftestGeneratorParametersAreCheckedAndNamedInErrors) {
   fails_on("--write-fraction 1.5", "--write-fraction");
   const std::string trace = write_temp("selftest-one.trace", "0x0 R\n");
   fails_on("--trace " + trace + " --stride 128", "a --trace has its own requests");
+  const std::string json = testing::TempDir() + "selftest-generator.json";
   const Outcome ok = podsim("selftest memory --hw tpu-v3 --pattern strided --requests 2000 --stride '4 KiB' "
-                            "--request-bytes 128 --write-fraction 0.5");
+                            "--request-bytes 128 --write-fraction 0.5 --json " + json);
   EXPECT_EQ(ok.code, 0) << ok.output;
-  EXPECT_NE(ok.output.find("strided"), std::string::npos) << ok.output;
+  const auto j = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(j["generator"]["stride_bytes"], 4096);
+  EXPECT_EQ(j["generator"]["request_bytes"], 128);
+  EXPECT_FALSE(j["generator"].contains("footprint_bytes"));  // not given: the pattern's own
+  ASSERT_EQ(j["patterns"].size(), 1u);
+  EXPECT_EQ(j["patterns"][0]["name"], "strided");
+  EXPECT_EQ(j["patterns"][0]["requests"], 2000);
+  EXPECT_EQ(j["patterns"][0]["writes"], 1000);  // every other request
 }
 
 TEST(Cli, SelftestMemoryReplaysATraceClosedAndOpenLoop) {
