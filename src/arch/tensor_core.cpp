@@ -123,14 +123,13 @@ std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, st
 
 void TensorCore::sparse_share(const MatmulOp& op, const MatmulTile& t, MxuShare* s, std::uint64_t* folds,
                               std::vector<std::pair<std::uint64_t, std::uint64_t>>* run) const {
-  const MatmulOp& mm = op;
-  if (mm.weight_sparsity > 0) {
+  if (op.weight_sparsity > 0) {
     // Fine-grained: useful MACs over the share's columns and the tile's nonzero k rows; with
     // zero skipping the nonzero weights pack into fewer row folds.
     const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
     const std::uint64_t n0 = t.n0 + s->col_fold_begin * C;
     const std::uint64_t n1 = std::min(t.n0 + t.tn, t.n0 + (s->col_fold_begin + s->col_folds) * C);
-    const std::uint64_t nonzero = mm.nonzero_k(t.k0, t.k0 + t.tk);
+    const std::uint64_t nonzero = op.nonzero_k(t.k0, t.k0 + t.tk);
     s->macs = s->rows * nonzero * (n1 - n0);
     const std::uint64_t row_folds = hw_.chip.mxu.skip_zero_weights ? (nonzero + R - 1) / R : s->row_folds;
     *folds = s->col_folds * row_folds;
