@@ -13,7 +13,12 @@ namespace podsim {
 template <typename T>
 class SortedWindow {
  public:
-  using Entry = std::pair<std::int64_t, T>;
+  // A plain aggregate, not std::pair: trivially copyable, so an insertion shifts the
+  // entries after it with one memmove (std::pair's assignment moved them one by one).
+  struct Entry {
+    std::int64_t first;
+    T second;
+  };
 
   std::size_t size() const { return items_.size() - head_; }
   bool empty() const { return size() == 0; }
