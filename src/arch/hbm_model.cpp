@@ -204,6 +204,7 @@ std::vector<HbmChannelStats> HbmModel::channel_stats() const {
     out[c].row_misses = d.row_misses;
     out[c].row_conflicts = d.row_conflicts;
     out[c].refreshes = d.refreshes;
+    out[c].forwarded_reads = d.forwarded_reads;
     out[c].mean_queue_depth = d.arrivals ? double(d.queue_depth_sum) / double(d.arrivals) : 0.0;
   }
   return out;

@@ -41,7 +41,8 @@ void print_details(const MemoryPatternResult& r) {
     fmt::print("    [{:>7.0f}, {:>7.0f}) ns {:>9}  {}\n", lo, hi, r.latency_histogram[i],
                std::string(std::size_t(40.0 * double(r.latency_histogram[i]) / double(std::max<std::uint64_t>(most, 1))), '#'));
   }
-  fmt::print("  rows: {} hits, {} misses, {} conflicts\n", r.row_hits, r.row_misses, r.row_conflicts);
+  fmt::print("  rows: {} hits, {} misses, {} conflicts; {} reads forwarded from the write queue\n", r.row_hits,
+             r.row_misses, r.row_conflicts, r.forwarded_reads);
   if (!r.commands.empty()) {
     fmt::print("  commands:");
     for (const auto& [kind, n] : r.commands) fmt::print(" {} {}", kind, n);
@@ -124,6 +125,7 @@ nlohmann::ordered_json to_json(const MemoryPatternResult& r) {
           {"row_hits", r.row_hits},
           {"row_misses", r.row_misses},
           {"row_conflicts", r.row_conflicts},
+          {"forwarded_reads", r.forwarded_reads},
           {"requests", r.requests},
           {"reads", r.reads},
           {"writes", r.writes},

@@ -211,6 +211,7 @@ std::string report_json(const RunResult& r) {
       cj["row_misses"] = ch.row_misses;
       cj["row_conflicts"] = ch.row_conflicts;
       cj["refreshes"] = ch.refreshes;
+      cj["forwarded_reads"] = ch.forwarded_reads;
       cj["mean_queue_depth"] = ch.mean_queue_depth;
     }
     channels.push_back(std::move(cj));

@@ -70,6 +70,7 @@ MemoryPatternResult replay_memory_trace(const HardwareSpec& hw, const std::vecto
     r.row_hits += c.row_hits;
     r.row_misses += c.row_misses;
     r.row_conflicts += c.row_conflicts;
+    r.forwarded_reads += c.forwarded_reads;
   }
   const std::uint64_t all = r.row_hits + r.row_misses + r.row_conflicts;
   r.row_hit_rate = all ? double(r.row_hits) / double(all) : 0.0;

@@ -97,6 +97,7 @@ void collect_stats(RunResult& r, const Chip& chip) {
       s.add(g, "row_misses", "1", cs.row_misses);
       s.add(g, "row_conflicts", "1", cs.row_conflicts);
       s.add(g, "refreshes", "1", cs.refreshes);
+      s.add(g, "forwarded_reads", "1", cs.forwarded_reads, "reads served from the write queue (read-after-write)");
       s.add(g, "mean_queue_depth", "1", cs.mean_queue_depth, "requests waiting, seen by each arrival");
     }
   }

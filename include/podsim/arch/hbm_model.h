@@ -32,6 +32,7 @@ struct HbmChannelStats {
   std::uint64_t busy_ps = 0;      // data bus busy
   // DRAM devices only:
   std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, refreshes = 0;
+  std::uint64_t forwarded_reads = 0;  // served from the write queue (read-after-write)
   double mean_queue_depth = 0;
 };
 

@@ -31,6 +31,7 @@ struct MemoryPatternResult {
   // Latency histogram: latency_histogram[i] counts latencies in [2^(i-1), 2^i) ns ([0, 1) for i = 0).
   std::vector<std::uint64_t> latency_histogram;
   std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
+  std::uint64_t forwarded_reads = 0;  // reads served from the write queue (read-after-write)
   // DRAM commands issued by kind (ACT, PRE, PRE(auto), RD, WR, REF, REFpb), all pseudo-channels.
   std::vector<std::pair<std::string, std::uint64_t>> commands;
   // ACTs per bank: pseudo-channel x banks + bank group x banks per group + bank.

@@ -27,7 +27,7 @@ DramChannel::DramChannel(const DramDevice& device, const DramControllerSpec& ctr
       cols_(device),
       next_refresh_(refresh_interval() +
                     refresh_interval() * std::int64_t(ctrl.refresh_phase) / std::max<std::int64_t>(1, ctrl.refresh_phases)),
-      refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, false) {
+      refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, 0) {
   stats_.bank_acts.assign(std::size_t(device.bank_groups) * device.banks_per_group, 0);
 }
 
@@ -94,21 +94,20 @@ void DramChannel::refresh_banks_until(std::int64_t t) {
     // recently used bank not yet refreshed this round (JEDEC leaves the order open), so a
     // stream rarely meets the bank being refreshed. The others keep serving requests.
     if (refreshed_this_round_ == banks) {
-      std::fill(refreshed_.begin(), refreshed_.end(), false);
+      std::fill(refreshed_.begin(), refreshed_.end(), 0);
       refreshed_this_round_ = 0;
     }
     std::uint32_t pick = 0;
     std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
     for (std::uint32_t i = 0; i < banks; ++i) {
       if (refreshed_[i]) continue;
-      const Bank& x = banks_[i];
-      const std::int64_t used = std::max({x.act, x.last_rd, x.last_wr});
+      const std::int64_t used = banks_[i].last_use;
       if (used < oldest) {
         oldest = used;
         pick = i;
       }
     }
-    refreshed_[pick] = true;
+    refreshed_[pick] = 1;
     ++refreshed_this_round_;
     const std::uint32_t g = pick / d_.banks_per_group, b = pick % d_.banks_per_group;
     Bank& bk = bank(g, b);
@@ -176,6 +175,7 @@ std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint3
   log(plan.act, DramCommandType::ACT, bg, b, row);
   bk.open_row = row;
   bk.act = plan.act;
+  bk.last_use = std::max(bk.last_use, plan.act);
   bk.ready = std::max(bk.ready, plan.act + std::int64_t(tm.tRC));
   return plan.act + rcd;
 }
@@ -219,8 +219,9 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   for (std::uint32_t bg = 0; bg < G; ++bg) {
     if (run.last_of[bg] < 0) continue;
     Bank& bk = bank(bg, p.bank);
-    (p.write ? bk.last_wr : bk.last_rd) =
-        std::max(p.write ? bk.last_wr : bk.last_rd, run.at(std::uint32_t(run.last_of[bg])));
+    const std::int64_t last = run.at(std::uint32_t(run.last_of[bg]));
+    (p.write ? bk.last_wr : bk.last_rd) = std::max(p.write ? bk.last_wr : bk.last_rd, last);
+    bk.last_use = std::max(bk.last_use, last);
   }
   stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
   if (ctrl_.log_commands)
@@ -280,6 +281,13 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
   }
   advance_to(std::int64_t(p.arrival));
   ++stats_.arrivals;
+  std::int64_t after_writes = 0;
+  if (!write_queue_.empty() && forward_or_order(p, &after_writes)) {
+    ++stats_.forwarded_reads;
+    ++stats_.reads;
+    stats_.read_bytes += std::uint64_t(p.bursts) * d_.burst_bytes();
+    return p.arrival + 1;
+  }
   std::uint64_t waiting = write_queue_.size();
   for (std::int64_t done : read_completions_) waiting += done > std::int64_t(p.arrival) ? 1 : 0;
   stats_.queue_depth_sum += waiting;
@@ -288,7 +296,8 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
   // queue_depth latest-finishing reads is done (reads finish out of order, so not the read
   // queue_depth arrivals earlier). read_completions_ is a min-heap of those.
   const auto later = std::greater<std::int64_t>();
-  const std::int64_t entry = read_completions_.size() >= ctrl_.queue_depth ? read_completions_.front() : 0;
+  const std::int64_t entry =
+      std::max(after_writes, read_completions_.size() >= ctrl_.queue_depth ? read_completions_.front() : 0);
   const std::int64_t done = schedule(p, entry);
   read_completions_.push_back(done);
   std::push_heap(read_completions_.begin(), read_completions_.end(), later);
@@ -299,6 +308,31 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
   ++stats_.reads;
   stats_.read_bytes += std::uint64_t(p.bursts) * d_.burst_bytes();
   return std::uint64_t(done);
+}
+
+bool DramChannel::forward_or_order(const DramPiece& p, std::int64_t* after) {
+  const std::uint64_t lo = block_offset(p), hi = lo + p.bursts;
+  bool overlaps = false;
+  for (const DramPiece& w : write_queue_) {
+    if (w.bank != p.bank || w.row != p.row || w.bg_fastest != p.bg_fastest) continue;
+    const std::uint64_t wlo = block_offset(w), whi = wlo + w.bursts;
+    if (wlo <= lo && hi <= whi) return true;
+    overlaps = overlaps || (wlo < hi && lo < whi);
+  }
+  if (!overlaps) return false;
+  // Write the overlapping ones first, oldest first; the read is placed after their data.
+  for (auto it = write_queue_.begin(); it != write_queue_.end();) {
+    const std::uint64_t wlo = block_offset(*it), whi = wlo + it->bursts;
+    if (it->bank == p.bank && it->row == p.row && it->bg_fastest == p.bg_fastest && wlo < hi && lo < whi) {
+      const DramPiece w = *it;
+      it = write_queue_.erase(it);
+      pending_write_bursts_ -= w.bursts;
+      *after = std::max(*after, schedule(w, 0));
+    } else {
+      ++it;
+    }
+  }
+  return false;
 }
 
 std::int64_t DramChannel::drain_writes_to(std::uint64_t keep_bursts) {

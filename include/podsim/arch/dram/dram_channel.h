@@ -10,7 +10,10 @@
 // or at flush(); a write that finds the buffer full is accepted once the drain is done. The read queue holds
 // `queue_depth` requests: when it is full, a read enters when the first of the reads in it
 // completes (not necessarily the oldest: a younger read to an idle bank finishes first). Open page keeps rows open; closed page precharges after each request (auto
-// precharge, not a bus command). Refresh: per bank (one bank every tREFI / banks, the
+// precharge, not a bus command). Read-after-write: a read whose bursts all lie in one posted
+// write is served from the write queue (one controller clock, no DRAM command, as
+// Ramulator's and DRAMsim3's controllers do); a read that overlaps posted writes only in
+// part waits for those writes to be written first, so it never returns stale data. Refresh: per bank (one bank every tREFI / banks, the
 // least recently used not yet refreshed this round, tRFCpb long; the others keep working) or all banks every tREFI, tRFC long.
 // Row and column commands travel on separate buses (as in HBM), each one per cycle. A
 // request's commands go into the earliest gap on each bus that keeps every spacing rule
@@ -68,6 +71,7 @@ struct DramChannelStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
   std::uint64_t refreshes = 0;
+  std::uint64_t forwarded_reads = 0;    // reads served from the write queue
   std::uint64_t refreshes_counted = 0;  // of those, counted in idle rounds without being placed
   std::uint64_t busy_cycles = 0;       // data bus
   std::uint64_t queue_depth_sum = 0;   // requests waiting, summed at each arrival
@@ -103,7 +107,7 @@ class DramChannel {
   void list_counters(std::vector<std::uint64_t*>& out) {
     out.insert(out.end(), {&stats_.read_bytes, &stats_.write_bytes, &stats_.reads, &stats_.writes, &stats_.row_hits,
                            &stats_.row_misses, &stats_.row_conflicts, &stats_.refreshes, &stats_.busy_cycles,
-                           &stats_.queue_depth_sum, &stats_.arrivals});
+                           &stats_.queue_depth_sum, &stats_.arrivals, &stats_.forwarded_reads});
     for (auto& c : stats_.commands) out.push_back(&c);
     for (auto& c : stats_.bank_acts) out.push_back(&c);
   }
@@ -115,6 +119,7 @@ class DramChannel {
     std::int64_t ready = kLongAgo;       // earliest next ACT (tRP, tRC, tRFC)
     std::int64_t last_rd = kLongAgo;     // last RD command
     std::int64_t last_wr = kLongAgo;     // last WR command
+    std::int64_t last_use = kLongAgo;    // max(act, last_rd, last_wr): refresh picks by it
   };
   static constexpr std::int64_t kLongAgo = -(std::int64_t(1) << 40);
 
@@ -145,6 +150,15 @@ class DramChannel {
   // Drains posted writes (row hits first) until at most `keep_bursts` remain; returns
   // when the last drained write's data is in.
   std::int64_t drain_writes_to(std::uint64_t keep_bursts);
+  // Where a piece's bursts begin in its (bank, row) block, in the mapping's order: a piece
+  // covers [block_offset, block_offset + bursts).
+  std::uint64_t block_offset(const DramPiece& p) const {
+    return p.bg_fastest ? std::uint64_t(p.first_col) * d_.bank_groups + p.first_bg
+                        : std::uint64_t(p.first_bg) * d_.columns + p.first_col;
+  }
+  // Read-after-write: true if a posted write holds all of the read's bursts. Otherwise
+  // posted writes that overlap it are written now; *after is when the last one's data is in.
+  bool forward_or_order(const DramPiece& read, std::int64_t* after);
   Bank& bank(std::uint32_t bg, std::uint32_t b) { return banks_[bg * d_.banks_per_group + b]; }
   const Bank& bank(std::uint32_t bg, std::uint32_t b) const { return banks_[bg * d_.banks_per_group + b]; }
 
@@ -156,7 +170,7 @@ class DramChannel {
   std::int64_t data_free_ = 0;
   std::int64_t floor_ = 0;       // the latest arrival: nothing is placed before it   // the data bus is idle from here on
   std::int64_t next_refresh_;
-  std::vector<bool> refreshed_;  // per-bank refresh: banks done this tREFI round
+  std::vector<std::uint8_t> refreshed_;  // per-bank refresh: banks done this tREFI round
   std::uint32_t refreshed_this_round_ = 0;
   std::vector<std::int64_t> read_completions_;  // min-heap: the queue_depth latest read completions
   std::deque<DramPiece> write_queue_;
