@@ -92,16 +92,18 @@ void TensorCore::wait_for(std::uint64_t& seen_program) {
 }
 
 std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
-                                             const MatmulTile& t) {
+                                             const MatmulTile& t, std::uint32_t passes) {
   const FoldGrid g = fold_grid(shape, t.tm, t.tk, t.tn);
+  const bool by_columns = split_over_mxus(shape, mxus, g, passes).by_columns;
   std::vector<MxuShare> shares;
   std::uint64_t next_col_fold = 0;
   for (std::uint32_t j = 0; j < mxus; ++j) {
     MxuShare s;
     s.mxu = j;
     s.row_folds = g.row_folds;
-    if (g.col_folds >= mxus) {
-      // Column split: each MXU takes a contiguous run of column folds (whole blocks).
+    if (by_columns) {
+      // Column split: each MXU takes a contiguous run of column folds (whole blocks); with
+      // fewer column folds than MXUs the last MXUs get none.
       s.col_fold_begin = next_col_fold;
       s.col_folds = g.col_folds / mxus + (j < g.col_folds % mxus ? 1 : 0);
       next_col_fold += s.col_folds;
@@ -110,8 +112,7 @@ std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, st
           std::min(g.along_cols, (s.col_fold_begin + s.col_folds) * shape.cols) - s.col_fold_begin * shape.cols;
       s.macs = s.rows * g.along_rows * width;
     } else {
-      // Fewer column folds than MXUs: each MXU holds every block and streams a share
-      // of the rows.
+      // Row split: each MXU holds every block and streams a share of the rows.
       s.col_folds = g.col_folds;
       s.rows = g.stream / mxus + (j < g.stream % mxus ? 1 : 0);
       s.macs = s.rows * g.along_rows * g.along_cols;
@@ -211,7 +212,7 @@ void TensorCore::fetch_weights_of(const CoreMatmulProgram& p) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> folds;  // (row fold, column fold), as the array runs them
   for (std::uint64_t i = 0; i < tiles.size(); ++i) {
     const MatmulTile t = tiles.at(i);
-    for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
+    for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t, p.passes)) {
       folds.clear();
       if (p.op.block_sparsity > 0 || p.op.weight_sparsity > 0) {
         std::uint64_t n = 0;
@@ -243,7 +244,7 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
   const SystolicArrayShape shape = array_shape(hw_);
   const std::uint64_t R = shape.rows, C = shape.cols;
   *stream_end = *done = ready;
-  for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t)) {
+  for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t, program_.passes)) {
     SystolicPipeline& array = mxus_[s.mxu];
     std::uint64_t folds = s.col_folds * s.row_folds;
     if (program_.op.block_sparsity > 0 || program_.op.weight_sparsity > 0) sparse_share(program_.op, t, &s, &folds);

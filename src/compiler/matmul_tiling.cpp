@@ -1,6 +1,7 @@
 #include "podsim/compiler/matmul_tiling.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -36,26 +37,38 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
                                   double(chip.hbm.bandwidth_Bps) / double(active_cores));
   const double latency_s = double(chip.hbm.latency_ps) * 1e-12;
 
-  // One tile on one core: its folds spread over the core's MXUs, back to back.
+  // One tile on one core, its folds shared out over the MXUs as TensorCore::share_tile
+  // does (split_over_mxus): the busiest MXU's folds back to back.
   const SystolicPipeline array(array_shape(hw));
   const FoldGrid grid = fold_grid(array.shape(), t.tm, t.tk, t.tn);
-  const std::uint64_t stream = grid.stream * mxu_passes(hw, op.dtype);
-  const double step = array.overlapped()
-                          ? double(std::max(stream, array.weight_load_cycles()))
-                          : double(array.weight_load_cycles() + stream + array.fill_drain_cycles());
-  const double tile_compute_s = double(ceil_div(grid.folds(), chip.mxus_per_core)) * step / f;
-  // Bytes per tile on average: the tiling's total traffic over its tiles (A-resident
-  // tilings load A once, so their tiles are mostly B).
+  const MxuSplit split = split_over_mxus(array.shape(), chip.mxus_per_core, grid, mxu_passes(hw, op.dtype));
+  const double tile_compute_s = double(split.cycles) / f;
+  // Bytes per tile on average: the tiling's total traffic over its tiles. An A-resident
+  // tiling reads each A block once, with the first tile that needs it: those tiles carry
+  // an A block on top of their B tile and are costed apart below.
   const double tiles = double(t.output_blocks() * t.blocks_k);
-  const double tile_load_s = double(t.hbm_read_bytes) / tiles / core_bw;
+  const double a_resident_bytes =
+      t.a_resident && !t.a_onchip
+          ? double(t.hbm_read_bytes - padded_weight_k(op, hw) * padded_weight_n(op, hw) * dtype_bytes(op.dtype) * t.blocks_m)
+          : 0.0;
+  const double tile_load_s = (double(t.hbm_read_bytes) - a_resident_bytes) / tiles / core_bw;
   const double store_s = double(t.tm * t.tn) * bytes / core_bw;
   // Compute-bound: a load starts when a buffer frees, one tile ahead, so its latency must
   // hide under one tile's compute. Memory-bound: loads queue back to back and the DMA
   // engine keeps its requests in flight across them, so the latency is paid once.
-  const double tile_s = tile_compute_s >= tile_load_s ? std::max(tile_compute_s, tile_load_s + latency_s)
-                                                      : tile_load_s;
+  auto tile_time = [&](double load_s) {
+    return tile_compute_s >= load_s ? std::max(tile_compute_s, load_s + latency_s) : load_s;
+  };
+  const double tile_s = tile_time(tile_load_s);
   const double block_s = std::max(double(t.blocks_k) * tile_s, double(t.blocks_k) * tile_load_s + store_s);
-  const double per_core_s = double(blocks_per_core) * block_s;
+  double per_core_s = double(blocks_per_core) * block_s;
+  if (a_resident_bytes > 0) {
+    // Each core's A blocks (tm x tk) come one per tile that first uses it; such a tile
+    // takes the longer of its compute and its A and B loads together.
+    const double a_block_bytes = double(t.tm * t.tk) * bytes;
+    const double a_tiles_per_core = std::ceil(a_resident_bytes / double(active_cores) / a_block_bytes);
+    per_core_s += a_tiles_per_core * (tile_time(tile_load_s + a_block_bytes / core_bw) - tile_s);
+  }
 
   // All cores together cannot beat the chip's HBM bandwidth.
   const double memory_s = double(t.hbm_read_bytes + t.hbm_write_bytes) / double(chip.hbm.bandwidth_Bps);

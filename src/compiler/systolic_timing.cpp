@@ -19,6 +19,31 @@ FoldGrid fold_grid(const SystolicArrayShape& shape, std::uint64_t m, std::uint64
   return g;
 }
 
+MxuSplit split_over_mxus(const SystolicArrayShape& shape, std::uint32_t mxus, const FoldGrid& g, std::uint32_t passes) {
+  const SystolicPipeline array(shape);
+  const std::uint64_t W = array.weight_load_cycles();
+  auto fill = [&](MxuSplit& s) {
+    const std::uint64_t stream = s.rows_per_fold * passes;
+    if (array.overlapped()) {
+      s.cycles = s.folds_per_mxu * std::max(stream, W);
+      s.span = s.folds_per_mxu ? W + (s.folds_per_mxu - 1) * std::max(stream, W) + stream : 0;
+    } else {
+      s.cycles = s.span = s.folds_per_mxu * (W + stream + array.fill_drain_cycles());
+    }
+  };
+  MxuSplit cols;
+  cols.folds_per_mxu = ceil_div(g.col_folds, std::max<std::uint32_t>(mxus, 1)) * g.row_folds;
+  cols.rows_per_fold = g.stream;
+  fill(cols);
+  if (g.col_folds >= mxus || mxus <= 1) return cols;
+  MxuSplit rows;
+  rows.by_columns = false;
+  rows.folds_per_mxu = g.folds();
+  rows.rows_per_fold = ceil_div(g.stream, mxus);
+  fill(rows);
+  return rows.span < cols.span ? rows : cols;
+}
+
 std::uint64_t SystolicPipeline::weight_load_cycles() const {
   return shape_.dataflow == Dataflow::os ? 0 : shape_.rows;
 }

@@ -124,6 +124,19 @@ TEST(MatmulTiling, ABatchedMatmulDealsItsInstancesAcrossTheCores) {
   }
 }
 
+TEST(MatmulTiling, EstimateCountsTheWeightsEveryMxuShiftsInWhenColumnsAreFewerThanMxus) {
+  // One core with four 128 x 128 MXUs at 2 GHz. A 16 x 11008 x 128 tile has a single
+  // column fold: whichever way it is shared (split_over_mxus), the array that runs it shifts
+  // in all 86 row folds, 128 cycles each. 32 such tiles: at least 32 x 86 x 128 cycles =
+  // 176 us. Counting the folds as spread over the four MXUs (22 each, as the tiler did)
+  // says 45 us, and made the tiler pick this tiling at 2 GHz: 180 us where 78 us was
+  // possible (issue 15).
+  const HardwareSpec hw = load_hardware("tpu-v4", {"chip.tensor_cores=1", "chip.clock=2GHz"});
+  const MatmulOp op{16, 11008, 4096, DType::bf16};
+  const MatmulTiling t = make_matmul_tiling(op, hw, 16, 11008, 128, false);
+  EXPECT_GE(t.estimated_seconds, 32.0 * 86 * 128 / 2e9);
+}
+
 TEST(MatmulTiling, PassesFollowTheDtype) {
   const HardwareSpec hw = load_hardware("tpu-v3");
   EXPECT_EQ(mxu_passes(hw, DType::bf16), 1u);

@@ -145,5 +145,31 @@ TEST(Clock, CyclesAndPicosecondsConvertExactly) {
   EXPECT_EQ(transfer_ps(1, 3), 333'333'333'334u);        // rounded up
 }
 
+TEST(SplitOverMxus, AShortStreamKeepsEachArrayOnItsOwnColumns) {
+  // A 8 x 256 x 256 tile on four 128 x 128 arrays (ws, overlapped): 2 row folds x 2 column
+  // folds. By columns, two arrays take one column fold each: 2 folds x max(8, W = 128) =
+  // 256 cycles. By rows, every array takes all 4 folds with 2 rows: 4 x 128 = 512.
+  const SystolicArrayShape shape{128, 128, Dataflow::ws, true};
+  const MxuSplit s = split_over_mxus(shape, 4, fold_grid(shape, 8, 256, 256), 1);
+  EXPECT_TRUE(s.by_columns);
+  EXPECT_EQ(s.folds_per_mxu, 2u);
+  EXPECT_EQ(s.cycles, 256u);
+}
+
+TEST(SplitOverMxus, ALongStreamIsSharedByRows) {
+  // 4096 x 256 x 256 on four arrays: by columns 2 folds x 4096 rows = 8192 cycles on the
+  // two busy arrays; by rows 4 folds x 1024 rows = 4096 on each of the four.
+  const SystolicArrayShape shape{128, 128, Dataflow::ws, true};
+  const MxuSplit s = split_over_mxus(shape, 4, fold_grid(shape, 4096, 256, 256), 1);
+  EXPECT_FALSE(s.by_columns);
+  EXPECT_EQ(s.rows_per_fold, 1024u);
+  EXPECT_EQ(s.cycles, 4096u);
+  // Enough column folds for every array: always by columns (2 folds each).
+  const MxuSplit wide = split_over_mxus(shape, 4, fold_grid(shape, 4096, 256, 1024), 1);
+  EXPECT_TRUE(wide.by_columns);
+  EXPECT_EQ(wide.folds_per_mxu, 4u);
+  EXPECT_EQ(wide.cycles, 4u * 4096u);
+}
+
 }  // namespace
 }  // namespace podsim

@@ -97,9 +97,9 @@ class TensorCore : public sc_core::sc_module {
   // Every activity counter of the core, its MXUs and DMA engines (arch/counter_list.h).
   void list_counters(std::vector<std::uint64_t*>& out);
 
-  // How a tile's folds are spread over `mxus` arrays (exposed for tests).
+  // How a tile's folds are spread over `mxus` arrays (split_over_mxus; exposed for tests).
   static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
-                                          const MatmulTile& tile);
+                                          const MatmulTile& tile, std::uint32_t passes = 1);
 
  private:
   void loader();

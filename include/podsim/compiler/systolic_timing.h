@@ -52,6 +52,25 @@ struct FoldGrid {
 };
 FoldGrid fold_grid(const SystolicArrayShape& shape, std::uint64_t m, std::uint64_t k, std::uint64_t n);
 
+// How a tile's folds go to a core's `mxus` arrays (TensorCore::share_tile runs it, the
+// tiler's cost model costs it): by column folds, each array its own run of column folds
+// with every streaming row, or by streaming rows, every array holding every fold and
+// streaming a share of the rows. With at least as many column folds as arrays, always by
+// columns; with fewer, whichever has the busiest array done first (its first weight
+// shift to its last row in): splitting rows keeps every array busy but makes each one
+// shift in all the tile's weights, which a short stream cannot hide (8 rows over four
+// arrays: 2 rows per 128-cycle weight shift).
+struct MxuSplit {
+  bool by_columns = true;
+  std::uint64_t folds_per_mxu = 0;  // on the busiest array
+  std::uint64_t rows_per_fold = 0;  // streaming rows per fold on it
+  // Its folds back to back (passes included): in a steady stream of tiles (each shift
+  // hidden under the fold before), and alone (the first shift and the last stream exposed).
+  std::uint64_t cycles = 0, span = 0;
+};
+MxuSplit split_over_mxus(const SystolicArrayShape& shape, std::uint32_t mxus, const FoldGrid& grid,
+                         std::uint32_t passes);
+
 // A batch of identical folds handed to one array.
 struct FoldBatch {
   std::uint64_t folds = 0;

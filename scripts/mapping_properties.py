@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""Random (matmul shape, chip change) pairs: does more of a resource ever make an op slower?
+
+usage: scripts/mapping_properties.py PODSIM_BINARY PAIRS SEED
+
+Each pair draws a bf16 matmul shape, tpu-v3 or tpu-v4 with 1 or 2 cores, and one change
+(clock 1.0 -> 1.5 GHz, HBM 600 -> 900 GB/s, or 2 -> 4 MXUs per core), simulates both
+points and prints every pair where the second is more than 1 % slower (issue 15's
+property). Deterministic for a seed. Writes only into its own temporary directory.
+"""
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def main() -> int:
+    binary, pairs, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        workload, report = Path(tmp) / "w.yaml", Path(tmp) / "r.json"
+
+        def seconds(m, k, n, hw, sets):
+            workload.write_text("workload:\n  name: p\n  ops:\n"
+                                f"    - {{op: matmul, name: x, m: {m}, k: {k}, n: {n}, dtype: bf16}}\n")
+            cmd = [binary, "run", "-q", str(workload), "--hw", hw, "--json", str(report)]
+            for s in sets:
+                cmd += ["--set", s]
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return json.loads(report.read_text())["summary"]["time_s"]
+
+        slower = 0
+        for _ in range(pairs):
+            m = rng.choice([8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3000, 4096])
+            k = rng.choice([128, 256, 512, 768, 1024, 2048, 4096, 11008])
+            n = rng.choice([128, 256, 512, 1024, 2048, 4096, 5120])
+            hw = rng.choice(["tpu-v3", "tpu-v4"])
+            cores = rng.choice(["1", "2"])
+            kind = rng.choice(["clock", "bw", "mxus"])
+            a, b = {"clock": (["chip.clock=1.0GHz"], ["chip.clock=1.5GHz"]),
+                    "bw": (["chip.hbm.bandwidth=600GB/s"], ["chip.hbm.bandwidth=900GB/s"]),
+                    "mxus": (["chip.mxus_per_core=2"], ["chip.mxus_per_core=4"])}[kind]
+            base = [f"chip.tensor_cores={cores}"]
+            ta, tb = seconds(m, k, n, hw, base + a), seconds(m, k, n, hw, base + b)
+            if tb > ta * 1.01:
+                slower += 1
+                print(f"slower: {m}x{k}x{n} {hw} cores={cores} {kind}: {ta * 1e6:.2f} -> {tb * 1e6:.2f} us "
+                      f"({(tb / ta - 1) * 100:+.1f} %)")
+        print(f"{slower} of {pairs} pairs more than 1 % slower with more of the resource")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
