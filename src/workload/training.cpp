@@ -13,9 +13,12 @@ std::uint64_t parameters_of(const Op& op) {
   return 0;
 }
 
-// Bytes of the op's input activation, kept for its backward pass.
+// Bytes of the op's input activations, kept for its backward pass, for one run: A of a
+// matmul, and B too when it is an activation (attention's K^T and V: their products'
+// gradients need both operands).
 std::uint64_t input_bytes(const Op& op) {
-  if (const auto* mm = std::get_if<MatmulOp>(&op.body)) return mm->m * mm->k * dtype_bytes(mm->dtype);
+  if (const auto* mm = std::get_if<MatmulOp>(&op.body))
+    return (mm->m * mm->k + (op.b_is_activation ? mm->k * mm->n : 0)) * dtype_bytes(mm->dtype);
   if (const auto* c = std::get_if<Conv2dOp>(&op.body)) return c->n * c->h * c->w * c->c_in * dtype_bytes(c->dtype);
   if (const auto* v = std::get_if<VectorOp>(&op.body)) return v->elements() * dtype_bytes(v->dtype) * v->inputs;
   return 0;
@@ -229,7 +232,8 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
     f.weights_bytes += p * master;
     f.optimizer_state_bytes += p * master * state;
     f.gradient_bytes += p * master;
-    if (!t.recompute) f.stashed_activation_bytes += input_bytes(op);
+    // Every run keeps its own inputs: a step of a repeated op, a head of an attention.
+    if (!t.recompute) f.stashed_activation_bytes += input_bytes(op) * op.repeat;
   }
   return f;
 }

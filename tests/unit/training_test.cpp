@@ -60,8 +60,9 @@ TEST(Training, OptimizerStateIsTwoFp32MomentsPerParameterForAdam) {
   EXPECT_EQ(adam.optimizer_state_bytes, params * 2 * 4);
   EXPECT_EQ(training_footprint(mlp("momentum")).optimizer_state_bytes, params * 4);
   EXPECT_EQ(training_footprint(mlp("sgd")).optimizer_state_bytes, 0u);
-  // Stashed: the inputs of fc1 (256x512), act (256x1024) and fc2 (256x1024), bf16.
-  EXPECT_EQ(adam.stashed_activation_bytes, (256ull * 512 + 256ull * 1024 + 256ull * 1024) * 2);
+  // Stashed: the inputs of fc1 (256x512), act (256x1024) and of each of fc2's two runs
+  // (256x1024 each: the backward repeats it too, each run with its own input), bf16.
+  EXPECT_EQ(adam.stashed_activation_bytes, (256ull * 512 + 256ull * 1024 + 2 * 256ull * 1024) * 2);
   EXPECT_EQ(training_footprint(mlp("adam", "full")).stashed_activation_bytes, 0u);
 }
 
@@ -135,6 +136,10 @@ TEST(Attention, TrainsWithoutParametersOfItsOwn) {
   const TrainingFootprint f = training_footprint(expand_composites(wl));
   EXPECT_EQ(f.parameters, 0u);
   EXPECT_EQ(f.optimizer_state_bytes, 0u);
+  // Kept for the backward pass, per (sequence, head) of the 8: Q and K^T (128 x 64 each),
+  // the probabilities and V (128 x 128 and 128 x 64); and the softmax's input, 8 x 128 x
+  // 128 in all. bf16. (Counting only A of one head, as before, gave 311,296 B.)
+  EXPECT_EQ(f.stashed_activation_bytes, (8ull * (128 * 64 + 64 * 128 + 128 * 128 + 128 * 64) + 8 * 128 * 128) * 2);
 }
 
 TEST(Attention, DecodeAttendsOneQueryToTheCache) {
