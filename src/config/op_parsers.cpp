@@ -168,6 +168,9 @@ OpBody parse_attention(OpFields& f) {
   a.heads = f.integer("heads", 1, 4096);
   a.seq = f.integer("seq", 1, kMaxDim);
   a.head_dim = f.integer("head_dim", 1, 65536);
+  a.kv_heads = f.integer("kv_heads", 1, 4096, a.heads);
+  if (a.heads % a.kv_heads != 0)
+    f.fail("kv_heads", fmt::format("must divide heads ({}): each K/V head serves a whole group of query heads", a.heads));
   a.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
   a.causal = f.choice("causal", {"true", "false"}, "false") == "true";
   a.decode = f.choice("decode", {"true", "false"}, "false") == "true";
@@ -248,6 +251,9 @@ OpBody parse_template(OpFields& f) {
     t.heads = f.integer("heads", 1, 4096);
     t.d_ff = f.integer("d_ff", 1, kMaxDim);
     if (t.d_model % t.heads != 0) f.fail("heads", fmt::format("must divide d_model ({})", t.d_model));
+    t.kv_heads = f.integer("kv_heads", 1, 4096, t.heads);
+    if (t.heads % t.kv_heads != 0)
+      f.fail("kv_heads", fmt::format("must divide heads ({}): each K/V head serves a whole group of query heads", t.heads));
     if (t.name == "transformer_decoder") {
       t.decode = f.choice("decode", {"true", "false"}, "false") == "true";
       t.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
@@ -378,6 +384,7 @@ const std::map<std::string, OpKind>& op_kinds() {
       {"attention",
        {{{"attention", "batch", "integer", "", "sequences"},
          {"attention", "heads", "integer", "", "attention heads"},
+         {"attention", "kv_heads", "integer", "heads", "key/value heads: fewer than heads for grouped-query attention, 1 for multi-query; must divide heads"},
          {"attention", "seq", "integer", "", "query tokens per sequence (prefill)"},
          {"attention", "head_dim", "integer", "", "elements per head"},
          {"attention", "kv_len", "integer", "0", "keys/values attended to (0: seq); the KV cache length in decode"},
@@ -413,6 +420,7 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "seq", "integer", "", "transformers: tokens per sequence"},
          {"template", "d_model", "integer", "", "transformers: model width"},
          {"template", "heads", "integer", "", "transformers: attention heads"},
+         {"template", "kv_heads", "integer", "heads", "transformers: key/value heads (grouped-query attention); must divide heads"},
          {"template", "d_ff", "integer", "", "transformers: FFN width (per expert for moe_layer)"},
          {"template", "decode", "boolean", "false", "transformer_decoder: one token against the KV cache"},
          {"template", "kv_len", "integer", "0", "transformer_decoder: KV cache length"},

@@ -109,14 +109,18 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
       out.ops.push_back(op);
       continue;
     }
-    const std::uint64_t per_head = a->batch * a->heads;
+    // One product per (sequence, K/V head): the group of query heads that share a K/V
+    // head stack their queries along M (as GQA kernels do), so each K and V is read once
+    // per group. Multi-head attention is the group of one.
+    const std::uint64_t per_kv_head = a->batch * a->key_value_heads();
+    const std::uint64_t rows = a->group() * a->queries();
     using Part = Op::AttentionPart;
-    part(".qk", MatmulOp{a->queries(), a->head_dim, a->keys(), a->dtype}, per_head, a->fused ? Part::scores : Part::none);
-    out.ops.back().independent_repeats = true;  // one head's product per repeat
+    part(".qk", MatmulOp{rows, a->head_dim, a->keys(), a->dtype}, per_kv_head, a->fused ? Part::scores : Part::none);
+    out.ops.back().independent_repeats = true;  // one group's product per repeat
     out.ops.back().b_is_activation = true;      // K^T
-    part(".softmax", VectorOp::make(VectorFn::softmax, per_head * a->queries(), a->keys(), 1, a->dtype), 1,
+    part(".softmax", VectorOp::make(VectorFn::softmax, per_kv_head * rows, a->keys(), 1, a->dtype), 1,
          a->fused ? Part::softmax : Part::none);
-    part(".av", MatmulOp{a->queries(), a->keys(), a->head_dim, a->dtype}, per_head, a->fused ? Part::context : Part::none);
+    part(".av", MatmulOp{rows, a->keys(), a->head_dim, a->dtype}, per_kv_head, a->fused ? Part::context : Part::none);
     out.ops.back().independent_repeats = true;
     out.ops.back().b_is_activation = true;  // V
   }

@@ -130,6 +130,19 @@ WorkloadSpec shard_tensor_parallel(const WorkloadSpec& w, std::uint32_t T) {
       out.ops.push_back(std::move(op));
     } else if (auto* a = std::get_if<AttentionOp>(&op.body)) {
       divide(op, a->heads, "heads");
+      // K/V heads split too; with fewer K/V heads than chips each chip keeps the one its
+      // query heads share (replicated, as Megatron does for grouped-query attention).
+      if (a->kv_heads != 0) {
+        if (a->kv_heads % T == 0)
+          a->kv_heads /= T;
+        else if (T % a->kv_heads == 0)
+          a->kv_heads = 1;
+        else
+          throw ConfigError(op.where, "workload.parallelism.tensor",
+                            fmt::format("op '{}' is split by heads over {} chips, but its kv_heads ({}) neither "
+                                        "divides by {} nor divides it",
+                                        op.name, T, a->kv_heads, T));
+      }
       out.ops.push_back(std::move(op));
     } else {
       out.ops.push_back(std::move(op));

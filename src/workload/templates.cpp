@@ -140,11 +140,14 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   const std::uint64_t head_dim = t.d_model / t.heads;
   // Megatron-style tensor parallelism when the workload asks for it (workload/parallelism.h):
   // QKV and FFN1 split by columns, attention by heads, the projections after them by rows.
-  b.matmul("qkv", tokens, t.d_model, 3 * t.d_model);
+  // Q for every head, K and V for each K/V head (fewer with grouped-query attention).
+  const std::uint64_t kv_heads = t.kv_heads ? t.kv_heads : t.heads;
+  b.matmul("qkv", tokens, t.d_model, t.d_model + 2 * kv_heads * head_dim);
   b.ops.back().shard = Shard::column;
   AttentionOp a;
   a.batch = t.batch;
   a.heads = t.heads;
+  a.kv_heads = kv_heads;
   a.seq = decoder && t.decode ? 1 : t.seq;
   a.head_dim = head_dim;
   a.kv_len = decoder ? t.kv_len : 0;

@@ -209,8 +209,9 @@ std::string Op::shape_text() const {
                                       e.indices ? " file " + e.indices_file : e.zipf ? " zipf" : "");
                  },
                  [](const AttentionOp& a) {
-                   return fmt::format("b{} h{} q{} kv{} d{}{}", a.batch, a.heads, a.queries(), a.keys(), a.head_dim,
-                                      a.causal ? " causal" : "");
+                   return fmt::format("b{} h{}{} q{} kv{} d{}{}", a.batch, a.heads,
+                                      a.key_value_heads() != a.heads ? fmt::format("/{}", a.key_value_heads()) : "",
+                                      a.queries(), a.keys(), a.head_dim, a.causal ? " causal" : "");
                  },
                  [](const MoeOp& m) {
                    return fmt::format("{}t {}e top{} {}x{}", m.tokens, m.experts, m.top_k, m.d_model, m.d_ff);

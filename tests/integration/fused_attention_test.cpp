@@ -44,6 +44,23 @@ TEST(FusedAttention, ScoresNeverTouchHbm) {
   EXPECT_EQ(av.hbm_write_bytes, kHeads * kSeq * kDim * kB);
 }
 
+TEST(FusedAttention, GroupedQueryDecodeReadsEachKeyValueHeadOnce) {
+  // Decode, 2 sequences x 8 query heads over 2 K/V heads, a 2,048-token cache of head_dim
+  // 128, bf16. The product with V reads V once per (sequence, K/V head): 2 x 2 x 2048 x
+  // 128 x 2 B = 2 MiB per block row of its tiling; multi-head attention would read 4x.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  name: t\n  ops:\n    - {op: attention, name: a, batch: 2, heads: 8, kv_heads: 2, seq: 1, "
+      "head_dim: 128, kv_len: 2048, decode: true, causal: true, dtype: bf16}\n",
+      "test.yaml");
+  const RunResult r = simulate(load_hardware("tpu-v3"), wl);
+  expect_invariants(r);
+  ASSERT_EQ(r.ops.size(), 3u);
+  const OpResult& av = r.ops[2];
+  EXPECT_EQ(av.plan.matmul.m, 4u);  // the group's 4 queries stacked
+  EXPECT_TRUE(av.plan.tiling.a_onchip);
+  EXPECT_EQ(av.hbm_read_bytes, 2ull * 2 * 2048 * 128 * 2 * av.plan.tiling.blocks_m);
+}
+
 TEST(FusedAttention, UnfusedScoresRoundTripThroughHbm) {
   const RunResult r = run_attention(", fused: false");
   expect_invariants(r);

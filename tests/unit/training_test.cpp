@@ -8,6 +8,7 @@
 #include "podsim/compiler/workload_plan.h"
 #include "test_paths.h"
 #include "podsim/workload/training.h"
+#include "podsim/workload/parallelism.h"
 
 namespace podsim {
 namespace {
@@ -114,6 +115,55 @@ TEST(Attention, ExpandsIntoScoresSoftmaxAndValuesWithTheClosedFormMacs) {
   EXPECT_EQ(flat.ops[0].repeat, 8u);  // one per (sequence, head)
   EXPECT_EQ(std::get<VectorOp>(flat.ops[1].body).rows, 2u * 4 * 128);
   EXPECT_EQ(flat.total_macs(), wl.total_macs());
+}
+
+TEST(Attention, GroupedQueryAttentionStacksEachGroupsQueriesOnItsKeyValueHead) {
+  // 8 query heads sharing 2 K/V heads (groups of 4): one product per (sequence, K/V head),
+  // 2 x 2 of them, each with the group's 4 x 128 queries stacked along M. The MACs are
+  // those of 8 heads: 2 x batch x heads x seq x seq x head_dim.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: attention, name: a, batch: 2, heads: 8, kv_heads: 2, seq: 128, head_dim: 64, "
+      "dtype: bf16}\n",
+      "a.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  ASSERT_EQ(flat.ops.size(), 3u);
+  EXPECT_EQ(flat.ops[0].repeat, 4u);
+  const auto& qk = std::get<MatmulOp>(flat.ops[0].body);
+  EXPECT_EQ(qk.m, 4u * 128);
+  EXPECT_EQ(qk.k, 64u);
+  EXPECT_EQ(qk.n, 128u);
+  EXPECT_EQ(flat.total_macs(), 2ull * 2 * 8 * 128 * 128 * 64);
+  EXPECT_EQ(std::get<VectorOp>(flat.ops[1].body).rows, 2u * 8 * 128);  // every head's scores
+  EXPECT_EQ(wl.ops[0].shape_text(), "b2 h8/2 q128 kv128 d64");
+}
+
+TEST(Attention, KeyValueHeadsMustDivideTheHeads) {
+  try {
+    load_workload_text(
+        "workload:\n  ops:\n    - {op: attention, name: a, batch: 1, heads: 8, kv_heads: 3, seq: 16, head_dim: 64, "
+        "dtype: bf16}\n",
+        "a.yaml");
+    ADD_FAILURE() << "kv_heads 3 of 8 heads was accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("kv_heads"), std::string::npos) << what;
+    EXPECT_NE(what.find("must divide heads (8)"), std::string::npos) << what;
+  }
+}
+
+TEST(Attention, TensorParallelHeadsSplitTheKeyValueHeadsOrReplicateThem) {
+  // 32 heads over 8 chips: 4 per chip. With 8 K/V heads each chip keeps 1; with 2 (fewer
+  // than the chips) each chip keeps the one its 4 query heads share.
+  for (const auto& [kv, local] : std::vector<std::pair<int, std::uint64_t>>{{8, 1}, {2, 1}, {32, 4}}) {
+    const WorkloadSpec wl = load_workload_text(
+        "workload:\n  parallelism: {tensor: 8}\n  ops:\n    - {op: attention, name: a, batch: 1, heads: 32, kv_heads: " +
+            std::to_string(kv) + ", seq: 16, head_dim: 64, dtype: bf16, shard: heads}\n",
+        "a.yaml");
+    const WorkloadSpec tp = shard_tensor_parallel(wl, 8);
+    const auto& a = std::get<AttentionOp>(tp.ops[0].body);
+    EXPECT_EQ(a.heads, 4u);
+    EXPECT_EQ(a.key_value_heads(), local) << "kv_heads " << kv;
+  }
 }
 
 TEST(Attention, TrainsWithoutParametersOfItsOwn) {

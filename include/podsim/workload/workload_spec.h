@@ -161,6 +161,10 @@ struct EmbeddingOp {
 // The Q/K/V/output projections are separate matmul ops.
 struct AttentionOp {
   std::uint64_t batch = 1, heads = 1, seq = 1, head_dim = 64;
+  // Key/value heads: 0 or heads for multi-head attention; fewer for grouped-query attention
+  // (Ainslie et al. 2023: each K/V head serves heads / kv_heads query heads), 1 for
+  // multi-query attention (Shazeer 2019). Must divide heads.
+  std::uint64_t kv_heads = 0;
   std::uint64_t kv_len = 0;  // keys and values attended to (0: seq, self-attention)
   bool causal = false;       // masked scores are still computed (no block skipping)
   bool decode = false;       // one query per sequence against the KV cache
@@ -170,6 +174,8 @@ struct AttentionOp {
   DType dtype = DType::bf16;
 
   std::uint64_t queries() const { return decode ? 1 : seq; }
+  std::uint64_t key_value_heads() const { return kv_heads ? kv_heads : heads; }
+  std::uint64_t group() const { return heads / key_value_heads(); }  // query heads per K/V head
   std::uint64_t keys() const { return kv_len ? kv_len : seq; }
   // Q K^T and scores V: 2 x batch x heads x queries x keys x head_dim.
   std::uint64_t macs() const { return 2 * batch * heads * queries() * keys() * head_dim; }
@@ -213,6 +219,7 @@ struct TemplateOp {
   std::vector<std::uint64_t> teacher, student;          // distillation: the two MLPs' widths
   // transformer_encoder / transformer_decoder / moe_layer:
   std::uint64_t seq = 0, d_model = 0, heads = 0, d_ff = 0, kv_len = 0;
+  std::uint64_t kv_heads = 0;  // transformers: key/value heads (0: heads; see AttentionOp)
   bool decode = false;
   std::uint64_t experts = 0, top_k = 1;
   double capacity_factor = 1.0;
