@@ -54,6 +54,13 @@ VectorCost vector_cost(VectorFn fn) {
     case VectorFn::avgpool:
     case VectorFn::unpool: return {0, 0, 0};      // per window element, see vector_op_tile_cycles
     case VectorFn::copy: return {0, 0, 0};        // DMA in, DMA out: the vector unit idles
+    // Per output element: SiLU = x sigmoid(x) (sigmoid's 2 + 1 transcendental, a multiply),
+    // then times up; GELU's 8 + 1, then times up. See vector_op_tile_cycles.
+    case VectorFn::swiglu: return {4, 1, 0};
+    case VectorFn::geglu: return {9, 1, 0};
+    // x cos + rotate_half(x) sin: two multiplies, an add and a lane permute per element;
+    // the cos/sin table stays in vector memory (seq x head_dim, small).
+    case VectorFn::rope: return {4, 0, 0};
   }
   return {1, 0, 0};
 }
@@ -90,6 +97,8 @@ std::uint64_t vector_op_tile_cycles(const HardwareSpec& hw, const VectorOp& op, 
       return ceil_div(gradient * op.window * op.window, per_cycle);
     }
     case VectorFn::broadcast: return ceil_div(out, per_cycle);
+    case VectorFn::swiglu:
+    case VectorFn::geglu: return vector_tile_cycles(hw, vector_cost(op.fn), rows, op.output_cols());
     default: return vector_tile_cycles(hw, vector_cost(op.fn), rows, op.cols);
   }
 }

@@ -69,11 +69,13 @@ OpBody parse_conv2d(OpFields& f) {
   return c;
 }
 
-const std::vector<std::string> kElementwiseFns = {"add", "mul", "scale", "relu", "gelu", "sigmoid", "tanh", "exp"};
+const std::vector<std::string> kElementwiseFns = {"add",  "mul", "scale",  "relu",  "gelu", "sigmoid",
+                                                  "tanh", "exp", "swiglu", "geglu", "rope"};
 
 VectorFn fn_of(const std::string& name) {
   for (VectorFn f : {VectorFn::add, VectorFn::mul, VectorFn::scale, VectorFn::relu, VectorFn::gelu, VectorFn::sigmoid,
-                     VectorFn::tanh, VectorFn::exp, VectorFn::softmax, VectorFn::layernorm, VectorFn::rmsnorm})
+                     VectorFn::tanh, VectorFn::exp, VectorFn::softmax, VectorFn::layernorm, VectorFn::rmsnorm,
+                     VectorFn::swiglu, VectorFn::geglu, VectorFn::rope})
     if (name == vector_fn_name(f)) return f;
   return VectorFn::relu;
 }
@@ -86,6 +88,12 @@ VectorOp parse_vector_shape(OpFields& f, VectorFn fn) {
   v.dtype = f.dtype("dtype");
   v.inputs = fn == VectorFn::add || fn == VectorFn::mul ? 2 : 1;
   if ((long double)v.rows * v.cols > kMaxMacs) f.fail("rows", "too large: more than 4e18 elements");
+  if (fn == VectorFn::swiglu || fn == VectorFn::geglu) {
+    if (v.cols % 2 != 0)
+      f.fail("cols", fmt::format("must be even for {}: the gate and the up projection side by side ({} given)",
+                                 vector_fn_name(fn), v.cols));
+    v.out_cols = v.cols / 2;
+  }
   return v;
 }
 
@@ -252,6 +260,9 @@ OpBody parse_template(OpFields& f) {
     t.d_ff = f.integer("d_ff", 1, kMaxDim);
     if (t.d_model % t.heads != 0) f.fail("heads", fmt::format("must divide d_model ({})", t.d_model));
     t.kv_heads = f.integer("kv_heads", 1, 4096, t.heads);
+    if (t.name != "moe_layer") t.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
+    t.norm = fn_of(f.choice("norm", {"layernorm", "rmsnorm"}, "layernorm"));
+    t.rope = f.choice("rope", {"true", "false"}, "false") == "true";
     if (t.heads % t.kv_heads != 0)
       f.fail("kv_heads", fmt::format("must divide heads ({}): each K/V head serves a whole group of query heads", t.heads));
     if (t.name == "transformer_decoder") {
@@ -320,7 +331,8 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"conv2d", "dtype", "choice", "", "element type: int8, fp8, bf16, fp16 or fp32"}},
         parse_conv2d}},
       {"elementwise",
-       {{{"elementwise", "fn", "choice", "", "add, mul (two inputs), scale, relu, gelu, sigmoid, tanh, exp"},
+       {{{"elementwise", "fn", "choice", "", "add, mul (two inputs), scale, relu, gelu, sigmoid, tanh, exp, swiglu and geglu (cols = gate and up side by side; "
+                                                "the output has half the cols), rope"},
          {"elementwise", "rows", "integer", "", "rows of the tensor"},
          {"elementwise", "cols", "integer", "", "columns of the tensor"},
          {"elementwise", "dtype", "choice", "", "element type"}},
@@ -421,6 +433,9 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "d_model", "integer", "", "transformers: model width"},
          {"template", "heads", "integer", "", "transformers: attention heads"},
          {"template", "kv_heads", "integer", "heads", "transformers: key/value heads (grouped-query attention); must divide heads"},
+         {"template", "ffn", "choice", "gelu", "transformers: gelu (two FFN matmuls), swiglu or geglu (gated: the first matmul 2 x d_ff wide)"},
+         {"template", "norm", "choice", "layernorm", "transformers: layernorm or rmsnorm"},
+         {"template", "rope", "boolean", "false", "transformers: rotary position embedding on Q and K"},
          {"template", "d_ff", "integer", "", "transformers: FFN width (per expert for moe_layer)"},
          {"template", "decode", "boolean", "false", "transformer_decoder: one token against the KV cache"},
          {"template", "kv_len", "integer", "0", "transformer_decoder: KV cache length"},

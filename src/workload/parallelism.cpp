@@ -127,6 +127,7 @@ WorkloadSpec shard_tensor_parallel(const WorkloadSpec& w, std::uint32_t T) {
       }
     } else if (auto* v = std::get_if<VectorOp>(&op.body)) {
       divide(op, v->cols, "cols");
+      if (v->out_cols) divide(op, v->out_cols, "output cols");  // a gated activation's d_ff
       out.ops.push_back(std::move(op));
     } else if (auto* a = std::get_if<AttentionOp>(&op.body)) {
       divide(op, a->heads, "heads");

@@ -133,8 +133,10 @@ void dlrm(const TemplateOp& t, Builder& b) {
   b.vec("sigmoid", VectorFn::sigmoid, t.batch, top.back());
 }
 
-// Pre-norm-free BERT/GPT layer: QKV projection, attention, output projection, residual,
-// layer norm, FFN (or experts) with GELU, residual, layer norm.
+// A BERT/GPT layer: QKV projection (rotary embedding on Q and K if asked), attention,
+// output projection, residual, norm, FFN (GELU or gated SwiGLU/GeGLU, or experts),
+// residual, norm. Norm placement (pre or post) does not change the cost. Llama: ffn
+// swiglu, norm rmsnorm, rope, kv_heads (Llama 2 70B and Llama 3: grouped-query).
 void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   const std::uint64_t tokens = t.batch * (decoder && t.decode ? 1 : t.seq);
   const std::uint64_t head_dim = t.d_model / t.heads;
@@ -144,6 +146,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   const std::uint64_t kv_heads = t.kv_heads ? t.kv_heads : t.heads;
   b.matmul("qkv", tokens, t.d_model, t.d_model + 2 * kv_heads * head_dim);
   b.ops.back().shard = Shard::column;
+  if (t.rope) b.vec("rope", VectorFn::rope, tokens, (t.heads + kv_heads) * head_dim);  // Q and K, not V
   AttentionOp a;
   a.batch = t.batch;
   a.heads = t.heads;
@@ -159,7 +162,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   b.matmul("out_proj", tokens, t.d_model, t.d_model);
   b.ops.back().shard = Shard::row;
   b.vec("residual1", VectorFn::add, tokens, t.d_model, 2);
-  b.vec("norm1", VectorFn::layernorm, tokens, t.d_model);
+  b.vec("norm1", t.norm, tokens, t.d_model);
   if (moe) {
     MoeOp m;
     m.tokens = tokens;
@@ -172,15 +175,26 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
     m.dtype = t.dtype;
     b.add("moe", m);
   } else {
-    b.matmul("ffn1", tokens, t.d_model, t.d_ff);
-    b.ops.back().shard = Shard::column;
-    b.vec("gelu", VectorFn::gelu, tokens, t.d_ff);
+    if (t.ffn == VectorFn::gelu) {
+      b.matmul("ffn1", tokens, t.d_model, t.d_ff);
+      b.ops.back().shard = Shard::column;
+      b.vec("gelu", VectorFn::gelu, tokens, t.d_ff);
+    } else {
+      // Gated: gate and up projections as one matmul (their weights side by side), then
+      // act(gate) x up in one vector pass (it reads the pair from HBM: an output block of
+      // the matmul holds either gate or up columns, so it cannot be its epilogue).
+      b.matmul("ffn1", tokens, t.d_model, 2 * t.d_ff);
+      b.ops.back().shard = Shard::column;
+      VectorOp g = VectorOp::make(t.ffn, tokens, 2 * t.d_ff, 1, b.dtype);
+      g.out_cols = t.d_ff;
+      b.add(vector_fn_name(t.ffn), g);
+    }
     b.ops.back().shard = Shard::column;
     b.matmul("ffn2", tokens, t.d_ff, t.d_model);
     b.ops.back().shard = Shard::row;
   }
   b.vec("residual2", VectorFn::add, tokens, t.d_model, 2);
-  b.vec("norm2", VectorFn::layernorm, tokens, t.d_model);
+  b.vec("norm2", t.norm, tokens, t.d_model);
 }
 
 }  // namespace

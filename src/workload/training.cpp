@@ -70,6 +70,11 @@ VectorOp vector_backward(const VectorOp& v) {
     case VectorFn::avgpool: from_gradient(VectorFn::unpool); break;
     case VectorFn::reduce_max: beside_input(VectorFn::broadcast); break;
     case VectorFn::maxpool: beside_input(VectorFn::unpool); break;
+    // A gated activation's gradient needs gate and up (the forward input) and dY beside
+    // them; it writes d(gate) and d(up), the input's shape.
+    case VectorFn::swiglu:
+    case VectorFn::geglu: beside_input(v.fn); break;
+    case VectorFn::rope: from_gradient(VectorFn::rope); break;  // the inverse rotation of dY
     default: b.inputs = std::max<std::uint32_t>(2, v.inputs);
   }
   return b;

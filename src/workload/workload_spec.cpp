@@ -66,6 +66,9 @@ const char* vector_fn_name(VectorFn f) {
     case VectorFn::copy: return "copy";
     case VectorFn::broadcast: return "broadcast";
     case VectorFn::unpool: return "unpool";
+    case VectorFn::swiglu: return "swiglu";
+    case VectorFn::geglu: return "geglu";
+    case VectorFn::rope: return "rope";
   }
   return "?";
 }

@@ -52,6 +52,18 @@ TEST(VectorOps, SoftmaxCostsItsAddsAndTranscendentals) {
   EXPECT_EQ(r.ops[0].vpu_busy_cycles, 8u * 6152);
 }
 
+TEST(VectorOps, SwigluReadsGateAndUpAndWritesHalf) {
+  // 1024 x (2 x 1024) bf16 in (gate and up side by side), 1024 x 1024 out: read 4 MiB,
+  // write 2 MiB. Per output element SiLU(gate) x up: 4 element ops and 1 transcendental.
+  // 8 tiles of 128 rows: ceil(128 x 1024 x 4 / 1024) + ceil(128 x 1024 / 128) = 512 +
+  // 1024 cycles each, 12,288 in all.
+  const RunResult r = run("    - {op: elementwise, name: g, fn: swiglu, rows: 1024, cols: 2048, dtype: bf16}\n");
+  EXPECT_EQ(r.hbm_read_bytes, 1024u * 2048 * 2);
+  EXPECT_EQ(r.hbm_write_bytes, 1024u * 1024 * 2);
+  EXPECT_EQ(r.ops[0].plan.vector.tile_rows, 128u);
+  EXPECT_EQ(r.ops[0].vpu_busy_cycles, 8u * (512 + 1024));
+}
+
 const std::string kMatmulThenGelu =
     "    - {op: matmul, name: mm, m: 1024, k: 512, n: 2048, dtype: bf16}\n"
     "    - {op: elementwise, name: act, fn: gelu, rows: 1024, cols: 2048, dtype: bf16}\n";

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "podsim/config/config_error.h"
@@ -163,6 +164,52 @@ TEST(Attention, TensorParallelHeadsSplitTheKeyValueHeadsOrReplicateThem) {
     const auto& a = std::get<AttentionOp>(tp.ops[0].body);
     EXPECT_EQ(a.heads, 4u);
     EXPECT_EQ(a.key_value_heads(), local) << "kv_heads " << kv;
+  }
+}
+
+TEST(Attention, ALlamaTwoSevenBLayerHasThePublishedParameters) {
+  // Llama-2-7B (Touvron et al. 2023; its checkpoint holds 6,738,415,616 parameters):
+  // 32 layers of d_model 4096, 32 heads, SwiGLU d_ff 11008, RMSNorm, RoPE, plus token
+  // embeddings and the output head (2 x 32000 x 4096) and the norms (65 x 4096). One
+  // layer's matmul weights: (6,738,415,616 - 262,144,000 - 266,240) / 32 = 202,375,168.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  training: {optimizer: adam}\n  ops:\n"
+      "    - {op: template, template: transformer_decoder, name: l, batch: 1, seq: 512, d_model: 4096, heads: 32, "
+      "d_ff: 11008, ffn: swiglu, norm: rmsnorm, rope: true, dtype: bf16}\n",
+      "l.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  EXPECT_EQ(training_footprint(flat).parameters, 202'375'168u);
+  std::vector<std::string> names;
+  for (const auto& op : flat.ops) names.push_back(op.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"l.qkv", "l.rope", "l.attn.qk", "l.attn.softmax", "l.attn.av",
+                                             "l.out_proj", "l.residual1", "l.norm1", "l.ffn1", "l.swiglu", "l.ffn2",
+                                             "l.residual2", "l.norm2"}));
+  const auto& rope = std::get<VectorOp>(flat.ops[1].body);
+  EXPECT_EQ(rope.cols, (32u + 32u) * 128);  // Q and K, not V
+  const auto& glu = std::get<VectorOp>(flat.ops[9].body);
+  EXPECT_EQ(glu.fn, VectorFn::swiglu);
+  EXPECT_EQ(glu.cols, 2u * 11008);  // gate and up side by side
+  EXPECT_EQ(glu.output_cols(), 11008u);
+  EXPECT_EQ(std::get<VectorOp>(flat.ops[7].body).fn, VectorFn::rmsnorm);
+  // Its gradient reads gate and up with dY beside them and writes both gradients.
+  const WorkloadSpec step = expand_training(flat);
+  const auto grad = std::find_if(step.ops.begin(), step.ops.end(), [](const Op& o) { return o.name == "l.swiglu.grad"; });
+  ASSERT_NE(grad, step.ops.end());
+  const auto& g = std::get<VectorOp>(grad->body);
+  EXPECT_EQ(g.cols, 2u * 11008);
+  EXPECT_EQ(g.side_cols, 11008u);
+  EXPECT_EQ(g.output_cols(), 2u * 11008);
+}
+
+TEST(Attention, AGatedActivationNeedsAnEvenWidth) {
+  try {
+    load_workload_text("workload:\n  ops:\n    - {op: elementwise, name: g, fn: swiglu, rows: 4, cols: 7, dtype: bf16}\n",
+                       "g.yaml");
+    ADD_FAILURE() << "an odd swiglu width was accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cols"), std::string::npos) << what;
+    EXPECT_NE(what.find("must be even"), std::string::npos) << what;
   }
 }
 

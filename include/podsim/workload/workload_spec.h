@@ -89,7 +89,12 @@ enum class VectorFn {
   copy,                                 // a reshape that changes the layout: read and written once
   broadcast,                            // backward of a reduction: rows x 1 -> rows x out_cols
   unpool,                               // backward of pooling: the gradient spread over the windows
-  batchnorm                             // training's batch norm over NHWC rows: per-channel statistics
+  batchnorm,                            // training's batch norm over NHWC rows: per-channel statistics
+  // Gated FFN activations (Shazeer 2020, "GLU Variants Improve Transformer"): each input
+  // row holds the gate and the up projection side by side (cols = 2 d_ff); the output row
+  // is act(gate) x up (d_ff). swiglu: act = SiLU (Llama); geglu: act = GELU (Gemma).
+  swiglu, geglu,
+  rope                                  // rotary position embedding of Q and K (Su et al. 2021)
 };
 const char* vector_fn_name(VectorFn f);
 struct VectorOp {
@@ -220,6 +225,9 @@ struct TemplateOp {
   // transformer_encoder / transformer_decoder / moe_layer:
   std::uint64_t seq = 0, d_model = 0, heads = 0, d_ff = 0, kv_len = 0;
   std::uint64_t kv_heads = 0;  // transformers: key/value heads (0: heads; see AttentionOp)
+  VectorFn ffn = VectorFn::gelu;        // transformers: gelu, or a gated swiglu / geglu FFN
+  VectorFn norm = VectorFn::layernorm;  // transformers: layernorm or rmsnorm
+  bool rope = false;                    // transformers: rotary position embedding on Q and K
   bool decode = false;
   std::uint64_t experts = 0, top_k = 1;
   double capacity_factor = 1.0;
