@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "podsim/compiler/implicit_conv.h"
+#include "podsim/compiler/model_capacity.h"
 
 namespace podsim {
 namespace {
@@ -176,6 +177,7 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
   }
   fuse_attention(workload, hw, plans);
   overlap_epilogues(workload, hw, plans);
+  check_model_fits(workload, hw);  // every op fits alone; now all the weights and caches together
   return plans;
 }
 

@@ -263,6 +263,7 @@ OpBody parse_template(OpFields& f) {
     if (t.name != "moe_layer") t.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
     t.norm = fn_of(f.choice("norm", {"layernorm", "rmsnorm"}, "layernorm"));
     t.rope = f.choice("rope", {"true", "false"}, "false") == "true";
+    t.layers = f.integer("layers", 1, 4096, 1);
     if (t.heads % t.kv_heads != 0)
       f.fail("kv_heads", fmt::format("must divide heads ({}): each K/V head serves a whole group of query heads", t.heads));
     if (t.name == "transformer_decoder") {
@@ -436,6 +437,7 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "ffn", "choice", "gelu", "transformers: gelu (two FFN matmuls), swiglu or geglu (gated: the first matmul 2 x d_ff wide)"},
          {"template", "norm", "choice", "layernorm", "transformers: layernorm or rmsnorm"},
          {"template", "rope", "boolean", "false", "transformers: rotary position embedding on Q and K"},
+         {"template", "layers", "integer", "1", "transformers: identical layers one after another (ops named <name>.L<i>.<op>)"},
          {"template", "d_ff", "integer", "", "transformers: FFN width (per expert for moe_layer)"},
          {"template", "decode", "boolean", "false", "transformer_decoder: one token against the KV cache"},
          {"template", "kv_len", "integer", "0", "transformer_decoder: KV cache length"},

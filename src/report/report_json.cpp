@@ -124,6 +124,15 @@ std::string report_json(const RunResult& r) {
                              {"fits_hbm", f.peak_bytes() <= r.hw.chip.hbm.capacity_bytes}};
   }
 
+  if (r.model) {
+    const ModelFootprint& f = *r.model;
+    j["memory_footprint"] = {{"weights_bytes", f.weights_bytes},
+                             {"kv_cache_bytes", f.kv_cache_bytes},
+                             {"peak_bytes", f.total()},
+                             {"hbm_capacity_bytes", r.hw.chip.hbm.capacity_bytes},
+                             {"fits_hbm", f.total() <= r.hw.chip.hbm.capacity_bytes}};
+  }
+
   ordered_json ops = ordered_json::array();
   for (const auto& o : r.ops) {
     const OpMetrics m = op_metrics(r, o);

@@ -223,6 +223,7 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
   const WorkloadSpec flat = expand_composites(workload);
   r.workload = flat.training.enabled ? expand_training(flat) : flat;
   if (flat.training.enabled) r.training = training_footprint(flat);
+  else r.model = model_footprint(flat);
   r.workload = without_collectives(r.workload);  // the network runs those (pod_simulate.h)
   const std::vector<OpPlan> plans = plan_workload(r.workload, r.hw);
 

@@ -211,9 +211,21 @@ std::vector<Op> expand_template(const Op& op) {
   else if (t.name == "mlp") mlp(t, b);
   else if (t.name == "dlrm") dlrm(t, b);
   else if (t.name == "distillation") distillation(t, b);
-  else if (t.name == "transformer_encoder") transformer(t, b, false, false);
-  else if (t.name == "transformer_decoder") transformer(t, b, true, false);
-  else if (t.name == "moe_layer") transformer(t, b, false, true);
+  else if (t.name == "transformer_encoder" || t.name == "transformer_decoder" || t.name == "moe_layer") {
+    const bool decoder = t.name == "transformer_decoder", moe = t.name == "moe_layer";
+    if (t.layers <= 1) {
+      transformer(t, b, decoder, moe);
+    } else {
+      // Layer i's ops are named <name>.L<i>.<op>; each layer is built alike.
+      for (std::uint64_t i = 0; i < t.layers; ++i) {
+        Op layer = op;
+        layer.name = fmt::format("{}.L{}", op.name, i);
+        Builder lb{layer, t.dtype, {}};
+        transformer(t, lb, decoder, moe);
+        for (Op& o : lb.ops) b.ops.push_back(std::move(o));
+      }
+    }
+  }
   return std::move(b.ops);
 }
 

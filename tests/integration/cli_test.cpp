@@ -374,6 +374,23 @@ TEST(Cli, TrainingFootprintIsReportedAndFlaggedWhenItDoesNotFit) {
   EXPECT_EQ(j["memory_footprint"]["fits_hbm"], false);
 }
 
+TEST(Cli, AModelWhoseWeightsAndCacheExceedHbmIsRefusedWithTheNumbers) {
+  // Llama-2-7B, 32 layers, decode of 16 sequences against 2,048 tokens, bf16: weights
+  // 32 x 202,375,168 x 2 B = 12.95 GB, K and V 32 x 2 x 16 x 32 x 2048 x 128 x 2 B =
+  // 17.18 GB: 30.13 GB. tpu-v2 has 16 GiB (17.18 GB), tpu-v3 32 GiB (34.36 GB).
+  const std::string w = write_temp(
+      "llama2-7b.yaml",
+      "workload:\n  name: llama2-7b-decode\n  ops:\n"
+      "    - {op: template, template: transformer_decoder, name: m, layers: 32, batch: 16, seq: 2048, d_model: 4096,\n"
+      "       heads: 32, d_ff: 11008, ffn: swiglu, norm: rmsnorm, rope: true, decode: true, kv_len: 2048, dtype: bf16}\n");
+  const Outcome o = podsim("validate " + w + " --hw tpu-v2");
+  EXPECT_EQ(o.code, 2) << o.output;
+  for (const char* part : {"llama2-7b.yaml:4", "chip.hbm.capacity", "12.95 GB", "17.18 GB", "30.13 GB", "kv_heads"})
+    EXPECT_NE(o.output.find(part), std::string::npos) << part << " in: " << o.output;
+  const Outcome fits = podsim("validate " + w + " --hw tpu-v3");
+  EXPECT_EQ(fits.code, 0) << fits.output;
+}
+
 TEST(Cli, EveryShippedWorkloadLowersOnEveryPresetAndRunsOnTpuV3) {
   // On every preset a workload lowers or says exactly why not (exit 2 naming the HBM
   // capacity, an unsupported dtype, or block or fine-grained sparsity on an array it is not

@@ -5,6 +5,7 @@
 #include "podsim/config/workload_loader.h"
 #include "podsim/workload/composite.h"
 #include "podsim/workload/templates.h"
+#include "podsim/compiler/model_capacity.h"
 #include "podsim/compiler/op_lowering.h"
 #include "podsim/compiler/workload_plan.h"
 #include "test_paths.h"
@@ -211,6 +212,31 @@ TEST(Attention, AGatedActivationNeedsAnEvenWidth) {
     EXPECT_NE(what.find("cols"), std::string::npos) << what;
     EXPECT_NE(what.find("must be even"), std::string::npos) << what;
   }
+}
+
+TEST(Attention, LayersRepeatTheBlockAndTheModelFootprintCountsWeightsAndCache) {
+  // Llama-2-7B decode, 16 sequences against a 2,048-token cache, 3 layers. Per layer:
+  // 202,375,168 bf16 weights and K and V of 16 x 32 heads x 2048 x 128, bf16.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n"
+      "    - {op: template, template: transformer_decoder, name: m, layers: 3, batch: 16, seq: 2048, d_model: 4096, "
+      "heads: 32, d_ff: 11008, ffn: swiglu, norm: rmsnorm, rope: true, decode: true, kv_len: 2048, dtype: bf16}\n",
+      "m.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  ASSERT_EQ(flat.ops.size(), 3u * 13);
+  EXPECT_EQ(flat.ops[0].name, "m.L0.qkv");
+  EXPECT_EQ(flat.ops[13].name, "m.L1.qkv");
+  EXPECT_EQ(flat.ops.back().name, "m.L2.norm2");
+  const ModelFootprint f = model_footprint(flat);
+  EXPECT_EQ(f.weights_bytes, 3ull * 202'375'168 * 2);
+  EXPECT_EQ(f.kv_cache_bytes, 3ull * 2 * 16 * 32 * 2048 * 128 * 2);
+  // The MACs of three one-layer models.
+  const WorkloadSpec one = load_workload_text(
+      "workload:\n  ops:\n"
+      "    - {op: template, template: transformer_decoder, name: m, batch: 16, seq: 2048, d_model: 4096, "
+      "heads: 32, d_ff: 11008, ffn: swiglu, norm: rmsnorm, rope: true, decode: true, kv_len: 2048, dtype: bf16}\n",
+      "m.yaml");
+  EXPECT_EQ(wl.total_macs(), 3 * one.total_macs());
 }
 
 TEST(Attention, TrainsWithoutParametersOfItsOwn) {

@@ -12,6 +12,7 @@
 #include "podsim/config/hardware_spec.h"
 #include "podsim/stats/stats_registry.h"
 #include "podsim/stats/trace_recorder.h"
+#include "podsim/compiler/model_capacity.h"
 #include "podsim/workload/training.h"
 #include "podsim/workload/workload_spec.h"
 
@@ -104,6 +105,7 @@ struct RunResult {
   std::vector<ChannelSeries> hbm_channel_series;  // per (pseudo-)channel
   std::shared_ptr<TraceRecorder> trace;           // with SimulateOptions::trace
   std::optional<TrainingFootprint> training;      // when the workload trains
+  std::optional<ModelFootprint> model;            // when it does not (compiler/model_capacity.h)
   std::uint32_t chips = 1;                        // chips whose work the totals add up
   std::optional<PodResult> pod;                   // a run over a pod
   std::vector<InvariantCheck> invariants;

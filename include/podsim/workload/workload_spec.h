@@ -228,6 +228,9 @@ struct TemplateOp {
   VectorFn ffn = VectorFn::gelu;        // transformers: gelu, or a gated swiglu / geglu FFN
   VectorFn norm = VectorFn::layernorm;  // transformers: layernorm or rmsnorm
   bool rope = false;                    // transformers: rotary position embedding on Q and K
+  // transformers: identical layers one after another (named <name>.L0.qkv ...); a layer
+  // after the first is replayed op by op, its ops matching the first's (arch/chip.h).
+  std::uint64_t layers = 1;
   bool decode = false;
   std::uint64_t experts = 0, top_k = 1;
   double capacity_factor = 1.0;
