@@ -78,6 +78,7 @@ struct CompareOptions {
   double abs_tol = 0;
   std::vector<std::string> metrics;
   bool show_all = false;
+  bool allow_different_workloads = false;
 };
 
 struct CollectiveOptions {

@@ -27,22 +27,38 @@ int better_direction(const std::string& name) {
   return 0;
 }
 
+// Figures of the configuration, not of the run: a change is a different input, shown as
+// such, never a regression or an improvement.
+bool is_input(const std::string& metric) {
+  return metric == "peak_tflops" || metric == "hbm_peak_gbps" || metric == "clock_hz" || metric == "chips";
+}
+
 using Table = MetricTable;
 
 }  // namespace
 
 int compare_command(const CompareOptions& o) {
   Table base, next;
+  MetricSource base_source, next_source;
   std::string why;
-  if (!load_metric_table(o.base, o.metrics, &base, &why) || !load_metric_table(o.next, o.metrics, &next, &why)) {
+  if (!load_metric_table(o.base, o.metrics, &base, &why, &base_source) ||
+      !load_metric_table(o.next, o.metrics, &next, &why, &next_source)) {
     fmt::print(stderr, "error: {}\n", why);
+    return kInputError;
+  }
+  // Two different workloads have nothing to regress against each other.
+  if (base_source.workload != next_source.workload && !o.allow_different_workloads) {
+    fmt::print(stderr,
+               "error: {} is a run of workload '{}' and {} of '{}': they cannot regress against each other "
+               "(--allow-different-workloads compares them anyway)\n",
+               o.base, base_source.workload, o.next, next_source.workload);
     return kInputError;
   }
   if (base.empty()) {
     fmt::print(stderr, "error: {}: no numeric metrics to compare{}\n", o.base, o.metrics.empty() ? "" : " (check --metrics)");
     return kInputError;
   }
-  int regressions = 0, improvements = 0, missing = 0;
+  int regressions = 0, improvements = 0, missing = 0, inputs = 0;
   std::string table;
   for (const auto& [name, b] : base) {
     auto it = next.find(name);
@@ -55,8 +71,13 @@ int compare_command(const CompareOptions& o) {
     const double allowed = std::max(o.abs_tol, o.rel_tol * std::fabs(b));
     const double rel = b != 0 ? diff / std::fabs(b) : (diff == 0 ? 0.0 : INFINITY);
     std::string verdict = "ok";
-    if (std::fabs(diff) > allowed) {
-      const std::string metric = name.substr(name.rfind(' ') == std::string::npos ? 0 : name.rfind(' ') + 1);
+    const std::string metric = name.substr(name.rfind(' ') == std::string::npos ? 0 : name.rfind(' ') + 1);
+    if (is_input(metric)) {
+      if (diff != 0) {
+        verdict = "input changed";
+        ++inputs;
+      }
+    } else if (std::fabs(diff) > allowed) {
       const int dir = better_direction(metric);
       const bool worse = dir == 0 || (dir > 0 ? diff < 0 : diff > 0);
       verdict = worse ? "REGRESSION" : "improved";
@@ -67,9 +88,13 @@ int compare_command(const CompareOptions& o) {
   }
   fmt::print("podsim compare: {} vs {} (tolerance: {:g}% relative, {:g} absolute)\n", o.base, o.next, 100 * o.rel_tol,
              o.abs_tol);
+  if (base_source.workload != next_source.workload)
+    fmt::print("  workloads differ: '{}' vs '{}' (compared as asked)\n", base_source.workload, next_source.workload);
+  if (base_source.hardware != next_source.hardware)
+    fmt::print("  hardware: '{}' vs '{}'\n", base_source.hardware, next_source.hardware);
   if (!table.empty()) fmt::print("  {:<44} {:>14} {:>14} {:>9}  verdict\n{}", "metric", "base", "new", "change", table);
-  fmt::print("{} compared: {} regressions, {} improvements beyond tolerance, {} missing\n", base.size(), regressions,
-             improvements, missing);
+  fmt::print("{} compared: {} regressions, {} improvements beyond tolerance, {} missing, {} inputs changed\n",
+             base.size(), regressions, improvements, missing, inputs);
   return regressions > 0 || missing > 0 ? 1 : kOk;
 }
 

@@ -138,6 +138,8 @@ int sc_main(int argc, char* argv[]) {
   compare_cmd->add_option_function<std::string>("--abs-tol", tolerance(&compare.abs_tol), "absolute tolerance (default 0)");
   compare_cmd->add_option("--metrics", compare.metrics, "compare only these metrics")->delimiter(',');
   compare_cmd->add_flag("--all", compare.show_all, "list every metric, not only the ones that moved");
+  compare_cmd->add_flag("--allow-different-workloads", compare.allow_different_workloads,
+                        "compare reports of two different workloads (refused otherwise: exit 2)");
   podsim::cli::CollectiveOptions coll;
   CLI::App* coll_cmd = app.add_subcommand("collective", "time one collective over a pod's inter-chip network");
   coll_cmd->add_option("kind", coll.kind, "all_reduce, reduce_scatter, all_gather, all_to_all, broadcast or send_recv")

@@ -10,8 +10,24 @@
 
 namespace podsim {
 
+namespace {
+
+// "[a=1, b=x]": a sweep point's parameters, in key order (nlohmann::json keeps objects
+// sorted), strings unquoted.
+std::string point_name(const nlohmann::json& params) {
+  std::string name = "[";
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    if (it != params.begin()) name += ", ";
+    name += it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump());
+  }
+  return name + "]";
+}
+
+}  // namespace
+
 bool parse_metric_table(const std::string& text, bool jsonl, const std::string& label,
-                        const std::vector<std::string>& only, MetricTable* out, std::string* why) {
+                        const std::vector<std::string>& only, MetricTable* out, std::string* why,
+                        MetricSource* source) {
   using nlohmann::json;
   auto wanted = [&](const std::string& m) { return only.empty() || std::find(only.begin(), only.end(), m) != only.end(); };
   try {
@@ -33,7 +49,10 @@ bool parse_metric_table(const std::string& text, bool jsonl, const std::string& 
                              line_no);
           return false;
         }
-        const std::string name = fmt::format("point {}", point->get<std::uint64_t>());
+        const auto params = r.find("params");
+        const std::string name = params != r.end() && params->is_object() && !params->empty()
+                                     ? point_name(*params)
+                                     : fmt::format("point {}", point->get<std::uint64_t>());
         for (auto& [m, v] : metrics->items())
           if (v.is_number() && wanted(m)) (*out)[name + " " + m] = v.get<double>();
       }
@@ -47,6 +66,16 @@ bool parse_metric_table(const std::string& text, bool jsonl, const std::string& 
     }
     for (auto& [m, v] : summary->items())
       if (v.is_number() && wanted(m)) (*out)[m] = v.get<double>();
+    if (source) {
+      auto name_of = [&](const char* key) {
+        const auto o = j.find(key);
+        if (o == j.end() || !o->is_object()) return std::string();
+        const auto n = o->find("name");
+        return n != o->end() && n->is_string() ? n->get<std::string>() : std::string();
+      };
+      source->workload = name_of("workload");
+      source->hardware = name_of("hardware");
+    }
     return true;
   } catch (const std::exception& e) {
     *why = fmt::format("{}: {}", label, e.what());
@@ -55,7 +84,7 @@ bool parse_metric_table(const std::string& text, bool jsonl, const std::string& 
 }
 
 bool load_metric_table(const std::string& path, const std::vector<std::string>& only, MetricTable* out,
-                       std::string* why) {
+                       std::string* why, MetricSource* source) {
   namespace fs = std::filesystem;
   fs::path p(path);
   std::error_code ec;
@@ -71,7 +100,7 @@ bool load_metric_table(const std::string& path, const std::vector<std::string>& 
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_metric_table(text.str(), p.extension() == ".jsonl", p.string(), only, out, why);
+  return parse_metric_table(text.str(), p.extension() == ".jsonl", p.string(), only, out, why, source);
 }
 
 }  // namespace podsim
