@@ -179,10 +179,31 @@ std::vector<std::string> summary_metric_names() {
           "exposed_comm_s"};
 }
 
+std::vector<std::string> op_metric_keys() {
+  return {"name", "kind", "shape", "dtype", "repeat", "flops", "start_s", "end_s", "time_s", "cycles",
+          "achieved_tflops", "mxu_utilization", "hbm_read_bytes", "hbm_write_bytes", "hbm_bandwidth_gbps", "bound",
+          "padded_macs", "engine", "vector_unit_cycles", "onchip_bytes", "activations_onchip",
+          "onchip_activation_bytes"};
+}
+
 bool is_known_metric(const std::string& name) {
   for (const auto& n : summary_metric_names())
     if (n == name) return true;
-  return name.rfind("ops.", 0) == 0 || name.rfind("stats.", 0) == 0;
+  // ops.<index or name>.<key>: the op is known only once the workload is expanded, its key now.
+  if (name.rfind("ops.", 0) == 0) {
+    const auto dot = name.rfind('.');
+    if (dot <= 4 || dot + 1 >= name.size()) return false;
+    const std::string key = name.substr(dot + 1);
+    for (const auto& k : op_metric_keys())
+      if (k == key) return true;
+    return false;
+  }
+  // stats.<group>.<name>
+  if (name.rfind("stats.", 0) == 0) {
+    const auto dot = name.rfind('.');
+    return dot > 6 && dot + 1 < name.size();
+  }
+  return false;
 }
 
 std::vector<const SweepAxis*> SweepSpec::axes() const {
@@ -277,7 +298,13 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
   for (std::size_t i = 0; i < m.size(); ++i) {
     const std::string name = detail::scalar_text(m[i], fmt::format("sweep.metrics[{}]", i), path);
     if (!is_known_metric(name)) {
-      const std::string hint = suggest_nearest(name, summary_metric_names());
+      std::string hint = suggest_nearest(name, summary_metric_names());
+      if (name.rfind("ops.", 0) == 0 && name.rfind('.') > 4) {  // a known op key, nearest to the one given
+        const std::string key = name.substr(name.rfind('.') + 1);
+        const std::string near = suggest_nearest(key, op_metric_keys());
+        hint = fmt::format("the op keys are {}{}", fmt::join(op_metric_keys(), ", "),
+                           near.empty() ? "" : "; " + near);
+      }
       throw ConfigError(location_of(m[i], path), fmt::format("sweep.metrics[{}]", i),
                         fmt::format("unknown metric '{}'{}; expected a summary key ({}), ops.<op>.<key> or "
                                     "stats.<group>.<name>",

@@ -188,6 +188,23 @@ TEST(Sweep, BadSweepFilesAreInputErrors) {
   o = sh(kPodsim + " sweep " + (d / "c.yaml").string());
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.output.find("did you mean 'time_s'"), std::string::npos) << o.output;
+  // A typo in an op key is caught at load too (it used to give an empty column, exit 0).
+  std::ofstream(d / "e.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                              << "\n  grid:\n    chip.mxu.rows: [64]\n  metrics: [ops.g0.mxu_utilisation]\n";
+  o = sh(kPodsim + " sweep " + (d / "e.yaml").string());
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("did you mean 'mxu_utilization'"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("sweep.metrics[0]"), std::string::npos) << o.output;
+}
+
+TEST(SweepMetrics, EveryOpKeyASweepAcceptsIsInTheReport) {
+  // The list the loader checks op metrics against is the report's: an op of a real run
+  // carries every key of it.
+  const fs::path d = fresh_dir("op_keys");
+  const std::string json = (d / "r.json").string();
+  ASSERT_EQ(sh(kPodsim + " run -q " + podsim::test::source_path("workloads/gemm-example.yaml") + " --json " + json).code, 0);
+  const auto op = nlohmann::json::parse(podsim::test::read_file(json))["ops"][0];
+  for (const auto& key : podsim::op_metric_keys()) EXPECT_TRUE(op.contains(key)) << key;
 }
 
 // Issue 14: a malformed constraint ("chip.clock <= 5 GB/s") made every point "skipped"

@@ -57,5 +57,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& source);
 // and "stats.<group>.<name>" paths into the report.
 bool is_known_metric(const std::string& name);
 std::vector<std::string> summary_metric_names();
+// The keys of an op in a run report (report_json.cpp), for ops.<op>.<key> metrics.
+std::vector<std::string> op_metric_keys();
 
 }  // namespace podsim
