@@ -79,6 +79,8 @@ struct CompareOptions {
   std::vector<std::string> metrics;
   bool show_all = false;
   bool allow_different_workloads = false;
+  bool ops = false;            // reports: each op's time too, by name
+  std::string format = "text";  // text, json, markdown or junit
 };
 
 struct CollectiveOptions {

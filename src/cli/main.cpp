@@ -138,6 +138,10 @@ int sc_main(int argc, char* argv[]) {
   compare_cmd->add_option_function<std::string>("--abs-tol", tolerance(&compare.abs_tol), "absolute tolerance (default 0)");
   compare_cmd->add_option("--metrics", compare.metrics, "compare only these metrics")->delimiter(',');
   compare_cmd->add_flag("--all", compare.show_all, "list every metric, not only the ones that moved");
+  compare_cmd->add_flag("--ops", compare.ops, "reports: compare each op's time too, matched by name");
+  compare_cmd->add_option("--format", compare.format, "text, json, markdown or junit (JUnit XML for CI)")
+      ->check(CLI::IsMember({"text", "json", "markdown", "junit"}))
+      ->capture_default_str();
   compare_cmd->add_flag("--allow-different-workloads", compare.allow_different_workloads,
                         "compare reports of two different workloads (refused otherwise: exit 2)");
   podsim::cli::CollectiveOptions coll;

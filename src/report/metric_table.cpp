@@ -27,7 +27,7 @@ std::string point_name(const nlohmann::json& params) {
 
 bool parse_metric_table(const std::string& text, bool jsonl, const std::string& label,
                         const std::vector<std::string>& only, MetricTable* out, std::string* why,
-                        MetricSource* source) {
+                        MetricSource* source, bool with_ops) {
   using nlohmann::json;
   auto wanted = [&](const std::string& m) { return only.empty() || std::find(only.begin(), only.end(), m) != only.end(); };
   try {
@@ -66,6 +66,14 @@ bool parse_metric_table(const std::string& text, bool jsonl, const std::string& 
     }
     for (auto& [m, v] : summary->items())
       if (v.is_number() && wanted(m)) (*out)[m] = v.get<double>();
+    const auto ops = j.find("ops");
+    if (with_ops && wanted("time_s") && ops != j.end() && ops->is_array())
+      for (const auto& op : *ops) {
+        if (!op.is_object()) continue;
+        const auto name = op.find("name"), time = op.find("time_s");
+        if (name == op.end() || !name->is_string() || time == op.end() || !time->is_number()) continue;
+        (*out)["op " + name->get<std::string>() + " time_s"] += time->get<double>();
+      }
     if (source) {
       auto name_of = [&](const char* key) {
         const auto o = j.find(key);
@@ -84,7 +92,7 @@ bool parse_metric_table(const std::string& text, bool jsonl, const std::string& 
 }
 
 bool load_metric_table(const std::string& path, const std::vector<std::string>& only, MetricTable* out,
-                       std::string* why, MetricSource* source) {
+                       std::string* why, MetricSource* source, bool with_ops) {
   namespace fs = std::filesystem;
   fs::path p(path);
   std::error_code ec;
@@ -100,7 +108,7 @@ bool load_metric_table(const std::string& path, const std::vector<std::string>& 
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_metric_table(text.str(), p.extension() == ".jsonl", p.string(), only, out, why, source);
+  return parse_metric_table(text.str(), p.extension() == ".jsonl", p.string(), only, out, why, source, with_ops);
 }
 
 }  // namespace podsim

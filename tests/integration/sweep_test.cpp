@@ -327,4 +327,55 @@ TEST(Compare, DifferentWorkloadsAreRefusedUnlessAskedFor) {
   EXPECT_NE(o.output.find("workloads differ"), std::string::npos) << o.output;
 }
 
+std::string report_with_ops(double fc1_s, double fc2_s) {
+  return fmt::format(
+      "{{\"workload\": {{\"name\": \"mlp\"}}, \"hardware\": {{\"name\": \"tpu-v3\"}}, "
+      "\"summary\": {{\"time_s\": {}}}, \"ops\": [{{\"name\": \"fc1\", \"time_s\": {}}}, "
+      "{{\"name\": \"a<b&c\", \"time_s\": {}}}]}}\n",
+      fc1_s + fc2_s, fc1_s, fc2_s);
+}
+
+TEST(Compare, OpsNameTheOpThatRegressedInEveryFormat) {
+  // The second op (named a<b&c, to test escaping) goes from 2 to 3 ms; the first holds.
+  const fs::path d = fresh_dir("compare_ops");
+  std::ofstream(d / "a.json") << report_with_ops(1e-3, 2e-3);
+  std::ofstream(d / "b.json") << report_with_ops(1e-3, 3e-3);
+  const std::string both = (d / "a.json").string() + " " + (d / "b.json").string();
+  Outcome o = sh(kPodsim + " compare " + both + " --ops");
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("op a<b&c time_s"), std::string::npos) << o.output;
+  EXPECT_EQ(o.output.find("op fc1 time_s"), std::string::npos) << o.output;  // within tolerance: not listed
+  EXPECT_NE(o.output.find("2 regressions"), std::string::npos) << o.output;  // the op and the total
+
+  o = sh(kPodsim + " compare " + both + " --ops --format json");
+  EXPECT_EQ(o.code, 1);
+  const auto j = nlohmann::json::parse(o.output);
+  EXPECT_EQ(j["schema"], "podsim.compare/1");
+  EXPECT_EQ(j["regressions"], 2);
+  bool found = false;
+  for (const auto& row : j["metrics"])
+    if (row["metric"] == "op a<b&c time_s") {
+      found = true;
+      EXPECT_EQ(row["verdict"], "REGRESSION");
+      EXPECT_EQ(row["unit"], "s");
+      EXPECT_NEAR(row["change"].get<double>(), 0.5, 1e-9);
+    }
+  EXPECT_TRUE(found) << o.output;
+
+  o = sh(kPodsim + " compare " + both + " --ops --format junit");
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.output.rfind("<?xml", 0), 0u) << o.output;
+  EXPECT_NE(o.output.find("tests=\"3\" failures=\"2\""), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("name=\"op a&lt;b&amp;c time_s\">"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("<testcase classname=\"podsim.compare\" name=\"op fc1 time_s\"/>"), std::string::npos)
+      << o.output;
+  EXPECT_EQ(o.output.find("a<b"), std::string::npos) << "unescaped: " << o.output;
+
+  o = sh(kPodsim + " compare " + both + " --ops --format markdown");
+  EXPECT_EQ(o.code, 1);
+  EXPECT_NE(o.output.find("| `op a<b&c time_s` | 0.002 | 0.003 | +50.00 % | s | **REGRESSION** |"), std::string::npos)
+      << o.output;
+  EXPECT_EQ(sh(kPodsim + " compare " + both + " --format yaml").code, 2);
+}
+
 }  // namespace

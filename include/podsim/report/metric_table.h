@@ -21,12 +21,14 @@ struct MetricSource {
 
 // Parses a report (`jsonl` false) or sweep results (true) named `label` in errors; keeps
 // the metrics in `only` (all when empty). False with `why` on anything malformed.
+// With `with_ops`, a report's ops add their time, "op <name> time_s" (an op repeated by
+// name, as in a pod report, is summed).
 bool parse_metric_table(const std::string& text, bool jsonl, const std::string& label,
                         const std::vector<std::string>& only, MetricTable* out, std::string* why,
-                        MetricSource* source = nullptr);
+                        MetricSource* source = nullptr, bool with_ops = false);
 
 // Reads `path` (a report, a results.jsonl, or a sweep folder holding one).
 bool load_metric_table(const std::string& path, const std::vector<std::string>& only, MetricTable* out,
-                       std::string* why, MetricSource* source = nullptr);
+                       std::string* why, MetricSource* source = nullptr, bool with_ops = false);
 
 }  // namespace podsim
