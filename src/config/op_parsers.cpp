@@ -200,6 +200,7 @@ OpBody parse_moe(OpFields& f) {
   m.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
   m.skew = f.real("skew", 0.0, 10.0, 0.0);
   m.loads = f.integer_list("loads", kMaxDim * 64);
+  m.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
   m.dtype = f.dtype("dtype");
   if (m.top_k > m.experts) f.fail("top_k", fmt::format("cannot exceed the {} experts", m.experts));
   if (!m.loads.empty()) {
@@ -260,7 +261,7 @@ OpBody parse_template(OpFields& f) {
     t.d_ff = f.integer("d_ff", 1, kMaxDim);
     if (t.d_model % t.heads != 0) f.fail("heads", fmt::format("must divide d_model ({})", t.d_model));
     t.kv_heads = f.integer("kv_heads", 1, 4096, t.heads);
-    if (t.name != "moe_layer") t.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
+    t.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
     t.norm = fn_of(f.choice("norm", {"layernorm", "rmsnorm"}, "layernorm"));
     t.rope = f.choice("rope", {"true", "false"}, "false") == "true";
     t.layers = f.integer("layers", 1, 4096, 1);
@@ -417,6 +418,7 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"moe", "capacity_factor", "number", "1.0", "capacity = ceil(factor x tokens x top_k / experts)"},
          {"moe", "skew", "number", "0", "router imbalance: expert e's share ~ (e+1)^-skew"},
          {"moe", "loads", "list", "", "tokens routed to each expert (instead of skew)"},
+         {"moe", "ffn", "choice", "gelu", "the experts' FFN: gelu (two matmuls), swiglu or geglu (gated: gate and up as one matmul 2 x d_ff wide)"},
          {"moe", "dtype", "choice", "", "element type"}},
         parse_moe}},
       {"collective",

@@ -49,8 +49,15 @@ void expand_moe(const MoeOp& m, Part& part) {
   for (std::uint64_t e = m.ep_rank * per_chip; e < (m.ep_rank + 1) * per_chip; ++e) {
     if (kept[e] == 0) continue;
     const std::string ex = ".e" + std::to_string(e);
-    part(ex + ".ffn1", MatmulOp{kept[e], m.d_model, m.d_ff, m.dtype}, 1);
-    part(ex + ".act", VectorOp::make(VectorFn::gelu, kept[e], m.d_ff, 1, m.dtype), 1);
+    if (m.ffn == VectorFn::gelu) {
+      part(ex + ".ffn1", MatmulOp{kept[e], m.d_model, m.d_ff, m.dtype}, 1);
+      part(ex + ".act", VectorOp::make(VectorFn::gelu, kept[e], m.d_ff, 1, m.dtype), 1);
+    } else {  // gated: gate and up as one matmul, act(gate) x up in one vector pass
+      part(ex + ".ffn1", MatmulOp{kept[e], m.d_model, 2 * m.d_ff, m.dtype}, 1);
+      VectorOp g = VectorOp::make(m.ffn, kept[e], 2 * m.d_ff, 1, m.dtype);
+      g.out_cols = m.d_ff;
+      part(ex + ".act", g, 1);
+    }
     part(ex + ".ffn2", MatmulOp{kept[e], m.d_ff, m.d_model, m.dtype}, 1);
   }
   if (E > 1) {

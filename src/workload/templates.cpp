@@ -172,6 +172,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
     m.top_k = t.top_k;
     m.capacity_factor = t.capacity_factor;
     m.skew = t.skew;
+    m.ffn = t.ffn;
     m.dtype = t.dtype;
     b.add("moe", m);
   } else {

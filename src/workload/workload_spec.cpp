@@ -168,7 +168,7 @@ std::uint64_t MoeOp::dropped() const {
 std::uint64_t MoeOp::macs() const {
   std::uint64_t kept = 0;
   for (auto x : processed()) kept += x;
-  return tokens * d_model * experts + 2 * kept * d_model * d_ff;
+  return tokens * d_model * experts + (ffn == VectorFn::gelu ? 2 : 3) * kept * d_model * d_ff;
 }
 
 std::uint64_t Op::vector_elements_once() const {

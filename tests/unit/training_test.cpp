@@ -239,6 +239,27 @@ TEST(Attention, LayersRepeatTheBlockAndTheModelFootprintCountsWeightsAndCache) {
   EXPECT_EQ(wl.total_macs(), 3 * one.total_macs());
 }
 
+TEST(Attention, AMixtralLayerHasThePublishedParameters) {
+  // Mixtral-8x7B (Jiang et al. 2024: 46.7 B parameters; its checkpoint holds
+  // 46,702,792,704): 32 layers of d_model 4096, 32 query and 8 K/V heads of 128, 8 SwiGLU
+  // experts of 14336 with top-2 routing, plus embeddings and head (2 x 32000 x 4096) and
+  // norms (65 x 4096). One layer's matmul weights:
+  // (46,702,792,704 - 262,144,000 - 266,240) / 32 = 1,451,261,952. 512 tokens keep every
+  // expert busy (128 each), so every expert's matmuls are there.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n"
+      "    - {op: template, template: moe_layer, name: l, batch: 1, seq: 512, d_model: 4096, heads: 32, kv_heads: 8, "
+      "d_ff: 14336, experts: 8, top_k: 2, ffn: swiglu, norm: rmsnorm, rope: true, dtype: bf16}\n",
+      "l.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  EXPECT_EQ(model_footprint(flat).weights_bytes, 1'451'261'952ull * 2);
+  // MACs: the router, then 3 matmuls per kept token copy (512 x 2 of them).
+  const WorkloadSpec layer = expand_templates(wl);
+  const auto it = std::find_if(layer.ops.begin(), layer.ops.end(), [](const Op& o) { return o.name == "l.moe"; });
+  ASSERT_NE(it, layer.ops.end());
+  EXPECT_EQ(std::get<MoeOp>(it->body).macs(), 512ull * 4096 * 8 + 3ull * 1024 * 4096 * 14336);
+}
+
 TEST(Attention, TrainsWithoutParametersOfItsOwn) {
   // Q K^T and the product with V multiply activations: training differentiates both
   // operands (dX and dB, as many MACs as the forward each) but updates and all-reduces

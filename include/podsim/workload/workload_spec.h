@@ -197,6 +197,9 @@ struct MoeOp {
   double capacity_factor = 1.0;
   double skew = 0.0;
   std::vector<std::uint64_t> loads;  // optional, one per expert, summing to tokens x top_k
+  // The experts' FFN: gelu (two matmuls), or gated swiglu / geglu (gate and up as one
+  // matmul 2 d_ff wide, then act(gate) x up, then down: Mixtral's experts are SwiGLU).
+  VectorFn ffn = VectorFn::gelu;
   DType dtype = DType::bf16;
   // Expert parallelism (workload/parallelism.h): `tokens` (and `loads`) are this chip's;
   // the experts are spread over ep_size chips, this one holding ep_rank's share.
@@ -206,7 +209,8 @@ struct MoeOp {
   std::vector<std::uint64_t> routed() const;     // tokens routed to each expert
   std::vector<std::uint64_t> processed() const;  // min(routed, capacity)
   std::uint64_t dropped() const;
-  // Router (tokens x d_model x experts) plus two FFN matmuls per processed token.
+  // Router (tokens x d_model x experts) plus the FFN matmuls per processed token (two,
+  // or three when gated).
   std::uint64_t macs() const;
 };
 
