@@ -1,6 +1,7 @@
 // Properties every mapping must keep (issue 15): more of a resource never makes an op
 // slower. Each test runs the podsim binary over a sweep of one parameter and checks that
 // the simulated op time never rises by more than 1 % from one point to the next.
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -15,15 +16,24 @@ namespace {
 
 using podsim::test::Outcome;
 
+// This test's own folder: ctest runs tests in parallel, and two tests writing one report
+// path read each other's numbers.
+std::string own_dir() {
+  const std::string dir =
+      testing::TempDir() + "podsim_mapping_" + testing::UnitTest::GetInstance()->current_test_info()->name() + "/";
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 std::string matmul_workload(const std::string& name, int m, int k, int n) {
-  const std::string path = testing::TempDir() + name + ".yaml";
+  const std::string path = own_dir() + name + ".yaml";
   std::ofstream(path) << "workload:\n  name: " << name << "\n  ops:\n    - {op: matmul, name: x, m: " << m
                       << ", k: " << k << ", n: " << n << ", dtype: bf16}\n";
   return path;
 }
 
 double simulated_seconds(const std::string& workload, const std::string& hw, const std::vector<std::string>& sets) {
-  const std::string json = testing::TempDir() + "mapping_property.json";
+  const std::string json = own_dir() + "report.json";
   std::string cmd = std::string(PODSIM_BINARY) + " run -q " + workload + " --hw " + hw + " --json " + json;
   for (const auto& s : sets) cmd += " --set " + s;
   const Outcome o = podsim::test::run_shell(cmd);
