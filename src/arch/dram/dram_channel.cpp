@@ -312,25 +312,28 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
 
 bool DramChannel::forward_or_order(const DramPiece& p, std::int64_t* after) {
   const std::uint64_t lo = block_offset(p), hi = lo + p.bursts;
-  bool overlaps = false;
+  auto same_block = [&](const DramPiece& w) { return w.bank == p.bank && w.row == p.row && w.bg_fastest == p.bg_fastest; };
+  auto overlaps = [&](const DramPiece& w) {
+    const std::uint64_t wlo = block_offset(w);
+    return same_block(w) && wlo < hi && lo < wlo + w.bursts;
+  };
+  bool any = false;
   for (const DramPiece& w : write_queue_) {
-    if (w.bank != p.bank || w.row != p.row || w.bg_fastest != p.bg_fastest) continue;
-    const std::uint64_t wlo = block_offset(w), whi = wlo + w.bursts;
-    if (wlo <= lo && hi <= whi) return true;
-    overlaps = overlaps || (wlo < hi && lo < whi);
+    const std::uint64_t wlo = block_offset(w);
+    if (same_block(w) && wlo <= lo && hi <= wlo + w.bursts) return true;
+    any = any || overlaps(w);
   }
-  if (!overlaps) return false;
+  if (!any) return false;
   // Write the overlapping ones first, oldest first; the read is placed after their data.
   for (auto it = write_queue_.begin(); it != write_queue_.end();) {
-    const std::uint64_t wlo = block_offset(*it), whi = wlo + it->bursts;
-    if (it->bank == p.bank && it->row == p.row && it->bg_fastest == p.bg_fastest && wlo < hi && lo < whi) {
-      const DramPiece w = *it;
-      it = write_queue_.erase(it);
-      pending_write_bursts_ -= w.bursts;
-      *after = std::max(*after, schedule(w, 0));
-    } else {
+    if (!overlaps(*it)) {
       ++it;
+      continue;
     }
+    const DramPiece w = *it;
+    it = write_queue_.erase(it);
+    pending_write_bursts_ -= w.bursts;
+    *after = std::max(*after, schedule(w, 0));
   }
   return false;
 }
