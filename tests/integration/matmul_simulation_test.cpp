@@ -80,9 +80,25 @@ TEST(MatmulSimulation, GemvReachesEightyFivePercentOfHbmPeakWithChannelHash) {
 }
 
 TEST(MatmulSimulation, GemvWithoutChannelHashUsesHalfTheChannels) {
-  const RunResult r = simulate(load_hardware("tpu-v3", {"chip.hbm.channel_hash=false"}), one_matmul(8, 4096, 4096, "bf16"));
+  // Plain modulo interleave: no hash of any kind.
+  const RunResult r = simulate(load_hardware("tpu-v3", {"chip.hbm.channel_hash=false", "chip.hbm.xor_channel=false",
+                                                        "chip.hbm.xor_bank=false"}),
+                               one_matmul(8, 4096, 4096, "bf16"));
   expect_invariants(r);
   EXPECT_LT(r.hbm_bandwidth_Bps(), 0.6 * 900e9) << r.hbm_bandwidth_Bps() / 1e9 << " GB/s";
+}
+
+// A wide weight matrix (Llama-3-70B-sized FFN, k = 4096, n = 28672, bf16) at m = 128 on
+// tpu-v4 is memory-bound: 235 MB of weights + 1 MB of A + 7.3 MB of C over 1200 GB/s is
+// 203 us, its 30.1 GFLOP take 109 us at 275 TFLOPS. Its weight tile rows (1,024 columns,
+// 2 KiB) lie 56 KiB apart; the presets' XOR address hash spreads them over the
+// pseudo-channels, so the op must stream at >= 80 % of the peak (the digit-sum rotation
+// hash used before reached 299 GB/s, 25 %: docs/memory.md).
+TEST(MatmulSimulation, WideWeightMatrixStreamsAtEightyPercentOfHbmPeak) {
+  const RunResult r = simulate(load_hardware("tpu-v4"), one_matmul(128, 4096, 28672, "bf16"));
+  expect_invariants(r);
+  const double bytes = 4096.0 * 28672 * 2 + 128.0 * 4096 * 2 + 128.0 * 28672 * 2;
+  EXPECT_LE(r.time_s(), bytes / (0.8 * 1200e9)) << r.hbm_bandwidth_Bps() / 1e9 << " GB/s";
 }
 
 // Issue 12, cause 7: on tpu-v2 (one MXU per core) a GEMV is bound by shifting weights

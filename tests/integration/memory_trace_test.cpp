@@ -246,15 +246,18 @@ TEST(DramBounds, RandomSixtyFourByteReadsApproachTheActivationRate) {
   const double acts_per_cycle = std::min(1.0 / d.t.tRRD_S, 4.0 / d.t.tFAW);
   const double bound_gbps = acts_per_cycle * 32.0 * double(d.clock_hz()) * 64 * 1e-9;
   MemorySelftestOptions o;
-  o.random_requests = 20'000;
+  // 200,000 reads (3,125 per pseudo-channel): with 20,000 the run's end is set by the
+  // pseudo-channel that drew the most reads (about 14 % above the mean), which moves by
+  // +-5 % with any change of the address hash; this measures the controller, not the draw.
+  o.random_requests = 200'000;
   MemoryReplayOptions replay;
   const auto trace = memory_pattern_trace(hw, "random_read_64B", o, &replay.outstanding);
   replay.outstanding = 64 * 64;  // deep enough that the requests in flight do not limit
   const auto r = replay_memory_trace(hw, trace, replay);
   EXPECT_LE(r.achieved_gbps, bound_gbps * 1.0001);
-  // Issue 13 asks for 5 % of the bound; the controller reaches about 79 % (docs/memory.md:
+  // Issue 13 asks for 5 % of the bound; the controller reaches about 84 % (docs/memory.md:
   // bank conflicts against tRC and tRRD_L between same-group ACTs, placed in arrival order).
-  EXPECT_GE(r.achieved_gbps, 0.75 * bound_gbps) << "bound " << bound_gbps;
+  EXPECT_GE(r.achieved_gbps, 0.80 * bound_gbps) << "bound " << bound_gbps;
 }
 
 TEST(DramBounds, AGatherInsideOneBankGroupRowCostsOneActivation) {
