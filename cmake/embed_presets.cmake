@@ -1,17 +1,28 @@
-# Writes OUTPUT: a C++ file holding every configs/*.yaml as a raw string literal.
-# Run at build time (see src/CMakeLists.txt) so editing a preset rebuilds the table.
-file(GLOB preset_files "${PRESET_DIR}/*.yaml")
+# Writes OUTPUT: a C++ file holding every PRESET_DIR/*.EXT as a raw string literal, in an
+# array named ARRAY (default: the hardware presets, configs/*.yaml). Run at build time (see
+# src/CMakeLists.txt) so editing a file rebuilds the table. FILE_PREFIX is the path shown
+# in error messages ("configs/", "configs/models/").
+if(NOT DEFINED EXT)
+  set(EXT "yaml")
+endif()
+if(NOT DEFINED ARRAY)
+  set(ARRAY "kEmbeddedPresets")
+endif()
+if(NOT DEFINED FILE_PREFIX)
+  set(FILE_PREFIX "configs/")
+endif()
+file(GLOB preset_files "${PRESET_DIR}/*.${EXT}")
 list(SORT preset_files)
-set(body "// Generated from configs/*.yaml by cmake/embed_presets.cmake. Do not edit.\n")
+set(body "// Generated from ${FILE_PREFIX}*.${EXT} by cmake/embed_presets.cmake. Do not edit.\n")
 string(APPEND body "#include \"presets_embedded.h\"\n\nnamespace podsim::detail {\n\n")
-string(APPEND body "const EmbeddedPreset kEmbeddedPresets[] = {\n")
+string(APPEND body "const EmbeddedPreset ${ARRAY}[] = {\n")
 set(count 0)
 foreach(f IN LISTS preset_files)
   get_filename_component(stem "${f}" NAME_WE)
   file(READ "${f}" text)
-  string(APPEND body "    {\"${stem}\", \"configs/${stem}.yaml\", R\"podsim_preset(${text})podsim_preset\"},\n")
+  string(APPEND body "    {\"${stem}\", \"${FILE_PREFIX}${stem}.${EXT}\", R\"podsim_preset(${text})podsim_preset\"},\n")
   math(EXPR count "${count} + 1")
 endforeach()
-string(APPEND body "};\n\nconst std::size_t kEmbeddedPresetCount = ${count};\n\n}  // namespace podsim::detail\n")
+string(APPEND body "};\n\nconst std::size_t ${ARRAY}Count = ${count};\n\n}  // namespace podsim::detail\n")
 file(WRITE "${OUTPUT}.tmp" "${body}")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

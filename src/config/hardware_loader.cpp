@@ -18,7 +18,7 @@ namespace {
 using detail::join_path;
 
 const detail::EmbeddedPreset* find_preset(const std::string& name) {
-  for (std::size_t i = 0; i < detail::kEmbeddedPresetCount; ++i)
+  for (std::size_t i = 0; i < detail::kEmbeddedPresetsCount; ++i)
     if (name == detail::kEmbeddedPresets[i].name) return &detail::kEmbeddedPresets[i];
   return nullptr;
 }
@@ -166,7 +166,7 @@ HardwareSpec finish(HardwareSpec spec, const std::vector<std::string>& overrides
 
 std::vector<std::string> preset_names() {
   std::vector<std::string> names;
-  for (std::size_t i = 0; i < detail::kEmbeddedPresetCount; ++i)
+  for (std::size_t i = 0; i < detail::kEmbeddedPresetsCount; ++i)
     names.emplace_back(detail::kEmbeddedPresets[i].name);
   std::sort(names.begin(), names.end());
   return names;

@@ -56,6 +56,11 @@ class OpFields {
   }
 
   std::string full(const std::string& key) const { return path_ + "." + key; }
+  const std::string& file() const { return file_; }
+  SourceLocation location(const std::string& key) const {
+    const YAML::Node v = node_[key];
+    return location_of(v ? v : node_, file_);
+  }
 
   // One of `options`; `fallback` when the key is absent ("" = required).
   std::string choice(const std::string& key, const std::vector<std::string>& options, const std::string& fallback) {

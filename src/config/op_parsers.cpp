@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "hf_model_config.h"
 #include "op_fields.h"
 #include "podsim/workload/templates.h"
 
@@ -232,7 +233,17 @@ OpBody parse_template(OpFields& f) {
   TemplateOp t;
   t.name = f.choice("template", template_names(), "");
   t.batch = f.integer("batch", 1, kMaxDim);
-  t.dtype = f.dtype("dtype");
+  // A Hugging Face config.json gives a transformer's defaults; keys in the op override it.
+  std::optional<HfModelConfig> model;
+  if (f.has("model")) {
+    if (t.name != "transformer_encoder" && t.name != "transformer_decoder" && t.name != "moe_layer")
+      f.fail("model", "only the transformer templates (transformer_encoder, transformer_decoder, moe_layer) read a model");
+    model = load_hf_model_config(f.text("model", ""), f.file(), f.location("model"), f.full("model"));
+  }
+  if (model && !f.has("dtype") && !model->dtype)
+    f.fail("dtype", fmt::format("missing, and {} gives no torch_dtype; expected one of {}", model->source,
+                                fmt::join(dtype_names(), ", ")));
+  t.dtype = model && !f.has("dtype") ? *model->dtype : f.dtype("dtype");
   if (t.name == "resnet50") {
     t.image = f.integer("image", 32, 4096, 224);
   } else if (t.name == "mlp") {
@@ -255,16 +266,19 @@ OpBody parse_template(OpFields& f) {
       f.fail("student", fmt::format("must end at the teacher's logits ({}): the loss compares the two",
                                     t.teacher.back()));
   } else if (t.name != "dlrm") {
+    using Fallback = std::optional<std::uint64_t>;
+    const auto given = [&](std::uint64_t v) { return model ? Fallback(v) : std::nullopt; };
     t.seq = f.integer("seq", 1, kMaxDim);
-    t.d_model = f.integer("d_model", 1, kMaxDim);
-    t.heads = f.integer("heads", 1, 4096);
-    t.d_ff = f.integer("d_ff", 1, kMaxDim);
+    t.d_model = f.integer("d_model", 1, kMaxDim, given(model ? model->hidden_size : 0));
+    t.heads = f.integer("heads", 1, 4096, given(model ? model->heads : 0));
+    t.d_ff = f.integer("d_ff", 1, kMaxDim, given(model ? model->intermediate_size : 0));
     if (t.d_model % t.heads != 0) f.fail("heads", fmt::format("must divide d_model ({})", t.d_model));
-    t.kv_heads = f.integer("kv_heads", 1, 4096, t.heads);
-    t.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
-    t.norm = fn_of(f.choice("norm", {"layernorm", "rmsnorm"}, "layernorm"));
-    t.rope = f.choice("rope", {"true", "false"}, "false") == "true";
-    t.layers = f.integer("layers", 1, 4096, 1);
+    t.kv_heads = f.integer("kv_heads", 1, 4096, model ? model->kv_heads : t.heads);
+    t.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, model ? vector_fn_name(model->ffn) : "gelu"));
+    t.norm = fn_of(f.choice("norm", {"layernorm", "rmsnorm"}, model ? vector_fn_name(model->norm) : "layernorm"));
+    t.rope = f.choice("rope", {"true", "false"}, model && model->rope ? "true" : "false") == "true";
+    t.layers = f.integer("layers", 1, 4096, model ? model->layers : 1);
+    t.vocab = f.integer("vocab", 0, kMaxDim, model ? model->vocab : 0);
     if (t.heads % t.kv_heads != 0)
       f.fail("kv_heads", fmt::format("must divide heads ({}): each K/V head serves a whole group of query heads", t.heads));
     if (t.name == "transformer_decoder") {
@@ -272,12 +286,23 @@ OpBody parse_template(OpFields& f) {
       t.kv_len = f.integer("kv_len", 0, kMaxDim, 0);
       if (t.decode && t.kv_len == 0) f.fail("kv_len", "decode attends to a KV cache: give its length (kv_len)");
     }
-    if (t.name == "moe_layer") {
-      t.experts = f.integer("experts", 1, 1 << 16);
-      t.top_k = f.integer("top_k", 1, 1 << 16, 1);
+    // Experts: required by moe_layer; any transformer whose model has them (Mixtral) or
+    // that gives them has a mixture-of-experts FFN.
+    const std::uint64_t model_experts = model ? model->experts : 0;
+    if (t.name == "moe_layer" || f.has("experts") || model_experts > 0) {
+      t.experts = f.integer("experts", 1, 1 << 16, model_experts ? Fallback(model_experts) : std::nullopt);
+      t.top_k = f.integer("top_k", 1, 1 << 16, model_experts ? model->experts_per_token : 1);
       t.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
       t.skew = f.real("skew", 0.0, 10.0, 0.0);
       if (t.top_k > t.experts) f.fail("top_k", "cannot exceed the experts");
+    }
+    // Sliding-window attention (Mistral 7B) is not modelled: refused where it would matter.
+    if (model && model->sliding_window) {
+      const std::uint64_t span = std::max(t.seq, t.kv_len + (t.decode ? 1 : 0));
+      if (span > *model->sliding_window)
+        f.fail("model", fmt::format("{} attends over a sliding window of {} tokens, shorter than this op's {}; "
+                                    "sliding-window attention is not modelled",
+                                    model->source, *model->sliding_window, span));
     }
   } else {
     t.tables = f.integer("tables", 1, 4096);
@@ -443,10 +468,16 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "d_ff", "integer", "", "transformers: FFN width (per expert for moe_layer)"},
          {"template", "decode", "boolean", "false", "transformer_decoder: one token against the KV cache"},
          {"template", "kv_len", "integer", "0", "transformer_decoder: KV cache length"},
-         {"template", "experts", "integer", "", "moe_layer: experts"},
-         {"template", "top_k", "integer", "1", "moe_layer: experts per token"},
-         {"template", "capacity_factor", "number", "1.0", "moe_layer: expert capacity factor"},
-         {"template", "skew", "number", "0", "moe_layer: router imbalance, expert e's share ~ (e+1)^-skew"},
+         {"template", "model", "text", "",
+          "transformers: a Hugging Face config.json giving the defaults of d_model, heads, kv_heads, d_ff, ffn, norm, "
+          "rope, layers, vocab, experts, top_k and dtype: a built-in name (llama-2-7b, llama-3-8b, llama-3-70b, "
+          "mixtral-8x7b; configs/models/) or a path relative to the workload"},
+         {"template", "vocab", "integer", "0", "transformers: vocabulary; > 0 adds a final norm and the output head "
+                                              "(tokens x d_model x vocab) after the layers"},
+         {"template", "experts", "integer", "", "moe_layer (or any transformer): experts of a mixture-of-experts FFN"},
+         {"template", "top_k", "integer", "1", "experts per token"},
+         {"template", "capacity_factor", "number", "1.0", "expert capacity factor"},
+         {"template", "skew", "number", "0", "router imbalance, expert e's share ~ (e+1)^-skew"},
          {"template", "batch", "integer", "", "samples"},
          {"template", "image", "integer", "224", "resnet50: image side"},
          {"template", "widths", "list", "", "mlp: layer widths, input first"},

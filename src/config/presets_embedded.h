@@ -1,5 +1,6 @@
-// The hardware presets of configs/, compiled into the binary so `--hw tpu-v3` works from
-// any directory. The table is generated at build time by cmake/embed_presets.cmake.
+// The hardware presets of configs/ and the model configurations of configs/models/,
+// compiled into the binary so `--hw tpu-v3` and `model: llama-3-8b` work from any
+// directory. The tables are generated at build time by cmake/embed_presets.cmake.
 #pragma once
 
 #include <cstddef>
@@ -7,12 +8,16 @@
 namespace podsim::detail {
 
 struct EmbeddedPreset {
-  const char* name;  // file stem: "tpu-v3"
+  const char* name;  // file stem: "tpu-v3", "llama-3-8b"
   const char* file;  // "configs/tpu-v3.yaml", for error messages
-  const char* text;  // the YAML
+  const char* text;  // the YAML or JSON
 };
 
 extern const EmbeddedPreset kEmbeddedPresets[];
-extern const std::size_t kEmbeddedPresetCount;
+extern const std::size_t kEmbeddedPresetsCount;
+
+// configs/models/*.json: Hugging Face config.json files ("llama-3-8b").
+extern const EmbeddedPreset kEmbeddedModels[];
+extern const std::size_t kEmbeddedModelsCount;
 
 }  // namespace podsim::detail

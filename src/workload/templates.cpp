@@ -213,7 +213,7 @@ std::vector<Op> expand_template(const Op& op) {
   else if (t.name == "dlrm") dlrm(t, b);
   else if (t.name == "distillation") distillation(t, b);
   else if (t.name == "transformer_encoder" || t.name == "transformer_decoder" || t.name == "moe_layer") {
-    const bool decoder = t.name == "transformer_decoder", moe = t.name == "moe_layer";
+    const bool decoder = t.name == "transformer_decoder", moe = t.name == "moe_layer" || t.experts > 0;
     if (t.layers <= 1) {
       transformer(t, b, decoder, moe);
     } else {
@@ -225,6 +225,15 @@ std::vector<Op> expand_template(const Op& op) {
         transformer(t, lb, decoder, moe);
         for (Op& o : lb.ops) b.ops.push_back(std::move(o));
       }
+    }
+    if (t.vocab > 0) {
+      // The model's end: a final norm and the output head (logits for every token the
+      // layers produced; the token embedding before the first layer is a gather of
+      // tokens x d_model, left out). Split by columns under tensor parallelism.
+      const std::uint64_t tokens = t.batch * (decoder && t.decode ? 1 : t.seq);
+      b.vec("final_norm", t.norm, tokens, t.d_model);
+      b.matmul("lm_head", tokens, t.d_model, t.vocab);
+      b.ops.back().shard = Shard::column;
     }
   }
   return std::move(b.ops);

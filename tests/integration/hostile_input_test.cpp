@@ -304,3 +304,20 @@ TEST(HostileSizes, PeFramesOfAHugeArrayAreRefusedBeforeRecording) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(HostileInputs, AModelConfigThatIsADeviceOrADirectoryExitsTwo) {
+  // `model:` names a file to read: /dev/zero would never end, a directory has no text.
+  const fs::path d = scratch("model_config");
+  for (const std::string& target : {std::string("/dev/zero"), d.string()}) {
+    const fs::path w = d / "w.yaml";
+    std::ofstream(w) << "workload:\n  ops:\n    - {op: template, template: transformer_decoder, name: m, model: "
+                     << target << ", batch: 1, seq: 8}\n";
+    const Outcome o = podsim_cli("validate " + w.string());
+    EXPECT_EQ(o.code, 2) << target << ": " << o.output;
+    EXPECT_NE(o.output.find("not a regular file"), std::string::npos) << o.output;
+  }
+}
+
+}  // namespace

@@ -235,6 +235,9 @@ struct TemplateOp {
   // transformers: identical layers one after another (named <name>.L0.qkv ...); a layer
   // after the first is replayed op by op, its ops matching the first's (arch/chip.h).
   std::uint64_t layers = 1;
+  // transformers: > 0 adds a final norm and the output head (tokens x d_model x vocab)
+  // after the layers, as a whole model has (a model: config sets it).
+  std::uint64_t vocab = 0;
   bool decode = false;
   std::uint64_t experts = 0, top_k = 1;
   double capacity_factor = 1.0;
