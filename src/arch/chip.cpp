@@ -25,6 +25,7 @@ std::string op_replay_key(const Op& op, const OpPlan& p) {
     key += fmt::format("|{}x{}x{}|{}x{}x{}{}{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn,
                        t.a_resident ? "r" : "", t.a_onchip ? "A" : "", t.c_onchip ? "C" : "",
                        m.block_sparsity, m.weight_sparsity, m.sparsity_seed);
+    if (m.weight_dtype) key += fmt::format("|w{}", dtype_name(*m.weight_dtype));
     if (const auto& e = p.epilogue) key += fmt::format("|e{}/{}/{}", e->vpu_per_element, e->eup_per_element, e->eup_per_row);
     if (const auto& w = m.patches)  // a convolution's window decides which input rows its tiles read
       key += fmt::format("|{}x{}x{}x{} k{}s{}p{}d{}{}", w->n, w->h, w->w, w->c, w->kernel, w->stride, w->padding,

@@ -161,13 +161,13 @@ DmaRegion TensorCore::weight_region(const CoreMatmulProgram& p, const MatmulTile
                                     std::uint64_t col_fold) const {
   // ws: rows of the array hold k, columns hold n. The fold's block of B:
   const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
-  const std::uint64_t b = dtype_bytes(p.op.dtype);
+  const MatmulOp& op = p.op;
   const std::uint64_t k = t.k0 + row_fold * R, n = t.n0 + col_fold * C;
-  const std::uint64_t pitch = padded_weight_n(p.op, hw_) * b;
+  const std::uint64_t pitch = op.weight_bytes(padded_weight_n(op, hw_));
   // Padded layout: a whole R x C tile even at the matrix edges (Jouppi et al. 2017 Sec. 7).
-  if (hw_.chip.mxu.padded_weight_tiles) return {p.b_base + k * pitch + n * b, R, C * b, pitch};
+  if (hw_.chip.mxu.padded_weight_tiles) return {p.b_base + k * pitch + op.weight_bytes(n), R, op.weight_bytes(C), pitch};
   const std::uint64_t rows = std::min(R, t.k0 + t.tk - k), cols = std::min(C, t.n0 + t.tn - n);
-  return {p.b_base + k * pitch + n * b, rows, cols * b, pitch};
+  return {p.b_base + k * pitch + op.weight_bytes(n), rows, op.weight_bytes(cols), pitch};
 }
 
 void TensorCore::loader() {
@@ -317,7 +317,7 @@ void TensorCore::compute() {
       std::uint64_t stream_end = 0, done = 0;
       const std::uint64_t ready = clock_.cycle_at(now_ps());
       if (mxu) {
-        schedule_tile(t, ready, &stream_end, &done);
+        schedule_tile(t, dequantize(t, ready), &stream_end, &done);
       } else {
         // The vector unit: rows x columns of element work, tiles back to back.
         std::uint64_t first = 0, rows = 0;
@@ -365,6 +365,22 @@ void TensorCore::compute() {
     finished_ = true;
     finished_ev_.notify();
   }
+}
+
+std::uint64_t TensorCore::dequantize(const MatmulTile& t, std::uint64_t loaded) {
+  // Quantized weights (MatmulOp::weight_dtype): the tile's stored weights become the op's
+  // dtype on the vector unit before they shift into the arrays. The vector unit does this
+  // while the arrays stream the tile before, so it costs time only where it is the longer.
+  const MatmulOp& op = program_.op;
+  if (!op.dequantizes()) return loaded;
+  const std::uint64_t cycles = vector_tile_cycles(hw_, dequantize_cost(op.b_dtype()), t.tk, t.tn);
+  const std::uint64_t start = std::max(loaded, vpu_free_);
+  vpu_free_ = start + cycles;
+  vpu_busy_cycles_ += cycles;
+  onchip_bytes_ += op.weight_bytes(t.tk * t.tn) + t.tk * t.tn * dtype_bytes(op.dtype);  // read, and written
+  if (trace_ && !mxu_tracks_.empty())
+    trace_->slice(vpu_track_, clock_.ps_of(start), clock_.ps_of(vpu_free_), program_.label + " dequantize");
+  return vpu_free_;
 }
 
 std::uint64_t TensorCore::run_epilogue(const MatmulTile& t, std::uint64_t results_ready) {
@@ -481,11 +497,12 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
   }
   if (!weight_fifo()) {
     // Padded layout: the tile's K and N rounded up to whole array tiles.
-    const std::uint64_t pitch = padded_weight_n(op, hw_) * b;
+    // B as stored: quantized weights move in their own (narrower) type.
+    const std::uint64_t pitch = op.weight_bytes(padded_weight_n(op, hw_));
     const std::uint64_t R = hw_.chip.mxu.rows, C = hw_.chip.mxu.cols;
     const bool padded = hw_.chip.mxu.padded_weight_tiles;
-    regions.push_back({program_.b_base + t.k0 * pitch + t.n0 * b, padded ? (t.tk + R - 1) / R * R : t.tk,
-                       (padded ? (t.tn + C - 1) / C * C : t.tn) * b, pitch});
+    regions.push_back({program_.b_base + t.k0 * pitch + op.weight_bytes(t.n0), padded ? (t.tk + R - 1) / R * R : t.tk,
+                       op.weight_bytes(padded ? (t.tn + C - 1) / C * C : t.tn), pitch});
   }
 }
 

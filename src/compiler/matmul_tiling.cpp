@@ -1,4 +1,5 @@
 #include "podsim/compiler/matmul_tiling.h"
+#include "podsim/compiler/vector_plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -42,14 +43,18 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
   const SystolicPipeline array(array_shape(hw));
   const FoldGrid grid = fold_grid(array.shape(), t.tm, t.tk, t.tn);
   const MxuSplit split = split_over_mxus(array.shape(), chip.mxus_per_core, grid, mxu_passes(hw, op.dtype));
-  const double tile_compute_s = double(split.cycles) / f;
+  // Quantized weights: each tile is dequantized on the vector unit while the MXUs work on
+  // the one before (TensorCore::compute), so a tile takes the longer of the two.
+  const std::uint64_t dequant_cycles =
+      op.dequantizes() ? vector_tile_cycles(hw, dequantize_cost(op.b_dtype()), t.tk, t.tn) : 0;
+  const double tile_compute_s = double(std::max(split.cycles, dequant_cycles)) / f;
   // Bytes per tile on average: the tiling's total traffic over its tiles. An A-resident
   // tiling reads each A block once, with the first tile that needs it: those tiles carry
   // an A block on top of their B tile and are costed apart below.
   const double tiles = double(t.output_blocks() * t.blocks_k);
   const double a_resident_bytes =
       t.a_resident && !t.a_onchip
-          ? double(t.hbm_read_bytes - padded_weight_k(op, hw) * padded_weight_n(op, hw) * dtype_bytes(op.dtype) * t.blocks_m)
+          ? double(t.hbm_read_bytes - op.weight_bytes(padded_weight_k(op, hw) * padded_weight_n(op, hw)) * t.blocks_m)
           : 0.0;
   const double tile_load_s = (double(t.hbm_read_bytes) - a_resident_bytes) / tiles / core_bw;
   const double store_s = double(t.tm * t.tn) * bytes / core_bw;
@@ -88,6 +93,7 @@ std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype) {
     case DType::bf16: return hw.chip.mxu.passes_bf16;
     case DType::fp16: return hw.chip.mxu.passes_fp16;
     case DType::fp32: return hw.chip.mxu.passes_fp32;
+    case DType::int4: return 0;  // storage only: dequantized before the MXUs (dtype.h)
   }
   return 1;
 }
@@ -146,6 +152,9 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   const std::uint64_t acc = hw.chip.mxu.accumulator_bits / 8;
   // With a weight FIFO the B tile streams from memory to the array: no vmem buffer.
   const std::uint64_t weight_buffer = hw.chip.mxu.weight_fifo_depth > 0 ? 0 : tk * tn;
+  // Quantized weights: the stored tiles in the operand buffers, and the tile being
+  // dequantized to the op's dtype for the MXUs.
+  const std::uint64_t dequantized = op.dequantizes() ? tk * tn * b : 0;
   t.a_resident = a_resident;
   // A convolution's patches: the bytes of each A block row, read from its input.
   const std::vector<std::uint64_t> patch = op.patches ? patch_rows(op, t, exact) : std::vector<std::uint64_t>{};
@@ -159,18 +168,21 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
     t.c_onchip = onchip.c;
     t.onchip_activation_bytes = (onchip.a ? a_bytes : 0) + (onchip.c ? op.m * op.n * b : 0);
     t.vmem_bytes = t.onchip_activation_bytes +
-                   hw.chip.vmem_operand_buffers * ((onchip.a ? 0 : tm * tk) + weight_buffer) * b + 2 * tm * tn * acc;
+                   hw.chip.vmem_operand_buffers * ((onchip.a ? 0 : tm * tk) * b + op.weight_bytes(weight_buffer)) +
+                   dequantized + 2 * tm * tn * acc;
     t.hbm_read_bytes =
-        (onchip.a ? 0 : a_traffic * t.blocks_n) + padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
+        (onchip.a ? 0 : a_traffic * t.blocks_n) + op.weight_bytes(padded_weight_k(op, hw) * padded_weight_n(op, hw)) * t.blocks_m;
     t.hbm_write_bytes = onchip.c ? 0 : op.m * op.n * b;
     t.estimated_seconds = estimate_seconds(op, hw, t);
     return t;
   }
   if (!a_resident) {
-    t.vmem_bytes = hw.chip.vmem_operand_buffers * (tm * tk + weight_buffer) * b + 2 * tm * tn * acc;
-    t.hbm_read_bytes = (op.patches ? patch_total : op.m * op.k * b) * t.blocks_n + padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
+    t.vmem_bytes = hw.chip.vmem_operand_buffers * (tm * tk * b + op.weight_bytes(weight_buffer)) + dequantized +
+                   2 * tm * tn * acc;
+    t.hbm_read_bytes = (op.patches ? patch_total : op.m * op.k * b) * t.blocks_n + op.weight_bytes(padded_weight_k(op, hw) * padded_weight_n(op, hw)) * t.blocks_m;
   } else {
-    t.vmem_bytes = op.m * op.k * b + hw.chip.vmem_operand_buffers * weight_buffer * b + 2 * tm * tn * acc;
+    t.vmem_bytes = op.m * op.k * b + hw.chip.vmem_operand_buffers * op.weight_bytes(weight_buffer) + dequantized +
+                   2 * tm * tn * acc;
     // Each core reads the A rows of every block row it has a block in, once.
     const std::uint64_t cores = hw.chip.tensor_cores;
     std::uint64_t a_read = 0;
@@ -183,7 +195,7 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
         a_read += op.patches ? patch[bm] : std::min(tm, op.m - bm * tm) * op.k * b;
       }
     }
-    t.hbm_read_bytes = a_read + padded_weight_k(op, hw) * padded_weight_n(op, hw) * b * t.blocks_m;
+    t.hbm_read_bytes = a_read + op.weight_bytes(padded_weight_k(op, hw) * padded_weight_n(op, hw)) * t.blocks_m;
   }
   t.hbm_write_bytes = op.m * op.n * b;
   t.estimated_seconds = estimate_seconds(op, hw, t);

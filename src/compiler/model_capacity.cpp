@@ -10,7 +10,7 @@ ModelFootprint model_footprint(const WorkloadSpec& w) {
   ModelFootprint f;
   for (const Op& op : w.ops) {
     if (const auto* mm = std::get_if<MatmulOp>(&op.body)) {
-      const std::uint64_t b = mm->k * mm->n * dtype_bytes(mm->dtype);
+      const std::uint64_t b = mm->weight_bytes(mm->k * mm->n);  // as stored (quantized or not)
       if (op.b_is_activation)
         f.kv_cache_bytes += b * op.repeat;  // every (sequence, K/V head) its own
       else

@@ -26,6 +26,8 @@ std::uint64_t tile_rows(std::uint64_t rows, std::uint64_t bytes_per_row, std::ui
 
 }  // namespace
 
+VectorCost dequantize_cost(DType stored) { return {stored == DType::int4 ? 3u : 2u, 0, 0}; }
+
 VectorCost vector_cost(VectorFn fn) {
   switch (fn) {
     case VectorFn::add:

@@ -149,12 +149,16 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       if (mm.weight_sparsity > 0 && (hw.chip.mxu.dataflow != Dataflow::ws || hw.chip.mxu.weight_fifo_depth > 0))
         throw ConfigError(op.where, fmt::format("workload.ops[{}].weight_sparsity", i),
                           "fine-grained weight sparsity is modelled for a weight-stationary array without a weight FIFO");
+      if (mm.dequantizes() && hw.chip.mxu.weight_fifo_depth > 0)
+        throw ConfigError(op.where, fmt::format("workload.ops[{}].weight_dtype", i),
+                          "quantized weights are dequantized in vector memory; a weight FIFO streams them from memory "
+                          "to the array with no vector unit between (tpu-v1)");
       const std::uint64_t b = dtype_bytes(mm.dtype);
       p.a_base = 0;
       // A: the matrix, or for a convolution's patches the input they are read from.
       const std::uint64_t a_bytes = mm.patches ? input_bytes(*mm.patches, b) : mm.m * mm.k * b;
       p.b_base = align_up(p.a_base + a_bytes, stripe);
-      p.c_base = align_up(p.b_base + padded_weight_k(mm, hw) * padded_weight_n(mm, hw) * b, stripe);
+      p.c_base = align_up(p.b_base + mm.weight_bytes(padded_weight_k(mm, hw) * padded_weight_n(mm, hw)), stripe);
       p.footprint_bytes = p.c_base + mm.m * mm.n * b;
       check_capacity(p, op, i, hw);  // before the tiling search, which grows with the op
       // TPU v1's Unified Buffer keeps A and C; fused attention keeps the scores (Q K^T's C,

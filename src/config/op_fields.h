@@ -46,6 +46,11 @@ class OpFields {
                         fmt::format("missing; expected one of {}", fmt::join(dtype_names(), ", ")));
     const std::string name = detail::scalar_text(v, full(key), file_);
     auto t = parse_dtype(name);
+    if (!t && parse_storage_dtype(name))
+      throw ConfigError(location_of(v, file_), full(key),
+                        fmt::format("{} is a storage type only (quantized weights or KV cache): give it as a matmul's "
+                                    "weight_dtype or an attention's kv_dtype, and compute in one of {}",
+                                    name, fmt::join(dtype_names(), ", ")));
     if (!t) {
       std::string hint = suggest_nearest(name, dtype_names());
       throw ConfigError(location_of(v, file_), full(key),
@@ -53,6 +58,27 @@ class OpFields {
                                     fmt::join(dtype_names(), ", "), hint.empty() ? "" : "; " + hint));
     }
     return *t;
+  }
+
+  // A quantized storage type (weight_dtype, kv_dtype): no wider than `compute`, the op's
+  // dtype that it is dequantized to. Unset when the key is absent.
+  std::optional<DType> storage_dtype(const std::string& key, DType compute) {
+    const YAML::Node v = node_[key];
+    if (!v) return std::nullopt;
+    const std::string name = detail::scalar_text(v, full(key), file_);
+    auto t = parse_storage_dtype(name);
+    if (!t) {
+      std::string hint = suggest_nearest(name, storage_dtype_names());
+      throw ConfigError(location_of(v, file_), full(key),
+                        fmt::format("unknown dtype '{}'; expected one of {}{}", name,
+                                    fmt::join(storage_dtype_names(), ", "), hint.empty() ? "" : "; " + hint));
+    }
+    if (dtype_bits(*t) > dtype_bits(compute))
+      throw ConfigError(location_of(v, file_), full(key),
+                        fmt::format("{} is wider than the op's dtype {}: a stored type is dequantized to the dtype the "
+                                    "MXUs compute in, so it must be no wider",
+                                    name, dtype_name(compute)));
+    return t;
   }
 
   std::string full(const std::string& key) const { return path_ + "." + key; }

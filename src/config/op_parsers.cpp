@@ -30,6 +30,8 @@ OpBody parse_matmul(OpFields& f) {
   mm.k = f.integer("k", 1, kMaxDim);
   mm.n = f.integer("n", 1, kMaxDim);
   mm.dtype = f.dtype("dtype");
+  mm.weight_dtype = f.storage_dtype("weight_dtype", mm.dtype);
+  if (mm.weight_dtype == mm.dtype) mm.weight_dtype.reset();
   mm.block_sparsity = f.real("block_sparsity", 0.0, 0.999, 0.0);
   mm.weight_sparsity = f.real("weight_sparsity", 0.0, 0.875, 0.0);
   if (std::abs(mm.weight_sparsity * 8 - std::round(mm.weight_sparsity * 8)) > 1e-9)
@@ -185,6 +187,7 @@ OpBody parse_attention(OpFields& f) {
   a.decode = f.choice("decode", {"true", "false"}, "false") == "true";
   a.fused = f.choice("fused", {"true", "false"}, "true") == "true";
   a.dtype = f.dtype("dtype");
+  a.kv_dtype = f.storage_dtype("kv_dtype", a.dtype);
   if (a.decode && a.kv_len == 0) f.fail("kv_len", "decode attends to a KV cache: give its length (kv_len)");
   if ((long double)a.batch * a.heads * a.queries() * a.keys() * a.head_dim * 2 > kMaxMacs)
     f.fail("batch", "too large: more than 4e18 multiply-accumulates");
@@ -203,6 +206,7 @@ OpBody parse_moe(OpFields& f) {
   m.loads = f.integer_list("loads", kMaxDim * 64);
   m.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
   m.dtype = f.dtype("dtype");
+  m.weight_dtype = f.storage_dtype("weight_dtype", m.dtype);
   if (m.top_k > m.experts) f.fail("top_k", fmt::format("cannot exceed the {} experts", m.experts));
   if (!m.loads.empty()) {
     if (m.loads.size() != m.experts)
@@ -279,6 +283,8 @@ OpBody parse_template(OpFields& f) {
     t.rope = f.choice("rope", {"true", "false"}, model && model->rope ? "true" : "false") == "true";
     t.layers = f.integer("layers", 1, 4096, model ? model->layers : 1);
     t.vocab = f.integer("vocab", 0, kMaxDim, model ? model->vocab : 0);
+    t.weight_dtype = f.storage_dtype("weight_dtype", t.dtype);
+    t.kv_dtype = f.storage_dtype("kv_dtype", t.dtype);
     if (t.heads % t.kv_heads != 0)
       f.fail("kv_heads", fmt::format("must divide heads ({}): each K/V head serves a whole group of query heads", t.heads));
     if (t.name == "transformer_decoder") {
@@ -339,6 +345,9 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"matmul", "k", "integer", "", "columns of A, rows of B (the reduction dimension)"},
          {"matmul", "n", "integer", "", "columns of B and C"},
          {"matmul", "dtype", "choice", "", "element type of A, B and C: int8, fp8, bf16, fp16 or fp32"},
+         {"matmul", "weight_dtype", "choice", "dtype",
+          "quantized weights: B stored in HBM as int4, int8, fp8, ... (no wider than dtype) and dequantized to dtype "
+          "on the vector unit, tile by tile, before the MXUs (w8a16, w4a16)"},
          {"matmul", "block_sparsity", "number", "0", "fraction of 128x128 blocks of B that are zero (the MXUs skip them)"},
          {"matmul", "weight_sparsity", "number", "0",
           "fine-grained: eighths of the weights zero along k; a speedup only with chip.mxu.skip_zero_weights"},
@@ -432,6 +441,8 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"attention", "fused", "boolean", "true",
           "FlashAttention-style: each head's scores stay in vector memory (no HBM round trip) when they fit; "
           "training keeps the unfused form"},
+         {"attention", "kv_dtype", "choice", "dtype", "quantized KV cache: K and V stored as int4, int8, fp8, ... "
+                                                      "(no wider than dtype), dequantized on the vector unit"},
          {"attention", "dtype", "choice", "", "element type"}},
         parse_attention}},
       {"moe",
@@ -444,6 +455,7 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"moe", "skew", "number", "0", "router imbalance: expert e's share ~ (e+1)^-skew"},
          {"moe", "loads", "list", "", "tokens routed to each expert (instead of skew)"},
          {"moe", "ffn", "choice", "gelu", "the experts' FFN: gelu (two matmuls), swiglu or geglu (gated: gate and up as one matmul 2 x d_ff wide)"},
+         {"moe", "weight_dtype", "choice", "dtype", "quantized expert weights (int4, int8, fp8; dequantized to dtype)"},
          {"moe", "dtype", "choice", "", "element type"}},
         parse_moe}},
       {"collective",
@@ -472,6 +484,9 @@ const std::map<std::string, OpKind>& op_kinds() {
           "transformers: a Hugging Face config.json giving the defaults of d_model, heads, kv_heads, d_ff, ffn, norm, "
           "rope, layers, vocab, experts, top_k and dtype: a built-in name (llama-2-7b, llama-3-8b, llama-3-70b, "
           "mixtral-8x7b; configs/models/) or a path relative to the workload"},
+         {"template", "weight_dtype", "choice", "dtype", "transformers: quantized weights of every projection, FFN "
+                                                         "and expert (int4, int8, fp8; dequantized to dtype)"},
+         {"template", "kv_dtype", "choice", "dtype", "transformers: quantized KV cache (int4, int8, fp8)"},
          {"template", "vocab", "integer", "0", "transformers: vocabulary; > 0 adds a final norm and the output head "
                                               "(tokens x d_model x vocab) after the layers"},
          {"template", "experts", "integer", "", "moe_layer (or any transformer): experts of a mixture-of-experts FFN"},

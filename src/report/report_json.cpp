@@ -141,6 +141,7 @@ std::string report_json(const RunResult& r) {
     op["kind"] = o.kind;
     op["shape"] = o.shape;
     op["dtype"] = o.dtype;
+    if (!o.weight_dtype.empty()) op["weight_dtype"] = o.weight_dtype;
     op["repeat"] = o.repeat;
     op["flops"] = 2 * o.macs;
     op["start_s"] = double(o.start_ps) * 1e-12;

@@ -165,6 +165,7 @@ void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
     o.kind = op.kind();
     o.shape = op.shape_text();
     o.dtype = dtype_name(op.dtype());
+    if (const auto* mm = std::get_if<MatmulOp>(&op.body); mm && mm->weight_dtype) o.weight_dtype = dtype_name(*mm->weight_dtype);
     o.repeat = op.repeat;
     o.macs = t.macs;
     o.start_ps = t.start_ps;

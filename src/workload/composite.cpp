@@ -5,6 +5,14 @@
 namespace podsim {
 namespace {
 
+// A matmul whose B is stored in `w` (quantized weights or KV cache), dequantized to its
+// dtype on the vector unit (MatmulOp::weight_dtype).
+MatmulOp quantized(MatmulOp mm, std::optional<DType> w) {
+  if (w && *w != mm.dtype) mm.weight_dtype = w;
+  return mm;
+}
+
+
 // Router, softmax over the experts, dispatch of the kept tokens, each expert's FFN on the
 // tokens it keeps, combine. With expert parallelism the routing is global (every chip's
 // tokens), this chip runs its own experts' FFNs, and two all-to-alls move the tokens to
@@ -50,15 +58,15 @@ void expand_moe(const MoeOp& m, Part& part) {
     if (kept[e] == 0) continue;
     const std::string ex = ".e" + std::to_string(e);
     if (m.ffn == VectorFn::gelu) {
-      part(ex + ".ffn1", MatmulOp{kept[e], m.d_model, m.d_ff, m.dtype}, 1);
+      part(ex + ".ffn1", quantized(MatmulOp{kept[e], m.d_model, m.d_ff, m.dtype}, m.weight_dtype), 1);
       part(ex + ".act", VectorOp::make(VectorFn::gelu, kept[e], m.d_ff, 1, m.dtype), 1);
     } else {  // gated: gate and up as one matmul, act(gate) x up in one vector pass
-      part(ex + ".ffn1", MatmulOp{kept[e], m.d_model, 2 * m.d_ff, m.dtype}, 1);
+      part(ex + ".ffn1", quantized(MatmulOp{kept[e], m.d_model, 2 * m.d_ff, m.dtype}, m.weight_dtype), 1);
       VectorOp g = VectorOp::make(m.ffn, kept[e], 2 * m.d_ff, 1, m.dtype);
       g.out_cols = m.d_ff;
       part(ex + ".act", g, 1);
     }
-    part(ex + ".ffn2", MatmulOp{kept[e], m.d_ff, m.d_model, m.dtype}, 1);
+    part(ex + ".ffn2", quantized(MatmulOp{kept[e], m.d_ff, m.d_model, m.dtype}, m.weight_dtype), 1);
   }
   if (E > 1) {
     CollectiveOp a2a = all_to_all(local_kept(m.ep_rank) * row);
@@ -122,12 +130,12 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
     const std::uint64_t per_kv_head = a->batch * a->key_value_heads();
     const std::uint64_t rows = a->group() * a->queries();
     using Part = Op::AttentionPart;
-    part(".qk", MatmulOp{rows, a->head_dim, a->keys(), a->dtype}, per_kv_head, a->fused ? Part::scores : Part::none);
+    part(".qk", quantized(MatmulOp{rows, a->head_dim, a->keys(), a->dtype}, a->kv_dtype), per_kv_head, a->fused ? Part::scores : Part::none);
     out.ops.back().independent_repeats = true;  // one group's product per repeat
     out.ops.back().b_is_activation = true;      // K^T
     part(".softmax", VectorOp::make(VectorFn::softmax, per_kv_head * rows, a->keys(), 1, a->dtype), 1,
          a->fused ? Part::softmax : Part::none);
-    part(".av", MatmulOp{rows, a->keys(), a->head_dim, a->dtype}, per_kv_head, a->fused ? Part::context : Part::none);
+    part(".av", quantized(MatmulOp{rows, a->keys(), a->head_dim, a->dtype}, a->kv_dtype), per_kv_head, a->fused ? Part::context : Part::none);
     out.ops.back().independent_repeats = true;
     out.ops.back().b_is_activation = true;  // V
   }

@@ -44,8 +44,11 @@ struct Builder {
     if (relu) vec(name + ".relu", VectorFn::relu, n * out * out, c_out);
     return out;
   }
+  std::optional<DType> weight_dtype;  // quantized weights (TemplateOp::weight_dtype)
   void matmul(const std::string& name, std::uint64_t m, std::uint64_t k, std::uint64_t n) {
-    add(name, MatmulOp{m, k, n, dtype});
+    MatmulOp mm{m, k, n, dtype};
+    if (weight_dtype && *weight_dtype != dtype) mm.weight_dtype = weight_dtype;
+    add(name, mm);
   }
 };
 
@@ -157,6 +160,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   a.causal = decoder;
   a.decode = decoder && t.decode;
   a.dtype = t.dtype;
+  a.kv_dtype = t.kv_dtype;
   b.add("attn", a);
   b.ops.back().shard = Shard::heads;
   b.matmul("out_proj", tokens, t.d_model, t.d_model);
@@ -174,6 +178,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
     m.skew = t.skew;
     m.ffn = t.ffn;
     m.dtype = t.dtype;
+    m.weight_dtype = t.weight_dtype;
     b.add("moe", m);
   } else {
     if (t.ffn == VectorFn::gelu) {
@@ -207,6 +212,7 @@ std::vector<std::string> template_names() {
 std::vector<Op> expand_template(const Op& op) {
   const TemplateOp& t = std::get<TemplateOp>(op.body);
   Builder b{op, t.dtype, {}};
+  b.weight_dtype = t.weight_dtype;
   b.batch_norm = t.training;
   if (t.name == "resnet50") resnet50(t, b);
   else if (t.name == "mlp") mlp(t, b);
@@ -222,6 +228,7 @@ std::vector<Op> expand_template(const Op& op) {
         Op layer = op;
         layer.name = fmt::format("{}.L{}", op.name, i);
         Builder lb{layer, t.dtype, {}};
+        lb.weight_dtype = t.weight_dtype;
         transformer(t, lb, decoder, moe);
         for (Op& o : lb.ops) b.ops.push_back(std::move(o));
       }

@@ -185,6 +185,14 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
   }
   for (auto it = forward.ops.rbegin(); it != forward.ops.rend(); ++it) {
     if (it->frozen) continue;  // a teacher: forward only
+    // Quantized weights are inference-only unless frozen (a QLoRA-style base model):
+    // training would update them in their dtype, which is not what trainers do.
+    const auto* qm = std::get_if<MatmulOp>(&it->body);
+    const auto* qe = std::get_if<MoeOp>(&it->body);
+    if ((qm && qm->dequantizes()) || (qe && qe->weight_dtype && *qe->weight_dtype != qe->dtype))
+      throw ConfigError(it->where, it->name + (qm && it->b_is_activation ? ".kv_dtype" : ".weight_dtype"),
+                        "quantized weights and KV caches are for inference; a training step runs them only frozen "
+                        "(frozen: true, as a QLoRA base model), since it would update them in their stored dtype");
     const auto* c = std::get_if<CollectiveOp>(&it->body);
     if (forward.training.recompute && !(c && !c->forward)) {
       w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));

@@ -195,7 +195,11 @@ DType Op::dtype() const {
 
 std::string Op::shape_text() const {
   return std::visit(
-      Overloaded{[](const MatmulOp& mm) { return fmt::format("{}x{}x{}", mm.m, mm.k, mm.n); },
+      Overloaded{[](const MatmulOp& mm) {
+                   std::string s = fmt::format("{}x{}x{}", mm.m, mm.k, mm.n);
+                   if (mm.weight_dtype) s += fmt::format(" w:{}", dtype_name(*mm.weight_dtype));  // quantized B
+                   return s;
+                 },
                  [](const Conv2dOp& c) {
                    std::string s = fmt::format("{}x{}x{}x{}>{} k{}s{}", c.n, c.h, c.w, c.c_in, c.c_out, c.kernel,
                                                c.stride);

@@ -11,6 +11,7 @@
 #include "podsim/config/workload_loader.h"
 #include "podsim/workload/composite.h"
 #include "podsim/workload/templates.h"
+#include "podsim/workload/training.h"
 
 namespace podsim {
 namespace {
@@ -177,6 +178,85 @@ TEST(ModelConfig, AnUnknownNameSuggestsTheNearestAndOtherTemplatesRefuseIt) {
   } catch (const ConfigError& e2) {
     EXPECT_NE(e2.key_path().find("model"), std::string::npos) << e2.what();
   }
+}
+
+}  // namespace
+}  // namespace podsim
+
+namespace podsim {
+namespace {
+
+ConfigError load_error(const std::string& yaml) {
+  try {
+    expand_training(expand_composites(load_workload_text(yaml, "q.yaml")));
+  } catch (const ConfigError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "accepted: " << yaml;
+  return ConfigError({}, "", "");
+}
+
+TEST(QuantizedModel, WeightAndKvDtypesShrinkTheFootprintExactly) {
+  // Llama-3-8B decode, 16 sequences x 2,048 cached tokens: 7,504,658,432 matmul weights
+  // (8,030,261,248 published, less 128,256 x 4096 embeddings and 65 x 4096 norm scales)
+  // and K and V of 32 layers x 16 x 8 heads x 2048 x 128.
+  const auto footprint = [](const std::string& quant) {
+    return model_footprint(expand_composites(load_workload_text(
+        "workload:\n  ops:\n    - {op: template, template: transformer_decoder, name: m, model: llama-3-8b, "
+        "batch: 16, seq: 2048, decode: true, kv_len: 2048" + quant + "}\n",
+        "q.yaml")));
+  };
+  const std::uint64_t weights = 7'504'658'432ull, kv = 32ull * 2 * 16 * 8 * 2048 * 128;
+  EXPECT_EQ(footprint("").weights_bytes, weights * 2);
+  EXPECT_EQ(footprint("").kv_cache_bytes, kv * 2);
+  const ModelFootprint w8kv8 = footprint(", weight_dtype: int8, kv_dtype: fp8");
+  EXPECT_EQ(w8kv8.weights_bytes, weights);
+  EXPECT_EQ(w8kv8.kv_cache_bytes, kv);
+  const ModelFootprint w4 = footprint(", weight_dtype: int4");
+  EXPECT_EQ(w4.weights_bytes, weights / 2);
+  EXPECT_EQ(w4.kv_cache_bytes, kv * 2);
+}
+
+TEST(QuantizedModel, TheTemplateQuantizesWeightsNotActivations) {
+  const WorkloadSpec flat = expand_composites(load_workload_text(
+      "workload:\n  ops:\n    - {op: template, template: transformer_decoder, name: m, model: mixtral-8x7b, "
+      "layers: 1, batch: 4, seq: 64, weight_dtype: int4, kv_dtype: int8}\n",
+      "q.yaml"));
+  int quantized = 0;
+  for (const Op& op : flat.ops) {
+    const auto* mm = std::get_if<MatmulOp>(&op.body);
+    if (!mm) continue;
+    const bool attention = op.b_is_activation;  // Q K^T and the product with V
+    const bool router = op.name.find("router") != std::string::npos;
+    if (attention) EXPECT_EQ(mm->weight_dtype, DType::int8) << op.name;
+    else if (router) EXPECT_FALSE(mm->weight_dtype) << op.name;  // the router stays in bf16
+    else EXPECT_EQ(mm->weight_dtype, DType::int4) << op.name;
+    EXPECT_EQ(mm->dtype, DType::bf16) << op.name;
+    quantized += mm->weight_dtype.has_value();
+  }
+  EXPECT_GE(quantized, 2 + 2 + 8 * 2 + 1);  // qkv, out_proj, the experts' two, lm_head, attention
+}
+
+TEST(QuantizedModel, BadQuantizationsAreRefused) {
+  // int4 is a storage type: nothing computes in it.
+  ConfigError e = load_error("workload:\n  ops:\n    - {op: matmul, name: g, m: 8, k: 64, n: 64, dtype: int4}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].dtype");
+  EXPECT_NE(std::string(e.what()).find("storage type"), std::string::npos) << e.what();
+  // A stored type wider than the one it is dequantized to.
+  e = load_error("workload:\n  ops:\n    - {op: matmul, name: g, m: 8, k: 64, n: 64, dtype: int8, weight_dtype: bf16}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].weight_dtype");
+  EXPECT_EQ(e.where().line, 3);
+  e = load_error("workload:\n  ops:\n    - {op: matmul, name: g, m: 8, k: 64, n: 64, dtype: bf16, weight_dtype: int3}\n");
+  EXPECT_NE(std::string(e.what()).find("int4"), std::string::npos) << e.what();
+  // Training updates weights: quantized ones only frozen.
+  e = load_error("workload:\n  training: {optimizer: sgd}\n  ops:\n"
+                 "    - {op: matmul, name: g, m: 8, k: 64, n: 64, dtype: bf16, weight_dtype: int8}\n");
+  EXPECT_EQ(e.key_path(), "g.weight_dtype");
+  EXPECT_NO_THROW(expand_training(expand_composites(load_workload_text(
+      "workload:\n  training: {optimizer: sgd}\n  ops:\n"
+      "    - {op: matmul, name: g, m: 8, k: 64, n: 64, dtype: bf16, weight_dtype: int8, frozen: true}\n"
+      "    - {op: matmul, name: h, m: 8, k: 64, n: 64, dtype: bf16}\n",
+      "q.yaml"))));
 }
 
 }  // namespace

@@ -124,6 +124,9 @@ class TensorCore : public sc_core::sc_module {
   // The weight tiles a program's folds use, in order, into the FIFO.
   void fetch_weights_of(const CoreMatmulProgram& p);
   // Schedules a finished block's epilogue on the vector unit; returns when it is done.
+  // The cycle a tile's quantized weights are ready for the arrays (its load's, when the
+  // weights are not quantized).
+  std::uint64_t dequantize(const MatmulTile& t, std::uint64_t loaded);
   std::uint64_t run_epilogue(const MatmulTile& t, std::uint64_t results_ready);
   // Gather (and, backward, scatter) entries of tile i's looked-up rows, with their
   // optimizer-state rows when training.

@@ -25,6 +25,10 @@ struct VectorCost {
   std::uint32_t eup_per_row = 0;      // e.g. one reciprocal or rsqrt per row
 };
 VectorCost vector_cost(VectorFn fn);
+// Dequantizing one stored weight (or K/V) element to the compute dtype: convert and scale
+// (2 VPU ops), and for int4 an unpack (shift and mask) first (3). An assumption: the TPU's
+// conversion throughput is unpublished (docs/timing.md, "Quantized weights").
+VectorCost dequantize_cost(DType stored);
 
 std::uint64_t vector_tile_cycles(const HardwareSpec& hw, const VectorCost& cost, std::uint64_t rows,
                                  std::uint64_t cols);

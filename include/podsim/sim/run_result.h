@@ -23,6 +23,7 @@ struct OpResult {
   std::string kind;
   std::string shape;  // "4096x4096x4096"
   std::string dtype;
+  std::string weight_dtype;  // a matmul's quantized B (MatmulOp::weight_dtype); empty when B is in dtype
   std::uint64_t repeat = 1;
   std::uint64_t macs = 0;  // all repeats
   std::uint64_t start_ps = 0, end_ps = 0;

@@ -10,12 +10,21 @@
 
 namespace podsim {
 
-enum class DType { int8, fp8, bf16, fp16, fp32 };  // fp8 is OCP e4m3 (e4m3fn)
+// fp8 is OCP e4m3 (e4m3fn). int4 is a storage type only: quantized weights and KV caches
+// (a matmul's weight_dtype, an attention's kv_dtype), dequantized on the vector unit to
+// the op's dtype before the MXUs use them; no op computes in it.
+enum class DType { int8, fp8, bf16, fp16, fp32, int4 };
 
-std::uint32_t dtype_bytes(DType t);
+std::uint32_t dtype_bytes(DType t);  // whole bytes per element (int4: 1; use storage_bytes)
+std::uint32_t dtype_bits(DType t);
+std::uint64_t storage_bytes(std::uint64_t elements, DType t);  // packed: int4 two per byte
 const char* dtype_name(DType t);
+bool dtype_is_storage_only(DType t);
+// The compute types (what `dtype` accepts); the storage forms add int4.
 std::optional<DType> parse_dtype(const std::string& name);
 std::vector<std::string> dtype_names();
+std::optional<DType> parse_storage_dtype(const std::string& name);
+std::vector<std::string> storage_dtype_names();
 bool dtype_is_integer(DType t);
 
 // The nearest value the type can hold (round to nearest, ties to even). int8 saturates to

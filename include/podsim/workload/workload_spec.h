@@ -45,8 +45,17 @@ struct MatmulOp {
   // need no window: their A is the input itself, or a strided view of it).
   std::optional<ConvWindow> patches = std::nullopt;
 
+  // Quantized weights: B is stored in HBM (and loaded) in this narrower type, and each
+  // weight tile is dequantized to `dtype` on the vector unit before the MXUs use it
+  // (w8a16: int8 weights, bf16 activations; w4a16: int4). Unset: B is in `dtype`.
+  std::optional<DType> weight_dtype = std::nullopt;
+
   static constexpr std::uint64_t kSparsityBlock = 128;
   static constexpr std::uint64_t kSparsityGroup = 8;
+  DType b_dtype() const { return weight_dtype.value_or(dtype); }
+  bool dequantizes() const { return weight_dtype && *weight_dtype != dtype; }
+  // Bytes of `elements` weights as stored (int4 packs two per byte).
+  std::uint64_t weight_bytes(std::uint64_t elements) const { return storage_bytes(elements, b_dtype()); }
   // Rows k in [k0, k1) whose weights are not zeroed by weight_sparsity.
   std::uint64_t nonzero_k(std::uint64_t k0, std::uint64_t k1) const;
   bool zero_block(std::uint64_t kb, std::uint64_t nb) const;  // block row kb, column nb of B
@@ -177,6 +186,9 @@ struct AttentionOp {
   // Q K^T through the softmax to the product with V; false: they round-trip through HBM.
   bool fused = true;
   DType dtype = DType::bf16;
+  // Quantized KV cache: K and V stored (and read) in this type, dequantized to dtype on the
+  // vector unit before the MXUs use them. Unset: dtype.
+  std::optional<DType> kv_dtype = std::nullopt;
 
   std::uint64_t queries() const { return decode ? 1 : seq; }
   std::uint64_t key_value_heads() const { return kv_heads ? kv_heads : heads; }
@@ -201,6 +213,7 @@ struct MoeOp {
   // matmul 2 d_ff wide, then act(gate) x up, then down: Mixtral's experts are SwiGLU).
   VectorFn ffn = VectorFn::gelu;
   DType dtype = DType::bf16;
+  std::optional<DType> weight_dtype = std::nullopt;  // the experts' and router's (MatmulOp)
   // Expert parallelism (workload/parallelism.h): `tokens` (and `loads`) are this chip's;
   // the experts are spread over ep_size chips, this one holding ep_rank's share.
   std::uint64_t ep_size = 1, ep_rank = 0;
@@ -243,6 +256,9 @@ struct TemplateOp {
   double capacity_factor = 1.0;
   double skew = 0.0;  // moe_layer
   DType dtype = DType::bf16;
+  // Quantized inference: every projection's, FFN's and expert's weights (weight_dtype) and
+  // the attention's K and V (kv_dtype) stored in a narrower type. Unset: dtype.
+  std::optional<DType> weight_dtype, kv_dtype;
   // The workload trains (set by expand_templates): resnet50 then has batch norm after
   // every convolution; for inference it is folded into the convolutions' weights.
   bool training = false;
