@@ -20,7 +20,6 @@ struct Unsupported {
   const char* why;
 };
 constexpr Unsupported kUnsupported[] = {
-    {"quantization_config", "quantized checkpoints are not modelled yet; give the template a dtype instead"},
     {"n_shared_experts", "shared experts (DeepSeek-style MoE) are not modelled yet"},
     {"n_routed_experts", "DeepSeek-style routed experts are not modelled yet"},
     {"moe_intermediate_size", "a separate expert FFN width is not modelled yet"},
@@ -79,6 +78,16 @@ HfModelConfig read(const YAML::Node& root, const std::string& file) {
     const std::string d = f.text("torch_dtype", "");
     m.dtype = dtype_of_torch(d);
     if (!m.dtype) f.fail("torch_dtype", fmt::format("unknown torch_dtype '{}'; expected bfloat16, float16 or float32", d));
+  }
+  // Weight-only quantized checkpoints (GPTQ, AWQ): their bit width is the weights'
+  // stored type; the activations stay in torch_dtype.
+  if (const YAML::Node q = root["quantization_config"]; q && !q.IsNull()) {
+    OpFields qf(q, "model.quantization_config", file);
+    const std::string method = qf.choice("quant_method", {"gptq", "awq"}, "");
+    const std::uint64_t bits = qf.integer("bits", 1, 64);
+    if (bits != 4 && bits != 8)
+      qf.fail("bits", fmt::format("{}-bit {} weights are not modelled; expected 4 or 8", bits, method));
+    m.weight_dtype = bits == 4 ? DType::int4 : DType::int8;
   }
   if (root["sliding_window"] && !root["sliding_window"].IsNull())
     m.sliding_window = f.integer("sliding_window", 1, 1ULL << 40);

@@ -21,6 +21,7 @@ struct HfModelConfig {
   VectorFn norm = VectorFn::rmsnorm;                 // rmsnorm when rms_norm_eps is given
   bool rope = false;
   std::optional<DType> dtype;                        // torch_dtype
+  std::optional<DType> weight_dtype;                 // quantization_config (GPTQ, AWQ): bits
   std::optional<std::uint64_t> sliding_window;       // when set (not null)
 };
 

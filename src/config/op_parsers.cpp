@@ -284,6 +284,7 @@ OpBody parse_template(OpFields& f) {
     t.layers = f.integer("layers", 1, 4096, model ? model->layers : 1);
     t.vocab = f.integer("vocab", 0, kMaxDim, model ? model->vocab : 0);
     t.weight_dtype = f.storage_dtype("weight_dtype", t.dtype);
+    if (!t.weight_dtype && model && model->weight_dtype && *model->weight_dtype != t.dtype) t.weight_dtype = model->weight_dtype;
     t.kv_dtype = f.storage_dtype("kv_dtype", t.dtype);
     if (t.heads % t.kv_heads != 0)
       f.fail("kv_heads", fmt::format("must divide heads ({}): each K/V head serves a whole group of query heads", t.heads));

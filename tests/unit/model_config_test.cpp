@@ -141,10 +141,22 @@ TEST_F(ModelFile, MissingKeysSyntaxErrorsAndUnsupportedFeaturesAreRefused) {
     EXPECT_EQ(e.where().line, 3);  // the brace that ends the mapping inside the open list
   }
   {
+    // A GPTQ or AWQ checkpoint's bit width becomes the weights' stored type; other
+    // methods and widths are refused.
     std::string json = kSmall;
-    json.insert(2, "\"quantization_config\": {\"bits\": 4},\n");
+    json.insert(2, "\"quantization_config\": {\"quant_method\": \"awq\", \"bits\": 4},\n");
+    const auto& t = std::get<TemplateOp>(model_op("model: config.json, batch: 2, seq: 16", write(json)).ops.at(0).body);
+    EXPECT_EQ(t.weight_dtype, DType::int4);
+    EXPECT_EQ(t.dtype, DType::fp32);
+    json = kSmall;
+    json.insert(2, "\"quantization_config\": {\"quant_method\": \"gptq\", \"bits\": 3},\n");
     const ConfigError e = error_of("model: config.json, batch: 2, seq: 16", write(json));
-    EXPECT_EQ(e.key_path(), "model.quantization_config");
+    EXPECT_EQ(e.key_path(), "model.quantization_config.bits");
+    EXPECT_EQ(e.where().line, 2);
+    json = kSmall;
+    json.insert(2, "\"quantization_config\": {\"quant_method\": \"bitsandbytes\", \"bits\": 4},\n");
+    EXPECT_EQ(error_of("model: config.json, batch: 2, seq: 16", write(json)).key_path(),
+              "model.quantization_config.quant_method");
   }
   {
     std::string json = kSmall;
