@@ -14,12 +14,14 @@ packages=(
   libcli11-dev         # CLI11: the command line
   nlohmann-json3-dev   # nlohmann-json: JSON reports
   libbenchmark-dev     # Google Benchmark: bench/
+  python3-dev python3-pybind11   # the Python package (python/): podsim._core
+  python3-pandas       # podsim.Report.ops as a DataFrame
 )
 
 # Tools only the tests need: a real Slurm cluster for the sweep job-array test; clang and
-# its runtime libraries (libFuzzer, ASan) for tests/fuzz/.
+# its runtime libraries (libFuzzer, ASan) for tests/fuzz/; pytest for the Python package.
 if [ "${1:-}" = "--with-test-tools" ]; then
-  packages+=(slurm-wlm munge clang libclang-rt-14-dev)
+  packages+=(slurm-wlm munge clang libclang-rt-14-dev python3-pytest)
 fi
 
 missing=()

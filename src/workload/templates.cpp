@@ -211,9 +211,7 @@ std::vector<std::string> template_names() {
 
 std::vector<Op> expand_template(const Op& op) {
   const TemplateOp& t = std::get<TemplateOp>(op.body);
-  Builder b{op, t.dtype, {}};
-  b.weight_dtype = t.weight_dtype;
-  b.batch_norm = t.training;
+  Builder b{op, t.dtype, {}, t.training, t.weight_dtype};
   if (t.name == "resnet50") resnet50(t, b);
   else if (t.name == "mlp") mlp(t, b);
   else if (t.name == "dlrm") dlrm(t, b);
@@ -227,8 +225,7 @@ std::vector<Op> expand_template(const Op& op) {
       for (std::uint64_t i = 0; i < t.layers; ++i) {
         Op layer = op;
         layer.name = fmt::format("{}.L{}", op.name, i);
-        Builder lb{layer, t.dtype, {}};
-        lb.weight_dtype = t.weight_dtype;
+        Builder lb{layer, t.dtype, {}, false, t.weight_dtype};
         transformer(t, lb, decoder, moe);
         for (Op& o : lb.ops) b.ops.push_back(std::move(o));
       }
