@@ -16,6 +16,7 @@ packages=(
   libbenchmark-dev     # Google Benchmark: bench/
   python3-dev python3-pybind11   # the Python package (python/): podsim._core
   python3-pandas       # podsim.Report.ops as a DataFrame
+  python3-matplotlib   # podsim plot
 )
 
 # Tools only the tests need: a real Slurm cluster for the sweep job-array test; clang and

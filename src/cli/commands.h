@@ -122,6 +122,8 @@ int mxu_command(const MxuOptions& options);
 int validate_command(const RunOptions& options);
 int reproduce_command(const ReproduceOptions& options);
 int params_command();
+// Runs python/podsim/plot.py (roofline, ops, sweep) with the arguments after `plot`.
+int plot_command(const std::vector<std::string>& args);
 int presets_command();
 
 }  // namespace podsim::cli

@@ -169,6 +169,10 @@ int sc_main(int argc, char* argv[]) {
   repro_cmd->add_option("--markdown", repro.markdown_path, "write the results as Markdown (docs/validation.md)");
   CLI::App* params_cmd = app.add_subcommand("params", "list every hardware parameter and workload field");
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
+  CLI::App* plot_cmd = app.add_subcommand(
+      "plot", "plot a report or a sweep (matplotlib): roofline REPORT -o F, ops REPORT -o F, "
+              "sweep RESULTS.csv --x A --y M [--hue B] -o F");
+  plot_cmd->prefix_command();  // everything after `plot` goes to python/podsim/plot.py
 
   try {
     app.parse(argc, argv);
@@ -194,6 +198,7 @@ int sc_main(int argc, char* argv[]) {
     if (*repro_cmd) return podsim::cli::reproduce_command(repro);
     if (*params_cmd) return podsim::cli::params_command();
     if (*presets_cmd) return podsim::cli::presets_command();
+    if (*plot_cmd) return podsim::cli::plot_command(plot_cmd->remaining());
     return podsim::cli::kInputError;
   };
   // The one top-level handler: whatever escapes a command becomes a message on stderr and

@@ -69,7 +69,7 @@ TEST(ModelConfig, FillsTheTemplateAndTheOpOverridesIt) {
   EXPECT_EQ(t.dtype, DType::bf16);      // torch_dtype bfloat16
   EXPECT_EQ(t.experts, 0u);
   // Mixtral: a decoder whose FFN is 8 experts, 2 per token.
-  const auto& mx = std::get<TemplateOp>(model_op("model: mixtral-8x7b, batch: 4, seq: 128").ops.at(0).body);
+  const TemplateOp mx = std::get<TemplateOp>(model_op("model: mixtral-8x7b, batch: 4, seq: 128").ops.at(0).body);
   EXPECT_EQ(mx.experts, 8u);
   EXPECT_EQ(mx.top_k, 2u);
   // Llama 2 was published in float16; the op may serve it in bf16.
@@ -109,7 +109,7 @@ constexpr const char* kSmall =
 
 TEST_F(ModelFile, APathIsReadRelativeToTheWorkload) {
   const std::string w = write(kSmall);
-  const auto& t = std::get<TemplateOp>(model_op("model: config.json, batch: 2, seq: 16", w).ops.at(0).body);
+  const TemplateOp t = std::get<TemplateOp>(model_op("model: config.json, batch: 2, seq: 16", w).ops.at(0).body);
   EXPECT_EQ(t.d_model, 256u);
   EXPECT_EQ(t.kv_heads, 4u);  // no num_key_value_heads: one per head
   EXPECT_EQ(t.ffn, VectorFn::gelu);
@@ -145,7 +145,7 @@ TEST_F(ModelFile, MissingKeysSyntaxErrorsAndUnsupportedFeaturesAreRefused) {
     // methods and widths are refused.
     std::string json = kSmall;
     json.insert(2, "\"quantization_config\": {\"quant_method\": \"awq\", \"bits\": 4},\n");
-    const auto& t = std::get<TemplateOp>(model_op("model: config.json, batch: 2, seq: 16", write(json)).ops.at(0).body);
+    const TemplateOp t = std::get<TemplateOp>(model_op("model: config.json, batch: 2, seq: 16", write(json)).ops.at(0).body);
     EXPECT_EQ(t.weight_dtype, DType::int4);
     EXPECT_EQ(t.dtype, DType::fp32);
     json = kSmall;

@@ -1,0 +1,183 @@
+"""Plots of podsim reports and sweeps (matplotlib). From the command line:
+
+    podsim plot roofline REPORT.json -o roofline.svg
+    podsim plot ops REPORT.json -o ops.png
+    podsim plot sweep results/results.csv --x chip.hbm.bandwidth --y time_s [--hue chip.clock] -o s.svg
+
+(`podsim plot` runs `python3 -m podsim.plot`.) The format follows the file's extension:
+.svg keeps text as text, so labels stay searchable and editable; .png, .pdf too.
+"""
+import argparse
+import csv
+import json
+import math
+import sys
+
+BOUND_COLOURS = {"mxu": "tab:blue", "weight_shift": "tab:purple", "memory": "tab:red", "vector": "tab:green",
+                 "dma_latency": "tab:orange", "waiting": "tab:gray", "epilogue": "tab:olive", "network": "tab:cyan"}
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")  # files only, no display
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays <text> in SVG
+    matplotlib.rcParams["svg.hashsalt"] = "podsim"  # the same inputs give the same SVG
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _load(report):
+    if isinstance(report, dict):
+        return report
+    if hasattr(report, "json"):
+        return report.json
+    with open(report) as f:
+        return json.load(f)
+
+
+def _title(doc, what):
+    return "{}: {} on {}".format(what, doc.get("workload", {}).get("name", "?"), doc.get("hardware", {}).get("name", "?"))
+
+
+def _save(fig, path):
+    """Writes through a temporary file and a rename: a reader never sees half a plot, and a
+    failed write leaves an older file as it was."""
+    import os
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    tmp = "{}.tmp-{}".format(path, os.getpid())
+    try:
+        fig.savefig(tmp, format=fmt, bbox_inches="tight",
+                    metadata={"Date": None} if fmt == "svg" else ({"Software": "podsim"} if fmt == "png" else None))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def roofline(report, path):
+    """Each op at (FLOPs per HBM byte, achieved TFLOPS), coloured by what bounded it, under
+    the chip's roofline (peak TFLOPS; HBM bandwidth x intensity)."""
+    doc = _load(report)
+    s = doc["summary"]
+    peak, bw = s["peak_tflops"], s["hbm_peak_gbps"] / 1000.0  # TFLOPS, TB/s
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    points = [(o["flops"] / max(1, o["hbm_read_bytes"] + o["hbm_write_bytes"]), o["achieved_tflops"], o)
+              for o in doc.get("ops", []) if o.get("flops", 0) > 0 and o.get("time_s", 0) > 0]
+    lo = min([p[0] for p in points] + [peak / bw / 100])
+    hi = max([p[0] for p in points] + [peak / bw * 100])
+    xs = [lo * (hi / lo) ** (i / 200) for i in range(201)]
+    ax.plot(xs, [min(peak, bw * x) for x in xs], color="black", linewidth=1.5, label="roofline")
+    ax.axvline(peak / bw, color="black", linestyle=":", linewidth=0.8)
+    for bound in sorted({p[2].get("bound", "?") for p in points}):
+        mine = [p for p in points if p[2].get("bound", "?") == bound]
+        ax.scatter([p[0] for p in mine], [p[1] for p in mine], s=24, color=BOUND_COLOURS.get(bound, "tab:brown"),
+                   label="bound: " + bound, zorder=3)
+    if len(points) <= 30:  # few enough to name
+        for x, y, o in points:
+            ax.annotate(o["name"], (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("operational intensity (FLOP per HBM byte)")
+    ax.set_ylabel("achieved TFLOPS")
+    ax.set_title(_title(doc, "roofline") + " (ridge {:.0f} FLOP/B)".format(peak / bw))
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, which="both", linewidth=0.3)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def ops(report, path, top=25):
+    """Time per op (the `top` longest), coloured by kind, with the share of the run."""
+    doc = _load(report)
+    rows = sorted(doc.get("ops", []), key=lambda o: -o.get("time_s", 0))
+    total = sum(o.get("time_s", 0) for o in rows) or 1.0
+    shown = rows[:top]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(shown) + 1.2))
+    kinds = sorted({o.get("kind", "?") for o in shown})
+    palette = plt.get_cmap("tab10")
+    colour = {k: palette(i % 10) for i, k in enumerate(kinds)}
+    names = [o["name"] for o in shown][::-1]
+    times = [o.get("time_s", 0) * 1e6 for o in shown][::-1]
+    ax.barh(names, times, color=[colour[o.get("kind", "?")] for o in shown][::-1])
+    for y, o in enumerate(shown[::-1]):
+        ax.text(o.get("time_s", 0) * 1e6, y, " {:.1f} %".format(100 * o.get("time_s", 0) / total), va="center",
+                fontsize=7)
+    ax.set_xlabel("time (us)")
+    ax.set_title(_title(doc, "op times") + ("" if len(rows) <= top else " (longest {} of {})".format(top, len(rows))))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[k]) for k in kinds]
+    ax.legend(handles, kinds, fontsize=8, loc="lower right")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _number(text):
+    """A CSV cell as a number when it is one ("1200" or "1.5e9"), else None."""
+    try:
+        x = float(text)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def sweep(results_csv, x, y, path, hue=None):
+    """`y` against `x` from a sweep's results.csv, one line per value of `hue`."""
+    with open(results_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError("{}: no rows".format(results_csv))
+    for column in [x, y] + ([hue] if hue else []):
+        if column not in rows[0]:
+            raise ValueError("{}: no column '{}'; columns: {}".format(results_csv, column, ", ".join(rows[0])))
+    groups = {}
+    for r in rows:
+        groups.setdefault(r[hue] if hue else "", []).append(r)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    numeric_x = all(_number(r[x]) is not None for r in rows)
+    for key in sorted(groups, key=lambda k: (_number(k) is None, _number(k) or 0, k)):
+        g = groups[key]
+        pts = [((_number(r[x]) if numeric_x else r[x]), _number(r[y])) for r in g if _number(r[y]) is not None]
+        if numeric_x:
+            pts.sort()
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label="{} = {}".format(hue, key) if hue else y)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title("{} against {}".format(y, x) + (" by {}".format(hue) if hue else ""))
+    if hue:
+        ax.legend(fontsize=8)
+    ax.grid(True, linewidth=0.3)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="podsim plot", description="plots of podsim reports and sweeps")
+    sub = p.add_subparsers(dest="what", required=True)
+    for name, helptext in (("roofline", "each op on the chip's roofline, coloured by its bound"),
+                           ("ops", "time per op, coloured by kind")):
+        q = sub.add_parser(name, help=helptext)
+        q.add_argument("report", help="a JSON report (podsim run --json)")
+        q.add_argument("-o", "--output", required=True, help="the file to write (.svg, .png, .pdf)")
+    q = sub.add_parser("sweep", help="a metric against a swept parameter")
+    q.add_argument("results", help="a sweep's results.csv")
+    q.add_argument("--x", required=True)
+    q.add_argument("--y", required=True)
+    q.add_argument("--hue")
+    q.add_argument("-o", "--output", required=True)
+    a = p.parse_args(argv)
+    try:
+        if a.what == "sweep":
+            sweep(a.results, a.x, a.y, a.output, a.hue)
+        else:
+            (roofline if a.what == "roofline" else ops)(a.report, a.output)
+    except (OSError, ValueError, KeyError) as e:
+        print("error: {}".format(e if not isinstance(e, KeyError) else "the report has no field {}".format(e)),
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

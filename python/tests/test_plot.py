@@ -1,0 +1,83 @@
+"""Plots (python/podsim/plot.py and `podsim plot`): the files exist, carry their labelled
+elements, and are the same bytes for the same inputs; bad inputs exit 2."""
+import json
+import os
+import subprocess
+
+import pytest
+
+import podsim
+from podsim import plot
+
+SOURCE = os.environ["PODSIM_SOURCE_DIR"]
+BINARY = os.environ["PODSIM_BINARY"]
+
+
+@pytest.fixture(scope="module")
+def bert(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reports") / "bert.json"
+    subprocess.run([BINARY, "run", "-q", os.path.join(SOURCE, "workloads", "bert-large-layer.yaml"), "--hw", "tpu-v4",
+                    "--json", str(path)], check=True, capture_output=True)
+    return str(path)
+
+
+def test_roofline_shows_every_op_under_the_chips_roof(bert, tmp_path):
+    out = tmp_path / "roofline.svg"
+    plot.roofline(bert, str(out))
+    svg = out.read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    for label in ("operational intensity (FLOP per HBM byte)", "achieved TFLOPS", "roofline", "bert-large-layer",
+                  "tpu-v4", "bound: "):
+        assert label in svg, label
+    doc = json.load(open(bert))
+    for o in doc["ops"]:
+        if o["flops"] > 0:
+            assert ">{}<".format(o["name"]) in svg or o["name"] in svg, o["name"]
+    # ridge = 275 TFLOPS / 1.2 TB/s
+    assert "ridge 229 FLOP/B" in svg
+    # the same inputs, the same bytes
+    again = tmp_path / "again.svg"
+    plot.roofline(podsim.load(bert), str(again))
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_ops_plot_names_the_longest_ops_and_writes_png(bert, tmp_path):
+    out = tmp_path / "ops.svg"
+    plot.ops(bert, str(out), top=5)
+    svg = out.read_text()
+    doc = json.load(open(bert))
+    longest = sorted(doc["ops"], key=lambda o: -o["time_s"])
+    for o in longest[:5]:
+        assert o["name"] in svg
+    assert longest[-1]["name"] not in svg or len(longest) <= 5
+    assert "time (us)" in svg and "longest 5 of" in svg
+    png = tmp_path / "ops.png"
+    plot.ops(bert, str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sweep_plot_draws_a_line_per_hue(tmp_path):
+    csv_path = tmp_path / "results.csv"
+    csv_path.write_text("id,chip.hbm.bandwidth,chip.clock,time_s\n"
+                        "a,600,940,3.0\nb,900,940,2.0\nc,1200,940,1.5\n"
+                        "d,600,1050,2.9\ne,900,1050,1.9\nf,1200,1050,1.4\n")
+    out = tmp_path / "sweep.svg"
+    plot.sweep(str(csv_path), "chip.hbm.bandwidth", "time_s", str(out), hue="chip.clock")
+    svg = out.read_text()
+    for label in ("chip.hbm.bandwidth", "time_s", "chip.clock = 940", "chip.clock = 1050"):
+        assert label in svg, label
+    with pytest.raises(ValueError):
+        plot.sweep(str(csv_path), "chip.nope", "time_s", str(out))
+
+
+def test_the_command_line_plots_and_refuses_bad_input(bert, tmp_path):
+    out = tmp_path / "r.svg"
+    r = subprocess.run([BINARY, "plot", "roofline", bert, "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "<svg" in out.read_text()
+    r = subprocess.run([BINARY, "plot", "roofline", str(tmp_path / "missing.json"), "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "missing.json" in r.stderr
+    r = subprocess.run([BINARY, "plot", "ops", bert], capture_output=True, text=True)  # no -o
+    assert r.returncode == 2
+    assert sorted(os.listdir(tmp_path)) == ["r.svg"]  # nothing else written, no temporary left
