@@ -22,6 +22,7 @@
 #include "podsim/config/hardware_loader.h"
 #include "podsim/sim/memory_selftest.h"
 #include "podsim/sim/mxu_experiment.h"
+#include "podsim/serving/batch_scheduler.h"
 
 extern char** environ;
 
@@ -188,4 +189,18 @@ BENCHMARK_CAPTURE(BM_DramPattern, seq_read_1GiB_hbm3, "seq_read", "hbm3")->Unit(
 BENCHMARK_CAPTURE(BM_DramPattern, random_64B_1M_hbm2, "random_read_64B", "hbm2")->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_CAPTURE(BM_Mxu1024, tile_128x128, false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Mxu1024, pe_128x128, true)->Unit(benchmark::kMillisecond)->Iterations(1);
+// The serving scheduler alone: 100,000 requests at a fixed step cost (what podsim serve adds
+// to its grid simulations).
+void BM_ServeScheduler100k(benchmark::State& state) {
+  struct Fixed : podsim::StepCost {
+    double seconds(const podsim::StepWork& w) override { return w.prefill_tokens ? 0.05 : 0.02; }
+  } cost;
+  std::vector<podsim::ServeRequest> reqs;
+  for (int i = 0; i < 100000; ++i) reqs.push_back({i * 0.01, 64 + std::uint64_t(i % 900), 16 + std::uint64_t(i % 200)});
+  podsim::ServeScheduler sch;
+  for (auto _ : state) benchmark::DoNotOptimize(podsim::simulate_serving(reqs, sch, 1 << 20, cost, {}).steps);
+}
+BENCHMARK(BM_ServeScheduler100k)->Unit(benchmark::kMillisecond)->Iterations(1);
+// podsim serve end to end: grid simulations of Llama-3-8B on tpu-v4, then 200 requests.
+PODSIM_COMMAND(serve_llama3_8b_200_requests_v4, "serve", "-q", "workloads/serve/llama3-8b-chat.yaml", "--hw", "tpu-v4");
 BENCHMARK_MAIN();

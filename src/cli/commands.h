@@ -94,6 +94,15 @@ struct CollectiveOptions {
   std::string json_path;
 };
 
+struct ServeOptions {
+  std::string file;
+  std::string hardware = "tpu-v4";
+  std::vector<std::string> overrides;
+  std::string json_path, csv_path;
+  bool quiet = false;
+  unsigned jobs = 2;  // grid simulations at once, one process each
+};
+
 struct ReproduceOptions {
   std::vector<std::string> paths;  // anchor files or folders; empty: validation/
   std::string filter;              // only anchors whose name contains this
@@ -121,6 +130,7 @@ int selftest_command(const SelftestOptions& options);
 int mxu_command(const MxuOptions& options);
 int validate_command(const RunOptions& options);
 int reproduce_command(const ReproduceOptions& options);
+int serve_command(const ServeOptions& options);
 int params_command();
 // Runs python/podsim/plot.py (roofline, ops, sweep) with the arguments after `plot`.
 int plot_command(const std::vector<std::string>& args);

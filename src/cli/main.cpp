@@ -103,6 +103,17 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::Range(0.0, 1.0));
   selftest_cmd->add_option("--zipf-s", selftest.zipf_s, "the zipf pattern's exponent (default 1.0)")
       ->check(CLI::Range(0.0, 10.0));
+  podsim::cli::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "serve LLM requests with continuous batching: TTFT, TPOT, throughput");
+  serve_cmd->add_option("file", serve.file, "serve YAML file (docs/serving.md)")->required();
+  serve_cmd->add_option("--hw", serve.hardware, "hardware preset name or YAML file")->capture_default_str();
+  serve_cmd->add_option("--set", serve.overrides, "override a hardware parameter: path=value (repeatable)");
+  serve_cmd->add_option("--json", serve.json_path, "also write the JSON report to this file");
+  serve_cmd->add_option("--csv", serve.csv_path, "write one line per request (arrival, first token, finish, latencies)");
+  serve_cmd->add_flag("-q,--quiet", serve.quiet, "do not print the summary");
+  serve.jobs = std::max(1u, std::thread::hardware_concurrency());
+  serve_cmd->add_option("-j,--jobs", serve.jobs, "grid simulations at once, each in its own process")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
   podsim::cli::SweepOptions sweep;
   CLI::App* sweep_cmd = app.add_subcommand("sweep", "run a design sweep (one process per point), or merge shards");
   sweep_cmd->add_option("file", sweep.file, "sweep YAML file");
@@ -196,6 +207,7 @@ int sc_main(int argc, char* argv[]) {
     if (*compare_cmd) return podsim::cli::compare_command(compare);
     if (*coll_cmd) return podsim::cli::collective_command(coll);
     if (*repro_cmd) return podsim::cli::reproduce_command(repro);
+    if (*serve_cmd) return podsim::cli::serve_command(serve);
     if (*params_cmd) return podsim::cli::params_command();
     if (*presets_cmd) return podsim::cli::presets_command();
     if (*plot_cmd) return podsim::cli::plot_command(plot_cmd->remaining());

@@ -26,6 +26,7 @@ json summary_of(const RunResult& r) {
     if (!i.ok) failed += i.name + ": " + i.detail + "; ";
   j["failed"] = failed + (r.completed ? "" : r.stall_report);
   j["hbm_peak_Bps"] = r.hbm_peak_Bps;
+  j["end_ps"] = r.end_ps;
   json ops = json::array();
   for (const OpResult& o : r.ops)
     ops.push_back({o.name, o.start_ps, o.end_ps, o.macs, o.hbm_read_bytes, o.hbm_write_bytes, o.padded_macs,
@@ -40,6 +41,7 @@ RunResult result_of(const json& j, const HardwareSpec& hw) {
   r.completed = j["completed"].get<bool>();
   r.invariants.push_back({"chip_invariants", j["invariants_ok"].get<bool>(), j["failed"].get<std::string>()});
   r.hbm_peak_Bps = j["hbm_peak_Bps"].get<std::uint64_t>();
+  r.end_ps = j["end_ps"].get<std::uint64_t>();
   for (const auto& o : j["ops"]) {
     OpResult op;
     op.name = o[0].get<std::string>();

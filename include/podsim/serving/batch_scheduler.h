@@ -1,0 +1,67 @@
+// Continuous batching, one step at a time (Orca's iteration-level scheduling, vLLM's paged
+// KV cache): each step every running sequence that has finished its prefill decodes one
+// token, and what is left of the step's token budget goes to prefill chunks, oldest
+// request first. The KV cache is a pool of fixed-size blocks: a request is admitted when
+// blocks for its whole prompt are free; a decode token that needs a new block and finds
+// none preempts the latest-admitted sequence, which frees its blocks and later recomputes
+// its prompt and the tokens it had produced (vLLM's recompute preemption).
+//
+// The scheduler knows nothing of the chip: a StepCost says how long a step takes
+// (serving/step_cost.h), so the policy is tested against closed forms with a cost of our
+// choosing (tests/unit/serving_scheduler_test.cpp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "podsim/serving/serve_spec.h"
+
+namespace podsim {
+
+// What one step runs: `decode_sequences` sequences decode one token each against KV
+// caches of `decode_context` tokens on average; `prefill_tokens` prompt tokens are
+// processed in chunks whose keys and values reach `prefill_context` tokens on average
+// (the chunk plus what earlier chunks of its request left in the cache).
+struct StepWork {
+  std::uint64_t decode_sequences = 0;
+  std::uint64_t decode_context = 0;
+  std::uint64_t prefill_tokens = 0;
+  std::uint64_t prefill_context = 0;
+};
+
+class StepCost {
+ public:
+  virtual ~StepCost() = default;
+  virtual double seconds(const StepWork& work) = 0;
+};
+
+struct RequestOutcome {
+  double arrival_s = 0;
+  double first_token_s = 0;  // end of the step that finished its prefill
+  double finish_s = 0;       // end of the step that produced its last token
+  std::uint64_t prompt_tokens = 0, output_tokens = 0;
+  std::uint64_t preemptions = 0;
+  double ttft_s() const { return first_token_s - arrival_s; }
+  // Time per output token after the first; 0 for a one-token request.
+  double tpot_s() const { return output_tokens > 1 ? (finish_s - first_token_s) / double(output_tokens - 1) : 0; }
+  double e2e_s() const { return finish_s - arrival_s; }
+};
+
+struct ServeTimeline {
+  std::vector<RequestOutcome> requests;  // in arrival order
+  std::uint64_t steps = 0;
+  double busy_s = 0;                    // time the chip spent in steps
+  double kv_block_seconds = 0;          // blocks in use integrated over busy time
+  std::uint64_t kv_blocks_total = 0;
+  std::uint64_t kv_blocks_peak = 0;
+  std::uint64_t preemptions = 0;
+  std::uint64_t max_batch_seen = 0;
+};
+
+// Throws ConfigError (at `capacity_where`) when a request could never fit the KV cache
+// alone (its prompt plus output tokens exceed the capacity).
+ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const ServeScheduler& scheduler,
+                               std::uint64_t kv_capacity_tokens, StepCost& cost,
+                               const SourceLocation& capacity_where);
+
+}  // namespace podsim

@@ -1,0 +1,77 @@
+// LLM serving: a stream of requests against one chip running a decoder model, loaded
+// from YAML by load_serve_spec() (config/serve_loader.cpp):
+//   serve:
+//     name: llama3-8b-chat
+//     workload: llama3-8b-model.yaml  # one transformer_decoder template (the model); batch,
+//                                     # seq, decode and kv_len are set per step by podsim
+//     requests:                       # a generator ...
+//       count: 200
+//       rate: 4                       # requests per second, Poisson arrivals
+//       seed: 1
+//       prompt_tokens: {min: 128, max: 1024}  # uniform integers, or one number
+//       output_tokens: {min: 32, max: 256}
+//     # requests: {trace: requests.csv}      # ... or a CSV: arrival_s,prompt_tokens,output_tokens
+//     scheduler:
+//       max_batch: 32                 # sequences in a step
+//       max_tokens_per_step: 2048     # decode tokens + prefill chunk tokens in a step
+//       kv_block_tokens: 16           # paged KV cache block
+//       kv_capacity_tokens: auto      # or a number; auto: what HBM holds after the weights
+//     slo: {ttft: 1 s, tpot: 100 ms}  # goodput counts requests that meet both
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "podsim/config/config_error.h"
+
+namespace podsim {
+
+struct ServeRequest {
+  double arrival_s = 0;
+  std::uint64_t prompt_tokens = 0;
+  std::uint64_t output_tokens = 0;  // >= 1: the first comes out of the prefill
+};
+
+struct TokenRange {
+  std::uint64_t min = 1, max = 1;  // uniform integers in [min, max]
+};
+
+struct RequestGenerator {
+  std::uint64_t count = 0;
+  double rate_per_s = 0;  // Poisson arrivals
+  std::uint64_t seed = 1;
+  TokenRange prompt, output;
+};
+
+struct ServeScheduler {
+  std::uint64_t max_batch = 32;
+  std::uint64_t max_tokens_per_step = 2048;
+  std::uint64_t kv_block_tokens = 16;
+  std::uint64_t kv_capacity_tokens = 0;  // 0: auto (HBM after the weights)
+};
+
+struct ServeSpec {
+  std::string source;  // the serve file
+  std::string name;
+  std::string workload;  // the model's workload file, resolved against the serve file
+  SourceLocation workload_where;
+  std::optional<RequestGenerator> generator;
+  std::string trace;  // CSV path, resolved against the serve file
+  SourceLocation trace_where;
+  ServeScheduler scheduler;
+  SourceLocation capacity_where;
+  double slo_ttft_s = 0, slo_tpot_s = 0;  // 0: no target
+};
+
+// Throws ConfigError (file, line, column, key path) on any bad or unknown key.
+ServeSpec load_serve_spec(const std::string& path);
+
+// The requests the spec describes, in arrival order: generated (deterministic for the
+// seed on every platform: podsim's own transforms of a 64-bit Mersenne Twister) or read
+// from the trace (a header `arrival_s,prompt_tokens,output_tokens`, then one request a
+// line; a bad line is a ConfigError naming its line and column).
+std::vector<ServeRequest> serve_requests(const ServeSpec& spec);
+
+}  // namespace podsim

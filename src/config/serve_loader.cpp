@@ -1,0 +1,249 @@
+// Serve files (serving/serve_spec.h) and their request traces. yaml-cpp stays in the
+// config layer; the scheduler and the step-cost model see plain structs.
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "podsim/config/units.h"
+#include "podsim/io/text_lines.h"
+#include "podsim/serving/serve_spec.h"
+#include "yaml_util.h"
+
+namespace podsim {
+namespace {
+
+using detail::location_of;
+namespace fs = std::filesystem;
+
+// Bounds that keep a hostile file from asking for unbounded time or memory.
+constexpr std::uint64_t kMaxRequests = 1'000'000;
+constexpr std::uint64_t kMaxTokens = 1ULL << 24;  // per prompt or output: 16 M tokens
+constexpr std::uintmax_t kMaxTraceBytes = 64ull << 20;
+
+std::string resolve(const std::string& serve_file, const std::string& relative) {
+  if (fs::path(relative).is_absolute()) return relative;
+  return (fs::path(serve_file).parent_path() / relative).lexically_normal().string();
+}
+
+std::uint64_t integer(const YAML::Node& node, const std::string& key_path, const std::string& file,
+                      std::uint64_t lo, std::uint64_t hi) {
+  const std::string text = detail::scalar_text(node, key_path, file);
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
+    throw ConfigError(location_of(node, file), key_path,
+                      fmt::format("expected a whole number from {} to {}, got '{}'", lo, hi, text));
+  return v;
+}
+
+double positive_real(const YAML::Node& node, const std::string& key_path, const std::string& file) {
+  const std::string text = detail::scalar_text(node, key_path, file);
+  double v = 0;
+  std::size_t used = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(v) || v <= 0 || v > 1e9)
+    throw ConfigError(location_of(node, file), key_path, fmt::format("expected a number > 0, got '{}'", text));
+  return v;
+}
+
+double seconds(const YAML::Node& node, const std::string& key_path, const std::string& file) {
+  const std::string text = detail::scalar_text(node, key_path, file);
+  std::string why;
+  const auto q = parse_quantity(text, UnitKind::time, &why);
+  if (!q || q->value == 0)
+    throw ConfigError(location_of(node, file), key_path,
+                      fmt::format("expected a time > 0 such as '500 ms' ({})", q ? "zero" : why));
+  return static_cast<double>(q->value) * 1e-12;
+}
+
+TokenRange token_range(const YAML::Node& node, const std::string& key_path, const std::string& file,
+                       std::uint64_t lo) {
+  TokenRange r;
+  if (node.IsMap()) {
+    detail::reject_unknown_keys(node, {"min", "max"}, key_path, file);
+    if (!node["min"] || !node["max"])
+      throw ConfigError(location_of(node, file), key_path, "a range gives both min and max");
+    r.min = integer(node["min"], key_path + ".min", file, lo, kMaxTokens);
+    r.max = integer(node["max"], key_path + ".max", file, lo, kMaxTokens);
+    if (r.max < r.min) throw ConfigError(location_of(node, file), key_path, "expected min <= max");
+    return r;
+  }
+  r.min = r.max = integer(node, key_path, file, lo, kMaxTokens);
+  return r;
+}
+
+RequestGenerator generator(const YAML::Node& req, const std::string& file) {
+  RequestGenerator g;
+  for (const char* k : {"count", "rate", "prompt_tokens", "output_tokens"})
+    if (!req[k]) throw ConfigError(location_of(req, file), std::string("serve.requests.") + k, "missing");
+  g.count = integer(req["count"], "serve.requests.count", file, 1, kMaxRequests);
+  g.rate_per_s = positive_real(req["rate"], "serve.requests.rate", file);
+  g.seed = req["seed"] ? integer(req["seed"], "serve.requests.seed", file, 0, UINT64_MAX) : 1;
+  g.prompt = token_range(req["prompt_tokens"], "serve.requests.prompt_tokens", file, 1);
+  g.output = token_range(req["output_tokens"], "serve.requests.output_tokens", file, 1);
+  return g;
+}
+
+// Deterministic on every platform: the standard distributions are implementation-defined,
+// so the transforms are podsim's own. Uniform integers by rejection (no modulo bias).
+std::uint64_t uniform(std::mt19937_64& rng, const TokenRange& r) {
+  const std::uint64_t span = r.max - r.min + 1;
+  if (span == 0) return rng();  // the whole 64-bit range
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % span;
+  std::uint64_t x = rng();
+  while (x >= limit) x = rng();
+  return r.min + x % span;
+}
+double unit_open(std::mt19937_64& rng) { return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53; }
+
+std::vector<ServeRequest> read_trace(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw ConfigError({path, 0, 0}, "serve.requests.trace", "no such file");
+  if (!fs::is_regular_file(path, ec)) throw ConfigError({path, 0, 0}, "serve.requests.trace", "not a regular file");
+  if (fs::file_size(path, ec) > kMaxTraceBytes)
+    throw ConfigError({path, 0, 0}, "serve.requests.trace", fmt::format("larger than {} MiB", kMaxTraceBytes >> 20));
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string all = text.str();
+  TextLines lines(all);
+  std::string_view line;
+  std::vector<ServeRequest> out;
+  bool header = false;
+  double last = 0;
+  while (lines.next(&line)) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    if (!header) {
+      if (line != "arrival_s,prompt_tokens,output_tokens")
+        throw ConfigError({path, lines.number(), 1}, "serve.requests.trace",
+                          "expected the header 'arrival_s,prompt_tokens,output_tokens'");
+      header = true;
+      continue;
+    }
+    std::vector<std::pair<std::string, int>> fields;  // text, 1-based column
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t comma = line.find(',', start);
+      fields.emplace_back(std::string(line.substr(start, comma - start)), static_cast<int>(start) + 1);
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    auto fail = [&](std::size_t f, const std::string& why) {
+      throw ConfigError({path, lines.number(), f < fields.size() ? fields[f].second : 1}, "serve.requests.trace", why);
+    };
+    if (fields.size() != 3) fail(0, fmt::format("expected 3 fields (arrival_s,prompt_tokens,output_tokens), got {}", fields.size()));
+    ServeRequest r;
+    std::size_t used = 0;
+    try {
+      r.arrival_s = std::stod(fields[0].first, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != fields[0].first.size() || !std::isfinite(r.arrival_s) || r.arrival_s < 0 || r.arrival_s > 1e9)
+      fail(0, fmt::format("arrival_s: expected seconds >= 0, got '{}'", fields[0].first));
+    if (r.arrival_s < last) fail(0, "arrival_s: the requests must come in arrival order");
+    last = r.arrival_s;
+    for (std::size_t f = 1; f <= 2; ++f) {
+      std::uint64_t v = 0;
+      const std::string& s = fields[f].first;
+      const auto [end, e] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (e != std::errc() || end != s.data() + s.size() || v < 1 || v > kMaxTokens)
+        fail(f, fmt::format("{}: expected a whole number from 1 to {}, got '{}'",
+                            f == 1 ? "prompt_tokens" : "output_tokens", kMaxTokens, s));
+      (f == 1 ? r.prompt_tokens : r.output_tokens) = v;
+    }
+    if (out.size() >= kMaxRequests) fail(0, fmt::format("more than {} requests", kMaxRequests));
+    out.push_back(r);
+  }
+  if (out.empty()) throw ConfigError({path, 0, 0}, "serve.requests.trace", "no requests");
+  return out;
+}
+
+}  // namespace
+
+ServeSpec load_serve_spec(const std::string& path) {
+  const YAML::Node root = detail::parse_yaml_file(path);
+  detail::reject_unknown_keys(root, {"serve"}, "", path);
+  const YAML::Node s = root["serve"];
+  if (!s) throw ConfigError({path, 1, 1}, "serve", "missing; the file must start with 'serve:'");
+  detail::expect_map(s, "serve", path);
+  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo"}, "serve", path);
+  ServeSpec spec;
+  spec.source = path;
+  spec.name = s["name"] ? detail::scalar_text(s["name"], "serve.name", path) : "serve";
+  if (!s["workload"]) throw ConfigError(location_of(s, path), "serve.workload", "missing: the model's workload file");
+  spec.workload = resolve(path, detail::scalar_text(s["workload"], "serve.workload", path));
+  spec.workload_where = location_of(s["workload"], path);
+
+  const YAML::Node req = s["requests"];
+  if (!req) throw ConfigError(location_of(s, path), "serve.requests", "missing: a generator or a trace");
+  detail::expect_map(req, "serve.requests", path);
+  if (req["trace"]) {
+    detail::reject_unknown_keys(req, {"trace"}, "serve.requests", path);
+    spec.trace = resolve(path, detail::scalar_text(req["trace"], "serve.requests.trace", path));
+    spec.trace_where = location_of(req["trace"], path);
+  } else {
+    detail::reject_unknown_keys(req, {"count", "rate", "seed", "prompt_tokens", "output_tokens", "trace"},
+                                "serve.requests", path);
+    spec.generator = generator(req, path);
+  }
+
+  if (const YAML::Node sch = s["scheduler"]) {
+    detail::expect_map(sch, "serve.scheduler", path);
+    detail::reject_unknown_keys(sch, {"max_batch", "max_tokens_per_step", "kv_block_tokens", "kv_capacity_tokens"},
+                                "serve.scheduler", path);
+    ServeScheduler& c = spec.scheduler;
+    if (sch["max_batch"]) c.max_batch = integer(sch["max_batch"], "serve.scheduler.max_batch", path, 1, 4096);
+    if (sch["max_tokens_per_step"])
+      c.max_tokens_per_step = integer(sch["max_tokens_per_step"], "serve.scheduler.max_tokens_per_step", path, 1, 1 << 20);
+    if (sch["kv_block_tokens"])
+      c.kv_block_tokens = integer(sch["kv_block_tokens"], "serve.scheduler.kv_block_tokens", path, 1, 1 << 16);
+    if (const YAML::Node cap = sch["kv_capacity_tokens"]) {
+      spec.capacity_where = location_of(cap, path);
+      if (!(cap.IsScalar() && cap.Scalar() == "auto"))
+        c.kv_capacity_tokens = integer(cap, "serve.scheduler.kv_capacity_tokens", path, 1, 1ULL << 40);
+    }
+    if (c.max_tokens_per_step < c.max_batch)
+      throw ConfigError(location_of(sch, path), "serve.scheduler.max_tokens_per_step",
+                        fmt::format("must be at least max_batch ({}): every running sequence decodes a token a step",
+                                    c.max_batch));
+  }
+  if (!spec.capacity_where.line) spec.capacity_where = location_of(s, path);
+  if (const YAML::Node slo = s["slo"]) {
+    detail::expect_map(slo, "serve.slo", path);
+    detail::reject_unknown_keys(slo, {"ttft", "tpot"}, "serve.slo", path);
+    if (slo["ttft"]) spec.slo_ttft_s = seconds(slo["ttft"], "serve.slo.ttft", path);
+    if (slo["tpot"]) spec.slo_tpot_s = seconds(slo["tpot"], "serve.slo.tpot", path);
+  }
+  return spec;
+}
+
+std::vector<ServeRequest> serve_requests(const ServeSpec& spec) {
+  if (!spec.generator) return read_trace(spec.trace);
+  const RequestGenerator& g = *spec.generator;
+  std::mt19937_64 rng(g.seed);
+  std::vector<ServeRequest> out;
+  out.reserve(g.count);
+  double t = 0;
+  for (std::uint64_t i = 0; i < g.count; ++i) {
+    t += -std::log(unit_open(rng)) / g.rate_per_s;  // exponential gaps: Poisson arrivals
+    ServeRequest r;
+    r.arrival_s = t;
+    r.prompt_tokens = uniform(rng, g.prompt);
+    r.output_tokens = uniform(rng, g.output);
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace podsim

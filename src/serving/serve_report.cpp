@@ -1,0 +1,161 @@
+#include "podsim/serving/serve_report.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace podsim {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json stats_json(const LatencyStats& s) {
+  return {{"mean", s.mean}, {"p50", s.p50}, {"p90", s.p90}, {"p99", s.p99}, {"max", s.max}};
+}
+
+ordered_json rows_json(const std::vector<CostRow>& rows, const char* at) {
+  ordered_json out = ordered_json::array();
+  for (const CostRow& r : rows)
+    for (std::size_t i = 0; i < r.kv_len.size(); ++i)
+      out.push_back({{at, r.at}, {"kv_len", r.kv_len[i]}, {"time_s", r.seconds[i]}});
+  return out;
+}
+
+std::string ms(double s) { return fmt::format("{:.2f} ms", s * 1e3); }
+
+}  // namespace
+
+LatencyStats latency_stats(std::vector<double> v) {
+  LatencyStats s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / double(v.size());
+  auto rank = [&](double p) {
+    const std::size_t r = static_cast<std::size_t>(std::ceil(p / 100.0 * double(v.size())));
+    return v[std::max<std::size_t>(r, 1) - 1];
+  };
+  s.p50 = rank(50);
+  s.p90 = rank(90);
+  s.p99 = rank(99);
+  s.max = v.back();
+  return s;
+}
+
+ServeSummary summarize(const ServeSpec& spec, const ServeTimeline& t) {
+  ServeSummary s;
+  s.requests = t.requests.size();
+  std::vector<double> ttft, tpot, e2e;
+  double first = t.requests.empty() ? 0 : t.requests.front().arrival_s, last = first;
+  for (const RequestOutcome& r : t.requests) {
+    s.prompt_tokens += r.prompt_tokens;
+    s.output_tokens += r.output_tokens;
+    last = std::max(last, r.finish_s);
+    ttft.push_back(r.ttft_s());
+    e2e.push_back(r.e2e_s());
+    if (r.output_tokens > 1) tpot.push_back(r.tpot_s());
+    const bool ok = (spec.slo_ttft_s == 0 || r.ttft_s() <= spec.slo_ttft_s) &&
+                    (spec.slo_tpot_s == 0 || r.output_tokens < 2 || r.tpot_s() <= spec.slo_tpot_s);
+    s.met_slo += ok ? 1 : 0;
+  }
+  s.makespan_s = last - first;
+  if (s.makespan_s > 0) {
+    s.requests_per_s = double(s.requests) / s.makespan_s;
+    s.output_tokens_per_s = double(s.output_tokens) / s.makespan_s;
+    s.tokens_per_s = double(s.output_tokens + s.prompt_tokens) / s.makespan_s;
+    s.goodput_requests_per_s = double(s.met_slo) / s.makespan_s;
+  }
+  s.ttft = latency_stats(ttft);
+  s.tpot = latency_stats(tpot);
+  s.e2e = latency_stats(e2e);
+  if (t.busy_s > 0 && t.kv_blocks_total > 0)
+    s.kv_mean_occupancy = t.kv_block_seconds / t.busy_s / double(t.kv_blocks_total);
+  if (t.kv_blocks_total > 0) s.kv_peak_occupancy = double(t.kv_blocks_peak) / double(t.kv_blocks_total);
+  return s;
+}
+
+std::string serve_text(const ServeRun& run) {
+  const ServeSummary s = summarize(*run.spec, *run.timeline);
+  const ServeTimeline& t = *run.timeline;
+  std::string out;
+  out += fmt::format("serve {} on {}: model '{}', {} requests\n", run.spec->name, run.hardware, run.model.name, s.requests);
+  out += fmt::format("  weights {:.2f} GB; KV cache {} tokens ({:.2f} GB, {} B a token) in {} blocks of {}\n",
+                     double(run.model.weights_bytes) * 1e-9, run.kv_capacity_tokens,
+                     double(run.kv_capacity_tokens * run.model.kv_bytes_per_token) * 1e-9, run.model.kv_bytes_per_token,
+                     t.kv_blocks_total, run.spec->scheduler.kv_block_tokens);
+  out += fmt::format("  makespan {:.3f} s, {} steps, chip busy {:.1f} %\n", s.makespan_s, t.steps,
+                     s.makespan_s > 0 ? 100.0 * t.busy_s / s.makespan_s : 0.0);
+  out += fmt::format("  throughput {:.1f} output tokens/s, {:.1f} tokens/s, {:.3f} requests/s\n", s.output_tokens_per_s,
+                     s.tokens_per_s, s.requests_per_s);
+  out += fmt::format("  {:<6} {:>11} {:>11} {:>11} {:>11} {:>11}\n", "", "mean", "p50", "p90", "p99", "max");
+  for (const auto& [name, st] : {std::pair{"TTFT", s.ttft}, {"TPOT", s.tpot}, {"E2E", s.e2e}})
+    out += fmt::format("  {:<6} {:>11} {:>11} {:>11} {:>11} {:>11}\n", name, ms(st.mean), ms(st.p50), ms(st.p90),
+                       ms(st.p99), ms(st.max));
+  if (run.spec->slo_ttft_s > 0 || run.spec->slo_tpot_s > 0)
+    out += fmt::format("  SLO (TTFT <= {}, TPOT <= {}): {} of {} requests met it, goodput {:.3f} requests/s\n",
+                       run.spec->slo_ttft_s > 0 ? ms(run.spec->slo_ttft_s) : "-",
+                       run.spec->slo_tpot_s > 0 ? ms(run.spec->slo_tpot_s) : "-", s.met_slo, s.requests,
+                       s.goodput_requests_per_s);
+  out += fmt::format("  KV cache occupancy mean {:.1f} %, peak {:.1f} %; {} preemptions; largest batch {}\n",
+                     100 * s.kv_mean_occupancy, 100 * s.kv_peak_occupancy, t.preemptions, t.max_batch_seen);
+  out += fmt::format("  step times from {} simulations of the model, interpolated (docs/serving.md)\n",
+                     run.cost->simulations());
+  return out;
+}
+
+std::string serve_json(const ServeRun& run) {
+  const ServeSummary s = summarize(*run.spec, *run.timeline);
+  const ServeTimeline& t = *run.timeline;
+  const ServeScheduler& c = run.spec->scheduler;
+  ordered_json j;
+  j["serve"] = run.spec->name;
+  j["hardware"] = run.hardware;
+  j["model"] = {{"name", run.model.name},
+                {"weights_bytes", run.model.weights_bytes},
+                {"kv_bytes_per_token", run.model.kv_bytes_per_token}};
+  j["scheduler"] = {{"max_batch", c.max_batch},
+                    {"max_tokens_per_step", c.max_tokens_per_step},
+                    {"kv_block_tokens", c.kv_block_tokens},
+                    {"kv_capacity_tokens", run.kv_capacity_tokens}};
+  j["summary"] = {{"requests", s.requests},
+                  {"prompt_tokens", s.prompt_tokens},
+                  {"output_tokens", s.output_tokens},
+                  {"makespan_s", s.makespan_s},
+                  {"steps", t.steps},
+                  {"busy_s", t.busy_s},
+                  {"requests_per_s", s.requests_per_s},
+                  {"output_tokens_per_s", s.output_tokens_per_s},
+                  {"tokens_per_s", s.tokens_per_s},
+                  {"ttft_s", stats_json(s.ttft)},
+                  {"tpot_s", stats_json(s.tpot)},
+                  {"e2e_s", stats_json(s.e2e)},
+                  {"slo_ttft_s", run.spec->slo_ttft_s},
+                  {"slo_tpot_s", run.spec->slo_tpot_s},
+                  {"met_slo", s.met_slo},
+                  {"goodput_requests_per_s", s.goodput_requests_per_s},
+                  {"kv_blocks", t.kv_blocks_total},
+                  {"kv_peak_blocks", t.kv_blocks_peak},
+                  {"kv_mean_occupancy", s.kv_mean_occupancy},
+                  {"kv_peak_occupancy", s.kv_peak_occupancy},
+                  {"preemptions", t.preemptions},
+                  {"max_batch", t.max_batch_seen}};
+  j["step_cost"] = {{"simulations", run.cost->simulations()},
+                    {"decode", rows_json(run.cost->decode_rows(), "batch")},
+                    {"prefill", rows_json(run.cost->prefill_rows(), "tokens")}};
+  return j.dump(2) + "\n";
+}
+
+std::string serve_requests_csv(const ServeTimeline& t) {
+  std::string out = "request,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,preemptions\n";
+  for (std::size_t i = 0; i < t.requests.size(); ++i) {
+    const RequestOutcome& r = t.requests[i];
+    out += fmt::format("{},{:.9f},{},{},{:.9f},{:.9f},{:.9f},{:.9f},{:.9f},{}\n", i, r.arrival_s, r.prompt_tokens,
+                       r.output_tokens, r.first_token_s, r.finish_s, r.ttft_s(), r.tpot_s(), r.e2e_s(), r.preemptions);
+  }
+  return out;
+}
+
+}  // namespace podsim

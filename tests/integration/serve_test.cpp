@@ -1,0 +1,149 @@
+// `podsim serve` end to end through the command line (each podsim process elaborates
+// SystemC once): the report against full simulations of the same steps, determinism, the
+// interpolation's error bound, and input errors.
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "podsim/serving/step_cost.h"
+#include "run_command.h"
+
+namespace {
+
+using nlohmann::json;
+using podsim::test::Outcome;
+using podsim::test::read_file;
+
+Outcome podsim_cli(const std::string& args) { return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args); }
+
+class Serve : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/podsim-serve-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    // A small grouped-query decoder: 2 layers of d_model 512, 8 query and 2 K/V heads.
+    write("model.yaml",
+          "workload:\n  name: tiny-decoder\n  ops:\n"
+          "    - {op: template, template: transformer_decoder, name: m, batch: 1, seq: 1, decode: true, kv_len: 16,\n"
+          "       d_model: 512, heads: 8, kv_heads: 2, d_ff: 1024, layers: 2, ffn: swiglu, norm: rmsnorm, dtype: bf16}\n");
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = dir_ + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string serve_file(const std::string& requests, const std::string& scheduler = "{max_batch: 8, max_tokens_per_step: 256}") {
+    return write("serve.yaml", "serve:\n  name: t\n  workload: model.yaml\n  requests: " + requests +
+                                   "\n  scheduler: " + scheduler + "\n  slo: {ttft: 50 ms, tpot: 5 ms}\n");
+  }
+  // The model simulated alone at one step, as `podsim run` does it.
+  double run_step(bool decode, std::uint64_t n, std::uint64_t kv_len) {
+    const std::string out = dir_ + "/step.json";
+    std::string w = " --wset workload.ops[0].decode=" + std::string(decode ? "true" : "false") +
+                    " --wset workload.ops[0].kv_len=" + std::to_string(kv_len);
+    w += decode ? " --wset workload.ops[0].batch=" + std::to_string(n) + " --wset workload.ops[0].seq=1"
+                : " --wset workload.ops[0].batch=1 --wset workload.ops[0].seq=" + std::to_string(n);
+    const Outcome o = podsim_cli("run " + dir_ + "/model.yaml --hw tpu-v4 -q --json " + out + w);
+    EXPECT_EQ(o.code, 0) << o.output;
+    return json::parse(read_file(out))["summary"]["time_s"].get<double>();
+  }
+  std::string dir_;
+};
+
+std::vector<podsim::CostRow> rows_of(const json& j, const char* key) {
+  std::vector<podsim::CostRow> rows;
+  for (const auto& p : j) {
+    const std::uint64_t at = p[key].get<std::uint64_t>();
+    if (rows.empty() || rows.back().at != at) rows.push_back({at, {}, {}});
+    rows.back().kv_len.push_back(p["kv_len"].get<std::uint64_t>());
+    rows.back().seconds.push_back(p["time_s"].get<double>());
+  }
+  return rows;
+}
+
+TEST_F(Serve, OneRequestsLatencyIsItsStepsSimulatedAlone) {
+  // One request: prompt 64 tokens (one prefill step, a grid point), 3 output tokens (two
+  // decode steps at caches of 65 and 66 tokens).
+  write("r.csv", "arrival_s,prompt_tokens,output_tokens\n0.001,64,3\n");
+  const Outcome o = podsim_cli("serve " + serve_file("{trace: r.csv}") + " --hw tpu-v4 -q --json " + dir_ + "/s.json");
+  ASSERT_EQ(o.code, 0) << o.output;
+  const json s = json::parse(read_file(dir_ + "/s.json"));
+  const double prefill = run_step(false, 64, 64);
+  EXPECT_NEAR(s["summary"]["ttft_s"]["p50"].get<double>(), prefill, prefill * 1e-9);
+  // The decode steps come from the grid (batch 1 is a row; 65 and 66 lie between lengths):
+  // within the interpolation bound of the full simulations.
+  const double decode = run_step(true, 1, 65) + run_step(true, 1, 66);
+  const double e2e = s["summary"]["e2e_s"]["p50"].get<double>();
+  EXPECT_NEAR(e2e - prefill, decode, decode * 0.01);
+  EXPECT_NEAR(s["summary"]["tpot_s"]["p50"].get<double>(), decode / 2, decode * 0.01);
+}
+
+TEST_F(Serve, ReportIsByteIdenticalWhateverTheJobs) {
+  const std::string f =
+      serve_file("{count: 40, rate: 200, seed: 5, prompt_tokens: {min: 16, max: 300}, output_tokens: {min: 1, max: 40}}");
+  const Outcome a = podsim_cli("serve " + f + " --hw tpu-v4 -j 1 --json " + dir_ + "/a.json --csv " + dir_ + "/a.csv");
+  ASSERT_EQ(a.code, 0) << a.output;
+  const Outcome b = podsim_cli("serve " + f + " --hw tpu-v4 -j 2 -q --json " + dir_ + "/b.json --csv " + dir_ + "/b.csv");
+  ASSERT_EQ(b.code, 0) << b.output;
+  EXPECT_EQ(read_file(dir_ + "/a.json"), read_file(dir_ + "/b.json"));
+  EXPECT_EQ(read_file(dir_ + "/a.csv"), read_file(dir_ + "/b.csv"));
+  const json s = json::parse(read_file(dir_ + "/a.json"))["summary"];
+  EXPECT_EQ(s["requests"].get<int>(), 40);
+  // Every request's tokens came out: the CSV has one line each, after its header.
+  const std::string csv = read_file(dir_ + "/a.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 41);
+  EXPECT_LE(s["busy_s"].get<double>(), s["makespan_s"].get<double>() + 1e-9 + 0.01);
+  EXPECT_NE(a.output.find("TTFT"), std::string::npos) << a.output;
+}
+
+TEST_F(Serve, InterpolatedStepTimesAreWithinTheirStatedBounds) {
+  // docs/serving.md: off-grid batches, cache lengths and chunks against `podsim run`. On
+  // this small model a prefill's time steps up with each 128-row tile of tokens, which a
+  // line between grid points cannot follow: 12 % for prefill (measured up to 9.8 %), 6 %
+  // for decode (measured up to 4 %).
+  const std::string f =
+      serve_file("{count: 4, rate: 10, seed: 1, prompt_tokens: {min: 100, max: 900}, output_tokens: {min: 50, max: 100}}",
+                 "{max_batch: 32, max_tokens_per_step: 512}");
+  const Outcome o = podsim_cli("serve " + f + " --hw tpu-v4 -q --json " + dir_ + "/s.json");
+  ASSERT_EQ(o.code, 0) << o.output;
+  const json cost = json::parse(read_file(dir_ + "/s.json"))["step_cost"];
+  const auto decode = rows_of(cost["decode"], "batch"), prefill = rows_of(cost["prefill"], "tokens");
+  for (auto [b, kv] : {std::pair<std::uint64_t, std::uint64_t>{3, 300}, {12, 700}, {20, 500}, {24, 150}}) {
+    const double full = run_step(true, b, kv);
+    EXPECT_NEAR(podsim::interpolate_rows(decode, b, kv), full, 0.06 * full) << "decode " << b << " x " << kv;
+  }
+  for (auto [t, kv] : {std::pair<std::uint64_t, std::uint64_t>{100, 100}, {300, 800}, {48, 600}}) {
+    const double full = run_step(false, t, kv);
+    EXPECT_NEAR(podsim::interpolate_rows(prefill, t, kv), full, 0.12 * full) << "prefill " << t << " x " << kv;
+  }
+}
+
+TEST_F(Serve, BadInputsExitTwoNamingTheKey) {
+  Outcome o = podsim_cli("serve " + write("s.yaml", "serve:\n  workload: nope.yaml\n  requests: {count: 1, rate: 1, "
+                                                      "prompt_tokens: 8, output_tokens: 2}\n") + " --hw tpu-v4");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("nope.yaml"), std::string::npos) << o.output;
+  o = podsim_cli("serve " + serve_file("{count: 1, rate: 1, prompt_tokens: 8, output_tokens: 2}",
+                                       "{max_batch: 8, kv_capacity_tokens: 100000000000}") + " --hw tpu-v4");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("serve.scheduler.kv_capacity_tokens"), std::string::npos) << o.output;
+  o = podsim_cli("serve " + serve_file("{count: 1, rate: 1, prompt_tokens: 8, output_tokens: 2}",
+                                       "{max_batch: 8, kv_capacity_tokens: 16, kv_block_tokens: 16}") + " --hw tpu-v4");
+  EXPECT_EQ(o.code, 0) << o.output;  // 8 + 2 - 1 tokens fit one block
+  o = podsim_cli("serve " + serve_file("{count: 1, rate: 1, prompt_tokens: 40, output_tokens: 2}",
+                                       "{max_batch: 8, kv_capacity_tokens: 32, kv_block_tokens: 16}") + " --hw tpu-v4");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("request 0 needs 48 tokens"), std::string::npos) << o.output;
+  o = podsim_cli("serve " + serve_file("{count: 1, rate: -1, prompt_tokens: 8, output_tokens: 2}") + " --hw tpu-v4");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("serve.requests.rate"), std::string::npos) << o.output;
+}
+
+}  // namespace

@@ -1,0 +1,222 @@
+// The serving scheduler against closed forms: step costs of our choosing, request streams
+// small enough to follow by hand (serving/batch_scheduler.h states the policy).
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/serving/batch_scheduler.h"
+#include "podsim/serving/serve_report.h"
+#include "podsim/serving/serve_spec.h"
+#include "podsim/serving/step_cost.h"
+
+namespace podsim {
+namespace {
+
+// A prefill step costs `prefill`, a decode-only step `decode`, whatever the sizes.
+struct FixedCost : StepCost {
+  double prefill = 0.010, decode = 0.002;
+  std::uint64_t steps_with_both = 0;
+  double seconds(const StepWork& w) override {
+    if (w.prefill_tokens > 0 && w.decode_sequences > 0) ++steps_with_both;
+    return w.prefill_tokens > 0 ? prefill : decode;
+  }
+};
+
+ServeScheduler scheduler(std::uint64_t max_batch, std::uint64_t max_tokens, std::uint64_t block = 16) {
+  ServeScheduler s;
+  s.max_batch = max_batch;
+  s.max_tokens_per_step = max_tokens;
+  s.kv_block_tokens = block;
+  return s;
+}
+
+TEST(ServingScheduler, OneRequestTakesOnePrefillThenOneDecodeStepPerFurtherToken) {
+  FixedCost cost;
+  const std::vector<ServeRequest> reqs = {{0.5, 100, 20}};
+  const ServeTimeline t = simulate_serving(reqs, scheduler(8, 512), 1 << 20, cost, {});
+  const RequestOutcome& r = t.requests[0];
+  EXPECT_NEAR(r.ttft_s(), 0.010, 1e-12);              // the prefill step gives the first token
+  EXPECT_NEAR(r.e2e_s(), 0.010 + 19 * 0.002, 1e-12);  // 19 more tokens, one a step
+  EXPECT_NEAR(r.tpot_s(), 0.002, 1e-12);
+  EXPECT_EQ(t.steps, 20u);
+}
+
+TEST(ServingScheduler, ChunkedPrefillTakesCeilPromptOverBudgetSteps) {
+  FixedCost cost;
+  const std::vector<ServeRequest> reqs = {{0, 1000, 2}};
+  const ServeTimeline t = simulate_serving(reqs, scheduler(4, 256), 1 << 20, cost, {});
+  EXPECT_NEAR(t.requests[0].ttft_s(), 4 * 0.010, 1e-12);  // ceil(1000 / 256) = 4 chunks
+  EXPECT_NEAR(t.requests[0].e2e_s(), 4 * 0.010 + 0.002, 1e-12);
+}
+
+TEST(ServingScheduler, BatchOfOneServesRequestsOneAfterAnother) {
+  FixedCost cost;
+  std::vector<ServeRequest> reqs(5, ServeRequest{0, 64, 10});
+  const ServeTimeline t = simulate_serving(reqs, scheduler(1, 512), 1 << 20, cost, {});
+  const double each = 0.010 + 9 * 0.002;
+  for (std::size_t k = 0; k < reqs.size(); ++k) {
+    EXPECT_NEAR(t.requests[k].finish_s, (k + 1) * each, 1e-12) << k;
+    EXPECT_NEAR(t.requests[k].ttft_s(), k * each + 0.010, 1e-12) << k;
+  }
+  EXPECT_EQ(t.max_batch_seen, 1u);
+}
+
+TEST(ServingScheduler, ContinuousBatchingAdmitsANewRequestBetweenDecodeSteps) {
+  FixedCost cost;
+  // The second request arrives while the first decodes: it joins at the next step, whose
+  // prefill chunk and the first request's decode token share one step.
+  const std::vector<ServeRequest> reqs = {{0, 64, 10}, {0.011, 64, 3}};
+  const ServeTimeline t = simulate_serving(reqs, scheduler(8, 512), 1 << 20, cost, {});
+  // Steps: P(0-.010) D(.010-.012) P+D(.012-.022) D D ...
+  EXPECT_NEAR(t.requests[1].first_token_s, 0.022, 1e-12);
+  EXPECT_NEAR(t.requests[1].finish_s, 0.022 + 2 * 0.002, 1e-12);
+  EXPECT_EQ(cost.steps_with_both, 1u);
+  // The first request's 10 tokens: 1 from its prefill, then 9 steps of which one is the mixed step.
+  EXPECT_NEAR(t.requests[0].finish_s, 0.010 + 8 * 0.002 + 0.010, 1e-12);
+}
+
+TEST(ServingScheduler, FullCachePreemptsTheLatestAdmittedWhichRecomputes) {
+  FixedCost cost;
+  cost.prefill = cost.decode = 1;  // every step costs 1 s: the times count steps
+  // Blocks of one token, 10 of them. Both requests fit at admission (4 + 4 tokens). Step 1
+  // prefills both; step 2 decodes both (10 tokens held); in step 3 request 0 needs an 11th
+  // and request 1 is preempted; step 4 finishes request 0; step 5 recomputes request 1's
+  // prompt and two tokens (6 tokens) and gives its third token; step 6 its fourth.
+  const std::vector<ServeRequest> reqs = {{0, 4, 4}, {0, 4, 4}};
+  const ServeTimeline t = simulate_serving(reqs, scheduler(8, 64, 1), 10, cost, {});
+  EXPECT_DOUBLE_EQ(t.requests[0].finish_s, 4);
+  EXPECT_DOUBLE_EQ(t.requests[1].first_token_s, 1);
+  EXPECT_DOUBLE_EQ(t.requests[1].finish_s, 6);
+  EXPECT_EQ(t.requests[1].preemptions, 1u);
+  EXPECT_EQ(t.preemptions, 1u);
+  EXPECT_EQ(t.kv_blocks_peak, 10u);
+}
+
+TEST(ServingScheduler, RequestLargerThanTheCacheIsAnInputError) {
+  FixedCost cost;
+  const std::vector<ServeRequest> reqs = {{0, 100, 30}};
+  try {
+    simulate_serving(reqs, scheduler(8, 512, 16), 64, cost, {"serve.yaml", 12, 7});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.scheduler.kv_capacity_tokens");
+    EXPECT_EQ(e.where().line, 12);
+    EXPECT_NE(std::string(e.what()).find("request 0"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ServingScheduler, ThroughputUnderSaturationIsTokensPerStepOverStepTime) {
+  // Many requests at t = 0, a cost of 1 s a step: with max_batch 4 and prompts that fit one
+  // step, each wave of 4 takes 1 prefill + 9 decode steps for 10 tokens each.
+  FixedCost cost;
+  cost.prefill = cost.decode = 1;
+  std::vector<ServeRequest> reqs(16, ServeRequest{0, 8, 10});
+  const ServeTimeline t = simulate_serving(reqs, scheduler(4, 64, 8), 1 << 20, cost, {});
+  ServeSpec spec;
+  const ServeSummary s = summarize(spec, t);
+  EXPECT_DOUBLE_EQ(s.makespan_s, 40);  // 4 waves of 10 steps
+  EXPECT_DOUBLE_EQ(s.output_tokens_per_s, 160.0 / 40);
+  EXPECT_EQ(t.max_batch_seen, 4u);
+}
+
+TEST(ServingReport, PercentilesFollowTheNearestRankRule) {
+  std::vector<double> v;
+  for (int i = 100; i >= 1; --i) v.push_back(i);
+  const LatencyStats s = latency_stats(v);
+  EXPECT_DOUBLE_EQ(s.p50, 50);
+  EXPECT_DOUBLE_EQ(s.p90, 90);
+  EXPECT_DOUBLE_EQ(s.p99, 99);
+  EXPECT_DOUBLE_EQ(s.max, 100);
+  EXPECT_DOUBLE_EQ(s.mean, 50.5);
+  EXPECT_DOUBLE_EQ(latency_stats({7}).p99, 7);
+}
+
+TEST(ServingCost, InterpolationIsExactOnAnAffineCost) {
+  auto f = [](double b, double kv) { return 0.01 + 0.001 * b + 2e-6 * kv; };
+  std::vector<CostRow> rows;
+  for (std::uint64_t b : {1, 2, 4, 8}) {
+    CostRow r{b, {1, 400, 900}, {}};
+    for (auto kv : r.kv_len) r.seconds.push_back(f(double(b), double(kv)));
+    rows.push_back(r);
+  }
+  for (std::uint64_t b : {1, 3, 5, 8})
+    for (std::uint64_t kv : {1, 250, 899, 1500})  // 1500: beyond the last length, extended
+      EXPECT_NEAR(interpolate_rows(rows, b, kv), f(double(b), double(kv)), 1e-12) << b << " " << kv;
+}
+
+class ServeFiles : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/podsim-serve-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = dir_ + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string dir_;
+};
+
+TEST_F(ServeFiles, GeneratorIsPoissonWithUniformLengthsAndDeterministic) {
+  const std::string path = write("s.yaml",
+                                 "serve:\n  workload: m.yaml\n  requests: {count: 20000, rate: 5, seed: 3,\n"
+                                 "    prompt_tokens: {min: 100, max: 300}, output_tokens: 7}\n");
+  const ServeSpec spec = load_serve_spec(path);
+  const auto a = serve_requests(spec), b = serve_requests(spec);
+  ASSERT_EQ(a.size(), 20000u);
+  double prompt_sum = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].arrival_s, b[i].arrival_s);
+    EXPECT_GE(a[i].prompt_tokens, 100u);
+    EXPECT_LE(a[i].prompt_tokens, 300u);
+    EXPECT_EQ(a[i].output_tokens, 7u);
+    prompt_sum += double(a[i].prompt_tokens);
+  }
+  // Mean gap 1/rate: the mean of 20,000 exponential gaps has a standard error of 0.7 %.
+  EXPECT_NEAR(a.back().arrival_s / 20000, 0.2, 0.2 * 0.03);
+  EXPECT_NEAR(prompt_sum / 20000, 200, 2);  // standard error 0.4 tokens
+}
+
+TEST_F(ServeFiles, UnknownKeyNamesItsLineColumnAndPath) {
+  const std::string path = write("s.yaml",
+                                 "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n  scheduler:\n"
+                                 "    max_bach: 8\n");
+  try {
+    load_serve_spec(path);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.scheduler.max_bach");
+    EXPECT_EQ(e.where().line, 5);
+    EXPECT_EQ(e.where().column, 5);
+    EXPECT_NE(std::string(e.what()).find("max_batch"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ServeFiles, TraceLinesAreReadAndABadFieldNamesItsLineAndColumn) {
+  write("r.csv", "arrival_s,prompt_tokens,output_tokens\n0.5,100,20\n1.25,7,1\n");
+  const ServeSpec spec = load_serve_spec(write("s.yaml", "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"));
+  const auto reqs = serve_requests(spec);
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_DOUBLE_EQ(reqs[1].arrival_s, 1.25);
+  EXPECT_EQ(reqs[1].prompt_tokens, 7u);
+  write("r.csv", "arrival_s,prompt_tokens,output_tokens\n0.5,100,20\n1.0,x7,1\n");
+  try {
+    serve_requests(spec);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.where().line, 3);
+    EXPECT_EQ(e.where().column, 5);
+    EXPECT_NE(std::string(e.what()).find("prompt_tokens"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace podsim
