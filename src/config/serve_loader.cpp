@@ -25,6 +25,8 @@ constexpr std::uint64_t kMaxRequests = 1'000'000;
 constexpr std::uint64_t kMaxTokens = 1ULL << 24;  // per prompt or output: 16 M tokens
 constexpr std::uintmax_t kMaxTraceBytes = 64ull << 20;
 
+ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path);
+
 std::string resolve(const std::string& serve_file, const std::string& relative) {
   if (fs::path(relative).is_absolute()) return relative;
   return (fs::path(serve_file).parent_path() / relative).lexically_normal().string();
@@ -114,7 +116,12 @@ std::vector<ServeRequest> read_trace(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
-  const std::string all = text.str();
+  return parse_serve_trace(text.str(), path);
+}
+
+}  // namespace
+
+std::vector<ServeRequest> parse_serve_trace(const std::string& all, const std::string& path) {
   TextLines lines(all);
   std::string_view line;
   std::vector<ServeRequest> out;
@@ -169,10 +176,16 @@ std::vector<ServeRequest> read_trace(const std::string& path) {
   return out;
 }
 
-}  // namespace
-
 ServeSpec load_serve_spec(const std::string& path) {
-  const YAML::Node root = detail::parse_yaml_file(path);
+  return load_serve_spec_node(detail::parse_yaml_file(path), path);
+}
+
+ServeSpec load_serve_spec_text(const std::string& text, const std::string& path) {
+  return load_serve_spec_node(detail::parse_yaml_text(text, path), path);
+}
+
+namespace {
+ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) {
   detail::reject_unknown_keys(root, {"serve"}, "", path);
   const YAML::Node s = root["serve"];
   if (!s) throw ConfigError({path, 1, 1}, "serve", "missing; the file must start with 'serve:'");
@@ -227,6 +240,7 @@ ServeSpec load_serve_spec(const std::string& path) {
   }
   return spec;
 }
+}  // namespace
 
 std::vector<ServeRequest> serve_requests(const ServeSpec& spec) {
   if (!spec.generator) return read_trace(spec.trace);

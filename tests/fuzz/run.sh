@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-30}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -eq 0 ] && harnesses=(hardware workload sweep units index_file compare memory_trace)
+[ ${#harnesses[@]} -eq 0 ] && harnesses=(hardware workload sweep units index_file compare memory_trace serve)
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz >/dev/null
@@ -34,6 +34,8 @@ printf '# trace\n1, 2 3\n4 # x\n' > "$work/index_file/a"
 seed compare
 printf '{"summary": {"time_s": 1.5, "cycles": 3}}\n' > "$work/compare/a"
 printf '{"point": 0, "metrics": {"time_s": 1.0}}\n{"point": 1, "metrics": {"time_s": 2}}\n' > "$work/compare/b"
+seed serve workloads/serve/*.yaml
+printf 'arrival_s,prompt_tokens,output_tokens\n0.5,100,20\n1.25,7,1\n' > "$work/serve/csv"
 seed memory_trace
 printf '0x1f40 READ 12\n0x2000 W 15 128\n' > "$work/memory_trace/a"
 printf '0x40 R\n0x80 W\n' > "$work/memory_trace/b"

@@ -67,11 +67,13 @@ struct ServeSpec {
 
 // Throws ConfigError (file, line, column, key path) on any bad or unknown key.
 ServeSpec load_serve_spec(const std::string& path);
+ServeSpec load_serve_spec_text(const std::string& text, const std::string& path);  // relative paths against `path`
 
 // The requests the spec describes, in arrival order: generated (deterministic for the
 // seed on every platform: podsim's own transforms of a 64-bit Mersenne Twister) or read
 // from the trace (a header `arrival_s,prompt_tokens,output_tokens`, then one request a
 // line; a bad line is a ConfigError naming its line and column).
 std::vector<ServeRequest> serve_requests(const ServeSpec& spec);
+std::vector<ServeRequest> parse_serve_trace(const std::string& text, const std::string& source);
 
 }  // namespace podsim
