@@ -94,6 +94,16 @@ struct CollectiveOptions {
   std::string json_path;
 };
 
+struct MapOptions {
+  std::string workload;
+  std::string hardware = "tpu-v3";
+  std::vector<std::string> overrides, workload_overrides;
+  std::uint32_t top_k = 8;
+  std::string json_path;
+  bool quiet = false;
+  unsigned jobs = 2;
+};
+
 struct ServeOptions {
   std::string file;
   std::string hardware = "tpu-v4";
@@ -131,6 +141,7 @@ int mxu_command(const MxuOptions& options);
 int validate_command(const RunOptions& options);
 int reproduce_command(const ReproduceOptions& options);
 int serve_command(const ServeOptions& options);
+int map_command(const MapOptions& options);
 int params_command();
 // Runs python/podsim/plot.py (roofline, ops, sweep) with the arguments after `plot`.
 int plot_command(const std::vector<std::string>& args);

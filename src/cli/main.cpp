@@ -103,6 +103,19 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::Range(0.0, 1.0));
   selftest_cmd->add_option("--zipf-s", selftest.zipf_s, "the zipf pattern's exponent (default 1.0)")
       ->check(CLI::Range(0.0, 10.0));
+  podsim::cli::MapOptions map;
+  CLI::App* map_cmd = app.add_subcommand("map", "search each MXU op's tilings: the cost model's best, simulated");
+  map_cmd->add_option("workload", map.workload, "workload YAML file")->required();
+  map_cmd->add_option("--hw", map.hardware, "hardware preset name or YAML file")->capture_default_str();
+  map_cmd->add_option("--set", map.overrides, "override a hardware parameter: path=value (repeatable)");
+  map_cmd->add_option("--wset", map.workload_overrides, "override a workload field (repeatable)");
+  map_cmd->add_option("-k,--top", map.top_k, "candidates simulated per op beside the heuristic's")
+      ->check(CLI::Range(0, 256))->capture_default_str();
+  map_cmd->add_option("--json", map.json_path, "also write every candidate (predicted and simulated) as JSON");
+  map_cmd->add_flag("-q,--quiet", map.quiet, "do not print the table");
+  map.jobs = std::max(1u, std::thread::hardware_concurrency());
+  map_cmd->add_option("-j,--jobs", map.jobs, "simulations at once, each in its own process")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
   podsim::cli::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "serve LLM requests with continuous batching: TTFT, TPOT, throughput");
   serve_cmd->add_option("file", serve.file, "serve YAML file (docs/serving.md)")->required();
@@ -208,6 +221,7 @@ int sc_main(int argc, char* argv[]) {
     if (*coll_cmd) return podsim::cli::collective_command(coll);
     if (*repro_cmd) return podsim::cli::reproduce_command(repro);
     if (*serve_cmd) return podsim::cli::serve_command(serve);
+    if (*map_cmd) return podsim::cli::map_command(map);
     if (*params_cmd) return podsim::cli::params_command();
     if (*presets_cmd) return podsim::cli::presets_command();
     if (*plot_cmd) return podsim::cli::plot_command(plot_cmd->remaining());

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -202,8 +203,8 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
   return t;
 }
 
-MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
-                                  const SourceLocation& where, OnchipOperands onchip) {
+std::vector<MatmulTiling> matmul_tiling_candidates(const MatmulOp& op, const HardwareSpec& hw,
+                                                   OnchipOperands onchip) {
   const auto& chip = hw.chip;
   // Rows stream one per cycle, so any tm works; multiples of 8 keep the search small.
   const auto tms = candidates(op.m, 8);
@@ -229,6 +230,31 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
             if (t.vmem_bytes <= chip.vmem_bytes) fitting.push_back(t);
           }
         }
+  return fitting;
+}
+
+std::optional<MatmulTiling> pinned_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
+                                                 std::uint64_t tk, std::uint64_t tn, OnchipOperands onchip) {
+  tm = std::min(tm, op.m);
+  tk = std::min(tk, op.k);
+  tn = std::min(tn, op.n);
+  std::vector<MatmulTiling> fitting;
+  if (onchip.any()) {
+    MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, false, true, onchip);
+    if (t.vmem_bytes <= hw.chip.vmem_bytes) return t;
+  }
+  for (bool resident : {false, true}) {
+    MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident, true);
+    if (t.vmem_bytes <= hw.chip.vmem_bytes) fitting.push_back(t);
+  }
+  if (fitting.empty()) return std::nullopt;
+  return fitting.size() == 2 && fitting[1].estimated_seconds < fitting[0].estimated_seconds ? fitting[1] : fitting[0];
+}
+
+MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
+                                  const SourceLocation& where, OnchipOperands onchip) {
+  const auto& chip = hw.chip;
+  const std::vector<MatmulTiling> fitting = matmul_tiling_candidates(op, hw, onchip);
   const bool found = !fitting.empty();
   MatmulTiling best;
   if (found) {
@@ -251,7 +277,9 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
     best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident, true,
                               OnchipOperands{best.a_onchip, best.c_onchip});
   if (!found) {
-    const MatmulTiling smallest = make_matmul_tiling(op, hw, tms.front(), tks.front(), tns.front());
+    const MatmulTiling smallest = make_matmul_tiling(op, hw, std::min<std::uint64_t>(op.m, 8),
+                                                     std::min<std::uint64_t>(op.k, chip.mxu.rows),
+                                                     std::min<std::uint64_t>(op.n, chip.mxu.cols));
     throw ConfigError(where, "chip.vmem.capacity",
                       fmt::format("too small for this {}: the smallest tiling ({} x {} x {}) needs "
                                   "{} bytes of vector memory with double buffering, the chip has {}",

@@ -169,7 +169,19 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
         keep.c = keep.c || op.attention_part == Op::AttentionPart::scores;
         keep.a = keep.a || op.attention_part == Op::AttentionPart::context;
       }
-      p.tiling = choose_matmul_tiling(mm, hw, op.where, keep);
+      if (op.tile && op.pass == Op::Pass::forward) {
+        const auto& [tm, tk, tn] = *op.tile;
+        const std::optional<MatmulTiling> pinned = pinned_matmul_tiling(mm, hw, tm, tk, tn, keep);
+        if (!pinned) {
+          const MatmulTiling t = make_matmul_tiling(mm, hw, std::min(tm, mm.m), std::min(tk, mm.k), std::min(tn, mm.n));
+          throw ConfigError(op.where, fmt::format("workload.ops[{}].tile", i),
+                            fmt::format("[{}, {}, {}] needs {} bytes of vector memory per core; the chip has {} "
+                                        "(chip.vmem.capacity)", tm, tk, tn, t.vmem_bytes, hw.chip.vmem_bytes));
+        }
+        p.tiling = *pinned;
+      } else {
+        p.tiling = choose_matmul_tiling(mm, hw, op.where, keep);
+      }
       p.passes = mxu_passes(hw, mm.dtype);
       if (p.passes == 0)
         throw ConfigError(op.where, fmt::format("workload.ops[{}].dtype", i),

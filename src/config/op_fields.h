@@ -2,8 +2,10 @@
 // of one mapping (OpFields) and the parser of one op. Private to src/config.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -120,6 +122,24 @@ class OpFields {
     return out;
   }
 
+  // A list of whole numbers, or the same as text (a --wset value): "[128, 256, 512]" or
+  // "128x256x512". A word that is not a number up to `max` empties the result.
+  std::vector<std::uint64_t> whole_numbers(const std::string& key, std::uint64_t max) {
+    if (is_list(key)) return integer_list(key, max);
+    std::string t = text(key, "");
+    for (char& c : t)
+      if (c == '[' || c == ']' || c == ',' || c == 'x') c = ' ';
+    std::istringstream in(t);
+    std::vector<std::uint64_t> out;
+    for (std::string word; in >> word;) {
+      std::uint64_t v = 0;
+      const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
+      if (ec != std::errc() || end != word.data() + word.size() || v > max) return {};
+      out.push_back(v);
+    }
+    return out;
+  }
+
   double real(const std::string& key, double min, double max, double fallback) {
     const YAML::Node v = node_[key];
     if (!v) return fallback;
@@ -137,6 +157,7 @@ class OpFields {
   }
 
   bool has(const std::string& key) const { return bool(node_[key]); }
+  bool is_list(const std::string& key) const { return node_[key] && node_[key].IsSequence(); }
 
   // A size with its unit ("64 MiB").
   std::uint64_t size(const std::string& key) {

@@ -337,6 +337,9 @@ const std::vector<OpFieldDoc> kCommonFields = {
      "pipeline parallelism: the stage of this op and of the ops after it that give none (default: by MACs)"},
     {"*", "shard", "choice", "none",
      "tensor parallelism: column (matmul n, elementwise cols), row (matmul k; output all-reduced), heads (attention)"},
+    {"*", "tile", "list", "auto",
+     "matmul, conv2d: pin the tiling to [tm, tk, tn] (of the lowered matmul) instead of the mapper's choice; "
+     "`podsim map` finds good ones"},
 };
 
 const std::map<std::string, OpKind>& op_kinds() {
@@ -555,6 +558,14 @@ Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) 
     if (!ok)
       fields.fail("shard", fmt::format("'{}' does not apply to a {} op (matmul: column or row; elementwise: column; "
                                        "attention: heads)", shard, op.kind()));
+  }
+  if (fields.has("tile")) {
+    if (!std::holds_alternative<MatmulOp>(op.body) && !std::holds_alternative<Conv2dOp>(op.body))
+      fields.fail("tile", fmt::format("a {} op has no tiling to pin (matmul and conv2d do)", op.kind()));
+    const std::vector<std::uint64_t> t = fields.whole_numbers("tile", 1ULL << 32);
+    if (t.size() != 3 || t[0] == 0 || t[1] == 0 || t[2] == 0)
+      fields.fail("tile", "expected [tm, tk, tn] (or tmxtkxtn): three whole numbers from 1 to 2^32");
+    op.tile = std::array<std::uint64_t, 3>{t[0], t[1], t[2]};
   }
   // Keep MAC counts exact in 64 bits (the parsers bound one run; this bounds the repeats).
   if ((long double)op.macs_once() * op.repeat > kMaxMacs)

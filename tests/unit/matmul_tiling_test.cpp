@@ -7,6 +7,7 @@
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/config_error.h"
 #include "podsim/config/hardware_loader.h"
+#include "podsim/config/workload_loader.h"
 
 namespace podsim {
 namespace {
@@ -142,6 +143,67 @@ TEST(MatmulTiling, PassesFollowTheDtype) {
   EXPECT_EQ(mxu_passes(hw, DType::bf16), 1u);
   EXPECT_EQ(mxu_passes(hw, DType::fp32), 6u);
   EXPECT_EQ(mxu_passes(hw, DType::int8), 1u);
+}
+
+// An op's `tile:` pins the tiling: the plan has those sizes (clipped to the op) and the
+// block counts they imply, whatever the mapper would have chosen.
+TEST(MatmulTiling, APinnedTileIsTheOneThePlanUses) {
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  const WorkloadSpec w = load_workload_text(
+      "workload:\n  name: p\n  ops:\n"
+      "    - {op: matmul, name: a, m: 1000, k: 1024, n: 3000, dtype: bf16, tile: [256, 384, 512]}\n"
+      "    - {op: matmul, name: b, m: 100, k: 1024, n: 300, dtype: bf16, tile: 4096x128x128}\n",
+      "pinned.yaml");
+  const std::vector<OpPlan> plans = plan_workload(w, hw);
+  const MatmulTiling& a = plans[0].tiling;
+  EXPECT_EQ(a.tm, 256u);
+  EXPECT_EQ(a.tk, 384u);
+  EXPECT_EQ(a.tn, 512u);
+  EXPECT_EQ(a.blocks_m, 4u);  // ceil(1000 / 256)
+  EXPECT_EQ(a.blocks_k, 3u);  // ceil(1024 / 384)
+  EXPECT_EQ(a.blocks_n, 6u);  // ceil(3000 / 512)
+  const MatmulTiling& b = plans[1].tiling;
+  EXPECT_EQ(b.tm, 100u);  // clipped to m
+  EXPECT_EQ(b.blocks_m, 1u);
+  EXPECT_EQ(b.blocks_k, 8u);
+  EXPECT_EQ(b.blocks_n, 3u);  // ceil(300 / 128)
+  // The same sizes through the bookkeeping function give the same traffic.
+  const MatmulTiling direct = make_matmul_tiling(plans[0].matmul, hw, 256, 384, 512, a.a_resident);
+  EXPECT_EQ(a.hbm_read_bytes, direct.hbm_read_bytes);
+}
+
+TEST(MatmulTiling, APinnedTileThatDoesNotFitOrIsMalformedIsAnInputError) {
+  const HardwareSpec hw = load_hardware("tpu-v3", {"chip.vmem.capacity=1MiB"});
+  const WorkloadSpec w = load_workload_text(
+      "workload:\n  name: p\n  ops:\n    - {op: matmul, name: a, m: 4096, k: 4096, n: 4096, dtype: bf16, "
+      "tile: [4096, 4096, 4096]}\n",
+      "big.yaml");
+  try {
+    plan_workload(w, hw);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "workload.ops[0].tile");
+    EXPECT_NE(std::string(e.what()).find("chip.vmem.capacity"), std::string::npos) << e.what();
+  }
+  for (const char* bad : {"tile: [128, 128]", "tile: [0, 128, 128]", "tile: 128xx", "tile: {a: 1}"}) {
+    try {
+      load_workload_text(std::string("workload:\n  name: p\n  ops:\n    - {op: matmul, name: a, m: 64, k: 64, n: 64, "
+                                     "dtype: bf16, ") + bad + "}\n",
+                         "bad.yaml");
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.key_path(), "workload.ops[0].tile") << bad;
+      EXPECT_EQ(e.where().line, 4) << bad;
+    }
+  }
+  try {
+    load_workload_text("workload:\n  name: p\n  ops:\n    - {op: elementwise, name: r, fn: relu, rows: 8, cols: 8, "
+                       "dtype: bf16, tile: [8, 8, 8]}\n",
+                       "vec.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "workload.ops[0].tile");
+  }
 }
 
 }  // namespace

@@ -25,6 +25,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "podsim/compiler/systolic_timing.h"
 #include "podsim/config/hardware_spec.h"
@@ -63,6 +65,18 @@ struct MatmulTiling {
 // when none fits, the operands use off-chip memory (a spill: MatmulTiling says which).
 MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
                                   const SourceLocation& where, OnchipOperands onchip = {});
+
+// Every tiling the search considers that fits vector memory, in search order (those that
+// keep `onchip` operands first; when none of those fits, the off-chip ones), each with its
+// estimate: what choose_matmul_tiling picks from, and what `podsim map` ranks.
+std::vector<MatmulTiling> matmul_tiling_candidates(const MatmulOp& op, const HardwareSpec& hw,
+                                                   OnchipOperands onchip = {});
+
+// A tiling of these sizes (clipped to the op's dimensions), as the workload pins it with an
+// op's `tile: [tm, tk, tn]`: keeping `onchip` operands if that fits, else the A-resident or
+// streaming variant with the lower estimate; nullopt when no variant fits vector memory.
+std::optional<MatmulTiling> pinned_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
+                                                 std::uint64_t tk, std::uint64_t tn, OnchipOperands onchip = {});
 
 // The same bookkeeping for given tile sizes (for tests and for forcing a tiling). A
 // convolution's patch bytes (op.patches) are summed over every block unless `exact` is

@@ -3,6 +3,7 @@
 // config/workload_loader.cpp, and a lowering in compiler/).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -301,6 +302,10 @@ struct Op {
   std::uint64_t gradient_elements = 0;
   Shard shard = Shard::none;
   std::optional<std::uint32_t> stage;  // pipeline stage, when the workload places ops by hand
+  // A matmul's or convolution's tiling pinned by the workload ([tm, tk, tn] of the lowered
+  // matmul, clipped to its dimensions), instead of the mapper's choice. Forward ops only:
+  // a training step's backward ops have other shapes and are mapped as usual.
+  std::optional<std::array<std::uint64_t, 3>> tile;
   enum class Pass { forward, backward, update };
   Pass pass = Pass::forward;  // set by expand_training
   // A collective ran right before this op (removed from the chip's ops by

@@ -1,0 +1,49 @@
+// Mapping by search, checked by simulation (`podsim map`): for each distinct MXU op of a
+// workload, the tilings the mapper's cost model ranks best are each simulated alone, as a
+// one-op workload with the tiling pinned (Op::tile), beside the heuristic's own choice.
+// The result says, per op, how far the heuristic is from the best simulated candidate and
+// how far the cost model's predictions are from the simulations.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "podsim/compiler/matmul_tiling.h"
+#include "podsim/config/hardware_spec.h"
+#include "podsim/workload/workload_spec.h"
+
+namespace podsim {
+
+struct MappingCandidate {
+  MatmulTiling tiling;
+  double predicted_s = 0;  // the cost model's estimate (MatmulTiling::estimated_seconds)
+  double simulated_s = 0;  // the op simulated alone with this tiling
+  bool heuristic = false;  // the mapper's own choice
+};
+
+struct OpMapping {
+  std::string name, kind, shape, dtype;
+  std::uint64_t occurrences = 0;  // ops of the workload with this signature
+  std::vector<MappingCandidate> candidates;  // the heuristic's first, then by prediction
+  std::size_t best = 0;                      // the fastest simulated
+  double heuristic_s() const { return candidates.front().simulated_s; }
+  double best_s() const { return candidates[best].simulated_s; }
+};
+
+struct MapResult {
+  std::string workload, hardware;
+  std::uint32_t top_k = 0;
+  std::vector<OpMapping> ops;
+  std::size_t simulations = 0;
+};
+
+// Simulates (1 + top_k) programs per distinct MXU op, `jobs` at a time, each in its own
+// process (sim/isolated_runs.h); this process's one elaboration goes to the first.
+// Forward ops only (a training step's backward ops are left out).
+MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs);
+
+std::string map_text(const MapResult& r);
+std::string map_json(const MapResult& r);
+
+}  // namespace podsim

@@ -1,0 +1,166 @@
+#include "podsim/mapper/op_search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "podsim/compiler/workload_plan.h"
+#include "podsim/sim/isolated_runs.h"
+#include "podsim/sim/simulate.h"
+
+namespace podsim {
+namespace {
+
+using nlohmann::ordered_json;
+
+// Ops with this signature lower and map alike.
+std::string signature(const Op& op) {
+  std::string w;
+  if (const auto* m = std::get_if<MatmulOp>(&op.body); m && m->weight_dtype) w = dtype_name(*m->weight_dtype);
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}", op.kind(), op.shape_text(), dtype_name(op.dtype()), op.repeat,
+                     op.independent_repeats, op.b_is_activation, w);
+}
+
+bool same_sizes(const MatmulTiling& a, const MatmulTiling& b) { return a.tm == b.tm && a.tk == b.tk && a.tn == b.tn; }
+
+std::string tile_text(const MatmulTiling& t) {
+  return fmt::format("[{}, {}, {}]{}", t.tm, t.tk, t.tn, t.a_resident ? " A-resident" : "");
+}
+
+}  // namespace
+
+MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs) {
+  MapResult r;
+  r.workload = workload.name;
+  r.hardware = hw.name;
+  r.top_k = top_k;
+  const WorkloadSpec expanded = without_collectives(expand_workload(workload));
+  const std::vector<OpPlan> plans = plan_workload(expanded, hw);  // input errors here, before any child
+  std::map<std::string, std::size_t> seen;
+  std::vector<WorkloadSpec> programs;
+  for (std::size_t i = 0; i < expanded.ops.size(); ++i) {
+    const Op& op = expanded.ops[i];
+    if (plans[i].engine != Engine::mxu || op.pass != Op::Pass::forward) continue;
+    const std::string key = signature(op);
+    if (auto it = seen.find(key); it != seen.end()) {
+      ++r.ops[it->second].occurrences;
+      continue;
+    }
+    seen.emplace(key, r.ops.size());
+    WorkloadSpec alone;
+    alone.name = op.name;
+    alone.source = workload.source;
+    alone.ops = {op};
+    alone.ops[0].tile.reset();
+    const OpPlan heuristic = plan_workload(alone, hw)[0];
+    OpMapping m;
+    m.name = op.name;
+    m.kind = op.kind();
+    m.shape = op.shape_text();
+    m.dtype = dtype_name(op.dtype());
+    m.occurrences = 1;
+    m.candidates.push_back({heuristic.tiling, heuristic.tiling.estimated_seconds, 0, true});
+    programs.push_back(alone);
+    // The rest by predicted time; one per tile size (the pinned tiling picks its variant).
+    std::vector<MatmulTiling> ranked =
+        matmul_tiling_candidates(heuristic.matmul, hw, {heuristic.tiling.a_onchip, heuristic.tiling.c_onchip});
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const MatmulTiling& a, const MatmulTiling& b) { return a.estimated_seconds < b.estimated_seconds; });
+    for (const MatmulTiling& t : ranked) {
+      if (m.candidates.size() > top_k) break;
+      bool dup = false;
+      for (const auto& c : m.candidates) dup = dup || same_sizes(c.tiling, t);
+      if (dup) continue;
+      WorkloadSpec pinned = alone;
+      pinned.ops[0].tile = std::array<std::uint64_t, 3>{t.tm, t.tk, t.tn};
+      const OpPlan p = plan_workload(pinned, hw)[0];
+      m.candidates.push_back({p.tiling, p.tiling.estimated_seconds, 0, false});
+      programs.push_back(std::move(pinned));
+    }
+    r.ops.push_back(std::move(m));
+  }
+  r.simulations = programs.size();
+  const std::vector<RunResult> results = simulate_isolated(hw, programs, SimulateOptions{}, jobs);
+  std::size_t k = 0;
+  for (OpMapping& m : r.ops) {
+    for (MappingCandidate& c : m.candidates) {
+      const RunResult& run = results[k++];
+      if (!run.completed || !run.invariants_hold())
+        throw std::runtime_error(fmt::format("map: the simulation of {} with tile {} did not complete", m.name,
+                                             tile_text(c.tiling)));
+      c.simulated_s = run.time_s();
+    }
+    for (std::size_t i = 1; i < m.candidates.size(); ++i)
+      if (m.candidates[i].simulated_s < m.candidates[m.best].simulated_s) m.best = i;
+  }
+  return r;
+}
+
+std::string map_text(const MapResult& r) {
+  std::string out = fmt::format("map {} on {}: {} distinct MXU ops, up to {} candidates each beside the heuristic's, "
+                                "{} simulations\n",
+                                r.workload, r.hardware, r.ops.size(), r.top_k, r.simulations);
+  out += fmt::format("  {:<28} {:>5} {:>24} {:>11} {:>24} {:>11} {:>7}\n", "op (shape)", "x", "heuristic tile", "simulated",
+                     "best tile", "simulated", "gain");
+  double heuristic_total = 0, best_total = 0, abs_err = 0;
+  std::size_t n = 0;
+  for (const OpMapping& m : r.ops) {
+    const double h = m.heuristic_s(), b = m.best_s();
+    heuristic_total += h * double(m.occurrences);
+    best_total += b * double(m.occurrences);
+    for (const auto& c : m.candidates) {
+      abs_err += std::abs(c.predicted_s - c.simulated_s) / c.simulated_s;
+      ++n;
+    }
+    out += fmt::format("  {:<28} {:>5} {:>24} {:>8.2f} us {:>24} {:>8.2f} us {:>6.1f}%\n", m.name.substr(0, 28),
+                       m.occurrences, tile_text(m.candidates.front().tiling), h * 1e6,
+                       m.best == 0 ? std::string("(the heuristic's)") : tile_text(m.candidates[m.best].tiling), b * 1e6,
+                       h > 0 ? 100 * (h - b) / h : 0.0);
+  }
+  out += fmt::format("  MXU ops in all (each op alone): heuristic {:.3f} ms, best found {:.3f} ms ({:.1f} % less)\n",
+                     heuristic_total * 1e3, best_total * 1e3,
+                     heuristic_total > 0 ? 100 * (heuristic_total - best_total) / heuristic_total : 0.0);
+  out += fmt::format("  cost model: mean |predicted - simulated| / simulated over the {} candidates: {:.1f} %\n", n,
+                     n ? 100 * abs_err / double(n) : 0.0);
+  out += "  pin a tiling on a matmul or conv2d op with `tile: [tm, tk, tn]` (docs/mapping.md)\n";
+  return out;
+}
+
+std::string map_json(const MapResult& r) {
+  ordered_json j;
+  j["workload"] = r.workload;
+  j["hardware"] = r.hardware;
+  j["top_k"] = r.top_k;
+  j["simulations"] = r.simulations;
+  ordered_json ops = ordered_json::array();
+  for (const OpMapping& m : r.ops) {
+    ordered_json cands = ordered_json::array();
+    for (const auto& c : m.candidates)
+      cands.push_back({{"tile", {c.tiling.tm, c.tiling.tk, c.tiling.tn}},
+                       {"a_resident", c.tiling.a_resident},
+                       {"a_onchip", c.tiling.a_onchip},
+                       {"c_onchip", c.tiling.c_onchip},
+                       {"vmem_bytes", c.tiling.vmem_bytes},
+                       {"hbm_read_bytes", c.tiling.hbm_read_bytes},
+                       {"predicted_s", c.predicted_s},
+                       {"simulated_s", c.simulated_s},
+                       {"heuristic", c.heuristic}});
+    ops.push_back({{"name", m.name},
+                   {"kind", m.kind},
+                   {"shape", m.shape},
+                   {"dtype", m.dtype},
+                   {"occurrences", m.occurrences},
+                   {"heuristic_s", m.heuristic_s()},
+                   {"best_s", m.best_s()},
+                   {"best", m.best},
+                   {"candidates", cands}});
+  }
+  j["ops"] = ops;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace podsim
