@@ -33,8 +33,12 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
   const auto& chip = hw.chip;
   const double f = double(chip.clock_hz);
   const double bytes = dtype_bytes(op.dtype);
-  const std::uint64_t active_cores = std::min<std::uint64_t>(chip.tensor_cores, t.output_blocks());
-  const std::uint64_t blocks_per_core = ceil_div(t.output_blocks(), chip.tensor_cores);
+  // A batched op's instances deal their output blocks to the cores as one list
+  // (MatmulTileSequence): the whole op is costed, not one instance.
+  const std::uint64_t instances = std::max<std::uint64_t>(1, op.batch_instances);
+  const std::uint64_t all_blocks = t.output_blocks() * instances;
+  const std::uint64_t active_cores = std::min<std::uint64_t>(chip.tensor_cores, all_blocks);
+  const std::uint64_t blocks_per_core = ceil_div(all_blocks, chip.tensor_cores);
   const double core_bw = std::min(double(chip.noc.core_port_Bps),
                                   double(chip.hbm.bandwidth_Bps) / double(active_cores));
   const double latency_s = double(chip.hbm.latency_ps) * 1e-12;
@@ -72,12 +76,13 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
     // Each core's A blocks (tm x tk) come one per tile that first uses it; such a tile
     // takes the longer of its compute and its A and B loads together.
     const double a_block_bytes = double(t.tm * t.tk) * bytes;
-    const double a_tiles_per_core = std::ceil(a_resident_bytes / double(active_cores) / a_block_bytes);
+    const double a_tiles_per_core = std::ceil(a_resident_bytes * double(instances) / double(active_cores) / a_block_bytes);
     per_core_s += a_tiles_per_core * (tile_time(tile_load_s + a_block_bytes / core_bw) - tile_s);
   }
 
   // All cores together cannot beat the chip's HBM bandwidth.
-  const double memory_s = double(t.hbm_read_bytes + t.hbm_write_bytes) / double(chip.hbm.bandwidth_Bps);
+  const double memory_s =
+      double(t.hbm_read_bytes + t.hbm_write_bytes) * double(instances) / double(chip.hbm.bandwidth_Bps);
   // N tiles in a two-stage pipeline take N max(c, l) + min(c, l): the first load or the
   // last tile's compute is not overlapped; the last block's store and the array's fill
   // and drain come on top.

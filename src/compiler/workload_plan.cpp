@@ -140,7 +140,8 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       p.footprint_bytes = p.b_base + e->state_tables * table;
     } else {
       const LoweredMatmul lowered = lower_to_matmul(op);
-      const MatmulOp& mm = lowered.matmul;
+      MatmulOp mm = lowered.matmul;
+      mm.batch_instances = lowered.instances * (op.independent_repeats ? op.repeat : 1);
       p.matmul = mm;
       p.instances = lowered.instances;
       if (mm.block_sparsity > 0 && (hw.chip.mxu.dataflow != Dataflow::ws || hw.chip.mxu.weight_fifo_depth > 0))

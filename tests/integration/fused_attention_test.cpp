@@ -112,7 +112,10 @@ TEST(AttentionHeads, RunAsOneBatchedMatmulWithoutDrainingBetweenHeads) {
   // The per-head overhead hidden: at least the first load's latency and one fill and drain
   // (about 0.5 us of the 2.3 us a head takes alone).
   EXPECT_LT(per_extra_head_s, 0.85 * alone_s) << alone_s * 1e6 << " us alone";
-  EXPECT_GE(per_extra_head_s, 768.0 * 1024 / 900e9) << per_extra_head_s * 1e6 << " us";
+  // The mapper tiles the 16 heads as one op (their blocks share the cores), so its tiling
+  // may differ from the lone head's: the roofline bounds the whole op, 16 x 768 KiB.
+  EXPECT_GE(seconds(many), 16 * 768.0 * 1024 / 900e9) << seconds(many) * 1e6 << " us";
+  EXPECT_GE(seconds(many), double(many.hbm_read_bytes + many.hbm_write_bytes) / 900e9);
 }
 
 }  // namespace podsim

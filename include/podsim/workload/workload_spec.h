@@ -50,6 +50,10 @@ struct MatmulOp {
   // weight tile is dequantized to `dtype` on the vector unit before the MXUs use it
   // (w8a16: int8 weights, bf16 activations; w4a16: int4). Unset: B is in `dtype`.
   std::optional<DType> weight_dtype = std::nullopt;
+  // Independent copies of this matmul that run as one batched op (attention's per-head
+  // products, a grouped convolution's groups): set by the planner so the mapper's cost
+  // model sees the whole op, whose output blocks the cores share as one list.
+  std::uint64_t batch_instances = 1;
 
   static constexpr std::uint64_t kSparsityBlock = 128;
   static constexpr std::uint64_t kSparsityGroup = 8;
