@@ -21,7 +21,10 @@
 #include "podsim/config/config_error.h"
 #include "podsim/config/hardware_loader.h"
 #include "podsim/config/workload_loader.h"
+#include "podsim/compiler/workload_plan.h"
+#include "podsim/mapper/op_search.h"
 #include "podsim/report/report.h"
+#include "podsim/serving/serve_run.h"
 #include "podsim/sim/pod_simulate.h"
 #include "podsim/sim/simulate.h"
 
@@ -56,10 +59,10 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-// The JSON report of one run, simulated in a child process. Throws ConfigError on bad
-// input (from the parent, before any fork) and std::runtime_error when the simulation
-// fails.
-std::string run_json(const HardwareSpec& hw, const WorkloadSpec& wl) {
+// What `make` returns, computed in a child process (it may elaborate SystemC). Throws
+// std::runtime_error when it fails; input errors are raised by the caller before.
+template <typename Make>
+std::string in_child(Make make) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   const pid_t pid = fork();
@@ -71,18 +74,7 @@ std::string run_json(const HardwareSpec& hw, const WorkloadSpec& wl) {
     int code = 0;
     std::string out;
     try {
-      const RunResult r = simulate_any(hw, wl);
-      if (!r.completed) {
-        out = "E the simulation stopped making progress: " + r.stall_report;
-        code = 1;
-      } else if (!r.invariants_hold()) {
-        out = "E an invariant failed:";
-        for (const auto& i : r.invariants)
-          if (!i.ok) out += " " + i.name + ": " + i.detail + ";";
-        code = 1;
-      } else {
-        out = "J" + report_json(r);
-      }
+      out = "J" + make();
     } catch (const std::exception& e) {
       out = std::string("E ") + e.what();
       code = 1;
@@ -111,6 +103,53 @@ std::string run_json(const HardwareSpec& hw, const WorkloadSpec& wl) {
                                                : "the simulation process failed");
 }
 
+// The JSON report of one run, simulated in a child process.
+std::string run_json(const HardwareSpec& hw, const WorkloadSpec& wl) {
+  return in_child([&] {
+    const RunResult r = simulate_any(hw, wl);
+    if (!r.completed) throw std::runtime_error("the simulation stopped making progress: " + r.stall_report);
+    if (!r.invariants_hold()) {
+      std::string why = "an invariant failed:";
+      for (const auto& i : r.invariants)
+        if (!i.ok) why += " " + i.name + ": " + i.detail + ";";
+      throw std::runtime_error(why);
+    }
+    return report_json(r);
+  });
+}
+
+HardwareSpec hardware_of(const std::string& hardware, bool is_text, const std::vector<std::string>& set) {
+  return is_text ? load_hardware_text(hardware, "<hardware dict>", set) : load_hardware(hardware, set);
+}
+
+WorkloadSpec workload_of(const std::string& workload, bool is_text, const std::vector<std::string>& wset) {
+  if (!is_text) return load_workload(workload, wset);
+  if (!wset.empty()) throw ConfigError({"<workload dict>", 0, 0}, "wset", "edit the workload dict itself; wset takes a file's");
+  return load_workload_text(workload, "<workload dict>");
+}
+
+// `podsim serve`: the JSON report and the per-request CSV, joined by a record separator.
+std::string serve(const std::string& serve_file, const std::string& hardware, bool hardware_is_text,
+                  const std::vector<std::string>& set, unsigned jobs) {
+  py::gil_scoped_release unlocked;
+  const PreparedServe prepared = prepare_serve(serve_file, hardware_of(hardware, hardware_is_text, set));
+  return in_child([&] {
+    const ServeOutcome outcome = run_serve(prepared, jobs);
+    return serve_json(outcome.report(prepared)) + "\x1e" + serve_requests_csv(outcome.timeline);
+  });
+}
+
+// `podsim map`: the JSON mapping report.
+std::string map(const std::string& hardware, bool hardware_is_text, const std::string& workload, bool workload_is_text,
+                const std::vector<std::string>& set, const std::vector<std::string>& wset, unsigned top_k,
+                unsigned jobs) {
+  py::gil_scoped_release unlocked;
+  const HardwareSpec hw = hardware_of(hardware, hardware_is_text, set);
+  const WorkloadSpec wl = workload_of(workload, workload_is_text, wset);
+  plan_workload(without_collectives(expand_workload(wl)), hw);  // input errors here, in the caller's process
+  return in_child([&] { return map_json(search_mappings(hw, wl, top_k, jobs)); });
+}
+
 // hardware: a preset name or a YAML file, or YAML/JSON text (`hardware_is_text`);
 // workload likewise. The overrides are the CLI's --set and --wset.
 std::string run(const std::string& hardware, bool hardware_is_text, const std::string& workload,
@@ -119,14 +158,8 @@ std::string run(const std::string& hardware, bool hardware_is_text, const std::s
   WorkloadSpec wl;
   {
     py::gil_scoped_release unlocked;  // loading and simulating need no Python
-    hw = hardware_is_text ? load_hardware_text(hardware, "<hardware dict>", set) : load_hardware(hardware, set);
-    if (workload_is_text) {
-      if (!wset.empty())
-        throw ConfigError({"<workload dict>", 0, 0}, "wset", "edit the workload dict itself; wset takes a file's");
-      wl = load_workload_text(workload, "<workload dict>");
-    } else {
-      wl = load_workload(workload, wset);
-    }
+    hw = hardware_of(hardware, hardware_is_text, set);
+    wl = workload_of(workload, workload_is_text, wset);
     return run_json(hw, wl);
   }
 }
@@ -150,5 +183,11 @@ PYBIND11_MODULE(_core, m) {
   m.def("run", &podsim::run, py::arg("hardware"), py::arg("hardware_is_text"), py::arg("workload"),
         py::arg("workload_is_text"), py::arg("set"), py::arg("wset"),
         "Simulates one run in a child process; returns the JSON report text (as podsim run --json writes it).");
+  m.def("serve", &podsim::serve, py::arg("serve_file"), py::arg("hardware"), py::arg("hardware_is_text"),
+        py::arg("set"), py::arg("jobs"),
+        "Runs podsim serve in a child process; returns the JSON report and the request CSV, joined by \\x1e.");
+  m.def("map", &podsim::map, py::arg("hardware"), py::arg("hardware_is_text"), py::arg("workload"),
+        py::arg("workload_is_text"), py::arg("set"), py::arg("wset"), py::arg("top_k"), py::arg("jobs"),
+        "Runs podsim map in a child process; returns the JSON mapping report.");
   m.def("version", [] { return std::string(PODSIM_VERSION); });
 }

@@ -5,6 +5,10 @@
     r.summary["time_s"]        # the report's summary, a dict
     r.ops                      # one row per op: a pandas DataFrame (a list of dicts without pandas)
     podsim.load("r.json")      # a report written by `podsim run --json`
+    s = podsim.serve("tpu-v4", "workloads/serve/llama3-8b-chat.yaml")   # LLM serving (docs/serving.md)
+    s.summary["ttft_s"]["p99"]; s.requests                               # a DataFrame, one row a request
+    m = podsim.map("tpu-v4", "workloads/bert-large-layer.yaml", k=4)      # tilings searched (docs/mapping.md)
+    m.candidates                                                         # a DataFrame, one row a candidate
 
 Hardware and workloads are preset names or file paths, or dicts shaped like their YAML
 files. Every run is simulated in a child process (SystemC elaborates once per process),
@@ -15,7 +19,7 @@ import json as _json
 
 from . import _core
 
-__all__ = ["run", "load", "Report", "InputError", "version"]
+__all__ = ["run", "load", "serve", "map", "Report", "ServeReport", "MapReport", "InputError", "version"]
 
 
 class InputError(ValueError):
@@ -82,6 +86,86 @@ def run(hardware, workload, set=None, wset=None):
     except _core.ConfigError as e:
         raise InputError(*e.args) from None
     return Report(_json.loads(text))
+
+
+def _frame(rows):
+    try:
+        import pandas
+    except ImportError:  # pandas is optional
+        return rows
+    return pandas.DataFrame(rows)
+
+
+class ServeReport:
+    """A `podsim serve` run: `.json` the whole report (as --json writes it), `.summary` its
+    summary (latency percentiles, throughput, goodput, KV occupancy) and `.requests` one row
+    per request (as --csv writes it)."""
+
+    def __init__(self, document, csv_text):
+        import csv
+        import io
+        self.json = document
+        self.summary = document["summary"]
+        rows = []
+        for r in csv.DictReader(io.StringIO(csv_text)):
+            rows.append({k: (float(v) if k.endswith("_s") else int(v)) for k, v in r.items()})
+        self.requests = _frame(rows)
+
+    def __repr__(self):
+        s = self.summary
+        return "<podsim.ServeReport {} on {}: {} requests, {:.1f} output tokens/s>".format(
+            self.json.get("serve", "?"), self.json.get("hardware", "?"), s.get("requests", 0),
+            s.get("output_tokens_per_s", float("nan")))
+
+
+class MapReport:
+    """A `podsim map` run: `.json` the whole report and `.candidates` one row per simulated
+    tiling (op, tile, predicted_s, simulated_s, heuristic, best)."""
+
+    def __init__(self, document):
+        self.json = document
+        rows = []
+        for op in document["ops"]:
+            for i, c in enumerate(op["candidates"]):
+                row = {"op": op["name"], "kind": op["kind"], "shape": op["shape"], "occurrences": op["occurrences"]}
+                row.update({k: v for k, v in c.items() if k != "tile"})
+                row["tm"], row["tk"], row["tn"] = c["tile"]
+                row["best"] = i == op["best"]
+                rows.append(row)
+        self.candidates = _frame(rows)
+
+    def __repr__(self):
+        return "<podsim.MapReport {} on {}: {} ops, {} simulations>".format(
+            self.json.get("workload", "?"), self.json.get("hardware", "?"), len(self.json.get("ops", [])),
+            self.json.get("simulations", 0))
+
+
+def serve(hardware, serve_file, set=None, jobs=2):
+    """Runs `podsim serve serve_file --hw hardware` and returns its ServeReport.
+
+    hardware: a preset, a YAML file or a dict; serve_file: a serve YAML file (its model
+    workload and trace are read relative to it). The grid simulations run `jobs` at a time.
+    """
+    hw, hw_text = _source(hardware, "hardware")
+    try:
+        text = _core.serve(str(serve_file), hw, hw_text, _assignments(set, "set"), int(jobs))
+    except _core.ConfigError as e:
+        raise InputError(*e.args) from None
+    report, _, csv_text = text.partition("\x1e")
+    return ServeReport(_json.loads(report), csv_text)
+
+
+def map(hardware, workload, k=8, set=None, wset=None, jobs=2):
+    """Runs `podsim map` (each distinct MXU op's heuristic tiling and the cost model's next
+    `k` best, each simulated alone) and returns its MapReport."""
+    hw, hw_text = _source(hardware, "hardware")
+    wl, wl_text = _source(workload, "workload")
+    try:
+        text = _core.map(hw, hw_text, wl, wl_text, _assignments(set, "set"), _assignments(wset, "wset"), int(k),
+                         int(jobs))
+    except _core.ConfigError as e:
+        raise InputError(*e.args) from None
+    return MapReport(_json.loads(text))
 
 
 def load(path):

@@ -78,3 +78,55 @@ def test_load_reads_a_written_report(tmp_path):
     r = podsim.load(str(path))
     assert r.summary["time_s"] == document["summary"]["time_s"]
     assert "tpu-v4" in repr(r)
+
+
+TINY_DECODER = """workload:
+  name: tiny-decoder
+  ops:
+    - {op: template, template: transformer_decoder, name: m, batch: 1, seq: 1, decode: true, kv_len: 16,
+       d_model: 256, heads: 4, kv_heads: 2, d_ff: 512, layers: 1, dtype: bf16}
+"""
+
+
+def serve_files(tmp_path, requests="{count: 12, rate: 500, seed: 2, prompt_tokens: {min: 8, max: 60}, output_tokens: {min: 1, max: 9}}"):
+    (tmp_path / "model.yaml").write_text(TINY_DECODER)
+    path = tmp_path / "serve.yaml"
+    path.write_text("serve:\n  workload: model.yaml\n  requests: " + requests +
+                    "\n  scheduler: {max_batch: 4, max_tokens_per_step: 64}\n")
+    return path
+
+
+def test_serve_is_the_command_lines_report(tmp_path):
+    path = serve_files(tmp_path)
+    s = podsim.serve("tpu-v4", path)
+    out = tmp_path / "s.json"
+    subprocess.run([BINARY, "serve", "-q", str(path), "--hw", "tpu-v4", "--json", str(out)], check=True,
+                   capture_output=True)
+    assert s.json == json.loads(out.read_text())
+    assert len(s.requests) == 12
+    # Every request's latency is its first token's wait plus its other tokens' times.
+    for _, r in s.requests.iterrows():
+        assert r["e2e_s"] == pytest.approx(r["ttft_s"] + r["tpot_s"] * (r["output_tokens"] - 1), rel=1e-9, abs=1e-15)
+    assert s.summary["output_tokens"] == int(s.requests["output_tokens"].sum())
+
+
+def test_serve_input_errors_name_the_key(tmp_path):
+    path = serve_files(tmp_path, "{count: 3, rate: fast, prompt_tokens: 8, output_tokens: 2}")
+    with pytest.raises(podsim.InputError) as e:
+        podsim.serve("tpu-v4", path)
+    assert e.value.key_path == "serve.requests.rate" and e.value.line == 3
+
+
+def test_map_is_the_command_lines_report(tmp_path):
+    wl = {"workload": {"name": "m", "ops": [{"op": "matmul", "name": "g", "m": 16, "k": 1024, "n": 2048,
+                                             "dtype": "bf16"}]}}
+    m = podsim.map("tpu-v4", wl, k=3)
+    path = tmp_path / "w.yaml"
+    path.write_text(json.dumps(wl))
+    out = tmp_path / "m.json"
+    subprocess.run([BINARY, "map", "-q", str(path), "--hw", "tpu-v4", "-k", "3", "--json", str(out)], check=True,
+                   capture_output=True)
+    assert m.json == json.loads(out.read_text())
+    assert len(m.candidates) <= 4 and m.candidates["heuristic"].sum() == 1
+    best = m.candidates[m.candidates["best"]]
+    assert float(best["simulated_s"].iloc[0]) == m.candidates["simulated_s"].min()

@@ -1,0 +1,66 @@
+#include "podsim/serving/serve_run.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "podsim/config/config_error.h"
+
+namespace podsim {
+
+PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& hw) {
+  PreparedServe p;
+  p.spec = load_serve_spec(serve_file);
+  p.hw = hw;
+  p.requests = serve_requests(p.spec);
+  p.model = served_model(p.spec.workload, p.spec.workload_where);
+  const ServeSpec& spec = p.spec;
+  // The KV cache: what HBM holds after the weights, or what the file asks for (no more).
+  if (p.model.weights_bytes >= hw.chip.hbm.capacity_bytes)
+    throw ConfigError(spec.workload_where, "serve.workload",
+                      fmt::format("the model's weights ({} bytes) fill the chip's HBM ({} bytes, chip.hbm.capacity)",
+                                  p.model.weights_bytes, hw.chip.hbm.capacity_bytes));
+  const std::uint64_t fits =
+      (hw.chip.hbm.capacity_bytes - p.model.weights_bytes) / std::max<std::uint64_t>(1, p.model.kv_bytes_per_token);
+  std::uint64_t capacity = spec.scheduler.kv_capacity_tokens ? spec.scheduler.kv_capacity_tokens : fits;
+  if (capacity > fits)
+    throw ConfigError(spec.capacity_where, "serve.scheduler.kv_capacity_tokens",
+                      fmt::format("{} tokens of KV cache ({} bytes each) do not fit beside the weights ({} bytes) in {} "
+                                  "bytes of HBM: at most {}",
+                                  capacity, p.model.kv_bytes_per_token, p.model.weights_bytes,
+                                  hw.chip.hbm.capacity_bytes, fits));
+  p.kv_capacity_tokens = capacity / spec.scheduler.kv_block_tokens * spec.scheduler.kv_block_tokens;
+  p.min_context = UINT64_MAX;
+  for (const ServeRequest& r : p.requests) {
+    p.max_context = std::max(p.max_context, r.prompt_tokens + r.output_tokens - 1);
+    p.min_context = std::min(p.min_context, r.prompt_tokens + 1);
+  }
+  // A request that can never fit is refused before anything is simulated.
+  struct NoCost : StepCost {
+    double seconds(const StepWork&) override { return 1; }
+  } none;
+  if (p.max_context > p.kv_capacity_tokens)
+    simulate_serving(p.requests, spec.scheduler, p.kv_capacity_tokens, none, spec.capacity_where);  // throws
+  return p;
+}
+
+ServeOutcome run_serve(const PreparedServe& p, unsigned jobs) {
+  ServeOutcome o;
+  o.cost = std::make_unique<SimulatedStepCost>(p.hw, p.spec.workload, p.spec.workload_where, p.spec.scheduler,
+                                               p.min_context, p.max_context, p.kv_capacity_tokens, jobs);
+  o.timeline = simulate_serving(p.requests, p.spec.scheduler, p.kv_capacity_tokens, *o.cost, p.spec.capacity_where);
+  return o;
+}
+
+ServeRun ServeOutcome::report(const PreparedServe& p) const {
+  ServeRun run;
+  run.spec = &p.spec;
+  run.hardware = p.hw.name;
+  run.model = p.model;
+  run.kv_capacity_tokens = p.kv_capacity_tokens;
+  run.timeline = &timeline;
+  run.cost = cost.get();
+  return run;
+}
+
+}  // namespace podsim
