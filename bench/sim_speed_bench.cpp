@@ -203,4 +203,6 @@ void BM_ServeScheduler100k(benchmark::State& state) {
 BENCHMARK(BM_ServeScheduler100k)->Unit(benchmark::kMillisecond)->Iterations(1);
 // podsim serve end to end: grid simulations of Llama-3-8B on tpu-v4, then 200 requests.
 PODSIM_COMMAND(serve_llama3_8b_200_requests_v4, "serve", "-q", "workloads/serve/llama3-8b-chat.yaml", "--hw", "tpu-v4");
+// Issue 16's target: 1,000 requests of Llama-2-7B on one v5e chip in < 10 s.
+PODSIM_COMMAND(serve_llama2_7b_1000_requests_v5e, "serve", "-q", "workloads/serve/llama2-7b-v5e.yaml", "--hw", "tpu-v5e");
 BENCHMARK_MAIN();

@@ -32,6 +32,15 @@ TEST(HardwareConfig, TpuV3PeakIs123Tflops) {
   EXPECT_EQ(load_hardware("tpu-v3").chip.hbm.bandwidth_Bps, 900'000'000'000u);
 }
 
+TEST(HardwareConfig, TpuV5ePeakIs197TflopsOnItsDerivedClock) {
+  // Cloud TPU doc: 197 TFLOPS bf16, one TensorCore of 4 MXUs (128 x 128); the clock is
+  // derived: 1 x 4 x 128^2 x 2 x 1.503 GHz = 197,001,216,000,000 FLOP/s.
+  const HardwareSpec v5e = load_hardware("tpu-v5e");
+  EXPECT_DOUBLE_EQ(v5e.peak_flops(), 197'001'216'000'000.0);
+  EXPECT_EQ(v5e.chip.hbm.bandwidth_Bps, 819'000'000'000u);
+  EXPECT_EQ(v5e.chip.hbm.capacity_bytes, 16'000'000'000u);
+}
+
 TEST(HardwareConfig, TpuV1PeakIs92Tops) {
   // 65,536 MACs x 2 x 0.7 GHz = 91.75 TOPS (Jouppi et al. 2017, Table 2).
   const HardwareSpec v1 = load_hardware("tpu-v1");
