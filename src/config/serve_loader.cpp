@@ -217,8 +217,10 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
                                 "serve.scheduler", path);
     ServeScheduler& c = spec.scheduler;
     if (sch["max_batch"]) c.max_batch = integer(sch["max_batch"], "serve.scheduler.max_batch", path, 1, 4096);
+    // At most 65,536: each grid point is simulated, and a prefill chunk's attention grows
+    // with its square (serving engines schedule a few thousand tokens a step).
     if (sch["max_tokens_per_step"])
-      c.max_tokens_per_step = integer(sch["max_tokens_per_step"], "serve.scheduler.max_tokens_per_step", path, 1, 1 << 20);
+      c.max_tokens_per_step = integer(sch["max_tokens_per_step"], "serve.scheduler.max_tokens_per_step", path, 1, 65536);
     if (sch["kv_block_tokens"])
       c.kv_block_tokens = integer(sch["kv_block_tokens"], "serve.scheduler.kv_block_tokens", path, 1, 1 << 16);
     if (const YAML::Node cap = sch["kv_capacity_tokens"]) {
