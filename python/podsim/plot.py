@@ -3,6 +3,7 @@
     podsim plot roofline REPORT.json -o roofline.svg
     podsim plot ops REPORT.json -o ops.png
     podsim plot sweep results/results.csv --x chip.hbm.bandwidth --y time_s [--hue chip.clock] -o s.svg
+    podsim plot serve SERVE.json [--requests requests.csv] -o serve.svg
 
 (`podsim plot` runs `python3 -m podsim.plot`.) The format follows the file's extension:
 .svg keeps text as text, so labels stay searchable and editable; .png, .pdf too.
@@ -152,6 +153,58 @@ def sweep(results_csv, x, y, path, hue=None):
     plt.close(fig)
 
 
+def _cdf(ax, values, label):
+    values = sorted(values)
+    n = len(values)
+    ax.step(values, [(i + 1) / n for i in range(n)], where="post", label=label)
+
+
+def serve(report, path, requests_csv=None):
+    """A `podsim serve` run: the KV cache's occupancy and the batch over time and, with the
+    per-request CSV (podsim serve --csv), the distributions of TTFT and TPOT."""
+    doc = _load(report)
+    samples = doc["timeline"]["samples"]
+    blocks = doc["summary"]["kv_blocks"]
+    plt = _pyplot()
+    panels = 2 if requests_csv else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.2), squeeze=False)
+    fig.subplots_adjust(wspace=0.4)  # room for the twin axis' label between the panels
+    ax = axes[0][0]
+    t = [x["t_s"] for x in samples]
+    ax.plot(t, [100.0 * x["kv_blocks"] / blocks if blocks else 0.0 for x in samples], label="KV cache in use (%)",
+            color="tab:red")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("KV cache in use (%)")
+    ax.set_ylim(0, 105)
+    twin = ax.twinx()
+    twin.plot(t, [x["running"] for x in samples], label="sequences running", color="tab:blue", linewidth=0.8)
+    twin.plot(t, [x["waiting"] for x in samples], label="requests waiting", color="tab:gray", linewidth=0.8)
+    twin.set_ylabel("sequences")
+    lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    ax.legend(lines, [h.get_label() for h in lines], fontsize=8, loc="upper left")
+    ax.set_title("serve {} on {}: cache and batch".format(doc.get("serve", "?"), doc.get("hardware", "?")))
+    if requests_csv:
+        with open(requests_csv) as f:
+            rows = list(csv.DictReader(f))
+        if not rows or "ttft_s" not in rows[0]:
+            raise ValueError("{}: not a request CSV of podsim serve --csv".format(requests_csv))
+        ax = axes[0][1]
+        _cdf(ax, [1e3 * float(r["ttft_s"]) for r in rows], "TTFT")
+        _cdf(ax, [1e3 * float(r["tpot_s"]) for r in rows if int(r["output_tokens"]) > 1], "TPOT")
+        ax.set_xscale("log")
+        ax.set_xlabel("latency (ms)")
+        ax.set_ylabel("fraction of requests")
+        for name, key in (("TTFT", "slo_ttft_s"), ("TPOT", "slo_tpot_s")):
+            if doc["summary"].get(key):
+                ax.axvline(1e3 * doc["summary"][key], linestyle="--", linewidth=0.8, color="black")
+                ax.text(1e3 * doc["summary"][key], 0.35, " {} SLO".format(name), fontsize=7, rotation=90)
+        ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.45, 0.02))  # clear of curves and SLO labels
+        ax.grid(True, linewidth=0.3)
+        ax.set_title("latency distributions ({} requests)".format(len(rows)))
+    _save(fig, path)
+    plt.close(fig)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="podsim plot", description="plots of podsim reports and sweeps")
     sub = p.add_subparsers(dest="what", required=True)
@@ -160,6 +213,10 @@ def main(argv=None):
         q = sub.add_parser(name, help=helptext)
         q.add_argument("report", help="a JSON report (podsim run --json)")
         q.add_argument("-o", "--output", required=True, help="the file to write (.svg, .png, .pdf)")
+    q = sub.add_parser("serve", help="a podsim serve run: the cache and batch over time, latency distributions")
+    q.add_argument("report", help="a JSON report (podsim serve --json)")
+    q.add_argument("--requests", help="its per-request CSV (podsim serve --csv): adds TTFT and TPOT distributions")
+    q.add_argument("-o", "--output", required=True, help="the file to write (.svg, .png, .pdf)")
     q = sub.add_parser("sweep", help="a metric against a swept parameter")
     q.add_argument("results", help="a sweep's results.csv")
     q.add_argument("--x", required=True)
@@ -170,6 +227,8 @@ def main(argv=None):
     try:
         if a.what == "sweep":
             sweep(a.results, a.x, a.y, a.output, a.hue)
+        elif a.what == "serve":
+            serve(a.report, a.output, a.requests)
         else:
             (roofline if a.what == "roofline" else ops)(a.report, a.output)
     except (OSError, ValueError, KeyError) as e:

@@ -81,3 +81,32 @@ def test_the_command_line_plots_and_refuses_bad_input(bert, tmp_path):
     r = subprocess.run([BINARY, "plot", "ops", bert], capture_output=True, text=True)  # no -o
     assert r.returncode == 2
     assert sorted(os.listdir(tmp_path)) == ["r.svg"]  # nothing else written, no temporary left
+
+
+def test_serve_plot_draws_the_cache_over_time_and_latency_distributions(tmp_path):
+    (tmp_path / "model.yaml").write_text(
+        "workload:\n  name: tiny\n  ops:\n    - {op: template, template: transformer_decoder, name: m, batch: 1, seq: 1,\n"
+        "       decode: true, kv_len: 16, d_model: 256, heads: 4, kv_heads: 2, d_ff: 512, layers: 1, dtype: bf16}\n")
+    (tmp_path / "serve.yaml").write_text(
+        "serve:\n  workload: model.yaml\n  requests: {count: 30, rate: 2000, seed: 3, prompt_tokens: {min: 8, max: 90},"
+        " output_tokens: {min: 2, max: 30}}\n  scheduler: {max_batch: 8, max_tokens_per_step: 128}\n"
+        "  slo: {ttft: 1 ms, tpot: 100 us}\n")
+    j, c = tmp_path / "s.json", tmp_path / "r.csv"
+    subprocess.run([BINARY, "serve", "-q", str(tmp_path / "serve.yaml"), "--hw", "tpu-v4", "--json", str(j), "--csv",
+                    str(c)], check=True, capture_output=True)
+    doc = json.loads(j.read_text())
+    samples = doc["timeline"]["samples"]
+    assert 0 < len(samples) <= 2048 and samples[-1]["t_s"] <= doc["summary"]["makespan_s"] + samples[0]["t_s"] + 1e-9
+    assert max(x["kv_blocks"] for x in samples) == doc["summary"]["kv_peak_blocks"] or doc["timeline"]["every_steps"] > 1
+    out1, out2 = tmp_path / "a.svg", tmp_path / "b.svg"
+    r = subprocess.run([BINARY, "plot", "serve", str(j), "--requests", str(c), "-o", str(out1)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    text = out1.read_text()
+    for label in ("KV cache in use (%)", "sequences running", "TTFT", "TPOT", "TTFT SLO", "30 requests"):
+        assert label in text, label
+    plot.serve(str(j), str(out2), str(c))
+    assert out2.read_bytes() == out1.read_bytes()  # the same inputs, the same bytes
+    r = subprocess.run([BINARY, "plot", "serve", str(j), "--requests", str(j), "-o", str(out1)], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "request CSV" in r.stderr

@@ -136,8 +136,16 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
     out.kv_block_seconds += static_cast<double>(used) * dt;
     out.busy_s += dt;
     out.max_batch_seen = std::max<std::uint64_t>(out.max_batch_seen, running.size());
-    ++out.steps;
     t += dt;
+    if (out.steps % out.sample_stride == 0) {
+      if (out.samples.size() == ServeTimeline::kMaxSamples) {
+        for (std::size_t k = 0; k < out.samples.size() / 2; ++k) out.samples[k] = out.samples[2 * k];
+        out.samples.resize(out.samples.size() / 2);
+        out.sample_stride *= 2;
+      }
+      if (out.steps % out.sample_stride == 0) out.samples.push_back({t, used, running.size(), waiting.size()});
+    }
+    ++out.steps;
 
     auto emit = [&](std::size_t id) {
       Sequence& s = seq[id];

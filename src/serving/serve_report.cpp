@@ -142,6 +142,10 @@ std::string serve_json(const ServeRun& run) {
                   {"kv_peak_occupancy", s.kv_peak_occupancy},
                   {"preemptions", t.preemptions},
                   {"max_batch", t.max_batch_seen}};
+  ordered_json samples = ordered_json::array();
+  for (const ServeSample& x : t.samples)
+    samples.push_back({{"t_s", x.t_s}, {"kv_blocks", x.kv_blocks}, {"running", x.running}, {"waiting", x.waiting}});
+  j["timeline"] = {{"every_steps", t.sample_stride}, {"samples", samples}};
   j["step_cost"] = {{"simulations", run.cost->simulations()},
                     {"decode", rows_json(run.cost->decode_rows(), "batch")},
                     {"prefill", rows_json(run.cost->prefill_rows(), "tokens")}};

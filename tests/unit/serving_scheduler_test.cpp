@@ -124,6 +124,23 @@ TEST(ServingScheduler, ThroughputUnderSaturationIsTokensPerStepOverStepTime) {
   EXPECT_EQ(t.max_batch_seen, 4u);
 }
 
+TEST(ServingScheduler, TheTimelineKeepsAtMostItsLimitOfSamplesEvenlySpaced) {
+  FixedCost cost;
+  cost.prefill = cost.decode = 1;
+  // One request of 10,000 tokens: 10,000 steps of 1 s, sampled every 8th once halved twice.
+  const std::vector<ServeRequest> reqs = {{0, 4, 10000}};
+  const ServeTimeline t = simulate_serving(reqs, scheduler(1, 64, 16), 1 << 20, cost, {});
+  EXPECT_EQ(t.steps, 10000u);
+  EXPECT_EQ(t.sample_stride, 8u);  // 10,000 steps / 2,048 samples -> the first power of two above 4.9
+  ASSERT_EQ(t.samples.size(), 1250u);  // steps 0, 8, ..., 9,992
+  for (std::size_t k = 0; k < t.samples.size(); ++k) {
+    EXPECT_DOUBLE_EQ(t.samples[k].t_s, double(8 * k + 1)) << k;  // the end of step 8k
+    EXPECT_EQ(t.samples[k].running, 1u);
+  }
+  // The cache grows a block every 16 tokens: at step 9,992 it holds 4 + 9,992 tokens.
+  EXPECT_EQ(t.samples.back().kv_blocks, (4 + 9992 + 15) / 16);
+}
+
 TEST(ServingReport, PercentilesFollowTheNearestRankRule) {
   std::vector<double> v;
   for (int i = 100; i >= 1; --i) v.push_back(i);

@@ -47,7 +47,20 @@ struct RequestOutcome {
   double e2e_s() const { return finish_s - arrival_s; }
 };
 
+// The state after one step, for plots of the cache and the queue over time.
+struct ServeSample {
+  double t_s = 0;                 // the step's end
+  std::uint64_t kv_blocks = 0;    // in use during the step
+  std::uint64_t running = 0;      // sequences admitted
+  std::uint64_t waiting = 0;      // arrived, not admitted
+};
+
 struct ServeTimeline {
+  // Every `sample_stride`-th step; at most kMaxSamples: when full, every other sample goes
+  // and the stride doubles (deterministic, whatever the run's length).
+  static constexpr std::size_t kMaxSamples = 2048;
+  std::vector<ServeSample> samples;
+  std::uint64_t sample_stride = 1;
   std::vector<RequestOutcome> requests;  // in arrival order
   std::uint64_t steps = 0;
   double busy_s = 0;                    // time the chip spent in steps
