@@ -54,6 +54,12 @@ Chip::Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadS
   for (auto& core : cores_) core->list_counters(counter_list_);
   for (auto& port : ports_) port.list_counters(counter_list_);
   hbm_.list_counters(counter_list_);
+  if (reuse_ops_ && !trace_) {
+    std::vector<TensorCore*> cores;
+    for (auto& core : cores_) cores.push_back(core.get());
+    steady_ = std::make_unique<SteadyStateReplay>(counter_list_, hbm_, cores, hw.chip.clock_hz);
+    for (std::uint32_t c = 0; c < cores_.size(); ++c) cores_[c]->set_steady_state(steady_.get(), c);
+  }
   SC_HAS_PROCESS(Chip);
   SC_THREAD(sequencer);
 }
@@ -74,6 +80,7 @@ void Chip::replay(const Recording& rec) {
 OpTiming Chip::snapshot() const {
   OpTiming s;
   s.start_ps = sc_core::sc_time_stamp().value();
+  s.replayed_tiles = tiles_replayed();
   for (const auto& ch : hbm_.channel_stats()) {
     s.hbm_read_bytes += ch.read_bytes;
     s.hbm_write_bytes += ch.write_bytes;
@@ -169,6 +176,7 @@ void Chip::sequencer() {
         if (has_next) next = r + 1 < runs ? program : program_for(plans_[next_run[i]], c);
         cores_[c]->start(program, has_next ? &next : nullptr);
       }
+      if (steady_) steady_->begin(cores_[0]->steady_period());  // before the cores' threads run
       for (auto& core : cores_)
         while (!core->finished()) {
           wait(core->finished_event());
@@ -188,6 +196,7 @@ void Chip::sequencer() {
     t.macs = after.macs - before.macs;
     t.vpu_busy_cycles = after.vpu_busy_cycles - before.vpu_busy_cycles;
     t.onchip_bytes = after.onchip_bytes - before.onchip_bytes;
+    t.replayed_tiles = after.replayed_tiles - before.replayed_tiles;
     t.padded_macs = after.padded_macs - before.padded_macs;
     timings_.push_back(t);
     if (!key.empty()) {

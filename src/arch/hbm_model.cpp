@@ -154,9 +154,23 @@ std::vector<std::uint64_t> HbmModel::channel_bytes() const {
   return out;
 }
 
+std::vector<std::uint64_t> HbmModel::backlog_ps(std::uint64_t now_ps) const {
+  std::vector<std::uint64_t> out(dram_.size(), 0);
+  for (std::size_t c = 0; c < dram_.size(); ++c) {
+    const std::uint64_t free_ps = dram_clock_.ps_of(std::uint64_t(std::max<std::int64_t>(0, dram_[c].data_free())));
+    out[c] = free_ps > now_ps ? free_ps - now_ps : 0;
+  }
+  return out;
+}
+
 void HbmModel::replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes) {
-  const std::int64_t until = std::int64_t(dram_clock_.cycle_at(to_ps));
-  for (auto& ch : dram_) ch.idle_until(until);
+  replay(from_ps, to_ps, bytes, std::vector<std::uint64_t>(dram_.size(), 0));
+}
+
+void HbmModel::replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes,
+                      const std::vector<std::uint64_t>& backlog_ps) {
+  for (std::size_t c = 0; c < dram_.size(); ++c)
+    dram_[c].idle_until(std::int64_t(dram_clock_.cycle_at(to_ps + backlog_ps[c])));
   // The series are plots: 16 even steps per channel over the replayed op.
   constexpr std::uint64_t kSteps = 16;
   const std::uint64_t span = to_ps > from_ps ? to_ps - from_ps : 0;

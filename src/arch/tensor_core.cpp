@@ -63,6 +63,9 @@ void TensorCore::start(const CoreMatmulProgram& program, const CoreMatmulProgram
   program_ = program;
   tiles_ = MatmulTileSequence(program.op, program.tiling, program.core, program.cores, program.instances);
   issued_ = scheduled_ = blocks_started_ = blocks_stored_ = 0;
+  skip_ = Skip{};
+  scan_from_ = scan_to_ = scan_period_ = 0;
+  scan_end_ = false;
   if (weight_fifo() && program.engine == Engine::mxu) {
     if (!next_queued_) fetch_queue_.push_back(program);
     next_queued_ = false;
@@ -176,6 +179,7 @@ void TensorCore::loader() {
     wait_for(seen);
     const std::uint64_t buffers = load_jobs_.size();
     for (std::uint64_t i = 0; i < tile_count(); ++i) {
+      if (steady_ && i > 0) i = skip_if_steady(i);
       while (i >= scheduled_ + buffers) {  // every operand buffer holds a tile not yet scheduled
         wait(scheduled_ev_);
         ++counters_.wakeups;
@@ -294,6 +298,10 @@ void TensorCore::compute() {
   for (;;) {
     wait_for(seen);
     for (std::uint64_t i = 0; i < tile_count(); ++i) {
+      if (i == skip_.from) {  // the loader skipped tiles [from, to): steady-state replay
+        i = skip_.to;
+        skip_in_compute();
+      }
       const bool mxu = program_.engine == Engine::mxu;
       const MatmulTile t = mxu ? tiles_.at(i) : MatmulTile{};
       if (!mxu || t.first_k) {
@@ -446,6 +454,21 @@ void TensorCore::embedding_rows(std::uint64_t i, std::vector<DmaRegion>& regions
 }
 
 void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) {
+  if (program_.engine != Engine::mxu) return planned_load_regions(i, false, regions);
+  const MatmulTile t = tiles_.at(i);
+  // An A-resident tiling loads each A block once and keeps it in vector memory.
+  const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
+  if (t.instance != a_loaded_instance_) {  // another instance: another A
+    std::fill(a_loaded_.begin(), a_loaded_.end(), false);
+    a_loaded_instance_ = t.instance;
+  }
+  // A in vector memory already (chip.vmem.holds_activations, fused attention) is not loaded.
+  const bool load_a = !program_.tiling.a_onchip && (!program_.tiling.a_resident || !a_loaded_[a_block]);
+  planned_load_regions(i, load_a, regions);
+  if (load_a && program_.tiling.a_resident) a_loaded_[a_block] = true;
+}
+
+void TensorCore::planned_load_regions(std::uint64_t i, bool load_a, std::vector<DmaRegion>& regions) const {
   if (program_.engine == Engine::vector) {
     if (program_.vtiling.activations_onchip) return;  // all its tensors are in vector memory
     std::uint64_t first = 0, rows = 0;
@@ -476,15 +499,7 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
   const MatmulTile t = tiles_.at(i);
   const auto& op = program_.op;
   const std::uint64_t b = dtype_bytes(op.dtype);
-  // An A-resident tiling loads each A block once and keeps it in vector memory.
-  const std::uint64_t a_block = (t.m0 / program_.tiling.tm) * program_.tiling.blocks_k + t.k0 / program_.tiling.tk;
-  if (t.instance != a_loaded_instance_) {  // another instance: another A
-    std::fill(a_loaded_.begin(), a_loaded_.end(), false);
-    a_loaded_instance_ = t.instance;
-  }
-  if (program_.tiling.a_onchip) {
-    // A is in vector memory already (chip.vmem.holds_activations, fused attention).
-  } else if (!program_.tiling.a_resident || !a_loaded_[a_block]) {
+  if (load_a) {
     if (op.patches) {  // implicit GEMM: the input rows under the tile's windows
       patch_spans_.clear();
       patch_block(*op.patches, b, t.m0, t.tm, t.k0, t.tk, &patch_spans_);
@@ -493,7 +508,6 @@ void TensorCore::load_regions(std::uint64_t i, std::vector<DmaRegion>& regions) 
     } else {
       regions.push_back({program_.a_base + (t.m0 * op.k + t.k0) * b, t.tm, t.tk * b, op.k * b});
     }
-    if (program_.tiling.a_resident) a_loaded_[a_block] = true;
   }
   if (!weight_fifo()) {
     // Padded layout: the tile's K and N rounded up to whole array tiles.

@@ -169,6 +169,7 @@ std::string report_json(const RunResult& r) {
     op["engine"] = o.plan.engine == Engine::mxu ? "mxu" : o.plan.engine == Engine::vector ? "vector" : "embedding";
     op["vector_unit_cycles"] = o.vpu_busy_cycles;
     op["onchip_bytes"] = o.onchip_bytes;
+    op["replayed_tiles"] = o.replayed_tiles;  // steady-state replay: tiles not simulated
     // chip.vmem.holds_activations: whether this op's activations stayed in vector memory,
     // and their bytes (what an off-chip round trip would have moved).
     const bool onchip = o.plan.engine == Engine::mxu ? o.plan.tiling.activations_onchip() : o.plan.vector.activations_onchip;

@@ -104,6 +104,8 @@ void collect_stats(RunResult& r, const Chip& chip) {
   s.add("sim", "process_wakeups", "1", r.wakeups, "SystemC process activations (events handled)");
   s.add("sim", "ops_replayed", "1", chip.ops_replayed(),
         "ops identical to an earlier op, replayed rather than simulated again (run --no-reuse: all simulated)");
+  s.add("sim", "tiles_replayed", "1", chip.tiles_replayed(),
+        "tiles of ops in a steady state, credited rather than simulated (run --no-reuse: all simulated)");
 }
 
 void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>& plans) {
@@ -182,6 +184,7 @@ void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
     o.padded_macs = t.padded_macs;
     o.vpu_busy_cycles = t.vpu_busy_cycles;
     o.onchip_bytes = t.onchip_bytes;
+    o.replayed_tiles = t.replayed_tiles;
     o.plan = plans[i];
     r.macs += o.macs;
     r.hbm_read_bytes += o.hbm_read_bytes;

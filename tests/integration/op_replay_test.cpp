@@ -7,27 +7,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "run_command.h"
-#include "test_paths.h"
+#include "run_json.h"
 
 namespace {
 
 using nlohmann::json;
 using podsim::test::Outcome;
 using podsim::test::read_file;
-
-json run_json(const std::string& args, const std::string& name) {
-  const std::string out = testing::TempDir() + name + ".json";
-  const Outcome o = podsim::test::run_shell(std::string(PODSIM_BINARY) + " run -q " + args + " --json " + out);
-  EXPECT_EQ(o.code, 0) << args << "\n" << o.output;
-  return json::parse(read_file(out));
-}
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
+using podsim::test::run_json;
+using podsim::test::write_temp;
 
 // Three identical matmuls between two different ones, on tpu-v3's HBM2 model.
 std::string repeated_matmuls() {

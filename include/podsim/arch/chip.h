@@ -8,7 +8,9 @@
 // every activity counter (arch/counter_list.h); the memory is left idle at the end (posted
 // writes drained, rows closed). What this leaves out is the memory state an op inherits
 // from the op before it (open rows, posted writes, the refresh phase): docs/timing.md
-// gives the measured difference.
+// gives the measured difference. With `reuse_ops`, long ops are also replayed inside: once
+// their tile pipeline repeats, the remaining periods are credited, not simulated
+// (arch/steady_state.h).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "podsim/arch/counter_list.h"
 #include "podsim/arch/hbm_model.h"
 #include "podsim/arch/sim_counters.h"
+#include "podsim/arch/steady_state.h"
 #include "podsim/arch/tensor_core.h"
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/hardware_spec.h"
@@ -39,6 +42,7 @@ struct OpTiming {
   std::uint64_t macs = 0, padded_macs = 0;
   std::uint64_t vpu_busy_cycles = 0;  // summed over the cores' vector units
   std::uint64_t onchip_bytes = 0;     // vector memory traffic of the MXUs and vector units
+  std::uint64_t replayed_tiles = 0;   // tiles credited by steady-state replay, not simulated
 };
 
 class Chip : public sc_core::sc_module {
@@ -48,6 +52,9 @@ class Chip : public sc_core::sc_module {
 
   bool all_done() const { return ops_done_ == plans_.size(); }
   std::size_t ops_replayed() const { return ops_replayed_; }
+  // Tiles (summed over cores) not simulated because their op's pipeline was in a steady
+  // state (arch/steady_state.h).
+  std::uint64_t tiles_replayed() const { return steady_ ? steady_->tiles_replayed() : 0; }
   const std::vector<OpTiming>& op_timings() const { return timings_; }
   const HbmModel& hbm() const { return hbm_; }
   // Drains posted writes at the end of a run (they do not hold up the ops).
@@ -82,6 +89,7 @@ class Chip : public sc_core::sc_module {
   CounterList counter_list_;
   std::map<std::string, Recording> recordings_;
   std::size_t ops_replayed_ = 0;
+  std::unique_ptr<SteadyStateReplay> steady_;  // with reuse_ops, not with a trace
   TraceRecorder* trace_ = nullptr;
   bool reuse_ops_ = false;
   int ops_track_ = 0;

@@ -88,6 +88,12 @@ class HbmModel {
   // An op is replayed over [from_ps, to_ps) (arch/chip.h): the memory idles until to_ps,
   // and the bandwidth series get `bytes` per channel spread evenly over the interval.
   void replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes);
+  // Per channel, how long past `now_ps` its data bus is committed (DRAM; 0 for the ideal
+  // model), and a replay that leaves each channel that busy past to_ps (steady-state
+  // replay inside an op: the skipped periods' backlog, arch/steady_state.h).
+  std::vector<std::uint64_t> backlog_ps(std::uint64_t now_ps) const;
+  void replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes,
+              const std::vector<std::uint64_t>& backlog_ps);
   void list_counters(std::vector<std::uint64_t*>& out);
 
  private:

@@ -74,6 +74,8 @@ struct MxuShare {
   std::uint64_t macs = 0;
 };
 
+class SteadyStateReplay;
+
 class TensorCore : public sc_core::sc_module {
  public:
   TensorCore(sc_core::sc_module_name name, const HardwareSpec& hw, HbmModel& hbm,
@@ -97,6 +99,22 @@ class TensorCore : public sc_core::sc_module {
   // Every activity counter of the core, its MXUs and DMA engines (arch/counter_list.h).
   void list_counters(std::vector<std::uint64_t*>& out);
 
+  // Steady-state replay (arch/steady_state.h): the coordinator this core asks at each
+  // period boundary, and what the coordinator asks about the running program.
+  void set_steady_state(SteadyStateReplay* coordinator, std::uint32_t core_index) {
+    steady_ = coordinator;
+    core_index_ = core_index;
+  }
+  std::uint64_t program_tiles() const { return tile_count(); }
+  // The period, in tiles, the running program is replayed by (0: never).
+  std::uint64_t steady_period() const;
+  // How many tiles from `from` (at most `limit`) repeat with `period`: tile j has the same
+  // shape and bytes as tile j - period for every j in [from - period, from + result);
+  // 0 when the period before `from` does not repeat the one before it.
+  std::uint64_t repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit) const;
+  // HBM bytes tiles [from, from + count) load and store.
+  std::uint64_t tile_hbm_bytes(std::uint64_t from, std::uint64_t count) const;
+
   // How a tile's folds are spread over `mxus` arrays (split_over_mxus; exposed for tests).
   static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
                                           const MatmulTile& tile, std::uint32_t passes = 1);
@@ -114,6 +132,19 @@ class TensorCore : public sc_core::sc_module {
   void vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const;
   std::uint64_t tile_count() const;
   void load_regions(std::uint64_t i, std::vector<DmaRegion>& regions);
+  // Tile i's loads as planned, with or without its A block (load_regions decides that for
+  // A-resident tilings).
+  void planned_load_regions(std::uint64_t i, bool load_a, std::vector<DmaRegion>& regions) const;
+  // Steady-state replay: the loader asks at a period boundary before tile i and returns
+  // the tile to issue next (past the skipped ones); the compute stage, at the first
+  // skipped tile, moves its pipeline's timestamps on by the skipped time.
+  std::uint64_t skip_if_steady(std::uint64_t i);
+  void skip_in_compute();
+  struct TileSignature {
+    std::uint64_t shape[4] = {}, load_bytes = 0, store_bytes = 0, regions = 0;
+    bool operator==(const TileSignature& o) const;
+  };
+  TileSignature signature(std::uint64_t i) const;
   std::vector<DmaRegion> store_regions(std::uint64_t i) const;
   DmaRegion weight_region(const CoreMatmulProgram& p, const MatmulTile& tile, std::uint64_t row_fold,
                           std::uint64_t col_fold) const;
@@ -159,7 +190,7 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t blocks_total_ = 0;
   std::vector<bool> a_loaded_;  // A-resident tilings: which A blocks this core holds
   std::uint64_t a_loaded_instance_ = 0;  // of this instance of a batched matmul
-  std::vector<InputSpan> patch_spans_;  // scratch: a convolution tile's input rows
+  mutable std::vector<InputSpan> patch_spans_;  // scratch: a convolution tile's input rows
   std::vector<std::unique_ptr<DmaJob>> load_jobs_;  // one per operand buffer
   DmaJob store_job_;
   struct PendingStore {
@@ -178,6 +209,15 @@ class TensorCore : public sc_core::sc_module {
   sc_core::sc_event issued_ev_, scheduled_ev_, stored_ev_, store_queued_ev_, finished_ev_;
   sc_core::sc_event weights_issued_ev_, weights_consumed_ev_;
   bool finished_ = true;
+  SteadyStateReplay* steady_ = nullptr;
+  std::uint32_t core_index_ = 0;
+  struct Skip {
+    std::uint64_t from = ~std::uint64_t(0), to = 0, shift_ps = 0;
+  } skip_;  // set by the loader, carried out by the compute stage at tile `from`
+  // repeating_tiles' scan: tiles [scan_from_, scan_to_) repeat with scan_period_; scan_end_
+  // is true when tile scan_to_ broke the repeat.
+  mutable std::uint64_t scan_from_ = 0, scan_to_ = 0, scan_period_ = 0;
+  mutable bool scan_end_ = false;
   TraceRecorder* trace_ = nullptr;
   std::vector<int> mxu_tracks_;
   int vpu_track_ = 0;

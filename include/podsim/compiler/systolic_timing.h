@@ -110,6 +110,13 @@ class SystolicPipeline {
 
   // Idle port time before `cycle` is not charged to the stall counters (an op starts).
   void begin_window(std::uint64_t cycle) { window_start_ = cycle; }
+  // Moves the pipeline's state `cycles` later, as if every fold so far had run that much
+  // later (steady-state replay, arch/steady_state.h).
+  void shift(std::uint64_t cycles) {
+    stream_free_ += cycles;
+    shadow_free_ += cycles;
+    done_ += cycles;
+  }
   const ArrayCycleBreakdown& breakdown() const { return breakdown_; }
   // The breakdown's counters, for replaying an op (arch/counter_list.h).
   void list_counters(std::vector<std::uint64_t*>& out) {

@@ -38,6 +38,7 @@ struct OpResult {
   std::uint64_t padded_macs = 0;
   std::uint64_t vpu_busy_cycles = 0;  // vector units, summed over cores
   std::uint64_t onchip_bytes = 0;     // vector memory <-> MXUs and vector units
+  std::uint64_t replayed_tiles = 0;   // credited by steady-state replay (arch/steady_state.h)
   OpPlan plan;
 };
 

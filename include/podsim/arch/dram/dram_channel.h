@@ -104,6 +104,8 @@ class DramChannel {
   // writes are drained, rows closed, refreshes due in between skipped (the replayed op's
   // counters stand for them), and nothing is placed before `cycle`.
   void idle_until(std::int64_t cycle);
+  // The cycle the data bus is idle from, given everything placed so far.
+  std::int64_t data_free() const { return data_free_; }
   void list_counters(std::vector<std::uint64_t*>& out) {
     out.insert(out.end(), {&stats_.read_bytes, &stats_.write_bytes, &stats_.reads, &stats_.writes, &stats_.row_hits,
                            &stats_.row_misses, &stats_.row_conflicts, &stats_.refreshes, &stats_.busy_cycles,
