@@ -54,7 +54,7 @@ Chip::Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadS
   for (auto& core : cores_) core->list_counters(counter_list_);
   for (auto& port : ports_) port.list_counters(counter_list_);
   hbm_.list_counters(counter_list_);
-  if (reuse_ops_ && !trace_) {
+  if (reuse_ops_) {
     std::vector<TensorCore*> cores;
     for (auto& core : cores_) cores.push_back(core.get());
     steady_ = std::make_unique<SteadyStateReplay>(counter_list_, hbm_, cores, hw.chip.clock_hz);
@@ -64,7 +64,7 @@ Chip::Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadS
   SC_THREAD(sequencer);
 }
 
-void Chip::replay(const Recording& rec) {
+void Chip::replay(const Recording& rec, const std::string& name) {
   const std::uint64_t from = sc_core::sc_time_stamp().value();
   const std::uint64_t span = rec.timing.end_ps - rec.timing.start_ps;
   wait(sc_core::sc_time::from_value(span));
@@ -74,6 +74,7 @@ void Chip::replay(const Recording& rec) {
   t.start_ps = from;
   t.end_ps = from + span;
   timings_.push_back(t);
+  if (trace_) trace_->slice(ops_track_, t.start_ps, t.end_ps, name + " (replayed)");
   ++ops_replayed_;
 }
 
@@ -155,7 +156,7 @@ void Chip::sequencer() {
     if (!key.empty()) {
       const auto seen = recordings_.find(key);
       if (seen != recordings_.end()) {
-        replay(seen->second);
+        replay(seen->second, op.name);
         ++ops_done_;
         continue;
       }

@@ -76,6 +76,11 @@ std::uint64_t TensorCore::skip_if_steady(std::uint64_t i) {
   skip_ = Skip{i, i + tiles, wait_ps};
   issued_ = i + tiles;  // the compute stage finds them issued, and skips them
   issued_ev_.notify();
+  if (trace_) {  // the skipped time as one slice on the core's own track
+    const std::uint64_t now = sc_core::sc_time_stamp().value();
+    trace_->slice(trace_->track(std::string(basename()) + ".replayed"), now, now + wait_ps,
+                  program_.label + " (" + std::to_string(tiles) + " tiles replayed)");
+  }
   sc_core::wait(sc_core::sc_time::from_value(wait_ps));
   ++counters_.wakeups;
   steady_->resumed(sc_core::sc_time_stamp().value());

@@ -235,8 +235,7 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   if (options.trace) r.trace = std::make_shared<TraceRecorder>();
-  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans, r.trace.get(),
-                                     options.reuse_ops && !options.trace);
+  auto chip = std::make_unique<Chip>("chip", r.hw, r.workload, plans, r.trace.get(), options.reuse_ops);
   // Runs until no process has anything left to do: the sequencer has run every op, or a
   // block stopped making progress (the watchdog below names it).
   sc_core::sc_start();

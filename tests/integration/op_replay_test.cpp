@@ -2,6 +2,7 @@
 // that op's time and adds its counters instead of being simulated again. Checked against
 // the full simulation (`run --no-reuse`), an independent run of the same model.
 #include <cmath>
+#include <map>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -94,9 +95,25 @@ TEST(OpReplay, ConvolutionsThatDifferOnlyInTheirWindowAreNotReplayed) {
   EXPECT_NE(r["ops"][0]["hbm_read_bytes"], r["ops"][1]["hbm_read_bytes"]);
 }
 
-TEST(OpReplay, ATraceShowsEveryOpSimulated) {
-  const json r = run_json(repeated_matmuls() + " --trace " + testing::TempDir() + "replay-timeline.json", "replay-trace");
-  EXPECT_EQ(r["stats"]["sim"]["ops_replayed"]["value"], 0);
+TEST(OpReplay, ATraceKeepsReplayAndShowsTheReplayedOps) {
+  const std::string timeline = testing::TempDir() + "replay-timeline.json";
+  const json r = run_json(repeated_matmuls() + " --trace " + timeline, "replay-trace");
+  EXPECT_EQ(r["stats"]["sim"]["ops_replayed"]["value"], 2);
+  // b2 and b3 appear on the ops track as replayed, spanning their ops' times.
+  std::map<std::string, double> replayed_us;
+  const json trace = json::parse(read_file(timeline));
+  for (const auto& e : trace["traceEvents"])
+    if (e["ph"] == "X" && e["name"].get<std::string>().find("(replayed)") != std::string::npos)
+      replayed_us[e["name"]] = e["dur"].get<double>();
+  ASSERT_EQ(replayed_us.size(), 2u);
+  for (int i : {2, 3}) {
+    const std::string name = r["ops"][i]["name"].get<std::string>() + " (replayed)";
+    ASSERT_TRUE(replayed_us.count(name)) << name;
+    EXPECT_NEAR(replayed_us[name], op_time(r["ops"][i]) * 1e6, 1e-3) << name;
+  }
+  // --no-reuse still traces every op's own events.
+  const json full = run_json(repeated_matmuls() + " --no-reuse --trace " + timeline, "replay-trace-full");
+  EXPECT_EQ(full["stats"]["sim"]["ops_replayed"]["value"], 0);
 }
 
 // Two identical int8 layers for TPU v1, whose weight FIFO may fetch across ops.

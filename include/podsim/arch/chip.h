@@ -75,7 +75,7 @@ class Chip : public sc_core::sc_module {
     std::vector<std::uint64_t> counters;       // the difference in every counter
     std::vector<std::uint64_t> channel_bytes;  // bytes per HBM channel
   };
-  void replay(const Recording& rec);
+  void replay(const Recording& rec, const std::string& name);
 
   const HardwareSpec& hw_;
   const WorkloadSpec& workload_;
@@ -89,7 +89,7 @@ class Chip : public sc_core::sc_module {
   CounterList counter_list_;
   std::map<std::string, Recording> recordings_;
   std::size_t ops_replayed_ = 0;
-  std::unique_ptr<SteadyStateReplay> steady_;  // with reuse_ops, not with a trace
+  std::unique_ptr<SteadyStateReplay> steady_;  // with reuse_ops
   TraceRecorder* trace_ = nullptr;
   bool reuse_ops_ = false;
   int ops_track_ = 0;
