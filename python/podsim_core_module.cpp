@@ -160,6 +160,9 @@ std::string run(const std::string& hardware, bool hardware_is_text, const std::s
     py::gil_scoped_release unlocked;  // loading and simulating need no Python
     hw = hardware_of(hardware, hardware_is_text, set);
     wl = workload_of(workload, workload_is_text, wset);
+    // Input errors found while planning (a tile that does not fit) raise here, as InputError,
+    // not in the child; a pod plans its chips' shards itself.
+    if (hw.pod.chips() <= 1 && !wl.parallelism.given) plan_workload(without_collectives(expand_workload(wl)), hw);
     return run_json(hw, wl);
   }
 }

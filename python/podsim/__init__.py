@@ -9,6 +9,8 @@
     s.summary["ttft_s"]["p99"]; s.requests                               # a DataFrame, one row a request
     m = podsim.map("tpu-v4", "workloads/bert-large-layer.yaml", k=4)      # tilings searched (docs/mapping.md)
     m.candidates                                                         # a DataFrame, one row a candidate
+    t = podsim.sweep("tpu-v3", "workloads/gemm-example.yaml",               # one row per grid point
+                     grid={"chip.hbm.bandwidth": ["450 GB/s", "900 GB/s"], "hardware": ["tpu-v3", "tpu-v4"]})
 
 Hardware and workloads are preset names or file paths, or dicts shaped like their YAML
 files. Every run is simulated in a child process (SystemC elaborates once per process),
@@ -19,7 +21,7 @@ import json as _json
 
 from . import _core
 
-__all__ = ["run", "load", "serve", "map", "Report", "ServeReport", "MapReport", "InputError", "version"]
+__all__ = ["run", "sweep", "load", "serve", "map", "Report", "ServeReport", "MapReport", "InputError", "version"]
 
 
 class InputError(ValueError):
@@ -86,6 +88,72 @@ def run(hardware, workload, set=None, wset=None):
     except _core.ConfigError as e:
         raise InputError(*e.args) from None
     return Report(_json.loads(text))
+
+
+def _sweep_point(args):
+    hardware, workload, hw_set, wl_set, metrics = args
+    try:
+        summary = run(hardware, workload, set=hw_set, wset=wl_set).summary
+    except InputError as e:
+        return {"status": "failed", "error": str(e)}
+    row = {"status": "ok", "error": ""}
+    for m in metrics or [k for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]:
+        if m not in summary:
+            raise KeyError("sweep: no metric '{}' in the report's summary (it has: {})".format(
+                m, ", ".join(sorted(summary))))
+        row[m] = summary[m]
+    return row
+
+
+def sweep(hardware, workload, grid, set=None, wset=None, metrics=None, jobs=1):
+    """Runs `workload` at every point of `grid` (the product of its axes, in the order
+    given, the last axis fastest) and returns one row per point: the point's values, then
+    `status` ('ok' or 'failed': a point the simulator refuses, e.g. a tile that does not fit,
+    is recorded with its `error`, not raised), then the summary's `metrics` (default: every
+    number in the summary). A pandas DataFrame (a list of dicts without pandas).
+
+    grid: {path: [values]}. 'hardware' is an axis of presets, files or dicts; a path under
+    'workload.' changes the workload (as wset); any other path the hardware (as set).
+    set, wset: overrides that hold at every point. jobs: points simulated at once.
+    """
+    import itertools
+    if not isinstance(grid, dict) or not grid:
+        raise TypeError("grid must be a non-empty dict of path: [values]")
+    axes = list(grid.items())
+    for path, values in axes:
+        if not isinstance(values, (list, tuple)) or not values:
+            raise TypeError("grid['{}'] must be a non-empty list of values".format(path))
+    base_set, base_wset = dict(_pairs(set)), dict(_pairs(wset))
+    points, tasks = [], []
+    for combo in itertools.product(*[values for _, values in axes]):
+        hw, hw_set, wl_set = hardware, dict(base_set), dict(base_wset)
+        point = {}
+        for (path, _), value in zip(axes, combo):
+            point[path] = value if isinstance(value, (str, int, float)) else _json.dumps(value)
+            if path == "hardware":
+                hw = value
+            elif path.startswith("workload."):
+                wl_set[path] = value
+            else:
+                hw_set[path] = value
+        points.append(point)
+        tasks.append((hw, workload, hw_set, wl_set, metrics))
+    if jobs > 1 and len(tasks) > 1:
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(min(int(jobs), len(tasks))) as pool:
+            results = pool.map(_sweep_point, tasks)
+    else:
+        results = [_sweep_point(t) for t in tasks]
+    return _frame([dict(p, **r) for p, r in zip(points, results)])
+
+
+def _pairs(overrides):
+    """path=value assignments (a dict or a list of 'path=value') as (path, value) pairs."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, dict):
+        return list(overrides.items())
+    return [tuple(str(a).split("=", 1)) for a in overrides]
 
 
 def _frame(rows):

@@ -130,3 +130,37 @@ def test_map_is_the_command_lines_report(tmp_path):
     assert len(m.candidates) <= 4 and m.candidates["heuristic"].sum() == 1
     best = m.candidates[m.candidates["best"]]
     assert float(best["simulated_s"].iloc[0]) == m.candidates["simulated_s"].min()
+
+
+def test_a_sweep_is_one_run_per_point_in_grid_order():
+    grid = {"hardware": ["tpu-v3", "tpu-v4"], "chip.hbm.bandwidth": ["450 GB/s", "1800 GB/s"]}
+    t = podsim.sweep("tpu-v3", GEMM, grid, metrics=["time_s", "flops"], jobs=2)
+    assert list(t.columns) == ["hardware", "chip.hbm.bandwidth", "status", "error", "time_s", "flops"]
+    assert list(t["hardware"]) == ["tpu-v3", "tpu-v3", "tpu-v4", "tpu-v4"]  # the last axis fastest
+    assert list(t["chip.hbm.bandwidth"]) == ["450 GB/s", "1800 GB/s"] * 2
+    assert (t["status"] == "ok").all() and (t["flops"] == 2 * 4096 ** 3).all()
+    # each point is the run podsim.run gives for it
+    one = podsim.run("tpu-v4", GEMM, set={"chip.hbm.bandwidth": "450 GB/s"})
+    assert t.loc[2, "time_s"] == one.summary["time_s"]
+    # more bandwidth never hurts; v4 (275 TFLOPS) beats v3 (123) at equal bandwidth
+    for hw in ("tpu-v3", "tpu-v4"):
+        slow, fast = t[t["hardware"] == hw]["time_s"]
+        assert fast <= slow
+    assert t.loc[3, "time_s"] < t.loc[1, "time_s"]
+
+
+def test_a_sweep_records_refused_points_and_takes_workload_axes():
+    t = podsim.sweep("tpu-v3", GEMM, {"chip.vmem.capacity": ["16 MiB", "4 KiB"], "workload.ops[0].m": [1024]},
+                     metrics=["time_s"])
+    assert list(t["status"]) == ["ok", "failed"]
+    assert "chip.vmem.capacity" in t.loc[1, "error"]
+    with pytest.raises(podsim.InputError) as e:  # the same refusal from podsim.run
+        podsim.run("tpu-v3", GEMM, set={"chip.vmem.capacity": "4 KiB"})
+    assert e.value.key_path == "chip.vmem.capacity"
+    # m = 1024 instead of 4096: a quarter of the FLOPs
+    r = podsim.run("tpu-v3", GEMM, wset={"workload.ops[0].m": 1024})
+    assert t.loc[0, "time_s"] == r.summary["time_s"]
+    with pytest.raises(KeyError):
+        podsim.sweep("tpu-v3", GEMM, {"chip.clock": ["1 GHz"]}, metrics=["time_z"])
+    with pytest.raises(TypeError):
+        podsim.sweep("tpu-v3", GEMM, {"chip.clock": []})
