@@ -306,6 +306,33 @@ TEST(Cli, SelftestMemoryReplaysATraceClosedAndOpenLoop) {
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(read_file(json))["patterns"][0]["achieved_gbps"].get<double>(), written);
 }
 
+TEST(Cli, TraceOpSlicesCarryTheOpsFiguresAndTheChipsTotalBandwidth) {
+  const std::string trace = testing::TempDir() + "trace-args.json", report = testing::TempDir() + "trace-args-r.json";
+  ASSERT_EQ(podsim("run -q " + kExample + " --hw tpu-v3 --trace " + trace + " --json " + report).code, 0);
+  const auto r = nlohmann::json::parse(read_file(report));
+  const auto j = nlohmann::json::parse(read_file(trace));
+  const auto& op = r["ops"][0];
+  bool found = false;
+  double total_bytes = 0;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "X" && e["name"] == op["name"] && e["args"].contains("flops")) {
+      found = true;
+      EXPECT_EQ(e["args"]["flops"].get<std::uint64_t>(), 2ull * 4096 * 4096 * 4096);  // the 4096^3 example
+      EXPECT_EQ(e["args"]["hbm_read_bytes"], op["hbm_read_bytes"]);
+      EXPECT_EQ(e["args"]["bound"], op["bound"]);
+      EXPECT_EQ(e["args"]["tiling"], std::to_string(op["tiling"]["tm"].get<int>()) + "x" +
+                                         std::to_string(op["tiling"]["tk"].get<int>()) + "x" +
+                                         std::to_string(op["tiling"]["tn"].get<int>()));
+    }
+    if (e["ph"] == "C" && e["name"] == "total") total_bytes += e["args"]["GB/s"].get<double>();
+  }
+  EXPECT_TRUE(found);
+  // The total counter's buckets hold every byte the run moved: GB/s x bucket = bytes.
+  const double bucket_s = r["hbm_bandwidth_series"]["bucket_s"].get<double>();
+  const double moved = r["summary"]["hbm_read_bytes"].get<double>() + r["summary"]["hbm_write_bytes"].get<double>();
+  EXPECT_NEAR(total_bytes * 1e9 * bucket_s, moved, 1e-6 * moved);
+}
+
 TEST(Cli, TraceIsChromeTraceEventJsonWithEveryTrack) {
   const std::string trace = testing::TempDir() + "trace.json";
   const Outcome o = podsim("run -q " + kExample + " --trace " + trace);
