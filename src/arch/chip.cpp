@@ -177,7 +177,10 @@ void Chip::sequencer() {
         if (has_next) next = r + 1 < runs ? program : program_for(plans_[next_run[i]], c);
         cores_[c]->start(program, has_next ? &next : nullptr);
       }
-      if (steady_) steady_->begin(cores_[0]->steady_period());  // before the cores' threads run
+      if (steady_) {  // before the cores' threads run
+        const std::uint64_t period = cores_[0]->steady_period();
+        steady_->begin(period, cores_[0]->steady_skip_unit(period));
+      }
       for (auto& core : cores_)
         while (!core->finished()) {
           wait(core->finished_event());

@@ -13,8 +13,9 @@ SteadyStateReplay::SteadyStateReplay(const CounterList& counters, HbmModel& hbm,
                                      std::uint64_t core_clock_hz)
     : counters_(counters), hbm_(hbm), cores_(cores), core_clock_hz_(core_clock_hz) {}
 
-void SteadyStateReplay::begin(std::uint64_t period) {
+void SteadyStateReplay::begin(std::uint64_t period, std::uint64_t skip_unit) {
   period_ = period;
+  skip_unit_ = skip_unit;
   marks_.clear();
   decisions_.clear();
   reached_.assign(cores_.size(), 0);
@@ -82,8 +83,9 @@ SteadyStateReplay::Decision SteadyStateReplay::decide(std::uint64_t b, std::uint
     period_bytes += core.tile_hbm_bytes(from - period_, period_);
   }
   if (skippable == UINT64_MAX || m2.hbm_bytes - m1.hbm_bytes != period_bytes) return none;
-  const std::uint64_t periods = skippable / period_;
-  if (periods < 2) return none;  // not worth the refill
+  const std::uint64_t skipped = skippable / skip_unit_ * skip_unit_;
+  if (skipped < 2 * period_) return none;  // not worth the refill
+  const std::uint64_t periods = skipped / period_;
 
   // Credit `periods` times the last period's difference, once for the chip.
   for (std::size_t i = 0; i < counters_.size(); ++i) *counters_[i] += periods * (m2.counters[i] - m1.counters[i]);

@@ -115,11 +115,10 @@ void TensorCore::skip_in_compute() {
 }
 
 std::uint64_t TensorCore::steady_period() const {
-  // A whole turn of the operand buffers, so tile j and j + period use the same buffer, and
-  // at least kMinPeriodTiles tiles.
-  const std::uint64_t buffers = load_jobs_.size();
+  // At least kMinPeriodTiles tiles (a skip is also a whole number of turns of the operand
+  // buffers: steady_skip_unit).
   auto at_least_min = [](std::uint64_t unit) { return unit * ((kMinPeriodTiles + unit - 1) / unit); };
-  std::uint64_t unit = at_least_min(buffers);
+  std::uint64_t unit = at_least_min(1);
   if (program_.engine == Engine::mxu) {
     const MatmulOp& op = program_.op;
     // Not replayed: A-resident tilings (whether a tile loads A depends on the tiles
@@ -131,7 +130,7 @@ std::uint64_t TensorCore::steady_period() const {
     // Whole output blocks (a block's first tile starts the accumulator, its last stores
     // it) when the core runs enough of them; otherwise periods inside one block's k loop,
     // whose middle tiles are alike, if it is long (a weight gradient's).
-    const std::uint64_t blocks = at_least_min(std::lcm(buffers, program_.tiling.blocks_k));
+    const std::uint64_t blocks = at_least_min(program_.tiling.blocks_k);
     if (!(tile_count() < kMinPeriodsPerRun * blocks && program_.tiling.blocks_k >= kMinPeriodsPerRun * unit))
       unit = blocks;
   } else if (program_.engine != Engine::vector) {
@@ -149,6 +148,11 @@ std::uint64_t TensorCore::steady_period() const {
     if (repeats) return p;
   }
   return unit;
+}
+
+std::uint64_t TensorCore::steady_skip_unit(std::uint64_t period) const {
+  // Tile j and j + skip use the same operand buffer, so the buffers' shifted times line up.
+  return period ? std::lcm(period, std::uint64_t(load_jobs_.size())) : 0;
 }
 
 }  // namespace podsim

@@ -2,9 +2,9 @@
 // remaining repeats are not simulated. Time and every activity counter advance by whole
 // periods instead.
 //
-// A period is `period` consecutive tiles of one core, a multiple of the operand buffers:
-// whole output blocks, or, for an op with few blocks of many tiles (a weight gradient's long
-// k loop), tiles inside one block's k loop. Each core's loader stops at every period boundary, before issuing
+// A period is `period` consecutive tiles of one core: whole output blocks, or, for an op
+// with few blocks of many tiles (a weight gradient's long k loop), tiles inside one block's
+// k loop. A skip is a whole number of periods and of turns of the operand buffers. Each core's loader stops at every period boundary, before issuing
 // the boundary's tile, and asks the coordinator. The first core to reach boundary b takes
 // a snapshot of the chip: the time and every counter (arch/counter_list.h). Boundary b is
 // steady when
@@ -66,8 +66,9 @@ class SteadyStateReplay {
                     std::uint64_t core_clock_hz);
 
   // Every core starts a new program run; `period` tiles per period, 0 for a program that
-  // is always simulated whole.
-  void begin(std::uint64_t period);
+  // is always simulated whole; a skip is a multiple of `skip_unit` tiles (whole periods
+  // and whole turns of the operand buffers).
+  void begin(std::uint64_t period, std::uint64_t skip_unit);
   std::uint64_t period() const { return period_; }
 
   // Core `core` is about to issue tile `tile` (a multiple of the period) at `now_ps`.
@@ -96,7 +97,7 @@ class SteadyStateReplay {
   HbmModel& hbm_;
   std::vector<TensorCore*> cores_;
   std::uint64_t core_clock_hz_;
-  std::uint64_t period_ = 0;
+  std::uint64_t period_ = 0, skip_unit_ = 0;
   std::map<std::uint64_t, Mark> marks_;          // by boundary, since the last skip
   std::map<std::uint64_t, Decision> decisions_;  // by boundary
   std::vector<std::uint64_t> reached_;           // per core: the last boundary it reached

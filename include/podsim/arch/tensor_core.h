@@ -108,6 +108,8 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t program_tiles() const { return tile_count(); }
   // The period, in tiles, the running program is replayed by (0: never).
   std::uint64_t steady_period() const;
+  // What a skip is a multiple of: whole periods and whole turns of the operand buffers.
+  std::uint64_t steady_skip_unit(std::uint64_t period) const;
   // How many tiles from `from` (at most `limit`) repeat with `period`: tile j has the same
   // shape and bytes as tile j - period for every j in [from - period, from + result);
   // 0 when the period before `from` does not repeat the one before it.
