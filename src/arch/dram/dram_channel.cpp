@@ -67,9 +67,9 @@ void DramChannel::skip_idle_refresh_rounds(std::int64_t t) {
   // (log_commands) keeps every command.
   if (ctrl_.log_commands) return;
   const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
+  if (ctrl_.per_bank_refresh && refreshed_this_round_ != banks) return;  // not at a round boundary
   const std::int64_t per_round = ctrl_.per_bank_refresh ? banks : 1;
   const std::int64_t round = refresh_interval() * per_round;
-  if (ctrl_.per_bank_refresh && refreshed_this_round_ != banks) return;  // not at a round boundary
   const auto& tm = d_.t;
   const std::int64_t quiet_from =
       data_free_ + std::int64_t(tm.tRC + tm.tRFC + tm.tWR + tm.tRP + tm.tCWL) + 2 * d_.burst_cycles();
