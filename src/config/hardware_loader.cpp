@@ -9,6 +9,7 @@
 #include "podsim/config/config_error.h"
 #include "podsim/config/dram_device.h"
 #include "podsim/config/hardware_params.h"
+#include "podsim/energy/energy_table.h"
 #include "presets_embedded.h"
 #include "yaml_util.h"
 
@@ -113,6 +114,11 @@ void validate(const HardwareSpec& spec, const std::string& file) {
   if (hbm.bandwidth_Bps < hbm.channels)
     throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
                       "must give each channel at least 1 B/s");
+  try {
+    resolve_energy_costs(spec.chip.energy);  // overrides name actions a table prices
+  } catch (const ConfigError& e) {
+    throw ConfigError({file, 0, 0}, e.key_path(), e.problem());
+  }
   validate_pod(spec.pod, file);
 }
 

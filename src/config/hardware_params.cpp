@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "podsim/config/dram_device.h"
+#include "podsim/energy/energy_table.h"
 
 namespace podsim {
 namespace {
@@ -297,6 +298,48 @@ std::vector<HardwareParam> build_table() {
                        "bandwidth of each TensorCore's port into the on-chip crossbar",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.noc.core_port_Bps; }));
   // The pod: defaults are one chip (no network); the *-pod presets set the rest.
+  // Energy (energy/energy_table.h): a technology table for the logic, each entry
+  // overridable, and the chip's own off-chip and static figures.
+  t.push_back(text_choice("chip.energy.node", "16nm", energy_table_nodes(),
+                          "technology node whose energy table (configs/energy/<node>.yaml) prices MACs, vector "
+                          "ops and SRAM bytes",
+                          +[](HardwareSpec& h) -> std::string& { return h.chip.energy.node; }));
+  for (const std::string& action : energy_table_actions()) {
+    HardwareParam p;
+    p.path = "chip.energy." + action;
+    p.type = ParamType::text;
+    p.default_text = "table";
+    p.description = action == "vector_op"   ? "energy of one vector-unit lane busy for one cycle; 'table' keeps the node's"
+                    : action == "sram_byte" ? "energy per byte read or written in vector memory; 'table' keeps the node's"
+                                            : "energy per " + action.substr(4) + " multiply-accumulate; 'table' keeps the node's";
+    p.normalize = [](const std::string& text, std::string* why) -> std::optional<std::string> {
+      if (text == "table") return text;
+      const auto q = parse_quantity(text, UnitKind::energy, why);
+      if (!q) return std::nullopt;
+      return format_quantity(q->value, UnitKind::energy);
+    };
+    p.set = [action](HardwareSpec& h, const ParamValue& v) {
+      if (v.text == "table") h.chip.energy.overrides.erase(action);
+      else h.chip.energy.overrides[action] = v.text;
+    };
+    p.get = [action](const HardwareSpec& h) {
+      ParamValue v;
+      const auto it = h.chip.energy.overrides.find(action);
+      v.text = it == h.chip.energy.overrides.end() ? "table" : it->second;
+      return v;
+    };
+    t.push_back(std::move(p));
+  }
+  t.push_back(quantity("chip.energy.dram_bit", U::energy, "3.9 pJ", 0, 1'000'000'000'000,
+                       "off-chip memory energy per bit read or written, activation and I/O included",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.energy.dram_bit_aJ; }));
+  t.push_back(quantity("chip.energy.ici_bit", U::energy, "0 aJ", 0, 1'000'000'000'000,
+                       "inter-chip link energy per bit per link crossed (0 = not known)",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.energy.ici_bit_aJ; }));
+  t.push_back(quantity("chip.energy.static_power", U::power, "0 W", 0, 100'000'000'000ULL,
+                       "power each chip draws whether busy or idle (leakage, clocks, memory background); "
+                       "0 = not known: reports then give dynamic energy only and say so",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.energy.static_power_uW; }));
   t.push_back(text_choice("pod.topology", "torus", {"ring", "torus", "switch"},
                           "ring: one line of chips closed into a ring; torus: 1-3 dimensions, "
                           "dimension-order routing; switch: one non-blocking switch (baseline)",

@@ -20,4 +20,8 @@ extern const std::size_t kEmbeddedPresetsCount;
 extern const EmbeddedPreset kEmbeddedModels[];
 extern const std::size_t kEmbeddedModelsCount;
 
+// configs/energy/*.yaml: energy per action for a technology node ("16nm").
+extern const EmbeddedPreset kEmbeddedEnergyTables[];
+extern const std::size_t kEmbeddedEnergyTablesCount;
+
 }  // namespace podsim::detail

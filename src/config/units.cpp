@@ -36,6 +36,14 @@ constexpr std::array<UnitDef, 9> kSize{{
 constexpr std::array<UnitDef, 5> kTime{{
     {"ps", 1, 1}, {"ns", 1'000, 1}, {"us", 1'000'000, 1}, {"ms", 1'000'000'000, 1}, {"s", 1'000'000'000'000, 1}}};
 
+// Energy per action (pJ as Horowitz quotes it) and power (W as datasheets quote it).
+constexpr std::array<UnitDef, 7> kEnergy{{
+    {"aJ", 1, 1}, {"fJ", 1'000, 1}, {"pJ", 1'000'000, 1}, {"nJ", 1'000'000'000, 1},
+    {"uJ", 1'000'000'000'000, 1}, {"mJ", 1'000'000'000'000'000, 1}, {"J", 1'000'000'000'000'000'000, 1}}};
+
+constexpr std::array<UnitDef, 4> kPower{{
+    {"uW", 1, 1}, {"mW", 1'000, 1}, {"W", 1'000'000, 1}, {"kW", 1'000'000'000, 1}}};
+
 __extension__ using U128 = unsigned __int128;
 constexpr U128 kTooLarge = U128(1) << 100;  // far above any 64-bit value, far below overflow
 
@@ -52,6 +60,8 @@ const UnitDef* lookup(UnitKind kind, std::string_view symbol) {
     case UnitKind::bandwidth: return find_unit(kBandwidth, symbol);
     case UnitKind::size: return find_unit(kSize, symbol);
     case UnitKind::time: return find_unit(kTime, symbol);
+    case UnitKind::energy: return find_unit(kEnergy, symbol);
+    case UnitKind::power: return find_unit(kPower, symbol);
     case UnitKind::none: return nullptr;
   }
   return nullptr;
@@ -72,6 +82,8 @@ const char* unit_kind_name(UnitKind kind) {
     case UnitKind::bandwidth: return "bandwidth";
     case UnitKind::size: return "size";
     case UnitKind::time: return "time";
+    case UnitKind::energy: return "energy";
+    case UnitKind::power: return "power";
   }
   return "?";
 }
@@ -83,6 +95,8 @@ const char* canonical_unit(UnitKind kind) {
     case UnitKind::bandwidth: return "B/s";
     case UnitKind::size: return "B";
     case UnitKind::time: return "ps";
+    case UnitKind::energy: return "aJ";
+    case UnitKind::power: return "uW";
   }
   return "";
 }
@@ -94,6 +108,8 @@ const char* unit_example(UnitKind kind) {
     case UnitKind::bandwidth: return "900 GB/s";
     case UnitKind::size: return "16 MiB";
     case UnitKind::time: return "1.5 ns";
+    case UnitKind::energy: return "0.2 pJ";
+    case UnitKind::power: return "40 W";
   }
   return "";
 }
@@ -191,9 +207,10 @@ std::optional<ParsedQuantity> parse_quantity(std::string_view text, UnitKind kin
   U128 whole = top / bottom;
   const U128 rest = top % bottom;
   // Sizes must be whole bytes, and rates whole Hz or B/s; times round to the nearest
-  // picosecond (the simulator's resolution), which is stated in the docs.
+  // picosecond (the simulator's resolution), energies to the attojoule and powers to the
+  // microwatt (finer than any published figure), which is stated in the docs.
   if (rest != 0) {
-    if (kind != UnitKind::time)
+    if (kind != UnitKind::time && kind != UnitKind::energy && kind != UnitKind::power)
       return fail(fmt::format("not a whole number of {}", kind == UnitKind::none ? "units" : canonical_unit(kind)));
     if (rest * 2 >= bottom) ++whole;
   }
@@ -216,6 +233,8 @@ std::string format_quantity(std::uint64_t value, UnitKind kind) {
     case UnitKind::bandwidth: return pick(kBandwidth);
     case UnitKind::size: return pick(kSize);
     case UnitKind::time: return pick(kTime);
+    case UnitKind::energy: return pick(kEnergy);
+    case UnitKind::power: return pick(kPower);
   }
   return std::to_string(value);
 }

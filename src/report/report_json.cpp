@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "podsim/config/hardware_loader.h"
+#include "podsim/energy/energy_model.h"
 #include "podsim/report/report.h"
 #include "podsim/report/op_metrics.h"
 
@@ -63,6 +64,24 @@ ordered_json pod_json(const PodResult& p, std::uint64_t step_ps) {
   return j;
 }
 
+ordered_json energy_json(const RunEnergy& e) {
+  const EnergyCosts& c = e.costs;
+  ordered_json j;
+  j["node"] = c.node;
+  // Without a static power the totals are dynamic energy only (chip.energy.static_power).
+  j["static_power_known"] = e.static_known;
+  j["static_power_w"] = c.static_power_w;
+  j["joules"] = {{"mac", e.total.mac_j},       {"vector", e.total.vector_j}, {"sram", e.total.sram_j},
+                 {"dram", e.total.dram_j},     {"ici", e.total.ici_j},       {"static", e.total.static_j},
+                 {"dynamic", e.total.dynamic_j()}, {"total", e.total.total_j()}};
+  j["pj_per_action"] = {{"mac_int8", c.mac_int8_j * 1e12}, {"mac_fp8", c.mac_fp8_j * 1e12},
+                        {"mac_bf16", c.mac_bf16_j * 1e12}, {"mac_fp16", c.mac_fp16_j * 1e12},
+                        {"mac_fp32", c.mac_fp32_j * 1e12}, {"vector_op", c.vector_op_j * 1e12},
+                        {"sram_byte", c.sram_byte_j * 1e12}, {"dram_bit", c.dram_bit_j * 1e12},
+                        {"ici_bit", c.ici_bit_j * 1e12}};
+  return j;
+}
+
 }  // namespace
 
 std::string report_json(const RunResult& r) {
@@ -101,8 +120,13 @@ std::string report_json(const RunResult& r) {
   s["chips"] = r.chips;
   s["ici_bytes"] = r.pod ? r.pod->ici_bytes : 0;
   s["exposed_comm_s"] = r.pod ? double(r.pod->exposed_comm_ps) * 1e-12 : 0.0;
+  const RunEnergy energy = run_energy(r);
+  s["energy_j"] = energy.total.total_j();
+  s["average_power_w"] = energy.average_power_w;
+  s["tops_per_w"] = energy.tops_per_w;
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
+  j["energy"] = energy_json(energy);
   if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);
   if (!r.workload.moe_routing.empty()) {
     ordered_json moe = ordered_json::array();
@@ -169,7 +193,8 @@ std::string report_json(const RunResult& r) {
     op["engine"] = o.plan.engine == Engine::mxu ? "mxu" : o.plan.engine == Engine::vector ? "vector" : "embedding";
     op["vector_unit_cycles"] = o.vpu_busy_cycles;
     op["onchip_bytes"] = o.onchip_bytes;
-    op["replayed_tiles"] = o.replayed_tiles;  // steady-state replay: tiles not simulated
+    op["replayed_tiles"] = o.replayed_tiles;
+    op["energy_j"] = energy.ops[std::size_t(&o - r.ops.data())].total_j();  // steady-state replay: tiles not simulated
     // chip.vmem.holds_activations: whether this op's activations stayed in vector memory,
     // and their bytes (what an off-chip round trip would have moved).
     const bool onchip = o.plan.engine == Engine::mxu ? o.plan.tiling.activations_onchip() : o.plan.vector.activations_onchip;

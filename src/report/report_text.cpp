@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "podsim/energy/energy_model.h"
 #include "podsim/report/op_metrics.h"
 #include "podsim/report/report.h"
 
@@ -55,6 +56,14 @@ std::string report_text(const RunResult& r) {
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),
        human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,
        double(r.hbm_peak_Bps) * 1e-9);
+  {
+    const RunEnergy e = run_energy(r);
+    line("  energy           {:.4g} J{}: MACs {:.3g}, vector {:.3g}, SRAM {:.3g}, DRAM {:.3g}, ICI {:.3g}, static {:.3g} "
+         "({} table)",
+         e.total.total_j(), e.static_known ? "" : " (dynamic only: chip.energy.static_power not set)", e.total.mac_j,
+         e.total.vector_j, e.total.sram_j, e.total.dram_j, e.total.ici_j, e.total.static_j, e.costs.node);
+    line("  power            {:.1f} W average, {:.3g} TOPS/W", e.average_power_w, e.tops_per_w);
+  }
   for (const auto& m : r.workload.moe_routing)
     line("  moe              {}: capacity {} tokens per expert, {} tokens dropped", m.op, m.capacity, m.dropped);
   if (r.training) {

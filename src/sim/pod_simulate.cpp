@@ -218,6 +218,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   r.end_ps = end;
   r.cycles = ClockDomain(hw.chip.clock_hz).cycle_at(end);
   r.macs = r.hbm_read_bytes = r.hbm_write_bytes = r.padded_macs = r.mxu_active_cycles = 0;
+  RunResult::ChipActions actions;
   for (std::uint32_t c = 0; c < P; ++c) {
     const RunResult& s = sims[sim_of_chip[c]];
     for (const ScheduleItem& it : plan.schedule[c]) {
@@ -228,8 +229,12 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
       r.hbm_write_bytes += op.hbm_write_bytes;
       r.padded_macs += op.padded_macs;
       r.mxu_active_cycles += op.mxu_active_cycles;
+      actions.macs_by_dtype[op.dtype] += op.macs;
+      actions.vpu_busy_cycles += op.vpu_busy_cycles;
+      actions.onchip_bytes += op.onchip_bytes;
     }
   }
+  r.all_chips = std::move(actions);
   r.hbm_peak_Bps = sims[sim_of_chip[0]].hbm_peak_Bps * P;
   bool chips_ok = true;
   std::string failed;

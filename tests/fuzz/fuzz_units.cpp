@@ -10,7 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   for (auto kind : {podsim::UnitKind::none, podsim::UnitKind::frequency, podsim::UnitKind::bandwidth,
-                    podsim::UnitKind::size, podsim::UnitKind::time}) {
+                    podsim::UnitKind::size, podsim::UnitKind::time, podsim::UnitKind::energy,
+                    podsim::UnitKind::power}) {
     std::string why;
     const auto q = podsim::parse_quantity(text, kind, &why);
     if (!q) continue;

@@ -373,3 +373,29 @@ TEST(PodRun, ReportsAreByteIdenticalWhateverTheJobCount) {
 }
 
 }  // namespace
+
+namespace {
+
+// Energy over a pod counts every chip, not only chip 0 whose ops the report lists: a
+// data-parallel pod of 16 does 16 times one chip's MACs (the same per-chip program), and
+// its links' energy is the bits they carried (each link crossed counted) x the energy per bit.
+TEST(PodRun, EnergyCountsEveryChipAndEveryLinkCrossed) {
+  const std::string set = " --set 'chip.energy.ici_bit=10 pJ' --set 'chip.energy.static_power=100 W'";
+  const json pod = run_json(mlp_train("2MiB") + " --hw tpu-v3-pod --set pod.dims=4x4" + set, "energy-pod");
+  const json one = run_json(mlp_train("2MiB") + " --hw tpu-v3-pod --set pod.dims=1" + set, "energy-one");
+  const json& jp = pod["energy"]["joules"];
+  const json& j1 = one["energy"]["joules"];
+  EXPECT_NEAR(jp["mac"].get<double>(), 16 * j1["mac"].get<double>(), 1e-9 * jp["mac"].get<double>());
+  EXPECT_NEAR(jp["sram"].get<double>(), 16 * j1["sram"].get<double>(), 1e-9 * jp["sram"].get<double>());
+  // The optimizer's all-reduce adds HBM traffic on a pod (collectives), so at least 16 x.
+  EXPECT_GE(jp["dram"].get<double>(), 16 * j1["dram"].get<double>() * (1 - 1e-9));
+  const double ici = double(pod["summary"]["ici_bytes"].get<std::uint64_t>()) * 8 * 10e-12;
+  EXPECT_GT(ici, 0.0);
+  EXPECT_NEAR(jp["ici"].get<double>(), ici, 1e-9 * ici);
+  EXPECT_EQ(j1["ici"].get<double>(), 0.0);
+  // Static: 100 W x 16 chips x the step time.
+  const double stat = 100.0 * 16 * pod["summary"]["time_s"].get<double>();
+  EXPECT_NEAR(jp["static"].get<double>(), stat, 1e-9 * stat);
+}
+
+}  // namespace

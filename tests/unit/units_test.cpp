@@ -49,6 +49,20 @@ TEST(Units, TimesInPicoseconds) {
   EXPECT_EQ(parse_ok("7 ps", UnitKind::time), 7u);
 }
 
+TEST(Units, EnergiesInFemtojoulesAndPowersInMicrowatts) {
+  EXPECT_EQ(parse_ok("0.2 pJ", UnitKind::energy), 200'000u);
+  EXPECT_EQ(parse_ok("1.3 nJ", UnitKind::energy), 1'300'000'000u);
+  EXPECT_EQ(parse_ok("0.0843 pJ", UnitKind::energy), 84'300u);
+  EXPECT_EQ(parse_ok("0.0000004 pJ", UnitKind::energy), 0u);  // rounds to the nearest aJ
+  EXPECT_EQ(parse_ok("40 W", UnitKind::power), 40'000'000u);
+  EXPECT_EQ(parse_ok("500 mW", UnitKind::power), 500'000u);
+  EXPECT_EQ(format_quantity(3'900'000, UnitKind::energy), "3900 fJ");
+  EXPECT_EQ(format_quantity(28'000'000, UnitKind::power), "28 W");
+  EXPECT_NE(parse_error("0.2 pj", UnitKind::energy).find("unknown energy unit"), std::string::npos);
+  EXPECT_NE(parse_error("40", UnitKind::power).find("missing unit"), std::string::npos);
+  EXPECT_NE(parse_error("-1 W", UnitKind::power).find("negative"), std::string::npos);
+}
+
 TEST(Units, BareNumberNeedsAUnit) {
   EXPECT_NE(parse_error("940", UnitKind::frequency).find("missing unit"), std::string::npos);
   EXPECT_NE(parse_error("900", UnitKind::bandwidth).find("missing unit"), std::string::npos);

@@ -95,6 +95,17 @@ struct VectorSpec {
   bool overlap_fused = true;
 };
 
+// Energy per action and static power (energy/energy_model.h turns a run's actions into
+// joules). The logic actions (MACs, vector ops, SRAM bytes) come from a technology table,
+// configs/energy/<node>.yaml, each entry overridable; the off-chip ones are the chip's.
+struct EnergySpec {
+  std::string node = "16nm";                      // configs/energy/16nm.yaml
+  std::map<std::string, std::string> overrides;   // action -> "0.2 pJ" (replaces the table's)
+  std::uint64_t dram_bit_aJ = 3'900'000;              // per bit read or written, I/O included
+  std::uint64_t ici_bit_aJ = 0;                   // per bit per link crossed
+  std::uint64_t static_power_uW = 0;              // per chip, whether busy or idle; 0 = not known
+};
+
 struct ChipSpec {
   std::uint64_t clock_hz = 940'000'000;
   std::uint32_t tensor_cores = 2;
@@ -110,6 +121,7 @@ struct ChipSpec {
   HbmSpec hbm;
   DmaSpec dma;
   NocSpec noc;
+  EnergySpec energy;
 };
 
 // The chips of a pod and the inter-chip (ICI) network joining them (net/ models it).

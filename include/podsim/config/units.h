@@ -11,8 +11,9 @@
 namespace podsim {
 
 // What a parameter measures. Each kind has one canonical unit for storage:
-//   frequency -> Hz, bandwidth -> bytes per second, size -> bytes, time -> picoseconds.
-enum class UnitKind { none, frequency, bandwidth, size, time };
+//   frequency -> Hz, bandwidth -> bytes per second, size -> bytes, time -> picoseconds,
+//   energy -> attojoules (energy per action: "0.0324 pJ" exactly), power -> microwatts ("28 W").
+enum class UnitKind { none, frequency, bandwidth, size, time, energy, power };
 
 const char* unit_kind_name(UnitKind kind);      // "frequency", ...
 const char* canonical_unit(UnitKind kind);      // "Hz", "B/s", "B", "ps"
@@ -20,7 +21,8 @@ const char* unit_example(UnitKind kind);        // "940 MHz", used in error mess
 
 // The result of parsing a quantity: its value in the canonical unit. Frequencies,
 // bandwidths and sizes are whole numbers in their unit (940 MHz = 940'000'000 Hz);
-// times are whole picoseconds (the simulator's time resolution).
+// times are whole picoseconds (the simulator's time resolution); energies and powers round
+// to the nearest attojoule and microwatt.
 struct ParsedQuantity {
   std::uint64_t value = 0;
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +111,12 @@ struct RunResult {
   std::optional<ModelFootprint> model;            // when it does not (compiler/model_capacity.h)
   std::uint32_t chips = 1;                        // chips whose work the totals add up
   std::optional<PodResult> pod;                   // a run over a pod
+  // A pod run's `ops` are chip 0's; what every chip did, for energy (energy/energy_model.h).
+  struct ChipActions {
+    std::map<std::string, std::uint64_t> macs_by_dtype;
+    std::uint64_t vpu_busy_cycles = 0, onchip_bytes = 0;
+  };
+  std::optional<ChipActions> all_chips;
   std::vector<InvariantCheck> invariants;
   StatsRegistry stats;
 

@@ -1,0 +1,34 @@
+// Joules from a run: each action the simulator counted times its energy
+// (energy/energy_table.h), plus static power over the simulated time. The actions:
+// MACs by input dtype, vector-unit lane cycles, vector-memory bytes, off-chip bits and
+// inter-chip bits per link crossed. docs/energy.md lists what is and is not counted.
+#pragma once
+
+#include <vector>
+
+#include "podsim/energy/energy_table.h"
+#include "podsim/sim/run_result.h"
+
+namespace podsim {
+
+struct EnergyParts {
+  double mac_j = 0, vector_j = 0, sram_j = 0, dram_j = 0, ici_j = 0, static_j = 0;
+  double dynamic_j() const { return mac_j + vector_j + sram_j + dram_j + ici_j; }
+  double total_j() const { return dynamic_j() + static_j; }
+};
+
+struct RunEnergy {
+  EnergyCosts costs;
+  bool static_known = false;     // chip.energy.static_power set: else totals are dynamic only
+  EnergyParts total;             // the run: dynamic parts summed over ops, static over the run's time
+  std::vector<EnergyParts> ops;  // per op of RunResult::ops; static over the op's span
+  double average_power_w = 0;    // total / simulated time (all chips of the run)
+  double tops_per_w = 0;         // 2 x MACs / total joules, in 1e12 per joule
+};
+
+RunEnergy run_energy(const RunResult& run);
+
+// One op's dynamic energy (static left 0): what `run_energy` adds up.
+EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCosts& costs);
+
+}  // namespace podsim

@@ -1,0 +1,64 @@
+// The energy a report gives (docs/energy.md): its parts add up, each part is the run's
+// counted actions times the energy per action the report states, and a value set with
+// --set reaches the numbers.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "run_json.h"
+
+namespace podsim::test {
+namespace {
+
+using nlohmann::json;
+
+TEST(EnergyReport, PartsAddUpAndEachIsActionsTimesEnergyPerAction) {
+  const json r = run_json(std::string(PODSIM_SOURCE_DIR) + "/workloads/mlp-block.yaml --hw tpu-v3 --set 'chip.energy.static_power=100 W'",
+                          "energy-mlp");
+  const json& e = r["energy"];
+  const json& j = e["joules"];
+  const double parts = j["mac"].get<double>() + j["vector"].get<double>() + j["sram"].get<double>() +
+                       j["dram"].get<double>() + j["ici"].get<double>() + j["static"].get<double>();
+  EXPECT_NEAR(j["total"].get<double>(), parts, 1e-12 * parts);
+  EXPECT_DOUBLE_EQ(r["summary"]["energy_j"].get<double>(), j["total"].get<double>());
+  // DRAM: every byte the summary moved, 8 bits each, at the preset's 3.9 pJ per bit.
+  const double bytes = double(r["summary"]["hbm_read_bytes"].get<std::uint64_t>() +
+                              r["summary"]["hbm_write_bytes"].get<std::uint64_t>());
+  EXPECT_DOUBLE_EQ(e["pj_per_action"]["dram_bit"].get<double>(), 3.9);
+  EXPECT_NEAR(j["dram"].get<double>(), bytes * 8 * 3.9e-12, 1e-9 * j["dram"].get<double>());
+  // MACs: each op's MACs at its dtype's energy (every op of this workload is bf16).
+  double macs = 0, op_energy = 0, op_static = 0;
+  for (const json& op : r["ops"]) {
+    macs += double(op["flops"].get<std::uint64_t>()) / 2;
+    op_energy += op["energy_j"].get<double>();
+    op_static += 100.0 * (op["end_s"].get<double>() - op["start_s"].get<double>());
+  }
+  EXPECT_GT(macs, 0);
+  EXPECT_NEAR(j["mac"].get<double>(), macs * e["pj_per_action"]["mac_bf16"].get<double>() * 1e-12,
+              1e-9 * j["mac"].get<double>());
+  // Static: 100 W over the simulated time; the ops' shares over their spans.
+  const double time = r["summary"]["time_s"].get<double>();
+  EXPECT_NEAR(j["static"].get<double>(), 100.0 * time, 1e-9 * 100.0 * time);
+  EXPECT_NEAR(op_energy, j["dynamic"].get<double>() + op_static, 1e-9 * op_energy);
+  EXPECT_NEAR(r["summary"]["average_power_w"].get<double>(), j["total"].get<double>() / time, 1e-9 * 100);
+  EXPECT_NEAR(r["summary"]["tops_per_w"].get<double>(), 2 * macs / j["total"].get<double>() * 1e-12,
+              1e-9 * r["summary"]["tops_per_w"].get<double>());
+}
+
+TEST(EnergyReport, AnOverrideChangesOnlyItsPart) {
+  const std::string wl = std::string(PODSIM_SOURCE_DIR) + "/workloads/mlp-block.yaml --hw tpu-v3";
+  const json base = run_json(wl, "energy-base");
+  const json twice = run_json(wl + " --set 'chip.energy.sram_byte=1.404 pJ'", "energy-sram");  // 16 nm: 0.702 pJ
+  EXPECT_NEAR(twice["energy"]["joules"]["sram"].get<double>(), 2 * base["energy"]["joules"]["sram"].get<double>(),
+              1e-9 * twice["energy"]["joules"]["sram"].get<double>());
+  EXPECT_DOUBLE_EQ(twice["energy"]["joules"]["mac"].get<double>(), base["energy"]["joules"]["mac"].get<double>());
+  EXPECT_EQ(twice["summary"]["time_s"], base["summary"]["time_s"]);  // energy never changes timing
+  // Without a static power the report says the totals are dynamic only.
+  EXPECT_FALSE(base["energy"]["static_power_known"].get<bool>());
+  const Outcome text = run_shell(std::string(PODSIM_BINARY) + " run " + wl);
+  EXPECT_NE(text.output.find("dynamic only: chip.energy.static_power not set"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("TOPS/W"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace podsim::test
