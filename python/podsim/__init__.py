@@ -147,6 +147,39 @@ def sweep(hardware, workload, grid, set=None, wset=None, metrics=None, jobs=1):
     return _frame([dict(p, **r) for p, r in zip(points, results)])
 
 
+def pareto(rows, objectives):
+    """The rows (a DataFrame or a list of dicts, as `sweep` returns) that no other row beats
+    on every objective: at least as good on all and better on one (equal rows are all kept),
+    in their order. Rows whose status is not 'ok' or that lack a number for an objective
+    are not candidates. objectives: metric names, minimized, or 'metric:max' (as
+    `podsim sweep --pareto`), e.g. ['time_s', 'energy_j'].
+    """
+    records = rows.to_dict("records") if hasattr(rows, "to_dict") else list(rows)
+    senses = []
+    for o in objectives:
+        name, _, sense = str(o).partition(":")
+        if sense not in ("", "min", "max"):
+            raise ValueError("objective '{}': the sense after ':' is min or max".format(o))
+        senses.append((name, sense == "max"))
+    if len(senses) < 2:
+        raise ValueError("a Pareto front needs at least two objectives")
+
+    def values(r):
+        out = []
+        for name, most in senses:
+            v = r.get(name)
+            if not isinstance(v, (int, float)) or v != v:
+                return None
+            out.append(-v if most else v)
+        return out
+
+    cands = [(r, values(r)) for r in records if r.get("status", "ok") == "ok"]
+    cands = [(r, v) for r, v in cands if v is not None]
+    front = [r for r, v in cands
+             if not any(all(b <= a for a, b in zip(v, w)) and w != v for _, w in cands)]
+    return _frame(front) if hasattr(rows, "to_dict") else front
+
+
 def _pairs(overrides):
     """path=value assignments (a dict or a list of 'path=value') as (path, value) pairs."""
     if overrides is None:

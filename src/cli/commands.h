@@ -70,6 +70,7 @@ struct SweepOptions {
   std::string shard;  // "I/N"
   double point_timeout_s = 0;
   std::vector<std::string> merge;
+  std::string pareto;  // "time_s,energy_j": write DIR/pareto.csv after the run
 };
 
 struct CompareOptions {

@@ -135,6 +135,9 @@ int sc_main(int argc, char* argv[]) {
   sweep_cmd->add_option("--shard", sweep.shard, "run only shard I of N: I/N");
   sweep_cmd->add_option("--point-timeout", sweep.point_timeout_s, "seconds before a point is killed and recorded as timed out")
       ->check(CLI::NonNegativeNumber);
+  sweep_cmd->add_option("--pareto", sweep.pareto,
+                        "objectives joined by commas (metric, or metric:max), like time_s,energy_j: write the points "
+                        "no other beats on all of them to OUT/pareto.csv and pareto.jsonl");
   sweep_cmd->add_option("--merge", sweep.merge, "join these output folders (shards) into --out");
   podsim::cli::CompareOptions compare;
   CLI::App* compare_cmd = app.add_subcommand("compare", "compare two reports or two sweep results");

@@ -1,13 +1,16 @@
 // `podsim sweep`: run a design sweep, or merge shard outputs.
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "commands.h"
 #include "podsim/config/config_error.h"
+#include "podsim/sweep/pareto.h"
 #include "podsim/sweep/sweep_runner.h"
 
 namespace podsim::cli {
@@ -52,10 +55,28 @@ int sweep_command(const SweepOptions& o) {
       r.shard_count = n;
     }
     const SweepSpec spec = load_sweep(o.file);
+    std::vector<ParetoObjective> objectives;
+    if (!o.pareto.empty()) {
+      std::string why;
+      if (!parse_pareto_objectives(o.pareto, &objectives, &why)) {
+        fmt::print(stderr, "error: --pareto: {}\n", why);
+        return kInputError;
+      }
+      for (const auto& obj : objectives)
+        if (std::find(spec.metrics.begin(), spec.metrics.end(), obj.metric) == spec.metrics.end()) {
+          fmt::print(stderr, "error: --pareto: '{}' is not among the sweep's metrics ({}); add it to sweep.metrics in {}\n",
+                     obj.metric, fmt::join(spec.metrics, ", "), o.file);
+          return kInputError;
+        }
+    }
     const SweepSummary s = run_sweep(spec, r);
-    fmt::print("sweep: {} points in this run: {} ran ({} ok, {} failed), {} already done, {} skipped by constraints; "
+    fmt::print("sweep: {} points in this run: {} ran ({} ok, {} failed{}), {} already done, {} skipped by constraints; "
                "results in {}/results.csv\n",
-               s.points, s.ran, s.ok, s.failed, s.skipped_done, s.constrained, r.out_dir);
+               s.points, s.ran, s.ok, s.failed, s.over_budget ? fmt::format(", {} over budget", s.over_budget) : "",
+               s.skipped_done, s.constrained, r.out_dir);
+    if (!objectives.empty())
+      fmt::print("pareto: {} points on the front of {}; in {}/pareto.csv\n", write_pareto(r.out_dir, objectives), o.pareto,
+                 r.out_dir);
     return s.failed > 0 ? 1 : kOk;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "error: {}\n", e.what());

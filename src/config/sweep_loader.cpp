@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -171,19 +173,53 @@ void check_constraint(const SweepConstraint& c, const SweepSpec& s, const std::s
     throw ConfigError(c.where, key_path, "compares two numbers; name a parameter or an axis on one side");
 }
 
+SweepBudget parse_budget(const YAML::Node& node, const std::string& key_path, const std::string& file) {
+  SweepBudget b;
+  b.text = detail::scalar_text(node, key_path, file);
+  b.where = location_of(node, file);
+  for (const char* op : {"<=", ">=", "<", ">"}) {
+    const auto at = b.text.find(op);
+    if (at == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      const auto f = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
+      return f == std::string::npos ? std::string() : s.substr(f, e - f + 1);
+    };
+    b.metric = trim(b.text.substr(0, at));
+    b.op = op;
+    const std::string limit = trim(b.text.substr(at + std::string(op).size()));
+    const auto names = summary_metric_names();
+    if (std::find(names.begin(), names.end(), b.metric) == names.end()) {
+      const std::string hint = suggest_nearest(b.metric, names);
+      throw ConfigError(b.where, key_path,
+                        fmt::format("'{}' is not a summary metric{}; a budget limits one of: {}", b.metric,
+                                    hint.empty() ? "" : " (" + hint + ")", fmt::join(names, ", ")));
+    }
+    std::size_t used = 0;
+    try {
+      b.limit = std::stod(limit, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (limit.empty() || used != limit.size() || !std::isfinite(b.limit))
+      throw ConfigError(b.where, key_path, fmt::format("'{}' is not a number; a budget is '<metric> <op> <number>'", limit));
+    return b;
+  }
+  throw ConfigError(b.where, key_path, "expected '<summary metric> <op> <number>' with op one of <= < >= >, like 'average_power_w <= 200'");
+}
+
 }  // namespace
 
 std::vector<std::string> summary_metric_names() {
   return {"time_s", "cycles", "flops", "achieved_tflops", "peak_tflops", "mxu_utilization", "hbm_read_bytes",
           "hbm_write_bytes", "hbm_bandwidth_gbps", "hbm_peak_gbps", "macs", "padded_macs", "chips", "ici_bytes",
-          "exposed_comm_s"};
+          "exposed_comm_s", "energy_j", "average_power_w", "tops_per_w"};
 }
 
 std::vector<std::string> op_metric_keys() {
   return {"name", "kind", "shape", "dtype", "repeat", "flops", "start_s", "end_s", "time_s", "cycles",
           "achieved_tflops", "mxu_utilization", "hbm_read_bytes", "hbm_write_bytes", "hbm_bandwidth_gbps", "bound",
           "padded_macs", "engine", "vector_unit_cycles", "onchip_bytes", "activations_onchip",
-          "onchip_activation_bytes"};
+          "onchip_activation_bytes", "replayed_tiles", "energy_j"};
 }
 
 bool is_known_metric(const std::string& name) {
@@ -226,7 +262,7 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
   const YAML::Node sw = root["sweep"];
   if (!sw) throw ConfigError({path, 1, 1}, "sweep", "missing; the file must start with 'sweep:'");
   detail::expect_map(sw, "sweep", path);
-  detail::reject_unknown_keys(sw, {"hardware", "workload", "grid", "zip", "random", "constraints", "metrics"}, "sweep",
+  detail::reject_unknown_keys(sw, {"hardware", "workload", "grid", "zip", "random", "constraints", "budgets", "metrics"}, "sweep",
                               path);
   SweepSpec s;
   s.source = path;
@@ -290,6 +326,10 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
       s.constraints.push_back(parse_constraint(c[i], key, path));
       check_constraint(s.constraints.back(), s, key);
     }
+  }
+  if (const YAML::Node b = sw["budgets"]) {
+    if (!b.IsSequence()) throw ConfigError(location_of(b, path), "sweep.budgets", "expected a list of limits, like ['average_power_w <= 200']");
+    for (std::size_t i = 0; i < b.size(); ++i) s.budgets.push_back(parse_budget(b[i], fmt::format("sweep.budgets[{}]", i), path));
   }
   const YAML::Node m = sw["metrics"];
   if (!m || !m.IsSequence() || m.size() == 0)

@@ -96,6 +96,7 @@ std::string fingerprint(const SweepSpec& s) {
   }
   f += fmt::format("random={}/{}|", s.random_samples, s.random_seed);
   for (const auto& c : s.constraints) f += c.text + ";";
+  for (const auto& b : s.budgets) f += "budget " + b.text + ";";
   for (const auto& m : s.metrics) f += m + ",";
   return f;
 }
@@ -176,6 +177,18 @@ pid_t spawn_point(const SweepSpec& spec, const SweepPoint& p, const SweepRunOpti
 
 std::string last_lines(const fs::path& log) { return last_log_line(log.string()); }
 
+// The first budget the report's result breaks, worded; "" when it keeps them all.
+std::string broken_budget(const SweepSpec& spec, const ordered_json& report) {
+  for (const SweepBudget& b : spec.budgets) {
+    const ordered_json v = metric_of(report, b.metric);
+    if (!v.is_number()) return fmt::format("budget '{}': the report has no number {}", b.text, b.metric);
+    const double x = v.get<double>();
+    const bool ok = b.op == "<=" ? x <= b.limit : b.op == "<" ? x < b.limit : b.op == ">=" ? x >= b.limit : x > b.limit;
+    if (!ok) return fmt::format("budget '{}' not met: {} = {:.6g}", b.text, b.metric, x);
+  }
+  return "";
+}
+
 }  // namespace
 
 SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
@@ -209,7 +222,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
     auto it = records.find(p.id);
     if (it != records.end()) {
       const std::string st = it->second["status"].get<std::string>();
-      if (st == "ok" || st == "skipped") {
+      if (st == "ok" || st == "skipped" || st == "over_budget") {
         ++sum.skipped_done;
         continue;
       }
@@ -236,13 +249,15 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
       r = record(c.point, spec.metrics, nullptr, "timeout", fmt::format("no result within {} s", o.point_timeout_s));
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(report_path)) {
       const ordered_json report = ordered_json::parse(read_text(report_path));
-      r = record(c.point, spec.metrics, &report, "ok", "");
+      const std::string over = broken_budget(spec, report);
+      r = record(c.point, spec.metrics, &report, over.empty() ? "ok" : "over_budget", over);
     } else {
       const std::string why = last_lines(dir / "points" / fmt::format("{}.log", c.point.id));
       r = record(c.point, spec.metrics, nullptr, "failed",
                  why.empty() ? fmt::format("exit status {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1) : why);
     }
-    const bool ok = r["status"] == "ok";
+    const bool ok = r["status"] == "ok" || r["status"] == "over_budget";
+    if (r["status"] == "over_budget") ++sum.over_budget;
     write_atomically(dir / "points" / fmt::format("{}.result.json", c.point.id), r.dump(2) + "\n");
     records[c.point.id] = std::move(r);
     ++sum.ran;

@@ -11,6 +11,7 @@
 //       chip.hbm.bandwidth: [700 GB/s, 900 GB/s]
 //     random: {samples: 100, seed: 7, axes: {chip.mxu.rows: [64, 128, 256]}}  # instead of grid/zip
 //     constraints: ["chip.mxu.rows <= chip.mxu.cols"]
+//     budgets: ["average_power_w <= 200"]  # on results: a point past one is "over_budget"
 //     metrics: [time_s, achieved_tflops]
 #pragma once
 
@@ -35,6 +36,16 @@ struct SweepConstraint {
   SourceLocation where;
 };
 
+// A limit on a run's result (power, energy, time): checked after the point runs; a point
+// past it keeps its metrics and is recorded with status "over_budget".
+struct SweepBudget {
+  std::string text;    // "average_power_w <= 200"
+  std::string metric;  // a summary metric
+  std::string op;      // <= < >= >
+  double limit = 0;
+  SourceLocation where;
+};
+
 struct SweepSpec {
   std::string source;    // the sweep file
   std::string hardware;  // preset name, or a path resolved against the sweep file
@@ -42,6 +53,7 @@ struct SweepSpec {
   std::vector<SweepAxis> grid, zip, random;
   std::uint64_t random_samples = 0, random_seed = 0;
   std::vector<SweepConstraint> constraints;
+  std::vector<SweepBudget> budgets;
   std::vector<std::string> metrics;
 
   // Every axis in column order (grid, then zip, then random).

@@ -30,6 +30,7 @@ struct SweepRunOptions {
 
 struct SweepSummary {
   std::uint64_t points = 0, ran = 0, skipped_done = 0, ok = 0, failed = 0, constrained = 0;
+  std::uint64_t over_budget = 0;  // ran (counted in ok) but past a budget (SweepSpec::budgets)
 };
 
 // Returns what happened; throws std::runtime_error for an unusable output folder.
