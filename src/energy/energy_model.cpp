@@ -1,5 +1,8 @@
 #include "podsim/energy/energy_model.h"
 
+#include <algorithm>
+#include <map>
+
 namespace podsim {
 
 EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCosts& costs) {
@@ -12,6 +15,36 @@ EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCost
   e.dram_j = double(op.hbm_read_bytes + op.hbm_write_bytes) * 8.0 * costs.dram_bit_j;
   return e;
 }
+
+namespace {
+
+// Each op's dynamic energy spread evenly over its span, plus static power throughout:
+// a step at every op start and end. Ops that overlap (a weight FIFO fetching ahead, an
+// epilogue) add up. An op with no span adds no step (its energy is in the totals).
+void power_profile(const RunResult& run, RunEnergy& r) {
+  std::map<std::uint64_t, double> delta;  // time -> change in dynamic watts
+  delta[0] += 0;
+  delta[run.end_ps] += 0;
+  for (std::size_t i = 0; i < run.ops.size(); ++i) {
+    const OpResult& op = run.ops[i];
+    if (op.end_ps <= op.start_ps) continue;
+    const double w = r.ops[i].dynamic_j() / (double(op.end_ps - op.start_ps) * 1e-12);
+    delta[op.start_ps] += w;
+    delta[op.end_ps] -= w;
+  }
+  const double idle = r.costs.static_power_w * double(run.chips);
+  double dynamic = 0;
+  for (const auto& [t, d] : delta) {
+    if (t >= run.end_ps) break;
+    dynamic += d;
+    const double watts = idle + std::max(0.0, dynamic);  // rounding never makes it negative
+    if (!r.power.empty() && r.power.back().watts == watts) continue;
+    r.power.push_back({t, watts});
+    r.peak_power_w = std::max(r.peak_power_w, watts);
+  }
+}
+
+}  // namespace
 
 RunEnergy run_energy(const RunResult& run) {
   RunEnergy r;
@@ -45,6 +78,7 @@ RunEnergy run_energy(const RunResult& run) {
   // ici_bytes counts a byte once per link it crosses (PodResult).
   if (run.pod) r.total.ici_j = double(run.pod->ici_bytes) * 8.0 * r.costs.ici_bit_j;
   r.total.static_j = run.time_s() * r.costs.static_power_w * double(run.chips);
+  if (!run.all_chips) power_profile(run, r);
   if (run.end_ps > 0) r.average_power_w = r.total.total_j() / run.time_s();
   if (r.total.total_j() > 0) r.tops_per_w = 2.0 * double(macs) / r.total.total_j() * 1e-12;
   return r;

@@ -123,6 +123,7 @@ std::string report_json(const RunResult& r) {
   const RunEnergy energy = run_energy(r);
   s["energy_j"] = energy.total.total_j();
   s["average_power_w"] = energy.average_power_w;
+  if (!r.all_chips) s["peak_power_w"] = energy.peak_power_w;  // op granularity; not for pods
   s["tops_per_w"] = energy.tops_per_w;
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);

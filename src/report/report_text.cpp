@@ -62,7 +62,8 @@ std::string report_text(const RunResult& r) {
          "({} table)",
          e.total.total_j(), e.static_known ? "" : " (dynamic only: chip.energy.static_power not set)", e.total.mac_j,
          e.total.vector_j, e.total.sram_j, e.total.dram_j, e.total.ici_j, e.total.static_j, e.costs.node);
-    line("  power            {:.1f} W average, {:.3g} TOPS/W", e.average_power_w, e.tops_per_w);
+    line("  power            {:.1f} W average{}, {:.3g} TOPS/W", e.average_power_w,
+         r.all_chips ? "" : fmt::format(", {:.1f} W peak (op by op)", e.peak_power_w), e.tops_per_w);
   }
   for (const auto& m : r.workload.moe_routing)
     line("  moe              {}: capacity {} tokens per expert, {} tokens dropped", m.op, m.capacity, m.dropped);

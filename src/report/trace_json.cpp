@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "podsim/energy/energy_model.h"
 #include "podsim/report/op_metrics.h"
 #include "podsim/report/report.h"
 
@@ -80,6 +81,16 @@ std::string trace_json(const RunResult& r) {
                         {"pid", 2},
                         {"ts", double(b * cs.bucket_ps) * 1e-6},
                         {"args", {{"GB/s", double(cs.bytes[b]) / (double(cs.bucket_ps) * 1e-12) * 1e-9}}}});
+  }
+  // Power over time (energy/energy_model.h): a step per op boundary, single-chip runs.
+  const RunEnergy energy = run_energy(r);
+  if (!energy.power.empty()) {
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 3}, {"args", {{"name", "power (W)"}}}});
+    for (const auto& step : energy.power)
+      events.push_back({{"name", "power"}, {"ph", "C"}, {"pid", 3}, {"ts", double(step.start_ps) * 1e-6},
+                        {"args", {{"W", step.watts}}}});
+    events.push_back({{"name", "power"}, {"ph", "C"}, {"pid", 3}, {"ts", double(r.end_ps) * 1e-6},
+                      {"args", {{"W", energy.power.back().watts}}}});
   }
   ordered_json j;
   j["traceEvents"] = std::move(events);

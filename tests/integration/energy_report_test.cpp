@@ -60,5 +60,31 @@ TEST(EnergyReport, AnOverrideChangesOnlyItsPart) {
   EXPECT_NE(text.output.find("TOPS/W"), std::string::npos);
 }
 
+// Power over time (the trace's `power` counter): integrated over the run it gives the
+// report's joules, and its highest step is the summary's peak power.
+TEST(EnergyReport, PowerOverTimeIntegratesToTheEnergyAndPeaksAtThePeak) {
+  const std::string trace = testing::TempDir() + "energy-power-trace.json";
+  const json r = run_json(std::string(PODSIM_SOURCE_DIR) + "/workloads/mlp-block.yaml --hw tpu-v1 --trace " + trace,
+                          "energy-trace");
+  const json t = json::parse(read_file(trace));
+  std::vector<std::pair<double, double>> steps;  // (us, W)
+  for (const json& e : t["traceEvents"])
+    if (e["ph"] == "C" && e["name"] == "power") steps.push_back({e["ts"].get<double>(), e["args"]["W"].get<double>()});
+  ASSERT_GE(steps.size(), 3u);
+  double joules = 0, peak = 0;
+  for (std::size_t i = 0; i + 1 < steps.size(); ++i) {
+    joules += steps[i].second * (steps[i + 1].first - steps[i].first) * 1e-6;
+    peak = std::max(peak, steps[i].second);
+  }
+  const double time_us = r["summary"]["time_s"].get<double>() * 1e6;
+  EXPECT_NEAR(steps.back().first, time_us, 1e-6 * time_us);
+  const double total = r["summary"]["energy_j"].get<double>();
+  EXPECT_NEAR(joules, total, 1e-6 * total);
+  EXPECT_NEAR(peak, r["summary"]["peak_power_w"].get<double>(), 1e-9 * peak);
+  EXPECT_GE(peak, r["summary"]["average_power_w"].get<double>());
+  // Never below the static power (28 W on TPU v1).
+  for (const auto& s : steps) EXPECT_GE(s.second, 28.0 - 1e-9);
+}
+
 }  // namespace
 }  // namespace podsim::test

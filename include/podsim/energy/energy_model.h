@@ -24,6 +24,14 @@ struct RunEnergy {
   std::vector<EnergyParts> ops;  // per op of RunResult::ops; static over the op's span
   double average_power_w = 0;    // total / simulated time (all chips of the run)
   double tops_per_w = 0;         // 2 x MACs / total joules, in 1e12 per joule
+  // Single-chip runs: power over time at op granularity (below) and its highest step.
+  // Pod runs (whose ops are chip 0's) have neither: peak_power_w stays 0.
+  struct PowerStep {
+    std::uint64_t start_ps = 0;  // the step holds until the next one starts (or the run ends)
+    double watts = 0;
+  };
+  std::vector<PowerStep> power;
+  double peak_power_w = 0;
 };
 
 RunEnergy run_energy(const RunResult& run);
