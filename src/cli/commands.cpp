@@ -81,6 +81,15 @@ std::optional<HardwareSpec> load_hardware_or_report(const std::string& name_or_p
 }
 
 int run_command(const RunOptions& o) {
+  // Two outputs of one run into one file: the second would clobber the first.
+  if (!o.json_path.empty() && !o.trace_path.empty()) {
+    std::error_code ec1, ec2;
+    const auto a = std::filesystem::weakly_canonical(o.json_path, ec1), b = std::filesystem::weakly_canonical(o.trace_path, ec2);
+    if (o.json_path == o.trace_path || (!ec1 && !ec2 && a == b)) {
+      fmt::print(stderr, "error: --json and --trace both name {}: give each its own file\n", o.json_path);
+      return kInputError;
+    }
+  }
   RunResult result;
   try {
     const HardwareSpec hw = load_hardware(o.hardware, o.overrides);

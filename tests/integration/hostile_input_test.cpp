@@ -98,6 +98,20 @@ TEST(HostileOutputs, TheRunsOwnInputIsNeverOverwritten) {
   EXPECT_EQ(read_file(w.string()), before);
 }
 
+// --json and --trace into one file: the trace used to replace the report silently.
+TEST(HostileOutputs, TwoOutputsIntoOneFileAreRefusedBeforeRunning) {
+  const fs::path d = scratch("two-outputs");
+  const fs::path out = d / "out.json";
+  Outcome o = podsim_cli("run -q " + kGemm + " --json " + out.string() + " --trace " + (d / "." / "out.json").string());
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("--json and --trace both name"), std::string::npos) << o.output;
+  EXPECT_FALSE(fs::exists(out));  // refused before anything was written
+  o = podsim_cli("run -q " + kGemm + " --json " + out.string() + " --trace " + (d / "trace.json").string());
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(read_file(out.string()).find("\"summary\""), std::string::npos);
+  EXPECT_NE(read_file((d / "trace.json").string()).find("traceEvents"), std::string::npos);
+}
+
 TEST(HostileOutputs, DashIsStandardOutput) {
   const Outcome o = podsim_cli("run -q " + kGemm + " --json -");
   EXPECT_EQ(o.code, 0) << o.output;
