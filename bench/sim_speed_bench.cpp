@@ -170,6 +170,11 @@ PODSIM_WORKLOAD(distill, "workloads/distill.yaml");
       ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1)
 PODSIM_COMMAND(pod_resnet50_dp_1_to_1024_chips, "run", "-q", "workloads/pod/resnet50-dp.yaml", "--hw", "tpu-v3-pod",
                "--chips", "1,8,64,256,1024");
+// Symmetric pods (sim/pod_simulate.h): chip 0's transfers stand for every chip's
+// (targets: 4,096 chips <= 1.5 s and <= 300 MB; an 8,960-chip v5p-size pod runs).
+PODSIM_COMMAND(pod_resnet50_dp_4096_chips, "run", "-q", "workloads/pod/resnet50-dp.yaml", "--hw", "tpu-v4-pod");
+PODSIM_COMMAND(pod_resnet50_dp_8960_chips, "run", "-q", "workloads/pod/resnet50-dp.yaml", "--hw", "tpu-v4-pod", "--set",
+               "pod.dims=16x20x28");
 PODSIM_COMMAND(pod_switch_moe_ep64, "run", "-q", "workloads/pod/switch-moe-ep64.yaml", "--hw", "tpu-v3-pod", "--set",
                "pod.dims=8x8");
 PODSIM_COMMAND(pod_transformer_tp_pp16, "run", "-q", "workloads/pod/transformer-tp-pp16.yaml", "--hw", "tpu-v3-pod",

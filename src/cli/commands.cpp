@@ -102,6 +102,7 @@ int run_command(const RunOptions& o) {
     if (hw.pod.chips() > 1 || wl.parallelism.given) {
       PodSimulateOptions pod;
       pod.full = o.full_pod;
+      pod.full_network = o.full_network;
       pod.jobs = o.jobs;
       try {
         result = simulate_pod(hw, wl, sim, pod);

@@ -27,6 +27,7 @@ struct RunOptions {
   bool quiet = false;
   std::vector<std::uint32_t> chips;  // --chips 1,8,64: the pod at each size (data parallel)
   bool full_pod = false;             // simulate every chip, not each distinct program once
+  bool full_network = false;         // every chip's transfers, even on a symmetric pod
   bool no_reuse = false;             // simulate every op, even one identical to an earlier op
   unsigned jobs = 2;                 // pods: chip programs simulated at once (one process each)
 };

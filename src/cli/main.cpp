@@ -47,6 +47,9 @@ int sc_main(int argc, char* argv[]) {
   run_cmd->add_option("--chips", run.chips, "run data parallel at each pod size, e.g. 1,8,64,256,1024: a scaling table")
       ->delimiter(',')->check(CLI::Range(1, 65536));
   run_cmd->add_flag("--full-pod", run.full_pod, "simulate every chip of the pod, not each distinct chip program once");
+  run_cmd->add_flag("--full-network", run.full_network,
+                    "put every chip's transfers in the network model, even when the pod is symmetric and chip 0's "
+                    "stand for all (docs/pods.md)");
   run_cmd->add_flag("--no-reuse", run.no_reuse,
                     "simulate every op, also those identical to an earlier op (by default replayed: docs/timing.md)");
   run.jobs = std::max(1u, std::thread::hardware_concurrency());

@@ -18,8 +18,8 @@ std::vector<std::uint64_t> segments(std::uint64_t total, std::uint32_t k) {
 
 class Builder {
  public:
-  Builder(LinkNetwork& net, const CollectiveSpec& spec, std::uint64_t chunk)
-      : net_(net), topo_(net.topology()), spec_(spec), chunk_(chunk), gate_(topo_.chips()) {}
+  Builder(LinkNetwork& net, const CollectiveSpec& spec, std::uint64_t chunk, bool symmetric)
+      : net_(net), topo_(net.topology()), spec_(spec), chunk_(chunk), symmetric_(symmetric), gate_(topo_.chips()) {}
 
   std::vector<ChipGate>& gates() { return gate_; }
 
@@ -46,6 +46,10 @@ class Builder {
   void ring(const std::vector<std::uint32_t>& ring, const std::vector<std::uint64_t>& seg, bool rs, bool ag) {
     const std::size_t k = ring.size();
     if (k < 2) return;
+    if (symmetric_) {
+      symmetric_ring(ring, seg, rs, ag);
+      return;
+    }
     std::vector<ChipGate> in(k);
     for (std::size_t i = 0; i < k; ++i) in[i] = gate_[ring[i]];
     auto steps = [&](bool reduce, std::size_t first_offset) {
@@ -62,6 +66,29 @@ class Builder {
     if (rs) steps(true, 0);
     if (ag) steps(false, 1);
     for (std::size_t i = 0; i < k; ++i) gate_[ring[i]] = in[i];
+  }
+
+  // Symmetric mode (add_collective): only chip 0's sends. What chip 0 receives at a step is
+  // what its predecessor sent, which by the pod's translation symmetry left and arrived
+  // exactly when chip 0's own send did: so chip 0's next step waits for its own send, then
+  // reduces the predecessor's segment. A ring without chip 0 adds nothing.
+  void symmetric_ring(const std::vector<std::uint32_t>& ring, const std::vector<std::uint64_t>& seg, bool rs, bool ag) {
+    const std::size_t k = ring.size();
+    const auto at = std::find(ring.begin(), ring.end(), 0u);
+    if (at == ring.end()) return;
+    const std::size_t p0 = std::size_t(at - ring.begin());
+    ChipGate in = gate_[0];
+    auto steps = [&](bool reduce, std::size_t first_offset) {
+      for (std::size_t s = 0; s + 1 < k; ++s) {
+        const std::size_t j = (p0 + first_offset + k - s) % k;
+        const std::size_t j_prev = (p0 + k - 1 + first_offset + k - s) % k;  // what the predecessor sends
+        const std::uint32_t id = send(0, ring[(p0 + 1) % k], seg[j], in);
+        in = ChipGate{{id}, reduce ? reduce_delay(seg[j_prev]) : 0};
+      }
+    };
+    if (rs) steps(true, 0);
+    if (ag) steps(false, 1);
+    gate_[0] = in;
   }
 
   // Half the data each way round: `seg_fwd` over `ring`, `seg_back` over it reversed.
@@ -90,6 +117,7 @@ class Builder {
     std::vector<std::vector<std::uint32_t>> out;
     for (std::uint32_t c = 0; c < topo_.chips(); ++c) {
       if (topo_.coords(c)[d] != 0) continue;
+      if (symmetric_ && c != 0) break;  // only the line through chip 0 has sends
       std::vector<std::uint32_t> line{c};
       for (std::uint32_t x = 1; x < topo_.dims()[d]; ++x) line.push_back(topo_.step(line.back(), d, +1));
       out.push_back(std::move(line));
@@ -236,6 +264,7 @@ class Builder {
   const PodTopology& topo_;
   const CollectiveSpec& spec_;
   std::uint64_t chunk_;
+  bool symmetric_;
   std::vector<ChipGate> gate_;
 };
 
@@ -267,7 +296,18 @@ std::vector<std::string> collective_algorithm_names() {
   return {std::begin(kAlgorithmNames), std::end(kAlgorithmNames)};
 }
 
-CollectiveRun add_collective(LinkNetwork& net, const CollectiveSpec& spec, const std::vector<ChipGate>* start) {
+bool symmetric_collective(const PodTopology& topo, const CollectiveSpec& spec) {
+  const bool whole_pod = spec.group.empty() || spec.group.size() == topo.chips();
+  const bool ring_kind = spec.kind == CollectiveKind::all_reduce || spec.kind == CollectiveKind::reduce_scatter ||
+                         spec.kind == CollectiveKind::all_gather;
+  const bool torus = spec.algorithm == CollectiveAlgorithm::torus || spec.algorithm == CollectiveAlgorithm::automatic;
+  return whole_pod && ring_kind && torus && !topo.is_switch() && topo.wraparound();
+}
+
+CollectiveRun add_collective(LinkNetwork& net, const CollectiveSpec& spec, const std::vector<ChipGate>* start,
+                             bool symmetric) {
+  if (symmetric && !symmetric_collective(net.topology(), spec))
+    throw std::logic_error("add_collective: symmetric mode for a collective that is not translation-symmetric");
   const PodTopology& topo = net.topology();
   if (spec.root >= topo.chips() || (spec.kind == CollectiveKind::send_recv && spec.peer >= topo.chips()))
     throw std::invalid_argument("collective: root or peer is not a chip of the pod");
@@ -282,7 +322,7 @@ CollectiveRun add_collective(LinkNetwork& net, const CollectiveSpec& spec, const
     if (c >= topo.chips()) throw std::invalid_argument("collective: a group member is not a chip of the pod");
   run.algorithm = a;
 
-  Builder b(net, spec, net.chunk_bytes());
+  Builder b(net, spec, net.chunk_bytes(), symmetric);
   if (start) b.gates() = *start;
   const bool rs = spec.kind == CollectiveKind::all_reduce || spec.kind == CollectiveKind::reduce_scatter;
   const bool ag = spec.kind == CollectiveKind::all_reduce || spec.kind == CollectiveKind::all_gather;

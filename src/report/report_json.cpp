@@ -40,6 +40,7 @@ ordered_json pod_json(const PodResult& p, std::uint64_t step_ps) {
   j["expert_parallel"] = p.expert_parallel;
   j["folded"] = p.folded;
   j["simulated_chips"] = p.simulated_chips;
+  j["symmetric_network"] = p.symmetric_network;  // chip 0's transfers stood for every chip's
   j["step_s"] = double(step_ps) * 1e-12;
   j["compute_s"] = double(p.compute_ps) * 1e-12;
   j["exposed_comm_s"] = double(p.exposed_comm_ps) * 1e-12;

@@ -47,6 +47,7 @@ std::string report_text(const RunResult& r) {
          p.chips, p.dims, p.topology, p.data_parallel, p.tensor_parallel, p.pipeline_stages,
          p.pipeline_stages > 1 ? fmt::format(" ({} microbatches)", p.microbatches) : "",
          p.expert_parallel ? ", experts over data" : "", p.folded ? "folded" : "every chip simulated", p.simulated_chips);
+    if (p.symmetric_network) line("  network          symmetric pod: chip 0's transfers stand for every chip's (--full-network: all)");
     line("  communication    {} collectives, {} on the links (busiest {:.1f} % busy); compute {}, exposed comm {}, "
          "idle (bubble) {}",
          p.collectives.size(), human_bytes(p.ici_bytes), 100 * busiest, human_time(double(p.compute_ps) * 1e-12),

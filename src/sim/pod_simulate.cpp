@@ -24,21 +24,24 @@ namespace {
 // completes when that member's part is done.
 class PodTimeline {
  public:
+  // `symmetric` (see symmetric_pod()): chip 0 alone stands for every chip.
   PodTimeline(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
-              const std::vector<std::uint32_t>& sim_of_chip)
-      : plan_(plan), topo_(hw.pod), net_(topo_, hw.pod.chunk_bytes) {
+              const std::vector<std::uint32_t>& sim_of_chip, bool symmetric)
+      : plan_(plan), topo_(hw.pod), net_(topo_, hw.pod.chunk_bytes), symmetric_(symmetric),
+        modelled_(symmetric ? 1 : topo_.chips()) {
     const std::uint32_t P = topo_.chips();
     const std::size_t I = plan.instances.size();
     // The op and done nodes alone, counted before any is built: a pod too large for the
     // network model is refused in seconds, not after minutes and gigabytes of nodes.
     std::uint64_t nodes = 0;
-    for (const auto& in : plan.instances) nodes += in.spec.group.size();
-    for (const auto& items : plan.schedule)
-      for (const ScheduleItem& it : items) nodes += it.kind == ScheduleItem::compute;
+    for (const auto& in : plan.instances) nodes += symmetric_ ? 1 : in.spec.group.size();
+    for (std::uint32_t c = 0; c < modelled_; ++c)
+      for (const ScheduleItem& it : plan.schedule[c]) nodes += it.kind == ScheduleItem::compute;
     net_.expect_transfers(nodes);
     done_.resize(I);
     for (std::size_t k = 0; k < I; ++k)
       for (std::uint32_t c : plan.instances[k].spec.group) {
+        if (c >= modelled_) continue;
         NetTransfer n;
         n.src = n.dst = c;
         done_[k][c] = net_.add(std::move(n));
@@ -50,7 +53,7 @@ class PodTimeline {
     tail_.resize(P);
     busy_.assign(P, 0);
     stream_.assign(P, UINT32_MAX);
-    for (std::uint32_t c = 0; c < P; ++c) {
+    for (std::uint32_t c = 0; c < modelled_; ++c) {
       const RunResult& s = sims[sim_of_chip[c]];
       std::vector<std::uint32_t> pending;
       std::uint32_t last = UINT32_MAX;
@@ -85,21 +88,24 @@ class PodTimeline {
     for (std::size_t k = 0; k < I; ++k) {
       std::vector<ChipGate> gate(P);
       for (auto& [c, after] : start[k]) gate[c].after = after;
-      runs_.push_back(add_collective(net_, plan.instances[k].spec, &gate));
+      runs_.push_back(add_collective(net_, plan.instances[k].spec, &gate, symmetric_));
       for (auto& [c, node] : done_[k]) {
         net_.transfer(node).after = runs_.back().done[c].after;
         net_.transfer(node).after_delay_ps = runs_.back().done[c].delay_ps;
       }
     }
     net_.run();
-    for (const auto& run : runs_) results_.push_back(collective_result(net_, run));
+    for (const auto& run : runs_) {
+      results_.push_back(collective_result(net_, run));
+      if (symmetric_) results_.back().bytes_sent *= P;  // every chip sent what chip 0 did
+    }
   }
 
   // Per chip, its waits split into exposed communication and idle time (the slowest of each
   // into `pod`); returns the step's end.
   std::uint64_t account(PodResult& pod) const {
     std::uint64_t end = 0;
-    for (std::uint32_t c = 0; c < topo_.chips(); ++c) {
+    for (std::uint32_t c = 0; c < modelled_; ++c) {
       std::uint64_t prev_end = 0, exposed = 0, idle = 0;
       for (std::size_t n = 0; n < compute_nodes_[c].size(); ++n) {
         const NetTransfer& node = net_.transfer(compute_nodes_[c][n]);
@@ -165,21 +171,27 @@ class PodTimeline {
                                  std::uint32_t(in.spec.group.size()), results_[k].start_ps, results_[k].end_ps,
                                  results_[k].bytes_sent, results_[k].busbw_Bps});
     }
+    // Symmetric: every chip's link in a direction carried what chip 0's did (ids are
+    // (chip x dimensions + dimension) x 2 + direction, pod_topology.h).
+    const std::size_t per_chip = 2 * topo_.dims().size();
     for (std::size_t l = 0; l < topo_.links().size(); ++l) {
-      const NetLinkStats& ls = net_.link_stats()[l];
+      const NetLinkStats& ls = net_.link_stats()[symmetric_ ? l % per_chip : l];
       pod.ici_bytes += ls.bytes;
       if (topo_.links()[l].exists)
         pod.links.push_back({topo_.links()[l].name, ls.bytes, end ? double(ls.busy_ps) / double(end) : 0.0});
     }
     pod.network_events = net_.events();
+    pod.symmetric_network = symmetric_;
   }
 
-  std::uint64_t byte_hops() const { return net_.byte_hops(); }
+  std::uint64_t byte_hops() const { return net_.byte_hops() * (symmetric_ ? topo_.chips() : 1); }
 
  private:
   const PodPlan& plan_;
   PodTopology topo_;
   LinkNetwork net_;
+  bool symmetric_;
+  std::uint32_t modelled_;  // chips whose nodes and transfers are in the network
   std::vector<std::map<std::uint32_t, std::uint32_t>> done_;  // instance -> member -> its done node
   std::vector<std::vector<std::uint32_t>> compute_nodes_;    // per chip, in schedule order
   std::vector<std::vector<std::vector<std::uint32_t>>> waited_;  // per compute node: instances it waits for
@@ -192,9 +204,27 @@ class PodTimeline {
 
 // The pod's RunResult: chip 0's report with the pod's timeline, totals over every chip, the
 // network's records and the pod invariants.
+// Whether chip 0 can stand for every chip on the network (PodTimeline): the same program
+// and schedule on every chip, every collective translation-symmetric on a torus with
+// wraparound (net/collectives.h), no pipeline messages.
+bool symmetric_pod(const HardwareSpec& hw, const PodPlan& plan, const std::vector<std::uint32_t>& sim_of_chip) {
+  const PodTopology topo(hw.pod);
+  if (topo.is_switch() || !topo.wraparound() || topo.chips() < 2) return false;
+  for (const CollectiveInstance& in : plan.instances)
+    if (in.p2p || !symmetric_collective(topo, in.spec)) return false;
+  for (std::uint32_t c = 1; c < topo.chips(); ++c) {
+    if (sim_of_chip[c] != sim_of_chip[0] || plan.schedule[c].size() != plan.schedule[0].size()) return false;
+    for (std::size_t i = 0; i < plan.schedule[c].size(); ++i)
+      if (plan.schedule[c][i].kind != plan.schedule[0][i].kind || plan.schedule[c][i].index != plan.schedule[0][i].index)
+        return false;
+  }
+  return true;
+}
+
 RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
-                  const std::vector<std::uint32_t>& sim_of_chip, bool folded) {
-  const PodTimeline timeline(hw, plan, sims, sim_of_chip);
+                  const std::vector<std::uint32_t>& sim_of_chip, bool folded, bool full_network) {
+  const bool symmetric = !full_network && symmetric_pod(hw, plan, sim_of_chip);
+  const PodTimeline timeline(hw, plan, sims, sim_of_chip, symmetric);
   const std::uint32_t P = std::uint32_t(hw.pod.chips());
   RunResult r = sims[sim_of_chip[0]];
   r.workload.name = plan.name;
@@ -310,7 +340,7 @@ RunResult simulate_pod(const HardwareSpec& hw, const WorkloadSpec& workload, con
   const std::vector<RunResult> sims = simulate_isolated(hw, to_simulate, options, pod_options.jobs);
   for (std::size_t i = 0; i < sims.size(); ++i)
     for (const auto& op : sims[i].ops) spdlog::trace("sim {} op {} {} ps", i, op.name, op.end_ps - op.start_ps);
-  return compose(hw, plan, sims, sim_of_chip, !pod_options.full);
+  return compose(hw, plan, sims, sim_of_chip, !pod_options.full, pod_options.full_network);
 }
 
 std::vector<std::string> validate_pod(const HardwareSpec& hw, const WorkloadSpec& workload) {
@@ -348,7 +378,7 @@ std::vector<RunResult> simulate_pod_sizes(const HardwareSpec& hw, const Workload
     HardwareSpec sized = hw;
     sized.pod.dims = hw.pod.topology == "ring" ? std::to_string(chips) : pod_dims_for(chips, hw.pod.dim_sizes().size());
     const PodPlan plan = plan_pod(sized, workload);
-    out.push_back(compose(sized, plan, sims, std::vector<std::uint32_t>(chips, 0), true));
+    out.push_back(compose(sized, plan, sims, std::vector<std::uint32_t>(chips, 0), true, false));
   }
   return out;
 }

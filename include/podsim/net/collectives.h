@@ -70,8 +70,20 @@ struct CollectiveRun {
 
 // Adds the collective to `net`; `start` (per chip, optional) is what each chip waits for
 // before it begins.
+//
+// `symmetric`: only chip 0's transfers are added, and `done` is meaningful for chip 0 only.
+// On a torus with wraparound every chip's part of a whole-pod torus collective is the same
+// as chip 0's shifted along the pod (translation symmetry), and every transfer crosses one
+// link out of its sender, used by no other chip's transfers: so chip 0's sends, each waiting
+// for its own previous send in place of its neighbour's, take exactly the time the whole
+// pod's would, with one chip's events. Ring segments differ by up to one byte between
+// positions, the only difference (tests compare with the full network). Needs
+// symmetric_collective() and, when gates are given, the same gate for every chip.
 CollectiveRun add_collective(LinkNetwork& net, const CollectiveSpec& spec,
-                             const std::vector<ChipGate>* start = nullptr);
+                             const std::vector<ChipGate>* start = nullptr, bool symmetric = false);
+// Whether `spec` on `topo` is translation-symmetric: all_reduce, reduce_scatter or
+// all_gather over the whole pod with the torus algorithm on a torus with wraparound.
+bool symmetric_collective(const PodTopology& topo, const CollectiveSpec& spec);
 
 struct CollectiveResult {
   std::uint64_t start_ps = 0, end_ps = 0;

@@ -17,6 +17,12 @@
 // charged to HBM). `full` simulates every chip instead (tests compare the two). Each
 // program runs alone in its own process (sim/isolated_runs.h), `jobs` at a time.
 //
+// Symmetric pods. When every chip runs the same schedule and every collective is a
+// whole-pod torus collective on a torus with wraparound, the step is the same on every
+// chip shifted along the pod: the network then carries chip 0's nodes and transfers alone
+// (one chip's events instead of P chips'), and link and byte totals are scaled to the pod.
+// `full_network` turns this off; tests compare the two.
+//
 // Parallelism (workload/parallelism.h): data (gradient buckets all-reduced over the data
 // group while the backward pass runs; the optimizer waits for them), tensor and expert
 // (blocking collectives between ops), pipeline (messages between stages, GPipe or 1F1B
@@ -35,6 +41,9 @@ namespace podsim {
 
 struct PodSimulateOptions {
   bool full = false;  // simulate every chip in SystemC, not each distinct program once
+  // Every chip's transfers in the network, even where chip 0 could stand for all of them
+  // (a symmetric pod: net/collectives.h, add_collective's `symmetric`).
+  bool full_network = false;
   unsigned jobs = 2;  // chip programs simulated at once, each in its own process
 };
 

@@ -79,6 +79,7 @@ struct PodResult {
   std::uint64_t idle_ps = 0;           // the most any chip waited on other chips' compute (bubble)
   std::uint64_t ici_bytes = 0;         // summed over links (a byte crossing 3 links counts 3 times)
   std::uint64_t network_events = 0;
+  bool symmetric_network = false;      // chip 0's transfers stood for every chip's (sim/pod_simulate.h)
   std::vector<PodCollectiveRecord> collectives;
   std::vector<PodLinkRecord> links;    // links that exist, in topology order
 };
