@@ -8,7 +8,7 @@ namespace podsim {
 EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCosts& costs) {
   EnergyParts e;
   // Useful MACs only: a padded or zero operand slot switches little (docs/energy.md).
-  e.mac_j = double(op.macs) * costs.mac_j(op.dtype);
+  e.mac_j = op.macs ? double(op.macs) * costs.mac_j(op.dtype) : 0.0;
   const double lanes = double(run.hw.chip.vector.lanes) * double(run.hw.chip.vector.sublanes);
   e.vector_j = double(op.vpu_busy_cycles) * lanes * costs.vector_op_j;
   e.sram_j = double(op.onchip_bytes) * costs.sram_byte_j;
@@ -67,7 +67,7 @@ RunEnergy run_energy(const RunResult& run) {
     r.total = EnergyParts{};
     macs = 0;
     for (const auto& [dtype, n] : a.macs_by_dtype) {
-      r.total.mac_j += double(n) * r.costs.mac_j(dtype);
+      if (n) r.total.mac_j += double(n) * r.costs.mac_j(dtype);
       macs += n;
     }
     const double lanes = double(run.hw.chip.vector.lanes) * double(run.hw.chip.vector.sublanes);

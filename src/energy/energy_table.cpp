@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -100,9 +101,12 @@ std::string energy_table_value(const std::string& node, const std::string& actio
 double EnergyCosts::mac_j(const std::string& dtype) const {
   if (dtype == "int8" || dtype == "int4") return mac_int8_j;
   if (dtype == "fp8") return mac_fp8_j;
+  if (dtype == "bf16") return mac_bf16_j;
   if (dtype == "fp16") return mac_fp16_j;
   if (dtype == "fp32") return mac_fp32_j;
-  return mac_bf16_j;
+  // Every op carries its compute dtype (workload/dtype.h); anything else is a bug upstream
+  // (an op result that lost its dtype), not a value to price as some default.
+  throw std::logic_error("energy: an op with MACs has no known dtype: '" + dtype + "'");
 }
 
 EnergyCosts resolve_energy_costs(const EnergySpec& spec) {

@@ -131,6 +131,7 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
       throw std::logic_error("serving scheduler: a step with no work");  // the capacity check rules it out
 
     const double dt = cost.seconds(work);
+    out.dynamic_j += cost.joules(work);
     const std::uint64_t used = out.kv_blocks_total - free_blocks;
     out.kv_blocks_peak = std::max(out.kv_blocks_peak, used);
     out.kv_block_seconds += static_cast<double>(used) * dt;

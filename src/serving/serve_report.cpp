@@ -19,7 +19,7 @@ ordered_json rows_json(const std::vector<CostRow>& rows, const char* at) {
   ordered_json out = ordered_json::array();
   for (const CostRow& r : rows)
     for (std::size_t i = 0; i < r.kv_len.size(); ++i)
-      out.push_back({{at, r.at}, {"kv_len", r.kv_len[i]}, {"time_s", r.seconds[i]}});
+      out.push_back({{at, r.at}, {"kv_len", r.kv_len[i]}, {"time_s", r.seconds[i]}, {"dynamic_j", r.joules[i]}});
   return out;
 }
 
@@ -77,6 +77,15 @@ ServeSummary summarize(const ServeSpec& spec, const ServeTimeline& t) {
   return s;
 }
 
+ServeEnergy serve_energy(const ServeRun& run, const ServeSummary& s) {
+  ServeEnergy e;
+  e.static_known = run.static_power_w > 0;
+  e.energy_j = run.timeline->dynamic_j + run.static_power_w * s.makespan_s;
+  if (s.output_tokens > 0) e.joules_per_output_token = e.energy_j / double(s.output_tokens);
+  if (s.makespan_s > 0) e.average_power_w = e.energy_j / s.makespan_s;
+  return e;
+}
+
 std::string serve_text(const ServeRun& run) {
   const ServeSummary s = summarize(*run.spec, *run.timeline);
   const ServeTimeline& t = *run.timeline;
@@ -90,6 +99,10 @@ std::string serve_text(const ServeRun& run) {
                      s.makespan_s > 0 ? 100.0 * t.busy_s / s.makespan_s : 0.0);
   out += fmt::format("  throughput {:.1f} output tokens/s, {:.1f} tokens/s, {:.3f} requests/s\n", s.output_tokens_per_s,
                      s.tokens_per_s, s.requests_per_s);
+  const ServeEnergy e = serve_energy(run, s);
+  out += fmt::format("  energy {:.4g} J{}, {:.4g} J per output token, {:.1f} W average\n", e.energy_j,
+                     e.static_known ? "" : " (dynamic only: chip.energy.static_power not set)", e.joules_per_output_token,
+                     e.average_power_w);
   out += fmt::format("  {:<6} {:>11} {:>11} {:>11} {:>11} {:>11}\n", "", "mean", "p50", "p90", "p99", "max");
   for (const auto& [name, st] : {std::pair{"TTFT", s.ttft}, {"TPOT", s.tpot}, {"E2E", s.e2e}})
     out += fmt::format("  {:<6} {:>11} {:>11} {:>11} {:>11} {:>11}\n", name, ms(st.mean), ms(st.p50), ms(st.p90),
@@ -142,6 +155,11 @@ std::string serve_json(const ServeRun& run) {
                   {"kv_peak_occupancy", s.kv_peak_occupancy},
                   {"preemptions", t.preemptions},
                   {"max_batch", t.max_batch_seen}};
+  const ServeEnergy e = serve_energy(run, s);
+  j["summary"]["energy_j"] = e.energy_j;
+  j["summary"]["joules_per_output_token"] = e.joules_per_output_token;
+  j["summary"]["average_power_w"] = e.average_power_w;
+  j["summary"]["static_power_known"] = e.static_known;
   ordered_json samples = ordered_json::array();
   for (const ServeSample& x : t.samples)
     samples.push_back({{"t_s", x.t_s}, {"kv_blocks", x.kv_blocks}, {"running", x.running}, {"waiting", x.waiting}});

@@ -58,6 +58,7 @@ ServeRun ServeOutcome::report(const PreparedServe& p) const {
   run.hardware = p.hw.name;
   run.model = p.model;
   run.kv_capacity_tokens = p.kv_capacity_tokens;
+  run.static_power_w = double(p.hw.chip.energy.static_power_uW) * 1e-6;
   run.timeline = &timeline;
   run.cost = cost.get();
   return run;

@@ -6,6 +6,7 @@
 #include "podsim/compiler/model_capacity.h"
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/workload_loader.h"
+#include "podsim/energy/energy_model.h"
 #include "podsim/serving/step_cost.h"
 #include "podsim/sim/isolated_runs.h"
 #include "podsim/sim/simulate.h"
@@ -45,9 +46,9 @@ std::vector<std::uint64_t> lengths(std::uint64_t lo, std::uint64_t hi, std::size
   return v;
 }
 
-double lerp_row(const CostRow& row, std::uint64_t kv_len) {
+double lerp_row(const CostRow& row, std::uint64_t kv_len, bool energy) {
   const auto& x = row.kv_len;
-  const auto& y = row.seconds;
+  const auto& y = energy ? row.joules : row.seconds;
   if (x.size() == 1) return y[0];
   std::size_t i = 1;  // the segment [i-1, i] that holds kv_len, or the end one
   while (i + 1 < x.size() && x[i] < kv_len) ++i;
@@ -57,11 +58,11 @@ double lerp_row(const CostRow& row, std::uint64_t kv_len) {
 
 }  // namespace
 
-double interpolate_rows(const std::vector<CostRow>& rows, std::uint64_t at, std::uint64_t kv_len) {
+double interpolate_rows(const std::vector<CostRow>& rows, std::uint64_t at, std::uint64_t kv_len, bool energy) {
   std::size_t i = 0;
   while (i + 1 < rows.size() && rows[i + 1].at <= at) ++i;
-  if (rows[i].at >= at || i + 1 == rows.size()) return lerp_row(rows[i], kv_len);
-  const double lo = lerp_row(rows[i], kv_len), hi = lerp_row(rows[i + 1], kv_len);
+  if (rows[i].at >= at || i + 1 == rows.size()) return lerp_row(rows[i], kv_len, energy);
+  const double lo = lerp_row(rows[i], kv_len, energy), hi = lerp_row(rows[i + 1], kv_len, energy);
   const double f = (double(at) - double(rows[i].at)) / (double(rows[i + 1].at) - double(rows[i].at));
   return lo + f * (hi - lo);
 }
@@ -113,13 +114,13 @@ SimulatedStepCost::SimulatedStepCost(const HardwareSpec& hw, const std::string& 
     const std::uint64_t hi = std::max<std::uint64_t>(1, std::min(max_context, kv_capacity_tokens / b));
     // From the shortest cache a decode step sees: below it (a cache of a token or two) the
     // time is not on the same line.
-    decode_.push_back({b, lengths(std::min(min_context, hi), hi, 4, block), {}});
+    decode_.push_back({b, lengths(std::min(min_context, hi), hi, 4, block), {}, {}});
   }
   // Chunks: powers of two, and from 64 tokens up also the points halfway (96, 192, ...):
   // prefill time bends where the projections' tiles fill the arrays.
   for (std::uint64_t t : with_halfway(powers_to(sch.max_tokens_per_step), 64)) {
     const std::uint64_t hi = std::max(t, max_context);
-    prefill_.push_back({t, lengths(t, hi, 3, block), {}});
+    prefill_.push_back({t, lengths(t, hi, 3, block), {}, {}});
   }
   std::vector<WorkloadSpec> programs;
   for (const auto* rows : {&decode_, &prefill_})
@@ -137,28 +138,43 @@ SimulatedStepCost::SimulatedStepCost(const HardwareSpec& hw, const std::string& 
       for (std::size_t i = 0; i < r.kv_len.size(); ++i) {
         if (!results[k].completed || !results[k].invariants_hold())
           throw std::runtime_error(fmt::format("serving: the simulation of grid point {} did not complete", k));
-        r.seconds.push_back(results[k++].time_s());
+        r.seconds.push_back(results[k].time_s());
+        r.joules.push_back(run_energy(results[k++]).total.dynamic_j());
       }
 }
 
 double SimulatedStepCost::decode_seconds(std::uint64_t batch, std::uint64_t kv_len) const {
-  return batch == 0 ? 0.0 : interpolate_rows(decode_, batch, kv_len);
+  return decode_value(batch, kv_len, false);
 }
 
 double SimulatedStepCost::prefill_seconds(std::uint64_t tokens, std::uint64_t kv_len) const {
-  return tokens == 0 ? 0.0 : interpolate_rows(prefill_, tokens, std::max(tokens, kv_len));
+  return prefill_value(tokens, kv_len, false);
+}
+
+double SimulatedStepCost::decode_value(std::uint64_t batch, std::uint64_t kv_len, bool energy) const {
+  return batch == 0 ? 0.0 : interpolate_rows(decode_, batch, kv_len, energy);
+}
+
+double SimulatedStepCost::prefill_value(std::uint64_t tokens, std::uint64_t kv_len, bool energy) const {
+  return tokens == 0 ? 0.0 : interpolate_rows(prefill_, tokens, std::max(tokens, kv_len), energy);
 }
 
 // A step that decodes and prefills runs its projections and FFNs once over all its tokens
 // (the weights are read once): a prefill of decode + prefill tokens, plus what the decode
 // sequences' attention adds over their KV caches (decode at their length less decode at
 // one token).
-double SimulatedStepCost::seconds(const StepWork& w) {
+double SimulatedStepCost::step_value(const StepWork& w, bool energy) const {
   const std::uint64_t b = w.decode_sequences, p = w.prefill_tokens;
-  if (p == 0) return decode_seconds(b, w.decode_context);
-  if (b == 0) return prefill_seconds(p, w.prefill_context);
-  const double kv_read = std::max(0.0, decode_seconds(b, w.decode_context) - decode_seconds(b, 1));
-  return prefill_seconds(p + b, w.prefill_context) + kv_read;
+  if (p == 0) return decode_value(b, w.decode_context, energy);
+  if (b == 0) return prefill_value(p, w.prefill_context, energy);
+  const double kv_read = std::max(0.0, decode_value(b, w.decode_context, energy) - decode_value(b, 1, energy));
+  return prefill_value(p + b, w.prefill_context, energy) + kv_read;
 }
+
+double SimulatedStepCost::seconds(const StepWork& w) { return step_value(w, false); }
+
+// The same combination of grid runs as the time: a mixed step's energy is a prefill of all
+// its tokens plus the decode sequences' extra KV reads.
+double SimulatedStepCost::joules(const StepWork& w) { return step_value(w, true); }
 
 }  // namespace podsim

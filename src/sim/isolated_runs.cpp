@@ -30,7 +30,7 @@ json summary_of(const RunResult& r) {
   json ops = json::array();
   for (const OpResult& o : r.ops)
     ops.push_back({o.name, o.start_ps, o.end_ps, o.macs, o.hbm_read_bytes, o.hbm_write_bytes, o.padded_macs,
-                   o.mxu_active_cycles});
+                   o.mxu_active_cycles, o.dtype, o.vpu_busy_cycles, o.onchip_bytes});  // the last three: energy
   j["ops"] = std::move(ops);
   return j;
 }
@@ -52,6 +52,9 @@ RunResult result_of(const json& j, const HardwareSpec& hw) {
     op.hbm_write_bytes = o[5].get<std::uint64_t>();
     op.padded_macs = o[6].get<std::uint64_t>();
     op.mxu_active_cycles = o[7].get<std::uint64_t>();
+    op.dtype = o[8].get<std::string>();
+    op.vpu_busy_cycles = o[9].get<std::uint64_t>();
+    op.onchip_bytes = o[10].get<std::uint64_t>();
     r.macs += op.macs;
     r.ops.push_back(std::move(op));
   }

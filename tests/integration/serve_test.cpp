@@ -45,6 +45,9 @@ class Serve : public testing::Test {
   }
   // The model simulated alone at one step, as `podsim run` does it.
   double run_step(bool decode, std::uint64_t n, std::uint64_t kv_len) {
+    return run_step_json(decode, n, kv_len)["summary"]["time_s"].get<double>();
+  }
+  json run_step_json(bool decode, std::uint64_t n, std::uint64_t kv_len) {
     const std::string out = dir_ + "/step.json";
     std::string w = " --wset workload.ops[0].decode=" + std::string(decode ? "true" : "false") +
                     " --wset workload.ops[0].kv_len=" + std::to_string(kv_len);
@@ -52,7 +55,7 @@ class Serve : public testing::Test {
                 : " --wset workload.ops[0].batch=1 --wset workload.ops[0].seq=" + std::to_string(n);
     const Outcome o = podsim_cli("run " + dir_ + "/model.yaml --hw tpu-v4 -q --json " + out + w);
     EXPECT_EQ(o.code, 0) << o.output;
-    return json::parse(read_file(out))["summary"]["time_s"].get<double>();
+    return json::parse(read_file(out));
   }
   std::string dir_;
 };
@@ -83,6 +86,23 @@ TEST_F(Serve, OneRequestsLatencyIsItsStepsSimulatedAlone) {
   const double e2e = s["summary"]["e2e_s"]["p50"].get<double>();
   EXPECT_NEAR(e2e - prefill, decode, decode * 0.01);
   EXPECT_NEAR(s["summary"]["tpot_s"]["p50"].get<double>(), decode / 2, decode * 0.01);
+}
+
+// Energy: one request whose one step is a prefill grid point spends that run's dynamic
+// energy, plus the static power over the makespan; per output token, the one token's.
+TEST_F(Serve, EnergyIsTheStepsSimulatedAlonePlusStaticPower) {
+  write("r1.csv", "arrival_s,prompt_tokens,output_tokens\n0.001,64,1\n");
+  const Outcome o = podsim_cli("serve " + serve_file("{trace: r1.csv}") + " --hw tpu-v4 --set 'chip.energy.static_power=50 W' -q --json " +
+                               dir_ + "/e.json");
+  ASSERT_EQ(o.code, 0) << o.output;
+  const json s = json::parse(read_file(dir_ + "/e.json"))["summary"];
+  const double dynamic = run_step_json(false, 64, 64)["energy"]["joules"]["dynamic"].get<double>();
+  ASSERT_GT(dynamic, 0);
+  const double expected = dynamic + 50.0 * s["makespan_s"].get<double>();
+  EXPECT_NEAR(s["energy_j"].get<double>(), expected, 1e-9 * expected);
+  EXPECT_NEAR(s["joules_per_output_token"].get<double>(), expected, 1e-9 * expected);  // one output token
+  EXPECT_TRUE(s["static_power_known"].get<bool>());
+  EXPECT_NEAR(s["average_power_w"].get<double>(), expected / s["makespan_s"].get<double>(), 1e-6);
 }
 
 TEST_F(Serve, ReportIsByteIdenticalWhateverTheJobs) {

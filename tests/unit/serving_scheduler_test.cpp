@@ -46,6 +46,18 @@ TEST(ServingScheduler, OneRequestTakesOnePrefillThenOneDecodeStepPerFurtherToken
   EXPECT_EQ(t.steps, 20u);
 }
 
+// The timeline's energy is the sum of its steps' (StepCost::joules): 1 prefill step and 19
+// decode steps for one request of 20 output tokens.
+TEST(ServingScheduler, EnergyIsTheSumOfTheStepsEnergies) {
+  struct Costed : FixedCost {
+    double joules(const StepWork& w) override { return w.prefill_tokens > 0 ? 3.0 : 0.5; }
+  } cost;
+  const ServeTimeline t = simulate_serving({{0.5, 100, 20}}, scheduler(8, 512), 1 << 20, cost, {});
+  EXPECT_NEAR(t.dynamic_j, 3.0 + 19 * 0.5, 1e-12);
+  FixedCost none;  // a cost that knows no energy adds none
+  EXPECT_EQ(simulate_serving({{0.5, 100, 20}}, scheduler(8, 512), 1 << 20, none, {}).dynamic_j, 0.0);
+}
+
 TEST(ServingScheduler, ChunkedPrefillTakesCeilPromptOverBudgetSteps) {
   FixedCost cost;
   const std::vector<ServeRequest> reqs = {{0, 1000, 2}};

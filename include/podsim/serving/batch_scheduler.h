@@ -33,6 +33,8 @@ class StepCost {
  public:
   virtual ~StepCost() = default;
   virtual double seconds(const StepWork& work) = 0;
+  // The chip's dynamic energy for the step (energy/energy_model.h); 0 when not known.
+  virtual double joules(const StepWork& /*work*/) { return 0.0; }
 };
 
 struct RequestOutcome {
@@ -64,6 +66,7 @@ struct ServeTimeline {
   std::vector<RequestOutcome> requests;  // in arrival order
   std::uint64_t steps = 0;
   double busy_s = 0;                    // time the chip spent in steps
+  double dynamic_j = 0;                 // the steps' dynamic energy (StepCost::joules)
   double kv_block_seconds = 0;          // blocks in use integrated over busy time
   std::uint64_t kv_blocks_total = 0;
   std::uint64_t kv_blocks_peak = 0;

@@ -30,14 +30,24 @@ struct ServeSummary {
 
 ServeSummary summarize(const ServeSpec& spec, const ServeTimeline& timeline);
 
+
 struct ServeRun {
   const ServeSpec* spec = nullptr;
   std::string hardware;
   ServedModel model;
   std::uint64_t kv_capacity_tokens = 0;
+  double static_power_w = 0;  // chip.energy.static_power; 0: not known (energy is dynamic only)
   const ServeTimeline* timeline = nullptr;
   const SimulatedStepCost* cost = nullptr;
 };
+
+// The run's energy: the steps' dynamic joules plus static power over the makespan (the
+// chip is powered between requests too), per output token, and the average power.
+struct ServeEnergy {
+  double energy_j = 0, joules_per_output_token = 0, average_power_w = 0;
+  bool static_known = false;
+};
+ServeEnergy serve_energy(const ServeRun& run, const ServeSummary& summary);
 
 std::string serve_text(const ServeRun& run);
 std::string serve_json(const ServeRun& run);

@@ -28,6 +28,7 @@ struct CostRow {
   std::uint64_t at = 0;
   std::vector<std::uint64_t> kv_len;
   std::vector<double> seconds;
+  std::vector<double> joules;  // dynamic energy of the same runs (energy/energy_model.h)
 };
 
 // The model's footprint on the chip: weights and KV-cache bytes per token, from the
@@ -55,6 +56,8 @@ class SimulatedStepCost : public StepCost {
                     const ServeScheduler& scheduler, std::uint64_t min_context, std::uint64_t max_context,
                     std::uint64_t kv_capacity_tokens, unsigned jobs);
   double seconds(const StepWork& work) override;
+  // Dynamic energy, interpolated as the time is (static power is the report's to add).
+  double joules(const StepWork& work) override;
   double decode_seconds(std::uint64_t batch, std::uint64_t kv_len) const;
   double prefill_seconds(std::uint64_t tokens, std::uint64_t kv_len) const;
   const std::vector<CostRow>& decode_rows() const { return decode_; }
@@ -62,12 +65,16 @@ class SimulatedStepCost : public StepCost {
   std::size_t simulations() const { return simulations_; }
 
  private:
+  double decode_value(std::uint64_t batch, std::uint64_t kv_len, bool energy) const;
+  double prefill_value(std::uint64_t tokens, std::uint64_t kv_len, bool energy) const;
+  double step_value(const StepWork& work, bool energy) const;
+
   std::vector<CostRow> decode_, prefill_;
   std::size_t simulations_ = 0;
 };
 
 // Piecewise-linear in the row coordinate, then in kv_len within each row (extending the
-// end segments): exposed for tests.
-double interpolate_rows(const std::vector<CostRow>& rows, std::uint64_t at, std::uint64_t kv_len);
+// end segments), of the rows' seconds (or, with `energy`, their joules): exposed for tests.
+double interpolate_rows(const std::vector<CostRow>& rows, std::uint64_t at, std::uint64_t kv_len, bool energy = false);
 
 }  // namespace podsim
