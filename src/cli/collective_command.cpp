@@ -57,7 +57,7 @@ int collective_command(const CollectiveOptions& o) {
     spec.bytes = bytes;
     spec.root = o.root;
     spec.peer = o.peer;
-    const CollectiveExperimentResult r = run_collective_experiment(hw, spec, *dtype);
+    const CollectiveExperimentResult r = run_collective_experiment(hw, spec, *dtype, o.full_network);
     // The textbook one-link ring: 2(P-1)/P S/B + 2(P-1) a (all-reduce only).
     const double P = double(chips);
     const double ring_cf = 2 * (P - 1) / P * double(bytes) / B + 2 * (P - 1) * a;
@@ -75,7 +75,8 @@ int collective_command(const CollectiveOptions& o) {
     j["algbw_gbps"] = r.result.algbw_Bps * 1e-9;
     j["busbw_gbps"] = r.result.busbw_Bps * 1e-9;
     j["bytes_sent"] = r.result.bytes_sent;
-    j["transfers"] = r.result.transfers;
+    j["transfers"] = r.result.transfers;  // simulated: chip 0's alone when symmetric
+    j["symmetric"] = r.symmetric;
     j["link_bytes"] = r.link_bytes;
     j["max_link_utilization"] = r.max_link_utilization;
     j["mean_link_utilization"] = r.mean_link_utilization;

@@ -94,6 +94,7 @@ struct CollectiveOptions {
   std::string dtype = "bf16";
   std::uint32_t root = 0, peer = 1;
   std::string json_path;
+  bool full_network = false;  // every chip's transfers even when the collective is symmetric
 };
 
 struct MapOptions {

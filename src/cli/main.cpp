@@ -188,6 +188,8 @@ int sc_main(int argc, char* argv[]) {
   coll_cmd->add_option("--root", coll.root, "broadcast root / send_recv source chip")->capture_default_str();
   coll_cmd->add_option("--peer", coll.peer, "send_recv destination chip")->capture_default_str();
   coll_cmd->add_option("--json", coll.json_path, "write the results (with per-link bytes) as JSON");
+  coll_cmd->add_flag("--full-network", coll.full_network,
+                     "every chip's transfers, even for a whole-pod torus collective where chip 0's stand for all");
   podsim::cli::ReproduceOptions repro;
   repro.jobs = run.jobs;
   CLI::App* repro_cmd = app.add_subcommand("reproduce", "run the published anchors (validation/) and judge each: exit 1 on a failure");

@@ -10,18 +10,26 @@ std::uint64_t reduce_rate_Bps(const HardwareSpec& hw, DType dtype) {
          hw.chip.clock_hz * dtype_bytes(dtype);
 }
 
-CollectiveExperimentResult run_collective_experiment(const HardwareSpec& hw, CollectiveSpec spec, DType dtype) {
+CollectiveExperimentResult run_collective_experiment(const HardwareSpec& hw, CollectiveSpec spec, DType dtype,
+                                                     bool full_network) {
   const PodTopology topo(hw.pod);
   LinkNetwork net(topo, hw.pod.chunk_bytes);
   if (spec.reduce_Bps == 0) spec.reduce_Bps = reduce_rate_Bps(hw, dtype);
   CollectiveExperimentResult r;
   r.chips = topo.chips();
-  r.run = add_collective(net, spec);
+  r.symmetric = !full_network && topo.chips() > 1 && symmetric_collective(topo, spec);
+  r.run = add_collective(net, spec, nullptr, r.symmetric);
   net.run();
   r.result = collective_result(net, r.run);
   r.links = net.link_stats();
   r.byte_hops = net.byte_hops();
   r.events = net.events();
+  if (r.symmetric) {  // every chip did what chip 0 did: link ids are (chip x dims + dim) x 2 + direction
+    const std::size_t per_chip = 2 * topo.dims().size();
+    for (std::size_t l = per_chip; l < r.links.size(); ++l) r.links[l] = r.links[l % per_chip];
+    r.byte_hops *= topo.chips();
+    r.result.bytes_sent *= topo.chips();
+  }
   const double span = double(r.result.end_ps - r.result.start_ps);
   std::size_t existing = 0;
   double sum = 0;

@@ -201,6 +201,42 @@ TEST(Collectives, AllToAllGrowsWithTheBisection) {
 // Every byte a transfer carries crosses each link of its route once; each collective sends
 // what its algorithm implies: all-reduce 2(P-1)/P S per chip, reduce-scatter and
 // all-gather (P-1)/P S, all-to-all (P-1)/P S, broadcast S to each of P-1 chips.
+// A whole-pod torus collective on a torus with wraparound runs chip 0's transfers alone
+// (net/collectives.h, `symmetric`): the same time, bytes and per-link figures as every
+// chip's transfers, to the one-byte differences between ring positions.
+TEST(Collectives, SymmetricRunEqualsTheFullNetwork) {
+  for (const char* preset_dims : {"tpu-v3-pod:4x4", "tpu-v4-pod:2x2x3", "tpu-v4-pod:4x4x4", "tpu-v3-pod:6x5"})
+    for (int k = 0; k < 3; ++k) {  // all_reduce, reduce_scatter, all_gather
+      const std::string pd(preset_dims);
+      const HardwareSpec hw = pod(pd.substr(0, pd.find(':')), pd.substr(pd.find(':') + 1));
+      CollectiveSpec spec;
+      spec.kind = CollectiveKind(k);
+      spec.bytes = (3ULL << 20) + 7;  // not divisible: ring segments of unequal sizes
+      SCOPED_TRACE(std::string(preset_dims) + " " + collective_kind_name(spec.kind));
+      const auto sym = run_collective_experiment(hw, spec);
+      const auto full = run_collective_experiment(hw, spec, DType::bf16, true);
+      ASSERT_TRUE(sym.symmetric);
+      ASSERT_FALSE(full.symmetric);
+      EXPECT_NEAR(sym.result.time_s(), full.result.time_s(), 1e-4 * full.result.time_s());
+      EXPECT_NEAR(double(sym.result.bytes_sent), double(full.result.bytes_sent), 1e-5 * double(full.result.bytes_sent));
+      EXPECT_NEAR(double(sym.link_bytes), double(full.link_bytes), 1e-5 * double(full.link_bytes));
+      EXPECT_EQ(sym.link_bytes, sym.byte_hops);
+      EXPECT_NEAR(sym.max_link_utilization, full.max_link_utilization, 1e-4);
+      EXPECT_LT(sym.events * 2, full.events);
+    }
+  // Not symmetric: a mesh, a switch, a group, all_to_all.
+  CollectiveSpec a2a;
+  a2a.kind = CollectiveKind::all_to_all;
+  a2a.bytes = 1 << 20;
+  EXPECT_FALSE(run_collective_experiment(pod("tpu-v3-pod", "4x4"), a2a).symmetric);
+  CollectiveSpec ar;
+  ar.bytes = 1 << 20;
+  EXPECT_FALSE(run_collective_experiment(pod("tpu-v3-pod", "4x4", {"pod.wraparound=false"}), ar).symmetric);
+  EXPECT_FALSE(run_collective_experiment(pod("tpu-v3-pod", "4x4", {"pod.topology=switch"}), ar).symmetric);
+  ar.group = {0, 1, 2, 3};
+  EXPECT_FALSE(run_collective_experiment(pod("tpu-v3-pod", "4x4"), ar).symmetric);
+}
+
 TEST(Collectives, BytesAreConservedOnEveryLinkAndCollective) {
   const std::uint64_t S = 3ULL << 20;  // divisible by every P below x 2 halves x 3 parts
   for (const char* preset_dims : {"tpu-v3-pod:4x4", "tpu-v4-pod:2x2x3", "tpu-v3-pod:6"})
@@ -214,7 +250,9 @@ TEST(Collectives, BytesAreConservedOnEveryLinkAndCollective) {
         spec.bytes = S;
         spec.root = 1;
         spec.peer = hw.pod.chips() - 1;
-        const auto r = run_collective_experiment(hw, spec);
+        // Every chip's transfers: conservation to the byte (symmetric runs scale chip 0's,
+        // whose ring segments may differ from others' by a byte: compared below).
+        const auto r = run_collective_experiment(hw, spec, DType::bf16, /*full_network=*/true);
         const std::uint64_t P = r.chips;
         SCOPED_TRACE(std::string(preset_dims) + " " + topo + " " + collective_kind_name(spec.kind));
         EXPECT_EQ(r.link_bytes, r.byte_hops);

@@ -21,12 +21,15 @@ struct CollectiveExperimentResult {
   double max_link_utilization = 0;  // busy / collective time, over links that exist
   double mean_link_utilization = 0;
   std::uint64_t events = 0;
+  bool symmetric = false;  // chip 0's transfers stood for every chip's (net/collectives.h)
 };
 
 // The rate at which one chip's vector units add received `dtype` data (all TensorCores).
 std::uint64_t reduce_rate_Bps(const HardwareSpec& hw, DType dtype);
 
+// A whole-pod torus collective on a torus with wraparound runs chip 0's transfers alone
+// (add_collective's `symmetric`), totals scaled to the pod, unless `full_network`.
 CollectiveExperimentResult run_collective_experiment(const HardwareSpec& hw, CollectiveSpec spec,
-                                                     DType dtype = DType::bf16);
+                                                     DType dtype = DType::bf16, bool full_network = false);
 
 }  // namespace podsim
