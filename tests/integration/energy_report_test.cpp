@@ -3,6 +3,8 @@
 // --set reaches the numbers.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "run_json.h"
@@ -84,6 +86,29 @@ TEST(EnergyReport, PowerOverTimeIntegratesToTheEnergyAndPeaksAtThePeak) {
   EXPECT_GE(peak, r["summary"]["average_power_w"].get<double>());
   // Never below the static power (28 W on TPU v1).
   for (const auto& s : steps) EXPECT_GE(s.second, 28.0 - 1e-9);
+}
+
+// docs/labs.md, Lab 9: what it says about where the joules go, from closed forms.
+TEST(EnergyReport, LabNineClaimsHold) {
+  const std::string wl = write_temp("lab9.yaml",
+                                    "workload:\n  ops:\n"
+                                    "    - {op: matmul, name: gemv, m: 8, k: 4096, n: 4096, dtype: bf16}\n"
+                                    "    - {op: matmul, name: gemm, m: 4096, k: 4096, n: 4096, dtype: bf16}\n"
+                                    "    - {op: matmul, name: gemm8, m: 4096, k: 4096, n: 4096, dtype: int8}\n");
+  const json r = run_json(wl + " --hw tpu-v3", "lab9");
+  std::map<std::string, double> e;
+  for (const json& op : r["ops"]) e[op["name"].get<std::string>()] = op["energy_j"].get<double>();
+  // GEMV: reading the 4096 x 4096 bf16 weights once at 3.9 pJ per bit is at least 85 % of it.
+  const double weights = 4096.0 * 4096 * 2 * 8 * 3.9e-12;
+  EXPECT_GE(e["gemv"], weights);
+  EXPECT_LE(e["gemv"], weights / 0.85);
+  // GEMM: 4096^3 MACs at 0.562 pJ are most of it (more than two thirds).
+  const double macs = 4096.0 * 4096 * 4096 * 0.562e-12;
+  EXPECT_GE(e["gemm"], macs);
+  EXPECT_LE(e["gemm"], macs / (2.0 / 3));
+  // int8: at most 0.3 of the bf16 GEMM's energy (MAC 0.0843 / 0.562 = 0.15; half the bytes).
+  EXPECT_LE(e["gemm8"], 0.3 * e["gemm"]);
+  EXPECT_GE(e["gemm8"], 0.15 * e["gemm"]);
 }
 
 }  // namespace
