@@ -340,6 +340,18 @@ std::vector<HardwareParam> build_table() {
                        "power each chip draws whether busy or idle (leakage, clocks, memory background); "
                        "0 = not known: reports then give dynamic energy only and say so",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.energy.static_power_uW; }));
+  // Host side (host/host_model.h): applied to the simulated step after the run.
+  t.push_back(quantity("chip.host.link_bandwidth", U::bandwidth, "0 B/s", 0, 1'000'000'000'000'000ULL,
+                       "host link (PCIe) bandwidth each direction: each step's input comes in and its output "
+                       "goes out over it; 0 = no host link modelled",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.host.link_Bps; }));
+  t.push_back(quantity("chip.host.step_time", U::time, "0 ns", 0, 1'000'000'000'000'000ULL,
+                       "host work per step (input pipeline, program launch); 0 = none",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.host.step_ps; }));
+  t.push_back(flag("chip.host.overlap", "true",
+                   "the next step's infeed and host work run while the chip computes this step (infeed "
+                   "queues, host running ahead): a step takes the longest of the four; false: their sum",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.host.overlap; }));
   t.push_back(text_choice("pod.topology", "torus", {"ring", "torus", "switch"},
                           "ring: one line of chips closed into a ring; torus: 1-3 dimensions, "
                           "dimension-order routing; switch: one non-blocking switch (baseline)",

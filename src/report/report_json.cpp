@@ -2,6 +2,7 @@
 
 #include "podsim/config/hardware_loader.h"
 #include "podsim/energy/energy_model.h"
+#include "podsim/host/host_model.h"
 #include "podsim/report/report.h"
 #include "podsim/report/op_metrics.h"
 
@@ -83,6 +84,24 @@ ordered_json energy_json(const RunEnergy& e) {
   return j;
 }
 
+ordered_json host_json(const HostStep& h) {
+  ordered_json j;
+  j["link_gbps"] = double(h.link_Bps) * 1e-9;
+  j["overlap"] = h.overlap;
+  j["infeed_bytes"] = h.traffic.infeed_bytes;
+  j["infeed_op"] = h.traffic.infeed_op;
+  j["outfeed_bytes"] = h.traffic.outfeed_bytes;
+  j["outfeed_op"] = h.traffic.outfeed_op;
+  j["device_s"] = double(h.device_ps) * 1e-12;
+  j["infeed_s"] = double(h.infeed_ps) * 1e-12;
+  j["outfeed_s"] = double(h.outfeed_ps) * 1e-12;
+  j["host_s"] = double(h.host_ps) * 1e-12;
+  j["step_s"] = h.step_s();
+  j["bound"] = h.bound;
+  j["slowdown"] = h.slowdown();
+  return j;
+}
+
 }  // namespace
 
 std::string report_json(const RunResult& r) {
@@ -126,9 +145,12 @@ std::string report_json(const RunResult& r) {
   s["average_power_w"] = energy.average_power_w;
   if (!r.all_chips) s["peak_power_w"] = energy.peak_power_w;  // op granularity; not for pods
   s["tops_per_w"] = energy.tops_per_w;
+  const HostStep host = host_step(r);
+  if (host.modelled) s["end_to_end_time_s"] = host.step_s();  // with the host's share (host/host_model.h)
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
   j["energy"] = energy_json(energy);
+  if (host.modelled) j["host"] = host_json(host);
   if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);
   if (!r.workload.moe_routing.empty()) {
     ordered_json moe = ordered_json::array();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "podsim/energy/energy_model.h"
+#include "podsim/host/host_model.h"
 #include "podsim/report/op_metrics.h"
 #include "podsim/report/report.h"
 
@@ -65,6 +66,13 @@ std::string report_text(const RunResult& r) {
          e.total.vector_j, e.total.sram_j, e.total.dram_j, e.total.ici_j, e.total.static_j, e.costs.node);
     line("  power            {:.1f} W average{}, {:.3g} TOPS/W", e.average_power_w,
          r.all_chips ? "" : fmt::format(", {:.1f} W peak (op by op)", e.peak_power_w), e.tops_per_w);
+  }
+  if (const HostStep h = host_step(r); h.modelled) {
+    line("  host             step {} end to end ({}-bound, x{:.3f} the chip's {}): in {} ({}) in {}, out {} in {}, host {}{}",
+         human_time(h.step_s()), h.bound, h.slowdown(), human_time(double(h.device_ps) * 1e-12),
+         human_bytes(h.traffic.infeed_bytes), h.traffic.infeed_op, human_time(double(h.infeed_ps) * 1e-12),
+         human_bytes(h.traffic.outfeed_bytes), human_time(double(h.outfeed_ps) * 1e-12),
+         human_time(double(h.host_ps) * 1e-12), h.overlap ? ", overlapped with the chip" : ", one after another");
   }
   for (const auto& m : r.workload.moe_routing)
     line("  moe              {}: capacity {} tokens per expert, {} tokens dropped", m.op, m.capacity, m.dropped);

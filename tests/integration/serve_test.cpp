@@ -64,7 +64,7 @@ std::vector<podsim::CostRow> rows_of(const json& j, const char* key) {
   std::vector<podsim::CostRow> rows;
   for (const auto& p : j) {
     const std::uint64_t at = p[key].get<std::uint64_t>();
-    if (rows.empty() || rows.back().at != at) rows.push_back({at, {}, {}});
+    if (rows.empty() || rows.back().at != at) rows.push_back({at, {}, {}, {}});
     rows.back().kv_len.push_back(p["kv_len"].get<std::uint64_t>());
     rows.back().seconds.push_back(p["time_s"].get<double>());
   }

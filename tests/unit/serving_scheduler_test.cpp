@@ -169,7 +169,7 @@ TEST(ServingCost, InterpolationIsExactOnAnAffineCost) {
   auto f = [](double b, double kv) { return 0.01 + 0.001 * b + 2e-6 * kv; };
   std::vector<CostRow> rows;
   for (std::uint64_t b : {1, 2, 4, 8}) {
-    CostRow r{b, {1, 400, 900}, {}};
+    CostRow r{b, {1, 400, 900}, {}, {}};
     for (auto kv : r.kv_len) r.seconds.push_back(f(double(b), double(kv)));
     rows.push_back(r);
   }

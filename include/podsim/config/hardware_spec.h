@@ -106,6 +106,15 @@ struct EnergySpec {
   std::uint64_t static_power_uW = 0;              // per chip, whether busy or idle; 0 = not known
 };
 
+// The host side of a step (host/host_model.h): the link that carries each step's input in
+// (infeed) and its output out (outfeed), and the host's own time per step. Off (0) unless
+// a preset has a source for the link.
+struct HostSpec {
+  std::uint64_t link_Bps = 0;   // each direction (PCIe is full duplex); 0 = no host link modelled
+  std::uint64_t step_ps = 0;    // host work per step (input pipeline, launch); 0 = none
+  bool overlap = true;          // the next step's input and host work run during this step
+};
+
 struct ChipSpec {
   std::uint64_t clock_hz = 940'000'000;
   std::uint32_t tensor_cores = 2;
@@ -122,6 +131,7 @@ struct ChipSpec {
   DmaSpec dma;
   NocSpec noc;
   EnergySpec energy;
+  HostSpec host;
 };
 
 // The chips of a pod and the inter-chip (ICI) network joining them (net/ models it).
