@@ -2,7 +2,9 @@
 
     podsim plot roofline REPORT.json -o roofline.svg
     podsim plot ops REPORT.json -o ops.png
-    podsim plot sweep results/results.csv --x chip.hbm.bandwidth --y time_s [--hue chip.clock] -o s.svg
+    podsim plot sweep results/results.csv --x chip.hbm.bandwidth --y time_s [--hue chip.clock] [--heatmap] -o s.svg
+    podsim plot timeline TRACE.json -o timeline.svg       (a trace of podsim run --trace)
+    podsim plot scaling SCALING.json -o scaling.svg       (podsim run --chips 1,8,64 --json)
     podsim plot serve SERVE.json [--requests requests.csv] -o serve.svg
 
 (`podsim plot` runs `python3 -m podsim.plot`.) The format follows the file's extension:
@@ -122,8 +124,14 @@ def _number(text):
     return x if math.isfinite(x) else None
 
 
-def sweep(results_csv, x, y, path, hue=None):
-    """`y` against `x` from a sweep's results.csv, one line per value of `hue`."""
+def _sort_key(value):
+    """Numbers in numeric order, before any text (in text order)."""
+    return (_number(value) is None, _number(value) or 0, value)
+
+
+def sweep(results_csv, x, y, path, hue=None, heatmap=False):
+    """`y` against `x` from a sweep's results.csv, one line per value of `hue`; with
+    `heatmap`, a grid of `y` over (`x`, `hue`), each cell labelled with its value."""
     with open(results_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
@@ -131,6 +139,10 @@ def sweep(results_csv, x, y, path, hue=None):
     for column in [x, y] + ([hue] if hue else []):
         if column not in rows[0]:
             raise ValueError("{}: no column '{}'; columns: {}".format(results_csv, column, ", ".join(rows[0])))
+    if heatmap:
+        if not hue:
+            raise ValueError("a heatmap needs --hue: the second axis")
+        return _sweep_heatmap(rows, x, y, hue, path)
     groups = {}
     for r in rows:
         groups.setdefault(r[hue] if hue else "", []).append(r)
@@ -149,6 +161,157 @@ def sweep(results_csv, x, y, path, hue=None):
     if hue:
         ax.legend(fontsize=8)
     ax.grid(True, linewidth=0.3)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _sweep_heatmap(rows, x, y, hue, path):
+    xs = sorted({r[x] for r in rows}, key=_sort_key)
+    hs = sorted({r[hue] for r in rows}, key=_sort_key)
+    cells = {}
+    for r in rows:
+        v = _number(r[y])
+        if v is None:
+            continue  # a failed point: its cell stays empty
+        if (r[x], r[hue]) in cells and cells[(r[x], r[hue])] != v:
+            raise ValueError("several points at {} = {}, {} = {} differ in {}: a third parameter varies; "
+                             "plot a subset".format(x, r[x], hue, r[hue], y))
+        cells[(r[x], r[hue])] = v
+    nan = float("nan")
+    grid = [[cells.get((xv, hv), nan) for xv in xs] for hv in hs]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(xs) + 2.5), max(3.0, 0.5 * len(hs) + 1.8)))
+    image = ax.imshow(grid, aspect="auto", origin="lower", cmap="viridis")
+    ax.set_xticks(range(len(xs)))
+    ax.set_xticklabels(xs, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(hs)))
+    ax.set_yticklabels(hs, fontsize=8)
+    finite = [v for v in cells.values()]
+    middle = (min(finite) + max(finite)) / 2 if finite else 0
+    for i, hv in enumerate(hs):
+        for j, xv in enumerate(xs):
+            if (xv, hv) in cells:
+                v = cells[(xv, hv)]
+                ax.text(j, i, "{:.4g}".format(v), ha="center", va="center", fontsize=7,
+                        color="white" if v < middle else "black")
+    ax.set_xlabel(x)
+    ax.set_ylabel(hue)
+    fig.colorbar(image, ax=ax, label=y)
+    ax.set_title("{} over {} and {}".format(y, x, hue))
+    _save(fig, path)
+    plt.close(fig)
+
+
+# Trace tracks of a chip (podsim run --trace), by what their names end with.
+TIMELINE_LANES = (("mxu", "tab:blue"), ("vector_unit", "tab:green"), ("read_dma", "tab:orange"),
+                  ("write_dma", "tab:red"), ("replayed", "tab:gray"))
+
+
+def timeline(trace, path):
+    """A `podsim run --trace` file over time: the ops, then each MXU, vector unit and DMA
+    engine as bars where it was busy; below, HBM bandwidth (and power when the trace has it)."""
+    doc = _load(trace)
+    events = doc.get("traceEvents") if isinstance(doc, dict) else None
+    if not isinstance(events, list):
+        raise ValueError("{}: not a trace (podsim run --trace FILE); a JSON report has no timeline".format(trace))
+    process, thread = {}, {}
+    for e in events:
+        if e.get("ph") == "M" and e.get("name") == "process_name":
+            process[e["pid"]] = e["args"]["name"]
+        elif e.get("ph") == "M" and e.get("name") == "thread_name":
+            thread[(e["pid"], e["tid"])] = e["args"]["name"]
+    chip = [pid for pid, name in process.items() if name.startswith("chip")]
+    if not chip:
+        raise ValueError("{}: no chip process in the trace".format(trace))
+    pid = min(chip)
+    lanes = []  # (label, colour, [(start_us, duration_us)])
+    by_tid = {}
+    for e in events:
+        if e.get("ph") == "X" and e.get("pid") == pid:
+            by_tid.setdefault(e["tid"], []).append((float(e["ts"]), float(e.get("dur", 0))))
+    for tid in sorted(by_tid):
+        name = thread.get((pid, tid), "track {}".format(tid))
+        if name == "ops":
+            colour = "tab:purple"
+        else:
+            colour = next((c for suffix, c in TIMELINE_LANES if name.split(".")[-1].startswith(suffix)), "tab:brown")
+        lanes.append((name, colour, by_tid[tid]))
+    counters = {}
+    for e in events:
+        if e.get("ph") == "C" and e.get("name") == "total" or (e.get("ph") == "C" and process.get(e.get("pid"), "").startswith("power")):
+            value = next(iter(e.get("args", {}).values()), None)
+            if isinstance(value, (int, float)):
+                counters.setdefault(process.get(e["pid"], "?"), []).append((float(e["ts"]), float(value)))
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 0.32 * len(lanes) + 3.6),
+                                      gridspec_kw={"height_ratios": [max(1.0, 0.32 * len(lanes)), 1.6]})
+    for i, (name, colour, spans) in enumerate(lanes):
+        top.broken_barh(spans, (len(lanes) - 1 - i - 0.4, 0.8), facecolors=colour, linewidth=0)
+    top.set_yticks(range(len(lanes)))
+    top.set_yticklabels([lane[0] for lane in lanes][::-1], fontsize=7)
+    top.set_title("timeline: {} ({})".format(doc.get("otherData", {}).get("workload", "?"), process[pid]))
+    hbm = next((v for k, v in counters.items() if k.startswith("HBM")), [])
+    if hbm:
+        hbm.sort()
+        bottom.step([t for t, _ in hbm], [v for _, v in hbm], where="post", color="tab:red", linewidth=0.8,
+                    label="HBM GB/s")
+    bottom.set_ylabel("HBM GB/s")
+    power = next((v for k, v in counters.items() if k.startswith("power")), [])
+    if power:
+        power.sort()
+        twin = bottom.twinx()
+        twin.step([t for t, _ in power], [v for _, v in power], where="post", color="tab:olive", linewidth=0.8,
+                  label="power W")
+        twin.set_ylabel("power (W)")
+    bottom.set_xlabel("time (us)")
+    bottom.grid(True, linewidth=0.3)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def scaling(report, path):
+    """A `podsim run --chips ... --json` table: achieved against peak PFLOPS by pod size, and
+    each size's step time split into compute and exposed communication, with the scaling
+    efficiency."""
+    doc = _load(report)
+    if doc.get("schema", "").split("/")[0] != "podsim.scaling":
+        raise ValueError("{}: not a scaling table (podsim run --chips 1,8,64 --json FILE)".format(
+            report if isinstance(report, str) else "the report"))
+    runs = sorted(doc["runs"], key=lambda r: r["chips"])
+    chips = [r["chips"] for r in runs]
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig.subplots_adjust(wspace=0.45)
+    left.plot(chips, [r["peak_tflops"] / 1e3 for r in runs], color="black", linestyle="--", label="peak")
+    left.plot(chips, [r["achieved_tflops"] / 1e3 for r in runs], color="tab:blue", marker="o", label="achieved")
+    left.set_xscale("log", base=2)
+    left.set_yscale("log")
+    left.set_xlabel("chips")
+    left.set_ylabel("PFLOPS")
+    left.legend(fontsize=8)
+    left.grid(True, which="both", linewidth=0.3)
+    left.set_title("{} on {}".format(doc.get("workload", "?"), doc.get("hardware", "?")))
+    positions = range(len(runs))
+    compute = [1e3 * r["compute_s"] for r in runs]
+    exposed = [1e3 * r["exposed_comm_s"] for r in runs]
+    other = [max(0.0, 1e3 * r["time_s"] - c - x) for r, c, x in zip(runs, compute, exposed)]
+    right.bar(positions, compute, color="tab:blue", label="compute")
+    right.bar(positions, exposed, bottom=compute, color="tab:red", label="exposed communication")
+    right.bar(positions, other, bottom=[c + x for c, x in zip(compute, exposed)], color="tab:gray",
+              label="other (bubble)")
+    right.set_xticks(list(positions))
+    right.set_xticklabels([str(c) for c in chips])
+    right.set_xlabel("chips")
+    right.set_ylabel("step time (ms)")
+    twin = right.twinx()
+    twin.plot(list(positions), [100 * r["scaling_efficiency"] for r in runs], color="black", marker="s",
+              label="scaling efficiency")
+    twin.set_ylabel("scaling efficiency (%)")
+    twin.set_ylim(0, 105)
+    handles = right.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    right.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                 ncol=2)
+    right.set_title("step time and weak-scaling efficiency")
     _save(fig, path)
     plt.close(fig)
 
@@ -222,11 +385,22 @@ def main(argv=None):
     q.add_argument("--x", required=True)
     q.add_argument("--y", required=True)
     q.add_argument("--hue")
+    q.add_argument("--heatmap", action="store_true", help="a grid of y over x and hue instead of lines")
     q.add_argument("-o", "--output", required=True)
+    q = sub.add_parser("timeline", help="MXUs, vector units, DMA and HBM over time, from a trace")
+    q.add_argument("trace", help="a trace (podsim run --trace FILE)")
+    q.add_argument("-o", "--output", required=True, help="the file to write (.svg, .png, .pdf)")
+    q = sub.add_parser("scaling", help="throughput, step time and efficiency by pod size")
+    q.add_argument("report", help="a scaling table (podsim run --chips 1,8,64 --json FILE)")
+    q.add_argument("-o", "--output", required=True, help="the file to write (.svg, .png, .pdf)")
     a = p.parse_args(argv)
     try:
         if a.what == "sweep":
-            sweep(a.results, a.x, a.y, a.output, a.hue)
+            sweep(a.results, a.x, a.y, a.output, a.hue, a.heatmap)
+        elif a.what == "timeline":
+            timeline(a.trace, a.output)
+        elif a.what == "scaling":
+            scaling(a.report, a.output)
         elif a.what == "serve":
             serve(a.report, a.output, a.requests)
         else:

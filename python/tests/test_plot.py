@@ -110,3 +110,67 @@ def test_serve_plot_draws_the_cache_over_time_and_latency_distributions(tmp_path
     r = subprocess.run([BINARY, "plot", "serve", str(j), "--requests", str(j), "-o", str(out1)], capture_output=True,
                        text=True)
     assert r.returncode == 2 and "request CSV" in r.stderr
+
+
+def test_sweep_heatmap_labels_every_cell_with_its_value(tmp_path):
+    csv_path = tmp_path / "results.csv"
+    csv_path.write_text("id,chip.hbm.bandwidth,chip.clock,time_s\n"
+                        "a,600,940,3.0\nb,900,940,2.0\nc,1200,940,1.5\n"
+                        "d,600,1050,2.9\ne,900,1050,1.9\nf,1200,1050,failed\n")
+    out = tmp_path / "heat.svg"
+    plot.sweep(str(csv_path), "chip.hbm.bandwidth", "time_s", str(out), hue="chip.clock", heatmap=True)
+    svg = out.read_text()
+    for label in ("chip.hbm.bandwidth", "chip.clock", "time_s over chip.hbm.bandwidth and chip.clock"):
+        assert label in svg, label
+    for value in (">3<", ">2<", ">1.5<", ">2.9<", ">1.9<"):  # each point's cell, as text
+        assert value in svg, value
+    assert ">failed<" not in svg  # a failed point leaves its cell empty
+    with pytest.raises(ValueError, match="needs --hue"):
+        plot.sweep(str(csv_path), "chip.hbm.bandwidth", "time_s", str(out), heatmap=True)
+    clash = tmp_path / "clash.csv"
+    clash.write_text("id,x,h,y\na,1,1,5\nb,1,1,6\n")  # two points in one cell: a third axis varies
+    with pytest.raises(ValueError, match="third parameter"):
+        plot.sweep(str(clash), "x", "y", str(out), hue="h", heatmap=True)
+
+
+@pytest.fixture(scope="module")
+def mlp_trace(tmp_path_factory):
+    path = tmp_path_factory.mktemp("traces") / "mlp.trace.json"
+    subprocess.run([BINARY, "run", "-q", os.path.join(SOURCE, "workloads", "mlp-block.yaml"), "--hw", "tpu-v3",
+                    "--trace", str(path)], check=True, capture_output=True)
+    return str(path)
+
+
+def test_timeline_draws_each_engine_and_hbm_from_a_trace(mlp_trace, tmp_path):
+    out = tmp_path / "timeline.svg"
+    plot.timeline(mlp_trace, str(out))
+    svg = out.read_text()
+    # tpu-v3: 2 cores x 2 MXUs, a vector unit and two DMA engines per core
+    for lane in ("ops", "core0.mxu0", "core0.mxu1", "core1.mxu0", "core1.mxu1", "core0.vector_unit",
+                 "core1.vector_unit", "core0.read_dma", "core0.write_dma", "HBM GB/s", "power (W)", "time (us)",
+                 "mlp-block"):
+        assert lane in svg, lane
+    again = tmp_path / "again.svg"
+    plot.timeline(mlp_trace, str(again))
+    assert again.read_bytes() == out.read_bytes()
+    # A report is not a trace: the command says what it needs and exits 2.
+    report = tmp_path / "report.json"
+    subprocess.run([BINARY, "run", "-q", os.path.join(SOURCE, "workloads", "mlp-block.yaml"), "--json", str(report)],
+                   check=True, capture_output=True)
+    r = subprocess.run([BINARY, "plot", "timeline", str(report), "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 2 and "not a trace" in r.stderr, r.stderr
+
+
+def test_scaling_plot_shows_throughput_step_time_and_efficiency(tmp_path):
+    table = tmp_path / "scaling.json"
+    subprocess.run([BINARY, "run", "-q", os.path.join(SOURCE, "workloads", "pod", "resnet50-dp.yaml"), "--hw",
+                    "tpu-v3-pod", "--chips", "1,8", "--json", str(table)], check=True, capture_output=True)
+    out = tmp_path / "scaling.svg"
+    r = subprocess.run([BINARY, "plot", "scaling", str(table), "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    svg = out.read_text()
+    for label in ("PFLOPS", "peak", "achieved", "step time (ms)", "scaling efficiency (%)", "compute",
+                  "exposed communication", "resnet50-dp on tpu-v3-pod", ">1<", ">8<"):
+        assert label in svg, label
+    with pytest.raises(ValueError, match="not a scaling table"):
+        plot.scaling({"schema": "podsim.report/1"}, str(out))

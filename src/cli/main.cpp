@@ -203,7 +203,7 @@ int sc_main(int argc, char* argv[]) {
   CLI::App* presets_cmd = app.add_subcommand("presets", "list the built-in hardware presets");
   CLI::App* plot_cmd = app.add_subcommand(
       "plot", "plot a report or a sweep (matplotlib): roofline REPORT -o F, ops REPORT -o F, serve SERVE.json [--requests CSV] -o F, "
-              "sweep RESULTS.csv --x A --y M [--hue B] -o F");
+              "sweep RESULTS.csv --x A --y M [--hue B] [--heatmap] -o F, timeline TRACE.json -o F, scaling SCALING.json -o F");
   plot_cmd->prefix_command();  // everything after `plot` goes to python/podsim/plot.py
 
   try {
