@@ -18,7 +18,7 @@ std::string op_replay_key(const Op& op, const OpPlan& p) {
   if (p.engine == Engine::embedding) return {};
   std::string key = fmt::format("{}|{}|{}|{}{}|{}|{}|{}|{}|{}|{}|{}", op.kind(), op.shape_text(),
                                 dtype_name(op.dtype()), op.repeat, op.independent_repeats ? "i" : "", int(p.engine),
-                                p.instances, p.passes, p.a_base, p.b_base, p.c_base, p.tensor_stride);
+                                p.instances, fmt::format("{}/{}", p.rate.passes, p.rate.packed), p.a_base, p.b_base, p.c_base, p.tensor_stride);
   if (p.engine == Engine::mxu) {
     const MatmulTiling& t = p.tiling;
     const MatmulOp& m = p.matmul;
@@ -113,7 +113,7 @@ CoreMatmulProgram Chip::program_for(const OpPlan& plan, std::uint32_t core) cons
   if (const auto* e = std::get_if<EmbeddingOp>(&op.body)) program.embedding = *e;
   program.op = plan.matmul;
   program.tiling = plan.tiling;
-  program.passes = plan.passes;
+  program.rate = plan.rate;
   program.a_base = plan.a_base;
   program.b_base = plan.b_base;
   program.c_base = plan.c_base;

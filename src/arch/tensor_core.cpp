@@ -95,9 +95,9 @@ void TensorCore::wait_for(std::uint64_t& seen_program) {
 }
 
 std::vector<MxuShare> TensorCore::share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
-                                             const MatmulTile& t, std::uint32_t passes) {
+                                             const MatmulTile& t, MxuRate rate) {
   const FoldGrid g = fold_grid(shape, t.tm, t.tk, t.tn);
-  const bool by_columns = split_over_mxus(shape, mxus, g, passes).by_columns;
+  const bool by_columns = split_over_mxus(shape, mxus, g, rate).by_columns;
   std::vector<MxuShare> shares;
   std::uint64_t next_col_fold = 0;
   for (std::uint32_t j = 0; j < mxus; ++j) {
@@ -216,7 +216,7 @@ void TensorCore::fetch_weights_of(const CoreMatmulProgram& p) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> folds;  // (row fold, column fold), as the array runs them
   for (std::uint64_t i = 0; i < tiles.size(); ++i) {
     const MatmulTile t = tiles.at(i);
-    for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t, p.passes)) {
+    for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t, p.rate)) {
       folds.clear();
       if (p.op.block_sparsity > 0 || p.op.weight_sparsity > 0) {
         std::uint64_t n = 0;
@@ -248,12 +248,12 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
   const SystolicArrayShape shape = array_shape(hw_);
   const std::uint64_t R = shape.rows, C = shape.cols;
   *stream_end = *done = ready;
-  for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t, program_.passes)) {
+  for (MxuShare s : share_tile(shape, static_cast<std::uint32_t>(mxus_.size()), t, program_.rate)) {
     SystolicPipeline& array = mxus_[s.mxu];
     std::uint64_t folds = s.col_folds * s.row_folds;
     if (program_.op.block_sparsity > 0 || program_.op.weight_sparsity > 0) sparse_share(program_.op, t, &s, &folds);
     if (!weight_fifo()) {
-      const FoldRunTiming r = array.run(FoldBatch{folds, s.rows, program_.passes, ready, ready});
+      const FoldRunTiming r = array.run(FoldBatch{folds, s.rows, program_.rate, ready, ready});
       if (trace_) trace_->slice(mxu_tracks_[s.mxu], clock_.ps_of(r.first_inject), clock_.ps_of(r.stream_end), program_.label);
       *stream_end = std::max(*stream_end, r.stream_end);
       *done = std::max(*done, r.done);
@@ -272,7 +272,7 @@ void TensorCore::schedule_tile(const MatmulTile& t, std::uint64_t ready, std::ui
           ++counters_.wakeups;
         }
         const FoldRunTiming r =
-            array.run(FoldBatch{1, s.rows, program_.passes, ready, clock_.cycle_at(job.done_ps)});
+            array.run(FoldBatch{1, s.rows, program_.rate, ready, clock_.cycle_at(job.done_ps)});
         // The FIFO slot frees once the tile has shifted into the array.
         fifo_free_ps_[g % depth] = clock_.ps_of(r.load_start + array.weight_load_cycles());
         if (trace_) trace_->slice(mxu_tracks_[s.mxu], clock_.ps_of(r.first_inject), clock_.ps_of(r.stream_end), program_.label);

@@ -47,7 +47,7 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
   // does (split_over_mxus): the busiest MXU's folds back to back.
   const SystolicPipeline array(array_shape(hw));
   const FoldGrid grid = fold_grid(array.shape(), t.tm, t.tk, t.tn);
-  const MxuSplit split = split_over_mxus(array.shape(), chip.mxus_per_core, grid, mxu_passes(hw, op.dtype));
+  const MxuSplit split = split_over_mxus(array.shape(), chip.mxus_per_core, grid, mxu_rate(hw, op.dtype));
   // Quantized weights: each tile is dequantized on the vector unit while the MXUs work on
   // the one before (TensorCore::compute), so a tile takes the longer of the two.
   const std::uint64_t dequant_cycles =
@@ -102,6 +102,13 @@ std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype) {
     case DType::int4: return 0;  // storage only: dequantized before the MXUs (dtype.h)
   }
   return 1;
+}
+
+MxuRate mxu_rate(const HardwareSpec& hw, DType dtype) {
+  MxuRate r;
+  r.passes = mxu_passes(hw, dtype);
+  r.packed = dtype == DType::int8 ? hw.chip.mxu.rate_int8 : dtype == DType::fp8 ? hw.chip.mxu.rate_fp8 : 1;
+  return r;
 }
 
 SystolicArrayShape array_shape(const HardwareSpec& hw) {

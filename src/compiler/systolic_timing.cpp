@@ -19,11 +19,11 @@ FoldGrid fold_grid(const SystolicArrayShape& shape, std::uint64_t m, std::uint64
   return g;
 }
 
-MxuSplit split_over_mxus(const SystolicArrayShape& shape, std::uint32_t mxus, const FoldGrid& g, std::uint32_t passes) {
+MxuSplit split_over_mxus(const SystolicArrayShape& shape, std::uint32_t mxus, const FoldGrid& g, MxuRate rate) {
   const SystolicPipeline array(shape);
   const std::uint64_t W = array.weight_load_cycles();
   auto fill = [&](MxuSplit& s) {
-    const std::uint64_t stream = s.rows_per_fold * passes;
+    const std::uint64_t stream = rate.stream_cycles(s.rows_per_fold);
     if (array.overlapped()) {
       s.cycles = s.folds_per_mxu * std::max(stream, W);
       s.span = s.folds_per_mxu ? W + (s.folds_per_mxu - 1) * std::max(stream, W) + stream : 0;
@@ -75,7 +75,7 @@ FoldRunTiming SystolicPipeline::run(const FoldBatch& b) {
     return t;
   }
   const std::uint64_t W = weight_load_cycles();
-  const std::uint64_t stream = b.rows * b.passes;
+  const std::uint64_t stream = b.rate.stream_cycles(b.rows);
   const std::uint64_t tail = fill_drain_cycles();
 
   if (overlapped()) {

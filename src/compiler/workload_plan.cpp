@@ -183,8 +183,8 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       } else {
         p.tiling = choose_matmul_tiling(mm, hw, op.where, keep);
       }
-      p.passes = mxu_passes(hw, mm.dtype);
-      if (p.passes == 0)
+      p.rate = mxu_rate(hw, mm.dtype);
+      if (p.rate.passes == 0)
         throw ConfigError(op.where, fmt::format("workload.ops[{}].dtype", i),
                           fmt::format("'{}' does not support {} (chip.mxu.passes.{} is 0)", hw.name,
                                       dtype_name(mm.dtype), dtype_name(mm.dtype)));

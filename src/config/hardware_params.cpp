@@ -128,6 +128,13 @@ std::vector<HardwareParam> build_table() {
   t.push_back(count("chip.mxu.passes.fp32", "6", 0, 64,
                     "array passes per fp32 multiply-accumulate (fp32 emulated with bf16 passes)",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.passes_fp32; }));
+  t.push_back(count("chip.mxu.rate.int8", "1", 1, 4,
+                    "int8 multiply-accumulates per PE per cycle: 2 = two int8 rows enter per cycle, sharing a "
+                    "bf16 lane (twice the bf16 peak); fill, drain and weight shift-in unchanged",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.rate_int8; }));
+  t.push_back(count("chip.mxu.rate.fp8", "1", 1, 4,
+                    "fp8 multiply-accumulates per PE per cycle (as chip.mxu.rate.int8)",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.rate_fp8; }));
   t.push_back(count("chip.mxu.accumulator_bits", "32", 16, 64,
                     "width of one accumulator element (int8 and float products accumulate in it)",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.accumulator_bits; }));

@@ -17,7 +17,8 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   if (op.plan.in_epilogue) m.bound = "epilogue";
   if (ps == 0) return m;
   m.achieved_flops = 2.0 * double(op.macs) / m.time_s;
-  m.mxu_utilization = double(op.macs) / (double(m.cycles) * double(run.hw.macs_per_cycle()));
+  // Of the peak at the op's dtype: packed int8 (chip.mxu.rate.int8 = 2) can do twice the MACs.
+  m.mxu_utilization = double(op.macs) / (double(m.cycles) * double(run.hw.macs_per_cycle()) * op.plan.rate.packed);
   m.hbm_Bps = double(op.hbm_read_bytes + op.hbm_write_bytes) / m.time_s;
   const double mxu_cycles = double(m.cycles) * double(run.hw.mxu_count());
   m.mxu_busy = double(op.mxu_active_cycles) / mxu_cycles;

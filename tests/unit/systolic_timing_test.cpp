@@ -116,7 +116,18 @@ TEST(SystolicTiming, ALateStationaryBlockStillShiftsInBeforeStreaming) {
 TEST(SystolicTiming, PassesMultiplyTheStream) {
   auto p = array(128, 128, false);
   // fp32 as 6 bf16 passes: stream 100 x 6 = 600; 128 + 600 + 254 = 982.
-  EXPECT_EQ(p.run(0, 1, 100, 6).done, 982u);
+  EXPECT_EQ(p.run(0, 1, 100, MxuRate{6, 1}).done, 982u);
+}
+
+TEST(SystolicTiming, PackedRowsDivideTheStreamAndNothingElse) {
+  // int8 at twice the rate: 100 rows stream in 50 cycles; shift-in (128) and fill/drain
+  // (254) as before: 128 + 50 + 254 = 432. An odd count rounds up: 101 rows take 51.
+  EXPECT_EQ(array(128, 128, false).run(0, 1, 100, MxuRate{1, 2}).done, 432u);
+  EXPECT_EQ(array(128, 128, false).run(0, 1, 101, MxuRate{1, 2}).done, 433u);
+  // Overlapped, long streams: 8 folds of 1024 rows step every max(128, 512) cycles;
+  // 128 + 7 x 512 + 512 + 254 = 4478, against 128 + 8 x 1024 + 254 = 8574 at full width.
+  EXPECT_EQ(array(128, 128, true).run(0, 8, 1024, MxuRate{1, 2}).done, 4478u);
+  EXPECT_EQ(array(128, 128, true).run(0, 8, 1024, MxuRate{1, 1}).done, 8574u);
 }
 
 TEST(SystolicTiming, EmptyRunIsFree) {
@@ -150,7 +161,7 @@ TEST(SplitOverMxus, AShortStreamKeepsEachArrayOnItsOwnColumns) {
   // folds. By columns, two arrays take one column fold each: 2 folds x max(8, W = 128) =
   // 256 cycles. By rows, every array takes all 4 folds with 2 rows: 4 x 128 = 512.
   const SystolicArrayShape shape{128, 128, Dataflow::ws, true};
-  const MxuSplit s = split_over_mxus(shape, 4, fold_grid(shape, 8, 256, 256), 1);
+  const MxuSplit s = split_over_mxus(shape, 4, fold_grid(shape, 8, 256, 256), MxuRate{});
   EXPECT_TRUE(s.by_columns);
   EXPECT_EQ(s.folds_per_mxu, 2u);
   EXPECT_EQ(s.cycles, 256u);
@@ -160,12 +171,12 @@ TEST(SplitOverMxus, ALongStreamIsSharedByRows) {
   // 4096 x 256 x 256 on four arrays: by columns 2 folds x 4096 rows = 8192 cycles on the
   // two busy arrays; by rows 4 folds x 1024 rows = 4096 on each of the four.
   const SystolicArrayShape shape{128, 128, Dataflow::ws, true};
-  const MxuSplit s = split_over_mxus(shape, 4, fold_grid(shape, 4096, 256, 256), 1);
+  const MxuSplit s = split_over_mxus(shape, 4, fold_grid(shape, 4096, 256, 256), MxuRate{});
   EXPECT_FALSE(s.by_columns);
   EXPECT_EQ(s.rows_per_fold, 1024u);
   EXPECT_EQ(s.cycles, 4096u);
   // Enough column folds for every array: always by columns (2 folds each).
-  const MxuSplit wide = split_over_mxus(shape, 4, fold_grid(shape, 4096, 256, 1024), 1);
+  const MxuSplit wide = split_over_mxus(shape, 4, fold_grid(shape, 4096, 256, 1024), MxuRate{});
   EXPECT_TRUE(wide.by_columns);
   EXPECT_EQ(wide.folds_per_mxu, 4u);
   EXPECT_EQ(wide.cycles, 4u * 4096u);

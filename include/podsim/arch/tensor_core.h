@@ -45,7 +45,7 @@ struct CoreMatmulProgram {
   VectorTiling vtiling;   // engine == vector or embedding
   MatmulOp op;
   MatmulTiling tiling;
-  std::uint32_t passes = 1;
+  MxuRate rate;
   std::uint64_t a_base = 0, b_base = 0, c_base = 0;
   std::uint64_t tensor_stride = 0;  // vector ops: distance between their tensors
   std::uint32_t core = 0;   // this core's index
@@ -119,7 +119,7 @@ class TensorCore : public sc_core::sc_module {
 
   // How a tile's folds are spread over `mxus` arrays (split_over_mxus; exposed for tests).
   static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,
-                                          const MatmulTile& tile, std::uint32_t passes = 1);
+                                          const MatmulTile& tile, MxuRate rate = {});
 
  private:
   void loader();

@@ -92,6 +92,8 @@ std::uint64_t padded_weight_n(const MatmulOp& op, const HardwareSpec& hw);
 
 // Array passes per MAC for the op's dtype on this chip (0: the chip does not support it).
 std::uint32_t mxu_passes(const HardwareSpec& hw, DType dtype);
+// Passes and packing together: how fast the arrays stream the dtype.
+MxuRate mxu_rate(const HardwareSpec& hw, DType dtype);
 
 // The chip's MXU as the timing model sees it.
 SystolicArrayShape array_shape(const HardwareSpec& hw);

@@ -13,8 +13,9 @@
 //
 //   weight load  W = R cycles: the stationary block shifts in from the top of each
 //                column, one PE row per cycle, and is latched when complete.
-//   stream       T x passes cycles: one row enters per cycle, skewed one cycle per
-//                array row (passes > 1 for dtypes the array emulates).
+//   stream       ceil(T x passes / packed) cycles: one row enters per cycle, skewed one
+//                cycle per array row (passes > 1 for dtypes the array emulates; packed > 1
+//                for narrow dtypes whose rows enter two or four at a time, MxuRate).
 //   fill + drain ws/is: row t enters array row r at cycle t + r, meets column c at
 //                t + r + c; the last partial sum (t = T-1, r = R-1, c = C-1) leaves the
 //                bottom at (T-1) + (R-1) + (C-1) + 1, i.e. T + R + C - 2 cycles after
@@ -41,6 +42,18 @@ struct SystolicArrayShape {
   bool weight_overlap = true;  // honoured for ws and is
 };
 
+// How fast an array streams an op's dtype (chip.mxu.passes.*, chip.mxu.rate.*): passes >
+// 1 emulates a wide type in several passes (fp32 on bf16 arrays); packed > 1 takes that
+// many rows per cycle, narrow values sharing one lane (int8 at twice the bf16 rate on TPU
+// v5e). Fill, drain and weight shift-in do not change. At {1, 1}: SCALE-Sim's timing.
+struct MxuRate {
+  std::uint32_t passes = 1;
+  std::uint32_t packed = 1;
+  std::uint64_t stream_cycles(std::uint64_t rows) const {
+    return packed <= 1 ? rows * passes : (rows * passes + packed - 1) / packed;
+  }
+};
+
 // How a (m, k, n) block maps onto folds of the array.
 struct FoldGrid {
   std::uint64_t along_rows = 0;  // the matmul dimension laid along the array's rows
@@ -64,18 +77,18 @@ struct MxuSplit {
   bool by_columns = true;
   std::uint64_t folds_per_mxu = 0;  // on the busiest array
   std::uint64_t rows_per_fold = 0;  // streaming rows per fold on it
-  // Its folds back to back (passes included): in a steady stream of tiles (each shift
+  // Its folds back to back (the rate included): in a steady stream of tiles (each shift
   // hidden under the fold before), and alone (the first shift and the last stream exposed).
   std::uint64_t cycles = 0, span = 0;
 };
 MxuSplit split_over_mxus(const SystolicArrayShape& shape, std::uint32_t mxus, const FoldGrid& grid,
-                         std::uint32_t passes);
+                         MxuRate rate);
 
 // A batch of identical folds handed to one array.
 struct FoldBatch {
   std::uint64_t folds = 0;
   std::uint64_t rows = 0;           // T
-  std::uint32_t passes = 1;
+  MxuRate rate;
   std::uint64_t inputs_ready = 0;   // cycle the streaming operand is in vector memory
   std::uint64_t weights_ready = 0;  // cycle the first stationary block is available
 };
@@ -104,8 +117,8 @@ class SystolicPipeline {
 
   FoldRunTiming run(const FoldBatch& batch);
   // Convenience: operands (streaming and stationary) both ready at `ready`.
-  FoldRunTiming run(std::uint64_t ready, std::uint64_t folds, std::uint64_t rows, std::uint32_t passes = 1) {
-    return run(FoldBatch{folds, rows, passes, ready, ready});
+  FoldRunTiming run(std::uint64_t ready, std::uint64_t folds, std::uint64_t rows, MxuRate rate = {}) {
+    return run(FoldBatch{folds, rows, rate, ready, ready});
   }
 
   // Idle port time before `cycle` is not charged to the stall counters (an op starts).

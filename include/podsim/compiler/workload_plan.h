@@ -24,7 +24,7 @@ struct OpPlan {
   MatmulOp matmul;              // what the MXUs run (op_lowering.h)
   std::uint64_t instances = 1;  // times per repeat (conv groups)
   MatmulTiling tiling;
-  std::uint32_t passes = 1;
+  MxuRate rate;  // how fast the arrays run its dtype (compiler/systolic_timing.h)
   // Row-major A, B and C, each aligned to the HBM interleave stripe. Ops run one after
   // another, so every op starts its tensors at address 0.
   // mxu: A, B, C. vector: inputs at a_base (and b_base), output at c_base. embedding:

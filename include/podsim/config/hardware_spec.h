@@ -26,6 +26,10 @@ struct MxuSpec {
   std::uint32_t passes_bf16 = 1;
   std::uint32_t passes_fp16 = 1;
   std::uint32_t passes_fp32 = 6;
+  // Rows of narrow operands an array takes per cycle, two or four values sharing one
+  // lane (TPU v5e runs int8 at twice its bf16 rate): MACs per PE per cycle at that dtype.
+  std::uint32_t rate_int8 = 1;
+  std::uint32_t rate_fp8 = 1;
   std::uint32_t accumulator_bits = 32;  // width of an accumulator element in vector memory
   // Weight tiles buffered in a FIFO between memory and the array (TPU v1 streams weights
   // from DDR this way). 0: weights are staged in vector memory with the activations.

@@ -127,10 +127,18 @@ struct RunResult {
     return true;
   }
   double time_s() const { return double(end_ps) * 1e-12; }
-  double peak_flops() const { return hw.peak_flops() * chips; }
+  // The arrays' fastest rate among the run's ops (chip.mxu.rate.*): the peak and the
+  // utilization of a run of packed int8 ops count its doubled MACs per cycle.
+  std::uint32_t fastest_mxu_rate() const {
+    std::uint32_t r = 1;
+    for (const OpResult& op : ops)
+      if (op.plan.engine == Engine::mxu && op.plan.rate.packed > r) r = op.plan.rate.packed;
+    return r;
+  }
+  double peak_flops() const { return hw.peak_flops() * chips * fastest_mxu_rate(); }
   double achieved_flops() const { return end_ps ? 2.0 * double(macs) / time_s() : 0.0; }
   double mxu_utilization() const {
-    return cycles ? double(macs) / (double(cycles) * double(hw.macs_per_cycle()) * chips) : 0.0;
+    return cycles ? double(macs) / (double(cycles) * double(hw.macs_per_cycle()) * chips * fastest_mxu_rate()) : 0.0;
   }
   double hbm_bandwidth_Bps() const {
     return end_ps ? double(hbm_read_bytes + hbm_write_bytes) / time_s() : 0.0;
