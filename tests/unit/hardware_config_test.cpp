@@ -41,6 +41,22 @@ TEST(HardwareConfig, TpuV5ePeakIs197TflopsOnItsDerivedClock) {
   EXPECT_EQ(v5e.chip.hbm.capacity_bytes, 16'000'000'000u);
 }
 
+TEST(HardwareConfig, TpuV5pAndV6eMatchTheirPublishedPeaksAndMemory) {
+  // Cloud TPU docs: v5p 459 TFLOPS bf16, 95 GB at 2,765 GB/s; v6e 918 TFLOPS bf16, 1,836
+  // int8, 32 GB at 1,640 GB/s. The clocks are derived (1.751 GHz), so 0.1 %.
+  const HardwareSpec v5p = load_hardware("tpu-v5p");
+  EXPECT_NEAR(v5p.peak_flops(), 459e12, 459e9);
+  EXPECT_EQ(v5p.chip.hbm.bandwidth_Bps, 2'765'000'000'000u);
+  EXPECT_EQ(v5p.chip.hbm.capacity_bytes, 95'000'000'000u);
+  EXPECT_EQ(v5p.chip.mxu.rate_int8, 1u);  // its int8 rate is not in our sources
+  const HardwareSpec v6e = load_hardware("tpu-v6e");
+  EXPECT_NEAR(v6e.peak_flops(), 918e12, 918e9);
+  EXPECT_NEAR(v6e.peak_flops() * v6e.chip.mxu.rate_int8, 1836e12, 1836e9);
+  EXPECT_EQ(v6e.chip.mxu.rows, 256u);
+  EXPECT_EQ(v6e.chip.hbm.bandwidth_Bps, 1'640'000'000'000u);
+  EXPECT_EQ(v6e.chip.hbm.capacity_bytes, 32'000'000'000u);
+}
+
 TEST(HardwareConfig, TpuV1PeakIs92Tops) {
   // 65,536 MACs x 2 x 0.7 GHz = 91.75 TOPS (Jouppi et al. 2017, Table 2).
   const HardwareSpec v1 = load_hardware("tpu-v1");
