@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "podsim/io/child_process.h"
+#include "podsim/io/csv_field.h"
 #include "podsim/io/output_file.h"
 
 namespace podsim {
@@ -16,13 +17,6 @@ namespace {
 
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 }  // namespace
 

@@ -19,6 +19,7 @@
 
 #include "podsim/config/hardware_params.h"
 #include "podsim/io/child_process.h"
+#include "podsim/io/csv_field.h"
 #include "podsim/io/output_file.h"
 #include "podsim/sweep/sweep_points.h"
 
@@ -38,13 +39,6 @@ std::string read_text(const fs::path& p) { return read_text_file(p.string()); }
 void write_atomically(const fs::path& p, const std::string& text) {
   const std::string why = write_output_file(p.string(), text);
   if (!why.empty()) throw std::runtime_error("cannot write " + p.string() + ": " + why);
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 // A metric from a report: a summary key, ops.<index or name>.<key>, stats.<group>.<name>.
