@@ -118,7 +118,7 @@ int run_command(const RunOptions& o) {
   } catch (const ConfigError& e) {
     return input_error(e);
   }
-  if (!o.quiet) fmt::print("{}", report_text(result));
+  if (!o.quiet) fmt::print("{}", report_text(result, TextReportOptions{o.top, o.group_depth}));
   if (!o.json_path.empty() && !write_file(o.json_path, report_json(result), "the JSON report", run_inputs(o)))
     return kInputError;
   if (!o.trace_path.empty() && !write_file(o.trace_path, trace_json(result), "the trace", run_inputs(o)))

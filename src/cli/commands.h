@@ -30,6 +30,8 @@ struct RunOptions {
   bool full_network = false;         // every chip's transfers, even on a symmetric pod
   bool no_reuse = false;             // simulate every op, even one identical to an earlier op
   unsigned jobs = 2;                 // pods: chip programs simulated at once (one process each)
+  std::size_t top = 0;               // text report: only the N longest ops (0: all)
+  std::size_t group_depth = 0;       // text report: ops grouped by name prefix (0: no table)
 };
 
 struct MxuOptions {

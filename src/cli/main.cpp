@@ -50,6 +50,12 @@ int sc_main(int argc, char* argv[]) {
   run_cmd->add_flag("--full-network", run.full_network,
                     "put every chip's transfers in the network model, even when the pod is symmetric and chip 0's "
                     "stand for all (docs/pods.md)");
+  run_cmd->add_option("--top", run.top, "text report: only the N longest ops, longest first (0: every op)")
+      ->check(CLI::Range(std::size_t(0), std::size_t(1) << 30));
+  run_cmd->add_option("--group", run.group_depth,
+                      "text report: a table of ops grouped by the first N dot-separated parts of their names "
+                      "(r50.s1b1.conv1 -> r50.s1b1 at 2)")
+      ->check(CLI::Range(std::size_t(0), std::size_t(64)));
   run_cmd->add_flag("--no-reuse", run.no_reuse,
                     "simulate every op, also those identical to an earlier op (by default replayed: docs/timing.md)");
   run.jobs = std::max(1u, std::thread::hardware_concurrency());

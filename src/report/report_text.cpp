@@ -27,9 +27,67 @@ std::string human_time(double s) {
   if (s >= 1e-6) return fmt::format("{:.3f} us", s * 1e6);
   return fmt::format("{:.1f} ns", s * 1e9);
 }
+
+// FLOP rates with a unit that keeps three significant digits on any chip (lab-8x8's
+// 26 GFLOPS would be "0.03 TFLOPS" in fixed TFLOPS).
+std::string human_flops(double flops_per_s) {
+  if (flops_per_s >= 1e15) return fmt::format("{:.2f} PFLOPS", flops_per_s * 1e-15);
+  if (flops_per_s >= 1e12) return fmt::format("{:.2f} TFLOPS", flops_per_s * 1e-12);
+  if (flops_per_s >= 1e9) return fmt::format("{:.2f} GFLOPS", flops_per_s * 1e-9);
+  return fmt::format("{:.2f} MFLOPS", flops_per_s * 1e-6);
+}
+
+// A FLOP count the same way ("34.36 G").
+std::string human_count(double n) {
+  if (n >= 1e15) return fmt::format("{:.2f} P", n * 1e-15);
+  if (n >= 1e12) return fmt::format("{:.2f} T", n * 1e-12);
+  if (n >= 1e9) return fmt::format("{:.2f} G", n * 1e-9);
+  if (n >= 1e6) return fmt::format("{:.2f} M", n * 1e-6);
+  if (n >= 1e3) return fmt::format("{:.2f} k", n * 1e-3);
+  return fmt::format("{:.0f}", n);
+}
+
+// The first `depth` dot-separated parts of an op's name.
+std::string name_prefix(const std::string& name, std::size_t depth) {
+  std::size_t pos = 0;
+  for (std::size_t d = 0; d < depth; ++d) {
+    pos = name.find('.', pos);
+    if (pos == std::string::npos) return name;
+    if (d + 1 < depth) ++pos;
+  }
+  return name.substr(0, pos);
+}
+
+// A table whose columns are as wide as their widest cell: names of any length stay aligned.
+class Table {
+ public:
+  // `right`: which columns are right-aligned (numbers).
+  Table(std::vector<std::string> header, std::vector<bool> right) : right_(std::move(right)) {
+    rows_.push_back(std::move(header));
+  }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  std::string text() const {
+    std::vector<std::size_t> width(right_.size(), 0);
+    for (const auto& row : rows_)
+      for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    std::string out;
+    for (const auto& row : rows_) {
+      std::string line = " ";
+      for (std::size_t c = 0; c < row.size(); ++c)
+        line += right_[c] ? fmt::format(" {:>{}}", row[c], width[c]) : fmt::format(" {:<{}}", row[c], width[c]);
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out += line + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<bool> right_;
+  std::vector<std::vector<std::string>> rows_;
+};
 }  // namespace
 
-std::string report_text(const RunResult& r) {
+std::string report_text(const RunResult& r, const TextReportOptions& options) {
   std::string out;
   auto line = [&](auto&&... args) {
     out += fmt::format(std::forward<decltype(args)>(args)...);
@@ -38,8 +96,8 @@ std::string report_text(const RunResult& r) {
   line("podsim: workload '{}' on hardware '{}'", r.workload.name, r.hw.name);
   line("  simulated time   {} ({} cycles at {:g} MHz)", human_time(r.time_s()), r.cycles,
        double(r.hw.chip.clock_hz) * 1e-6);
-  line("  throughput       {:.2f} TFLOPS achieved of {:.2f} peak{}", r.achieved_flops() * 1e-12,
-       r.peak_flops() * 1e-12, r.chips > 1 ? fmt::format(" ({} chips)", r.chips) : "");
+  line("  throughput       {} achieved of {} peak{}", human_flops(r.achieved_flops()), human_flops(r.peak_flops()),
+       r.chips > 1 ? fmt::format(" ({} chips)", r.chips) : "");
   if (r.pod) {
     const PodResult& p = *r.pod;
     double busiest = 0;
@@ -87,13 +145,58 @@ std::string report_text(const RunResult& r) {
                                                        : "");
   }
   line("");
-  line("  {:<16} {:<7} {:<26} {:<5} {:>12} {:>9} {:>8} {:>10} {:>7}", "op", "kind", "shape", "dtype",
-       "time", "TFLOPS", "MXU %", "HBM GB/s", "bound");
-  for (const auto& o : r.ops) {
-    const OpMetrics m = op_metrics(r, o);
-    line("  {:<16} {:<7} {:<26} {:<5} {:>12} {:>9.2f} {:>8.1f} {:>10.1f} {:>7}", o.name, o.kind,
-         o.repeat > 1 ? fmt::format("{} x{}", o.shape, o.repeat) : o.shape, o.dtype, human_time(m.time_s),
-         m.achieved_flops * 1e-12, 100 * m.mxu_utilization, m.hbm_Bps * 1e-9, m.bound);
+  {
+    // The op table: every op in run order, or the `top` longest, longest first.
+    std::vector<std::size_t> shown(r.ops.size());
+    for (std::size_t i = 0; i < shown.size(); ++i) shown[i] = i;
+    auto span = [&](std::size_t i) { return r.ops[i].end_ps - r.ops[i].start_ps; };
+    if (options.top > 0 && options.top < shown.size()) {
+      std::stable_sort(shown.begin(), shown.end(), [&](std::size_t a, std::size_t b) { return span(a) > span(b); });
+      shown.resize(options.top);
+    }
+    Table ops({"op", "kind", "shape", "dtype", "time", "FLOP", "TFLOPS", "MXU %", "HBM bytes", "HBM GB/s", "bound"},
+              {false, false, false, false, true, true, true, true, true, true, false});
+    for (std::size_t i : shown) {
+      const OpResult& o = r.ops[i];
+      const OpMetrics m = op_metrics(r, o);
+      ops.add({o.name, o.kind, o.repeat > 1 ? fmt::format("{} x{}", o.shape, o.repeat) : o.shape, o.dtype,
+               human_time(m.time_s), human_count(2.0 * double(o.macs)), fmt::format("{:.4g}", m.achieved_flops * 1e-12),
+               fmt::format("{:.1f}", 100 * m.mxu_utilization), human_bytes(o.hbm_read_bytes + o.hbm_write_bytes),
+               fmt::format("{:.1f}", m.hbm_Bps * 1e-9), m.bound});
+    }
+    out += ops.text();
+    if (shown.size() < r.ops.size())
+      line("  ({} longest of {} ops, longest first; --top 0 shows every op in run order)", shown.size(), r.ops.size());
+  }
+  if (options.group_depth > 0) {
+    // Ops grouped by name prefix, in the order each group first runs.
+    struct Group {
+      std::string name;
+      std::size_t ops = 0;
+      double time_s = 0, flops = 0;
+      std::uint64_t bytes = 0;
+    };
+    std::vector<Group> groups;
+    double total = 0;
+    for (const OpResult& o : r.ops) {
+      const std::string g = name_prefix(o.name, options.group_depth);
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.name == g; });
+      if (it == groups.end()) it = groups.insert(groups.end(), Group{g});
+      const double t = double(o.end_ps - o.start_ps) * 1e-12;
+      ++it->ops;
+      it->time_s += t;
+      it->flops += 2.0 * double(o.macs);
+      it->bytes += o.hbm_read_bytes + o.hbm_write_bytes;
+      total += t;
+    }
+    line("");
+    Table by({"by layer", "ops", "time", "share", "FLOP", "TFLOPS", "HBM bytes"},
+             {false, true, true, true, true, true, true});
+    for (const Group& g : groups)
+      by.add({g.name, std::to_string(g.ops), human_time(g.time_s),
+              fmt::format("{:.1f}%", total > 0 ? 100 * g.time_s / total : 0.0), human_count(g.flops),
+              fmt::format("{:.4g}", g.time_s > 0 ? g.flops / g.time_s * 1e-12 : 0.0), human_bytes(g.bytes)});
+    out += by.text();
   }
   line("");
   line("  {:<16} {:>5} {:>12} {:>7} {:>9} {:>12} {:>12}", "by kind", "ops", "time", "share", "TFLOP", "HBM read",

@@ -12,7 +12,15 @@ namespace podsim {
 constexpr const char* kReportSchema = "podsim.report/1";
 
 std::string report_json(const RunResult& result);  // pretty-printed, ends with '\n'
-std::string report_text(const RunResult& result);
+// The readable summary. `top`: only the `top` longest ops in the op table, longest first
+// (0: every op, in run order). `group_depth`: a table of ops grouped by the first
+// `group_depth` dot-separated parts of their names ("r50.s1b1.conv1" -> "r50.s1b1" at 2;
+// 0: none).
+struct TextReportOptions {
+  std::size_t top = 0;
+  std::size_t group_depth = 0;
+};
+std::string report_text(const RunResult& result, const TextReportOptions& options = {});
 
 // The same workload at several pod sizes (sim/pod_simulate.h, simulate_pod_sizes): a
 // table of step time, throughput, exposed communication and weak-scaling efficiency
