@@ -190,7 +190,7 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
   const YAML::Node s = root["serve"];
   if (!s) throw ConfigError({path, 1, 1}, "serve", "missing; the file must start with 'serve:'");
   detail::expect_map(s, "serve", path);
-  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo"}, "serve", path);
+  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo", "speculative"}, "serve", path);
   ServeSpec spec;
   spec.source = path;
   spec.name = s["name"] ? detail::scalar_text(s["name"], "serve.name", path) : "serve";
@@ -234,6 +234,35 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
                                     c.max_batch));
   }
   if (!spec.capacity_where.line) spec.capacity_where = location_of(s, path);
+  if (const YAML::Node sp = s["speculative"]) {
+    detail::expect_map(sp, "serve.speculative", path);
+    detail::reject_unknown_keys(sp, {"draft", "tokens", "acceptance", "seed"}, "serve.speculative", path);
+    for (const char* key : {"draft", "tokens", "acceptance"})
+      if (!sp[key])
+        throw ConfigError(location_of(sp, path), std::string("serve.speculative.") + key,
+                          "missing: speculative decoding needs a draft model, its tokens per step and their acceptance");
+    spec.draft = resolve(path, detail::scalar_text(sp["draft"], "serve.speculative.draft", path));
+    spec.draft_where = location_of(sp["draft"], path);
+    SpeculativeDecoding& d = spec.scheduler.speculative;
+    d.tokens = integer(sp["tokens"], "serve.speculative.tokens", path, 1, 16);
+    const std::string text = detail::scalar_text(sp["acceptance"], "serve.speculative.acceptance", path);
+    std::size_t used = 0;
+    try {
+      d.acceptance = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() || !std::isfinite(d.acceptance) || d.acceptance < 0 || d.acceptance >= 1)
+      throw ConfigError(location_of(sp["acceptance"], path), "serve.speculative.acceptance",
+                        fmt::format("expected a probability from 0 up to (not including) 1, got '{}'", text));
+    if (sp["seed"]) d.seed = integer(sp["seed"], "serve.speculative.seed", path, 0, UINT64_MAX);
+    if (spec.scheduler.max_batch * (d.tokens + 1) > spec.scheduler.max_tokens_per_step)
+      throw ConfigError(location_of(sp["tokens"], path), "serve.speculative.tokens",
+                        fmt::format("max_batch ({}) x (tokens + 1) = {} verified tokens a step exceed "
+                                    "serve.scheduler.max_tokens_per_step ({})",
+                                    spec.scheduler.max_batch, spec.scheduler.max_batch * (d.tokens + 1),
+                                    spec.scheduler.max_tokens_per_step));
+  }
   if (const YAML::Node slo = s["slo"]) {
     detail::expect_map(slo, "serve.slo", path);
     detail::reject_unknown_keys(slo, {"ttft", "tpot"}, "serve.slo", path);

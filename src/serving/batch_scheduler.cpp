@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <random>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -48,6 +49,15 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
     out.requests[i] = {r.arrival_s, 0, 0, r.prompt_tokens, r.output_tokens, 0};
   }
 
+  const SpeculativeDecoding& spec = sch.speculative;
+  std::mt19937_64 accept_rng(spec.seed);
+  // Tokens a sequence may draft this step: never past its last token, so the cache never
+  // holds more than prompt + output - 1 tokens (the capacity check above stays true).
+  auto draftable = [&](std::size_t id) {
+    const std::uint64_t left = requests[id].output_tokens - seq[id].generated;
+    return std::min<std::uint64_t>(spec.tokens, left - 1);
+  };
+
   std::deque<std::size_t> waiting;
   std::vector<std::size_t> running;  // in admission order
   std::uint64_t free_blocks = out.kv_blocks_total;
@@ -81,18 +91,20 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
       const std::size_t id = running[k];
       Sequence& s = seq[id];
       if (!s.prefill_done()) continue;
-      while (ceil_div(s.kv_tokens + 1, block) > s.blocks && free_blocks == 0 && running.back() != id) preempt_last();
-      if (ceil_div(s.kv_tokens + 1, block) > s.blocks) {
-        if (free_blocks == 0) {  // it is the latest admitted itself
+      // Room for the token it decodes (and, speculating, for the draft's tokens it checks).
+      const std::uint64_t need = ceil_div(s.kv_tokens + 1 + draftable(id), block);
+      while (need > s.blocks && free_blocks < need - s.blocks && running.back() != id) preempt_last();
+      if (need > s.blocks) {
+        if (free_blocks < need - s.blocks) {  // it is the latest admitted itself
           preempt_last();
           break;
         }
-        --free_blocks;
-        ++s.blocks;
+        free_blocks -= need - s.blocks;
+        s.blocks = need;
       }
       decoders.push_back(id);
     }
-    budget -= std::min<std::uint64_t>(budget, decoders.size());
+    budget -= std::min<std::uint64_t>(budget, decoders.size() * (spec.tokens + 1));
     // Then prefill chunks: sequences already admitted, then new ones while they fit.
     std::vector<std::pair<std::size_t, std::uint64_t>> chunks;
     for (const std::size_t id : running) {
@@ -118,6 +130,10 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
 
     StepWork work;
     work.decode_sequences = decoders.size();
+    // The draft runs its configured tokens for the whole batch whenever any sequence drafts
+    // (a sequence one token from its end drafts nothing; when none drafts, a plain decode).
+    for (const std::size_t id : decoders)
+      if (draftable(id) > 0) work.draft_tokens = spec.tokens;
     std::uint64_t context_sum = 0;
     for (const std::size_t id : decoders) context_sum += seq[id].kv_tokens + 1;
     if (!decoders.empty()) work.decode_context = (context_sum + decoders.size() / 2) / decoders.size();
@@ -165,8 +181,24 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
       }
     };
     for (const std::size_t id : decoders) {
-      ++seq[id].kv_tokens;
-      emit(id);
+      Sequence& s = seq[id];
+      // The draft's tokens stand until the first rejected one; the served model's own
+      // token follows (its correction, or the next token when all were accepted).
+      const std::uint64_t drafted = draftable(id);
+      std::uint64_t accepted = 0;
+      while (accepted < drafted && double(accept_rng() >> 11) * 0x1.0p-53 < spec.acceptance) ++accepted;
+      out.drafted += drafted;
+      out.accepted += accepted;
+      ++out.decode_sequence_steps;
+      for (std::uint64_t k = 0; k <= accepted; ++k) {
+        ++s.kv_tokens;
+        emit(id);
+      }
+      if (s.blocks > 0) {  // unfinished: give back the blocks the rejected tokens held
+        const std::uint64_t keep = ceil_div(s.kv_tokens, block);
+        free_blocks += s.blocks - std::min(s.blocks, keep);
+        s.blocks = std::min(s.blocks, keep);
+      }
     }
     for (const auto& [id, c] : chunks) {
       Sequence& s = seq[id];

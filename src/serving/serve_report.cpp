@@ -25,6 +25,14 @@ ordered_json rows_json(const std::vector<CostRow>& rows, const char* at) {
 
 std::string ms(double s) { return fmt::format("{:.2f} ms", s * 1e3); }
 
+bool speculating(const ServeRun& run) { return run.spec->scheduler.speculative.tokens > 0; }
+
+// Tokens a decoding sequence gained per step: 1 without speculation; with it, the accepted
+// draft tokens plus the served model's own.
+double tokens_per_decode_step(const ServeTimeline& t) {
+  return t.decode_sequence_steps ? double(t.decode_sequence_steps + t.accepted) / double(t.decode_sequence_steps) : 0.0;
+}
+
 }  // namespace
 
 LatencyStats latency_stats(std::vector<double> v) {
@@ -114,6 +122,12 @@ std::string serve_text(const ServeRun& run) {
                        s.goodput_requests_per_s);
   out += fmt::format("  KV cache occupancy mean {:.1f} %, peak {:.1f} %; {} preemptions; largest batch {}\n",
                      100 * s.kv_mean_occupancy, 100 * s.kv_peak_occupancy, t.preemptions, t.max_batch_seen);
+  if (speculating(run))
+    out += fmt::format("  speculative decoding: {} draft tokens a step at acceptance {:g}: {} of {} drafted accepted "
+                       "({:.1f} %), {:.3f} tokens per sequence-step\n",
+                       run.spec->scheduler.speculative.tokens, run.spec->scheduler.speculative.acceptance, t.accepted,
+                       t.drafted, t.drafted ? 100.0 * double(t.accepted) / double(t.drafted) : 0.0,
+                       tokens_per_decode_step(t));
   out += fmt::format("  step times from {} simulations of the model, interpolated (docs/serving.md)\n",
                      run.cost->simulations());
   return out;
@@ -160,6 +174,15 @@ std::string serve_json(const ServeRun& run) {
   j["summary"]["joules_per_output_token"] = e.joules_per_output_token;
   j["summary"]["average_power_w"] = e.average_power_w;
   j["summary"]["static_power_known"] = e.static_known;
+  if (speculating(run))
+    j["speculative"] = {{"draft", run.spec->draft},
+                        {"tokens", c.speculative.tokens},
+                        {"acceptance", c.speculative.acceptance},
+                        {"seed", c.speculative.seed},
+                        {"drafted", t.drafted},
+                        {"accepted", t.accepted},
+                        {"decode_sequence_steps", t.decode_sequence_steps},
+                        {"tokens_per_decode_step", tokens_per_decode_step(t)}};
   ordered_json samples = ordered_json::array();
   for (const ServeSample& x : t.samples)
     samples.push_back({{"t_s", x.t_s}, {"kv_blocks", x.kv_blocks}, {"running", x.running}, {"waiting", x.waiting}});

@@ -15,20 +15,23 @@ PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& h
   p.requests = serve_requests(p.spec);
   p.model = served_model(p.spec.workload, p.spec.workload_where);
   const ServeSpec& spec = p.spec;
+  // Speculative decoding: the draft model's weights and its cache share the chip's HBM.
+  ServedModel draft;
+  if (!spec.draft.empty()) draft = served_model(spec.draft, spec.draft_where);
+  const std::uint64_t weights = p.model.weights_bytes + draft.weights_bytes;
+  const std::uint64_t kv_per_token = p.model.kv_bytes_per_token + draft.kv_bytes_per_token;
   // The KV cache: what HBM holds after the weights, or what the file asks for (no more).
-  if (p.model.weights_bytes >= hw.chip.hbm.capacity_bytes)
+  if (weights >= hw.chip.hbm.capacity_bytes)
     throw ConfigError(spec.workload_where, "serve.workload",
-                      fmt::format("the model's weights ({} bytes) fill the chip's HBM ({} bytes, chip.hbm.capacity)",
-                                  p.model.weights_bytes, hw.chip.hbm.capacity_bytes));
-  const std::uint64_t fits =
-      (hw.chip.hbm.capacity_bytes - p.model.weights_bytes) / std::max<std::uint64_t>(1, p.model.kv_bytes_per_token);
+                      fmt::format("the model's weights ({} bytes{}) fill the chip's HBM ({} bytes, chip.hbm.capacity)",
+                                  weights, spec.draft.empty() ? "" : ", with the draft model's", hw.chip.hbm.capacity_bytes));
+  const std::uint64_t fits = (hw.chip.hbm.capacity_bytes - weights) / std::max<std::uint64_t>(1, kv_per_token);
   std::uint64_t capacity = spec.scheduler.kv_capacity_tokens ? spec.scheduler.kv_capacity_tokens : fits;
   if (capacity > fits)
     throw ConfigError(spec.capacity_where, "serve.scheduler.kv_capacity_tokens",
                       fmt::format("{} tokens of KV cache ({} bytes each) do not fit beside the weights ({} bytes) in {} "
                                   "bytes of HBM: at most {}",
-                                  capacity, p.model.kv_bytes_per_token, p.model.weights_bytes,
-                                  hw.chip.hbm.capacity_bytes, fits));
+                                  capacity, kv_per_token, weights, hw.chip.hbm.capacity_bytes, fits));
   p.kv_capacity_tokens = capacity / spec.scheduler.kv_block_tokens * spec.scheduler.kv_block_tokens;
   p.min_context = UINT64_MAX;
   for (const ServeRequest& r : p.requests) {
@@ -47,7 +50,8 @@ PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& h
 ServeOutcome run_serve(const PreparedServe& p, unsigned jobs) {
   ServeOutcome o;
   o.cost = std::make_unique<SimulatedStepCost>(p.hw, p.spec.workload, p.spec.workload_where, p.spec.scheduler,
-                                               p.min_context, p.max_context, p.kv_capacity_tokens, jobs);
+                                               p.min_context, p.max_context, p.kv_capacity_tokens, jobs, p.spec.draft,
+                                               p.spec.draft_where);
   o.timeline = simulate_serving(p.requests, p.spec.scheduler, p.kv_capacity_tokens, *o.cost, p.spec.capacity_where);
   return o;
 }

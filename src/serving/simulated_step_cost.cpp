@@ -69,15 +69,15 @@ double interpolate_rows(const std::vector<CostRow>& rows, std::uint64_t at, std:
 
 WorkloadSpec serving_point(const std::string& path, const SourceLocation& where, bool decode,
                            std::uint64_t batch_or_tokens, std::uint64_t kv_len) {
+  return decode ? serving_pass(path, where, true, batch_or_tokens, 1, kv_len)
+                : serving_pass(path, where, false, 1, batch_or_tokens, kv_len);
+}
+
+WorkloadSpec serving_pass(const std::string& path, const SourceLocation& where, bool decode, std::uint64_t batch,
+                          std::uint64_t seq, std::uint64_t kv_len) {
   const std::string op = "workload.ops[0].";
-  std::vector<std::string> set = {op + "decode=" + (decode ? "true" : "false"), op + fmt::format("kv_len={}", kv_len)};
-  if (decode) {
-    set.push_back(op + fmt::format("batch={}", batch_or_tokens));
-    set.push_back(op + "seq=1");
-  } else {
-    set.push_back(op + "batch=1");
-    set.push_back(op + fmt::format("seq={}", batch_or_tokens));
-  }
+  std::vector<std::string> set = {op + "decode=" + (decode ? "true" : "false"), op + fmt::format("kv_len={}", kv_len),
+                                  op + fmt::format("batch={}", batch), op + fmt::format("seq={}", seq)};
   WorkloadSpec w;
   try {
     w = load_workload(path, set);
@@ -108,7 +108,9 @@ ServedModel served_model(const std::string& path, const SourceLocation& where) {
 
 SimulatedStepCost::SimulatedStepCost(const HardwareSpec& hw, const std::string& path, const SourceLocation& where,
                                      const ServeScheduler& sch, std::uint64_t min_context,
-                                     std::uint64_t max_context, std::uint64_t kv_capacity_tokens, unsigned jobs) {
+                                     std::uint64_t max_context, std::uint64_t kv_capacity_tokens, unsigned jobs,
+                                     const std::string& draft_path, const SourceLocation& draft_where)
+    : draft_tokens_(sch.speculative.tokens) {
   const std::uint64_t block = sch.kv_block_tokens;
   for (std::uint64_t b : with_halfway(powers_to(sch.max_batch), 16)) {
     const std::uint64_t hi = std::max<std::uint64_t>(1, std::min(max_context, kv_capacity_tokens / b));
@@ -122,18 +124,30 @@ SimulatedStepCost::SimulatedStepCost(const HardwareSpec& hw, const std::string& 
     const std::uint64_t hi = std::max(t, max_context);
     prefill_.push_back({t, lengths(t, hi, 3, block), {}, {}});
   }
+  // Speculative decoding: the served model checking draft_tokens + 1 positions of each
+  // sequence (batch B, seq q, keys to the cache's length plus q), and the draft model
+  // decoding, both at the decode grid's points.
+  const std::uint64_t q = draft_tokens_ + 1;
+  if (draft_tokens_ > 0) {
+    verify_ = decode_;
+    draft_ = decode_;
+  }
   std::vector<WorkloadSpec> programs;
-  for (const auto* rows : {&decode_, &prefill_})
+  auto add = [&](WorkloadSpec w) {
+    plan_workload(expand_workload(w), hw);  // an input error here, not a failed child
+    programs.push_back(std::move(w));
+  };
+  for (const auto* rows : {&decode_, &prefill_, &verify_, &draft_})
     for (const CostRow& r : *rows)
       for (std::uint64_t len : r.kv_len) {
-        WorkloadSpec w = serving_point(path, where, rows == &decode_, r.at, len);
-        plan_workload(expand_workload(w), hw);  // an input error here, not a failed child
-        programs.push_back(std::move(w));
+        if (rows == &verify_) add(serving_pass(path, where, false, r.at, q, len + q));
+        else if (rows == &draft_) add(serving_pass(draft_path, draft_where, true, r.at, 1, len));
+        else add(serving_point(path, where, rows == &decode_, r.at, len));
       }
   simulations_ = programs.size();
   const std::vector<RunResult> results = simulate_isolated(hw, programs, SimulateOptions{}, jobs);
   std::size_t k = 0;
-  for (auto* rows : {&decode_, &prefill_})
+  for (auto* rows : {&decode_, &prefill_, &verify_, &draft_})
     for (CostRow& r : *rows)
       for (std::size_t i = 0; i < r.kv_len.size(); ++i) {
         if (!results[k].completed || !results[k].invariants_hold())
@@ -165,6 +179,15 @@ double SimulatedStepCost::prefill_value(std::uint64_t tokens, std::uint64_t kv_l
 // one token).
 double SimulatedStepCost::step_value(const StepWork& w, bool energy) const {
   const std::uint64_t b = w.decode_sequences, p = w.prefill_tokens;
+  if (w.draft_tokens > 0 && b > 0) {
+    // Speculative: the draft decodes its tokens one after another, then the served model
+    // checks them in one pass; with prefill chunks in the step, the check's positions join
+    // the chunk's tokens in one pass (as a decode's token does below).
+    const double drafting = double(w.draft_tokens) * interpolate_rows(draft_, b, w.decode_context, energy);
+    if (p == 0) return drafting + interpolate_rows(verify_, b, w.decode_context, energy);
+    const double kv_read = std::max(0.0, decode_value(b, w.decode_context, energy) - decode_value(b, 1, energy));
+    return drafting + prefill_value(p + b * (w.draft_tokens + 1), w.prefill_context, energy) + kv_read;
+  }
   if (p == 0) return decode_value(b, w.decode_context, energy);
   if (b == 0) return prefill_value(p, w.prefill_context, energy);
   const double kv_read = std::max(0.0, decode_value(b, w.decode_context, energy) - decode_value(b, 1, energy));

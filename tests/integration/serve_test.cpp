@@ -88,6 +88,39 @@ TEST_F(Serve, OneRequestsLatencyIsItsStepsSimulatedAlone) {
   EXPECT_NEAR(s["summary"]["tpot_s"]["p50"].get<double>(), decode / 2, decode * 0.01);
 }
 
+// Speculative decoding, never accepted (acceptance 0): prompt 64, 3 output tokens. After
+// the prefill, a step where the draft decodes its 2 tokens (cache 65) and the model checks
+// 3 positions (keys to 65 + 3), then, one token from the end, a plain decode (cache 66).
+TEST_F(Serve, SpeculativeStepsAreTheDraftsDecodesPlusTheModelsCheck) {
+  write("draft.yaml",
+        "workload:\n  name: tiny-draft\n  ops:\n"
+        "    - {op: template, template: transformer_decoder, name: d, batch: 1, seq: 1, decode: true, kv_len: 16,\n"
+        "       d_model: 256, heads: 4, kv_heads: 1, d_ff: 512, layers: 1, ffn: swiglu, norm: rmsnorm, dtype: bf16}\n");
+  write("r.csv", "arrival_s,prompt_tokens,output_tokens\n0.001,64,3\n");
+  const std::string serve = write("spec.yaml", "serve:\n  name: t\n  workload: model.yaml\n  requests: {trace: r.csv}\n"
+                                               "  scheduler: {max_batch: 8, max_tokens_per_step: 256}\n"
+                                               "  speculative: {draft: draft.yaml, tokens: 2, acceptance: 0}\n");
+  const Outcome o = podsim_cli("serve " + serve + " --hw tpu-v4 -q --json " + dir_ + "/sp.json");
+  ASSERT_EQ(o.code, 0) << o.output;
+  const json s = json::parse(read_file(dir_ + "/sp.json"));
+  const Outcome d = podsim_cli("run " + dir_ + "/draft.yaml --hw tpu-v4 -q --json " + dir_ + "/draft.json" +
+                               " --wset workload.ops[0].kv_len=65");
+  ASSERT_EQ(d.code, 0) << d.output;
+  const double draft = json::parse(read_file(dir_ + "/draft.json"))["summary"]["time_s"].get<double>();
+  const double check = run_step(false, 3, 68);  // batch 1: 3 positions, keys to 68
+  const double expected = 2 * draft + check + run_step(true, 1, 66);
+  const double prefill = run_step(false, 64, 64);
+  EXPECT_NEAR(s["summary"]["e2e_s"]["p50"].get<double>() - prefill, expected, expected * 0.01);
+  EXPECT_EQ(s["speculative"]["drafted"].get<std::uint64_t>(), 1u);  // min(2, tokens left - 1)
+  EXPECT_EQ(s["speculative"]["accepted"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(s["summary"]["output_tokens"].get<std::uint64_t>(), 3u);
+  // The draft's weights and cache share HBM with the model's: a smaller cache than without.
+  const Outcome plain = podsim_cli("serve " + serve_file("{trace: r.csv}") + " --hw tpu-v4 -q --json " + dir_ + "/pl.json");
+  ASSERT_EQ(plain.code, 0) << plain.output;
+  EXPECT_LT(s["scheduler"]["kv_capacity_tokens"].get<std::uint64_t>(),
+            json::parse(read_file(dir_ + "/pl.json"))["scheduler"]["kv_capacity_tokens"].get<std::uint64_t>());
+}
+
 // Energy: one request whose one step is a prefill grid point spends that run's dynamic
 // energy, plus the static power over the makespan; per output token, the one token's.
 TEST_F(Serve, EnergyIsTheStepsSimulatedAlonePlusStaticPower) {

@@ -153,6 +153,45 @@ TEST(ServingScheduler, TheTimelineKeepsAtMostItsLimitOfSamplesEvenlySpaced) {
   EXPECT_EQ(t.samples.back().kv_blocks, (4 + 9992 + 15) / 16);
 }
 
+// Speculative decoding: k draft tokens accepted in order, each with probability a, then
+// the served model's own token: (1 - a^(k+1)) / (1 - a) tokens per sequence-step on average
+// (Leviathan et al. 2023, eq. 1). Long outputs keep the end-of-request truncation small.
+TEST(ServingScheduler, SpeculativeDecodingGainsTheClosedFormTokensPerStep) {
+  ServeScheduler sch = scheduler(16, 4096);
+  sch.speculative = {4, 0.6, 7};
+  std::vector<ServeRequest> reqs;
+  for (int i = 0; i < 16; ++i) reqs.push_back({0.0, 64, 2000});
+  FixedCost cost;
+  const ServeTimeline t = simulate_serving(reqs, sch, 1 << 24, cost, {});
+  const double expected = (1 - std::pow(0.6, 5)) / (1 - 0.6);  // 2.306
+  const double measured = double(t.decode_sequence_steps + t.accepted) / double(t.decode_sequence_steps);
+  EXPECT_NEAR(measured, expected, 0.02 * expected);
+  EXPECT_NEAR(double(t.accepted) / double(t.drafted), 0.6 * (1 - std::pow(0.6, 4)) / (1 - 0.6) / 4, 0.03);
+  // Every request gets exactly its tokens: one from the prefill, the rest from decode steps.
+  std::uint64_t tokens = 0;
+  for (const RequestOutcome& r : t.requests) {
+    EXPECT_GT(r.finish_s, 0);
+    tokens += r.output_tokens;
+  }
+  EXPECT_EQ(t.decode_sequence_steps + t.accepted + reqs.size(), tokens);
+  // The same seed, the same run; another seed, another.
+  const ServeTimeline again = simulate_serving(reqs, sch, 1 << 24, cost, {});
+  EXPECT_EQ(again.accepted, t.accepted);
+  sch.speculative.seed = 8;
+  EXPECT_NE(simulate_serving(reqs, sch, 1 << 24, cost, {}).accepted, t.accepted);
+}
+
+TEST(ServingScheduler, SpeculationThatIsNeverAcceptedDecodesOneTokenAStep) {
+  ServeScheduler sch = scheduler(8, 512);
+  sch.speculative = {3, 0.0, 1};
+  FixedCost cost;
+  const ServeTimeline t = simulate_serving({{0.5, 100, 20}}, sch, 1 << 20, cost, {});
+  EXPECT_EQ(t.accepted, 0u);
+  EXPECT_EQ(t.steps, 20u);  // as without speculation: a prefill step, then 19 decode steps
+  // Each decode step drafts min(3, tokens left - 1): 3 for 16 steps, then 2, 1, 0.
+  EXPECT_EQ(t.drafted, 16u * 3 + 2 + 1);
+}
+
 TEST(ServingReport, PercentilesFollowTheNearestRankRule) {
   std::vector<double> v;
   for (int i = 100; i >= 1; --i) v.push_back(i);
@@ -226,6 +265,46 @@ TEST_F(ServeFiles, UnknownKeyNamesItsLineColumnAndPath) {
     EXPECT_EQ(e.where().line, 5);
     EXPECT_EQ(e.where().column, 5);
     EXPECT_NE(std::string(e.what()).find("max_batch"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ServeFiles, SpeculativeDecodingIsReadAndItsBadValuesNamed) {
+  const std::string ok = write("ok.yaml",
+                               "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                               "  speculative: {draft: d.yaml, tokens: 4, acceptance: 0.7, seed: 9}\n");
+  const ServeSpec spec = load_serve_spec(ok);
+  EXPECT_EQ(spec.scheduler.speculative.tokens, 4u);
+  EXPECT_DOUBLE_EQ(spec.scheduler.speculative.acceptance, 0.7);
+  EXPECT_EQ(spec.scheduler.speculative.seed, 9u);
+  EXPECT_EQ(spec.draft, dir_ + "/d.yaml");
+  const struct { const char* body; const char* key; } bad[] = {
+      {"{draft: d.yaml, tokens: 4, acceptance: 1}", "serve.speculative.acceptance"},
+      {"{draft: d.yaml, tokens: 4, acceptance: -0.1}", "serve.speculative.acceptance"},
+      {"{draft: d.yaml, tokens: 0, acceptance: 0.5}", "serve.speculative.tokens"},
+      {"{draft: d.yaml, acceptance: 0.5}", "serve.speculative.tokens"},
+      {"{draft: d.yaml, tokens: 2, acceptance: 0.5, accept: 1}", "serve.speculative.accept"},
+  };
+  for (const auto& b : bad) {
+    const std::string path = write("bad.yaml", std::string("serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                                                           "  speculative: ") + b.body + "\n");
+    try {
+      load_serve_spec(path);
+      ADD_FAILURE() << b.body;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.key_path(), b.key) << b.body << ": " << e.what();
+      EXPECT_EQ(e.where().line, 4) << b.body;
+    }
+  }
+  const std::string budget = write("budget.yaml",
+                                   "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                                   "  scheduler: {max_batch: 256, max_tokens_per_step: 2048}\n"
+                                   "  speculative: {draft: d.yaml, tokens: 16, acceptance: 0.5}\n");
+  try {
+    load_serve_spec(budget);
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.speculative.tokens");
+    EXPECT_NE(std::string(e.what()).find("4352"), std::string::npos) << e.what();
   }
 }
 

@@ -25,6 +25,10 @@ namespace podsim {
 struct StepWork {
   std::uint64_t decode_sequences = 0;
   std::uint64_t decode_context = 0;
+  // Speculative decoding (ServeScheduler::speculative): the draft model decoded
+  // `draft_tokens` tokens for each decoding sequence, one after another, and the served
+  // model checks `draft_tokens` + 1 positions per sequence in one pass. 0: plain decode.
+  std::uint64_t draft_tokens = 0;
   std::uint64_t prefill_tokens = 0;
   std::uint64_t prefill_context = 0;
 };
@@ -72,6 +76,8 @@ struct ServeTimeline {
   std::uint64_t kv_blocks_peak = 0;
   std::uint64_t preemptions = 0;
   std::uint64_t max_batch_seen = 0;
+  // Speculative decoding: draft tokens proposed and accepted, and decode sequence-steps.
+  std::uint64_t drafted = 0, accepted = 0, decode_sequence_steps = 0;
 };
 
 // Throws ConfigError (at `capacity_where`) when a request could never fit the KV cache

@@ -45,11 +45,24 @@ struct RequestGenerator {
   TokenRange prompt, output;
 };
 
+// Speculative decoding (Leviathan et al., ICML 2023): each step a draft model proposes
+// `tokens` tokens per decoding sequence, one after another, and the served model checks
+// them all in one pass over tokens + 1 positions; the draft's tokens are accepted in order
+// until the first rejected one, each with probability `acceptance` (independently, drawn
+// from `seed`), and the served model adds one token of its own. A sequence then gains 1 to
+// tokens + 1 tokens a step, (1 - a^(tokens+1)) / (1 - a) on average.
+struct SpeculativeDecoding {
+  std::uint64_t tokens = 0;  // 0: off
+  double acceptance = 0;
+  std::uint64_t seed = 1;
+};
+
 struct ServeScheduler {
   std::uint64_t max_batch = 32;
   std::uint64_t max_tokens_per_step = 2048;
   std::uint64_t kv_block_tokens = 16;
   std::uint64_t kv_capacity_tokens = 0;  // 0: auto (HBM after the weights)
+  SpeculativeDecoding speculative;
 };
 
 struct ServeSpec {
@@ -63,6 +76,8 @@ struct ServeSpec {
   ServeScheduler scheduler;
   SourceLocation capacity_where;
   double slo_ttft_s = 0, slo_tpot_s = 0;  // 0: no target
+  std::string draft;  // speculative decoding: the draft model's workload file (resolved)
+  SourceLocation draft_where;
 };
 
 // Throws ConfigError (file, line, column, key path) on any bad or unknown key.

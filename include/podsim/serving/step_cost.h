@@ -44,6 +44,9 @@ struct ServedModel {
 // transformer_decoder template (pointing at `where`, the serve file's workload key).
 WorkloadSpec serving_point(const std::string& workload_path, const SourceLocation& where, bool decode,
                            std::uint64_t batch_or_tokens, std::uint64_t kv_len);
+// Any pass: `batch` sequences of `seq` tokens each (decode: one), keys to `kv_len`.
+WorkloadSpec serving_pass(const std::string& workload_path, const SourceLocation& where, bool decode,
+                          std::uint64_t batch, std::uint64_t seq, std::uint64_t kv_len);
 ServedModel served_model(const std::string& workload_path, const SourceLocation& where);
 
 class SimulatedStepCost : public StepCost {
@@ -54,7 +57,8 @@ class SimulatedStepCost : public StepCost {
   // kv_capacity_tokens bounds batch x cache length.
   SimulatedStepCost(const HardwareSpec& hw, const std::string& workload_path, const SourceLocation& where,
                     const ServeScheduler& scheduler, std::uint64_t min_context, std::uint64_t max_context,
-                    std::uint64_t kv_capacity_tokens, unsigned jobs);
+                    std::uint64_t kv_capacity_tokens, unsigned jobs, const std::string& draft_path = {},
+                    const SourceLocation& draft_where = {});
   double seconds(const StepWork& work) override;
   // Dynamic energy, interpolated as the time is (static power is the report's to add).
   double joules(const StepWork& work) override;
@@ -70,6 +74,11 @@ class SimulatedStepCost : public StepCost {
   double step_value(const StepWork& work, bool energy) const;
 
   std::vector<CostRow> decode_, prefill_;
+  // Speculative decoding (ServeScheduler::speculative): the served model's check of
+  // draft_tokens_ + 1 positions per sequence, and the draft model's decode, at the decode
+  // grid's batches and cache lengths.
+  std::vector<CostRow> verify_, draft_;
+  std::uint64_t draft_tokens_ = 0;
   std::size_t simulations_ = 0;
 };
 
