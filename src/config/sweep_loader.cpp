@@ -65,6 +65,19 @@ std::vector<std::string> axis_values(const YAML::Node& node, const std::string& 
 }
 
 void check_axis(SweepAxis& axis, const std::string& workload, const std::string& file) {
+  if (axis.path == "hardware") {  // whole chips: preset names or hardware files
+    const auto presets = preset_names();
+    for (auto& v : axis.values) {
+      const std::string resolved = std::find(presets.begin(), presets.end(), v) != presets.end() ? v : resolve(file, v);
+      try {
+        load_hardware(resolved);
+      } catch (const ConfigError& e) {
+        throw ConfigError(axis.where, axis.path, fmt::format("value '{}': {}", v, e.what()));
+      }
+      v = resolved;
+    }
+    return;
+  }
   if (const HardwareParam* p = find_hardware_param(axis.path)) {
     for (const auto& v : axis.values) {
       std::string why;
@@ -87,7 +100,8 @@ void check_axis(SweepAxis& axis, const std::string& workload, const std::string&
   const std::string hint = suggest_nearest(axis.path, all);
   (void)file;
   throw ConfigError(axis.where, axis.path,
-                    "not a parameter path (see 'podsim params', or workload.ops[i].<field>)" +
+                    "not a parameter path (see 'podsim params', workload.ops[i].<field>, or hardware: a list of "
+                    "presets or hardware files)" +
                         (hint.empty() ? std::string() : "; " + hint));
 }
 

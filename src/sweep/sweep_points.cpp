@@ -1,5 +1,6 @@
 #include "podsim/sweep/sweep_points.h"
 
+#include <map>
 #include <random>
 
 #include <fmt/format.h>
@@ -93,16 +94,25 @@ std::vector<SweepPoint> expand_sweep(const SweepSpec& spec) {
       combos = std::move(next);
     }
   }
-  const HardwareSpec base = load_hardware(spec.hardware);
+  std::map<std::string, HardwareSpec> bases;  // each chip a constraint reads, loaded once
   std::vector<SweepPoint> points;
   for (std::size_t i = 0; i < combos.size(); ++i) {
     SweepPoint p;
     p.id = i;
     p.params = std::move(combos[i]);
-    p.skip_reason = check_constraints(spec, p, base);
+    const std::string hw = point_hardware(spec, p);
+    auto base = bases.find(hw);
+    if (base == bases.end()) base = bases.emplace(hw, load_hardware(hw)).first;
+    p.skip_reason = check_constraints(spec, p, base->second);
     points.push_back(std::move(p));
   }
   return points;
+}
+
+std::string point_hardware(const SweepSpec& spec, const SweepPoint& point) {
+  for (const auto& [path, value] : point.params)
+    if (path == "hardware") return value;
+  return spec.hardware;
 }
 
 }  // namespace podsim

@@ -161,9 +161,12 @@ struct Child {
 pid_t spawn_point(const SweepSpec& spec, const SweepPoint& p, const SweepRunOptions& o, const fs::path& dir) {
   // Options as --name=value and the workload after "--": a path or value that starts with
   // '-' is never read as an option.
-  std::vector<std::string> args = {o.podsim_binary, "run", "-q", "--hw=" + spec.hardware,
+  std::vector<std::string> args = {o.podsim_binary, "run", "-q", "--hw=" + point_hardware(spec, p),
                                    "--json=" + (dir / "points" / fmt::format("{}.json", p.id)).string()};
-  for (const auto& [k, v] : p.params) args.push_back((find_hardware_param(k) ? "--set=" : "--wset=") + k + "=" + v);
+  for (const auto& [k, v] : p.params) {
+    if (k == "hardware") continue;  // the --hw above
+    args.push_back((find_hardware_param(k) ? "--set=" : "--wset=") + k + "=" + v);
+  }
   args.push_back("--");
   args.push_back(spec.workload);
   return spawn_child(args, (dir / "points" / fmt::format("{}.log", p.id)).string());

@@ -84,6 +84,38 @@ TEST(Sweep, GridConstraintsAndMetricsLandInTheCsv) {
   EXPECT_EQ(report["hardware"]["params"]["chip.mxu.rows"], "64");
 }
 
+// Whole chips as an axis: each point runs on its preset, the other axes on top, and a
+// constraint reads the point's own chip (tpu-v3 has 2 MXUs a core, tpu-v4 4).
+TEST(Sweep, PresetsAreAnAxisAndConstraintsReadEachPointsChip) {
+  const fs::path d = fresh_dir("sweep_presets");
+  const fs::path f = d / "sweep.yaml";
+  std::ofstream(f) << "sweep:\n"
+                      "  workload: " << podsim::test::source_path("workloads/gemm-example.yaml") << "\n"
+                      "  grid:\n"
+                      "    hardware: [tpu-v2, tpu-v3, tpu-v4]\n"
+                      "    chip.clock: [1 GHz]\n"
+                      "  constraints: [\"chip.mxus_per_core >= 2\"]\n"
+                      "  metrics: [peak_tflops]\n";
+  const Outcome o = sh(kPodsim + " sweep " + f.string() + " --out " + (d / "out").string());
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto rows = lines(read_file(d / "out/results.csv"));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], "point,hardware,chip.clock,peak_tflops,status,error");
+  // tpu-v2 has 1 MXU a core: skipped. At 1 GHz: 2 cores x 2 x 128^2 x 2 = 131.072 TFLOPS
+  // (tpu-v3), 2 x 4 x 128^2 x 2 = 262.144 (tpu-v4).
+  EXPECT_NE(rows[1].find("0,tpu-v2,1 GHz,,skipped,"), std::string::npos) << rows[1];
+  EXPECT_EQ(rows[2], "1,tpu-v3,1 GHz,131.072,ok,");
+  EXPECT_EQ(rows[3], "2,tpu-v4,1 GHz,262.144,ok,");
+  EXPECT_EQ(nlohmann::json::parse(read_file(d / "out/points/2.json"))["hardware"]["name"], "tpu-v4");
+  // A name that is neither a preset nor a file: exit 2 at its line.
+  std::ofstream(d / "bad.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                << "\n  grid:\n    hardware: [tpu-v3, tpu-v9]\n";
+  const Outcome bad = sh(kPodsim + " sweep " + (d / "bad.yaml").string() + " --out " + (d / "bad").string());
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("bad.yaml:4:"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("tpu-v9"), std::string::npos) << bad.output;
+}
+
 TEST(Sweep, ResultsDoNotDependOnJobsShardsOrOrder) {
   const fs::path d = fresh_dir("sweep_det");
   const std::string f = write_sweep(d).string();

@@ -21,4 +21,8 @@ struct SweepPoint {
 // random: `samples` points, each axis value drawn uniformly with the seed.
 std::vector<SweepPoint> expand_sweep(const SweepSpec& spec);
 
+// The hardware a point runs on: its `hardware` axis value (a preset or a resolved file), or
+// the sweep's base hardware. The other axes' parameters apply on top of it.
+std::string point_hardware(const SweepSpec& spec, const SweepPoint& point);
+
 }  // namespace podsim
