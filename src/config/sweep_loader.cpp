@@ -226,7 +226,7 @@ SweepBudget parse_budget(const YAML::Node& node, const std::string& key_path, co
 std::vector<std::string> summary_metric_names() {
   return {"time_s", "cycles", "flops", "achieved_tflops", "peak_tflops", "mxu_utilization", "hbm_read_bytes",
           "hbm_write_bytes", "hbm_bandwidth_gbps", "hbm_peak_gbps", "macs", "padded_macs", "chips", "ici_bytes",
-          "exposed_comm_s", "energy_j", "average_power_w", "peak_power_w", "tops_per_w"};
+          "exposed_comm_s", "energy_j", "average_power_w", "peak_power_w", "tops_per_w", "end_to_end_time_s"};
 }
 
 std::vector<std::string> op_metric_keys() {
@@ -298,13 +298,29 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
     throw ConfigError(location_of(wl, path), "sweep.workload", e.what());
   }
   if (sw["grid"]) s.grid = read_axes(sw["grid"], "sweep.grid", path);
-  if (sw["zip"]) {
-    s.zip = read_axes(sw["zip"], "sweep.zip", path);
-    for (const auto& a : s.zip)
-      if (a.values.size() != s.zip.front().values.size())
-        throw ConfigError(a.where, "sweep.zip." + a.path,
-                          fmt::format("has {} values; zipped axes need the same count ({})", a.values.size(),
-                                      s.zip.front().values.size()));
+  if (const YAML::Node z = sw["zip"]) {
+    // One map of axes that move together, or a list of such groups, each group crossed
+    // with the others and with the grid.
+    std::vector<YAML::Node> groups;
+    if (z.IsSequence()) {
+      if (z.size() == 0) throw ConfigError(location_of(z, path), "sweep.zip", "an empty list: give one or more maps of axes");
+      for (std::size_t g = 0; g < z.size(); ++g) groups.push_back(z[g]);
+    } else {
+      groups.push_back(z);
+    }
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const std::string key = z.IsSequence() ? fmt::format("sweep.zip[{}]", g) : "sweep.zip";
+      std::vector<SweepAxis> axes = read_axes(groups[g], key, path);
+      for (const auto& a : axes)
+        if (a.values.size() != axes.front().values.size())
+          throw ConfigError(a.where, key + "." + a.path,
+                            fmt::format("has {} values; zipped axes need the same count ({})", a.values.size(),
+                                        axes.front().values.size()));
+      for (auto& a : axes) {
+        a.zip_group = g;
+        s.zip.push_back(std::move(a));
+      }
+    }
   }
   if (const YAML::Node r = sw["random"]) {
     if (sw["grid"] || sw["zip"])
@@ -333,6 +349,24 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
     check_axis(const_cast<SweepAxis&>(*a), s.workload, path);
   }
   if (s.axes().empty()) throw ConfigError(location_of(sw, path), "sweep.grid", "no axes: give grid, zip or random");
+  {
+    // Every point is a process and a row: refuse a grid past the random sampler's limit
+    // (10,000,000) before building it, saying how many it would be.
+    constexpr double kMaxPoints = 10'000'000;
+    double points = 1;
+    for (const auto& a : s.grid) points *= double(a.values.size());
+    for (std::size_t g = 0; !s.zip.empty() && g <= s.zip.back().zip_group; ++g)
+      for (const auto& a : s.zip)
+        if (a.zip_group == g) {
+          points *= double(a.values.size());
+          break;
+        }
+    if (s.random.empty() && points > kMaxPoints)
+      throw ConfigError(location_of(sw["grid"] ? sw["grid"] : sw["zip"], path), sw["grid"] ? "sweep.grid" : "sweep.zip",
+                        fmt::format("{:.0f} points, more than the limit of 10,000,000: sample them "
+                                    "(random: {{samples: N}}) or narrow the axes",
+                                    points));
+  }
   if (const YAML::Node c = sw["constraints"]) {
     if (!c.IsSequence()) throw ConfigError(location_of(c, path), "sweep.constraints", "expected a list of conditions");
     for (std::size_t i = 0; i < c.size(); ++i) {

@@ -83,12 +83,17 @@ std::vector<SweepPoint> expand_sweep(const SweepSpec& spec) {
         }
       combos = std::move(next);
     }
-    if (!spec.zip.empty()) {
+    // Each zip group in turn: its rows times everything before (the last group fastest).
+    for (std::size_t g = 0; !spec.zip.empty() && g <= spec.zip.back().zip_group; ++g) {
+      std::vector<const SweepAxis*> group;
+      for (const auto& a : spec.zip)
+        if (a.zip_group == g) group.push_back(&a);
+      if (group.empty()) continue;
       std::vector<std::vector<std::pair<std::string, std::string>>> next;
       for (const auto& c : combos)
-        for (std::size_t row = 0; row < spec.zip.front().values.size(); ++row) {
+        for (std::size_t row = 0; row < group.front()->values.size(); ++row) {
           auto params = c;
-          for (const auto& a : spec.zip) params.emplace_back(a.path, a.values[row]);
+          for (const SweepAxis* a : group) params.emplace_back(a->path, a->values[row]);
           next.push_back(std::move(params));
         }
       combos = std::move(next);

@@ -116,6 +116,42 @@ TEST(Sweep, PresetsAreAnAxisAndConstraintsReadEachPointsChip) {
   EXPECT_NE(bad.output.find("tpu-v9"), std::string::npos) << bad.output;
 }
 
+// zip as a list of groups: each group's axes move together, groups cross each other and
+// the grid (2 rows x 2 clock/bandwidth pairs x 3 shapes = 12 points, the last group fastest).
+TEST(Sweep, ZipGroupsCrossEachOtherAndTheGrid) {
+  const fs::path d = fresh_dir("sweep_zip_groups");
+  const fs::path f = d / "sweep.yaml";
+  std::ofstream(f) << "sweep:\n"
+                      "  workload: " << podsim::test::source_path("workloads/gemm-example.yaml") << "\n"
+                      "  grid:\n"
+                      "    chip.mxu.rows: [64, 128]\n"
+                      "  zip:\n"
+                      "    - {chip.clock: [700 MHz, 940 MHz], chip.hbm.bandwidth: [700 GB/s, 900 GB/s]}\n"
+                      "    - {workload.ops.g0.m: [256, 512, 1024], workload.ops.g0.n: [256, 512, 1024]}\n"
+                      "  metrics: [time_s]\n";
+  const Outcome o = sh(kPodsim + " sweep " + f.string() + " --out " + (d / "out").string() + " -j 2");
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto rows = lines(read_file(d / "out/results.csv"));
+  ASSERT_EQ(rows.size(), 13u);
+  EXPECT_EQ(rows[0], "point,chip.mxu.rows,chip.clock,chip.hbm.bandwidth,workload.ops.g0.m,workload.ops.g0.n,time_s,status,error");
+  EXPECT_EQ(rows[1].rfind("0,64,700 MHz,700 GB/s,256,256,", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[6].rfind("5,64,940 MHz,900 GB/s,1024,1024,", 0), 0u) << rows[6];
+  EXPECT_EQ(rows[12].rfind("11,128,940 MHz,900 GB/s,1024,1024,", 0), 0u) << rows[12];
+  // A group whose axes differ in length names the group and the axis.
+  std::ofstream(d / "bad.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                << "\n  zip:\n    - {chip.clock: [1 GHz]}\n    - {chip.mxu.rows: [64], chip.mxu.cols: [64, 128]}\n";
+  const Outcome bad = sh(kPodsim + " sweep " + (d / "bad.yaml").string() + " --out " + (d / "bad").string());
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("sweep.zip[1].chip.mxu.cols"), std::string::npos) << bad.output;
+  // A grid past 10,000,000 points is refused before it is built, with its size.
+  std::ofstream(d / "huge.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                 << "\n  grid:\n    chip.mxu.rows: {from: 1, to: 4096, step: 1}\n"
+                                    "    chip.mxu.cols: {from: 1, to: 4096, step: 1}\n";
+  const Outcome huge = sh(kPodsim + " sweep " + (d / "huge.yaml").string() + " --out " + (d / "huge").string());
+  EXPECT_EQ(huge.code, 2) << huge.output;
+  EXPECT_NE(huge.output.find("16777216 points"), std::string::npos) << huge.output;
+}
+
 TEST(Sweep, ResultsDoNotDependOnJobsShardsOrOrder) {
   const fs::path d = fresh_dir("sweep_det");
   const std::string f = write_sweep(d).string();

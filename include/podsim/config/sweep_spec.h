@@ -28,6 +28,7 @@ struct SweepAxis {
   std::string path;                 // a `podsim params` path or a workload path
   std::vector<std::string> values;  // as written ("128", "900 GB/s")
   SourceLocation where;
+  std::size_t zip_group = 0;        // zip axes: which group moves it (zip: a list of maps)
 };
 
 struct SweepConstraint {
