@@ -136,9 +136,17 @@ def sweep(results_csv, x, y, path, hue=None, heatmap=False):
         rows = list(csv.DictReader(f))
     if not rows:
         raise ValueError("{}: no rows".format(results_csv))
-    for column in [x, y] + ([hue] if hue else []):
-        if column not in rows[0]:
-            raise ValueError("{}: no column '{}'; columns: {}".format(results_csv, column, ", ".join(rows[0])))
+    def column_of(name):
+        """A column by its name, or by its parameter path without the unit podsim puts in the
+        header of a hardware quantity ("chip.hbm.bandwidth" finds "chip.hbm.bandwidth [B/s]")."""
+        if name in rows[0]:
+            return name
+        matches = [c for c in rows[0] if c.startswith(name + " [") and c.endswith("]")]
+        if len(matches) == 1:
+            return matches[0]
+        raise ValueError("{}: no column '{}'; columns: {}".format(results_csv, name, ", ".join(rows[0])))
+    x, y = column_of(x), column_of(y)
+    hue = column_of(hue) if hue else None
     if heatmap:
         if not hue:
             raise ValueError("a heatmap needs --hue: the second axis")

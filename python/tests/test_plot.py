@@ -174,3 +174,13 @@ def test_scaling_plot_shows_throughput_step_time_and_efficiency(tmp_path):
         assert label in svg, label
     with pytest.raises(ValueError, match="not a scaling table"):
         plot.scaling({"schema": "podsim.report/1"}, str(out))
+
+
+def test_sweep_plot_finds_a_quantity_column_by_its_parameter_path(tmp_path):
+    # results.csv writes hardware quantities as numbers with the unit in the header.
+    csv_path = tmp_path / "results.csv"
+    csv_path.write_text("point,chip.hbm.bandwidth [B/s],time_s,status,error\n"
+                        "0,600000000000,3.0,ok,\n1,900000000000,2.0,ok,\n")
+    out = tmp_path / "units.svg"
+    plot.sweep(str(csv_path), "chip.hbm.bandwidth", "time_s", str(out))
+    assert "chip.hbm.bandwidth [B/s]" in out.read_text()

@@ -11,6 +11,7 @@
 #include "podsim/io/child_process.h"
 #include "podsim/io/csv_field.h"
 #include "podsim/io/output_file.h"
+#include "podsim/sweep/sweep_columns.h"
 
 namespace podsim {
 namespace {
@@ -107,7 +108,7 @@ std::size_t write_pareto(const std::string& dir_text, const std::vector<ParetoOb
   }
   const std::vector<std::size_t> front = pareto_front(values, objectives);
   std::string csv = "point";
-  for (const auto& p : manifest["params"]) csv += "," + csv_field(p.get<std::string>());
+  for (const auto& p : manifest["params"]) csv += "," + csv_field(sweep_param_header(p.get<std::string>()));
   for (const auto& m : manifest["metrics"]) csv += "," + csv_field(m.get<std::string>());
   csv += "\n";
   std::string jsonl;
@@ -116,7 +117,9 @@ std::size_t write_pareto(const std::string& dir_text, const std::vector<ParetoOb
     csv += std::to_string(r["point"].get<std::uint64_t>());
     for (const auto& p : manifest["params"]) {
       const auto v = r["params"].find(p.get<std::string>());
-      csv += "," + (v != r["params"].end() && v->is_string() ? csv_field(v->get<std::string>()) : std::string());
+      csv += "," + (v != r["params"].end() && v->is_string()
+                        ? csv_field(sweep_param_cell(p.get<std::string>(), v->get<std::string>()))
+                        : std::string());
     }
     for (const auto& m : manifest["metrics"]) {
       const auto v = r["metrics"].find(m.get<std::string>());

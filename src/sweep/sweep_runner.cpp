@@ -21,6 +21,7 @@
 #include "podsim/io/child_process.h"
 #include "podsim/io/csv_field.h"
 #include "podsim/io/output_file.h"
+#include "podsim/sweep/sweep_columns.h"
 #include "podsim/sweep/sweep_points.h"
 
 extern char** environ;
@@ -124,7 +125,7 @@ std::map<std::uint64_t, ordered_json> load_records(const fs::path& dir) {
 
 void write_results(const fs::path& dir, const ordered_json& manifest, const std::map<std::uint64_t, ordered_json>& records) {
   std::string csv = "point";
-  for (const auto& p : manifest["params"]) csv += "," + csv_field(p.get<std::string>());
+  for (const auto& p : manifest["params"]) csv += "," + csv_field(sweep_param_header(p.get<std::string>()));
   for (const auto& m : manifest["metrics"]) csv += "," + csv_field(m.get<std::string>());
   csv += ",status,error\n";
   std::string jsonl;
@@ -134,8 +135,9 @@ void write_results(const fs::path& dir, const ordered_json& manifest, const std:
     const auto params = r.find("params"), metrics = r.find("metrics");
     for (const auto& p : manifest["params"]) {
       const auto v = params != r.end() ? params->find(p.get<std::string>()) : r.end();
-      csv += "," + (params != r.end() && v != params->end() && v->is_string() ? csv_field(v->get<std::string>())
-                                                                             : std::string());
+      csv += "," + (params != r.end() && v != params->end() && v->is_string()
+                        ? csv_field(sweep_param_cell(p.get<std::string>(), v->get<std::string>()))
+                        : std::string());
     }
     for (const auto& m : manifest["metrics"]) {
       const auto v = metrics != r.end() ? metrics->find(m.get<std::string>()) : r.end();

@@ -108,7 +108,7 @@ TEST(SweepBudget, PointsPastAPowerBudgetAreMarkedAndLeftOffTheFront) {
   EXPECT_EQ(front, expected);
   EXPECT_FALSE(front.empty());
   const std::string csv = podsim::test::read_file((out / "pareto.csv").string());
-  EXPECT_EQ(csv.rfind("point,chip.clock,chip.energy.node,chip.energy.static_power,time_s,energy_j,average_power_w\n", 0), 0u)
+  EXPECT_EQ(csv.rfind("point,chip.clock [Hz],chip.energy.node,chip.energy.static_power [W],time_s,energy_j,average_power_w\n", 0), 0u)
       << csv;
 }
 
