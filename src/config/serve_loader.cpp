@@ -190,7 +190,8 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
   const YAML::Node s = root["serve"];
   if (!s) throw ConfigError({path, 1, 1}, "serve", "missing; the file must start with 'serve:'");
   detail::expect_map(s, "serve", path);
-  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo", "speculative"}, "serve", path);
+  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo", "speculative", "disaggregation"},
+                              "serve", path);
   ServeSpec spec;
   spec.source = path;
   spec.name = s["name"] ? detail::scalar_text(s["name"], "serve.name", path) : "serve";
@@ -262,6 +263,36 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
                                     "serve.scheduler.max_tokens_per_step ({})",
                                     spec.scheduler.max_batch, spec.scheduler.max_batch * (d.tokens + 1),
                                     spec.scheduler.max_tokens_per_step));
+  }
+  if (const YAML::Node dn = s["disaggregation"]) {
+    detail::expect_map(dn, "serve.disaggregation", path);
+    detail::reject_unknown_keys(dn, {"prefill_chips", "decode_chips", "kv_link", "kv_latency"}, "serve.disaggregation",
+                                path);
+    for (const char* key : {"prefill_chips", "decode_chips", "kv_link"})
+      if (!dn[key])
+        throw ConfigError(location_of(dn, path), std::string("serve.disaggregation.") + key,
+                          "missing: disaggregation needs its prefill and decode chip counts and the KV link's bandwidth");
+    if (spec.scheduler.speculative.tokens > 0)
+      throw ConfigError(location_of(dn, path), "serve.disaggregation",
+                        "speculative decoding and disaggregation together are not modelled; use one");
+    Disaggregation& d = spec.scheduler.disaggregation;
+    d.prefill_chips = integer(dn["prefill_chips"], "serve.disaggregation.prefill_chips", path, 1, 4096);
+    d.decode_chips = integer(dn["decode_chips"], "serve.disaggregation.decode_chips", path, 1, 4096);
+    const std::string bw = detail::scalar_text(dn["kv_link"], "serve.disaggregation.kv_link", path);
+    std::string why;
+    const auto q = parse_quantity(bw, UnitKind::bandwidth, &why);
+    if (!q || q->value == 0)
+      throw ConfigError(location_of(dn["kv_link"], path), "serve.disaggregation.kv_link",
+                        fmt::format("expected a bandwidth > 0 such as '100 GB/s' ({})", q ? "zero" : why));
+    d.kv_link_Bps = double(q->value);
+    if (dn["kv_latency"]) {
+      const std::string lat = detail::scalar_text(dn["kv_latency"], "serve.disaggregation.kv_latency", path);
+      const auto l = parse_quantity(lat, UnitKind::time, &why);
+      if (!l)
+        throw ConfigError(location_of(dn["kv_latency"], path), "serve.disaggregation.kv_latency",
+                          fmt::format("expected a time such as '10 us' ({})", why));
+      d.kv_latency_s = double(l->value) * 1e-12;
+    }
   }
   if (const YAML::Node slo = s["slo"]) {
     detail::expect_map(slo, "serve.slo", path);

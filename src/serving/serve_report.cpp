@@ -79,8 +79,10 @@ ServeSummary summarize(const ServeSpec& spec, const ServeTimeline& t) {
   s.ttft = latency_stats(ttft);
   s.tpot = latency_stats(tpot);
   s.e2e = latency_stats(e2e);
-  if (t.busy_s > 0 && t.kv_blocks_total > 0)
-    s.kv_mean_occupancy = t.kv_block_seconds / t.busy_s / double(t.kv_blocks_total);
+  // Disaggregated: the decode chips' caches, over the decode steps (each chip's own blocks).
+  const double kv_busy = t.chips > 1 ? t.decode_busy_s : t.busy_s;
+  if (kv_busy > 0 && t.kv_blocks_total > 0)
+    s.kv_mean_occupancy = t.kv_block_seconds / kv_busy / double(t.kv_blocks_total);
   if (t.kv_blocks_total > 0) s.kv_peak_occupancy = double(t.kv_blocks_peak) / double(t.kv_blocks_total);
   return s;
 }
@@ -88,7 +90,7 @@ ServeSummary summarize(const ServeSpec& spec, const ServeTimeline& t) {
 ServeEnergy serve_energy(const ServeRun& run, const ServeSummary& s) {
   ServeEnergy e;
   e.static_known = run.static_power_w > 0;
-  e.energy_j = run.timeline->dynamic_j + run.static_power_w * s.makespan_s;
+  e.energy_j = run.timeline->dynamic_j + run.static_power_w * double(run.timeline->chips) * s.makespan_s;
   if (s.output_tokens > 0) e.joules_per_output_token = e.energy_j / double(s.output_tokens);
   if (s.makespan_s > 0) e.average_power_w = e.energy_j / s.makespan_s;
   return e;
@@ -103,8 +105,21 @@ std::string serve_text(const ServeRun& run) {
                      double(run.model.weights_bytes) * 1e-9, run.kv_capacity_tokens,
                      double(run.kv_capacity_tokens * run.model.kv_bytes_per_token) * 1e-9, run.model.kv_bytes_per_token,
                      t.kv_blocks_total, run.spec->scheduler.kv_block_tokens);
-  out += fmt::format("  makespan {:.3f} s, {} steps, chip busy {:.1f} %\n", s.makespan_s, t.steps,
-                     s.makespan_s > 0 ? 100.0 * t.busy_s / s.makespan_s : 0.0);
+  out += fmt::format("  makespan {:.3f} s, {} steps, chip busy {:.1f} %{}\n", s.makespan_s, t.steps,
+                     s.makespan_s > 0 ? 100.0 * t.busy_s / (double(t.chips) * s.makespan_s) : 0.0,
+                     t.chips > 1 ? fmt::format(" (of {} chips)", t.chips) : "");
+  if (run.spec->scheduler.disaggregation.prefill_chips > 0) {
+    const Disaggregation& d = run.spec->scheduler.disaggregation;
+    double n = 0;  // requests whose cache moved (a one-token request ends with its prefill)
+    for (const RequestOutcome& r : t.requests) n += r.output_tokens > 1;
+    out += fmt::format("  disaggregated: {} prefill chip(s) {:.1f} % busy, {} decode chip(s) {:.1f} % busy; KV caches "
+                       "moved {:.3f} GB, {:.3f} ms a request over {:g} GB/s\n",
+                       d.prefill_chips,
+                       s.makespan_s > 0 ? 100.0 * t.prefill_busy_s / (double(d.prefill_chips) * s.makespan_s) : 0.0,
+                       d.decode_chips,
+                       s.makespan_s > 0 ? 100.0 * t.decode_busy_s / (double(d.decode_chips) * s.makespan_s) : 0.0,
+                       double(t.kv_transfer_bytes) * 1e-9, n > 0 ? 1e3 * t.kv_transfer_s / n : 0.0, d.kv_link_Bps * 1e-9);
+  }
   out += fmt::format("  throughput {:.1f} output tokens/s, {:.1f} tokens/s, {:.3f} requests/s\n", s.output_tokens_per_s,
                      s.tokens_per_s, s.requests_per_s);
   const ServeEnergy e = serve_energy(run, s);
@@ -174,6 +189,15 @@ std::string serve_json(const ServeRun& run) {
   j["summary"]["joules_per_output_token"] = e.joules_per_output_token;
   j["summary"]["average_power_w"] = e.average_power_w;
   j["summary"]["static_power_known"] = e.static_known;
+  if (c.disaggregation.prefill_chips > 0)
+    j["disaggregation"] = {{"prefill_chips", c.disaggregation.prefill_chips},
+                           {"decode_chips", c.disaggregation.decode_chips},
+                           {"kv_link_gbps", c.disaggregation.kv_link_Bps * 1e-9},
+                           {"kv_latency_s", c.disaggregation.kv_latency_s},
+                           {"prefill_busy_s", t.prefill_busy_s},
+                           {"decode_busy_s", t.decode_busy_s},
+                           {"kv_transfer_bytes", t.kv_transfer_bytes},
+                           {"kv_transfer_s", t.kv_transfer_s}};
   if (speculating(run))
     j["speculative"] = {{"draft", run.spec->draft},
                         {"tokens", c.speculative.tokens},

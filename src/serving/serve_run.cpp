@@ -52,7 +52,10 @@ ServeOutcome run_serve(const PreparedServe& p, unsigned jobs) {
   o.cost = std::make_unique<SimulatedStepCost>(p.hw, p.spec.workload, p.spec.workload_where, p.spec.scheduler,
                                                p.min_context, p.max_context, p.kv_capacity_tokens, jobs, p.spec.draft,
                                                p.spec.draft_where);
-  o.timeline = simulate_serving(p.requests, p.spec.scheduler, p.kv_capacity_tokens, *o.cost, p.spec.capacity_where);
+  o.timeline = p.spec.scheduler.disaggregation.prefill_chips > 0
+                   ? simulate_disaggregated(p.requests, p.spec.scheduler, p.kv_capacity_tokens,
+                                            p.model.kv_bytes_per_token, *o.cost, p.spec.capacity_where)
+                   : simulate_serving(p.requests, p.spec.scheduler, p.kv_capacity_tokens, *o.cost, p.spec.capacity_where);
   return o;
 }
 

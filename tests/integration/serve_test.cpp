@@ -121,6 +121,27 @@ TEST_F(Serve, SpeculativeStepsAreTheDraftsDecodesPlusTheModelsCheck) {
             json::parse(read_file(dir_ + "/pl.json"))["scheduler"]["kv_capacity_tokens"].get<std::uint64_t>());
 }
 
+// Disaggregated: one request (prompt 64, 3 tokens) prefills on one chip, its 64 tokens of
+// KV cache cross a 10 GB/s link after 5 us, and the decode chip's two steps follow.
+TEST_F(Serve, DisaggregatedRequestIsPrefillLinkAndDecodeStepsSimulatedAlone) {
+  write("r.csv", "arrival_s,prompt_tokens,output_tokens\n0.001,64,3\n");
+  const std::string serve = write("dis.yaml", "serve:\n  name: t\n  workload: model.yaml\n  requests: {trace: r.csv}\n"
+                                              "  scheduler: {max_batch: 8, max_tokens_per_step: 256}\n"
+                                              "  disaggregation: {prefill_chips: 1, decode_chips: 1, kv_link: 10 GB/s, "
+                                              "kv_latency: 5 us}\n");
+  const Outcome o = podsim_cli("serve " + serve + " --hw tpu-v4 -q --json " + dir_ + "/dis.json");
+  ASSERT_EQ(o.code, 0) << o.output;
+  const json s = json::parse(read_file(dir_ + "/dis.json"));
+  const double prefill = run_step(false, 64, 64);
+  EXPECT_NEAR(s["summary"]["ttft_s"]["p50"].get<double>(), prefill, prefill * 1e-9);
+  const double kv_bytes = 64.0 * s["model"]["kv_bytes_per_token"].get<double>();
+  EXPECT_EQ(s["disaggregation"]["kv_transfer_bytes"].get<double>(), kv_bytes);
+  const double link = 5e-6 + kv_bytes / 10e9;
+  const double decode = run_step(true, 1, 65) + run_step(true, 1, 66);
+  EXPECT_NEAR(s["summary"]["e2e_s"]["p50"].get<double>() - prefill, link + decode, decode * 0.01);
+  EXPECT_NEAR(s["disaggregation"]["prefill_busy_s"].get<double>(), prefill, prefill * 1e-9);
+}
+
 // Energy: one request whose one step is a prefill grid point spends that run's dynamic
 // energy, plus the static power over the makespan; per output token, the one token's.
 TEST_F(Serve, EnergyIsTheStepsSimulatedAlonePlusStaticPower) {

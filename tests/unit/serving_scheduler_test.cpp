@@ -192,6 +192,60 @@ TEST(ServingScheduler, SpeculationThatIsNeverAcceptedDecodesOneTokenAStep) {
   EXPECT_EQ(t.drafted, 16u * 3 + 2 + 1);
 }
 
+// Prefill/decode disaggregation, with a fixed cost (prefill step 10 ms, decode step 2 ms)
+// and a KV link of 1 GB/s after 10 us: 100 prompt tokens of 1,000 B = 100 us on the link.
+ServeScheduler disaggregated(std::uint64_t prefill, std::uint64_t decode) {
+  ServeScheduler s = scheduler(8, 512);
+  s.disaggregation = {prefill, decode, 1e9, 10e-6};
+  return s;
+}
+
+TEST(ServingScheduler, DisaggregatedRequestIsPrefillTransferThenDecodeSteps) {
+  FixedCost cost;
+  const ServeTimeline t =
+      simulate_disaggregated({{0.5, 100, 5}}, disaggregated(1, 1), 1 << 20, 1000, cost, {});
+  const RequestOutcome& r = t.requests[0];
+  EXPECT_NEAR(r.ttft_s(), 0.010, 1e-12);                       // the prefill chip's step
+  EXPECT_NEAR(r.e2e_s(), 0.010 + 10e-6 + 100e-6 + 4 * 0.002, 1e-12);  // the link, 4 decode steps
+  EXPECT_EQ(t.kv_transfer_bytes, 100'000u);
+  EXPECT_NEAR(t.prefill_busy_s, 0.010, 1e-12);
+  EXPECT_NEAR(t.decode_busy_s, 0.008, 1e-12);
+  EXPECT_EQ(t.chips, 2u);
+  EXPECT_EQ(cost.steps_with_both, 0u);  // no step mixes prefill and decode
+}
+
+TEST(ServingScheduler, DisaggregationKeepsDecodeStepsClearOfOtherPrompts) {
+  // A decodes 19 tokens; B arrives 5 ms in. Sharing one chip, B's prefill step (10 ms)
+  // interrupts A's decoding; disaggregated, B's prefill runs on its own chip and A's
+  // tokens come every 2 ms.
+  const std::vector<ServeRequest> reqs = {{0.0, 100, 20}, {0.005, 100, 2}};
+  FixedCost shared_cost, split_cost;
+  const ServeTimeline shared = simulate_serving(reqs, scheduler(8, 512), 1 << 20, shared_cost, {});
+  const ServeTimeline split = simulate_disaggregated(reqs, disaggregated(1, 1), 1 << 20, 1000, split_cost, {});
+  EXPECT_NEAR(split.requests[0].e2e_s(), 0.010 + 110e-6 + 19 * 0.002, 1e-12);
+  EXPECT_GT(shared.requests[0].e2e_s(), split.requests[0].e2e_s() + 0.005);
+  // B: queued behind nothing on the prefill chip (A's prefill ended at 10 ms): 10 -> 20 ms.
+  EXPECT_NEAR(split.requests[1].first_token_s, 0.020, 1e-12);
+}
+
+TEST(ServingScheduler, DisaggregatedPoolsShareTheirWork) {
+  // 4 requests at once, each prompt 100 and 3 output tokens, on 2 prefill and 2 decode
+  // chips, batch 1: two prefills at a time (10 ms), then two more.
+  ServeScheduler s = disaggregated(2, 2);
+  s.max_batch = 1;
+  s.max_tokens_per_step = 128;
+  FixedCost cost;
+  const std::vector<ServeRequest> reqs(4, ServeRequest{0.0, 100, 3});
+  const ServeTimeline t = simulate_disaggregated(reqs, s, 1 << 20, 1000, cost, {});
+  EXPECT_NEAR(t.requests[0].first_token_s, 0.010, 1e-12);
+  EXPECT_NEAR(t.requests[1].first_token_s, 0.010, 1e-12);
+  EXPECT_NEAR(t.requests[2].first_token_s, 0.020, 1e-12);
+  EXPECT_NEAR(t.requests[3].first_token_s, 0.020, 1e-12);
+  EXPECT_NEAR(t.prefill_busy_s, 0.040, 1e-12);
+  EXPECT_NEAR(t.decode_busy_s, 4 * 2 * 0.002, 1e-12);  // 2 decode steps each, batch 1
+  for (const RequestOutcome& r : t.requests) EXPECT_NEAR(r.e2e_s() - r.ttft_s(), 110e-6 + 2 * 0.002, 1e-12);
+}
+
 TEST(ServingReport, PercentilesFollowTheNearestRankRule) {
   std::vector<double> v;
   for (int i = 100; i >= 1; --i) v.push_back(i);
@@ -305,6 +359,34 @@ TEST_F(ServeFiles, SpeculativeDecodingIsReadAndItsBadValuesNamed) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.key_path(), "serve.speculative.tokens");
     EXPECT_NE(std::string(e.what()).find("4352"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ServeFiles, DisaggregationIsReadAndItsBadValuesNamed) {
+  const std::string ok = write("d.yaml",
+                               "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                               "  disaggregation: {prefill_chips: 2, decode_chips: 3, kv_link: 50 GB/s, kv_latency: 5 us}\n");
+  const Disaggregation d = load_serve_spec(ok).scheduler.disaggregation;
+  EXPECT_EQ(d.prefill_chips, 2u);
+  EXPECT_EQ(d.decode_chips, 3u);
+  EXPECT_DOUBLE_EQ(d.kv_link_Bps, 50e9);
+  EXPECT_DOUBLE_EQ(d.kv_latency_s, 5e-6);
+  const struct { const char* body; const char* key; } bad[] = {
+      {"{prefill_chips: 0, decode_chips: 1, kv_link: 1 GB/s}", "serve.disaggregation.prefill_chips"},
+      {"{prefill_chips: 1, decode_chips: 1, kv_link: fast}", "serve.disaggregation.kv_link"},
+      {"{prefill_chips: 1, decode_chips: 1}", "serve.disaggregation.kv_link"},
+      {"{prefill_chips: 1, decode_chips: 1, kv_link: 1 GB/s, kv_latency: soon}", "serve.disaggregation.kv_latency"},
+  };
+  for (const auto& b : bad) {
+    const std::string path = write("bad.yaml", std::string("serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                                                           "  disaggregation: ") + b.body + "\n");
+    try {
+      load_serve_spec(path);
+      ADD_FAILURE() << b.body;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.key_path(), b.key) << b.body << ": " << e.what();
+      EXPECT_EQ(e.where().line, 4) << b.body;
+    }
   }
 }
 

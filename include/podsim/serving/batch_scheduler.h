@@ -78,6 +78,12 @@ struct ServeTimeline {
   std::uint64_t max_batch_seen = 0;
   // Speculative decoding: draft tokens proposed and accepted, and decode sequence-steps.
   std::uint64_t drafted = 0, accepted = 0, decode_sequence_steps = 0;
+  // Disaggregated serving: chips in all, each pool's busy time, KV bytes moved between
+  // them and the transfers' time (mean per request).
+  std::uint64_t chips = 1;
+  double prefill_busy_s = 0, decode_busy_s = 0;
+  std::uint64_t kv_transfer_bytes = 0;
+  double kv_transfer_s = 0;
 };
 
 // Throws ConfigError (at `capacity_where`) when a request could never fit the KV cache
@@ -85,5 +91,17 @@ struct ServeTimeline {
 ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const ServeScheduler& scheduler,
                                std::uint64_t kv_capacity_tokens, StepCost& cost,
                                const SourceLocation& capacity_where);
+
+// Prefill/decode disaggregation (ServeScheduler::disaggregation): prefill chips run only
+// prefill chunks (FCFS, max_tokens_per_step and max_batch a step, a prompt's blocks held
+// until its prefill ends); a finished prompt gives its first token and sends its KV cache
+// (prompt x kv_bytes_per_token) to the decode pool, ready after the link's latency and
+// transfer time; a decode chip admits ready sequences FCFS when blocks for the whole
+// sequence (prompt + output - 1) are free (no preemption), and every step decodes one
+// token of each. Chips step in time order, the earliest first. `kv_capacity_tokens` is
+// each chip's cache.
+ServeTimeline simulate_disaggregated(const std::vector<ServeRequest>& requests, const ServeScheduler& scheduler,
+                                     std::uint64_t kv_capacity_tokens, std::uint64_t kv_bytes_per_token,
+                                     StepCost& cost, const SourceLocation& capacity_where);
 
 }  // namespace podsim

@@ -57,12 +57,23 @@ struct SpeculativeDecoding {
   std::uint64_t seed = 1;
 };
 
+// Prefill/decode disaggregation (Splitwise, DistServe): prompts run on `prefill_chips`
+// chips, then each sequence's KV cache crosses a link of `kv_link_Bps` (after
+// `kv_latency_s`) to one of `decode_chips` chips that only decode. Every chip holds the
+// whole model. 0 chips: off (prefill and decode share each step on one chip).
+struct Disaggregation {
+  std::uint64_t prefill_chips = 0, decode_chips = 0;
+  double kv_link_Bps = 0;
+  double kv_latency_s = 0;
+};
+
 struct ServeScheduler {
   std::uint64_t max_batch = 32;
   std::uint64_t max_tokens_per_step = 2048;
   std::uint64_t kv_block_tokens = 16;
   std::uint64_t kv_capacity_tokens = 0;  // 0: auto (HBM after the weights)
   SpeculativeDecoding speculative;
+  Disaggregation disaggregation;
 };
 
 struct ServeSpec {
