@@ -35,9 +35,10 @@ struct Token {
 class WsArray {
  public:
   WsArray(const SystolicArrayShape& s, Arithmetic arith, std::uint64_t m, std::uint64_t k, std::uint64_t n,
-          const std::vector<double>& a, const std::vector<double>& b, std::uint64_t max_frames)
+          const std::vector<double>& a, const std::vector<double>& b, std::uint64_t max_frames,
+          const PeFrameSink& sink)
       : R_(s.rows), C_(s.cols), overlap_(s.weight_overlap), arith_(arith), m_(m), k_(k), n_(n), a_(a), b_(b),
-        max_frames_(max_frames) {
+        max_frames_(max_frames), sink_(sink) {
     row_folds_ = ceil_div(k, R_);
     col_folds_ = ceil_div(n, C_);
     folds_ = row_folds_ * col_folds_;
@@ -152,7 +153,7 @@ class WsArray {
     std::fill(act_next.begin(), act_next.end(), Token{});
     std::fill(psum_next.begin(), psum_next.end(), Token{});
     PeFrame frame;
-    const bool record = result_.frames.size() < max_frames_;
+    const bool record = frames_seen_ < max_frames_;
     if (record) {
       frame.cycle = cycle_;
       frame.pes.resize(act_.size());
@@ -189,7 +190,11 @@ class WsArray {
     }
     act_.swap(act_next);
     psum_.swap(psum_next);
-    if (record) result_.frames.push_back(std::move(frame));
+    if (record) {
+      ++frames_seen_;
+      if (sink_) sink_(frame);
+      else result_.frames.push_back(std::move(frame));
+    }
   }
 
   std::size_t idx(std::uint32_t r, std::uint32_t c) const { return std::size_t(r) * C_ + c; }
@@ -201,6 +206,8 @@ class WsArray {
   const std::vector<double>& a_;
   const std::vector<double>& b_;
   std::uint64_t max_frames_;
+  const PeFrameSink& sink_;
+  std::uint64_t frames_seen_ = 0;
   std::uint64_t row_folds_ = 0, col_folds_ = 0, folds_ = 0;
   std::uint64_t cycle_ = 0;
   std::vector<Token> act_, psum_, act_next_, psum_next_, edge_;
@@ -218,7 +225,9 @@ class WsArray {
 
 // ---------------------------------------------------------------- output stationary
 PeArrayResult run_os(const SystolicArrayShape& s, Arithmetic arith, std::uint64_t m, std::uint64_t k, std::uint64_t n,
-                     const std::vector<double>& a, const std::vector<double>& b, std::uint64_t max_frames) {
+                     const std::vector<double>& a, const std::vector<double>& b, std::uint64_t max_frames,
+                     const PeFrameSink& sink) {
+  std::uint64_t frames_seen = 0;
   const std::uint32_t R = s.rows, C = s.cols;
   const std::uint64_t row_folds = ceil_div(m, R), col_folds = ceil_div(n, C), folds = row_folds * col_folds;
   PeArrayResult res;
@@ -267,12 +276,14 @@ PeArrayResult run_os(const SystolicArrayShape& s, Arithmetic arith, std::uint64_
             ++macs_seen;
           }
         }
-      if (res.frames.size() < max_frames) {
+      if (frames_seen < max_frames) {
+        ++frames_seen;
         PeFrame fr;
         fr.cycle = cycle;
         fr.pes.resize(cells);
         for (std::size_t i = 0; i < cells; ++i) fr.pes[i] = PeState{a_next[i].valid, a_next[i].v, b_next[i].v, acc[i]};
-        res.frames.push_back(std::move(fr));
+        if (sink) sink(fr);
+        else res.frames.push_back(std::move(fr));
       }
       a_reg.swap(a_next);
       b_reg.swap(b_next);
@@ -299,16 +310,16 @@ PeArrayResult run_os(const SystolicArrayShape& s, Arithmetic arith, std::uint64_
 
 PeArrayResult run_pe_array(const SystolicArrayShape& shape, DType dtype, std::uint64_t m, std::uint64_t k,
                            std::uint64_t n, const std::vector<double>& a, const std::vector<double>& b,
-                           std::uint64_t max_frames) {
+                           std::uint64_t max_frames, const PeFrameSink& sink) {
   if (a.size() != m * k || b.size() != k * n) throw std::invalid_argument("operand sizes do not match m, k, n");
   const Arithmetic arith{dtype_is_integer(dtype)};
   PeArrayResult r;
   switch (shape.dataflow) {
     case Dataflow::ws:
-      r = WsArray(shape, arith, m, k, n, a, b, max_frames).run();
+      r = WsArray(shape, arith, m, k, n, a, b, max_frames, sink).run();
       break;
     case Dataflow::os:
-      r = run_os(shape, arith, m, k, n, a, b, max_frames);
+      r = run_os(shape, arith, m, k, n, a, b, max_frames, sink);
       break;
     case Dataflow::is: {
       // C^T (n x m) = B^T (n x k) A^T (k x m) on a weight-stationary array.
@@ -319,7 +330,7 @@ PeArrayResult run_pe_array(const SystolicArrayShape& shape, DType dtype, std::ui
         for (std::uint64_t j = 0; j < k; ++j) at[j * m + i] = a[i * k + j];
       SystolicArrayShape ws = shape;
       ws.dataflow = Dataflow::ws;
-      PeArrayResult t = WsArray(ws, arith, n, k, m, bt, at, max_frames).run();
+      PeArrayResult t = WsArray(ws, arith, n, k, m, bt, at, max_frames, sink).run();
       r.cycles = t.cycles;
       r.frames = std::move(t.frames);
       r.c.assign(m * n, 0.0);

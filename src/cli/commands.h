@@ -45,6 +45,7 @@ struct MxuOptions {
   std::string json_path;
   std::string frames_path;  // pe model: write PE states cycle by cycle
   std::uint64_t max_frames = 1000;
+  std::string vcd_path;  // pe model: the PE states as a VCD waveform
 };
 
 struct SelftestOptions {

@@ -81,7 +81,9 @@ int sc_main(int argc, char* argv[]) {
   mxu_cmd->add_option("--seed", mxu.seed, "random data seed (pe model)")->capture_default_str();
   mxu_cmd->add_option("--json", mxu.json_path, "write the result as JSON");
   mxu_cmd->add_option("--frames", mxu.frames_path, "pe model: write every PE's state per cycle (JSON)");
-  mxu_cmd->add_option("--max-frames", mxu.max_frames, "pe model: cycles to record with --frames")->capture_default_str();
+  mxu_cmd->add_option("--max-frames", mxu.max_frames, "pe model: cycles to record with --frames or --vcd")->capture_default_str();
+  mxu_cmd->add_option("--vcd", mxu.vcd_path,
+                      "pe model: write every PE's state per cycle as a VCD waveform (GTKWave), through SystemC's sc_trace");
   podsim::cli::SelftestOptions selftest;
   CLI::App* selftest_cmd = app.add_subcommand("selftest", "measure what the memory system achieves on standard patterns");
   selftest_cmd->add_option("what", selftest.what, "memory")->check(CLI::IsMember({"memory"}))->required();

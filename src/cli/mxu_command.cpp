@@ -1,4 +1,5 @@
 // `podsim mxu`: one matmul on a bare array, for architects and labs.
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -6,6 +7,7 @@
 
 #include "commands.h"
 #include "podsim/sim/mxu_experiment.h"
+#include "podsim/sim/pe_waveform.h"
 
 namespace podsim::cli {
 namespace {
@@ -59,6 +61,27 @@ int mxu_command(const MxuOptions& opt) {
     }
     o.frames = opt.max_frames;
   }
+  if (!opt.vcd_path.empty()) {
+    if (!o.pe_model) {
+      fmt::print(stderr, "error: --vcd: only the PE model (--model pe) has PE states to trace\n");
+      return kInputError;
+    }
+    if (!opt.frames_path.empty()) {
+      fmt::print(stderr, "error: --vcd and --frames: choose one (the waveform streams the frames to disk)\n");
+      return kInputError;
+    }
+    if (opt.vcd_path == opt.json_path) {
+      fmt::print(stderr, "error: --vcd: {} is also another output of this run; name another file\n", opt.vcd_path);
+      return kInputError;
+    }
+    std::error_code ec;
+    const std::filesystem::path parent = std::filesystem::path(opt.vcd_path).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+      fmt::print(stderr, "error: --vcd: the folder {} does not exist\n", parent.string());
+      return kInputError;
+    }
+    o.frames = opt.max_frames;
+  }
   if (o.pe_model) {
     MxuExperimentOptions probe = o;
     probe.pe_model = false;
@@ -66,6 +89,17 @@ int mxu_command(const MxuOptions& opt) {
     const double steps = double(cycles) * opt.rows * opt.cols;
     // A frame holds up to one entry per PE (5 numbers in memory, then about as much JSON):
     // 1000 frames of a 512 x 512 array took 8.2 GB. Refuse above 2 GiB, before recording.
+    if (!opt.vcd_path.empty()) {
+      // A VCD line per changed value: at most about 4 x 25 bytes per PE per cycle.
+      const double vcd_bytes = double(std::min<std::uint64_t>(opt.max_frames, cycles)) * opt.rows * opt.cols * 100.0;
+      if (vcd_bytes > kMaxFrameBytes) {
+        fmt::print(stderr, "error: --vcd: {} cycles of a {}x{} array could write about {:.1f} GB (limit 2 GiB); lower "
+                           "--max-frames (now {}) or use a smaller array\n",
+                   std::min<std::uint64_t>(opt.max_frames, cycles), opt.rows, opt.cols, vcd_bytes * 1e-9,
+                   opt.max_frames);
+        return kInputError;
+      }
+    }
     if (!opt.frames_path.empty()) {
       const double frame_bytes =
           double(std::min<std::uint64_t>(opt.max_frames, cycles)) * opt.rows * opt.cols * kBytesPerFramePe;
@@ -84,7 +118,17 @@ int mxu_command(const MxuOptions& opt) {
       return kInputError;
     }
   }
-  const MxuExperimentResult r = run_mxu_experiment(o);
+  MxuExperimentResult r;
+  if (opt.vcd_path.empty()) {
+    r = run_mxu_experiment(o);
+  } else {
+    try {
+      r = run_mxu_with_waveform(o, opt.vcd_path);
+    } catch (const std::runtime_error& e) {
+      fmt::print(stderr, "error: --vcd: {}\n", e.what());
+      return kInputError;
+    }
+  }
 
   fmt::print("podsim mxu: {}x{} {} array{}, {}x{}x{} {}, {} model\n", opt.rows, opt.cols, opt.dataflow,
              SystolicPipeline(o.shape).overlapped() ? " (weight overlap)" : " (no overlap)",

@@ -52,7 +52,7 @@ MxuExperimentResult run_mxu_experiment(const MxuExperimentOptions& o) {
     const std::vector<double> b_full = random_fp32(o.k * o.n, rng);
     std::vector<double> a = a_full, b = b_full;
     const double scale = quantize(a, o.dtype) * quantize(b, o.dtype);
-    r.pe = run_pe_array(o.shape, o.dtype, o.m, o.k, o.n, a, b, o.frames);
+    r.pe = run_pe_array(o.shape, o.dtype, o.m, o.k, o.n, a, b, o.frames, o.sink);
     r.cycles = r.pe.cycles;
 
     // The array's own error: against fp64 on exactly the operands it was given.

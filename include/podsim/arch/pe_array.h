@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <functional>
+
 #include "podsim/compiler/systolic_timing.h"
 #include "podsim/workload/dtype.h"
 
@@ -47,10 +49,14 @@ struct PeArrayResult {
   std::vector<PeFrame> frames;  // first `max_frames` cycles, if asked for
 };
 
+// Where recorded frames go: into PeArrayResult::frames, or, with a sink, to the sink as
+// each cycle is done (nothing kept: a waveform streams to disk in bounded memory).
+using PeFrameSink = std::function<void(const PeFrame&)>;
+
 // Runs C = A B (A: m x k, B: k x n, row-major) on the array. `max_frames` > 0 records
 // that many cycles of PE states (keep the array small: R x C values per frame).
 PeArrayResult run_pe_array(const SystolicArrayShape& shape, DType dtype, std::uint64_t m, std::uint64_t k,
                            std::uint64_t n, const std::vector<double>& a, const std::vector<double>& b,
-                           std::uint64_t max_frames = 0);
+                           std::uint64_t max_frames = 0, const PeFrameSink& sink = {});
 
 }  // namespace podsim

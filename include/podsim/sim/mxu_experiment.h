@@ -18,6 +18,7 @@ struct MxuExperimentOptions {
   bool pe_model = false;
   std::uint64_t seed = 1;
   std::uint64_t frames = 0;  // PE model: cycles of PE states to keep
+  PeFrameSink sink;          // PE model: where the frames go (none: kept in the result)
 };
 
 struct MxuExperimentResult {
