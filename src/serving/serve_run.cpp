@@ -1,6 +1,8 @@
 #include "podsim/serving/serve_run.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -12,6 +14,14 @@ PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& h
   PreparedServe p;
   p.spec = load_serve_spec(serve_file);
   p.hw = hw;
+  // The model files the serve file names, before anything reads them: a missing one is
+  // the serve file's error, at its key.
+  for (const auto& [file, where, key] : {std::tuple{p.spec.workload, p.spec.workload_where, "serve.workload"},
+                                         std::tuple{p.spec.draft, p.spec.draft_where, "serve.speculative.draft"}}) {
+    std::error_code ec;
+    if (!file.empty() && !std::filesystem::is_regular_file(file, ec))
+      throw ConfigError(where, key, fmt::format("no such workload file: {}", file));
+  }
   p.requests = serve_requests(p.spec);
   p.model = served_model(p.spec.workload, p.spec.workload_where);
   const ServeSpec& spec = p.spec;

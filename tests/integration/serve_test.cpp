@@ -203,7 +203,13 @@ TEST_F(Serve, BadInputsExitTwoNamingTheKey) {
   Outcome o = podsim_cli("serve " + write("s.yaml", "serve:\n  workload: nope.yaml\n  requests: {count: 1, rate: 1, "
                                                       "prompt_tokens: 8, output_tokens: 2}\n") + " --hw tpu-v4");
   EXPECT_EQ(o.code, 2) << o.output;
-  EXPECT_NE(o.output.find("nope.yaml"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("s.yaml:2:13: serve.workload: no such workload file"), std::string::npos) << o.output;
+  o = podsim_cli("serve " + write("sd.yaml", "serve:\n  workload: model.yaml\n  requests: {count: 1, rate: 1, "
+                                             "prompt_tokens: 8, output_tokens: 2}\n"
+                                             "  speculative: {draft: gone.yaml, tokens: 2, acceptance: 0.5}\n") +
+                 " --hw tpu-v4");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("sd.yaml:4:24: serve.speculative.draft: no such workload file"), std::string::npos) << o.output;
   o = podsim_cli("serve " + serve_file("{count: 1, rate: 1, prompt_tokens: 8, output_tokens: 2}",
                                        "{max_batch: 8, kv_capacity_tokens: 100000000000}") + " --hw tpu-v4");
   EXPECT_EQ(o.code, 2) << o.output;
