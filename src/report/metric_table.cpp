@@ -59,6 +59,32 @@ bool parse_metric_table(const std::string& text, bool jsonl, const std::string& 
       return true;
     }
     const json j = json::parse(text);
+    // A scaling table (podsim run --chips ... --json): each pod size's numbers, named by
+    // its size as a sweep point is by its parameters.
+    const auto schema = j.is_object() ? j.find("schema") : j.end();
+    if (schema != j.end() && schema->is_string() && schema->get<std::string>().rfind("podsim.scaling/", 0) == 0) {
+      const auto runs = j.find("runs");
+      if (runs == j.end() || !runs->is_array()) {
+        *why = fmt::format("{}: a scaling table without its runs", label);
+        return false;
+      }
+      for (const auto& run : *runs) {
+        const auto chips = run.is_object() ? run.find("chips") : run.end();
+        if (chips == run.end() || !chips->is_number_unsigned()) {
+          *why = fmt::format("{}: a scaling run without its chip count", label);
+          return false;
+        }
+        const std::string name = fmt::format("[chips={}]", chips->get<std::uint64_t>());
+        for (auto& [m, v] : run.items())
+          if (m != "chips" && v.is_number() && wanted(m)) (*out)[name + " " + m] = v.get<double>();
+      }
+      if (source) {
+        const auto w = j.find("workload"), h = j.find("hardware");
+        source->workload = w != j.end() && w->is_string() ? w->get<std::string>() : std::string();
+        source->hardware = h != j.end() && h->is_string() ? h->get<std::string>() : std::string();
+      }
+      return true;
+    }
     const auto summary = j.is_object() ? j.find("summary") : j.end();
     if (summary == j.end() || !summary->is_object()) {
       *why = fmt::format("{}: not a podsim report (no summary object)", label);

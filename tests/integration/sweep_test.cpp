@@ -388,6 +388,26 @@ TEST(Compare, AChangedInputIsShownAsSuchNotAsARegression) {
       << o.output;
 }
 
+// Scaling tables (run --chips ... --json) compare size by size: a slower link regresses
+// each pod size's step time, named by its size.
+TEST(Compare, ScalingTablesCompareSizeBySize) {
+  const fs::path d = fresh_dir("compare_scaling");
+  const std::string run = kPodsim + " run -q " + podsim::test::source_path("workloads/pod/resnet50-dp.yaml") +
+                          " --hw tpu-v3-pod --chips 1,8";
+  ASSERT_EQ(sh(run + " --json " + (d / "base.json").string()).code, 0);
+  ASSERT_EQ(sh(run + " --set 'pod.link.bandwidth=10 GB/s' --json " + (d / "slow.json").string()).code, 0);
+  const Outcome same = sh(kPodsim + " compare " + (d / "base.json").string() + " " + (d / "base.json").string());
+  EXPECT_EQ(same.code, 0) << same.output;
+  EXPECT_NE(same.output.find("0 regressions"), std::string::npos) << same.output;
+  const Outcome slow = sh(kPodsim + " compare " + (d / "base.json").string() + " " + (d / "slow.json").string());
+  EXPECT_EQ(slow.code, 1) << slow.output;
+  for (const auto& l : lines(slow.output))
+    if (l.find("[chips=8] time_s") != std::string::npos) EXPECT_NE(l.find("REGRESSION"), std::string::npos) << l;
+  EXPECT_NE(slow.output.find("[chips=8] time_s"), std::string::npos) << slow.output;
+  // One chip has no network: its step is the same.
+  EXPECT_EQ(slow.output.find("[chips=1] time_s"), std::string::npos) << slow.output;
+}
+
 TEST(Compare, DifferentWorkloadsAreRefusedUnlessAskedFor) {
   const fs::path d = fresh_dir("compare_workloads");
   std::ofstream(d / "a.json") << report_text("resnet50", 1.0, 900);
