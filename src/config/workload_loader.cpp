@@ -107,6 +107,30 @@ WorkloadSpec load_workload(const std::string& path, const std::vector<std::strin
       wl["name"] = value;
       continue;
     }
+    // training.<field> and parallelism.<field> (nested: training.precision.compute): a
+    // field of a section the workload has (setting one never turns training or
+    // parallelism on by itself); the document is checked in full once set.
+    for (const char* section : {"training", "parallelism"}) {
+      const std::string prefix = std::string(section) + ".";
+      if (rest.rfind(prefix, 0) != 0) continue;
+      YAML::Node node = wl[section];
+      if (!node || !node.IsMap())
+        throw ConfigError(where, key,
+                          fmt::format("the workload has no '{}:' section to set a field of; add one to the file", section));
+      std::string tail = rest.substr(prefix.size());
+      if (tail.empty()) throw ConfigError(where, key, fmt::format("expected workload.{}.<field>", section));
+      for (std::size_t dot; (dot = tail.find('.')) != std::string::npos; tail = tail.substr(dot + 1)) {
+        YAML::Node next = node[tail.substr(0, dot)];
+        if (!next) {
+          node[tail.substr(0, dot)] = YAML::Node(YAML::NodeType::Map);
+          next = node[tail.substr(0, dot)];
+        }
+        if (!next.IsMap()) throw ConfigError(where, key, fmt::format("'{}' is not a section", tail.substr(0, dot)));
+        node = next;
+      }
+      node[tail] = value;
+    }
+    if (rest.rfind("training.", 0) == 0 || rest.rfind("parallelism.", 0) == 0) continue;
     YAML::Node ops = wl["ops"];
     if (!ops || !ops.IsSequence()) throw ConfigError({path, 0, 0}, "workload.ops", "missing; expected a list of ops");
     // ops[i].field or ops.<name>.field
@@ -132,7 +156,9 @@ WorkloadSpec load_workload(const std::string& path, const std::vector<std::strin
         if (ops[i]["name"] && ops[i]["name"].Scalar() == name) index = i;
       if (index == SIZE_MAX) throw ConfigError(where, key, fmt::format("no op is named '{}'", name));
     } else {
-      throw ConfigError(where, key, "expected workload.name, workload.ops[<index>].<field> or workload.ops.<name>.<field>");
+      throw ConfigError(where, key,
+                        "expected workload.name, workload.ops[<index>].<field>, workload.ops.<name>.<field>, "
+                        "workload.training.<field> or workload.parallelism.<field>");
     }
     if (index >= ops.size())
       throw ConfigError(where, key, fmt::format("the workload has {} ops", ops.size()));

@@ -157,6 +157,35 @@ TEST(Sweep, ZipGroupsCrossEachOtherAndTheGrid) {
   EXPECT_NE(huge.output.find("16777216 points"), std::string::npos) << huge.output;
 }
 
+// Training and parallelism fields are axes like op fields: the optimizer's state follows
+// it (Adam keeps two fp32 moments per parameter, momentum one, SGD none).
+TEST(Sweep, TrainingFieldsAreAxes) {
+  const fs::path d = fresh_dir("sweep_training");
+  const fs::path f = d / "sweep.yaml";
+  std::ofstream(f) << "sweep:\n"
+                      "  workload: " << podsim::test::source_path("workloads/mlp-train.yaml") << "\n"
+                      "  grid:\n"
+                      "    workload.training.optimizer: [sgd, momentum, adam]\n"
+                      "  metrics: [time_s]\n";
+  const Outcome o = sh(kPodsim + " sweep " + f.string() + " --out " + (d / "out").string() + " -j 2");
+  ASSERT_EQ(o.code, 0) << o.output;
+  std::vector<double> state;
+  for (int p = 0; p < 3; ++p) {
+    const auto r = nlohmann::json::parse(read_file(d / "out/points" / (std::to_string(p) + ".json")));
+    state.push_back(r["memory_footprint"]["optimizer_state_bytes"].get<double>());
+  }
+  const double params = nlohmann::json::parse(read_file(d / "out/points/0.json"))["memory_footprint"]["parameters"].get<double>();
+  EXPECT_EQ(state[0], 0.0);
+  EXPECT_EQ(state[1], 4 * params);
+  EXPECT_EQ(state[2], 8 * params);
+  // An inference workload has no training section to set a field of: exit 2, not a silent no-op.
+  std::ofstream(d / "bad.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                << "\n  grid:\n    workload.training.optimizer: [sgd]\n";
+  const Outcome bad = sh(kPodsim + " sweep " + (d / "bad.yaml").string() + " --out " + (d / "bad").string());
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("no 'training:' section"), std::string::npos) << bad.output;
+}
+
 TEST(Sweep, ResultsDoNotDependOnJobsShardsOrOrder) {
   const fs::path d = fresh_dir("sweep_det");
   const std::string f = write_sweep(d).string();
