@@ -100,5 +100,5 @@ def test_lab_6_the_next_tile_loads_while_the_array_streams(tmp_path):
             spans.setdefault(names.get((e["pid"], e["tid"])), []).append((e["ts"], e["ts"] + e["dur"]))
     mxu, reads = spans["core0.mxu0"], spans["core0.read_dma"]
     overlap = sum(max(0.0, min(a1, b1) - max(a0, b0)) for a0, a1 in reads for b0, b1 in mxu)
-    assert overlap > 0.1 * sum(a1 - a0 for a0, a1 in reads)  # a tenth of the reading or more hides under compute
+    assert overlap > 0.5 * sum(a1 - a0 for a0, a1 in reads)  # most of the reading hides under compute
     assert max(a0 for a0, _ in reads) > min(b0 for b0, _ in mxu)
