@@ -1,5 +1,7 @@
 #include "podsim/serving/batch_scheduler.h"
 
+#include "serve_timeline.h"
+
 #include <algorithm>
 #include <deque>
 #include <random>
@@ -10,7 +12,7 @@
 namespace podsim {
 namespace {
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return serve_ceil_div(a, b); }
 
 struct Sequence {
   std::size_t id = 0;                 // index into the requests
@@ -29,24 +31,11 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
                                std::uint64_t kv_capacity_tokens, StepCost& cost,
                                const SourceLocation& capacity_where) {
   const std::uint64_t block = sch.kv_block_tokens;
-  ServeTimeline out;
-  out.kv_blocks_total = kv_capacity_tokens / block;
-  out.requests.resize(requests.size());
+  ServeTimeline out = start_timeline(requests, block, kv_capacity_tokens, capacity_where);
   std::vector<Sequence> seq(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    const ServeRequest& r = requests[i];
-    // The last token comes out of a decode step and is never fed back: the cache holds at
-    // most prompt + output - 1 tokens of a request.
-    const std::uint64_t peak = ceil_div(r.prompt_tokens + r.output_tokens - 1, block);
-    if (peak > out.kv_blocks_total)
-      throw ConfigError(capacity_where, "serve.scheduler.kv_capacity_tokens",
-                        fmt::format("request {} needs {} tokens of KV cache ({} prompt + {} output - 1, in blocks of {}); "
-                                    "the cache holds {} blocks ({} tokens)",
-                                    i, peak * block, r.prompt_tokens, r.output_tokens, block, out.kv_blocks_total,
-                                    out.kv_blocks_total * block));
     seq[i].id = i;
-    seq[i].prefill_target = r.prompt_tokens;
-    out.requests[i] = {r.arrival_s, 0, 0, r.prompt_tokens, r.output_tokens, 0};
+    seq[i].prefill_target = requests[i].prompt_tokens;
   }
 
   const SpeculativeDecoding& spec = sch.speculative;
@@ -154,15 +143,7 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
     out.busy_s += dt;
     out.max_batch_seen = std::max<std::uint64_t>(out.max_batch_seen, running.size());
     t += dt;
-    if (out.steps % out.sample_stride == 0) {
-      if (out.samples.size() == ServeTimeline::kMaxSamples) {
-        for (std::size_t k = 0; k < out.samples.size() / 2; ++k) out.samples[k] = out.samples[2 * k];
-        out.samples.resize(out.samples.size() / 2);
-        out.sample_stride *= 2;
-      }
-      if (out.steps % out.sample_stride == 0) out.samples.push_back({t, used, running.size(), waiting.size()});
-    }
-    ++out.steps;
+    record_step(out, {t, used, running.size(), waiting.size()});
 
     auto emit = [&](std::size_t id) {
       Sequence& s = seq[id];

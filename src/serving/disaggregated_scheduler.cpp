@@ -8,11 +8,12 @@
 #include <fmt/format.h>
 
 #include "podsim/serving/batch_scheduler.h"
+#include "serve_timeline.h"
 
 namespace podsim {
 namespace {
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return serve_ceil_div(a, b); }
 
 struct PrefillJob {
   std::size_t id = 0;
@@ -34,18 +35,6 @@ struct Ready {
   std::size_t id = 0;
 };
 
-void sample(ServeTimeline& out, const ServeSample& s) {
-  if (out.steps % out.sample_stride == 0) {
-    if (out.samples.size() == ServeTimeline::kMaxSamples) {
-      for (std::size_t k = 0; k < out.samples.size() / 2; ++k) out.samples[k] = out.samples[2 * k];
-      out.samples.resize(out.samples.size() / 2);
-      out.sample_stride *= 2;
-    }
-    if (out.steps % out.sample_stride == 0) out.samples.push_back(s);
-  }
-  ++out.steps;
-}
-
 }  // namespace
 
 ServeTimeline simulate_disaggregated(const std::vector<ServeRequest>& requests, const ServeScheduler& sch,
@@ -53,21 +42,8 @@ ServeTimeline simulate_disaggregated(const std::vector<ServeRequest>& requests, 
                                      StepCost& cost, const SourceLocation& capacity_where) {
   const Disaggregation& dg = sch.disaggregation;
   const std::uint64_t block = sch.kv_block_tokens;
-  ServeTimeline out;
+  ServeTimeline out = start_timeline(requests, block, kv_capacity_tokens, capacity_where);  // each chip's cache
   out.chips = dg.prefill_chips + dg.decode_chips;
-  out.kv_blocks_total = kv_capacity_tokens / block;  // each chip's
-  out.requests.resize(requests.size());
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    const ServeRequest& r = requests[i];
-    const std::uint64_t peak = ceil_div(r.prompt_tokens + r.output_tokens - 1, block);
-    if (peak > out.kv_blocks_total)
-      throw ConfigError(capacity_where, "serve.scheduler.kv_capacity_tokens",
-                        fmt::format("request {} needs {} tokens of KV cache ({} prompt + {} output - 1, in blocks of {}); "
-                                    "each chip's cache holds {} blocks ({} tokens)",
-                                    i, peak * block, r.prompt_tokens, r.output_tokens, block, out.kv_blocks_total,
-                                    out.kv_blocks_total * block));
-    out.requests[i] = {r.arrival_s, 0, 0, r.prompt_tokens, r.output_tokens, 0};
-  }
   std::vector<Chip> chips(out.chips);
   for (std::size_t c = 0; c < chips.size(); ++c) {
     chips[c].prefill = c < dg.prefill_chips;
@@ -151,7 +127,7 @@ ServeTimeline simulate_disaggregated(const std::vector<ServeRequest>& requests, 
     out.max_batch_seen = std::max<std::uint64_t>(out.max_batch_seen, ch.prefill ? ch.jobs.size() : ch.seqs.size());
     const double end = t + dt;
     ch.free_s = end;
-    sample(out, {end, used, ch.prefill ? ch.jobs.size() : ch.seqs.size(), waiting.size()});
+    record_step(out, {end, used, ch.prefill ? ch.jobs.size() : ch.seqs.size(), waiting.size()});
 
     if (ch.prefill) {
       std::vector<PrefillJob> still;
