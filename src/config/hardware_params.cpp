@@ -394,6 +394,10 @@ std::vector<HardwareParam> build_table() {
                        "network message chunk: one link reservation per chunk and hop (simulation "
                        "granularity, not a hardware figure)",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.pod.chunk_bytes; }));
+  t.push_back(flag("pod.collective_memory_traffic", "true",
+                   "collectives read and write HBM (sent, received, 3 x reduced bytes) and reduce on "
+                   "the vector units, slowing the ops beside them (docs/pods.md); false: free",
+                   +[](HardwareSpec& h) -> bool& { return h.pod.collective_memory_traffic; }));
   return t;
 }
 

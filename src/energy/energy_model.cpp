@@ -75,6 +75,8 @@ RunEnergy run_energy(const RunResult& run) {
     r.total.sram_j = double(a.onchip_bytes) * r.costs.sram_byte_j;
     r.total.dram_j = double(run.hbm_read_bytes + run.hbm_write_bytes) * 8.0 * r.costs.dram_bit_j;
   }
+  // Collectives read and write HBM too (sim/collective_contention.h).
+  if (run.pod) r.total.dram_j += double(run.pod->collective_hbm_bytes) * 8.0 * r.costs.dram_bit_j;
   // ici_bytes counts a byte once per link it crosses (PodResult).
   if (run.pod) r.total.ici_j = double(run.pod->ici_bytes) * 8.0 * r.costs.ici_bit_j;
   r.total.static_j = run.time_s() * r.costs.static_power_w * double(run.chips);

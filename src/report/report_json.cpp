@@ -46,6 +46,8 @@ ordered_json pod_json(const PodResult& p, std::uint64_t step_ps) {
   j["compute_s"] = double(p.compute_ps) * 1e-12;
   j["exposed_comm_s"] = double(p.exposed_comm_ps) * 1e-12;
   j["idle_s"] = double(p.idle_ps) * 1e-12;
+  j["contention_s"] = double(p.contention_ps) * 1e-12;  // ops slowed by collectives' HBM/vector traffic
+  j["collective_hbm_bytes"] = p.collective_hbm_bytes;
   j["ici_bytes"] = p.ici_bytes;
   ordered_json cs = ordered_json::array();
   for (const auto& c : p.collectives)
@@ -140,6 +142,7 @@ std::string report_json(const RunResult& r) {
   s["chips"] = r.chips;
   s["ici_bytes"] = r.pod ? r.pod->ici_bytes : 0;
   s["exposed_comm_s"] = r.pod ? double(r.pod->exposed_comm_ps) * 1e-12 : 0.0;
+  s["contention_s"] = r.pod ? double(r.pod->contention_ps) * 1e-12 : 0.0;
   const RunEnergy energy = run_energy(r);
   s["energy_j"] = energy.total.total_j();
   s["average_power_w"] = energy.average_power_w;

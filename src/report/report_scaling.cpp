@@ -17,15 +17,17 @@ std::string scaling_text(const std::vector<RunResult>& runs) {
   if (runs.empty()) return out;
   out += fmt::format("podsim: workload '{}' on '{}', data parallel, one chip simulation composed at each pod size\n",
                      runs.front().workload.name, runs.front().hw.name);
-  out += fmt::format("  {:>6} {:>9} {:>12} {:>12} {:>10} {:>12} {:>12} {:>11}\n", "chips", "dims", "step ms", "exposed ms",
-                     "PFLOPS", "peak PFLOPS", "ICI GiB", "efficiency");
+  out += fmt::format("  {:>6} {:>9} {:>12} {:>12} {:>13} {:>10} {:>12} {:>12} {:>11}\n", "chips", "dims", "step ms",
+                     "exposed ms", "contention ms", "PFLOPS", "peak PFLOPS", "ICI GiB", "efficiency");
   for (const RunResult& r : runs) {
     const PodResult& p = *r.pod;
-    out += fmt::format("  {:>6} {:>9} {:>12.3f} {:>12.3f} {:>10.3f} {:>12.3f} {:>12.2f} {:>10.1f}%\n", p.chips, p.dims,
-                       r.time_s() * 1e3, double(p.exposed_comm_ps) * 1e-9, r.achieved_flops() * 1e-15,
+    out += fmt::format("  {:>6} {:>9} {:>12.3f} {:>12.3f} {:>13.3f} {:>10.3f} {:>12.3f} {:>12.2f} {:>10.1f}%\n", p.chips,
+                       p.dims, r.time_s() * 1e3, double(p.exposed_comm_ps) * 1e-9, double(p.contention_ps) * 1e-9,
+                       r.achieved_flops() * 1e-15,
                        r.peak_flops() * 1e-15, double(p.ici_bytes) / double(1ULL << 30), 100 * efficiency(runs, r));
   }
   out += "  efficiency: step time at the first size / step time at this size (weak scaling: same work per chip)\n";
+  out += "  contention: how much longer ops ran beside the gradient all-reduces' HBM and vector traffic\n";
   return out;
 }
 
@@ -43,6 +45,7 @@ std::string scaling_json(const std::vector<RunResult>& runs) {
                     {"time_s", r.time_s()},
                     {"compute_s", double(p.compute_ps) * 1e-12},
                     {"exposed_comm_s", double(p.exposed_comm_ps) * 1e-12},
+                    {"contention_s", double(p.contention_ps) * 1e-12},
                     {"flops", 2 * r.macs},
                     {"achieved_tflops", r.achieved_flops() * 1e-12},
                     {"peak_tflops", r.peak_flops() * 1e-12},

@@ -111,6 +111,9 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
          "idle (bubble) {}",
          p.collectives.size(), human_bytes(p.ici_bytes), 100 * busiest, human_time(double(p.compute_ps) * 1e-12),
          human_time(double(p.exposed_comm_ps) * 1e-12), human_time(double(p.idle_ps) * 1e-12));
+    if (p.collective_hbm_bytes > 0)
+      line("  contention       collectives moved {} through HBM; ops beside them {} slower (in compute)",
+           human_bytes(p.collective_hbm_bytes), human_time(double(p.contention_ps) * 1e-12));
   }
   line("  MXU utilization  {:.1f} %", 100 * r.mxu_utilization());
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),

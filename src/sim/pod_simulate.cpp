@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 #include "podsim/config/config_error.h"
 #include "podsim/net/collectives.h"
 #include "podsim/net/pod_topology.h"
+#include "podsim/sim/collective_contention.h"
 #include "podsim/sim/isolated_runs.h"
 #include "podsim/sim/pod_schedule.h"
 
@@ -21,12 +23,15 @@ namespace {
 // The pod's step as the network's event engine runs it: every chip's schedule as a chain of
 // op nodes (each holding the chip for its simulated duration), the collectives' transfers
 // released from the ops that produce their data, and per (collective, member) a node that
-// completes when that member's part is done.
+// completes when that member's part is done. `extra_ps` (per chip, per op node; may be
+// empty) stretches ops slowed by the collectives beside them (collective_contention.h).
+using OpStretch = std::vector<std::vector<std::uint64_t>>;
+
 class PodTimeline {
  public:
   // `symmetric` (see symmetric_pod()): chip 0 alone stands for every chip.
   PodTimeline(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
-              const std::vector<std::uint32_t>& sim_of_chip, bool symmetric)
+              const std::vector<std::uint32_t>& sim_of_chip, bool symmetric, const OpStretch& extra_ps)
       : plan_(plan), topo_(hw.pod), net_(topo_, hw.pod.chunk_bytes), symmetric_(symmetric),
         modelled_(symmetric ? 1 : topo_.chips()) {
     const std::uint32_t P = topo_.chips();
@@ -49,6 +54,7 @@ class PodTimeline {
     // Compute nodes, and where each chip issues and waits.
     std::vector<std::map<std::uint32_t, std::vector<std::uint32_t>>> start(I);  // instance -> chip -> after
     compute_nodes_.resize(P);
+    op_index_.resize(P);
     waited_.resize(P);
     tail_.resize(P);
     busy_.assign(P, 0);
@@ -63,11 +69,14 @@ class PodTimeline {
           n.src = n.dst = c;
           const OpResult& op = s.ops[it.index];
           n.duration_ps = op.end_ps - op.start_ps;
-          busy_[c] += n.duration_ps;
+          busy_[c] += n.duration_ps;  // alone: the stretch is reported as contention
+          const std::size_t node = compute_nodes_[c].size();
+          if (c < extra_ps.size() && node < extra_ps[c].size()) n.duration_ps += extra_ps[c][node];
           if (last != UINT32_MAX) n.after.push_back(last);
           for (std::uint32_t k : pending) n.after.push_back(done_[k].at(c));
           last = net_.add(std::move(n));
           compute_nodes_[c].push_back(last);
+          op_index_[c].push_back(it.index);
           waited_[c].push_back(std::move(pending));
           pending.clear();
         } else if (it.kind == ScheduleItem::issue) {
@@ -186,6 +195,75 @@ class PodTimeline {
 
   std::uint64_t byte_hops() const { return net_.byte_hops() * (symmetric_ ? topo_.chips() : 1); }
 
+  // Each modelled chip's collectives: when they are active on it and the HBM bytes and
+  // vector time they take there (collective_contention.h). Sums the bytes into *hbm_bytes
+  // (over every chip of the pod).
+  std::vector<std::vector<CollectiveLoad>> collective_loads(std::uint64_t* hbm_bytes) const {
+    std::vector<std::vector<CollectiveLoad>> loads(modelled_);
+    std::vector<std::uint64_t> sent(modelled_), received(modelled_), begin(modelled_);
+    *hbm_bytes = 0;
+    for (std::size_t k = 0; k < runs_.size(); ++k) {
+      const CollectiveRun& run = runs_[k];
+      std::fill(sent.begin(), sent.end(), 0);
+      std::fill(received.begin(), received.end(), 0);
+      std::fill(begin.begin(), begin.end(), UINT64_MAX);
+      for (std::uint32_t id = run.first; id < run.first + run.count; ++id) {
+        const NetTransfer& t = net_.transfer(id);
+        if (t.src == t.dst) continue;
+        if (t.src < modelled_) {
+          sent[t.src] += t.bytes;
+          begin[t.src] = std::min(begin[t.src], t.start_ps);
+        }
+        if (t.dst < modelled_) {
+          received[t.dst] += t.bytes;
+          begin[t.dst] = std::min(begin[t.dst], t.start_ps);
+        }
+      }
+      const CollectiveSpec& spec = run.spec;
+      const auto members = std::uint32_t(spec.group.empty() ? topo_.chips() : spec.group.size());
+      const std::uint64_t reduced = collective_reduced_bytes(spec.kind, spec.bytes, members);
+      for (const auto& [c, node] : done_[k]) {
+        if (begin[c] == UINT64_MAX) continue;  // nothing sent or received
+        // Symmetric: chip 0 receives what it sends (its neighbour's transfers are not modelled).
+        const std::uint64_t in = symmetric_ ? sent[c] : received[c];
+        CollectiveLoad l;
+        l.begin_ps = begin[c];
+        l.end_ps = std::max(begin[c], net_.transfer(node).end_ps);
+        l.hbm_bytes = collective_hbm_bytes(sent[c], in, reduced);
+        l.vpu_ps = spec.reduce_Bps ? std::uint64_t(double(reduced) / double(spec.reduce_Bps) * 1e12) : 0;
+        *hbm_bytes += l.hbm_bytes * (symmetric_ ? topo_.chips() : 1);
+        loads[c].push_back(l);
+      }
+    }
+    return loads;
+  }
+
+  // How much longer each op takes beside the collectives active in its window on this
+  // timeline (per chip, per op node).
+  OpStretch contention(const HardwareSpec& hw, const std::vector<RunResult>& sims,
+                       const std::vector<std::uint32_t>& sim_of_chip, std::uint64_t* hbm_bytes) const {
+    const std::vector<std::vector<CollectiveLoad>> loads = collective_loads(hbm_bytes);
+    OpStretch extra(modelled_);
+    const double vpu_ps_per_cycle = 1e12 / double(hw.chip.clock_hz) / double(std::max(1u, hw.chip.tensor_cores));
+    for (std::uint32_t c = 0; c < modelled_; ++c) {
+      const RunResult& s = sims[sim_of_chip[c]];
+      extra[c].resize(compute_nodes_[c].size(), 0);
+      if (loads[c].empty()) continue;
+      for (std::size_t n = 0; n < compute_nodes_[c].size(); ++n) {
+        const NetTransfer& node = net_.transfer(compute_nodes_[c][n]);
+        const OpResult& op = s.ops[op_index_[c][n]];
+        OpWindow w;
+        w.start_ps = node.start_ps;
+        w.end_ps = node.end_ps;
+        w.alone_ps = op.end_ps - op.start_ps;
+        w.hbm_bytes = op.hbm_read_bytes + op.hbm_write_bytes;
+        w.vpu_ps = std::uint64_t(double(op.vpu_busy_cycles) * vpu_ps_per_cycle);
+        extra[c][n] = contention_extra_ps(w, loads[c], s.hbm_peak_Bps);
+      }
+    }
+    return extra;
+  }
+
  private:
   const PodPlan& plan_;
   PodTopology topo_;
@@ -194,6 +272,7 @@ class PodTimeline {
   std::uint32_t modelled_;  // chips whose nodes and transfers are in the network
   std::vector<std::map<std::uint32_t, std::uint32_t>> done_;  // instance -> member -> its done node
   std::vector<std::vector<std::uint32_t>> compute_nodes_;    // per chip, in schedule order
+  std::vector<std::vector<std::uint32_t>> op_index_;         // per chip, per compute node: its op
   std::vector<std::vector<std::vector<std::uint32_t>>> waited_;  // per compute node: instances it waits for
   std::vector<std::vector<std::uint32_t>> tail_;             // per chip: instances waited after its last op
   std::vector<std::uint64_t> busy_;                          // per chip: its ops' durations
@@ -224,7 +303,18 @@ bool symmetric_pod(const HardwareSpec& hw, const PodPlan& plan, const std::vecto
 RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
                   const std::vector<std::uint32_t>& sim_of_chip, bool folded, bool full_network) {
   const bool symmetric = !full_network && symmetric_pod(hw, plan, sim_of_chip);
-  const PodTimeline timeline(hw, plan, sims, sim_of_chip, symmetric);
+  // Collectives' HBM and vector traffic slows the ops beside them: stretch those ops and run
+  // the step again, until the stretches repeat (at most kPasses runs; docs/pods.md).
+  constexpr int kPasses = 4;
+  OpStretch extra;
+  std::uint64_t collective_hbm_bytes = 0;
+  auto timeline = std::make_unique<PodTimeline>(hw, plan, sims, sim_of_chip, symmetric, extra);
+  for (int pass = 1; hw.pod.collective_memory_traffic && pass < kPasses; ++pass) {
+    OpStretch next = timeline->contention(hw, sims, sim_of_chip, &collective_hbm_bytes);
+    if (next == extra) break;
+    extra = std::move(next);
+    timeline = std::make_unique<PodTimeline>(hw, plan, sims, sim_of_chip, symmetric, extra);
+  }
   const std::uint32_t P = std::uint32_t(hw.pod.chips());
   RunResult r = sims[sim_of_chip[0]];
   r.workload.name = plan.name;
@@ -239,9 +329,15 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   pod.expert_parallel = plan.layout.expert;
   pod.folded = folded;
   pod.simulated_chips = std::uint32_t(sims.size());
-  const std::uint64_t end = timeline.account(pod);
-  timeline.show_chip0(r);
-  timeline.record(pod, end);
+  const std::uint64_t end = timeline->account(pod);
+  timeline->show_chip0(r);
+  timeline->record(pod, end);
+  for (const auto& chip : extra) {
+    std::uint64_t sum = 0;
+    for (std::uint64_t e : chip) sum += e;
+    pod.contention_ps = std::max(pod.contention_ps, sum);
+  }
+  pod.collective_hbm_bytes = collective_hbm_bytes;
 
   // Totals over every chip: every op run of its schedule (a microbatch's ops run M times).
   r.chips = P;
@@ -275,8 +371,8 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
     }
   r.invariants.push_back({"every_chip_holds_its_invariants", chips_ok,
                           chips_ok ? fmt::format("{} chip program(s) simulated", sims.size()) : "failed on" + failed});
-  r.invariants.push_back({"ici_bytes_equal_routes", pod.ici_bytes == timeline.byte_hops(),
-                          fmt::format("links carried {} B, transfers x hops = {} B", pod.ici_bytes, timeline.byte_hops())});
+  r.invariants.push_back({"ici_bytes_equal_routes", pod.ici_bytes == timeline->byte_hops(),
+                          fmt::format("links carried {} B, transfers x hops = {} B", pod.ici_bytes, timeline->byte_hops())});
   const bool grads = plan.layout.data == 1 || plan.bucket_bytes_chip0 == plan.gradient_bytes_chip0;
   r.invariants.push_back({"gradients_all_reduced", grads,
                           fmt::format("chip 0 all-reduced {} B of {} B of weight gradients", plan.bucket_bytes_chip0,

@@ -150,6 +150,9 @@ struct PodSpec {
   std::uint64_t link_bandwidth_Bps = 80'000'000'000ULL;  // each link, each direction
   std::uint64_t link_latency_ps = 500'000;               // per hop: wire, SerDes, router
   std::uint64_t chunk_bytes = 256 << 10;                 // network simulation granularity
+  // Collectives read and write HBM and reduce on the vector units, slowing the ops they
+  // overlap (sim/collective_contention.h); false: they cost the chips nothing.
+  bool collective_memory_traffic = true;
 
   std::vector<std::uint32_t> dim_sizes() const;  // parsed from dims
   std::uint64_t chips() const;

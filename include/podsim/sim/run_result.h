@@ -77,6 +77,11 @@ struct PodResult {
   std::uint64_t compute_ps = 0;        // the slowest chip's ops back to back, no waiting
   std::uint64_t exposed_comm_ps = 0;   // the most any chip waited on communication
   std::uint64_t idle_ps = 0;           // the most any chip waited on other chips' compute (bubble)
+  // The most any chip's ops were slowed by collectives' HBM and vector traffic beside them
+  // (not in compute_ps: that is the ops alone), and that traffic's HBM bytes over every chip
+  // (sim/collective_contention.h; 0 with pod.collective_memory_traffic off).
+  std::uint64_t contention_ps = 0;
+  std::uint64_t collective_hbm_bytes = 0;
   std::uint64_t ici_bytes = 0;         // summed over links (a byte crossing 3 links counts 3 times)
   std::uint64_t network_events = 0;
   bool symmetric_network = false;      // chip 0's transfers stood for every chip's (sim/pod_simulate.h)
