@@ -62,55 +62,55 @@ std::string check_constraints(const SweepSpec& spec, const SweepPoint& p, const 
 
 }  // namespace
 
-std::vector<SweepPoint> expand_sweep(const SweepSpec& spec) {
-  std::vector<std::vector<std::pair<std::string, std::string>>> combos{{}};
+SweepPointStream::SweepPointStream(const SweepSpec& spec) : spec_(spec) {
   if (!spec.random.empty()) {
-    combos.clear();
-    std::mt19937_64 rng(spec.random_seed);
-    for (std::uint64_t i = 0; i < spec.random_samples; ++i) {
-      std::vector<std::pair<std::string, std::string>> params;
-      for (const auto& a : spec.random) params.emplace_back(a.path, a.values[rng() % a.values.size()]);
-      combos.push_back(std::move(params));
-    }
+    size_ = spec.random_samples;
+    random_ = true;
+    rng_.seed(spec.random_seed);
+    return;
+  }
+  for (const auto& a : spec.grid) digits_.push_back({&a});
+  for (std::size_t g = 0; !spec.zip.empty() && g <= spec.zip.back().zip_group; ++g) {
+    std::vector<const SweepAxis*> group;
+    for (const auto& a : spec.zip)
+      if (a.zip_group == g) group.push_back(&a);
+    if (!group.empty()) digits_.push_back(std::move(group));
+  }
+  size_ = 1;  // the loader refuses more than 10,000,000 points: no overflow
+  for (const auto& d : digits_) size_ *= d.front()->values.size();
+}
+
+bool SweepPointStream::next(SweepPoint* out) {
+  if (next_id_ >= size_) return false;
+  SweepPoint p;
+  p.id = next_id_++;
+  if (random_) {
+    for (const auto& a : spec_.random) p.params.emplace_back(a.path, a.values[rng_() % a.values.size()]);
   } else {
-    for (const auto& a : spec.grid) {  // the last axis varies fastest
-      std::vector<std::vector<std::pair<std::string, std::string>>> next;
-      for (const auto& c : combos)
-        for (const auto& v : a.values) {
-          auto params = c;
-          params.emplace_back(a.path, v);
-          next.push_back(std::move(params));
-        }
-      combos = std::move(next);
+    // The id's digits, the last digit fastest.
+    std::vector<std::size_t> at(digits_.size());
+    std::uint64_t rest = p.id;
+    for (std::size_t d = digits_.size(); d-- > 0;) {
+      const std::size_t n = digits_[d].front()->values.size();
+      at[d] = std::size_t(rest % n);
+      rest /= n;
     }
-    // Each zip group in turn: its rows times everything before (the last group fastest).
-    for (std::size_t g = 0; !spec.zip.empty() && g <= spec.zip.back().zip_group; ++g) {
-      std::vector<const SweepAxis*> group;
-      for (const auto& a : spec.zip)
-        if (a.zip_group == g) group.push_back(&a);
-      if (group.empty()) continue;
-      std::vector<std::vector<std::pair<std::string, std::string>>> next;
-      for (const auto& c : combos)
-        for (std::size_t row = 0; row < group.front()->values.size(); ++row) {
-          auto params = c;
-          for (const SweepAxis* a : group) params.emplace_back(a->path, a->values[row]);
-          next.push_back(std::move(params));
-        }
-      combos = std::move(next);
-    }
+    for (std::size_t d = 0; d < digits_.size(); ++d)
+      for (const SweepAxis* a : digits_[d]) p.params.emplace_back(a->path, a->values[at[d]]);
   }
-  std::map<std::string, HardwareSpec> bases;  // each chip a constraint reads, loaded once
+  const std::string hw = point_hardware(spec_, p);
+  auto base = bases_.find(hw);
+  if (base == bases_.end()) base = bases_.emplace(hw, load_hardware(hw)).first;
+  p.skip_reason = check_constraints(spec_, p, base->second);
+  *out = std::move(p);
+  return true;
+}
+
+std::vector<SweepPoint> expand_sweep(const SweepSpec& spec) {
+  SweepPointStream stream(spec);
   std::vector<SweepPoint> points;
-  for (std::size_t i = 0; i < combos.size(); ++i) {
-    SweepPoint p;
-    p.id = i;
-    p.params = std::move(combos[i]);
-    const std::string hw = point_hardware(spec, p);
-    auto base = bases.find(hw);
-    if (base == bases.end()) base = bases.emplace(hw, load_hardware(hw)).first;
-    p.skip_reason = check_constraints(spec, p, base->second);
-    points.push_back(std::move(p));
-  }
+  SweepPoint p;
+  while (stream.next(&p)) points.push_back(std::move(p));
   return points;
 }
 

@@ -193,13 +193,13 @@ std::string broken_budget(const SweepSpec& spec, const ordered_json& report) {
 SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
   const fs::path dir(o.out_dir);
   fs::create_directories(dir / "points");
-  const std::vector<SweepPoint> points = expand_sweep(spec);
+  // The points are streamed (sweep_points.h), twice: once to count and record, once to run.
 
   ordered_json manifest;
   manifest["schema"] = "podsim.sweep/1";
   manifest["sweep"] = spec.source;
   manifest["fingerprint"] = fingerprint(spec);
-  manifest["points"] = points.size();
+  manifest["points"] = SweepPointStream(spec).size();
   manifest["params"] = ordered_json::array();
   for (const SweepAxis* a : spec.axes()) manifest["params"].push_back(a->path);
   manifest["metrics"] = spec.metrics;
@@ -214,33 +214,47 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
 
   std::map<std::uint64_t, ordered_json> records = load_records(dir);
   SweepSummary sum;
-  std::vector<SweepPoint> todo;
-  for (const auto& p : points) {
-    if (p.id % o.shard_count != o.shard_index) continue;
-    ++sum.points;
+  auto finished_before = [&](const SweepPoint& p) {
     auto it = records.find(p.id);
-    if (it != records.end()) {
-      const std::string st = it->second["status"].get<std::string>();
-      if (st == "ok" || st == "skipped" || st == "over_budget") {
+    if (it == records.end()) return false;
+    const std::string st = it->second["status"].get<std::string>();
+    return st == "ok" || st == "skipped" || st == "over_budget";
+  };
+  std::uint64_t todo = 0;
+  {
+    SweepPointStream stream(spec);
+    SweepPoint p;
+    while (stream.next(&p)) {
+      if (p.id % o.shard_count != o.shard_index) continue;
+      ++sum.points;
+      if (finished_before(p)) {
         ++sum.skipped_done;
         continue;
       }
+      if (!p.skip_reason.empty()) {
+        ordered_json r = record(p, spec.metrics, nullptr, "skipped", p.skip_reason);
+        write_atomically(dir / "points" / fmt::format("{}.result.json", p.id), r.dump(2) + "\n");
+        records[p.id] = std::move(r);
+        ++sum.constrained;
+        continue;
+      }
+      ++todo;
     }
-    if (!p.skip_reason.empty()) {
-      ordered_json r = record(p, spec.metrics, nullptr, "skipped", p.skip_reason);
-      write_atomically(dir / "points" / fmt::format("{}.result.json", p.id), r.dump(2) + "\n");
-      records[p.id] = std::move(r);
-      ++sum.constrained;
-      continue;
-    }
-    todo.push_back(p);
   }
+  // The points to run, pulled from a second stream as places free up (the constrained
+  // points now have their records, so finished_before() passes them by).
+  SweepPointStream to_run(spec);
+  auto next_to_run = [&](SweepPoint* p) {
+    while (to_run.next(p))
+      if (p->id % o.shard_count == o.shard_index && !finished_before(*p) && p->skip_reason.empty()) return true;
+    return false;
+  };
 
   const bool tty = o.show_progress && isatty(2);
   const auto start = Clock::now();
   auto last_write = start;
   std::vector<Child> running;
-  std::size_t next = 0, done = 0;
+  std::uint64_t started = 0, done = 0;
   auto finish = [&](const Child& c, int status, bool timed_out) {
     const fs::path report_path = dir / "points" / fmt::format("{}.json", c.point.id);
     ordered_json r;
@@ -265,17 +279,20 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
     if (o.show_progress) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = elapsed > 0 ? double(done) / elapsed : 0;
-      const double eta = rate > 0 ? double(todo.size() - done) / rate : 0;
+      const double eta = rate > 0 ? double(todo - done) / rate : 0;
       if (tty)
-        fmt::print(stderr, "\r[{}/{}] {:.1f} points/s, ETA {:.0f} s, {} failed   ", done, todo.size(), rate, eta, sum.failed);
+        fmt::print(stderr, "\r[{}/{}] {:.1f} points/s, ETA {:.0f} s, {} failed   ", done, todo, rate, eta, sum.failed);
       else
-        fmt::print(stderr, "sweep: point {} {} ({}/{})\n", c.point.id, ok ? "ok" : "FAILED", done, todo.size());
+        fmt::print(stderr, "sweep: point {} {} ({}/{})\n", c.point.id, ok ? "ok" : "FAILED", done, todo);
     }
   };
-  while (next < todo.size() || !running.empty()) {
-    while (running.size() < std::max(1u, o.jobs) && next < todo.size()) {
-      running.push_back({spawn_point(spec, todo[next], o, dir), todo[next], Clock::now()});
-      ++next;
+  SweepPoint pending;
+  bool have_pending = started < todo && next_to_run(&pending);
+  while (have_pending || !running.empty()) {
+    while (running.size() < std::max(1u, o.jobs) && have_pending) {
+      running.push_back({spawn_point(spec, pending, o, dir), pending, Clock::now()});
+      ++started;
+      have_pending = started < todo && next_to_run(&pending);
     }
     bool progressed = false;
     for (std::size_t i = 0; i < running.size();) {

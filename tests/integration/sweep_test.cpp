@@ -15,6 +15,7 @@
 
 #include "podsim/config/config_error.h"
 #include "podsim/config/sweep_spec.h"
+#include "podsim/sweep/sweep_points.h"
 #include <nlohmann/json.hpp>
 
 #include "run_command.h"
@@ -342,6 +343,42 @@ TEST(Sweep, ConstraintsAreCheckedAtLoad) {
 
 // Issue 14: range values were written with 6 significant digits (1000000..1000003 became
 // four points of 1e+06), and ranges were silently cut at 100,001 values.
+TEST(Sweep, TheGridIsStreamedPointByPointInIdOrder) {
+  // 10,000,000 points (the limit): the stream knows its size without building the list,
+  // and each point's values are its id's digits, the last axis fastest, then the zip
+  // group's rows. Checked on the first 20 points and against a hand-computed id.
+  const fs::path d = fresh_dir("sweep_stream");
+  std::ofstream(d / "s.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                              << "\n  grid:\n    workload.ops[0].m: {from: 1, to: 1000, step: 1}\n"
+                                 "    workload.ops[0].k: {from: 1, to: 1000, step: 1}\n"
+                                 "  zip:\n    - workload.ops[0].n: {from: 1, to: 10, step: 1}\n"
+                                 "      chip.mxu.rows: {from: 8, to: 80, step: 8}\n  metrics: [time_s]\n";
+  const podsim::SweepSpec spec = podsim::load_sweep((d / "s.yaml").string());
+  podsim::SweepPointStream stream(spec);
+  EXPECT_EQ(stream.size(), 10'000'000u);
+  podsim::SweepPoint p;
+  for (std::uint64_t id = 0; id < 20; ++id) {
+    ASSERT_TRUE(stream.next(&p));
+    EXPECT_EQ(p.id, id);
+    ASSERT_EQ(p.params.size(), 4u);
+    // id = ((m - 1) x 1000 + (k - 1)) x 10 + row
+    EXPECT_EQ(p.params[0], (std::pair<std::string, std::string>{"workload.ops[0].m", "1"}));
+    EXPECT_EQ(p.params[1].second, std::to_string(id / 10 + 1));
+    EXPECT_EQ(p.params[2].second, std::to_string(id % 10 + 1));
+    EXPECT_EQ(p.params[3], (std::pair<std::string, std::string>{"chip.mxu.rows", std::to_string(8 * (id % 10 + 1))}));
+  }
+  // The collected form agrees on a small grid: 3 x 2 points, last axis fastest.
+  std::ofstream(d / "small.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                  << "\n  grid:\n    chip.mxu.rows: [64, 128, 256]\n    workload.ops[0].m: [8, 16]\n"
+                                     "  metrics: [time_s]\n";
+  const auto points = podsim::expand_sweep(podsim::load_sweep((d / "small.yaml").string()));
+  ASSERT_EQ(points.size(), 6u);
+  EXPECT_EQ(points[3].params[0].second, "128");
+  EXPECT_EQ(points[3].params[1].second, "16");
+  EXPECT_EQ(points[4].params[0].second, "256");
+  EXPECT_EQ(points[4].params[1].second, "8");
+}
+
 TEST(Sweep, RangeValuesKeepTheirDigitsAndHugeRangesAreErrors) {
   const fs::path d = fresh_dir("sweep_range");
   std::ofstream(d / "r.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
