@@ -27,6 +27,7 @@
 #include "podsim/serving/serve_run.h"
 #include "podsim/sim/pod_simulate.h"
 #include "podsim/sim/simulate.h"
+#include "podsim/sweep/sweep_columns.h"
 
 // libsystemc.so calls sc_main from its own main(); a Python process never runs that main,
 // but the symbol must resolve for the library to load.
@@ -192,5 +193,13 @@ PYBIND11_MODULE(_core, m) {
   m.def("map", &podsim::map, py::arg("hardware"), py::arg("hardware_is_text"), py::arg("workload"),
         py::arg("workload_is_text"), py::arg("set"), py::arg("wset"), py::arg("top_k"), py::arg("jobs"),
         "Runs podsim map in a child process; returns the JSON mapping report.");
+  m.def(
+      "param_column",
+      [](const std::string& path, const std::string& value) {
+        return py::make_tuple(podsim::sweep_param_header(path), podsim::sweep_param_cell(path, value));
+      },
+      py::arg("path"), py::arg("value"),
+      "A swept value as results.csv writes it: (header, cell); a hardware quantity is a number in its SI "
+      "unit with the unit in the header.");
   m.def("version", [] { return std::string(PODSIM_VERSION); });
 }

@@ -115,6 +115,10 @@ def sweep(hardware, workload, grid, set=None, wset=None, metrics=None, jobs=1):
     grid: {path: [values]}. 'hardware' is an axis of presets, files or dicts; a path under
     'workload.' changes the workload (as wset); any other path the hardware (as set).
     set, wset: overrides that hold at every point. jobs: points simulated at once.
+
+    Columns as in `podsim sweep`'s results.csv: a hardware quantity is a number in its SI
+    unit with the unit in the column name ('chip.hbm.bandwidth [B/s]': 9e11 for
+    '900 GB/s'), so it sorts, plots and compares as a number; other values as given.
     """
     import itertools
     if not isinstance(grid, dict) or not grid:
@@ -129,7 +133,8 @@ def sweep(hardware, workload, grid, set=None, wset=None, metrics=None, jobs=1):
         hw, hw_set, wl_set = hardware, dict(base_set), dict(base_wset)
         point = {}
         for (path, _), value in zip(axes, combo):
-            point[path] = value if isinstance(value, (str, int, float)) else _json.dumps(value)
+            column, cell = _column(path, value)
+            point[column] = cell
             if path == "hardware":
                 hw = value
             elif path.startswith("workload."):
@@ -145,6 +150,19 @@ def sweep(hardware, workload, grid, set=None, wset=None, metrics=None, jobs=1):
     else:
         results = [_sweep_point(t) for t in tasks]
     return _frame([dict(p, **r) for p, r in zip(points, results)])
+
+
+def _column(path, value):
+    """A swept value's column name and cell, as results.csv has them (sweep_columns.h)."""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return path, value if isinstance(value, bool) else _json.dumps(value)
+    header, cell = _core.param_column(path, str(value))
+    if header == path:
+        return path, value
+    try:
+        return header, int(cell)
+    except ValueError:
+        return header, float(cell)
 
 
 def pareto(rows, objectives):
