@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -236,6 +237,65 @@ std::vector<std::string> op_metric_keys() {
           "onchip_activation_bytes", "replayed_tiles", "energy_j"};
 }
 
+const std::vector<StatsGroupSchema>& stats_metric_schema() {
+  static const std::vector<StatsGroupSchema> schema = {
+      {"chip", {"time", "cycles", "macs", "padded_macs"}},
+      {"chip.core#.mxu#",
+       {"active_cycles", "input_stall_cycles", "weight_load_stall_cycles", "weight_shift_cycles", "folds", "macs",
+        "padded_macs", "utilization"}},
+      {"chip.core#.read_dma", {"bytes", "chunks"}},
+      {"chip.core#.write_dma", {"bytes", "chunks"}},
+      {"chip.core#.weight_dma", {"bytes", "chunks"}},
+      {"chip.core#.noc_port", {"bytes", "utilization"}},
+      {"chip.hbm.ch#",
+       {"read_bytes", "write_bytes", "requests", "utilization", "row_hits", "row_misses", "row_conflicts", "refreshes",
+        "forwarded_reads", "mean_queue_depth"}},
+      {"sim", {"process_wakeups", "ops_replayed", "tiles_replayed"}},
+      {"pod", {"chips", "ici_bytes", "exposed_comm", "idle", "network_events"}},
+  };
+  return schema;
+}
+
+namespace {
+// "chip.core12.mxu0" -> "chip.core#.mxu#": each run of digits after a letter becomes '#'.
+std::string group_pattern(const std::string& group) {
+  std::string out;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(group[i])) && i > 0 && std::isalpha(static_cast<unsigned char>(group[i - 1]))) {
+      while (i + 1 < group.size() && std::isdigit(static_cast<unsigned char>(group[i + 1]))) ++i;
+      out += '#';
+      continue;
+    }
+    out += group[i];
+  }
+  return out;
+}
+std::string example_group(const std::string& pattern) {
+  std::string out = pattern;
+  for (auto& c : out)
+    if (c == '#') c = '0';
+  return out;
+}
+}  // namespace
+
+std::string check_stats_metric(const std::string& group, const std::string& name) {
+  const std::string pattern = group_pattern(group);
+  std::vector<std::string> groups;
+  for (const auto& g : stats_metric_schema()) {
+    if (g.pattern == pattern) {
+      for (const auto& n : g.names)
+        if (n == name) return "";
+      const std::string near = suggest_nearest(name, g.names);
+      return fmt::format("group '{}' has no stat '{}'{}; its stats: {}", group, name, near.empty() ? "" : " (" + near + ")",
+                         fmt::join(g.names, ", "));
+    }
+    groups.push_back(example_group(g.pattern));
+  }
+  const std::string near = suggest_nearest(group, groups);
+  return fmt::format("no stats group '{}'{}; the groups are {} (numbers: cores, MXUs, HBM channels)", group,
+                     near.empty() ? "" : " (" + near + ")", fmt::join(groups, ", "));
+}
+
 bool is_known_metric(const std::string& name) {
   for (const auto& n : summary_metric_names())
     if (n == name) return true;
@@ -251,7 +311,7 @@ bool is_known_metric(const std::string& name) {
   // stats.<group>.<name>
   if (name.rfind("stats.", 0) == 0) {
     const auto dot = name.rfind('.');
-    return dot > 6 && dot + 1 < name.size();
+    return dot > 6 && dot + 1 < name.size() && check_stats_metric(name.substr(6, dot - 6), name.substr(dot + 1)).empty();
   }
   return false;
 }
@@ -393,12 +453,17 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
         hint = fmt::format("the op keys are {}{}", fmt::join(op_metric_keys(), ", "),
                            near.empty() ? "" : "; " + near);
       }
+      if (name.rfind("stats.", 0) == 0 && name.rfind('.') > 6 && name.rfind('.') + 1 < name.size()) {
+        const auto dot = name.rfind('.');
+        hint = check_stats_metric(name.substr(6, dot - 6), name.substr(dot + 1));
+      }
       throw ConfigError(location_of(m[i], path), fmt::format("sweep.metrics[{}]", i),
                         fmt::format("unknown metric '{}'{}; expected a summary key ({}), ops.<op>.<key> or "
                                     "stats.<group>.<name>",
                                     name, hint.empty() ? "" : " (" + hint + ")", fmt::join(summary_metric_names(), ", ")));
     }
     s.metrics.push_back(name);
+    s.metric_where.push_back(location_of(m[i], path));
   }
   return s;
 }

@@ -5,10 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +20,8 @@
 #include <spdlog/spdlog.h>
 
 #include "podsim/config/hardware_params.h"
+#include "podsim/config/workload_loader.h"
+#include "podsim/sim/simulate.h"
 #include "podsim/io/child_process.h"
 #include "podsim/io/csv_field.h"
 #include "podsim/io/output_file.h"
@@ -190,7 +194,31 @@ std::string broken_budget(const SweepSpec& spec, const ordered_json& report) {
 
 }  // namespace
 
+void check_op_metrics(const SweepSpec& spec) {
+  std::vector<std::string> names;
+  bool loaded = false;
+  for (std::size_t i = 0; i < spec.metrics.size(); ++i) {
+    const std::string& m = spec.metrics[i];
+    if (m.rfind("ops.", 0) != 0) continue;
+    if (!loaded) {  // the ops a report of the base workload lists
+      for (const Op& op : without_collectives(expand_workload(load_workload(spec.workload))).ops) names.push_back(op.name);
+      loaded = true;
+    }
+    const std::string which = m.substr(4, m.rfind('.') - 4);
+    if (std::find(names.begin(), names.end(), which) != names.end()) continue;
+    if (!which.empty() && which.find_first_not_of("0123456789") == std::string::npos && which.size() < 10 &&
+        std::stoull(which) < names.size())
+      continue;
+    const std::string near = suggest_nearest(which, names);
+    const SourceLocation where = i < spec.metric_where.size() ? spec.metric_where[i] : SourceLocation{spec.source, 0, 0};
+    throw ConfigError(where, fmt::format("sweep.metrics[{}]", i),
+                      fmt::format("no op '{}' in {} ({} ops: an index 0 to {} or a name{}{})", which, spec.workload,
+                                  names.size(), names.size() ? names.size() - 1 : 0, near.empty() ? "" : "; ", near));
+  }
+}
+
 SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
+  check_op_metrics(spec);
   const fs::path dir(o.out_dir);
   fs::create_directories(dir / "points");
   // The points are streamed (sweep_points.h), twice: once to count and record, once to run.
@@ -255,6 +283,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
   auto last_write = start;
   std::vector<Child> running;
   std::uint64_t started = 0, done = 0;
+  std::set<std::string> missing_said;
   auto finish = [&](const Child& c, int status, bool timed_out) {
     const fs::path report_path = dir / "points" / fmt::format("{}.json", c.point.id);
     ordered_json r;
@@ -264,6 +293,14 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
       const ordered_json report = ordered_json::parse(read_text(report_path));
       const std::string over = broken_budget(spec, report);
       r = record(c.point, spec.metrics, &report, over.empty() ? "ok" : "over_budget", over);
+      // A metric valid at load may still be absent from a point's report (a core, MXU or
+      // channel number past the chip's, DRAM stats on ideal memory, peak power on a pod):
+      // its cell stays empty, and stderr says so once per metric.
+      for (const auto& name : spec.metrics)
+        if (r["metrics"][name].is_null() && missing_said.insert(name).second)
+          spdlog::warn("sweep: metric '{}' is not in point {}'s report (its hardware has no such group or "
+                       "stat); its cells stay empty where it is missing",
+                       name, c.point.id);
     } else {
       const std::string why = last_lines(dir / "points" / fmt::format("{}.log", c.point.id));
       r = record(c.point, spec.metrics, nullptr, "failed",

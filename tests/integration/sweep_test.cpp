@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
+#include <set>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -300,6 +302,52 @@ TEST(Sweep, BadSweepFilesAreInputErrors) {
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("did you mean 'mxu_utilization'"), std::string::npos) << o.output;
   EXPECT_NE(o.output.find("sweep.metrics[0]"), std::string::npos) << o.output;
+  // ... and in an op's name or index, and a stat's group or name (all gave an empty column
+  // and exit 0 before): the line and column of the metric, and the nearest known one.
+  const std::vector<std::pair<std::string, std::string>> typos = {
+      {"ops.g00.time_s", "did you mean 'g0'"},
+      {"ops.5.time_s", "no op '5'"},
+      {"stats.chip.tme", "did you mean 'time'"},
+      {"stats.chip.core0.mxu0.active_cycle", "did you mean 'active_cycles'"},
+      {"stats.chip.cor0.read_dma.bytes", "did you mean 'chip.core0.read_dma'"},
+  };
+  for (const auto& [metric, says] : typos) {
+    std::ofstream(d / "f.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
+                                << "\n  grid:\n    chip.mxu.rows: [64]\n  metrics: [time_s, " << metric << "]\n";
+    o = sh(kPodsim + " sweep " + (d / "f.yaml").string() + " --out " + (d / "f").string());
+    EXPECT_EQ(o.code, 2) << metric << "\n" << o.output;
+    EXPECT_NE(o.output.find(says), std::string::npos) << metric << "\n" << o.output;
+    EXPECT_NE(o.output.find("f.yaml:5:21: sweep.metrics[1]"), std::string::npos) << metric << "\n" << o.output;
+    EXPECT_FALSE(fs::exists(d / "f" / "results.csv")) << metric;  // refused before any point ran
+  }
+}
+
+TEST(SweepMetrics, EveryStatOfARealReportIsAcceptedAndNothingElse) {
+  // The stats schema the loader checks against is the reports': every group and name of a
+  // DRAM chip, an ideal-memory chip and a pod is accepted, and the schema has nothing
+  // those reports lack.
+  const fs::path d = fresh_dir("stat_keys");
+  std::set<std::string> seen;
+  for (const std::string& args : {"workloads/gemm-example.yaml --hw tpu-v3", "workloads/gemm-example.yaml --hw lab-8x8",
+                                  "workloads/mlp-train.yaml --hw tpu-v3-pod --set pod.dims=2x2"}) {
+    const std::string json = (d / "r.json").string();
+    ASSERT_EQ(sh(kPodsim + " run -q " + podsim::test::source_path(args.substr(0, args.find(' '))) +
+                 args.substr(args.find(' ')) + " --json " + json).code, 0) << args;
+    const nlohmann::json report = nlohmann::json::parse(podsim::test::read_file(json));
+    ASSERT_FALSE(report["stats"].empty()) << args;
+    for (const auto& [group, names] : report["stats"].items())
+      for (const auto& [name, value] : names.items()) {
+        EXPECT_TRUE(podsim::is_known_metric("stats." + group + "." + name)) << group << "." << name;
+        std::string pattern = group;
+        for (char& c : pattern) if (std::isdigit(static_cast<unsigned char>(c))) c = '#';
+        seen.insert(pattern + "|" + name);
+      }
+  }
+  for (const auto& g : podsim::stats_metric_schema())
+    for (const auto& n : g.names) {
+      std::string pattern = g.pattern;
+      EXPECT_TRUE(seen.count(pattern + "|" + n)) << g.pattern << "." << n << " is in no report";
+    }
 }
 
 TEST(SweepMetrics, EveryOpKeyASweepAcceptsIsInTheReport) {

@@ -56,6 +56,7 @@ struct SweepSpec {
   std::vector<SweepConstraint> constraints;
   std::vector<SweepBudget> budgets;
   std::vector<std::string> metrics;
+  std::vector<SourceLocation> metric_where;  // where each metric is written
 
   // Every axis in column order (grid, then zip, then random).
   std::vector<const SweepAxis*> axes() const;
@@ -72,5 +73,16 @@ bool is_known_metric(const std::string& name);
 std::vector<std::string> summary_metric_names();
 // The keys of an op in a run report (report_json.cpp), for ops.<op>.<key> metrics.
 std::vector<std::string> op_metric_keys();
+
+// The report's stats, for stats.<group>.<name> metrics: each group's pattern ('#' stands
+// for a core, MXU or channel number: "chip.core#.mxu#") and its names. sim/simulate.cpp
+// and sim/pod_simulate.cpp add them; a test checks every stat of real reports is here.
+struct StatsGroupSchema {
+  std::string pattern;
+  std::vector<std::string> names;
+};
+const std::vector<StatsGroupSchema>& stats_metric_schema();
+// Empty if `group`.`name` is a stat a report can carry; else why not, with a suggestion.
+std::string check_stats_metric(const std::string& group, const std::string& name);
 
 }  // namespace podsim

@@ -34,6 +34,10 @@ struct SweepSummary {
 };
 
 // Returns what happened; throws std::runtime_error for an unusable output folder.
+// Every ops.<op>.<key> metric names an op of the base workload as its report lists them
+// (expanded: attention into its parts, training's backward ops), by index or name; else a
+// ConfigError at the metric, with the nearest name. run_sweep() calls it first.
+void check_op_metrics(const SweepSpec& spec);
 SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& options);
 
 // Joins the records of several output folders (shards) into `out_dir` and writes its
