@@ -114,6 +114,7 @@ struct ServeOptions {
   std::string file;
   std::string hardware = "tpu-v4";
   std::vector<std::string> overrides;
+  std::vector<std::string> serve_overrides;  // --sset serve.<section>.<field>=value
   std::string json_path, csv_path;
   bool quiet = false;
   unsigned jobs = 2;  // grid simulations at once, one process each

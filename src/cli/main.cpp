@@ -132,6 +132,8 @@ int sc_main(int argc, char* argv[]) {
   serve_cmd->add_option("file", serve.file, "serve YAML file (docs/serving.md)")->required();
   serve_cmd->add_option("--hw", serve.hardware, "hardware preset name or YAML file")->capture_default_str();
   serve_cmd->add_option("--set", serve.overrides, "override a hardware parameter: path=value (repeatable)");
+  serve_cmd->add_option("--sset", serve.serve_overrides,
+                        "override a field of the serve file: serve.requests.rate=8, serve.scheduler.max_batch=64 (repeatable)");
   serve_cmd->add_option("--json", serve.json_path, "also write the JSON report to this file");
   serve_cmd->add_option("--csv", serve.csv_path, "write one line per request (arrival, first token, finish, latencies)");
   serve_cmd->add_flag("-q,--quiet", serve.quiet, "do not print the summary");

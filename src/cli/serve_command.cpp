@@ -10,7 +10,7 @@ namespace podsim::cli {
 int serve_command(const ServeOptions& o) {
   const std::optional<HardwareSpec> hw = load_hardware_or_report(o.hardware, o.overrides);
   if (!hw) return kInputError;
-  const PreparedServe prepared = prepare_serve(o.file, *hw);
+  const PreparedServe prepared = prepare_serve(o.file, *hw, o.serve_overrides);
   const ServeOutcome outcome = run_serve(prepared, o.jobs);
   const ServeRun run = outcome.report(prepared);
   const std::vector<std::string> inputs = {o.file, o.hardware, prepared.spec.workload, prepared.spec.trace};

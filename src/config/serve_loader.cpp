@@ -180,6 +180,41 @@ ServeSpec load_serve_spec(const std::string& path) {
   return load_serve_spec_node(detail::parse_yaml_file(path), path);
 }
 
+bool is_serve_path(const std::string& path) { return path.rfind("serve.", 0) == 0; }
+
+ServeSpec load_serve_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  if (overrides.empty()) return load_serve_spec(path);
+  YAML::Node root = detail::parse_yaml_file(path);
+  const SourceLocation where{"--sset", 0, 0};
+  YAML::Node s = root["serve"];
+  if (!s || !s.IsMap()) throw ConfigError({path, 1, 1}, "serve", "missing; the file must start with 'serve:'");
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) throw ConfigError(where, "", fmt::format("expected path=value, got '{}'", o));
+    const std::string key = o.substr(0, eq), value = o.substr(eq + 1);
+    if (!is_serve_path(key) || key.size() == 6)
+      throw ConfigError(where, key, "a serve path starts with 'serve.' (serve.requests.rate, serve.scheduler.max_batch)");
+    // Sections are created as needed; the document is then checked in full, so a field
+    // that does not exist is refused there with the fields that do.
+    YAML::Node node = s;
+    std::string tail = key.substr(6);
+    for (std::size_t dot; (dot = tail.find('.')) != std::string::npos; tail = tail.substr(dot + 1)) {
+      const std::string part = tail.substr(0, dot);
+      if (part.empty()) throw ConfigError(where, key, "an empty part in the path");
+      if (!node[part]) node[part] = YAML::Node(YAML::NodeType::Map);
+      YAML::Node next = node[part];
+      if (!next.IsMap()) throw ConfigError(where, key, fmt::format("'{}' is not a section", part));
+      node.reset(next);  // rebind the handle (operator= would overwrite the section with `next`)
+    }
+    if (tail.empty()) throw ConfigError(where, key, "expected serve.<section>.<field>");
+    node[tail] = value;
+  }
+  YAML::Emitter out;
+  out << root;
+  // Relative files resolve against the real file's folder (the name below keeps it).
+  return load_serve_spec_text(out.c_str(), path + " (with --sset)");
+}
+
 ServeSpec load_serve_spec_text(const std::string& text, const std::string& path) {
   return load_serve_spec_node(detail::parse_yaml_text(text, path), path);
 }

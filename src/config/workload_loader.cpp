@@ -126,7 +126,7 @@ WorkloadSpec load_workload(const std::string& path, const std::vector<std::strin
           next = node[tail.substr(0, dot)];
         }
         if (!next.IsMap()) throw ConfigError(where, key, fmt::format("'{}' is not a section", tail.substr(0, dot)));
-        node = next;
+        node.reset(next);  // rebind the handle: operator= would overwrite the section with `next`
       }
       node[tail] = value;
     }

@@ -10,9 +10,10 @@
 
 namespace podsim {
 
-PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& hw) {
+PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& hw,
+                            const std::vector<std::string>& overrides) {
   PreparedServe p;
-  p.spec = load_serve_spec(serve_file);
+  p.spec = load_serve_spec(serve_file, overrides);
   p.hw = hw;
   // The model files the serve file names, before anything reads them: a missing one is
   // the serve file's error, at its key.

@@ -181,6 +181,16 @@ TEST(Sweep, TrainingFieldsAreAxes) {
   EXPECT_EQ(state[0], 0.0);
   EXPECT_EQ(state[1], 4 * params);
   EXPECT_EQ(state[2], 8 * params);
+  // A nested field (training.precision.master): the weights' master copy in bf16, 2 bytes
+  // a parameter instead of fp32's 4. (Until 2026-12-06 a nested path overwrote the
+  // training section with the precision map: "training.compute: unknown key".)
+  const std::string nested = (d / "nested.json").string();
+  const Outcome n = sh(kPodsim + " run -q " + podsim::test::source_path("workloads/mlp-train.yaml") +
+                       " --wset workload.training.precision.master=bf16 --json " + nested);
+  ASSERT_EQ(n.code, 0) << n.output;
+  const auto fp = nlohmann::json::parse(read_file(nested))["memory_footprint"];
+  EXPECT_EQ(fp["weights_bytes"].get<double>(), 2 * params);
+  EXPECT_EQ(fp["optimizer"], "adam");  // the rest of the training section is intact
   // An inference workload has no training section to set a field of: exit 2, not a silent no-op.
   std::ofstream(d / "bad.yaml") << "sweep:\n  workload: " << podsim::test::source_path("workloads/gemm-example.yaml")
                                 << "\n  grid:\n    workload.training.optimizer: [sgd]\n";

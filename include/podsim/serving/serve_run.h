@@ -28,7 +28,9 @@ struct PreparedServe {
 // Throws ConfigError: a bad serve file or trace, a model that is not one decoder
 // template, weights that fill HBM, a cache larger than HBM leaves, a request that could
 // never fit the cache.
-PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& hw);
+// `overrides`: serve.<section>.<field>=value, set in the file first (podsim serve --sset).
+PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& hw,
+                            const std::vector<std::string>& overrides = {});
 
 struct ServeOutcome {
   std::unique_ptr<SimulatedStepCost> cost;

@@ -93,6 +93,11 @@ struct ServeSpec {
 
 // Throws ConfigError (file, line, column, key path) on any bad or unknown key.
 ServeSpec load_serve_spec(const std::string& path);
+// With overrides "serve.<section>.<field>=value" (serve.requests.rate=8,
+// serve.scheduler.max_batch=64, serve.slo.ttft=200 ms), set in the file before it is
+// checked in full: `podsim serve --sset` and a sweep axis.
+ServeSpec load_serve_spec(const std::string& path, const std::vector<std::string>& overrides);
+bool is_serve_path(const std::string& path);
 ServeSpec load_serve_spec_text(const std::string& text, const std::string& path);  // relative paths against `path`
 
 // The requests the spec describes, in arrival order: generated (deterministic for the
