@@ -10,6 +10,7 @@
 #include "podsim/config/hardware_params.h"
 #include "podsim/config/sweep_spec.h"
 #include "podsim/config/workload_loader.h"
+#include "podsim/serving/serve_spec.h"
 #include "yaml_util.h"
 
 namespace podsim {
@@ -65,7 +66,7 @@ std::vector<std::string> axis_values(const YAML::Node& node, const std::string& 
   return {detail::scalar_text(node, key_path, file)};
 }
 
-void check_axis(SweepAxis& axis, const std::string& workload, const std::string& file) {
+void check_axis(SweepAxis& axis, const std::string& workload, const std::string& serve, const std::string& file) {
   if (axis.path == "hardware") {  // whole chips: preset names or hardware files
     const auto presets = preset_names();
     for (auto& v : axis.values) {
@@ -86,6 +87,22 @@ void check_axis(SweepAxis& axis, const std::string& workload, const std::string&
     }
     return;
   }
+  if (!serve.empty() && is_serve_path(axis.path)) {
+    for (const auto& v : axis.values) {
+      try {
+        load_serve_spec(serve, {axis.path + "=" + v});
+      } catch (const ConfigError& e) {
+        throw ConfigError(axis.where, axis.path, fmt::format("value '{}': {}", v, e.what()));
+      }
+    }
+    return;
+  }
+  if (!serve.empty() && is_workload_path(axis.path))
+    throw ConfigError(axis.where, axis.path,
+                      "a serve sweep sets fields of the serve file (serve.requests.rate, serve.scheduler.max_batch); "
+                      "the model is the serve file's serve.workload");
+  if (serve.empty() && is_serve_path(axis.path))
+    throw ConfigError(axis.where, axis.path, "serve.* axes need a serve sweep: sweep.serve: <serve file> instead of sweep.workload");
   if (is_workload_path(axis.path)) {
     for (const auto& v : axis.values) {
       try {
@@ -188,7 +205,8 @@ void check_constraint(const SweepConstraint& c, const SweepSpec& s, const std::s
     throw ConfigError(c.where, key_path, "compares two numbers; name a parameter or an axis on one side");
 }
 
-SweepBudget parse_budget(const YAML::Node& node, const std::string& key_path, const std::string& file) {
+SweepBudget parse_budget(const YAML::Node& node, const std::string& key_path, const std::string& file,
+                         const std::vector<std::string>& names) {
   SweepBudget b;
   b.text = detail::scalar_text(node, key_path, file);
   b.where = location_of(node, file);
@@ -202,7 +220,6 @@ SweepBudget parse_budget(const YAML::Node& node, const std::string& key_path, co
     b.metric = trim(b.text.substr(0, at));
     b.op = op;
     const std::string limit = trim(b.text.substr(at + std::string(op).size()));
-    const auto names = summary_metric_names();
     if (std::find(names.begin(), names.end(), b.metric) == names.end()) {
       const std::string hint = suggest_nearest(b.metric, names);
       throw ConfigError(b.where, key_path,
@@ -223,6 +240,18 @@ SweepBudget parse_budget(const YAML::Node& node, const std::string& key_path, co
 }
 
 }  // namespace
+
+std::vector<std::string> serve_metric_names() {
+  std::vector<std::string> out = {"requests", "prompt_tokens", "output_tokens", "makespan_s", "steps", "busy_s",
+                                  "requests_per_s", "output_tokens_per_s", "tokens_per_s"};
+  for (const char* latency : {"ttft_s", "tpot_s", "e2e_s"})
+    for (const char* stat : {"mean", "p50", "p90", "p99", "max"}) out.push_back(fmt::format("{}.{}", latency, stat));
+  for (const char* k : {"slo_ttft_s", "slo_tpot_s", "met_slo", "goodput_requests_per_s", "kv_blocks", "kv_peak_blocks",
+                        "kv_mean_occupancy", "kv_peak_occupancy", "preemptions", "max_batch", "energy_j",
+                        "joules_per_output_token", "average_power_w"})
+    out.push_back(k);
+  return out;
+}
 
 std::vector<std::string> summary_metric_names() {
   return {"time_s", "cycles", "flops", "achieved_tflops", "peak_tflops", "mxu_utilization", "hbm_read_bytes",
@@ -336,8 +365,8 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
   const YAML::Node sw = root["sweep"];
   if (!sw) throw ConfigError({path, 1, 1}, "sweep", "missing; the file must start with 'sweep:'");
   detail::expect_map(sw, "sweep", path);
-  detail::reject_unknown_keys(sw, {"hardware", "workload", "grid", "zip", "random", "constraints", "budgets", "metrics"}, "sweep",
-                              path);
+  detail::reject_unknown_keys(sw, {"hardware", "workload", "serve", "grid", "zip", "random", "constraints", "budgets", "metrics"},
+                              "sweep", path);
   SweepSpec s;
   s.source = path;
   const YAML::Node hw = sw["hardware"];
@@ -350,12 +379,25 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
     throw ConfigError(hw ? location_of(hw, path) : SourceLocation{path, 0, 0}, "sweep.hardware", e.what());
   }
   const YAML::Node wl = sw["workload"];
-  if (!wl) throw ConfigError(location_of(sw, path), "sweep.workload", "missing; expected a workload file");
-  s.workload = resolve(path, detail::scalar_text(wl, "sweep.workload", path));
-  try {
-    load_workload(s.workload);
-  } catch (const ConfigError& e) {
-    throw ConfigError(location_of(wl, path), "sweep.workload", e.what());
+  if (const YAML::Node sv = sw["serve"]) {
+    if (wl)
+      throw ConfigError(location_of(sv, path), "sweep.serve",
+                        "a sweep runs a workload (podsim run) or a serve file (podsim serve), not both");
+    s.serve = resolve(path, detail::scalar_text(sv, "sweep.serve", path));
+    try {
+      load_serve_spec(s.serve);
+    } catch (const ConfigError& e) {
+      throw ConfigError(location_of(sv, path), "sweep.serve", e.what());
+    }
+  } else {
+    if (!wl)
+      throw ConfigError(location_of(sw, path), "sweep.workload", "missing; expected a workload file (or serve: a serve file)");
+    s.workload = resolve(path, detail::scalar_text(wl, "sweep.workload", path));
+    try {
+      load_workload(s.workload);
+    } catch (const ConfigError& e) {
+      throw ConfigError(location_of(wl, path), "sweep.workload", e.what());
+    }
   }
   if (sw["grid"]) s.grid = read_axes(sw["grid"], "sweep.grid", path);
   if (const YAML::Node z = sw["zip"]) {
@@ -406,7 +448,7 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
   for (const SweepAxis* a : s.axes()) {
     if (!seen.insert(a->path).second)
       throw ConfigError(a->where, a->path, "appears twice among the axes");
-    check_axis(const_cast<SweepAxis&>(*a), s.workload, path);
+    check_axis(const_cast<SweepAxis&>(*a), s.workload, s.serve, path);
   }
   if (s.axes().empty()) throw ConfigError(location_of(sw, path), "sweep.grid", "no axes: give grid, zip or random");
   {
@@ -437,7 +479,9 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
   }
   if (const YAML::Node b = sw["budgets"]) {
     if (!b.IsSequence()) throw ConfigError(location_of(b, path), "sweep.budgets", "expected a list of limits, like ['average_power_w <= 200']");
-    for (std::size_t i = 0; i < b.size(); ++i) s.budgets.push_back(parse_budget(b[i], fmt::format("sweep.budgets[{}]", i), path));
+    const std::vector<std::string> names = s.serve.empty() ? summary_metric_names() : serve_metric_names();
+    for (std::size_t i = 0; i < b.size(); ++i)
+      s.budgets.push_back(parse_budget(b[i], fmt::format("sweep.budgets[{}]", i), path, names));
   }
   const YAML::Node m = sw["metrics"];
   if (!m || !m.IsSequence() || m.size() == 0)
@@ -445,7 +489,15 @@ SweepSpec load_sweep_yaml(const YAML::Node& root, const std::string& path) {
                       fmt::format("expected a list of report metrics, like [time_s, achieved_tflops]"));
   for (std::size_t i = 0; i < m.size(); ++i) {
     const std::string name = detail::scalar_text(m[i], fmt::format("sweep.metrics[{}]", i), path);
-    if (!is_known_metric(name)) {
+    if (!s.serve.empty()) {  // a serve report's summary
+      const auto names = serve_metric_names();
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        const std::string near = suggest_nearest(name, names);
+        throw ConfigError(location_of(m[i], path), fmt::format("sweep.metrics[{}]", i),
+                          fmt::format("unknown serve metric '{}'{}; a serve sweep collects the serve report's summary: {}",
+                                      name, near.empty() ? "" : " (" + near + ")", fmt::join(names, ", ")));
+      }
+    } else if (!is_known_metric(name)) {
       std::string hint = suggest_nearest(name, summary_metric_names());
       if (name.rfind("ops.", 0) == 0 && name.rfind('.') > 4) {  // a known op key, nearest to the one given
         const std::string key = name.substr(name.rfind('.') + 1);

@@ -68,7 +68,15 @@ ordered_json metric_of(const ordered_json& report, const std::string& name) {
     if (stats.contains(group) && stats[group].contains(key)) return stats[group][key]["value"];
     return nullptr;
   }
-  return report["summary"].contains(name) ? report["summary"][name] : ordered_json(nullptr);
+  if (report["summary"].contains(name)) return report["summary"][name];
+  // A serve report's latency statistics: ttft_s.p99 is summary.ttft_s.p99.
+  const auto dot = name.find('.');
+  if (dot != std::string::npos && report["summary"].contains(name.substr(0, dot))) {
+    const ordered_json& inner = report["summary"][name.substr(0, dot)];
+    const std::string key = name.substr(dot + 1);
+    if (inner.is_object() && inner.contains(key)) return inner[key];
+  }
+  return nullptr;
 }
 
 ordered_json record(const SweepPoint& p, const std::vector<std::string>& metrics, const ordered_json* report,
@@ -87,7 +95,7 @@ ordered_json record(const SweepPoint& p, const std::vector<std::string>& metrics
 }
 
 std::string fingerprint(const SweepSpec& s) {
-  std::string f = s.hardware + "|" + s.workload + "|";
+  std::string f = s.hardware + "|" + s.workload + "|" + (s.serve.empty() ? "" : "serve " + s.serve + "|");
   for (const SweepAxis* a : s.axes()) {
     f += a->path + "=";
     for (const auto& v : a->values) f += v + ",";
@@ -167,14 +175,16 @@ struct Child {
 pid_t spawn_point(const SweepSpec& spec, const SweepPoint& p, const SweepRunOptions& o, const fs::path& dir) {
   // Options as --name=value and the workload after "--": a path or value that starts with
   // '-' is never read as an option.
-  std::vector<std::string> args = {o.podsim_binary, "run", "-q", "--hw=" + point_hardware(spec, p),
+  const bool serve = !spec.serve.empty();
+  std::vector<std::string> args = {o.podsim_binary, serve ? "serve" : "run", "-q", "--hw=" + point_hardware(spec, p),
                                    "--json=" + (dir / "points" / fmt::format("{}.json", p.id)).string()};
+  if (serve) args.push_back("--jobs=1");  // the sweep's -j runs points side by side
   for (const auto& [k, v] : p.params) {
     if (k == "hardware") continue;  // the --hw above
-    args.push_back((find_hardware_param(k) ? "--set=" : "--wset=") + k + "=" + v);
+    args.push_back((find_hardware_param(k) ? "--set=" : serve ? "--sset=" : "--wset=") + k + "=" + v);
   }
   args.push_back("--");
-  args.push_back(spec.workload);
+  args.push_back(serve ? spec.serve : spec.workload);
   return spawn_child(args, (dir / "points" / fmt::format("{}.log", p.id)).string());
 }
 
@@ -195,6 +205,7 @@ std::string broken_budget(const SweepSpec& spec, const ordered_json& report) {
 }  // namespace
 
 void check_op_metrics(const SweepSpec& spec) {
+  if (!spec.serve.empty()) return;  // a serve sweep's metrics are the serve summary's (checked at load)
   std::vector<std::string> names;
   bool loaded = false;
   for (std::size_t i = 0; i < spec.metrics.size(); ++i) {

@@ -5,11 +5,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "podsim/config/sweep_spec.h"
 #include "podsim/serving/step_cost.h"
 #include "run_command.h"
 
@@ -224,6 +227,81 @@ TEST_F(Serve, BadInputsExitTwoNamingTheKey) {
   o = podsim_cli("serve " + serve_file("{count: 1, rate: -1, prompt_tokens: 8, output_tokens: 2}") + " --hw tpu-v4");
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("serve.requests.rate"), std::string::npos) << o.output;
+}
+
+
+TEST_F(Serve, SsetOverridesAFieldOfTheServeFile) {
+  // --sset serve.requests.rate=R is the file with rate: R (a trace of the same file with
+  // the field edited gives the same report), and a typo names the field.
+  const std::string base = "{count: 30, rate: 50, seed: 3, prompt_tokens: {min: 32, max: 96}, output_tokens: {min: 4, max: 8}}";
+  const std::string f = serve_file(base);
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/a.json --sset serve.requests.rate=500").code, 0);
+  const std::string g = write("edited.yaml", "serve:\n  name: t\n  workload: model.yaml\n  requests: "
+                                                 "{count: 30, rate: 500, seed: 3, prompt_tokens: {min: 32, max: 96}, "
+                                                 "output_tokens: {min: 4, max: 8}}\n  scheduler: {max_batch: 8, "
+                                                 "max_tokens_per_step: 256}\n  slo: {ttft: 50 ms, tpot: 5 ms}\n");
+  ASSERT_EQ(podsim_cli("serve " + g + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/b.json").code, 0);
+  EXPECT_EQ(json::parse(read_file(dir_ + "/a.json"))["summary"], json::parse(read_file(dir_ + "/b.json"))["summary"]);
+  const Outcome typo = podsim_cli("serve " + f + " --hw tpu-v4 -q --sset serve.requests.rat=2");
+  EXPECT_EQ(typo.code, 2) << typo.output;
+  EXPECT_NE(typo.output.find("did you mean 'rate'"), std::string::npos) << typo.output;
+}
+
+TEST_F(Serve, ASweepOverServeFieldsRunsPodsimServePerPoint) {
+  serve_file("{count: 30, rate: 50, seed: 3, prompt_tokens: {min: 32, max: 96}, output_tokens: {min: 4, max: 8}}");
+  // A budget from the scheduler's own limit: a point whose largest batch passes 2 is over
+  // budget, one capped at 2 never is.
+  write("sweep.yaml", "sweep:\n  hardware: tpu-v4\n  serve: serve.yaml\n  grid:\n"
+                      "    serve.requests.rate: [50, 5000]\n    serve.scheduler.max_batch: [2, 8]\n"
+                      "  budgets: [\"max_batch <= 2\"]\n  metrics: [ttft_s.p99, output_tokens_per_s, max_batch]\n");
+  const Outcome o = podsim_cli("sweep " + dir_ + "/sweep.yaml --out " + dir_ + "/out -j 2");
+  ASSERT_EQ(o.code, 0) << o.output;
+  const std::string header = read_file(dir_ + "/out/results.csv").substr(0, 100);
+  EXPECT_EQ(header.rfind("point,serve.requests.rate,serve.scheduler.max_batch,ttft_s.p99,output_tokens_per_s,max_batch,", 0),
+            0u) << header;
+  for (int p = 0; p < 4; ++p) {
+    const json r = json::parse(read_file(dir_ + "/out/points/" + std::to_string(p) + ".result.json"));
+    const std::string rate = r["params"]["serve.requests.rate"], cap = r["params"]["serve.scheduler.max_batch"];
+    const double seen = r["metrics"]["max_batch"].get<double>();
+    EXPECT_LE(seen, std::stod(cap));
+    EXPECT_EQ(r["status"], seen > 2 ? "over_budget" : "ok") << p;
+    // Each point is the run podsim serve gives with the same fields.
+    ASSERT_EQ(podsim_cli("serve " + dir_ + "/serve.yaml --hw tpu-v4 -q -j 1 --json " + dir_ + "/one.json --sset "
+                         "serve.requests.rate=" + rate + " --sset serve.scheduler.max_batch=" + cap).code, 0);
+    const json one = json::parse(read_file(dir_ + "/one.json"))["summary"];
+    EXPECT_EQ(r["metrics"]["ttft_s.p99"], one["ttft_s"]["p99"]) << p;
+    EXPECT_EQ(r["metrics"]["output_tokens_per_s"], one["output_tokens_per_s"]) << p;
+  }
+  // Axes and metrics are checked at load: a serve field typo, a workload axis, a metric.
+  for (const auto& [axis, metric, says] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"serve.requests.rat: [5]", "ttft_s.p99", "did you mean 'rate'"},
+           {"workload.ops[0].batch: [2]", "ttft_s.p99", "the model is the serve file's serve.workload"},
+           {"serve.requests.rate: [5]", "ttft_s.p999", "did you mean 'ttft_s.p99'"},
+           {"serve.requests.rate: [5]", "time_s", "unknown serve metric"}}) {
+    write("bad.yaml", "sweep:\n  serve: serve.yaml\n  grid:\n    " + axis + "\n  metrics: [" + metric + "]\n");
+    const Outcome bad = podsim_cli("sweep " + dir_ + "/bad.yaml --out " + dir_ + "/bad");
+    EXPECT_EQ(bad.code, 2) << axis << " " << metric << "\n" << bad.output;
+    EXPECT_NE(bad.output.find(says), std::string::npos) << bad.output;
+  }
+}
+
+TEST_F(Serve, EveryServeMetricASweepAcceptsIsInTheReport) {
+  const std::string f = serve_file("{count: 5, rate: 50, seed: 3, prompt_tokens: {min: 32, max: 64}, output_tokens: {min: 2, max: 4}}");
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/s.json").code, 0);
+  const json summary = json::parse(read_file(dir_ + "/s.json"))["summary"];
+  std::size_t numbers = 0;
+  for (const auto& [key, value] : summary.items()) {
+    if (value.is_object()) numbers += value.size();
+    else if (value.is_number()) ++numbers;
+  }
+  const auto names = podsim::serve_metric_names();
+  EXPECT_EQ(names.size(), numbers);  // every number in the summary, nothing else
+  for (const std::string& n : names) {
+    const auto dot = n.find('.');
+    const json& v = dot == std::string::npos ? summary[n] : summary[n.substr(0, dot)][n.substr(dot + 1)];
+    EXPECT_TRUE(v.is_number()) << n;
+  }
 }
 
 }  // namespace

@@ -13,6 +13,9 @@
 //     constraints: ["chip.mxu.rows <= chip.mxu.cols"]
 //     budgets: ["average_power_w <= 200"]  # on results: a point past one is "over_budget"
 //     metrics: [time_s, achieved_tflops]
+// A serve sweep names `serve: chat.yaml` instead of the workload: its axes are hardware
+// parameters and serve file fields (serve.requests.rate, serve.scheduler.max_batch), its
+// metrics the serve report's summary (ttft_s.p99, output_tokens_per_s).
 #pragma once
 
 #include <cstdint>
@@ -50,7 +53,8 @@ struct SweepBudget {
 struct SweepSpec {
   std::string source;    // the sweep file
   std::string hardware;  // preset name, or a path resolved against the sweep file
-  std::string workload;  // resolved path
+  std::string workload;  // resolved path (empty in a serve sweep)
+  std::string serve;     // a serve sweep: the serve file, resolved (each point runs podsim serve)
   std::vector<SweepAxis> grid, zip, random;
   std::uint64_t random_samples = 0, random_seed = 0;
   std::vector<SweepConstraint> constraints;
@@ -71,6 +75,10 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& source);
 // and "stats.<group>.<name>" paths into the report.
 bool is_known_metric(const std::string& name);
 std::vector<std::string> summary_metric_names();
+// The metrics of a serve sweep: the serve report's summary keys, latency statistics as
+// <key>.<stat> (ttft_s.p99); serving/serve_report.cpp writes them, a test compares.
+std::vector<std::string> serve_metric_names();
+
 // The keys of an op in a run report (report_json.cpp), for ops.<op>.<key> metrics.
 std::vector<std::string> op_metric_keys();
 
