@@ -1,5 +1,6 @@
 // Serve files (serving/serve_spec.h) and their request traces. yaml-cpp stays in the
 // config layer; the scheduler and the step-cost model see plain structs.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -225,7 +226,7 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
   const YAML::Node s = root["serve"];
   if (!s) throw ConfigError({path, 1, 1}, "serve", "missing; the file must start with 'serve:'");
   detail::expect_map(s, "serve", path);
-  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo", "speculative", "disaggregation"},
+  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo", "speculative", "disaggregation", "replicas"},
                               "serve", path);
   ServeSpec spec;
   spec.source = path;
@@ -327,6 +328,26 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
         throw ConfigError(location_of(dn["kv_latency"], path), "serve.disaggregation.kv_latency",
                           fmt::format("expected a time such as '10 us' ({})", why));
       d.kv_latency_s = double(l->value) * 1e-12;
+    }
+  }
+  if (const YAML::Node rp = s["replicas"]) {
+    detail::expect_map(rp, "serve.replicas", path);
+    detail::reject_unknown_keys(rp, {"count", "routing"}, "serve.replicas", path);
+    if (!rp["count"]) throw ConfigError(location_of(rp, path), "serve.replicas.count", "missing: how many replicas");
+    if (spec.scheduler.disaggregation.prefill_chips > 0)
+      throw ConfigError(location_of(rp, path), "serve.replicas",
+                        "replicas and disaggregation together are not modelled; use one");
+    Replicas& r = spec.scheduler.replicas;
+    r.count = integer(rp["count"], "serve.replicas.count", path, 1, 4096);
+    if (rp["routing"]) {
+      r.routing = detail::scalar_text(rp["routing"], "serve.replicas.routing", path);
+      const std::vector<std::string> known = {"round_robin", "least_outstanding"};
+      if (std::find(known.begin(), known.end(), r.routing) == known.end()) {
+        const std::string near = suggest_nearest(r.routing, known);
+        throw ConfigError(location_of(rp["routing"], path), "serve.replicas.routing",
+                          fmt::format("unknown routing '{}'{}; expected round_robin or least_outstanding", r.routing,
+                                      near.empty() ? "" : " (" + near + ")"));
+      }
     }
   }
   if (const YAML::Node slo = s["slo"]) {

@@ -25,170 +25,263 @@ struct Sequence {
   bool prefill_done() const { return prefilled == prefill_target; }
 };
 
+
+// One chip's continuous batching: requests arrive (arrive()), and step() runs the next
+// step from the chip's clock. simulate_serving() drives one per replica.
+class Replica {
+ public:
+  Replica(const std::vector<ServeRequest>& requests, const ServeScheduler& sch, ServeTimeline& out, StepCost& cost,
+          std::uint64_t accept_seed)
+      : requests_(requests), sch_(sch), out_(out), cost_(cost), accept_rng_(accept_seed), seq_(requests.size()),
+        free_blocks_(out.kv_blocks_total) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      seq_[i].id = i;
+      seq_[i].prefill_target = requests[i].prompt_tokens;
+    }
+  }
+
+  bool busy() const { return !running_.empty() || !waiting_.empty(); }
+  double clock() const { return t_; }
+  // A request joins the queue; an idle chip's clock moves on to its arrival.
+  void arrive(std::size_t id) {
+    if (!busy()) t_ = std::max(t_, requests_[id].arrival_s);
+    waiting_.push_back(id);
+    ++routed_;
+  }
+  // Requests routed here and not finished by time `at` (finishes are in time order).
+  std::uint64_t outstanding(double at) {
+    while (finished_by_ < finish_times_.size() && finish_times_[finished_by_] <= at) ++finished_by_;
+    return routed_ - finished_by_;
+  }
+  void step();
+
+ private:
+  // Tokens a sequence may draft this step: never past its last token, so the cache never
+  // holds more than prompt + output - 1 tokens (the capacity check stays true).
+  std::uint64_t draftable(std::size_t id) const {
+    const std::uint64_t left = requests_[id].output_tokens - seq_[id].generated;
+    return std::min<std::uint64_t>(sch_.speculative.tokens, left - 1);
+  }
+  void preempt_last();
+  void emit(std::size_t id);
+
+  const std::vector<ServeRequest>& requests_;
+  const ServeScheduler& sch_;
+  ServeTimeline& out_;
+  StepCost& cost_;
+  std::mt19937_64 accept_rng_;
+  std::vector<Sequence> seq_;
+  std::deque<std::size_t> waiting_;
+  std::vector<std::size_t> running_;  // in admission order
+  std::uint64_t free_blocks_;
+  double t_ = 0;
+  std::uint64_t routed_ = 0;
+  std::vector<double> finish_times_;
+  std::size_t finished_by_ = 0;
+};
+
+void Replica::preempt_last() {
+  const std::size_t victim = running_.back();
+  running_.pop_back();
+  Sequence& v = seq_[victim];
+  free_blocks_ += v.blocks;
+  v.blocks = 0;
+  v.prefilled = v.kv_tokens = 0;
+  v.prefill_target = requests_[victim].prompt_tokens + v.generated;
+  ++out_.requests[victim].preemptions;
+  ++out_.preemptions;
+  waiting_.push_front(victim);
+}
+
+void Replica::emit(std::size_t id) {
+  Sequence& s = seq_[id];
+  ++s.generated;
+  RequestOutcome& o = out_.requests[id];
+  if (!s.first_token) {
+    s.first_token = true;
+    o.first_token_s = t_;
+  }
+  if (s.generated == requests_[id].output_tokens) {
+    o.finish_s = t_;
+    free_blocks_ += s.blocks;
+    s.blocks = 0;
+    finish_times_.push_back(t_);
+    running_.erase(std::find(running_.begin(), running_.end(), id));
+  }
+}
+
+void Replica::step() {
+  const std::uint64_t block = sch_.kv_block_tokens;
+  const SpeculativeDecoding& spec = sch_.speculative;
+  std::uint64_t budget = sch_.max_tokens_per_step;
+  // Decode tokens first: each running sequence past its prefill needs room for one more
+  // key and value; with no free block the latest-admitted sequence gives its blocks up.
+  std::vector<std::size_t> decoders;
+  for (std::size_t k = 0; k < running_.size(); ++k) {
+    const std::size_t id = running_[k];
+    Sequence& s = seq_[id];
+    if (!s.prefill_done()) continue;
+    // Room for the token it decodes (and, speculating, for the draft's tokens it checks).
+    const std::uint64_t need = ceil_div(s.kv_tokens + 1 + draftable(id), block);
+    while (need > s.blocks && free_blocks_ < need - s.blocks && running_.back() != id) preempt_last();
+    if (need > s.blocks) {
+      if (free_blocks_ < need - s.blocks) {  // it is the latest admitted itself
+        preempt_last();
+        break;
+      }
+      free_blocks_ -= need - s.blocks;
+      s.blocks = need;
+    }
+    decoders.push_back(id);
+  }
+  budget -= std::min<std::uint64_t>(budget, decoders.size() * (spec.tokens + 1));
+  // Then prefill chunks: sequences already admitted, then new ones while they fit.
+  std::vector<std::pair<std::size_t, std::uint64_t>> chunks;
+  for (const std::size_t id : running_) {
+    const Sequence& s = seq_[id];
+    if (s.prefill_done() || budget == 0) continue;
+    const std::uint64_t c = std::min(s.prefill_target - s.prefilled, budget);
+    chunks.emplace_back(id, c);
+    budget -= c;
+  }
+  while (budget > 0 && running_.size() < sch_.max_batch && !waiting_.empty()) {
+    const std::size_t id = waiting_.front();
+    Sequence& s = seq_[id];
+    const std::uint64_t need = ceil_div(s.prefill_target, block);
+    if (need > free_blocks_) break;  // first come, first served: no one overtakes the head
+    waiting_.pop_front();
+    free_blocks_ -= need;
+    s.blocks = need;
+    running_.push_back(id);
+    const std::uint64_t c = std::min(s.prefill_target, budget);
+    chunks.emplace_back(id, c);
+    budget -= c;
+  }
+
+  StepWork work;
+  work.decode_sequences = decoders.size();
+  // The draft runs its configured tokens for the whole batch whenever any sequence drafts
+  // (a sequence one token from its end drafts nothing; when none drafts, a plain decode).
+  for (const std::size_t id : decoders)
+    if (draftable(id) > 0) work.draft_tokens = spec.tokens;
+  std::uint64_t context_sum = 0;
+  for (const std::size_t id : decoders) context_sum += seq_[id].kv_tokens + 1;
+  if (!decoders.empty()) work.decode_context = (context_sum + decoders.size() / 2) / decoders.size();
+  std::uint64_t weighted = 0;
+  for (const auto& [id, c] : chunks) {
+    work.prefill_tokens += c;
+    weighted += c * (seq_[id].prefilled + c);
+  }
+  if (work.prefill_tokens > 0) work.prefill_context = (weighted + work.prefill_tokens / 2) / work.prefill_tokens;
+  if (work.decode_sequences == 0 && work.prefill_tokens == 0)
+    throw std::logic_error("serving scheduler: a step with no work");  // the capacity check rules it out
+
+  const double dt = cost_.seconds(work);
+  out_.dynamic_j += cost_.joules(work);
+  const std::uint64_t used = out_.kv_blocks_total - free_blocks_;
+  out_.kv_blocks_peak = std::max(out_.kv_blocks_peak, used);
+  out_.kv_block_seconds += static_cast<double>(used) * dt;
+  out_.busy_s += dt;
+  out_.max_batch_seen = std::max<std::uint64_t>(out_.max_batch_seen, running_.size());
+  t_ += dt;
+  record_step(out_, {t_, used, running_.size(), waiting_.size()});
+
+  for (const std::size_t id : decoders) {
+    Sequence& s = seq_[id];
+    // The draft's tokens stand until the first rejected one; the served model's own
+    // token follows (its correction, or the next token when all were accepted).
+    const std::uint64_t drafted = draftable(id);
+    std::uint64_t accepted = 0;
+    while (accepted < drafted && double(accept_rng_() >> 11) * 0x1.0p-53 < spec.acceptance) ++accepted;
+    out_.drafted += drafted;
+    out_.accepted += accepted;
+    ++out_.decode_sequence_steps;
+    for (std::uint64_t k = 0; k <= accepted; ++k) {
+      ++s.kv_tokens;
+      emit(id);
+    }
+    if (s.blocks > 0) {  // unfinished: give back the blocks the rejected tokens held
+      const std::uint64_t keep = ceil_div(s.kv_tokens, block);
+      free_blocks_ += s.blocks - std::min(s.blocks, keep);
+      s.blocks = std::min(s.blocks, keep);
+    }
+  }
+  for (const auto& [id, c] : chunks) {
+    Sequence& s = seq_[id];
+    s.prefilled += c;
+    s.kv_tokens = s.prefilled;
+    if (s.prefill_done()) emit(id);
+  }
+}
+
+// The replicas' timelines as one: every request's outcome from its replica, counts and
+// busy time summed, the largest batch; the cache's peak as the sum of each chip's (an
+// upper bound on their simultaneous peak); the samples are replica 0's.
+ServeTimeline merge_replicas(std::vector<ServeTimeline>& outs, const std::vector<std::size_t>& replica_of) {
+  ServeTimeline m = outs.front();
+  m.chips = outs.size();
+  m.steps = m.preemptions = m.kv_blocks_total = m.kv_blocks_peak = m.max_batch_seen = 0;
+  m.drafted = m.accepted = m.decode_sequence_steps = 0;
+  m.busy_s = m.dynamic_j = m.kv_block_seconds = 0;
+  for (const ServeTimeline& o : outs) {
+    m.steps += o.steps;
+    m.preemptions += o.preemptions;
+    m.kv_blocks_total += o.kv_blocks_total;
+    m.kv_blocks_peak += o.kv_blocks_peak;
+    m.max_batch_seen = std::max(m.max_batch_seen, o.max_batch_seen);
+    m.drafted += o.drafted;
+    m.accepted += o.accepted;
+    m.decode_sequence_steps += o.decode_sequence_steps;
+    m.busy_s += o.busy_s;
+    m.dynamic_j += o.dynamic_j;
+    m.kv_block_seconds += o.kv_block_seconds;
+  }
+  for (std::size_t i = 0; i < m.requests.size(); ++i) m.requests[i] = outs[replica_of[i]].requests[i];
+  for (std::size_t r = 0; r < outs.size(); ++r) {
+    ServeReplicaStats st;
+    for (std::size_t i = 0; i < replica_of.size(); ++i) st.requests += replica_of[i] == r ? 1 : 0;
+    st.steps = outs[r].steps;
+    st.busy_s = outs[r].busy_s;
+    st.max_batch = outs[r].max_batch_seen;
+    st.kv_peak_blocks = outs[r].kv_blocks_peak;
+    st.preemptions = outs[r].preemptions;
+    m.replicas.push_back(st);
+  }
+  return m;
+}
+
 }  // namespace
 
 ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const ServeScheduler& sch,
                                std::uint64_t kv_capacity_tokens, StepCost& cost,
                                const SourceLocation& capacity_where) {
-  const std::uint64_t block = sch.kv_block_tokens;
-  ServeTimeline out = start_timeline(requests, block, kv_capacity_tokens, capacity_where);
-  std::vector<Sequence> seq(requests.size());
+  const std::size_t n = std::max<std::uint64_t>(1, sch.replicas.count);
+  std::vector<ServeTimeline> outs(n, start_timeline(requests, sch.kv_block_tokens, kv_capacity_tokens, capacity_where));
+  std::vector<Replica> chips;
+  chips.reserve(n);
+  // Each replica draws its own acceptances (replica 0 from the seed, as a lone chip does).
+  for (std::size_t r = 0; r < n; ++r) chips.emplace_back(requests, sch, outs[r], cost, sch.speculative.seed + r);
+  std::vector<std::size_t> replica_of(requests.size(), 0);
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    seq[i].id = i;
-    seq[i].prefill_target = requests[i].prompt_tokens;
+    const double at = requests[i].arrival_s;
+    // Every chip runs the steps that start before this arrival: its state then is what
+    // the router sees (a step under way finishes first; the request waits for the next).
+    for (Replica& c : chips)
+      while (c.busy() && c.clock() < at) c.step();
+    std::size_t pick = 0;
+    if (sch.replicas.routing == "least_outstanding") {
+      for (std::size_t r = 1; r < n; ++r)
+        if (chips[r].outstanding(at) < chips[pick].outstanding(at)) pick = r;  // ties: the lowest index
+    } else {  // round_robin
+      pick = i % n;
+    }
+    replica_of[i] = pick;
+    chips[pick].arrive(i);
   }
-
-  const SpeculativeDecoding& spec = sch.speculative;
-  std::mt19937_64 accept_rng(spec.seed);
-  // Tokens a sequence may draft this step: never past its last token, so the cache never
-  // holds more than prompt + output - 1 tokens (the capacity check above stays true).
-  auto draftable = [&](std::size_t id) {
-    const std::uint64_t left = requests[id].output_tokens - seq[id].generated;
-    return std::min<std::uint64_t>(spec.tokens, left - 1);
-  };
-
-  std::deque<std::size_t> waiting;
-  std::vector<std::size_t> running;  // in admission order
-  std::uint64_t free_blocks = out.kv_blocks_total;
-  std::size_t next_arrival = 0, finished = 0;
-  double t = 0;
-
-  auto preempt_last = [&]() {
-    const std::size_t victim = running.back();
-    running.pop_back();
-    Sequence& v = seq[victim];
-    free_blocks += v.blocks;
-    v.blocks = 0;
-    v.prefilled = v.kv_tokens = 0;
-    v.prefill_target = requests[victim].prompt_tokens + v.generated;
-    ++out.requests[victim].preemptions;
-    ++out.preemptions;
-    waiting.push_front(victim);
-  };
-
-  while (finished < requests.size()) {
-    while (next_arrival < requests.size() && requests[next_arrival].arrival_s <= t) waiting.push_back(next_arrival++);
-    if (running.empty() && waiting.empty()) {
-      t = requests[next_arrival].arrival_s;
-      continue;
-    }
-    std::uint64_t budget = sch.max_tokens_per_step;
-    // Decode tokens first: each running sequence past its prefill needs room for one more
-    // key and value; with no free block the latest-admitted sequence gives its blocks up.
-    std::vector<std::size_t> decoders;
-    for (std::size_t k = 0; k < running.size(); ++k) {
-      const std::size_t id = running[k];
-      Sequence& s = seq[id];
-      if (!s.prefill_done()) continue;
-      // Room for the token it decodes (and, speculating, for the draft's tokens it checks).
-      const std::uint64_t need = ceil_div(s.kv_tokens + 1 + draftable(id), block);
-      while (need > s.blocks && free_blocks < need - s.blocks && running.back() != id) preempt_last();
-      if (need > s.blocks) {
-        if (free_blocks < need - s.blocks) {  // it is the latest admitted itself
-          preempt_last();
-          break;
-        }
-        free_blocks -= need - s.blocks;
-        s.blocks = need;
-      }
-      decoders.push_back(id);
-    }
-    budget -= std::min<std::uint64_t>(budget, decoders.size() * (spec.tokens + 1));
-    // Then prefill chunks: sequences already admitted, then new ones while they fit.
-    std::vector<std::pair<std::size_t, std::uint64_t>> chunks;
-    for (const std::size_t id : running) {
-      const Sequence& s = seq[id];
-      if (s.prefill_done() || budget == 0) continue;
-      const std::uint64_t c = std::min(s.prefill_target - s.prefilled, budget);
-      chunks.emplace_back(id, c);
-      budget -= c;
-    }
-    while (budget > 0 && running.size() < sch.max_batch && !waiting.empty()) {
-      const std::size_t id = waiting.front();
-      Sequence& s = seq[id];
-      const std::uint64_t need = ceil_div(s.prefill_target, block);
-      if (need > free_blocks) break;  // first come, first served: no one overtakes the head
-      waiting.pop_front();
-      free_blocks -= need;
-      s.blocks = need;
-      running.push_back(id);
-      const std::uint64_t c = std::min(s.prefill_target, budget);
-      chunks.emplace_back(id, c);
-      budget -= c;
-    }
-
-    StepWork work;
-    work.decode_sequences = decoders.size();
-    // The draft runs its configured tokens for the whole batch whenever any sequence drafts
-    // (a sequence one token from its end drafts nothing; when none drafts, a plain decode).
-    for (const std::size_t id : decoders)
-      if (draftable(id) > 0) work.draft_tokens = spec.tokens;
-    std::uint64_t context_sum = 0;
-    for (const std::size_t id : decoders) context_sum += seq[id].kv_tokens + 1;
-    if (!decoders.empty()) work.decode_context = (context_sum + decoders.size() / 2) / decoders.size();
-    std::uint64_t weighted = 0;
-    for (const auto& [id, c] : chunks) {
-      work.prefill_tokens += c;
-      weighted += c * (seq[id].prefilled + c);
-    }
-    if (work.prefill_tokens > 0) work.prefill_context = (weighted + work.prefill_tokens / 2) / work.prefill_tokens;
-    if (work.decode_sequences == 0 && work.prefill_tokens == 0)
-      throw std::logic_error("serving scheduler: a step with no work");  // the capacity check rules it out
-
-    const double dt = cost.seconds(work);
-    out.dynamic_j += cost.joules(work);
-    const std::uint64_t used = out.kv_blocks_total - free_blocks;
-    out.kv_blocks_peak = std::max(out.kv_blocks_peak, used);
-    out.kv_block_seconds += static_cast<double>(used) * dt;
-    out.busy_s += dt;
-    out.max_batch_seen = std::max<std::uint64_t>(out.max_batch_seen, running.size());
-    t += dt;
-    record_step(out, {t, used, running.size(), waiting.size()});
-
-    auto emit = [&](std::size_t id) {
-      Sequence& s = seq[id];
-      ++s.generated;
-      RequestOutcome& o = out.requests[id];
-      if (!s.first_token) {
-        s.first_token = true;
-        o.first_token_s = t;
-      }
-      if (s.generated == requests[id].output_tokens) {
-        o.finish_s = t;
-        free_blocks += s.blocks;
-        s.blocks = 0;
-        ++finished;
-        running.erase(std::find(running.begin(), running.end(), id));
-      }
-    };
-    for (const std::size_t id : decoders) {
-      Sequence& s = seq[id];
-      // The draft's tokens stand until the first rejected one; the served model's own
-      // token follows (its correction, or the next token when all were accepted).
-      const std::uint64_t drafted = draftable(id);
-      std::uint64_t accepted = 0;
-      while (accepted < drafted && double(accept_rng() >> 11) * 0x1.0p-53 < spec.acceptance) ++accepted;
-      out.drafted += drafted;
-      out.accepted += accepted;
-      ++out.decode_sequence_steps;
-      for (std::uint64_t k = 0; k <= accepted; ++k) {
-        ++s.kv_tokens;
-        emit(id);
-      }
-      if (s.blocks > 0) {  // unfinished: give back the blocks the rejected tokens held
-        const std::uint64_t keep = ceil_div(s.kv_tokens, block);
-        free_blocks += s.blocks - std::min(s.blocks, keep);
-        s.blocks = std::min(s.blocks, keep);
-      }
-    }
-    for (const auto& [id, c] : chunks) {
-      Sequence& s = seq[id];
-      s.prefilled += c;
-      s.kv_tokens = s.prefilled;
-      if (s.prefill_done()) emit(id);
-    }
-  }
-  return out;
+  for (Replica& c : chips)
+    while (c.busy()) c.step();
+  if (n == 1) return outs.front();
+  return merge_replicas(outs, replica_of);
 }
 
 }  // namespace podsim

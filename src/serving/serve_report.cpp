@@ -80,9 +80,11 @@ ServeSummary summarize(const ServeSpec& spec, const ServeTimeline& t) {
   s.tpot = latency_stats(tpot);
   s.e2e = latency_stats(e2e);
   // Disaggregated: the decode chips' caches, over the decode steps (each chip's own blocks).
-  const double kv_busy = t.chips > 1 ? t.decode_busy_s : t.busy_s;
-  if (kv_busy > 0 && t.kv_blocks_total > 0)
-    s.kv_mean_occupancy = t.kv_block_seconds / kv_busy / double(t.kv_blocks_total);
+  // Replicas: every chip's cache over its own steps (the total is the chips' sum).
+  const bool disaggregated = spec.scheduler.disaggregation.prefill_chips > 0;
+  const double kv_busy = disaggregated ? t.decode_busy_s : t.busy_s;
+  const double per_chip = t.replicas.empty() ? double(t.kv_blocks_total) : double(t.kv_blocks_total) / double(t.chips);
+  if (kv_busy > 0 && per_chip > 0) s.kv_mean_occupancy = t.kv_block_seconds / kv_busy / per_chip;
   if (t.kv_blocks_total > 0) s.kv_peak_occupancy = double(t.kv_blocks_peak) / double(t.kv_blocks_total);
   return s;
 }
@@ -137,6 +139,13 @@ std::string serve_text(const ServeRun& run) {
                        s.goodput_requests_per_s);
   out += fmt::format("  KV cache occupancy mean {:.1f} %, peak {:.1f} %; {} preemptions; largest batch {}\n",
                      100 * s.kv_mean_occupancy, 100 * s.kv_peak_occupancy, t.preemptions, t.max_batch_seen);
+  if (!t.replicas.empty()) {
+    out += fmt::format("  {} replicas, routing {}:", t.replicas.size(), run.spec->scheduler.replicas.routing);
+    for (std::size_t r = 0; r < t.replicas.size(); ++r)
+      out += fmt::format("{} #{} {} requests {:.1f} % busy", r ? ";" : "", r, t.replicas[r].requests,
+                         s.makespan_s > 0 ? 100.0 * t.replicas[r].busy_s / s.makespan_s : 0.0);
+    out += "\n";
+  }
   if (speculating(run))
     out += fmt::format("  speculative decoding: {} draft tokens a step at acceptance {:g}: {} of {} drafted accepted "
                        "({:.1f} %), {:.3f} tokens per sequence-step\n",
@@ -198,6 +207,17 @@ std::string serve_json(const ServeRun& run) {
                            {"decode_busy_s", t.decode_busy_s},
                            {"kv_transfer_bytes", t.kv_transfer_bytes},
                            {"kv_transfer_s", t.kv_transfer_s}};
+  if (!t.replicas.empty()) {
+    ordered_json reps = ordered_json::array();
+    for (const ServeReplicaStats& r : t.replicas)
+      reps.push_back({{"requests", r.requests},
+                      {"steps", r.steps},
+                      {"busy_s", r.busy_s},
+                      {"max_batch", r.max_batch},
+                      {"kv_peak_blocks", r.kv_peak_blocks},
+                      {"preemptions", r.preemptions}});
+    j["replicas"] = {{"count", t.replicas.size()}, {"routing", c.replicas.routing}, {"chips", reps}};
+  }
   if (speculating(run))
     j["speculative"] = {{"draft", run.spec->draft},
                         {"tokens", c.speculative.tokens},

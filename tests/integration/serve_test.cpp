@@ -304,4 +304,39 @@ TEST_F(Serve, EveryServeMetricASweepAcceptsIsInTheReport) {
   }
 }
 
+
+TEST_F(Serve, ReplicasBehindARouterReportEachChipAndRefuseWhatIsNotModelled) {
+  const std::string reqs = "{count: 60, rate: 2000, seed: 5, prompt_tokens: {min: 32, max: 256}, output_tokens: {min: 4, max: 32}}";
+  const std::string f = serve_file(reqs);
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/one.json").code, 0);
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/four.json --sset serve.replicas.count=4 "
+                       "--sset serve.replicas.routing=least_outstanding").code, 0);
+  const json one = json::parse(read_file(dir_ + "/one.json")), four = json::parse(read_file(dir_ + "/four.json"));
+  ASSERT_EQ(four["replicas"]["chips"].size(), 4u);
+  std::uint64_t routed = 0, steps = 0;
+  for (const json& c : four["replicas"]["chips"]) {
+    routed += c["requests"].get<std::uint64_t>();
+    steps += c["steps"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(routed, 60u);
+  EXPECT_EQ(steps, four["summary"]["steps"].get<std::uint64_t>());
+  // Four chips share a load that queues on one: the tail latency can only fall.
+  EXPECT_LT(four["summary"]["ttft_s"]["p99"].get<double>(), one["summary"]["ttft_s"]["p99"].get<double>());
+  // Static power counts every chip: 4 x 10 W over the makespan, on top of the steps' energy.
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/st.json --sset serve.replicas.count=4 "
+                       "--set 'chip.energy.static_power=10 W'").code, 0);
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/dy.json --sset serve.replicas.count=4").code, 0);
+  const json st = json::parse(read_file(dir_ + "/st.json"))["summary"], dy = json::parse(read_file(dir_ + "/dy.json"))["summary"];
+  EXPECT_NEAR(st["energy_j"].get<double>(), dy["energy_j"].get<double>() + 4 * 10 * st["makespan_s"].get<double>(),
+              1e-9 * st["energy_j"].get<double>());
+  // A routing typo, and replicas with disaggregation: exit 2 naming the key.
+  Outcome bad = podsim_cli("serve " + f + " --hw tpu-v4 -q --sset serve.replicas.count=2 --sset serve.replicas.routing=least_outstandin");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("did you mean 'least_outstanding'"), std::string::npos) << bad.output;
+  bad = podsim_cli("serve " + f + " --hw tpu-v4 -q --sset serve.replicas.count=2 --sset serve.disaggregation.prefill_chips=1 "
+                   "--sset serve.disaggregation.decode_chips=1 --sset 'serve.disaggregation.kv_link=10 GB/s'");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("serve.replicas"), std::string::npos) << bad.output;
+}
+
 }  // namespace

@@ -408,5 +408,64 @@ TEST_F(ServeFiles, TraceLinesAreReadAndABadFieldNamesItsLineAndColumn) {
   }
 }
 
+
+// Replicas behind a router (ServeScheduler::replicas): each replica is a lone chip running
+// the requests routed to it, so each request's outcome equals a one-chip run of its
+// replica's requests alone (an independent run of the same policy).
+TEST(ServingScheduler, RoundRobinReplicasEachRunTheirShareAlone) {
+  FixedCost cost;
+  std::vector<ServeRequest> reqs;
+  for (int i = 0; i < 9; ++i) reqs.push_back({0.001 * i, 64 + 16 * std::uint64_t(i), 5 + std::uint64_t(i % 4)});
+  ServeScheduler sch = scheduler(2, 256);
+  sch.replicas.count = 3;
+  const ServeTimeline t = simulate_serving(reqs, sch, 1 << 20, cost, {});
+  ASSERT_EQ(t.replicas.size(), 3u);
+  EXPECT_EQ(t.chips, 3u);
+  std::uint64_t steps = 0;
+  for (std::size_t r = 0; r < 3; ++r) {
+    std::vector<ServeRequest> share;
+    for (std::size_t i = r; i < reqs.size(); i += 3) share.push_back(reqs[i]);  // in turn
+    FixedCost alone_cost;
+    const ServeTimeline alone = simulate_serving(share, scheduler(2, 256), 1 << 20, alone_cost, {});
+    for (std::size_t k = 0; k < share.size(); ++k) {
+      EXPECT_EQ(t.requests[r + 3 * k].first_token_s, alone.requests[k].first_token_s) << r << " " << k;
+      EXPECT_EQ(t.requests[r + 3 * k].finish_s, alone.requests[k].finish_s) << r << " " << k;
+    }
+    EXPECT_EQ(t.replicas[r].requests, 3u);
+    EXPECT_EQ(t.replicas[r].steps, alone.steps);
+    steps += alone.steps;
+  }
+  EXPECT_EQ(t.steps, steps);
+}
+
+TEST(ServingScheduler, LeastOutstandingSendsARequestToTheIdleReplica) {
+  // Request 0 is long (100 tokens: 0.010 + 99 x 0.002 = 0.208 s), request 1 short (2
+  // tokens, done at 0.012 s); request 2 arrives at 0.05 s. Round robin sends it to replica
+  // 0, beside request 0: its prefill step waits for the decode step under way there.
+  // Least outstanding sends it to replica 1, idle: its first token comes one prefill step
+  // after it arrives.
+  const std::vector<ServeRequest> reqs = {{0.0, 64, 100}, {0.0, 64, 2}, {0.0501, 64, 2}};
+  for (const char* routing : {"round_robin", "least_outstanding"}) {
+    FixedCost cost;
+    ServeScheduler sch = scheduler(8, 512);
+    sch.replicas.count = 2;
+    sch.replicas.routing = routing;
+    const ServeTimeline t = simulate_serving(reqs, sch, 1 << 20, cost, {});
+    const RequestOutcome& r2 = t.requests[2];
+    if (std::string(routing) == "least_outstanding") {
+      EXPECT_EQ(t.replicas[1].requests, 2u);
+      EXPECT_NEAR(r2.ttft_s(), 0.010, 1e-12);
+    } else {
+      EXPECT_EQ(t.replicas[0].requests, 2u);
+      // Replica 0 decodes from 0.010 every 0.002 s: the step under way at 0.0501 ends at
+      // 0.052; then the prefill step (with request 0's decode) ends at 0.062.
+      EXPECT_NEAR(r2.first_token_s, 0.062, 1e-9);
+    }
+    // Request 0's decode in request 2's prefill step costs a prefill step (+0.008 s) under
+    // round robin; alone under least outstanding.
+    EXPECT_NEAR(t.requests[0].e2e_s(), std::string(routing) == "round_robin" ? 0.216 : 0.208, 1e-9);
+  }
+}
+
 }  // namespace
 }  // namespace podsim

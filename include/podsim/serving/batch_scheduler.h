@@ -61,6 +61,12 @@ struct ServeSample {
   std::uint64_t waiting = 0;      // arrived, not admitted
 };
 
+// One replica's share of a replicated run (ServeScheduler::replicas).
+struct ServeReplicaStats {
+  std::uint64_t requests = 0, steps = 0, max_batch = 0, kv_peak_blocks = 0, preemptions = 0;
+  double busy_s = 0;
+};
+
 struct ServeTimeline {
   // Every `sample_stride`-th step; at most kMaxSamples: when full, every other sample goes
   // and the stride doubles (deterministic, whatever the run's length).
@@ -84,10 +90,16 @@ struct ServeTimeline {
   double prefill_busy_s = 0, decode_busy_s = 0;
   std::uint64_t kv_transfer_bytes = 0;
   double kv_transfer_s = 0;
+  // Replicas (more than one): each chip's share; the fields above are summed over them
+  // (kv_blocks_peak: the sum of each chip's peak), the samples are replica 0's.
+  std::vector<ServeReplicaStats> replicas;
 };
 
 // Throws ConfigError (at `capacity_where`) when a request could never fit the KV cache
-// alone (its prompt plus output tokens exceed the capacity).
+// alone (its prompt plus output tokens exceed the capacity). With scheduler.replicas, each
+// request goes to a replica as it arrives (the router sees every replica's state at that
+// moment: each runs the steps that start before it), and every replica runs the policy
+// above on its own chip.
 ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const ServeScheduler& scheduler,
                                std::uint64_t kv_capacity_tokens, StepCost& cost,
                                const SourceLocation& capacity_where);

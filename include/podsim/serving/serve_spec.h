@@ -67,6 +67,15 @@ struct Disaggregation {
   double kv_latency_s = 0;
 };
 
+// Replicas of the model, each a chip with its own scheduler and KV cache, behind a router
+// that sends each request, as it arrives, to one of them: `round_robin` (in turn) or
+// `least_outstanding` (the replica with the fewest requests routed to it and not yet
+// finished; ties to the lowest index), as serving frontends and Vidur's global schedulers do.
+struct Replicas {
+  std::uint64_t count = 1;
+  std::string routing = "round_robin";
+};
+
 struct ServeScheduler {
   std::uint64_t max_batch = 32;
   std::uint64_t max_tokens_per_step = 2048;
@@ -74,6 +83,7 @@ struct ServeScheduler {
   std::uint64_t kv_capacity_tokens = 0;  // 0: auto (HBM after the weights)
   SpeculativeDecoding speculative;
   Disaggregation disaggregation;
+  Replicas replicas;
 };
 
 struct ServeSpec {
