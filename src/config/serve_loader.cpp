@@ -250,7 +250,7 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
 
   if (const YAML::Node sch = s["scheduler"]) {
     detail::expect_map(sch, "serve.scheduler", path);
-    detail::reject_unknown_keys(sch, {"max_batch", "max_tokens_per_step", "kv_block_tokens", "kv_capacity_tokens"},
+    detail::reject_unknown_keys(sch, {"max_batch", "max_tokens_per_step", "kv_block_tokens", "kv_capacity_tokens", "preemption"},
                                 "serve.scheduler", path);
     ServeScheduler& c = spec.scheduler;
     if (sch["max_batch"]) c.max_batch = integer(sch["max_batch"], "serve.scheduler.max_batch", path, 1, 4096);
@@ -264,6 +264,16 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
       spec.capacity_where = location_of(cap, path);
       if (!(cap.IsScalar() && cap.Scalar() == "auto"))
         c.kv_capacity_tokens = integer(cap, "serve.scheduler.kv_capacity_tokens", path, 1, 1ULL << 40);
+    }
+    if (const YAML::Node pre = sch["preemption"]) {
+      spec.preemption_where = location_of(pre, path);
+      c.preemption = detail::scalar_text(pre, "serve.scheduler.preemption", path);
+      if (c.preemption != "recompute" && c.preemption != "swap") {
+        const std::string near = suggest_nearest(c.preemption, {"recompute", "swap"});
+        throw ConfigError(spec.preemption_where, "serve.scheduler.preemption",
+                          fmt::format("unknown preemption '{}'{}; expected recompute or swap", c.preemption,
+                                      near.empty() ? "" : " (" + near + ")"));
+      }
     }
     if (c.max_tokens_per_step < c.max_batch)
       throw ConfigError(location_of(sch, path), "serve.scheduler.max_tokens_per_step",

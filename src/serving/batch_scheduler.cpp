@@ -22,6 +22,7 @@ struct Sequence {
   std::uint64_t generated = 0;
   std::uint64_t blocks = 0;
   bool first_token = false;
+  bool swapped = false;               // its cache is in host memory (swap preemption)
   bool prefill_done() const { return prefilled == prefill_target; }
 };
 
@@ -31,9 +32,9 @@ struct Sequence {
 class Replica {
  public:
   Replica(const std::vector<ServeRequest>& requests, const ServeScheduler& sch, ServeTimeline& out, StepCost& cost,
-          std::uint64_t accept_seed)
+          std::uint64_t accept_seed, const SwapLink& swap)
       : requests_(requests), sch_(sch), out_(out), cost_(cost), accept_rng_(accept_seed), seq_(requests.size()),
-        free_blocks_(out.kv_blocks_total) {
+        free_blocks_(out.kv_blocks_total), swap_(swap), swapping_(sch.preemption == "swap") {
     for (std::size_t i = 0; i < requests.size(); ++i) {
       seq_[i].id = i;
       seq_[i].prefill_target = requests[i].prompt_tokens;
@@ -78,6 +79,15 @@ class Replica {
   std::uint64_t routed_ = 0;
   std::vector<double> finish_times_;
   std::size_t finished_by_ = 0;
+  SwapLink swap_;
+  bool swapping_;
+  double pending_swap_s_ = 0;  // copies to or from the host that the next step waits for
+  // Copies `tokens` cached tokens over the host link (one way) before the step ends.
+  void copy_to_or_from_host(std::uint64_t tokens) {
+    const double bytes = double(tokens) * swap_.bytes_per_token;
+    out_.swap_bytes += bytes;
+    pending_swap_s_ += swap_.Bps > 0 ? bytes / swap_.Bps : 0.0;
+  }
 };
 
 void Replica::preempt_last() {
@@ -86,8 +96,13 @@ void Replica::preempt_last() {
   Sequence& v = seq_[victim];
   free_blocks_ += v.blocks;
   v.blocks = 0;
-  v.prefilled = v.kv_tokens = 0;
-  v.prefill_target = requests_[victim].prompt_tokens + v.generated;
+  if (swapping_) {  // its cache goes to the host whole; it resumes where it stopped
+    copy_to_or_from_host(v.kv_tokens);
+    v.swapped = v.kv_tokens > 0;
+  } else {  // recompute: the cache is dropped; the prompt and what it produced are prefilled again
+    v.prefilled = v.kv_tokens = 0;
+    v.prefill_target = requests_[victim].prompt_tokens + v.generated;
+  }
   ++out_.requests[victim].preemptions;
   ++out_.preemptions;
   waiting_.push_front(victim);
@@ -147,13 +162,19 @@ void Replica::step() {
   while (budget > 0 && running_.size() < sch_.max_batch && !waiting_.empty()) {
     const std::size_t id = waiting_.front();
     Sequence& s = seq_[id];
-    const std::uint64_t need = ceil_div(s.prefill_target, block);
+    // Blocks for its whole prompt, or for the cache it had when swapped out.
+    const std::uint64_t need = ceil_div(std::max(s.prefill_target, s.kv_tokens), block);
     if (need > free_blocks_) break;  // first come, first served: no one overtakes the head
     waiting_.pop_front();
     free_blocks_ -= need;
     s.blocks = need;
     running_.push_back(id);
-    const std::uint64_t c = std::min(s.prefill_target, budget);
+    if (s.swapped) {  // its cache comes back from the host; it decodes from the next step
+      copy_to_or_from_host(s.kv_tokens);
+      s.swapped = false;
+    }
+    if (s.prefill_done()) continue;
+    const std::uint64_t c = std::min(s.prefill_target - s.prefilled, budget);
     chunks.emplace_back(id, c);
     budget -= c;
   }
@@ -173,11 +194,15 @@ void Replica::step() {
     weighted += c * (seq_[id].prefilled + c);
   }
   if (work.prefill_tokens > 0) work.prefill_context = (weighted + work.prefill_tokens / 2) / work.prefill_tokens;
-  if (work.decode_sequences == 0 && work.prefill_tokens == 0)
+  const bool idle_step = work.decode_sequences == 0 && work.prefill_tokens == 0;
+  if (idle_step && pending_swap_s_ == 0)
     throw std::logic_error("serving scheduler: a step with no work");  // the capacity check rules it out
 
-  const double dt = cost_.seconds(work);
-  out_.dynamic_j += cost_.joules(work);
+  // A step that only brings caches back from the host takes just the copy.
+  const double dt = (idle_step ? 0.0 : cost_.seconds(work)) + pending_swap_s_;
+  out_.swap_s += pending_swap_s_;
+  pending_swap_s_ = 0;
+  if (!idle_step) out_.dynamic_j += cost_.joules(work);
   const std::uint64_t used = out_.kv_blocks_total - free_blocks_;
   out_.kv_blocks_peak = std::max(out_.kv_blocks_peak, used);
   out_.kv_block_seconds += static_cast<double>(used) * dt;
@@ -222,13 +247,15 @@ ServeTimeline merge_replicas(std::vector<ServeTimeline>& outs, const std::vector
   m.chips = outs.size();
   m.steps = m.preemptions = m.kv_blocks_total = m.kv_blocks_peak = m.max_batch_seen = 0;
   m.drafted = m.accepted = m.decode_sequence_steps = 0;
-  m.busy_s = m.dynamic_j = m.kv_block_seconds = 0;
+  m.busy_s = m.dynamic_j = m.kv_block_seconds = m.swap_bytes = m.swap_s = 0;
   for (const ServeTimeline& o : outs) {
     m.steps += o.steps;
     m.preemptions += o.preemptions;
     m.kv_blocks_total += o.kv_blocks_total;
     m.kv_blocks_peak += o.kv_blocks_peak;
     m.max_batch_seen = std::max(m.max_batch_seen, o.max_batch_seen);
+    m.swap_bytes += o.swap_bytes;
+    m.swap_s += o.swap_s;
     m.drafted += o.drafted;
     m.accepted += o.accepted;
     m.decode_sequence_steps += o.decode_sequence_steps;
@@ -254,13 +281,13 @@ ServeTimeline merge_replicas(std::vector<ServeTimeline>& outs, const std::vector
 
 ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const ServeScheduler& sch,
                                std::uint64_t kv_capacity_tokens, StepCost& cost,
-                               const SourceLocation& capacity_where) {
+                               const SourceLocation& capacity_where, const SwapLink& swap) {
   const std::size_t n = std::max<std::uint64_t>(1, sch.replicas.count);
   std::vector<ServeTimeline> outs(n, start_timeline(requests, sch.kv_block_tokens, kv_capacity_tokens, capacity_where));
   std::vector<Replica> chips;
   chips.reserve(n);
   // Each replica draws its own acceptances (replica 0 from the seed, as a lone chip does).
-  for (std::size_t r = 0; r < n; ++r) chips.emplace_back(requests, sch, outs[r], cost, sch.speculative.seed + r);
+  for (std::size_t r = 0; r < n; ++r) chips.emplace_back(requests, sch, outs[r], cost, sch.speculative.seed + r, swap);
   std::vector<std::size_t> replica_of(requests.size(), 0);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const double at = requests[i].arrival_s;

@@ -137,8 +137,13 @@ std::string serve_text(const ServeRun& run) {
                        run.spec->slo_ttft_s > 0 ? ms(run.spec->slo_ttft_s) : "-",
                        run.spec->slo_tpot_s > 0 ? ms(run.spec->slo_tpot_s) : "-", s.met_slo, s.requests,
                        s.goodput_requests_per_s);
-  out += fmt::format("  KV cache occupancy mean {:.1f} %, peak {:.1f} %; {} preemptions; largest batch {}\n",
-                     100 * s.kv_mean_occupancy, 100 * s.kv_peak_occupancy, t.preemptions, t.max_batch_seen);
+  out += fmt::format("  KV cache occupancy mean {:.1f} %, peak {:.1f} %; {} preemptions{}; largest batch {}\n",
+                     100 * s.kv_mean_occupancy, 100 * s.kv_peak_occupancy, t.preemptions,
+                     run.spec->scheduler.preemption == "swap"
+                         ? fmt::format(" (swapped: {:.3f} GB over the host link, {:.3f} ms)", t.swap_bytes * 1e-9,
+                                       t.swap_s * 1e3)
+                         : "",
+                     t.max_batch_seen);
   if (!t.replicas.empty()) {
     out += fmt::format("  {} replicas, routing {}:", t.replicas.size(), run.spec->scheduler.replicas.routing);
     for (std::size_t r = 0; r < t.replicas.size(); ++r)
@@ -207,6 +212,7 @@ std::string serve_json(const ServeRun& run) {
                            {"decode_busy_s", t.decode_busy_s},
                            {"kv_transfer_bytes", t.kv_transfer_bytes},
                            {"kv_transfer_s", t.kv_transfer_s}};
+  j["preemption"] = {{"policy", c.preemption}, {"swap_bytes", t.swap_bytes}, {"swap_s", t.swap_s}};
   if (!t.replicas.empty()) {
     ordered_json reps = ordered_json::array();
     for (const ServeReplicaStats& r : t.replicas)

@@ -53,6 +53,11 @@ PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& h
   struct NoCost : StepCost {
     double seconds(const StepWork&) override { return 1; }
   } none;
+  if (spec.scheduler.preemption == "swap" && hw.chip.host.link_Bps == 0)
+    throw ConfigError(spec.preemption_where, "serve.scheduler.preemption",
+                      fmt::format("swap copies preempted caches to the host: '{}' has no host link "
+                                  "(set chip.host.link_bandwidth, e.g. --set 'chip.host.link_bandwidth=32 GB/s')",
+                                  hw.name));
   if (p.max_context > p.kv_capacity_tokens)
     simulate_serving(p.requests, spec.scheduler, p.kv_capacity_tokens, none, spec.capacity_where);  // throws
   return p;
@@ -66,7 +71,8 @@ ServeOutcome run_serve(const PreparedServe& p, unsigned jobs) {
   o.timeline = p.spec.scheduler.disaggregation.prefill_chips > 0
                    ? simulate_disaggregated(p.requests, p.spec.scheduler, p.kv_capacity_tokens,
                                             p.model.kv_bytes_per_token, *o.cost, p.spec.capacity_where)
-                   : simulate_serving(p.requests, p.spec.scheduler, p.kv_capacity_tokens, *o.cost, p.spec.capacity_where);
+                   : simulate_serving(p.requests, p.spec.scheduler, p.kv_capacity_tokens, *o.cost, p.spec.capacity_where,
+                                      SwapLink{double(p.model.kv_bytes_per_token), double(p.hw.chip.host.link_Bps)});
   return o;
 }
 

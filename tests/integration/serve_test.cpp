@@ -339,4 +339,25 @@ TEST_F(Serve, ReplicasBehindARouterReportEachChipAndRefuseWhatIsNotModelled) {
   EXPECT_NE(bad.output.find("serve.replicas"), std::string::npos) << bad.output;
 }
 
+
+TEST_F(Serve, SwapPreemptionNeedsAHostLinkAndMovesTheCacheOverIt) {
+  // A cache of 512 tokens for 40 requests of up to 160: preemptions are certain.
+  const std::string f = serve_file("{count: 40, rate: 5000, seed: 2, prompt_tokens: {min: 64, max: 128}, output_tokens: {min: 8, max: 32}}",
+                                   "{max_batch: 8, max_tokens_per_step: 256, kv_capacity_tokens: 512, preemption: swap}");
+  const Outcome no_link = podsim_cli("serve " + f + " --hw tpu-v4 -q");
+  EXPECT_EQ(no_link.code, 2) << no_link.output;
+  EXPECT_NE(no_link.output.find("serve.scheduler.preemption"), std::string::npos) << no_link.output;
+  EXPECT_NE(no_link.output.find("chip.host.link_bandwidth"), std::string::npos) << no_link.output;
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --set 'chip.host.link_bandwidth=16 GB/s' --json " + dir_ +
+                       "/sw.json").code, 0);
+  const json r = json::parse(read_file(dir_ + "/sw.json"));
+  ASSERT_GT(r["summary"]["preemptions"].get<std::uint64_t>(), 0u);
+  const double bytes = r["preemption"]["swap_bytes"].get<double>();
+  EXPECT_GT(bytes, 0.0);
+  EXPECT_NEAR(r["preemption"]["swap_s"].get<double>(), bytes / 16e9, 1e-9 * bytes / 16e9);
+  // Whole tokens of the model's KV cache, out and back: a multiple of 2 x bytes per token.
+  const double per_token = r["model"]["kv_bytes_per_token"].get<double>();
+  EXPECT_EQ(std::fmod(bytes, 2 * per_token), 0.0);
+}
+
 }  // namespace

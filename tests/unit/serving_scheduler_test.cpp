@@ -468,4 +468,43 @@ TEST(ServingScheduler, LeastOutstandingSendsARequestToTheIdleReplica) {
 }
 
 }  // namespace
+
+// Swap preemption against recompute: two requests that outgrow a 6-block cache together
+// (each reaches 71 tokens, 5 blocks). Recompute prefills a victim's prompt and its output
+// again; swap copies its cache out and back, both ways at the link's rate, and prefills
+// nothing twice.
+TEST(ServingScheduler, SwapPreemptionCopiesTheCacheOutAndBackInsteadOfRecomputing) {
+  struct Counting : FixedCost {
+    std::uint64_t prefill_tokens = 0;
+    double total = 0;
+    double seconds(const StepWork& w) override {
+      prefill_tokens += w.prefill_tokens;
+      const double s = FixedCost::seconds(w);
+      total += s;
+      return s;
+    }
+  };
+  const std::vector<ServeRequest> reqs = {{0.0, 32, 40}, {0.0, 32, 40}};
+  Counting recompute_cost;
+  const ServeTimeline rc = simulate_serving(reqs, scheduler(8, 512), 96, recompute_cost, {});
+  ASSERT_GE(rc.preemptions, 1u);
+  EXPECT_GT(recompute_cost.prefill_tokens, 64u);  // the victims' prompts and outputs again
+  EXPECT_EQ(rc.swap_bytes, 0.0);
+
+  ServeScheduler sch = scheduler(8, 512);
+  sch.preemption = "swap";
+  Counting swap_cost;
+  const SwapLink link{1000.0, 1e6};  // 1 kB a token, 1 MB/s: 1 ms a token each way
+  const ServeTimeline sw = simulate_serving(reqs, sch, 96, swap_cost, {}, link);
+  ASSERT_GE(sw.preemptions, 1u);
+  EXPECT_EQ(swap_cost.prefill_tokens, 64u);  // each prompt once
+  // Every byte that went out came back (both requests finished), at the link's rate, and
+  // the steps took their own time plus the copies'.
+  EXPECT_GT(sw.swap_bytes, 0.0);
+  EXPECT_EQ(std::fmod(sw.swap_bytes, 2000.0), 0.0);  // whole tokens, out and in
+  EXPECT_NEAR(sw.swap_s, sw.swap_bytes / 1e6, 1e-12);
+  EXPECT_NEAR(sw.busy_s, swap_cost.total + sw.swap_s, 1e-12);
+  for (const RequestOutcome& r : sw.requests) EXPECT_GT(r.finish_s, 0.0);
+}
+
 }  // namespace podsim

@@ -81,6 +81,9 @@ struct ServeTimeline {
   std::uint64_t kv_blocks_total = 0;
   std::uint64_t kv_blocks_peak = 0;
   std::uint64_t preemptions = 0;
+  // Swap preemption: blocks copied to the host and back, in bytes, and the time the steps
+  // waited for those copies.
+  double swap_bytes = 0, swap_s = 0;
   std::uint64_t max_batch_seen = 0;
   // Speculative decoding: draft tokens proposed and accepted, and decode sequence-steps.
   std::uint64_t drafted = 0, accepted = 0, decode_sequence_steps = 0;
@@ -100,9 +103,17 @@ struct ServeTimeline {
 // request goes to a replica as it arrives (the router sees every replica's state at that
 // moment: each runs the steps that start before it), and every replica runs the policy
 // above on its own chip.
+// Swap preemption's link: a cached token's bytes and the host link's bandwidth (each way).
+// A step that swaps a sequence out or in takes the copy's time on top of its own (the
+// copy is not overlapped with the step: an upper bound).
+struct SwapLink {
+  double bytes_per_token = 0;
+  double Bps = 0;
+};
+
 ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const ServeScheduler& scheduler,
                                std::uint64_t kv_capacity_tokens, StepCost& cost,
-                               const SourceLocation& capacity_where);
+                               const SourceLocation& capacity_where, const SwapLink& swap = {});
 
 // Prefill/decode disaggregation (ServeScheduler::disaggregation): prefill chips run only
 // prefill chunks (FCFS, max_tokens_per_step and max_batch a step, a prompt's blocks held

@@ -81,6 +81,10 @@ struct ServeScheduler {
   std::uint64_t max_tokens_per_step = 2048;
   std::uint64_t kv_block_tokens = 16;
   std::uint64_t kv_capacity_tokens = 0;  // 0: auto (HBM after the weights)
+  // When the cache is full, the latest-admitted sequence is preempted: `recompute` drops
+  // its cache and later recomputes it (vLLM's default), `swap` copies its blocks to host
+  // memory over chip.host.link_bandwidth and back when it is readmitted.
+  std::string preemption = "recompute";
   SpeculativeDecoding speculative;
   Disaggregation disaggregation;
   Replicas replicas;
@@ -96,6 +100,7 @@ struct ServeSpec {
   SourceLocation trace_where;
   ServeScheduler scheduler;
   SourceLocation capacity_where;
+  SourceLocation preemption_where;
   double slo_ttft_s = 0, slo_tpot_s = 0;  // 0: no target
   std::string draft;  // speculative decoding: the draft model's workload file (resolved)
   SourceLocation draft_where;
