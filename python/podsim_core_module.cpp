@@ -131,9 +131,9 @@ WorkloadSpec workload_of(const std::string& workload, bool is_text, const std::v
 
 // `podsim serve`: the JSON report and the per-request CSV, joined by a record separator.
 std::string serve(const std::string& serve_file, const std::string& hardware, bool hardware_is_text,
-                  const std::vector<std::string>& set, unsigned jobs) {
+                  const std::vector<std::string>& set, const std::vector<std::string>& sset, unsigned jobs) {
   py::gil_scoped_release unlocked;
-  const PreparedServe prepared = prepare_serve(serve_file, hardware_of(hardware, hardware_is_text, set));
+  const PreparedServe prepared = prepare_serve(serve_file, hardware_of(hardware, hardware_is_text, set), sset);
   return in_child([&] {
     const ServeOutcome outcome = run_serve(prepared, jobs);
     return serve_json(outcome.report(prepared)) + "\x1e" + serve_requests_csv(outcome.timeline);
@@ -188,7 +188,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("workload_is_text"), py::arg("set"), py::arg("wset"),
         "Simulates one run in a child process; returns the JSON report text (as podsim run --json writes it).");
   m.def("serve", &podsim::serve, py::arg("serve_file"), py::arg("hardware"), py::arg("hardware_is_text"),
-        py::arg("set"), py::arg("jobs"),
+        py::arg("set"), py::arg("sset"), py::arg("jobs"),
         "Runs podsim serve in a child process; returns the JSON report and the request CSV, joined by \\x1e.");
   m.def("map", &podsim::map, py::arg("hardware"), py::arg("hardware_is_text"), py::arg("workload"),
         py::arg("workload_is_text"), py::arg("set"), py::arg("wset"), py::arg("top_k"), py::arg("jobs"),

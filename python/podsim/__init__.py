@@ -259,15 +259,18 @@ class MapReport:
             self.json.get("simulations", 0))
 
 
-def serve(hardware, serve_file, set=None, jobs=2):
+def serve(hardware, serve_file, set=None, sset=None, jobs=2):
     """Runs `podsim serve serve_file --hw hardware` and returns its ServeReport.
 
     hardware: a preset, a YAML file or a dict; serve_file: a serve YAML file (its model
-    workload and trace are read relative to it). The grid simulations run `jobs` at a time.
+    workload and trace are read relative to it). set: hardware overrides (as --set);
+    sset: fields of the serve file, {"serve.requests.rate": 8} (as --sset). The grid
+    simulations run `jobs` at a time.
     """
     hw, hw_text = _source(hardware, "hardware")
     try:
-        text = _core.serve(str(serve_file), hw, hw_text, _assignments(set, "set"), int(jobs))
+        text = _core.serve(str(serve_file), hw, hw_text, _assignments(set, "set"), _assignments(sset, "sset"),
+                           int(jobs))
     except _core.ConfigError as e:
         raise InputError(*e.args) from None
     report, _, csv_text = text.partition("\x1e")

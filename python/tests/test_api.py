@@ -110,6 +110,19 @@ def test_serve_is_the_command_lines_report(tmp_path):
     assert s.summary["output_tokens"] == int(s.requests["output_tokens"].sum())
 
 
+def test_serve_takes_serve_file_fields_as_the_command_line_does(tmp_path):
+    path = serve_files(tmp_path)
+    s = podsim.serve("tpu-v4", path, sset={"serve.scheduler.max_batch": 1, "serve.replicas.count": 2})
+    out = tmp_path / "s.json"
+    subprocess.run([BINARY, "serve", "-q", str(path), "--hw", "tpu-v4", "--json", str(out), "--sset",
+                    "serve.scheduler.max_batch=1", "--sset", "serve.replicas.count=2"], check=True, capture_output=True)
+    assert s.json == json.loads(out.read_text())
+    assert s.json["summary"]["max_batch"] == 1 and len(s.json["replicas"]["chips"]) == 2
+    with pytest.raises(podsim.InputError) as e:
+        podsim.serve("tpu-v4", path, sset={"serve.scheduler.max_bach": 2})
+    assert e.value.key_path == "serve.scheduler.max_bach"
+
+
 def test_serve_input_errors_name_the_key(tmp_path):
     path = serve_files(tmp_path, "{count: 3, rate: fast, prompt_tokens: 8, output_tokens: 2}")
     with pytest.raises(podsim.InputError) as e:
