@@ -6,6 +6,7 @@
 #include <deque>
 #include <random>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -28,24 +29,26 @@ struct Sequence {
 
 
 // One chip's continuous batching: requests arrive (arrive()), and step() runs the next
-// step from the chip's clock. simulate_serving() drives one per replica.
+// step from the chip's clock. simulate_serving() drives one per replica. `out` takes the
+// chip's counters; `outcomes` (every request's, shared by the replicas) its requests'.
+// It holds state for the requests routed to it only, so replicas cost memory in
+// proportion to their share, not to the whole stream.
 class Replica {
  public:
-  Replica(const std::vector<ServeRequest>& requests, const ServeScheduler& sch, ServeTimeline& out, StepCost& cost,
-          std::uint64_t accept_seed, const SwapLink& swap)
-      : requests_(requests), sch_(sch), out_(out), cost_(cost), accept_rng_(accept_seed), seq_(requests.size()),
-        free_blocks_(out.kv_blocks_total), swap_(swap), swapping_(sch.preemption == "swap") {
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-      seq_[i].id = i;
-      seq_[i].prefill_target = requests[i].prompt_tokens;
-    }
-  }
+  Replica(const std::vector<ServeRequest>& requests, const ServeScheduler& sch, ServeTimeline& out,
+          std::vector<RequestOutcome>& outcomes, StepCost& cost, std::uint64_t accept_seed, const SwapLink& swap)
+      : requests_(requests), sch_(sch), out_(out), outcomes_(outcomes), cost_(cost), accept_rng_(accept_seed),
+        free_blocks_(out.kv_blocks_total), swap_(swap), swapping_(sch.preemption == "swap") {}
 
   bool busy() const { return !running_.empty() || !waiting_.empty(); }
   double clock() const { return t_; }
   // A request joins the queue; an idle chip's clock moves on to its arrival.
   void arrive(std::size_t id) {
     if (!busy()) t_ = std::max(t_, requests_[id].arrival_s);
+    Sequence s;
+    s.id = id;
+    s.prefill_target = requests_[id].prompt_tokens;
+    seq_.emplace(id, s);
     waiting_.push_back(id);
     ++routed_;
   }
@@ -60,7 +63,7 @@ class Replica {
   // Tokens a sequence may draft this step: never past its last token, so the cache never
   // holds more than prompt + output - 1 tokens (the capacity check stays true).
   std::uint64_t draftable(std::size_t id) const {
-    const std::uint64_t left = requests_[id].output_tokens - seq_[id].generated;
+    const std::uint64_t left = requests_[id].output_tokens - seq_.at(id).generated;
     return std::min<std::uint64_t>(sch_.speculative.tokens, left - 1);
   }
   void preempt_last();
@@ -69,9 +72,10 @@ class Replica {
   const std::vector<ServeRequest>& requests_;
   const ServeScheduler& sch_;
   ServeTimeline& out_;
+  std::vector<RequestOutcome>& outcomes_;
   StepCost& cost_;
   std::mt19937_64 accept_rng_;
-  std::vector<Sequence> seq_;
+  std::unordered_map<std::size_t, Sequence> seq_;  // by request id: those routed here
   std::deque<std::size_t> waiting_;
   std::vector<std::size_t> running_;  // in admission order
   std::uint64_t free_blocks_;
@@ -103,7 +107,7 @@ void Replica::preempt_last() {
     v.prefilled = v.kv_tokens = 0;
     v.prefill_target = requests_[victim].prompt_tokens + v.generated;
   }
-  ++out_.requests[victim].preemptions;
+  ++outcomes_[victim].preemptions;
   ++out_.preemptions;
   waiting_.push_front(victim);
 }
@@ -111,7 +115,7 @@ void Replica::preempt_last() {
 void Replica::emit(std::size_t id) {
   Sequence& s = seq_[id];
   ++s.generated;
-  RequestOutcome& o = out_.requests[id];
+  RequestOutcome& o = outcomes_[id];
   if (!s.first_token) {
     s.first_token = true;
     o.first_token_s = t_;
@@ -239,11 +243,13 @@ void Replica::step() {
   }
 }
 
-// The replicas' timelines as one: every request's outcome from its replica, counts and
-// busy time summed, the largest batch; the cache's peak as the sum of each chip's (an
-// upper bound on their simultaneous peak); the samples are replica 0's.
-ServeTimeline merge_replicas(std::vector<ServeTimeline>& outs, const std::vector<std::size_t>& replica_of) {
+// The replicas' counters as one timeline with every request's outcome: counts and busy
+// time summed, the largest batch; the cache's peak as the sum of each chip's (an upper
+// bound on their simultaneous peak); the samples are replica 0's.
+ServeTimeline merge_replicas(const std::vector<ServeTimeline>& outs, std::vector<RequestOutcome> outcomes,
+                             const std::vector<std::size_t>& replica_of) {
   ServeTimeline m = outs.front();
+  m.requests = std::move(outcomes);
   m.chips = outs.size();
   m.steps = m.preemptions = m.kv_blocks_total = m.kv_blocks_peak = m.max_batch_seen = 0;
   m.drafted = m.accepted = m.decode_sequence_steps = 0;
@@ -263,16 +269,15 @@ ServeTimeline merge_replicas(std::vector<ServeTimeline>& outs, const std::vector
     m.dynamic_j += o.dynamic_j;
     m.kv_block_seconds += o.kv_block_seconds;
   }
-  for (std::size_t i = 0; i < m.requests.size(); ++i) m.requests[i] = outs[replica_of[i]].requests[i];
+  m.replicas.resize(outs.size());
+  for (const std::size_t r : replica_of) ++m.replicas[r].requests;
   for (std::size_t r = 0; r < outs.size(); ++r) {
-    ServeReplicaStats st;
-    for (std::size_t i = 0; i < replica_of.size(); ++i) st.requests += replica_of[i] == r ? 1 : 0;
+    ServeReplicaStats& st = m.replicas[r];
     st.steps = outs[r].steps;
     st.busy_s = outs[r].busy_s;
     st.max_batch = outs[r].max_batch_seen;
     st.kv_peak_blocks = outs[r].kv_blocks_peak;
     st.preemptions = outs[r].preemptions;
-    m.replicas.push_back(st);
   }
   return m;
 }
@@ -283,11 +288,15 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
                                std::uint64_t kv_capacity_tokens, StepCost& cost,
                                const SourceLocation& capacity_where, const SwapLink& swap) {
   const std::size_t n = std::max<std::uint64_t>(1, sch.replicas.count);
-  std::vector<ServeTimeline> outs(n, start_timeline(requests, sch.kv_block_tokens, kv_capacity_tokens, capacity_where));
+  // Every request's outcome (and the capacity check) once; each chip its own counters.
+  ServeTimeline all = start_timeline(requests, sch.kv_block_tokens, kv_capacity_tokens, capacity_where);
+  std::vector<ServeTimeline> outs(n);
+  for (ServeTimeline& o : outs) o.kv_blocks_total = all.kv_blocks_total;
   std::vector<Replica> chips;
   chips.reserve(n);
   // Each replica draws its own acceptances (replica 0 from the seed, as a lone chip does).
-  for (std::size_t r = 0; r < n; ++r) chips.emplace_back(requests, sch, outs[r], cost, sch.speculative.seed + r, swap);
+  for (std::size_t r = 0; r < n; ++r)
+    chips.emplace_back(requests, sch, outs[r], all.requests, cost, sch.speculative.seed + r, swap);
   std::vector<std::size_t> replica_of(requests.size(), 0);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const double at = requests[i].arrival_s;
@@ -307,8 +316,11 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
   }
   for (Replica& c : chips)
     while (c.busy()) c.step();
-  if (n == 1) return outs.front();
-  return merge_replicas(outs, replica_of);
+  if (n == 1) {
+    outs.front().requests = std::move(all.requests);
+    return std::move(outs.front());
+  }
+  return merge_replicas(outs, std::move(all.requests), replica_of);
 }
 
 }  // namespace podsim
