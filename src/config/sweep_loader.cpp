@@ -87,32 +87,26 @@ void check_axis(SweepAxis& axis, const std::string& workload, const std::string&
     }
     return;
   }
-  if (!serve.empty() && is_serve_path(axis.path)) {
+  // Each value set in its file and the file checked in full; an error names the value.
+  auto each_value_loads = [&](const auto& load) {
     for (const auto& v : axis.values) {
       try {
-        load_serve_spec(serve, {axis.path + "=" + v});
+        load(axis.path + "=" + v);
       } catch (const ConfigError& e) {
         throw ConfigError(axis.where, axis.path, fmt::format("value '{}': {}", v, e.what()));
       }
     }
-    return;
-  }
+  };
+  if (!serve.empty() && is_serve_path(axis.path))
+    return each_value_loads([&](const std::string& o) { load_serve_spec(serve, {o}); });
   if (!serve.empty() && is_workload_path(axis.path))
     throw ConfigError(axis.where, axis.path,
                       "a serve sweep sets fields of the serve file (serve.requests.rate, serve.scheduler.max_batch); "
                       "the model is the serve file's serve.workload");
   if (serve.empty() && is_serve_path(axis.path))
     throw ConfigError(axis.where, axis.path, "serve.* axes need a serve sweep: sweep.serve: <serve file> instead of sweep.workload");
-  if (is_workload_path(axis.path)) {
-    for (const auto& v : axis.values) {
-      try {
-        load_workload(workload, {axis.path + "=" + v});
-      } catch (const ConfigError& e) {
-        throw ConfigError(axis.where, axis.path, fmt::format("value '{}': {}", v, e.what()));
-      }
-    }
-    return;
-  }
+  if (is_workload_path(axis.path))
+    return each_value_loads([&](const std::string& o) { load_workload(workload, {o}); });
   std::vector<std::string> all;
   for (const auto& p : hardware_params()) all.push_back(p.path);
   const std::string hint = suggest_nearest(axis.path, all);
