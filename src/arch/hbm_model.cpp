@@ -44,6 +44,7 @@ HbmModel::HbmModel(const HbmSpec& spec, bool log_commands) : spec_(spec) {
   ctrl.write_high_percent = spec.write_high_watermark;
   ctrl.write_low_percent = spec.write_low_watermark;
   ctrl.refresh_phases = spec.refresh_stagger ? pcs : 1;
+  ctrl.stream_fast_path = spec.stream_fast_path;
   dram_.reserve(pcs);
   for (std::uint32_t i = 0; i < pcs; ++i) {
     ctrl.refresh_phase = spec.refresh_stagger ? i : 0;
@@ -219,6 +220,7 @@ std::vector<HbmChannelStats> HbmModel::channel_stats() const {
     out[c].row_conflicts = d.row_conflicts;
     out[c].refreshes = d.refreshes;
     out[c].forwarded_reads = d.forwarded_reads;
+    out[c].streamed = d.streamed;
     out[c].mean_queue_depth = d.arrivals ? double(d.queue_depth_sum) / double(d.arrivals) : 0.0;
   }
   return out;

@@ -286,6 +286,11 @@ std::vector<HardwareParam> build_table() {
                    "pseudo-channel i starts its refresh schedule i / (pseudo-channels) of an interval late, so "
                    "they never all refresh at once (DRAMsim3's staggered refresh); false: in lockstep",
                    +[](HardwareSpec& h) -> bool& { return h.chip.hbm.refresh_stagger; }));
+  t.push_back(flag("chip.hbm.stream_fast_path", "true",
+                   "a speed shortcut: requests covering a whole (bank, row) block are appended after the latest "
+                   "commands instead of searched into the command timelines, refresh by arithmetic "
+                   "(error against the command model: docs/memory.md)",
+                   +[](HardwareSpec& h) -> bool& { return h.chip.hbm.stream_fast_path; }));
   t.push_back(count("chip.hbm.write_high_watermark", "100", 1, 100,
                     "percent of the write queue: a write that would pass it waits while posted writes drain "
                     "(row hits first) to the low watermark",

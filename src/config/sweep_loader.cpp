@@ -272,7 +272,7 @@ const std::vector<StatsGroupSchema>& stats_metric_schema() {
       {"chip.core#.noc_port", {"bytes", "utilization"}},
       {"chip.hbm.ch#",
        {"read_bytes", "write_bytes", "requests", "utilization", "row_hits", "row_misses", "row_conflicts", "refreshes",
-        "forwarded_reads", "mean_queue_depth"}},
+        "forwarded_reads", "streamed_requests", "mean_queue_depth"}},
       {"sim", {"process_wakeups", "ops_replayed", "tiles_replayed"}},
       {"pod", {"chips", "ici_bytes", "exposed_comm", "idle", "network_events"}},
   };

@@ -275,6 +275,7 @@ std::string report_json(const RunResult& r) {
       cj["row_conflicts"] = ch.row_conflicts;
       cj["refreshes"] = ch.refreshes;
       cj["forwarded_reads"] = ch.forwarded_reads;
+      cj["streamed_requests"] = ch.streamed;
       cj["mean_queue_depth"] = ch.mean_queue_depth;
     }
     channels.push_back(std::move(cj));

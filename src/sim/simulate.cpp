@@ -98,6 +98,8 @@ void collect_stats(RunResult& r, const Chip& chip) {
       s.add(g, "row_conflicts", "1", cs.row_conflicts);
       s.add(g, "refreshes", "1", cs.refreshes);
       s.add(g, "forwarded_reads", "1", cs.forwarded_reads, "reads served from the write queue (read-after-write)");
+      s.add(g, "streamed_requests", "1", cs.streamed,
+            "row runs placed by the streaming fast path (chip.hbm.stream_fast_path), not the command timelines");
       s.add(g, "mean_queue_depth", "1", cs.mean_queue_depth, "requests waiting, seen by each arrival");
     }
   }

@@ -33,6 +33,7 @@ struct HbmChannelStats {
   // DRAM devices only:
   std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, refreshes = 0;
   std::uint64_t forwarded_reads = 0;  // served from the write queue (read-after-write)
+  std::uint64_t streamed = 0;         // requests the controller's streaming fast path placed
   double mean_queue_depth = 0;
 };
 

@@ -67,6 +67,9 @@ struct HbmSpec {
   std::uint32_t queue_depth = 32;          // read queue and write queue per pseudo-channel
   std::string refresh = "per_bank";        // per_bank | all_bank
   bool refresh_stagger = true;             // pseudo-channels refresh at evenly spread phases
+  // Whole-block requests placed by the controller's streaming fast path, not the command
+  // timelines (arch/dram/dram_stream_path.cpp; its error: docs/memory.md).
+  bool stream_fast_path = true;
   // Write drain: posted writes drain (row hits first) once they would pass the high
   // watermark, down to the low one; percent of the write queue.
   std::uint32_t write_high_watermark = 100, write_low_watermark = 50;

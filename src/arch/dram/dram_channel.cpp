@@ -23,12 +23,25 @@ DramChannel::DramChannel(const DramDevice& device, const DramControllerSpec& ctr
     : d_(device),
       ctrl_(ctrl),
       banks_(std::size_t(device.bank_groups) * device.banks_per_group),
+      last_use_(banks_.size(), kLongAgo),
       rows_(device),
       cols_(device),
       next_refresh_(refresh_interval() +
                     refresh_interval() * std::int64_t(ctrl.refresh_phase) / std::max<std::int64_t>(1, ctrl.refresh_phases)),
       refreshed_(std::size_t(device.bank_groups) * device.banks_per_group, 0) {
   stats_.bank_acts.assign(std::size_t(device.bank_groups) * device.banks_per_group, 0);
+  // The fast path's whole-block runs, indexed once.
+  const auto& tm = d_.t;
+  for (int w = 0; w < 2; ++w)
+    for (int f = 0; f < 2; ++f) {
+      ColumnRun& r = block_run_[w][f];
+      r.count = d_.bank_groups * d_.columns;
+      r.write = w != 0;
+      r.bg_fastest = f != 0;
+      const std::uint32_t cycle_len = r.bg_fastest ? std::min<std::uint32_t>(r.count, d_.bank_groups) : 1;
+      r.step = std::max<std::uint32_t>(tm.tCCD_S, (tm.tCCD_L + cycle_len - 1) / cycle_len);
+      cols_.index(r);
+    }
 }
 
 void DramChannel::log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank,
@@ -101,7 +114,7 @@ void DramChannel::refresh_banks_until(std::int64_t t) {
     std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
     for (std::uint32_t i = 0; i < banks; ++i) {
       if (refreshed_[i]) continue;
-      const std::int64_t used = banks_[i].last_use;
+      const std::int64_t used = last_use_[i];
       if (used < oldest) {
         oldest = used;
         pick = i;
@@ -123,6 +136,7 @@ void DramChannel::refresh_banks_until(std::int64_t t) {
 }
 
 void DramChannel::refresh_until(std::int64_t t) {
+  if (streaming_) return refresh_streaming_until(t);
   if (ctrl_.per_bank_refresh) return refresh_banks_until(t);
   const auto& tm = d_.t;
   while (next_refresh_ <= t) {
@@ -175,7 +189,7 @@ std::int64_t DramChannel::activate(std::uint32_t bg, std::uint32_t b, std::uint3
   log(plan.act, DramCommandType::ACT, bg, b, row);
   bk.open_row = row;
   bk.act = plan.act;
-  bk.last_use = std::max(bk.last_use, plan.act);
+  mark_use(bg, b, plan.act);
   bk.ready = std::max(bk.ready, plan.act + std::int64_t(tm.tRC));
   return plan.act + rcd;
 }
@@ -184,6 +198,10 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   const auto& tm = d_.t;
   const std::uint32_t G = d_.bank_groups;
   // Nothing is placed before the present (floor_): the timelines forget the past.
+  if (ctrl_.stream_fast_path) {
+    if (stream_eligible(p)) return schedule_streaming(p, std::max({std::int64_t(p.arrival), earliest, floor_}));
+    if (streaming_) leave_streaming();  // moves floor_ past the fast path's runs
+  }
   const std::int64_t t = std::max({std::int64_t(p.arrival), earliest, floor_});
   refresh_until(t);
 
@@ -221,7 +239,7 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
     Bank& bk = bank(bg, p.bank);
     const std::int64_t last = run.at(std::uint32_t(run.last_of[bg]));
     (p.write ? bk.last_wr : bk.last_rd) = std::max(p.write ? bk.last_wr : bk.last_rd, last);
-    bk.last_use = std::max(bk.last_use, last);
+    mark_use(bg, p.bank, last);
   }
   stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
   if (ctrl_.log_commands)
@@ -288,14 +306,18 @@ std::uint64_t DramChannel::read(const DramPiece& p) {
     stats_.read_bytes += std::uint64_t(p.bursts) * d_.burst_bytes();
     return p.arrival + 1;
   }
-  std::uint64_t waiting = write_queue_.size();
-  for (std::int64_t done : read_completions_) waiting += done > std::int64_t(p.arrival) ? 1 : 0;
-  stats_.queue_depth_sum += waiting;
+  // Reads done by now leave the queue (arrivals never go back in time): what is left is
+  // waiting, and a full queue's earliest completion is still the one it waits for.
+  const auto later = std::greater<std::int64_t>();
+  while (!read_completions_.empty() && read_completions_.front() <= std::int64_t(p.arrival)) {
+    std::pop_heap(read_completions_.begin(), read_completions_.end(), later);
+    read_completions_.pop_back();
+  }
+  stats_.queue_depth_sum += write_queue_.size() + read_completions_.size();
 
   // A full read queue admits this read when a place frees: when the earliest of the
   // queue_depth latest-finishing reads is done (reads finish out of order, so not the read
   // queue_depth arrivals earlier). read_completions_ is a min-heap of those.
-  const auto later = std::greater<std::int64_t>();
   const std::int64_t entry =
       std::max(after_writes, read_completions_.size() >= ctrl_.queue_depth ? read_completions_.front() : 0);
   const std::int64_t done = schedule(p, entry);

@@ -47,11 +47,13 @@ class ColumnTimeline {
   void insert(const ColumnRun& run) { runs_.insert(run.start, run); }
   // Forgets runs that ended before `cycle` minus the longest spacing rule.
   void prune(std::int64_t cycle);
+  // The run placed latest (the greatest start), or null if none is kept.
+  const ColumnRun* latest() const { return runs_.empty() ? nullptr : &runs_[runs_.size() - 1].second; }
+  // The earliest start for `r` after `x` (r entirely later).
+  std::int64_t after(const ColumnRun& x, const ColumnRun& r) const;
 
  private:
   std::int64_t gap(bool from_write, bool to_write, bool same_bg) const;
-  // The earliest start for `r` after `x` (r entirely later).
-  std::int64_t after(const ColumnRun& x, const ColumnRun& r) const;
   // Whether `r` at its start ends early enough before `x`.
   bool fits_before(const ColumnRun& r, const ColumnRun& x) const;
 
@@ -73,6 +75,16 @@ class RowTimeline {
   std::int64_t place_other(std::int64_t earliest) const;
   void insert(std::int64_t cycle, RowKind kind, std::uint32_t bg) { cmds_.insert(cycle, Entry{kind, bg}); }
   void prune(std::int64_t cycle);
+  // Up to `n` of the latest ACTs, latest first: cycles and bank groups; returns how many.
+  std::size_t latest_acts(std::size_t n, std::int64_t* cycles, std::uint32_t* bgs) const {
+    std::size_t m = 0;
+    for (std::size_t i = cmds_.size(); i > 0 && m < n; --i)
+      if (cmds_[i - 1].second.kind == RowKind::act) {
+        cycles[m] = cmds_[i - 1].first;
+        bgs[m++] = cmds_[i - 1].second.bg;
+      }
+    return m;
+  }
 
  private:
   struct Entry {

@@ -64,6 +64,10 @@ struct DramControllerSpec {
   // interval late, so staggered pseudo-channels never refresh together.
   std::uint32_t refresh_phase = 0, refresh_phases = 1;
   std::uint32_t write_high_percent = 100, write_low_percent = 50;  // of the write queue
+  // Streaming fast path (dram_stream_path.cpp): whole-block requests appended after the
+  // last column run without searching the command timelines. Approximate; off for the
+  // timing checker (log_commands), the closed and adaptive page policies.
+  bool stream_fast_path = false;
 };
 
 struct DramChannelStats {
@@ -73,6 +77,7 @@ struct DramChannelStats {
   std::uint64_t refreshes = 0;
   std::uint64_t forwarded_reads = 0;    // reads served from the write queue
   std::uint64_t refreshes_counted = 0;  // of those, counted in idle rounds without being placed
+  std::uint64_t streamed = 0;           // requests the streaming fast path placed
   std::uint64_t busy_cycles = 0;       // data bus
   std::uint64_t queue_depth_sum = 0;   // requests waiting, summed at each arrival
   std::uint64_t arrivals = 0;
@@ -109,7 +114,7 @@ class DramChannel {
   void list_counters(std::vector<std::uint64_t*>& out) {
     out.insert(out.end(), {&stats_.read_bytes, &stats_.write_bytes, &stats_.reads, &stats_.writes, &stats_.row_hits,
                            &stats_.row_misses, &stats_.row_conflicts, &stats_.refreshes, &stats_.busy_cycles,
-                           &stats_.queue_depth_sum, &stats_.arrivals, &stats_.forwarded_reads});
+                           &stats_.queue_depth_sum, &stats_.arrivals, &stats_.forwarded_reads, &stats_.streamed});
     for (auto& c : stats_.commands) out.push_back(&c);
     for (auto& c : stats_.bank_acts) out.push_back(&c);
   }
@@ -121,7 +126,6 @@ class DramChannel {
     std::int64_t ready = kLongAgo;       // earliest next ACT (tRP, tRC, tRFC)
     std::int64_t last_rd = kLongAgo;     // last RD command
     std::int64_t last_wr = kLongAgo;     // last WR command
-    std::int64_t last_use = kLongAgo;    // max(act, last_rd, last_wr): refresh picks by it
   };
   static constexpr std::int64_t kLongAgo = -(std::int64_t(1) << 40);
 
@@ -161,12 +165,30 @@ class DramChannel {
   // Read-after-write: true if a posted write holds all of the read's bursts. Otherwise
   // posted writes that overlap it are written now; *after is when the last one's data is in.
   bool forward_or_order(const DramPiece& read, std::int64_t* after);
+  // Streaming fast path (dram_stream_path.cpp). A whole (bank, row) block from its first
+  // burst: its ACTs go at their earliest cycle after the latest ACTs (tRRD, tFAW), its
+  // column run right after the latest run, refresh by arithmetic; no timeline is searched.
+  bool stream_eligible(const DramPiece& p) const;
+  std::int64_t schedule_streaming(const DramPiece& p, std::int64_t t);
+  void enter_streaming();
+  // Hands the fast path's latest column run and ACTs to the timelines and places nothing
+  // before that run's start, so the command model resumes without overlapping it.
+  void leave_streaming();
+  void refresh_streaming_until(std::int64_t t);
+  std::int64_t stream_act(std::uint32_t bg, std::int64_t earliest);
   Bank& bank(std::uint32_t bg, std::uint32_t b) { return banks_[bg * d_.banks_per_group + b]; }
+  void mark_use(std::uint32_t bg, std::uint32_t b, std::int64_t cycle) {
+    std::int64_t& u = last_use_[bg * d_.banks_per_group + b];
+    u = std::max(u, cycle);
+  }
   const Bank& bank(std::uint32_t bg, std::uint32_t b) const { return banks_[bg * d_.banks_per_group + b]; }
 
   DramDevice d_;
   DramControllerSpec ctrl_;
   std::vector<Bank> banks_;
+  // Per bank, max(ACT, last RD, last WR): refresh picks the least recently used bank by it.
+  // Apart from Bank so the refresh's scan reads two cache lines, not every bank's state.
+  std::vector<std::int64_t> last_use_;
   RowTimeline rows_;
   ColumnTimeline cols_;
   std::int64_t data_free_ = 0;
@@ -179,6 +201,23 @@ class DramChannel {
   std::uint64_t pending_write_bursts_ = 0;
   DramChannelStats stats_;
   std::vector<DramCommand> log_;
+  // Streaming fast path state.
+  bool streaming_ = false;
+  bool have_last_run_ = false;
+  ColumnRun last_run_;
+  // The latest runs the fast path placed (a ring, the oldest at recent_run_next_): handed to
+  // the column timeline when the path is left.
+  static constexpr std::uint32_t kRecentRuns = 4;
+  ColumnRun recent_runs_[kRecentRuns];
+  std::uint32_t recent_run_count_ = 0, recent_run_next_ = 0;
+  ColumnRun block_run_[2][2];  // indexed prototypes: [write][bg_fastest]
+  std::int64_t recent_act_[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // ring, for tFAW
+  std::uint32_t recent_bg_[4] = {0, 0, 0, 0};
+  std::uint32_t recent_next_ = 0;  // the ring's oldest entry
+  std::int64_t last_act_ = kLongAgo;
+  std::uint32_t last_act_bg_ = 0;
+  std::int64_t last_act_of_bg_[ColumnRun::kMaxGroups] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo,
+                                                          kLongAgo, kLongAgo, kLongAgo, kLongAgo};
 };
 
 }  // namespace podsim
