@@ -42,6 +42,13 @@ DramChannel::DramChannel(const DramDevice& device, const DramControllerSpec& ctr
       r.step = std::max<std::uint32_t>(tm.tCCD_S, (tm.tCCD_L + cycle_len - 1) / cycle_len);
       cols_.index(r);
     }
+  for (int from = 0; from < 2; ++from)
+    for (int to = 0; to < 2; ++to)
+      for (int f = 0; f < 2; ++f) {
+        ColumnRun r = block_run_[to][f];
+        r.start = std::numeric_limits<std::int64_t>::min() / 2;
+        block_gap_[from][to][f] = cols_.after(block_run_[from][f], r);  // the earlier run starts at 0
+      }
 }
 
 void DramChannel::log(std::int64_t cycle, DramCommandType type, std::uint32_t bg, std::uint32_t bank,

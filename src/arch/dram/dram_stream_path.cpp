@@ -38,6 +38,7 @@ void DramChannel::enter_streaming() {
   const ColumnRun* latest = cols_.latest();
   have_last_run_ = latest != nullptr;
   if (latest) last_run_ = *latest;
+  last_run_is_block_ = false;  // the command model's run: any shape
   // The latest ACTs from the row timeline, oldest first into the ring.
   std::int64_t cycles[4];
   std::uint32_t bgs[4];
@@ -93,7 +94,10 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
   const std::uint32_t G = d_.bank_groups;
   ColumnRun run = block_run_[p.write][p.bg_fastest];
   run.start = t;
-  if (have_last_run_) run.start = cols_.after(last_run_, run);
+  if (have_last_run_ && last_run_is_block_ && last_run_.bg_fastest == p.bg_fastest)
+    run.start = std::max(t, last_run_.start + block_gap_[last_run_.write][p.write][p.bg_fastest]);
+  else if (have_last_run_)
+    run.start = cols_.after(last_run_, run);
   const std::int64_t rcd = p.write ? tm.tRCDWR : tm.tRCD;
   std::uint64_t activations = 0;
   for (std::uint32_t g = 0; g < G; ++g) {
@@ -131,6 +135,7 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
   }
   last_run_ = run;
   have_last_run_ = true;
+  last_run_is_block_ = true;
   recent_runs_[recent_run_next_] = run;
   recent_run_next_ = (recent_run_next_ + 1) % kRecentRuns;
   recent_run_count_ = std::min(recent_run_count_ + 1, kRecentRuns);

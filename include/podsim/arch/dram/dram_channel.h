@@ -211,6 +211,10 @@ class DramChannel {
   ColumnRun recent_runs_[kRecentRuns];
   std::uint32_t recent_run_count_ = 0, recent_run_next_ = 0;
   ColumnRun block_run_[2][2];  // indexed prototypes: [write][bg_fastest]
+  // Earliest start of a whole-block run after another, from the other's start:
+  // [previous write][write][bg_fastest] (ColumnTimeline::after on the prototypes).
+  std::int64_t block_gap_[2][2][2] = {};
+  bool last_run_is_block_ = false;
   std::int64_t recent_act_[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // ring, for tFAW
   std::uint32_t recent_bg_[4] = {0, 0, 0, 0};
   std::uint32_t recent_next_ = 0;  // the ring's oldest entry
