@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sweep runner speed: per-point overhead (200 tiny points, -j 1) and a 1,000-point
-# transformer-layer sweep on 2 cores (-j 2). Targets: < 50 ms per point, < 3 minutes.
+# transformer-layer sweep on 2 cores (-j 2), and issue 18's 144-point ResNet-50 training sweep
+# (batch x HBM bandwidth x MXU shape). Targets: < 50 ms per point, < 3 minutes, < 60 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PODSIM=${PODSIM:-./build/release/podsim}
@@ -15,3 +16,8 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 ok=$(grep -c ',ok,' "$out/big/results.csv" || true)
 echo "transformer-layer sweep: 1000 points ($ok ok), -j 2: $(echo "$t1 - $t0" | bc -l | xargs printf '%.1f') s"
+t0=$(date +%s.%N)
+"$PODSIM" sweep bench/sweep_resnet50_train.yaml -j 2 --out "$out/r50" > /dev/null 2>&1 || true
+t1=$(date +%s.%N)
+ok=$(grep -c ',ok,' "$out/r50/results.csv" || true)
+echo "resnet50-train sweep: 144 points ($ok ok), -j 2: $(echo "$t1 - $t0" | bc -l | xargs printf '%.1f') s (target 60 s)"

@@ -69,7 +69,7 @@ SteadyStateReplay::Decision SteadyStateReplay::decide(std::uint64_t b, std::uint
   // Every core that runs this program is in the repeating part, and the last period's
   // bytes are exactly its tiles' (no chunk of a neighbouring period counted in it).
   const std::uint64_t from = b * period_;
-  std::uint64_t period_bytes = 0;
+  std::uint64_t period_bytes = 0, period_macs = 0;
   std::uint64_t skippable = UINT64_MAX;
   for (std::size_t c = 0; c < cores_.size(); ++c) {
     const TensorCore& core = *cores_[c];
@@ -81,8 +81,16 @@ SteadyStateReplay::Decision SteadyStateReplay::decide(std::uint64_t b, std::uint
     const std::uint64_t room = tiles - from - period_;
     skippable = std::min(skippable, core.repeating_tiles(from, period_, room));
     period_bytes += core.tile_hbm_bytes(from - period_, period_);
+    const std::uint64_t macs = core.tile_macs(from - period_, period_);
+    period_macs = macs == TensorCore::kUnknownMacs || period_macs == TensorCore::kUnknownMacs ? macs : period_macs + macs;
   }
   if (skippable == UINT64_MAX || m2.hbm_bytes - m1.hbm_bytes != period_bytes) return none;
+  // The compute did one period of tiles on every core in the last period: the MACs it
+  // counted are the tiles' (the credit below is that difference times the periods, so the
+  // books balance only then). Without this a period in which the compute made no progress
+  // at all (0 = 0 MACs in both periods) passed, and the skipped tiles' MACs were never
+  // counted: resnet50-train on a 64x64 MXU failed its MAC invariant (found 2026-12-06).
+  if (period_macs != TensorCore::kUnknownMacs && m2.macs - m1.macs != period_macs) return none;
   const std::uint64_t skipped = skippable / skip_unit_ * skip_unit_;
   if (skipped < 2 * period_) return none;  // not worth the refill
   const std::uint64_t periods = skipped / period_;

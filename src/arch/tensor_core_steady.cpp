@@ -48,6 +48,17 @@ std::uint64_t TensorCore::tile_hbm_bytes(std::uint64_t from, std::uint64_t count
   return bytes;
 }
 
+std::uint64_t TensorCore::tile_macs(std::uint64_t from, std::uint64_t count) const {
+  if (program_.engine != Engine::mxu) return 0;  // the vector unit counts no MACs
+  if (program_.op.block_sparsity > 0 || program_.op.weight_sparsity > 0) return kUnknownMacs;
+  std::uint64_t macs = 0;
+  for (std::uint64_t i = from; i < from + count && i < tile_count(); ++i) {
+    const MatmulTile t = tiles_.at(i);
+    macs += t.tm * t.tk * t.tn;  // the MXU shares of a dense tile add up to its volume
+  }
+  return macs;
+}
+
 std::uint64_t TensorCore::repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit) const {
   if (period == 0 || from < 2 * period) return 0;
   const std::uint64_t check_from = from - period;  // tile j against tile j - period from here

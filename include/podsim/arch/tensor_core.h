@@ -116,6 +116,10 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit) const;
   // HBM bytes tiles [from, from + count) load and store.
   std::uint64_t tile_hbm_bytes(std::uint64_t from, std::uint64_t count) const;
+  // The MACs the compute counts for tiles [from, from + count), or kUnknownMacs when they
+  // depend on more than the tile's shape (block or weight sparsity).
+  static constexpr std::uint64_t kUnknownMacs = ~std::uint64_t(0);
+  std::uint64_t tile_macs(std::uint64_t from, std::uint64_t count) const;
 
   // How a tile's folds are spread over `mxus` arrays (split_over_mxus; exposed for tests).
   static std::vector<MxuShare> share_tile(const SystolicArrayShape& shape, std::uint32_t mxus,

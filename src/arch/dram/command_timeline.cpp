@@ -157,7 +157,7 @@ std::int64_t RowTimeline::place_act(std::uint32_t bg, std::int64_t earliest) con
   }
 }
 
-std::int64_t RowTimeline::place_other(std::int64_t earliest) const {
+std::int64_t RowTimeline::place_other_among(std::int64_t earliest) const {
   std::int64_t c = earliest;
   while (cmds_.contains(c)) ++c;
   return c;

@@ -29,7 +29,7 @@
 namespace podsim {
 
 bool DramChannel::stream_eligible(const DramPiece& p) const {
-  return !ctrl_.log_commands && ctrl_.open_page && ctrl_.page_timeout == 0 && p.first_bg == 0 && p.first_col == 0 &&
+  return ctrl_.open_page && ctrl_.page_timeout == 0 && p.first_bg == 0 && p.first_col == 0 &&
          p.bursts == d_.bank_groups * d_.columns && d_.bank_groups <= ColumnRun::kMaxGroups;
 }
 
@@ -65,10 +65,6 @@ void DramChannel::leave_streaming() {
   for (std::uint32_t i = 0; i < recent_run_count_; ++i)
     cols_.insert(recent_runs_[(recent_run_next_ + kRecentRuns - recent_run_count_ + i) % kRecentRuns]);
   recent_run_count_ = 0;
-  const std::int64_t reach = std::int64_t(std::max(d_.t.tFAW, d_.t.tRRD_L));
-  for (int i = 0; i < 4; ++i)
-    if (recent_act_[i] > kLongAgo && recent_act_[i] >= floor_ - reach)
-      rows_.insert(recent_act_[i], RowKind::act, recent_bg_[i]);
 }
 
 std::int64_t DramChannel::stream_act(std::uint32_t bg, std::int64_t earliest) {
@@ -77,7 +73,8 @@ std::int64_t DramChannel::stream_act(std::uint32_t bg, std::int64_t earliest) {
   // latest, and tFAW after the fourth latest.
   std::int64_t a = std::max({earliest, last_act_ + std::int64_t(last_act_bg_ == bg ? tm.tRRD_L : tm.tRRD_S),
                              last_act_of_bg_[bg] + std::int64_t(tm.tRRD_L), recent_act_[recent_next_] + std::int64_t(tm.tFAW)});
-  if (a == last_act_) ++a;  // one row command per cycle
+  a = rows_.place_other(a);  // one row command per cycle (a PRE or REF may be there)
+  rows_.insert(a, RowKind::act, bg);
   recent_act_[recent_next_] = a;
   recent_bg_[recent_next_] = bg;
   recent_next_ = (recent_next_ + 1) % 4;
@@ -107,14 +104,17 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
     if (bk.open_row != std::int64_t(p.row)) {
       std::int64_t ready = std::max(t, bk.ready);
       if (bk.open_row >= 0) {  // a conflict: PRE first
-        const std::int64_t pre = std::max(t, precharge_time(bk));
+        const std::int64_t pre = rows_.place_other(std::max(t, precharge_time(bk)));
+        rows_.insert(pre, RowKind::other, g);
         ready = std::max(ready, pre + std::int64_t(tm.tRP));
         ++stats_.row_conflicts;
         ++stats_.commands[std::size_t(DramCommandType::PRE)];
+        if (ctrl_.log_commands) log_.push_back({std::uint64_t(pre), DramCommandType::PRE, g, p.bank, std::uint32_t(bk.open_row)});
       } else {
         ++stats_.row_misses;
       }
       open_at = stream_act(g, ready);
+      if (ctrl_.log_commands) log_.push_back({std::uint64_t(open_at), DramCommandType::ACT, g, p.bank, p.row});
       ++stats_.commands[std::size_t(DramCommandType::ACT)];
       ++stats_.bank_acts[std::size_t(g) * d_.banks_per_group + p.bank];
       ++activations;
@@ -141,6 +141,10 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
   recent_run_count_ = std::min(recent_run_count_ + 1, kRecentRuns);
   ++stats_.streamed;
   stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
+  if (ctrl_.log_commands)
+    for (std::uint32_t j = 0; j < run.count; ++j)
+      log_.push_back({std::uint64_t(run.at(j)), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j),
+                      p.bank, p.row});
   const std::int64_t bl = d_.burst_cycles();
   const std::int64_t data_end = run.end() + (p.write ? tm.tCWL : tm.tCL) + bl;
   data_free_ = std::max(data_free_, data_end);
@@ -156,7 +160,7 @@ void DramChannel::refresh_streaming_until(std::int64_t t) {
   // A long quiet stretch: whole rounds counted at once (every bank closed and idle by then).
   const std::int64_t per_round = ctrl_.per_bank_refresh ? banks : 1;
   const std::int64_t round = interval * per_round;
-  if (next_refresh_ <= t && (!ctrl_.per_bank_refresh || refreshed_this_round_ == banks) &&
+  if (!ctrl_.log_commands && next_refresh_ <= t && (!ctrl_.per_bank_refresh || refreshed_this_round_ == banks) &&
       next_refresh_ > data_free_ + std::int64_t(tm.tRC + tm.tRFC + tm.tWR + tm.tRP + tm.tCWL) + round) {
     const std::int64_t skip = (t - next_refresh_) / round - 1;
     if (skip > 0) {
@@ -167,10 +171,15 @@ void DramChannel::refresh_streaming_until(std::int64_t t) {
           std::uint64_t(skip * per_round);
     }
   }
-  auto close = [&](Bank& bk, std::int64_t due) {
+  auto close = [&](std::uint32_t index, std::int64_t due) {
+    Bank& bk = banks_[index];
     if (bk.open_row < 0) return;
-    const std::int64_t pre = std::max(due, precharge_time(bk));
+    const std::int64_t pre = rows_.place_other(std::max(due, precharge_time(bk)));
+    rows_.insert(pre, RowKind::other, index / d_.banks_per_group);
     ++stats_.commands[std::size_t(DramCommandType::PRE)];
+    if (ctrl_.log_commands)
+      log_.push_back({std::uint64_t(pre), DramCommandType::PRE, index / d_.banks_per_group, index % d_.banks_per_group,
+                      std::uint32_t(bk.open_row)});
     bk.open_row = -1;
     bk.ready = std::max(bk.ready, pre + std::int64_t(tm.tRP));
   };
@@ -191,17 +200,24 @@ void DramChannel::refresh_streaming_until(std::int64_t t) {
       refreshed_[pick] = 1;
       ++refreshed_this_round_;
       Bank& bk = banks_[pick];
-      close(bk, due);
-      bk.ready = std::max(due, bk.ready) + std::int64_t(tm.tRFCpb);
+      close(pick, due);
+      const std::int64_t ref = rows_.place_other(std::max(due, bk.ready));
+      rows_.insert(ref, RowKind::other, pick / d_.banks_per_group);
+      bk.ready = ref + std::int64_t(tm.tRFCpb);
       ++stats_.commands[std::size_t(DramCommandType::REF_PB)];
+      if (ctrl_.log_commands)
+        log_.push_back({std::uint64_t(ref), DramCommandType::REF_PB, pick / d_.banks_per_group, pick % d_.banks_per_group, 0});
     } else {
       std::int64_t ref = due;
-      for (Bank& bk : banks_) {
-        close(bk, due);
-        ref = std::max(ref, bk.ready);
+      for (std::uint32_t i = 0; i < banks; ++i) {
+        close(i, due);
+        ref = std::max(ref, banks_[i].ready);
       }
+      ref = rows_.place_other(ref);
+      rows_.insert(ref, RowKind::other, 0);
       for (Bank& bk : banks_) bk.ready = ref + std::int64_t(tm.tRFC);
       ++stats_.commands[std::size_t(DramCommandType::REF)];
+      if (ctrl_.log_commands) log_.push_back({std::uint64_t(ref), DramCommandType::REF, 0, 0, 0});
     }
     ++stats_.refreshes;
     next_refresh_ += interval;

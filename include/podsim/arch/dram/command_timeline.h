@@ -72,7 +72,10 @@ class RowTimeline {
   // the ACTs on both sides; one row command per cycle).
   std::int64_t place_act(std::uint32_t bg, std::int64_t earliest) const;
   // Earliest free cycle >= earliest for another row command (PRE, REF).
-  std::int64_t place_other(std::int64_t earliest) const;
+  std::int64_t place_other(std::int64_t earliest) const {
+    if (cmds_.empty() || earliest > cmds_[cmds_.size() - 1].first) return earliest;  // after every command
+    return place_other_among(earliest);
+  }
   void insert(std::int64_t cycle, RowKind kind, std::uint32_t bg) { cmds_.insert(cycle, Entry{kind, bg}); }
   void prune(std::int64_t cycle);
   // Up to `n` of the latest ACTs, latest first: cycles and bank groups; returns how many.
@@ -94,6 +97,7 @@ class RowTimeline {
   // Whether an ACT to `bg` at `a` keeps tRRD and one-command-per-cycle with its
   // neighbours; if not, a later cycle worth trying.
   bool spaced(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const;
+  std::int64_t place_other_among(std::int64_t earliest) const;
   DramDevice d_;
   SortedWindow<Entry> cmds_;
 };

@@ -66,7 +66,7 @@ struct DramControllerSpec {
   std::uint32_t write_high_percent = 100, write_low_percent = 50;  // of the write queue
   // Streaming fast path (dram_stream_path.cpp): whole-block requests appended after the
   // last column run without searching the command timelines. Approximate; off for the
-  // timing checker (log_commands), the closed and adaptive page policies.
+  // closed and adaptive page policies. Its commands are logged like the others.
   bool stream_fast_path = false;
 };
 
