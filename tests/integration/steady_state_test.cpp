@@ -116,3 +116,20 @@ TEST(SteadyStateReplay, ReportsAreByteIdenticalFromRunToRun) {
 }
 
 }  // namespace
+
+// Regression (2026-12-06): on a 64x64 MXU, the weight-gradient ops of a ResNet-50 training
+// step (64 x 802816 x 256, a long k loop) reached boundaries where the compute had made no
+// progress for two periods; 0 = 0 MACs passed as steady, and the 24 skipped tiles' MACs were
+// never counted (the MAC invariant failed, exit 3). A skip now needs the last period's MACs
+// to be its tiles'. Every op's FLOPs must be its shape's, skipped or not.
+TEST(SteadyStateReplay, SkippedTilesKeepEveryMacOfTheirOps) {
+  const json r = run_json(std::string(PODSIM_SOURCE_DIR) +
+                              "/workloads/resnet50-train.yaml --hw tpu-v3 --set chip.mxu.rows=64 --set chip.mxu.cols=64",
+                          "steady-mxu64");
+  EXPECT_TRUE(r["summary"]["invariants_ok"].get<bool>());
+  std::uint64_t replayed = 0;
+  for (const auto& op : r["ops"]) replayed += u64(op["replayed_tiles"]);
+  EXPECT_GT(replayed, 0u);
+  for (const auto& inv : r["invariants"])
+    if (inv["name"] == "macs_equal_workload") EXPECT_TRUE(inv["ok"].get<bool>()) << inv["detail"];
+}
