@@ -108,15 +108,12 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
         rows_.insert(pre, RowKind::other, g);
         ready = std::max(ready, pre + std::int64_t(tm.tRP));
         ++stats_.row_conflicts;
-        ++stats_.commands[std::size_t(DramCommandType::PRE)];
-        if (ctrl_.log_commands) log_.push_back({std::uint64_t(pre), DramCommandType::PRE, g, p.bank, std::uint32_t(bk.open_row)});
+        log(pre, DramCommandType::PRE, g, p.bank, std::uint32_t(bk.open_row));
       } else {
         ++stats_.row_misses;
       }
       open_at = stream_act(g, ready);
-      if (ctrl_.log_commands) log_.push_back({std::uint64_t(open_at), DramCommandType::ACT, g, p.bank, p.row});
-      ++stats_.commands[std::size_t(DramCommandType::ACT)];
-      ++stats_.bank_acts[std::size_t(g) * d_.banks_per_group + p.bank];
+      log(open_at, DramCommandType::ACT, g, p.bank, p.row);
       ++activations;
       bk.open_row = p.row;
       bk.act = open_at;
@@ -143,8 +140,7 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
   stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
   if (ctrl_.log_commands)
     for (std::uint32_t j = 0; j < run.count; ++j)
-      log_.push_back({std::uint64_t(run.at(j)), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j),
-                      p.bank, p.row});
+      log(run.at(j), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j), p.bank, p.row);
   const std::int64_t bl = d_.burst_cycles();
   const std::int64_t data_end = run.end() + (p.write ? tm.tCWL : tm.tCL) + bl;
   data_free_ = std::max(data_free_, data_end);
@@ -157,29 +153,13 @@ void DramChannel::refresh_streaming_until(std::int64_t t) {
   const auto& tm = d_.t;
   const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
   const std::int64_t interval = refresh_interval();
-  // A long quiet stretch: whole rounds counted at once (every bank closed and idle by then).
-  const std::int64_t per_round = ctrl_.per_bank_refresh ? banks : 1;
-  const std::int64_t round = interval * per_round;
-  if (!ctrl_.log_commands && next_refresh_ <= t && (!ctrl_.per_bank_refresh || refreshed_this_round_ == banks) &&
-      next_refresh_ > data_free_ + std::int64_t(tm.tRC + tm.tRFC + tm.tWR + tm.tRP + tm.tCWL) + round) {
-    const std::int64_t skip = (t - next_refresh_) / round - 1;
-    if (skip > 0) {
-      next_refresh_ += skip * round;
-      stats_.refreshes += std::uint64_t(skip * per_round);
-      stats_.refreshes_counted += std::uint64_t(skip * per_round);
-      stats_.commands[std::size_t(ctrl_.per_bank_refresh ? DramCommandType::REF_PB : DramCommandType::REF)] +=
-          std::uint64_t(skip * per_round);
-    }
-  }
+  if (next_refresh_ <= t) skip_idle_refresh_rounds(t);  // a long quiet stretch: whole rounds counted
   auto close = [&](std::uint32_t index, std::int64_t due) {
     Bank& bk = banks_[index];
     if (bk.open_row < 0) return;
     const std::int64_t pre = rows_.place_other(std::max(due, precharge_time(bk)));
     rows_.insert(pre, RowKind::other, index / d_.banks_per_group);
-    ++stats_.commands[std::size_t(DramCommandType::PRE)];
-    if (ctrl_.log_commands)
-      log_.push_back({std::uint64_t(pre), DramCommandType::PRE, index / d_.banks_per_group, index % d_.banks_per_group,
-                      std::uint32_t(bk.open_row)});
+    log(pre, DramCommandType::PRE, index / d_.banks_per_group, index % d_.banks_per_group, std::uint32_t(bk.open_row));
     bk.open_row = -1;
     bk.ready = std::max(bk.ready, pre + std::int64_t(tm.tRP));
   };
@@ -204,9 +184,7 @@ void DramChannel::refresh_streaming_until(std::int64_t t) {
       const std::int64_t ref = rows_.place_other(std::max(due, bk.ready));
       rows_.insert(ref, RowKind::other, pick / d_.banks_per_group);
       bk.ready = ref + std::int64_t(tm.tRFCpb);
-      ++stats_.commands[std::size_t(DramCommandType::REF_PB)];
-      if (ctrl_.log_commands)
-        log_.push_back({std::uint64_t(ref), DramCommandType::REF_PB, pick / d_.banks_per_group, pick % d_.banks_per_group, 0});
+      log(ref, DramCommandType::REF_PB, pick / d_.banks_per_group, pick % d_.banks_per_group, 0);
     } else {
       std::int64_t ref = due;
       for (std::uint32_t i = 0; i < banks; ++i) {
@@ -216,8 +194,7 @@ void DramChannel::refresh_streaming_until(std::int64_t t) {
       ref = rows_.place_other(ref);
       rows_.insert(ref, RowKind::other, 0);
       for (Bank& bk : banks_) bk.ready = ref + std::int64_t(tm.tRFC);
-      ++stats_.commands[std::size_t(DramCommandType::REF)];
-      if (ctrl_.log_commands) log_.push_back({std::uint64_t(ref), DramCommandType::REF, 0, 0, 0});
+      log(ref, DramCommandType::REF, 0, 0, 0);
     }
     ++stats_.refreshes;
     next_refresh_ += interval;
