@@ -84,3 +84,26 @@ TEST(Selftest, IsDeterministic) {
 
 }  // namespace
 }  // namespace podsim
+
+namespace podsim {
+namespace {
+
+// Regression (2026-12-06): the refresh loop pruned the row timeline up to the next refresh
+// due, which can lie past the request being placed; an ACT still within tRRD of where that
+// request's ACT went was forgotten. Every 1,024th refresh prunes, so only a long stream
+// showed it: one tRRD_S violation in 9 M commands of the full-size stream_add on tpu-v3,
+// with the command model (the streaming fast path off) and with the fast path on.
+TEST(Selftest, AFullSizeStreamAddKeepsEveryTimingRule) {
+  for (const char* fast : {"chip.hbm.stream_fast_path=false", "chip.hbm.stream_fast_path=true"}) {
+    const HardwareSpec hw = load_hardware("tpu-v3", {fast});
+    MemorySelftestOptions o;  // the full 1 GiB stream
+    o.only = {"stream_add"};
+    o.check_timing = true;
+    const auto r = run_memory_selftest(hw, o).at(0);
+    EXPECT_GT(r.commands_checked, 8'000'000u) << fast;
+    EXPECT_EQ(r.timing_violations, 0u) << fast;
+  }
+}
+
+}  // namespace
+}  // namespace podsim

@@ -138,7 +138,10 @@ void DramChannel::refresh_banks_until(std::int64_t t) {
     bk.ready = ref + tm.tRFCpb;
     ++stats_.refreshes;
     next_refresh_ += interval;
-    if ((stats_.refreshes & 1023) == 0) rows_.prune(next_refresh_);  // nothing is placed before it any more
+    // Nothing is placed before the earlier of the next refresh and t any more (requests
+    // come at t or later): pruning up to the next refresh alone dropped ACTs a request at t
+    // still had to keep tRRD from (one tRRD_S violation in a full-size stream_add).
+    if ((stats_.refreshes & 1023) == 0) rows_.prune(std::min(next_refresh_, t));
   }
 }
 
@@ -162,7 +165,7 @@ void DramChannel::refresh_until(std::int64_t t) {
     for (auto& bk : banks_) bk.ready = ref + tm.tRFC;
     ++stats_.refreshes;
     next_refresh_ += refresh_interval();
-    if ((stats_.refreshes & 1023) == 0) rows_.prune(next_refresh_);
+    if ((stats_.refreshes & 1023) == 0) rows_.prune(std::min(next_refresh_, t));
   }
 }
 
