@@ -9,13 +9,14 @@
 // earlier than the spacing rules after the latest run allow (tCCD_S/L, read-write
 // turnarounds: ColumnTimeline::after). What it leaves out: a request never goes into a gap
 // *before* the latest run or the latest ACT (the command model lets a request to an idle
-// bank overtake one that waits), and row commands are not checked for one per cycle
-// against PREs and refreshes. Refresh is arithmetic: each per-bank refresh closes the
+// bank overtake one that waits). Refresh is arithmetic: each per-bank refresh closes the
 // least recently used bank not yet refreshed this round and holds it for tRFCpb (all-bank:
-// every bank, tRFC), with no timeline entry.
+// every bank, tRFC). Its row commands (ACT, PRE, REF) still go into the row timeline, each
+// on a free cycle (one row command per cycle; the timing checker replays them like the
+// command model's), but no placement searches it for tRRD or tFAW.
 //
 // The path is left (leave_streaming) as soon as a request it cannot take arrives: its
-// latest column runs and ACTs go into the timelines, so the command model carries on with
+// latest column runs go into the column timeline, so the command model carries on with
 // every command that can still constrain what it places. (Tried: also forbidding the
 // command model to place anything before the fast path's last run, or before its last
 // data: -2.8 % and +0.8 % on single ops, against +-0.2 % this way.)
@@ -50,7 +51,6 @@ void DramChannel::enter_streaming() {
   for (std::size_t k = n; k > 0; --k) {
     const std::int64_t c = cycles[k - 1];
     recent_act_[recent_next_] = c;
-    recent_bg_[recent_next_] = bgs[k - 1];
     recent_next_ = (recent_next_ + 1) % 4;
     last_act_of_bg_[bgs[k - 1]] = std::max(last_act_of_bg_[bgs[k - 1]], c);
     if (c >= last_act_) {
@@ -76,7 +76,6 @@ std::int64_t DramChannel::stream_act(std::uint32_t bg, std::int64_t earliest) {
   a = rows_.place_other(a);  // one row command per cycle (a PRE or REF may be there)
   rows_.insert(a, RowKind::act, bg);
   recent_act_[recent_next_] = a;
-  recent_bg_[recent_next_] = bg;
   recent_next_ = (recent_next_ + 1) % 4;
   last_act_ = a;
   last_act_bg_ = bg;

@@ -167,12 +167,13 @@ class DramChannel {
   bool forward_or_order(const DramPiece& read, std::int64_t* after);
   // Streaming fast path (dram_stream_path.cpp). A whole (bank, row) block from its first
   // burst: its ACTs go at their earliest cycle after the latest ACTs (tRRD, tFAW), its
-  // column run right after the latest run, refresh by arithmetic; no timeline is searched.
+  // column run right after the latest run, refresh by arithmetic; no timeline is searched
+  // for spacing (row commands only take a free cycle).
   bool stream_eligible(const DramPiece& p) const;
   std::int64_t schedule_streaming(const DramPiece& p, std::int64_t t);
   void enter_streaming();
-  // Hands the fast path's latest column run and ACTs to the timelines and places nothing
-  // before that run's start, so the command model resumes without overlapping it.
+  // Hands the fast path's latest column runs to the column timeline, so the command model
+  // resumes without overlapping them (its row commands are in the row timeline already).
   void leave_streaming();
   void refresh_streaming_until(std::int64_t t);
   std::int64_t stream_act(std::uint32_t bg, std::int64_t earliest);
@@ -216,7 +217,6 @@ class DramChannel {
   std::int64_t block_gap_[2][2][2] = {};
   bool last_run_is_block_ = false;
   std::int64_t recent_act_[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // ring, for tFAW
-  std::uint32_t recent_bg_[4] = {0, 0, 0, 0};
   std::uint32_t recent_next_ = 0;  // the ring's oldest entry
   std::int64_t last_act_ = kLongAgo;
   std::uint32_t last_act_bg_ = 0;
