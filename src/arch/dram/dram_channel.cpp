@@ -244,24 +244,7 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
   }
   run.start = cols_.place(run, start);
   cols_.insert(run);
-  for (std::uint32_t bg = 0; bg < G; ++bg) {
-    if (run.last_of[bg] < 0) continue;
-    Bank& bk = bank(bg, p.bank);
-    const std::int64_t last = run.at(std::uint32_t(run.last_of[bg]));
-    (p.write ? bk.last_wr : bk.last_rd) = std::max(p.write ? bk.last_wr : bk.last_rd, last);
-    mark_use(bg, p.bank, last);
-  }
-  stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
-  if (ctrl_.log_commands)
-    for (std::uint32_t j = 0; j < run.count; ++j)
-      log(run.at(j), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j), p.bank, p.row);
-
-  const std::int64_t bl = d_.burst_cycles();
-  const std::int64_t data_end = run.end() + (p.write ? tm.tCWL : tm.tCL) + bl;
-  data_free_ = std::max(data_free_, data_end);
-  stats_.busy_cycles += std::uint64_t(p.bursts) * std::uint64_t(bl);
-  // Row-buffer hits count column accesses that needed no activation.
-  stats_.row_hits += p.bursts - std::min<std::uint64_t>(p.bursts, activations);
+  const std::int64_t data_end = issue_columns(p, run, activations);
 
   if (!ctrl_.open_page) {  // auto precharge: the bank closes by itself, no bus command
     for (std::uint32_t bg = 0; bg < G; ++bg) {
@@ -273,6 +256,28 @@ std::int64_t DramChannel::schedule(const DramPiece& p, std::int64_t earliest) {
       bk.ready = std::max(bk.ready, pre + tm.tRP);
     }
   }
+  return data_end;
+}
+
+std::int64_t DramChannel::issue_columns(const DramPiece& p, const ColumnRun& run, std::uint64_t activations) {
+  for (std::uint32_t bg = 0; bg < d_.bank_groups; ++bg) {
+    if (run.last_of[bg] < 0) continue;
+    Bank& bk = bank(bg, p.bank);
+    const std::int64_t last = run.at(std::uint32_t(run.last_of[bg]));
+    std::int64_t& last_cmd = p.write ? bk.last_wr : bk.last_rd;
+    last_cmd = std::max(last_cmd, last);
+    mark_use(bg, p.bank, last);
+  }
+  stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
+  if (ctrl_.log_commands)
+    for (std::uint32_t j = 0; j < run.count; ++j)
+      log(run.at(j), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j), p.bank, p.row);
+  const std::int64_t bl = d_.burst_cycles();
+  const std::int64_t data_end = run.end() + (p.write ? d_.t.tCWL : d_.t.tCL) + bl;
+  data_free_ = std::max(data_free_, data_end);
+  stats_.busy_cycles += std::uint64_t(p.bursts) * std::uint64_t(bl);
+  // Row-buffer hits count column accesses that needed no activation.
+  stats_.row_hits += p.bursts - std::min<std::uint64_t>(p.bursts, activations);
   return data_end;
 }
 

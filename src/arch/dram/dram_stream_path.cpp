@@ -121,14 +121,6 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
     }
     run.start = std::max(run.start, open_at + rcd - std::int64_t(run.first_of[g]) * run.step);
   }
-  for (std::uint32_t g = 0; g < G; ++g) {
-    if (run.last_of[g] < 0) continue;
-    Bank& bk = bank(g, p.bank);
-    const std::int64_t last = run.at(std::uint32_t(run.last_of[g]));
-    std::int64_t& last_cmd = p.write ? bk.last_wr : bk.last_rd;
-    last_cmd = std::max(last_cmd, last);
-    mark_use(g, p.bank, last);
-  }
   last_run_ = run;
   have_last_run_ = true;
   last_run_is_block_ = true;
@@ -136,16 +128,7 @@ std::int64_t DramChannel::schedule_streaming(const DramPiece& p, std::int64_t t)
   recent_run_next_ = (recent_run_next_ + 1) % kRecentRuns;
   recent_run_count_ = std::min(recent_run_count_ + 1, kRecentRuns);
   ++stats_.streamed;
-  stats_.commands[std::size_t(p.write ? DramCommandType::WR : DramCommandType::RD)] += run.count;
-  if (ctrl_.log_commands)
-    for (std::uint32_t j = 0; j < run.count; ++j)
-      log(run.at(j), p.write ? DramCommandType::WR : DramCommandType::RD, cols_.bg_of(run, j), p.bank, p.row);
-  const std::int64_t bl = d_.burst_cycles();
-  const std::int64_t data_end = run.end() + (p.write ? tm.tCWL : tm.tCL) + bl;
-  data_free_ = std::max(data_free_, data_end);
-  stats_.busy_cycles += std::uint64_t(p.bursts) * std::uint64_t(bl);
-  stats_.row_hits += p.bursts - std::min<std::uint64_t>(p.bursts, activations);
-  return data_end;
+  return issue_columns(p, run, activations);
 }
 
 void DramChannel::refresh_streaming_until(std::int64_t t) {

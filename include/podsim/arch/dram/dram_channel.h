@@ -138,6 +138,9 @@ class DramChannel {
   void skip_idle_refresh_rounds(std::int64_t t);
   void refresh_banks_until(std::int64_t t);
   std::int64_t precharge_time(const Bank& b) const;
+  // The run's column commands, placed (run.start set): bank state, counts, the log and the
+  // data bus; returns when its last data is through. Shared by both paths.
+  std::int64_t issue_columns(const DramPiece& p, const ColumnRun& run, std::uint64_t activations);
   // Cycles between refresh commands: tREFI, or tREFI / banks refreshing bank by bank.
   std::int64_t refresh_interval() const {
     return ctrl_.per_bank_refresh ? d_.t.tREFI / (d_.bank_groups * d_.banks_per_group) : d_.t.tREFI;
