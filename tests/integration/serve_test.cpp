@@ -325,7 +325,8 @@ TEST_F(Serve, ReplicasBehindARouterReportEachChipAndRefuseWhatIsNotModelled) {
   // Static power counts every chip: 4 x 10 W over the makespan, on top of the steps' energy.
   ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/st.json --sset serve.replicas.count=4 "
                        "--set 'chip.energy.static_power=10 W'").code, 0);
-  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/dy.json --sset serve.replicas.count=4").code, 0);
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 1 --json " + dir_ + "/dy.json --sset serve.replicas.count=4 "
+                       "--set 'chip.energy.static_power=0 W'").code, 0);
   const json st = json::parse(read_file(dir_ + "/st.json"))["summary"], dy = json::parse(read_file(dir_ + "/dy.json"))["summary"];
   EXPECT_NEAR(st["energy_j"].get<double>(), dy["energy_j"].get<double>() + 4 * 10 * st["makespan_s"].get<double>(),
               1e-9 * st["energy_j"].get<double>());

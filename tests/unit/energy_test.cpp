@@ -115,7 +115,7 @@ TEST(EnergyModel, JoulesAreActionsTimesEnergyPerAction) {
 
 TEST(EnergyModel, StaticPowerNotSetMeansDynamicOnly) {
   RunResult run;
-  run.hw = load_hardware("tpu-v3");
+  run.hw = load_hardware("tpu-v2")  /* no published static power */;
   run.end_ps = 1'000'000'000;
   const RunEnergy e = run_energy(run);
   EXPECT_FALSE(e.static_known);
