@@ -17,6 +17,7 @@
 #include "podsim/report/report.h"
 #include "podsim/sim/pod_simulate.h"
 #include "podsim/sim/simulate.h"
+#include "podsim/mapper/searched_run.h"
 #include "podsim/workload/composite.h"
 #include "podsim/workload/training.h"
 
@@ -98,6 +99,14 @@ int run_command(const RunOptions& o) {
     SimulateOptions sim;
     sim.trace = !o.trace_path.empty();
     sim.reuse_ops = !o.no_reuse;
+    if (hw.chip.mapper == "search" && (!o.chips.empty() || hw.pod.chips() > 1 || wl.parallelism.given)) {
+      fmt::print(stderr,
+                 "error: chip.mapper=search searches one chip's tilings; this run is over a pod ({}): "
+                 "set chip.mapper=heuristic, or run one chip\n",
+                 !o.chips.empty() ? "--chips" : hw.pod.chips() > 1 ? fmt::format("{} chips", hw.pod.chips())
+                                                                 : std::string("the workload's parallelism"));
+      return kInputError;
+    }
     if (!o.chips.empty()) return scaling_command(o, hw, wl, sim);
     if (hw.pod.chips() > 1 || wl.parallelism.given) {
       PodSimulateOptions pod;
@@ -109,6 +118,15 @@ int run_command(const RunOptions& o) {
       } catch (const ConfigError&) {
         throw;  // bad input: exit 2 below
       } catch (const std::runtime_error& e) {  // a chip simulation process failed
+        fmt::print(stderr, "error: {}\n", e.what());
+        return kSimulationError;
+      }
+    } else if (hw.chip.mapper == "search") {
+      try {
+        result = simulate_with_searched_mappings(hw, wl, sim, o.jobs);
+      } catch (const ConfigError&) {
+        throw;
+      } catch (const std::runtime_error& e) {  // a candidate's simulation failed
         fmt::print(stderr, "error: {}\n", e.what());
         return kSimulationError;
       }

@@ -105,6 +105,14 @@ std::vector<HardwareParam> build_table() {
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mxu.cols; }));
   t.push_back(dataflow_choice("chip.mxu.dataflow", "ws",
                               "ws: weights stay in the PEs (TPU); os: outputs stay; is: inputs stay"));
+  t.push_back(text_choice("chip.mapper", "heuristic", {"heuristic", "search"},
+                          "how MXU ops get their tilings: heuristic (the cost model's pick) or search (the heuristic's and "
+                          "the cost model's next chip.mapper_candidates tilings of each distinct forward op simulated alone, "
+                          "the fastest kept; one chip only; docs/mapping.md)",
+                          +[](HardwareSpec& h) -> std::string& { return h.chip.mapper; }));
+  t.push_back(count("chip.mapper_candidates", "4", 1, 64,
+                    "with chip.mapper=search: tilings simulated per distinct op beside the heuristic's",
+                    +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.mapper_candidates; }));
   t.push_back(flag("chip.mxu.padded_weight_tiles", "false",
                    "weights are stored off-chip in whole rows x cols array tiles, zero-padded at the matrix edges, "
                    "so an edge tile moves as many bytes as a full one; false: packed (clipped to the matrix)",

@@ -17,14 +17,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// Ops with this signature lower and map alike.
-std::string signature(const Op& op) {
-  std::string w;
-  if (const auto* m = std::get_if<MatmulOp>(&op.body); m && m->weight_dtype) w = dtype_name(*m->weight_dtype);
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}", op.kind(), op.shape_text(), dtype_name(op.dtype()), op.repeat,
-                     op.independent_repeats, op.b_is_activation, w);
-}
-
 bool same_sizes(const MatmulTiling& a, const MatmulTiling& b) { return a.tm == b.tm && a.tk == b.tk && a.tn == b.tn; }
 
 std::string tile_text(const MatmulTiling& t) {
@@ -32,6 +24,13 @@ std::string tile_text(const MatmulTiling& t) {
 }
 
 }  // namespace
+
+std::string op_signature(const Op& op) {
+  std::string w;
+  if (const auto* m = std::get_if<MatmulOp>(&op.body); m && m->weight_dtype) w = dtype_name(*m->weight_dtype);
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}", op.kind(), op.shape_text(), dtype_name(op.dtype()), op.repeat,
+                     op.independent_repeats, op.b_is_activation, w);
+}
 
 MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs) {
   MapResult r;
@@ -45,7 +44,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
   for (std::size_t i = 0; i < expanded.ops.size(); ++i) {
     const Op& op = expanded.ops[i];
     if (plans[i].engine != Engine::mxu || op.pass != Op::Pass::forward) continue;
-    const std::string key = signature(op);
+    const std::string key = op_signature(op);
     if (auto it = seen.find(key); it != seen.end()) {
       ++r.ops[it->second].occurrences;
       continue;
@@ -59,6 +58,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
     const OpPlan heuristic = plan_workload(alone, hw)[0];
     OpMapping m;
     m.name = op.name;
+    m.signature = key;
     m.kind = op.kind();
     m.shape = op.shape_text();
     m.dtype = dtype_name(op.dtype());
@@ -70,6 +70,21 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
         matmul_tiling_candidates(heuristic.matmul, hw, {heuristic.tiling.a_onchip, heuristic.tiling.c_onchip});
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const MatmulTiling& a, const MatmulTiling& b) { return a.estimated_seconds < b.estimated_seconds; });
+    // The best-estimated tiling of each tile width first, then the rest by estimate: the
+    // cost model's largest misses go by width (a narrow tile reads its weights as short
+    // strided rows, which the DRAM serves below the peak the model assumes;
+    // docs/mapping.md), so the candidates span the widths before they fill by estimate.
+    {
+      std::vector<MatmulTiling> firsts, rest;
+      std::vector<std::uint64_t> widths;
+      for (const MatmulTiling& t : ranked) {
+        const bool seen = std::find(widths.begin(), widths.end(), t.tn) != widths.end();
+        (seen ? rest : firsts).push_back(t);
+        if (!seen) widths.push_back(t.tn);
+      }
+      firsts.insert(firsts.end(), rest.begin(), rest.end());
+      ranked = std::move(firsts);
+    }
     for (const MatmulTiling& t : ranked) {
       if (m.candidates.size() > top_k) break;
       bool dup = false;
@@ -84,7 +99,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
     r.ops.push_back(std::move(m));
   }
   r.simulations = programs.size();
-  const std::vector<RunResult> results = simulate_isolated(hw, programs, SimulateOptions{}, jobs);
+  const std::vector<RunResult> results = simulate_in_children(hw, programs, SimulateOptions{}, jobs);
   std::size_t k = 0;
   for (OpMapping& m : r.ops) {
     for (MappingCandidate& c : m.candidates) {

@@ -135,6 +135,10 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
          human_bytes(h.traffic.outfeed_bytes), human_time(double(h.outfeed_ps) * 1e-12),
          human_time(double(h.host_ps) * 1e-12), h.overlap ? ", overlapped with the chip" : ", one after another");
   }
+  if (const auto& m = r.mapper_search)
+    line("  mapper           search: {} distinct forward MXU ops, {} one-op simulations, {} retiled; their MXU time "
+         "alone {} (heuristic) -> {}",
+         m->distinct_ops, m->simulations, m->retiled_ops, human_time(m->heuristic_s), human_time(m->best_s));
   for (const auto& m : r.workload.moe_routing)
     line("  moe              {}: capacity {} tokens per expert, {} tokens dropped", m.op, m.capacity, m.dropped);
   if (r.training) {

@@ -63,10 +63,9 @@ RunResult result_of(const json& j, const HardwareSpec& hw) {
 
 }  // namespace
 
-std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
-                                         const SimulateOptions& options, unsigned jobs) {
+std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
+                                            const SimulateOptions& options, unsigned jobs, std::size_t first) {
   std::vector<RunResult> out(programs.size());
-  if (programs.empty()) return out;
   jobs = std::max(1u, jobs);
   struct Child {
     pid_t pid;
@@ -94,7 +93,7 @@ std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vect
     }
   };
   std::fflush(nullptr);  // nothing buffered is written twice
-  for (std::size_t p = 1; p < programs.size(); ++p) {
+  for (std::size_t p = first; p < programs.size(); ++p) {
     while (running.size() >= jobs) reap_one();
     char path[] = "/tmp/podsim-chip-XXXXXX";
     const int fd = mkstemp(path);
@@ -120,6 +119,13 @@ std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vect
   }
   while (!running.empty()) reap_one();
   if (!failure.empty()) throw std::runtime_error(failure);
+  return out;
+}
+
+std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
+                                         const SimulateOptions& options, unsigned jobs) {
+  if (programs.empty()) return {};
+  std::vector<RunResult> out = simulate_in_children(hw, programs, options, jobs, 1);
   out[0] = simulate(hw, programs[0], options);
   return out;
 }

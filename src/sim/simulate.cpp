@@ -231,6 +231,7 @@ RunResult simulate(const HardwareSpec& hw, const WorkloadSpec& workload, const S
   if (flat.training.enabled) r.training = training_footprint(flat);
   else r.model = model_footprint(flat);
   r.workload = without_collectives(r.workload);  // the network runs those (pod_simulate.h)
+  if (options.before_planning) options.before_planning(r.workload);
   const std::vector<OpPlan> plans = plan_workload(r.workload, r.hw);
 
   // Quiet kernel: podsim's own output is the report.

@@ -134,6 +134,12 @@ struct ChipSpec {
   // memory between ops when they fit, as in TPU v1's Unified Buffer: only weights (and
   // embedding tables) come from off-chip memory.
   bool vmem_holds_activations = false;
+  // How MXU ops get their tilings: "heuristic" (the cost model's pick,
+  // compiler/matmul_tiling.h) or "search" (the heuristic's and the cost model's next
+  // `mapper_candidates` tilings of each distinct forward op simulated alone, the fastest
+  // kept: mapper/searched_run.h). Not a hardware figure: a compiler choice.
+  std::string mapper = "heuristic";
+  std::uint32_t mapper_candidates = 4;
   HbmSpec hbm;
   DmaSpec dma;
   NocSpec noc;

@@ -24,6 +24,7 @@ struct MappingCandidate {
 
 struct OpMapping {
   std::string name, kind, shape, dtype;
+  std::string signature;          // op_signature of its ops
   std::uint64_t occurrences = 0;  // ops of the workload with this signature
   std::vector<MappingCandidate> candidates;  // the heuristic's first, then by prediction
   std::size_t best = 0;                      // the fastest simulated
@@ -39,9 +40,12 @@ struct MapResult {
 };
 
 // Simulates (1 + top_k) programs per distinct MXU op, `jobs` at a time, each in its own
-// process (sim/isolated_runs.h); this process's one elaboration goes to the first.
+// child process (sim/isolated_runs.h): this process keeps its one elaboration.
 // Forward ops only (a training step's backward ops are left out).
 MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs);
+
+// Ops with the same signature (kind, shape, dtypes, repeats) lower and map alike.
+std::string op_signature(const Op& op);
 
 std::string map_text(const MapResult& r);
 std::string map_json(const MapResult& r);

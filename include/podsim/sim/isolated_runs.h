@@ -13,6 +13,11 @@
 
 namespace podsim {
 
+// Programs `first` onwards, each in a child process (this process elaborates nothing):
+// entries before `first` come back empty.
+std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
+                                            const SimulateOptions& options, unsigned jobs, std::size_t first = 0);
+
 std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                          const SimulateOptions& options, unsigned jobs);
 

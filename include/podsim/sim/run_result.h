@@ -89,6 +89,14 @@ struct PodResult {
   std::vector<PodLinkRecord> links;    // links that exist, in topology order
 };
 
+// What the search mapper did before the run (chip.mapper=search; mapper/searched_run.h).
+struct MapperSearch {
+  std::uint64_t distinct_ops = 0;     // forward MXU ops of distinct signature
+  std::uint64_t simulations = 0;      // one-op runs, the heuristic's tiling included
+  std::uint64_t retiled_ops = 0;      // distinct ops whose tiling the search changed
+  double heuristic_s = 0, best_s = 0; // their MXU time alone, summed over occurrences
+};
+
 struct RunResult {
   HardwareSpec hw;
   WorkloadSpec workload;
@@ -117,6 +125,7 @@ struct RunResult {
   std::optional<ModelFootprint> model;            // when it does not (compiler/model_capacity.h)
   std::uint32_t chips = 1;                        // chips whose work the totals add up
   std::optional<PodResult> pod;                   // a run over a pod
+  std::optional<MapperSearch> mapper_search;      // with chip.mapper=search
   // A pod run's `ops` are chip 0's; what every chip did, for energy (energy/energy_model.h).
   struct ChipActions {
     std::map<std::string, std::uint64_t> macs_by_dtype;

@@ -2,6 +2,7 @@
 // SystemC to the end, check the invariants, collect the stats.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "podsim/sim/run_result.h"
@@ -13,6 +14,9 @@ struct SimulateOptions {
   // Replay an op identical to one simulated earlier instead of simulating it again
   // (arch/chip.h). Off while tracing: a trace shows every op's own events.
   bool reuse_ops = true;
+  // Called on the expanded ops (templates, composites and training unrolled) before they
+  // are planned: the search mapper pins the tilings it found (mapper/searched_run.h).
+  std::function<void(WorkloadSpec&)> before_planning;
 };
 
 // One SystemC elaboration, so call it once per process. Throws ConfigError when the
