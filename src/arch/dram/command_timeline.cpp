@@ -158,8 +158,10 @@ std::int64_t RowTimeline::place_act(std::uint32_t bg, std::int64_t earliest) con
 }
 
 std::int64_t RowTimeline::place_other_among(std::int64_t earliest) const {
+  // One search, then a walk along the commands that fill consecutive cycles.
   std::int64_t c = earliest;
-  while (cmds_.contains(c)) ++c;
+  for (std::size_t i = cmds_.lower_bound(c); i < cmds_.size() && cmds_[i].first <= c; ++i)
+    if (cmds_[i].first == c) ++c;
   return c;
 }
 
