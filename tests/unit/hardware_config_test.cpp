@@ -57,6 +57,21 @@ TEST(HardwareConfig, TpuV5pAndV6eMatchTheirPublishedPeaksAndMemory) {
   EXPECT_EQ(v6e.chip.hbm.capacity_bytes, 32'000'000'000u);
 }
 
+TEST(HardwareConfig, TpuV7MatchesItsPublishedPeaksMemoryAndInterconnect) {
+  // Cloud TPU doc, TPU7x: 2,307 TFLOPS bf16, 4,614 fp8, 192 GiB at 7,380 GB/s, two
+  // TensorCores, 1,200 GB/s bidirectional ICI per chip, 9,216 chips a pod. The clock is
+  // derived (2.2 GHz), so 0.1 %.
+  const HardwareSpec v7 = load_hardware("tpu-v7");
+  EXPECT_NEAR(v7.peak_flops(), 2307e12, 2307e9);
+  EXPECT_NEAR(v7.peak_flops() * v7.chip.mxu.rate_fp8, 4614e12, 4614e9);
+  EXPECT_EQ(v7.chip.tensor_cores, 2u);
+  EXPECT_EQ(v7.chip.hbm.bandwidth_Bps, 7'380'000'000'000u);
+  EXPECT_EQ(v7.chip.hbm.capacity_bytes, 192ULL << 30);
+  const HardwareSpec pod = load_hardware("tpu-v7-pod");
+  EXPECT_EQ(pod.pod.chips(), 9216u);
+  EXPECT_EQ(2 * pod.pod.links_per_chip * pod.pod.link_bandwidth_Bps, 1'200'000'000'000u);
+}
+
 TEST(HardwareConfig, TpuV1PeakIs92Tops) {
   // 65,536 MACs x 2 x 0.7 GHz = 91.75 TOPS (Jouppi et al. 2017, Table 2).
   const HardwareSpec v1 = load_hardware("tpu-v1");
