@@ -105,7 +105,7 @@ struct MapOptions {
   std::string hardware = "tpu-v3";
   std::vector<std::string> overrides, workload_overrides;
   std::uint32_t top_k = 8;
-  std::string json_path;
+  std::string json_path, csv_path;
   bool quiet = false;
   unsigned jobs = 2;
 };

@@ -123,6 +123,9 @@ int sc_main(int argc, char* argv[]) {
   map_cmd->add_option("-k,--top", map.top_k, "candidates simulated per op beside the heuristic's")
       ->check(CLI::Range(0, 256))->capture_default_str();
   map_cmd->add_option("--json", map.json_path, "also write every candidate (predicted and simulated) as JSON");
+  map_cmd->add_option("--csv", map.csv_path,
+                      "also write every candidate as a CSV row, in the order simulated, with the best time so far "
+                      "(the search curve)");
   map_cmd->add_flag("-q,--quiet", map.quiet, "do not print the table");
   map.jobs = std::max(1u, std::thread::hardware_concurrency());
   map_cmd->add_option("-j,--jobs", map.jobs, "simulations at once, each in its own process")

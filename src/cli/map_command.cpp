@@ -16,6 +16,8 @@ int map_command(const MapOptions& o) {
   if (!o.quiet) fmt::print("{}", map_text(r));
   if (!o.json_path.empty() && !write_file(o.json_path, map_json(r), "the JSON mapping report", {o.workload, o.hardware}))
     return kInputError;
+  if (!o.csv_path.empty() && !write_file(o.csv_path, map_csv(r), "the CSV mapping report", {o.workload, o.hardware}))
+    return kInputError;
   return kOk;
 }
 

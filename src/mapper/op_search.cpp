@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "podsim/compiler/workload_plan.h"
+#include "podsim/io/csv_field.h"
 #include "podsim/sim/isolated_runs.h"
 #include "podsim/sim/simulate.h"
 
@@ -21,6 +22,13 @@ bool same_sizes(const MatmulTiling& a, const MatmulTiling& b) { return a.tm == b
 
 std::string tile_text(const MatmulTiling& t) {
   return fmt::format("[{}, {}, {}]{}", t.tm, t.tk, t.tn, t.a_resident ? " A-resident" : "");
+}
+
+// The best simulated time after each candidate, in the order simulated.
+std::vector<double> search_curve(const OpMapping& m) {
+  std::vector<double> curve;
+  for (const auto& c : m.candidates) curve.push_back(curve.empty() ? c.simulated_s : std::min(curve.back(), c.simulated_s));
+  return curve;
 }
 
 }  // namespace
@@ -172,10 +180,26 @@ std::string map_json(const MapResult& r) {
                    {"heuristic_s", m.heuristic_s()},
                    {"best_s", m.best_s()},
                    {"best", m.best},
-                   {"candidates", cands}});
+                   {"candidates", cands},
+                   {"search_curve", search_curve(m)}});
   }
   j["ops"] = ops;
   return j.dump(2) + "\n";
+}
+
+std::string map_csv(const MapResult& r) {
+  std::string out =
+      "op,shape,dtype,occurrences,candidate,tm,tk,tn,a_resident,heuristic,predicted_s,simulated_s,best_so_far_s\n";
+  for (const OpMapping& m : r.ops) {
+    const std::vector<double> curve = search_curve(m);
+    for (std::size_t i = 0; i < m.candidates.size(); ++i) {
+      const MappingCandidate& c = m.candidates[i];
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g}\n", csv_field(m.name), csv_field(m.shape), m.dtype,
+                         m.occurrences, i, c.tiling.tm, c.tiling.tk, c.tiling.tn, c.tiling.a_resident ? 1 : 0,
+                         c.heuristic ? 1 : 0, c.predicted_s, c.simulated_s, curve[i]);
+    }
+  }
+  return out;
 }
 
 }  // namespace podsim

@@ -4,6 +4,8 @@
 // `podsim map` finds fastest.
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
+#include <vector>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -67,6 +69,36 @@ TEST_F(Map, SimulatedCandidatesAreWhatRunGivesWithTheTilePinned) {
     for (const auto& c : op["candidates"]) EXPECT_GE(c["simulated_s"].get<double>(), op["best_s"].get<double>());
   }
   EXPECT_NE(o.output.find("best found"), std::string::npos) << o.output;
+}
+
+// The CSV: a row per candidate in the order simulated, the heuristic's first; its search
+// curve never rises and ends at the best the JSON reports.
+TEST_F(Map, CsvListsEveryCandidateWithTheSearchCurve) {
+  ASSERT_EQ(podsim_cli("map " + dir_ + "/w.yaml --hw tpu-v4 -k 3 -q --json " + dir_ + "/m.json --csv " + dir_ + "/m.csv").code, 0);
+  const json m = json::parse(read_file(dir_ + "/m.json"));
+  std::istringstream csv(read_file(dir_ + "/m.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "op,shape,dtype,occurrences,candidate,tm,tk,tn,a_resident,heuristic,predicted_s,simulated_s,best_so_far_s");
+  for (const auto& op : m["ops"]) {
+    double last = 1e30;
+    for (std::size_t i = 0; i < op["candidates"].size(); ++i) {
+      ASSERT_TRUE(std::getline(csv, line));
+      std::vector<std::string> f;
+      std::istringstream row(line);
+      for (std::string cell; std::getline(row, cell, ',');) f.push_back(cell);
+      ASSERT_EQ(f.size(), 13u) << line;
+      EXPECT_EQ(f[0], op["name"].get<std::string>());
+      EXPECT_EQ(std::stoul(f[4]), i);
+      EXPECT_EQ(f[9], i == 0 ? "1" : "0");  // the heuristic's tiling first
+      const double best_so_far = std::stod(f[12]);
+      EXPECT_LE(best_so_far, last);
+      EXPECT_NEAR(best_so_far, op["search_curve"][i].get<double>(), 1e-9 * best_so_far);
+      last = best_so_far;
+    }
+    EXPECT_NEAR(last, op["best_s"].get<double>(), 1e-9 * last);
+  }
+  EXPECT_FALSE(std::getline(csv, line));
 }
 
 TEST_F(Map, ReportIsByteIdenticalWhateverTheJobs) {

@@ -49,5 +49,8 @@ std::string op_signature(const Op& op);
 
 std::string map_text(const MapResult& r);
 std::string map_json(const MapResult& r);
+// One row per candidate, in the order simulated (the heuristic's first), with the best
+// simulated time so far: the search curve.
+std::string map_csv(const MapResult& r);
 
 }  // namespace podsim
