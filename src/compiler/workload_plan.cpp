@@ -170,7 +170,7 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
         keep.c = keep.c || op.attention_part == Op::AttentionPart::scores;
         keep.a = keep.a || op.attention_part == Op::AttentionPart::context;
       }
-      if (op.tile && op.pass == Op::Pass::forward) {
+      if (op.tile) {  // a training step's backward ops come without the forward op's (training.cpp)
         const auto& [tm, tk, tn] = *op.tile;
         const std::optional<MatmulTiling> pinned = pinned_matmul_tiling(mm, hw, tm, tk, tn, keep);
         if (!pinned) {

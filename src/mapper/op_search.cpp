@@ -51,7 +51,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
   std::vector<WorkloadSpec> programs;
   for (std::size_t i = 0; i < expanded.ops.size(); ++i) {
     const Op& op = expanded.ops[i];
-    if (plans[i].engine != Engine::mxu || op.pass != Op::Pass::forward) continue;
+    if (plans[i].engine != Engine::mxu) continue;
     const std::string key = op_signature(op);
     if (auto it = seen.find(key); it != seen.end()) {
       ++r.ops[it->second].occurrences;

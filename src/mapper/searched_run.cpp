@@ -2,10 +2,12 @@
 
 #include <array>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/mapper/op_search.h"
+#include "podsim/sim/isolated_runs.h"
 
 namespace podsim {
 
@@ -24,15 +26,33 @@ RunResult simulate_with_searched_mappings(const HardwareSpec& hw, const Workload
     ++summary.retiled_ops;
     pins.emplace(m.signature, std::array<std::uint64_t, 3>{t.tm, t.tk, t.tn});
   }
-  options.before_planning = [pins, &hw](WorkloadSpec& expanded) {
+  SimulateOptions searched = options;
+  searched.before_planning = [pins, &hw](WorkloadSpec& expanded) {
     const std::vector<OpPlan> plans = plan_workload(expanded, hw);
     for (std::size_t i = 0; i < expanded.ops.size(); ++i) {
       Op& op = expanded.ops[i];
-      if (op.tile || plans[i].engine != Engine::mxu || op.pass != Op::Pass::forward) continue;
+      if (op.tile || plans[i].engine != Engine::mxu) continue;
       if (auto it = pins.find(op_signature(op)); it != pins.end()) op.tile = it->second;
     }
   };
-  RunResult r = simulate(hw, workload, options);
+  // Both whole runs in children, then the faster again here with the full report (this
+  // process's one elaboration). Equal times keep the heuristic's.
+  if (summary.retiled_ops > 0) {
+    SimulateOptions quick = options;
+    quick.trace = false;
+    SimulateOptions quick_searched = searched;
+    quick_searched.trace = false;
+    const std::vector<RunResult> whole =
+        simulate_in_children(hw, {workload, workload}, std::vector<SimulateOptions>{quick, quick_searched}, jobs);
+    for (const RunResult& w : whole)
+      if (!w.completed || !w.invariants_hold())
+        throw std::runtime_error("map: a whole-workload run for the search mapper did not complete");
+    summary.whole_heuristic_s = whole[0].time_s();
+    summary.whole_searched_s = whole[1].time_s();
+    summary.kept_search = summary.whole_searched_s < summary.whole_heuristic_s;
+  }
+  RunResult r = simulate(hw, workload, summary.kept_search ? searched : options);
+  if (summary.retiled_ops == 0) summary.whole_heuristic_s = summary.whole_searched_s = r.time_s();
   r.mapper_search = summary;
   return r;
 }

@@ -157,7 +157,9 @@ std::string report_json(const RunResult& r) {
   if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);
   if (const auto& m = r.mapper_search)
     j["mapper_search"] = {{"distinct_ops", m->distinct_ops}, {"simulations", m->simulations},
-                          {"retiled_ops", m->retiled_ops}, {"heuristic_s", m->heuristic_s}, {"best_s", m->best_s}};
+                          {"retiled_ops", m->retiled_ops}, {"heuristic_s", m->heuristic_s}, {"best_s", m->best_s},
+                          {"whole_heuristic_s", m->whole_heuristic_s}, {"whole_searched_s", m->whole_searched_s},
+                          {"kept", m->kept_search ? "search" : "heuristic"}};
   if (!r.workload.moe_routing.empty()) {
     ordered_json moe = ordered_json::array();
     for (const auto& m : r.workload.moe_routing)

@@ -136,9 +136,10 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
          human_time(double(h.host_ps) * 1e-12), h.overlap ? ", overlapped with the chip" : ", one after another");
   }
   if (const auto& m = r.mapper_search)
-    line("  mapper           search: {} distinct forward MXU ops, {} one-op simulations, {} retiled; their MXU time "
-         "alone {} (heuristic) -> {}",
-         m->distinct_ops, m->simulations, m->retiled_ops, human_time(m->heuristic_s), human_time(m->best_s));
+    line("  mapper           search: {} distinct MXU ops, {} one-op simulations, {} retiled (their MXU time alone {} "
+         "-> {}); the whole run {} with the heuristic's tilings, {} with the search's: kept the {}",
+         m->distinct_ops, m->simulations, m->retiled_ops, human_time(m->heuristic_s), human_time(m->best_s),
+         human_time(m->whole_heuristic_s), human_time(m->whole_searched_s), m->kept_search ? "search's" : "heuristic's");
   for (const auto& m : r.workload.moe_routing)
     line("  moe              {}: capacity {} tokens per expert, {} tokens dropped", m.op, m.capacity, m.dropped);
   if (r.training) {

@@ -65,6 +65,12 @@ RunResult result_of(const json& j, const HardwareSpec& hw) {
 
 std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                             const SimulateOptions& options, unsigned jobs, std::size_t first) {
+  return simulate_in_children(hw, programs, std::vector<SimulateOptions>(programs.size(), options), jobs, first);
+}
+
+std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
+                                            const std::vector<SimulateOptions>& options, unsigned jobs,
+                                            std::size_t first) {
   std::vector<RunResult> out(programs.size());
   jobs = std::max(1u, jobs);
   struct Child {
@@ -104,7 +110,7 @@ std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::v
     if (pid == 0) {  // the child: one elaboration of its own, then out without destructors
       int code = 0;
       try {
-        SimulateOptions alone = options;
+        SimulateOptions alone = options[p];
         alone.trace = false;  // only chip 0's program is traced
         const RunResult r = simulate(hw, programs[p], alone);
         std::ofstream f(path, std::ios::trunc);

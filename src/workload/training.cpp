@@ -92,7 +92,11 @@ void add_backward(const Op& op, Optimizer optimizer, std::vector<Op>& out) {
   } else {
     add_backward_ops(op, out);
   }
-  for (std::size_t i = first; i < out.size(); ++i) out[i].pass = Op::Pass::backward;
+  // A tiling the workload pins is the forward op's; its gradients have other shapes.
+  for (std::size_t i = first; i < out.size(); ++i) {
+    out[i].pass = Op::Pass::backward;
+    out[i].tile.reset();
+  }
 }
 
 void add_backward_ops(const Op& op, std::vector<Op>& out) {
@@ -197,6 +201,7 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
     if (forward.training.recompute && !(c && !c->forward)) {
       w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
       w.ops.back().pass = Op::Pass::backward;
+      w.ops.back().tile.reset();  // as before it honoured only forward ops' pins
     }
     add_backward(*it, forward.training.optimizer, w.ops);
   }

@@ -41,7 +41,7 @@ struct MapResult {
 
 // Simulates (1 + top_k) programs per distinct MXU op, `jobs` at a time, each in its own
 // child process (sim/isolated_runs.h): this process keeps its one elaboration.
-// Forward ops only (a training step's backward ops are left out).
+// A training step's gradient ops are searched with the forward ops (their own shapes).
 MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs);
 
 // Ops with the same signature (kind, shape, dtypes, repeats) lower and map alike.

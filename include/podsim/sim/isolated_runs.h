@@ -17,6 +17,10 @@ namespace podsim {
 // entries before `first` come back empty.
 std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                             const SimulateOptions& options, unsigned jobs, std::size_t first = 0);
+// The same, each program with its own options (options[p]).
+std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
+                                            const std::vector<SimulateOptions>& options, unsigned jobs,
+                                            std::size_t first = 0);
 
 std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                          const SimulateOptions& options, unsigned jobs);

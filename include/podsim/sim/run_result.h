@@ -95,6 +95,10 @@ struct MapperSearch {
   std::uint64_t simulations = 0;      // one-op runs, the heuristic's tiling included
   std::uint64_t retiled_ops = 0;      // distinct ops whose tiling the search changed
   double heuristic_s = 0, best_s = 0; // their MXU time alone, summed over occurrences
+  // The whole workload, run both ways (ops alone miss their neighbours' overlap): the
+  // report is the faster run's, so the search is never slower than the heuristic.
+  double whole_heuristic_s = 0, whole_searched_s = 0;
+  bool kept_search = false;
 };
 
 struct RunResult {
