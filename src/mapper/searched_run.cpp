@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "podsim/compiler/workload_plan.h"
 #include "podsim/mapper/op_search.h"
 #include "podsim/sim/isolated_runs.h"
 
@@ -27,23 +26,18 @@ RunResult simulate_with_searched_mappings(const HardwareSpec& hw, const Workload
     pins.emplace(m.signature, std::array<std::uint64_t, 3>{t.tm, t.tk, t.tn});
   }
   SimulateOptions searched = options;
-  searched.before_planning = [pins, &hw](WorkloadSpec& expanded) {
-    const std::vector<OpPlan> plans = plan_workload(expanded, hw);
-    for (std::size_t i = 0; i < expanded.ops.size(); ++i) {
-      Op& op = expanded.ops[i];
-      if (op.tile || plans[i].engine != Engine::mxu) continue;
+  // A signature names the op's kind, so only the MXU ops searched above can match.
+  searched.before_planning = [pins](WorkloadSpec& expanded) {
+    for (Op& op : expanded.ops) {
+      if (op.tile) continue;
       if (auto it = pins.find(op_signature(op)); it != pins.end()) op.tile = it->second;
     }
   };
   // Both whole runs in children, then the faster again here with the full report (this
   // process's one elaboration). Equal times keep the heuristic's.
   if (summary.retiled_ops > 0) {
-    SimulateOptions quick = options;
-    quick.trace = false;
-    SimulateOptions quick_searched = searched;
-    quick_searched.trace = false;
     const std::vector<RunResult> whole =
-        simulate_in_children(hw, {workload, workload}, std::vector<SimulateOptions>{quick, quick_searched}, jobs);
+        simulate_in_children(hw, {workload, workload}, std::vector<SimulateOptions>{options, searched}, jobs);
     for (const RunResult& w : whole)
       if (!w.completed || !w.invariants_hold())
         throw std::runtime_error("map: a whole-workload run for the search mapper did not complete");
