@@ -175,6 +175,7 @@ std::string report_json(const RunResult& r) {
                              {"optimizer_state_bytes", f.optimizer_state_bytes},
                              {"gradient_bytes", f.gradient_bytes},
                              {"stashed_activation_bytes", f.stashed_activation_bytes},
+                             {"microbatches_in_flight", f.microbatches_in_flight},
                              {"peak_bytes", f.peak_bytes()},
                              {"hbm_capacity_bytes", r.hw.chip.hbm.capacity_bytes},
                              {"fits_hbm", f.peak_bytes() <= r.hw.chip.hbm.capacity_bytes}};

@@ -300,6 +300,29 @@ bool symmetric_pod(const HardwareSpec& hw, const PodPlan& plan, const std::vecto
   return true;
 }
 
+// HBM a training step holds on its fullest chip. Each chip program's footprint counts one
+// microbatch's stashed activations, but a pipeline stage holds those of every microbatch
+// whose forward ran and whose backward has not: all M under GPipe (every forward first),
+// min(S - s, M) on stage s under 1F1B (its warm-up forwards and the one in progress;
+// pod_schedule.cpp). Without this the report said a 175B model on 8 stages of 16
+// microbatches held one microbatch's activations.
+TrainingFootprint held_at_peak(const PodLayout& L, const std::vector<RunResult>& sims,
+                               const std::vector<std::uint32_t>& sim_of_chip) {
+  TrainingFootprint best;
+  bool first = true;
+  for (std::uint32_t c = 0; c < sim_of_chip.size(); ++c) {
+    const auto& one = sims[sim_of_chip[c]].training;
+    if (!one) continue;
+    TrainingFootprint f = *one;
+    const std::uint32_t S = L.pipeline, M = L.microbatches, s = L.stage(c);
+    f.microbatches_in_flight = L.one_f_one_b ? std::min(S - s, M) : M;
+    f.stashed_activation_bytes = one->stashed_activation_bytes * f.microbatches_in_flight;
+    if (first || f.peak_bytes() > best.peak_bytes()) best = f;
+    first = false;
+  }
+  return best;
+}
+
 RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector<RunResult>& sims,
                   const std::vector<std::uint32_t>& sim_of_chip, bool folded, bool full_network) {
   const bool symmetric = !full_network && symmetric_pod(hw, plan, sim_of_chip);
@@ -318,6 +341,7 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
   const std::uint32_t P = std::uint32_t(hw.pod.chips());
   RunResult r = sims[sim_of_chip[0]];
   r.workload.name = plan.name;
+  if (r.training) r.training = held_at_peak(plan.layout, sims, sim_of_chip);
   PodResult pod;
   pod.chips = P;
   pod.topology = hw.pod.topology;

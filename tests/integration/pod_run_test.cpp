@@ -256,6 +256,20 @@ TEST(PodRun, GPipeStepAndBubbleMatchTheClosedForm) {
   EXPECT_EQ(r["pod"]["collectives"].size(), 2u * 3 * 8);  // activations and gradients, 3 boundaries, 8 microbatches
 }
 
+// A stage holds the stashed inputs of every microbatch whose forward ran and whose backward
+// has not: stage 0 all 8 under GPipe, S = 4 under 1F1B (its 3 warm-up forwards and the one in
+// progress). Each stage's one matmul stashes its 1024 x 2048 bf16 input, 4 MiB.
+TEST(PodRun, TrainingFootprintCountsTheMicrobatchesAStageHoldsInFlight) {
+  const double input = 1024.0 * 2048 * 2;
+  for (const auto& [schedule, in_flight] : std::map<std::string, int>{{"gpipe", 8}, {"1f1b", 4}}) {
+    const json r = run_json(pipeline_workload(schedule) + kRing4, "pp-mem-" + schedule);
+    const json& m = r["memory_footprint"];
+    EXPECT_EQ(m["microbatches_in_flight"], in_flight) << schedule;
+    EXPECT_DOUBLE_EQ(m["stashed_activation_bytes"].get<double>(), in_flight * input) << schedule;
+    EXPECT_DOUBLE_EQ(m["weights_bytes"].get<double>(), 2048.0 * 2048 * 4) << schedule;  // one fp32 master
+  }
+}
+
 // Pipeline stages are asymmetric work (each stage its own program): folded simulates the
 // distinct ones, full every chip; they agree.
 TEST(PodRun, PipelineFoldedAgreesWithFull) {

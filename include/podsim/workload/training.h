@@ -24,6 +24,10 @@ struct TrainingFootprint {
   std::uint64_t optimizer_state_bytes = 0;  // adam: two moments; momentum: one
   std::uint64_t gradient_bytes = 0;       // one per weight, in the master type
   std::uint64_t stashed_activation_bytes = 0;  // forward inputs kept for the backward pass
+  // Microbatches whose stashed activations a chip holds at once (a pipeline's stage 0: all M
+  // under GPipe, min(S, M) under 1F1B; sim/pod_simulate.cpp); stashed_activation_bytes
+  // already counts them all.
+  std::uint64_t microbatches_in_flight = 1;
   std::uint64_t peak_bytes() const {
     return weights_bytes + optimizer_state_bytes + gradient_bytes + stashed_activation_bytes;
   }
