@@ -304,8 +304,8 @@ bool symmetric_pod(const HardwareSpec& hw, const PodPlan& plan, const std::vecto
 // microbatch's stashed activations, but a pipeline stage holds those of every microbatch
 // whose forward ran and whose backward has not: all M under GPipe (every forward first),
 // min(S - s, M) on stage s under 1F1B (its warm-up forwards and the one in progress;
-// pod_schedule.cpp). Without this the report said a 175B model on 8 stages of 16
-// microbatches held one microbatch's activations.
+// pod_schedule.cpp). Without this the report said GPT-3 175B on 8 stages of 8 microbatches
+// held one microbatch's activations (docs/pods.md).
 TrainingFootprint held_at_peak(const PodLayout& L, const std::vector<RunResult>& sims,
                                const std::vector<std::uint32_t>& sim_of_chip) {
   TrainingFootprint best;
