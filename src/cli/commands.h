@@ -110,6 +110,18 @@ struct MapOptions {
   unsigned jobs = 2;
 };
 
+struct PlanOptions {
+  std::string workload;
+  std::string hardware = "tpu-v4-pod";
+  std::vector<std::string> overrides, workload_overrides;
+  std::uint32_t chips = 0;         // 0: the preset's pod
+  std::uint64_t global_batch = 0;  // 0: the workload's as written
+  std::size_t top = 5;
+  std::string json_path;
+  bool quiet = false;
+  unsigned jobs = 2;
+};
+
 struct ServeOptions {
   std::string file;
   std::string hardware = "tpu-v4";
@@ -149,6 +161,7 @@ int validate_command(const RunOptions& options);
 int reproduce_command(const ReproduceOptions& options);
 int serve_command(const ServeOptions& options);
 int map_command(const MapOptions& options);
+int plan_command(const PlanOptions& options);
 int params_command();
 // Runs python/podsim/plot.py (roofline, ops, sweep) with the arguments after `plot`.
 int plot_command(const std::vector<std::string>& args);

@@ -114,6 +114,27 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::Range(0.0, 1.0));
   selftest_cmd->add_option("--zipf-s", selftest.zipf_s, "the zipf pattern's exponent (default 1.0)")
       ->check(CLI::Range(0.0, 10.0));
+  podsim::cli::PlanOptions plan;
+  CLI::App* plan_cmd =
+      app.add_subcommand("plan", "search a training step's data, tensor and pipeline degrees, microbatches, schedule "
+                                 "and recompute on a pod: the best that fit HBM, and why the rest do not");
+  plan_cmd->add_option("workload", plan.workload, "workload YAML file (model templates, with training:)")->required();
+  plan_cmd->add_option("--hw", plan.hardware, "pod preset name or YAML file")->capture_default_str();
+  plan_cmd->add_option("--set", plan.overrides, "override a hardware parameter: path=value (repeatable)");
+  plan_cmd->add_option("--wset", plan.workload_overrides, "override a workload field (repeatable)");
+  plan_cmd->add_option("--chips", plan.chips, "pod size (default: the preset's); dims near-cubic")
+      ->check(CLI::Range(1, 1 << 20));
+  plan_cmd->add_option("--global-batch", plan.global_batch,
+                       "batch per step, in the templates' unit (default: the workload's: batch x microbatches x data)")
+      ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 40));
+  plan_cmd->add_option("-k,--top", plan.top, "configurations ranked exactly and shown")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  plan_cmd->add_option("--json", plan.json_path, "also write the ranking and every rejection as JSON");
+  plan_cmd->add_flag("-q,--quiet", plan.quiet, "do not print the table");
+  plan.jobs = std::max(1u, std::thread::hardware_concurrency());
+  plan_cmd->add_option("-j,--jobs", plan.jobs, "stage programs simulated at once, each in its own process")
+      ->check(CLI::Range(1, 256));
   podsim::cli::MapOptions map;
   CLI::App* map_cmd = app.add_subcommand("map", "search each MXU op's tilings: the cost model's best, simulated");
   map_cmd->add_option("workload", map.workload, "workload YAML file")->required();
@@ -243,6 +264,7 @@ int sc_main(int argc, char* argv[]) {
     if (*repro_cmd) return podsim::cli::reproduce_command(repro);
     if (*serve_cmd) return podsim::cli::serve_command(serve);
     if (*map_cmd) return podsim::cli::map_command(map);
+    if (*plan_cmd) return podsim::cli::plan_command(plan);
     if (*params_cmd) return podsim::cli::params_command();
     if (*presets_cmd) return podsim::cli::presets_command();
     if (*plot_cmd) return podsim::cli::plot_command(plot_cmd->remaining());

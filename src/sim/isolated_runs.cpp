@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "podsim/io/child_process.h"
+
 namespace podsim {
 namespace {
 
@@ -70,8 +72,9 @@ std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::v
 
 std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                             const std::vector<SimulateOptions>& options, unsigned jobs,
-                                            std::size_t first) {
+                                            std::size_t first, std::vector<std::string>* errors) {
   std::vector<RunResult> out(programs.size());
+  if (errors) errors->assign(programs.size(), "");
   jobs = std::max(1u, jobs);
   struct Child {
     pid_t pid;
@@ -89,8 +92,11 @@ std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::v
       running.erase(running.begin() + std::ptrdiff_t(k));
       std::ifstream in(c.path);
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !in) {
-        if (failure.empty())
-          failure = fmt::format("the simulation of chip program {} failed (exit status {})", c.program, status);
+        const std::string why = WIFEXITED(status) && WEXITSTATUS(status) == 5 ? read_text_file(c.path, 2000) : "";
+        const std::string message = fmt::format("the simulation of chip program {} failed ({})", c.program,
+                                                why.empty() ? fmt::format("exit status {}", status) : why);
+        if (errors) (*errors)[c.program] = why.empty() ? message : why;
+        else if (failure.empty()) failure = message;
       } else {
         out[c.program] = result_of(json::parse(in), hw);
       }
@@ -116,6 +122,9 @@ std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::v
         std::ofstream f(path, std::ios::trunc);
         f << summary_of(r).dump();
         code = f ? 0 : 4;
+      } catch (const std::exception& e) {  // the parent names it
+        std::ofstream(path, std::ios::trunc) << e.what();
+        code = 5;
       } catch (...) {
         code = 5;
       }

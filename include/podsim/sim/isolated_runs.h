@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "podsim/sim/simulate.h"
@@ -17,10 +18,12 @@ namespace podsim {
 // entries before `first` come back empty.
 std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                             const SimulateOptions& options, unsigned jobs, std::size_t first = 0);
-// The same, each program with its own options (options[p]).
+// The same, each program with its own options (options[p]). With `errors`, a program whose
+// simulation fails leaves its message there (errors[p]; "" for the others) and an empty
+// result, instead of throwing.
 std::vector<RunResult> simulate_in_children(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                             const std::vector<SimulateOptions>& options, unsigned jobs,
-                                            std::size_t first = 0);
+                                            std::size_t first = 0, std::vector<std::string>* errors = nullptr);
 
 std::vector<RunResult> simulate_isolated(const HardwareSpec& hw, const std::vector<WorkloadSpec>& programs,
                                          const SimulateOptions& options, unsigned jobs);

@@ -1,0 +1,533 @@
+#include "podsim/planner/pod_planner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <set>
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "podsim/compiler/workload_plan.h"
+#include "podsim/config/config_error.h"
+#include "podsim/sim/collective_experiment.h"
+#include "podsim/sim/isolated_runs.h"
+#include "podsim/sim/pod_schedule.h"
+#include "podsim/sim/pod_simulate.h"
+#include "podsim/sim/simulate.h"
+#include "podsim/workload/composite.h"
+#include "podsim/workload/parallelism.h"
+
+namespace podsim {
+
+std::string PlanCandidate::label() const {
+  std::string s = fmt::format("t{} p{} d{} mb{}x{}", tensor, pipeline, data, microbatches, micro_batch);
+  if (pipeline > 1) s += one_f_one_b ? " 1f1b" : " gpipe";
+  if (recompute) s += " recompute";
+  if (expert) s += " expert";
+  return s;
+}
+
+WorkloadSpec with_plan(const WorkloadSpec& workload, const PlanCandidate& c) {
+  WorkloadSpec w = workload;
+  ParallelismSpec& p = w.parallelism;
+  p.given = true;
+  p.data = c.data;
+  p.tensor = c.tensor;
+  p.pipeline = c.pipeline;
+  p.microbatches = c.microbatches;
+  p.one_f_one_b = c.one_f_one_b;
+  p.expert = c.expert;
+  if (c.bucket_bytes) p.gradient_bucket_bytes = c.bucket_bytes;
+  w.training.recompute = c.recompute;
+  for (Op& op : w.ops)
+    if (auto* t = std::get_if<TemplateOp>(&op.body)) t->batch = c.micro_batch;
+  return w;
+}
+
+namespace {
+
+std::vector<std::uint64_t> divisors(std::uint64_t n, std::uint64_t limit) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t d = 1; d <= n && d <= limit; ++d)
+    if (n % d == 0) out.push_back(d);
+  return out;
+}
+
+// One stage of a candidate: its program (as the pod simulation would run it) and what the
+// composition needs of it.
+struct StageInfo {
+  WorkloadSpec expanded;     // training expanded, collectives included
+  std::string sim_key;       // program_shape_key: equal keys take equal time
+  std::vector<std::string> op_keys;  // per op the chip runs: its kind, shape, repeat and pass
+  std::uint64_t macs = 0;    // per microbatch, backward and recompute included
+  std::uint64_t boundary_bytes = 0;
+};
+
+// What a (tensor, pipeline, microbatch size, recompute, expert) choice gives, whatever the
+// microbatch count and schedule.
+struct LayoutInfo {
+  std::string error;  // cannot be laid out, or a program does not fit the chip
+  std::vector<StageInfo> stages;
+  std::vector<TrainingFootprint> footprint;  // per stage, one microbatch's activations
+};
+
+class Planner {
+ public:
+  Planner(const HardwareSpec& hw, const WorkloadSpec& w, const PlanOptions& o) : hw_(hw), w_(w), o_(o) {}
+
+  PlanResult run() {
+    check_workload();
+    PlanResult r;
+    r.workload = w_.name;
+    r.hardware = hw_.name;
+    r.chips = chips_;
+    r.dims = hw_.pod.dims;
+    r.global_batch = global_batch_;
+    r.hbm_capacity = hw_.chip.hbm.capacity_bytes;
+    std::vector<PlanCandidate> fit;
+    for (PlanCandidate& c : enumerate()) {
+      ++r.candidates;
+      check_memory(c);
+      (c.rejected.empty() ? fit : r.rejected).push_back(std::move(c));
+    }
+    std::stable_sort(fit.begin(), fit.end(),
+                     [](const PlanCandidate& a, const PlanCandidate& b) { return a.lower_bound_s < b.lower_bound_s; });
+    branch_and_bound(fit, r);
+    r.programs_simulated = programs_simulated_;
+    r.collectives_modelled = collective_s_.size();
+    rank_as_written(fit, r);
+    return r;
+  }
+
+ private:
+  // -- the space ---------------------------------------------------------------------
+  void check_workload() {
+    if (!w_.training.enabled)
+      throw ConfigError(w_.parallelism.where, "workload.training",
+                        "podsim plan plans a training step: give the workload a `training:` mapping");
+    heads_gcd_ = 0;
+    layers_ = 0;
+    for (const Op& op : w_.ops) {
+      const auto* t = std::get_if<TemplateOp>(&op.body);
+      if (!t)
+        throw ConfigError(op.where, "workload.ops",
+                          fmt::format("podsim plan rescales the batch of template ops; op '{}' is a {}, not a template",
+                                      op.name, op.kind()));
+      if (batch_ == 0) batch_ = t->batch;
+      if (t->batch != batch_)
+        throw ConfigError(op.where, "workload.ops.batch",
+                          fmt::format("podsim plan needs one batch for every template; op '{}' has {}, an earlier one {}",
+                                      op.name, t->batch, batch_));
+      if (t->heads) heads_gcd_ = std::gcd(heads_gcd_, t->heads);
+      layers_ += std::max<std::uint64_t>(1, t->layers);
+    }
+    if (w_.ops.empty()) throw ConfigError(w_.parallelism.where, "workload.ops", "podsim plan needs at least one op");
+    chips_ = std::uint32_t(hw_.pod.chips());
+    const PodLayout written = resolve_layout(w_.parallelism, chips_);
+    global_batch_ = o_.global_batch ? o_.global_batch : batch_ * written.microbatches * written.data;
+    written_ = written;
+    written_.one_f_one_b = w_.parallelism.one_f_one_b;
+    for (const Op& op : expand_templates(w_).ops) has_moe_ = has_moe_ || std::holds_alternative<MoeOp>(op.body);
+  }
+
+  std::vector<PlanCandidate> enumerate() const {
+    std::vector<PlanCandidate> out;
+    for (std::uint64_t t : divisors(chips_, o_.max_tensor)) {
+      if (t > 1 && heads_gcd_ % t != 0) continue;  // attention splits by heads
+      for (std::uint64_t p : divisors(chips_ / t, layers_)) {
+        const std::uint64_t d = chips_ / (t * p);
+        if (global_batch_ % d != 0) continue;
+        for (std::uint64_t m : divisors(global_batch_ / d, o_.max_microbatches)) {
+          for (int sched = 0; sched < (p > 1 ? 2 : 1); ++sched)
+            for (int rc = 0; rc < 2; ++rc)
+              for (int ex = 0; ex < (has_moe_ && d > 1 ? 2 : 1); ++ex) {
+                PlanCandidate c;
+                c.data = std::uint32_t(d);
+                c.tensor = std::uint32_t(t);
+                c.pipeline = std::uint32_t(p);
+                c.microbatches = std::uint32_t(m);
+                c.micro_batch = global_batch_ / (d * m);
+                c.one_f_one_b = sched == 1;
+                c.recompute = rc == 1;
+                c.expert = ex == 1;
+                c.bucket_bytes = w_.parallelism.gradient_bucket_bytes;
+                c.as_written = t == written_.tensor && p == written_.pipeline && d == written_.data &&
+                               m == written_.microbatches && c.micro_batch == batch_ &&
+                               (p == 1 || c.one_f_one_b == written_.one_f_one_b) &&
+                               c.recompute == w_.training.recompute && c.expert == w_.parallelism.expert;
+                out.push_back(c);
+              }
+        }
+      }
+    }
+    return out;
+  }
+
+  // -- memory and the lower bound -------------------------------------------------------
+  const LayoutInfo& layout_info(const PlanCandidate& c) {
+    const std::string key = fmt::format("{}:{}:{}:{}:{}:{}", c.tensor, c.pipeline, c.data, c.micro_batch,
+                                        int(c.recompute), int(c.expert));
+    auto it = layouts_.find(key);
+    if (it != layouts_.end()) return it->second;
+    LayoutInfo info;
+    try {
+      const WorkloadSpec w = with_plan(w_, c);
+      const PodLayout L = layout_of(c);
+      const ChipPrograms progs = chip_programs(w, L);
+      for (std::uint32_t s = 0; s < c.pipeline; ++s) {
+        // Expert placement gives each data rank its own program; rank 0's stands for them
+        // (their shapes differ only when routing is skewed).
+        const WorkloadSpec& prog = progs.programs[progs.program_of[L.chip(s, 0, 0)]];
+        StageInfo st;
+        st.expanded = expand_workload(prog);
+        st.sim_key = program_shape_key(st.expanded);
+        st.boundary_bytes = progs.boundary_bytes[s];
+        const WorkloadSpec chip = without_collectives(st.expanded);
+        st.macs = chip.total_macs();
+        for (const Op& op : chip.ops)
+          st.op_keys.push_back(fmt::format("{}|{}|{}|{}", op.kind(), op.shape_text(), op.repeat, int(op.pass)));
+        if (!lowered_.count(st.sim_key)) {
+          // ConfigError when an op does not fit the chip. Each distinct op once: a stage
+          // of GPT-3 repeats its layer's ops a dozen times.
+          WorkloadSpec distinct = chip;
+          distinct.ops.clear();
+          std::set<std::string> fresh;
+          for (std::size_t i = 0; i < chip.ops.size(); ++i)
+            if (!lowering_checked_.count(st.op_keys[i]) && fresh.insert(st.op_keys[i]).second)
+              distinct.ops.push_back(chip.ops[i]);
+          if (!distinct.ops.empty()) plan_workload(distinct, hw_);
+          lowering_checked_.insert(fresh.begin(), fresh.end());
+          lowered_.emplace(st.sim_key, chip);
+          program_.emplace(st.sim_key, prog);
+        }
+        info.footprint.push_back(training_footprint(expand_composites(prog)));
+        info.stages.push_back(std::move(st));
+      }
+    } catch (const ConfigError& e) {
+      info.error = fmt::format("{}: {}", e.key_path(), e.problem());
+    }
+    return layouts_.emplace(key, std::move(info)).first->second;
+  }
+
+  PodLayout layout_of(const PlanCandidate& c) const {
+    PodLayout L;
+    L.chips = chips_;
+    L.data = c.data;
+    L.tensor = c.tensor;
+    L.pipeline = c.pipeline;
+    L.microbatches = c.microbatches;
+    L.one_f_one_b = c.one_f_one_b;
+    L.expert = c.expert;
+    return L;
+  }
+
+  void check_memory(PlanCandidate& c) {
+    const LayoutInfo& info = layout_info(c);
+    if (!info.error.empty()) {
+      c.rejected = info.error;
+      return;
+    }
+    // The fullest chip (sim/pod_simulate.cpp, held_at_peak).
+    bool first = true;
+    for (std::uint32_t s = 0; s < c.pipeline; ++s) {
+      TrainingFootprint f = info.footprint[s];
+      f.microbatches_in_flight = c.one_f_one_b ? std::min(c.pipeline - s, c.microbatches) : c.microbatches;
+      f.stashed_activation_bytes *= f.microbatches_in_flight;
+      if (first || f.peak_bytes() > c.memory.peak_bytes()) c.memory = f;
+      first = false;
+    }
+    const std::uint64_t cap = hw_.chip.hbm.capacity_bytes;
+    if (c.memory.peak_bytes() > cap)
+      c.rejected = fmt::format("does not fit: {:.1f} GiB per chip of {:.1f} GiB HBM", double(c.memory.peak_bytes()) / (1ULL << 30),
+                               double(cap) / (1ULL << 30));
+    // No faster than every MAC at the MXUs' peak (the fastest dtype's), with the bubble.
+    const double macs_per_s = hw_.peak_flops() / 2 * fastest_rate();
+    std::uint64_t sum = 0, most = 0;
+    for (const StageInfo& st : info.stages) {
+      sum += st.macs;
+      most = std::max(most, st.macs);
+    }
+    // And the first stage's optimizer update, which runs after its last backward: it reads
+    // and writes every master weight and optimizer moment, from HBM beyond what on-chip
+    // memory could hold.
+    const TrainingFootprint& f0 = info.footprint[0];
+    const double onchip = double(hw_.chip.vmem_bytes) * hw_.chip.tensor_cores;
+    const double update_bytes = std::max(0.0, 2.0 * double(f0.weights_bytes + f0.optimizer_state_bytes) - onchip);
+    c.lower_bound_s = (double(sum) + double(c.microbatches - 1) * double(most)) / macs_per_s +
+                      update_bytes / double(hw_.chip.hbm.bandwidth_Bps);
+  }
+
+  double fastest_rate() const {
+    return std::max({1u, hw_.chip.mxu.rate_int8, hw_.chip.mxu.rate_fp8});
+  }
+
+  // -- estimates -------------------------------------------------------------------------
+  void branch_and_bound(std::vector<PlanCandidate>& fit, PlanResult& r) {
+    const std::size_t top = std::max<std::size_t>(1, o_.top);
+    std::vector<PlanCandidate> best;
+    auto cutoff = [&] { return best.size() < top ? HUGE_VAL : best[top - 1].step_s; };
+    std::size_t i = 0, estimated = 0;
+    while (i < fit.size() && fit[i].lower_bound_s < cutoff()) {
+      // The next candidates whose programs are not simulated yet, `jobs` programs at once.
+      std::vector<std::string> keys;
+      std::size_t j = i;
+      for (; j < fit.size() && fit[j].lower_bound_s < cutoff(); ++j) {
+        std::vector<std::string> missing;
+        for (const StageInfo& st : layout_info(fit[j]).stages)
+          if (!covered(st) && !failed_.count(st.sim_key) && std::find(keys.begin(), keys.end(), st.sim_key) == keys.end() &&
+              std::find(missing.begin(), missing.end(), st.sim_key) == missing.end())
+            missing.push_back(st.sim_key);
+        if (!keys.empty() && keys.size() + missing.size() > std::max(1u, o_.jobs)) break;
+        keys.insert(keys.end(), missing.begin(), missing.end());
+      }
+      simulate(keys);
+      for (; i < j; ++i) {
+        if (fit[i].lower_bound_s >= cutoff()) continue;
+        if (const std::string why = simulation_failure(fit[i]); !why.empty()) {
+          fit[i].rejected = why;
+          r.rejected.push_back(fit[i]);
+          continue;
+        }
+        estimate(fit[i]);
+        ++estimated;
+        best.push_back(fit[i]);
+        std::stable_sort(best.begin(), best.end(), better);
+        if (best.size() > top) best.pop_back();
+      }
+    }
+    r.pruned = fit.size() - i;
+    r.estimated_count = estimated;
+    // Every candidate estimated beats (or ties) every pruned one; the rest are not listed.
+    r.estimated = std::move(best);
+  }
+
+  std::string simulation_failure(const PlanCandidate& c) {
+    for (const StageInfo& st : layout_info(c).stages)
+      if (auto it = failed_.find(st.sim_key); it != failed_.end()) return it->second;
+    return "";
+  }
+
+  static bool better(const PlanCandidate& a, const PlanCandidate& b) {
+    if (a.step_s != b.step_s) return a.step_s < b.step_s;
+    return a.memory.peak_bytes() < b.memory.peak_bytes();
+  }
+
+  // Whether every op of the stage has a simulated duration already. An op's duration is
+  // taken from any program that ran an op of the same kind, shape, repeat and pass: the
+  // chip model itself replays such an op instead of simulating it again (arch/chip.h), so
+  // only the boundary between programs differs (tests bound the effect).
+  bool covered(const StageInfo& st) const {
+    for (const std::string& k : st.op_keys)
+      if (!op_s_.count(k)) return false;
+    return true;
+  }
+
+  void simulate(const std::vector<std::string>& keys) {
+    if (keys.empty()) return;
+    std::vector<WorkloadSpec> programs;
+    for (const std::string& k : keys) programs.push_back(program_.at(k));  // simulate() expands it
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::string> errors;
+    const std::vector<RunResult> out = simulate_in_children(
+        hw_, programs, std::vector<SimulateOptions>(programs.size()), std::max(1u, o_.jobs), 0, &errors);
+    spdlog::info("plan: {} stage program(s) simulated in {:.1f} s", programs.size(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (!errors[i].empty()) {  // e.g. an op whose tensors outgrow HBM: the candidates using it are rejected
+        failed_.emplace(keys[i], errors[i]);
+        continue;
+      }
+      if (!out[i].invariants_hold())
+        throw std::runtime_error(fmt::format("podsim plan: a stage program's simulation failed its invariants"));
+      const WorkloadSpec& program = lowered_.at(keys[i]);
+      if (out[i].ops.size() != program.ops.size())
+        throw std::runtime_error(fmt::format("podsim plan: a stage program simulated {} ops, {} expected",
+                                             out[i].ops.size(), program.ops.size()));
+      for (std::size_t k = 0; k < program.ops.size(); ++k) {
+        const Op& op = program.ops[k];
+        op_s_.emplace(fmt::format("{}|{}|{}|{}", op.kind(), op.shape_text(), op.repeat, int(op.pass)),
+                      double(out[i].ops[k].end_ps - out[i].ops[k].start_ps) * 1e-12);
+      }
+      ++programs_simulated_;
+    }
+  }
+
+  // One collective on the pod's otherwise idle network, in seconds.
+  double collective_s(CollectiveKind kind, std::uint64_t bytes, std::vector<std::uint32_t> group, DType dtype,
+                      std::uint32_t root = 0, std::uint32_t peer = 1) {
+    if (bytes == 0 || group.size() < 2) return 0;
+    std::string key = fmt::format("{}:{}:{}:{}:{}", int(kind), bytes, int(dtype), root, peer);
+    for (std::uint32_t c : group) key += fmt::format(",{}", c);
+    auto it = collective_s_.find(key);
+    if (it != collective_s_.end()) return it->second;
+    CollectiveSpec spec;
+    spec.kind = kind;
+    spec.bytes = bytes;
+    spec.root = root;
+    spec.peer = peer;
+    spec.group = std::move(group);
+    spec.reduce_Bps = reduce_rate_Bps(hw_, dtype);
+    const double s = run_collective_experiment(hw_, spec, dtype).result.time_s();
+    return collective_s_.emplace(key, s).first->second;
+  }
+
+  struct StageTimes {
+    double fwd = 0, bwd = 0, upd = 0, tensor = 0;
+    std::vector<double> release;        // per gradient bucket: when in the last backward it is ready
+    std::vector<std::uint64_t> bucket;  // its bytes
+  };
+
+  StageTimes stage_times(const PlanCandidate& c, const PodLayout& L, std::uint32_t s, const StageInfo& st,
+                         std::uint64_t bucket_bytes) {
+    StageTimes out;
+    const std::uint32_t chip = L.chip(s, 0, 0);
+    const DType gdt = st.expanded.parallelism.gradient_dtype.value_or(st.expanded.training.compute);
+    std::uint64_t acc = 0;
+    std::size_t k = 0;
+    for (const Op& op : st.expanded.ops) {
+      double dt = 0;
+      if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
+        if (!co->forward) continue;
+        dt = collective_s(co->kind, co->bytes, L.group(co->group, chip), co->dtype);
+        out.tensor += dt;
+      } else {
+        dt = op_s_.at(st.op_keys.at(k++));
+      }
+      (op.pass == Op::Pass::forward ? out.fwd : op.pass == Op::Pass::backward ? out.bwd : out.upd) += dt;
+      if (op.pass != Op::Pass::backward || c.data == 1 || op.gradient_elements == 0) continue;
+      acc += op.gradient_elements * dtype_bytes(gdt);
+      if (acc >= bucket_bytes) {
+        out.release.push_back(out.bwd);
+        out.bucket.push_back(acc);
+        acc = 0;
+      }
+    }
+    if (acc > 0) {
+      out.release.push_back(out.bwd);
+      out.bucket.push_back(acc);
+    }
+    return out;
+  }
+
+  // The step of one candidate with one bucket size (pod_schedule.cpp's schedule, in closed
+  // form over the simulated durations).
+  PlanCandidate compose(const PlanCandidate& c0, std::uint64_t bucket_bytes) {
+    PlanCandidate c = c0;
+    c.bucket_bytes = bucket_bytes;
+    const LayoutInfo& info = layout_info(c);
+    const PodLayout L = layout_of(c);
+    const std::uint32_t S = c.pipeline, M = c.microbatches;
+    std::vector<StageTimes> st;
+    std::vector<double> msg(S, 0);  // stage s -> s + 1, either way
+    double sum = 0, most = 0;
+    for (std::uint32_t s = 0; s < S; ++s) {
+      st.push_back(stage_times(c, L, s, info.stages[s], bucket_bytes));
+      sum += st[s].fwd + st[s].bwd;
+      most = std::max(most, st[s].fwd + st[s].bwd);
+      if (s + 1 < S) {
+        const std::uint32_t a = L.chip(s, 0, 0), b = L.chip(s + 1, 0, 0);
+        msg[s] = collective_s(CollectiveKind::send_recv, info.stages[s].boundary_bytes, {a, b},
+                              st[s].bwd > 0 ? w_.training.compute : DType::bf16, a, b);
+      }
+    }
+    double msgs = 0;
+    for (double m : msg) msgs += 2 * m;
+    // Fill and drain: every stage once each way; then one microbatch per slowest stage.
+    const double pipe = sum + msgs + double(M - 1) * most;
+    double step = 0, lead = 0;
+    for (std::uint32_t s = 0; s < S; ++s) {
+      const double bwd_end = pipe - lead;  // stage 0 ends last: the drain runs back to it
+      lead += st[s].bwd + msg[s];
+      const double bwd_start = bwd_end - st[s].bwd;
+      double stream = bwd_end;  // gradient buckets, one after another on the chip's stream
+      if (!st[s].bucket.empty()) {
+        double free_at = 0;
+        for (std::size_t k = 0; k < st[s].bucket.size(); ++k) {
+          const double a = collective_s(CollectiveKind::all_reduce, st[s].bucket[k],
+                                        L.group(CommGroup::data, L.chip(s, 0, 0)), gradient_dtype());
+          free_at = std::max(free_at, bwd_start + st[s].release[k]) + a;
+        }
+        stream = std::max(stream, free_at);
+      }
+      step = std::max(step, stream + st[s].upd);
+      if (s == 0) {
+        c.stage_compute_s = double(M) * (st[0].fwd + st[0].bwd);
+        c.tensor_comm_s = double(M) * st[0].tensor;
+        c.exposed_grad_s = stream - bwd_end;
+        c.optimizer_s = st[0].upd;
+      }
+    }
+    c.step_s = step;
+    c.bubble_s = pipe - double(M) * most;
+    c.estimated = true;
+    return c;
+  }
+
+  DType gradient_dtype() const { return w_.parallelism.gradient_dtype.value_or(w_.training.compute); }
+
+  void estimate(PlanCandidate& c) {
+    // The bucket size is searched here: it changes no program, only the gradient stream.
+    PlanCandidate best = compose(c, w_.parallelism.gradient_bucket_bytes);
+    if (c.data > 1)
+      for (std::uint64_t mib : {4, 16, 64, 256}) {
+        PlanCandidate other = compose(c, mib << 20);
+        if (other.step_s < best.step_s * (1 - 1e-9)) best = other;
+      }
+    c = best;
+  }
+
+  void rank_as_written(const std::vector<PlanCandidate>& fit, PlanResult& r) {
+    for (const PlanCandidate& c : r.rejected)
+      if (c.as_written) r.as_written_rank = fmt::format("the workload's own parallelism ({}) is rejected: {}", c.label(), c.rejected);
+    for (std::size_t i = 0; i < r.estimated.size(); ++i)
+      if (r.estimated[i].as_written) r.as_written_rank = fmt::format("the workload's own parallelism ({}) ranks {} of {} that fit", r.estimated[i].label(), i + 1, fit.size());
+    if (!r.as_written_rank.empty()) return;
+    for (const PlanCandidate& c : fit)
+      if (c.as_written) {
+        PlanCandidate e = c;
+        std::vector<std::string> keys;
+        for (const StageInfo& st : layout_info(e).stages)
+          if (!covered(st) && std::find(keys.begin(), keys.end(), st.sim_key) == keys.end()) keys.push_back(st.sim_key);
+        simulate(keys);
+        estimate(e);
+        r.programs_simulated = programs_simulated_;
+        r.collectives_modelled = collective_s_.size();
+        r.as_written_rank = fmt::format("the workload's own parallelism ({}) takes {:.4g} s per step, {:.2f}x the best",
+                                        e.label(), e.step_s, r.estimated.empty() ? 1.0 : e.step_s / r.estimated[0].step_s);
+      }
+    if (r.as_written_rank.empty()) r.as_written_rank = "the workload's own parallelism is not in the space searched";
+  }
+
+  const HardwareSpec& hw_;
+  const WorkloadSpec& w_;
+  const PlanOptions& o_;
+  std::uint32_t chips_ = 1;
+  std::uint64_t batch_ = 0, heads_gcd_ = 0, layers_ = 0, global_batch_ = 0;
+  bool has_moe_ = false;
+  PodLayout written_;
+  std::map<std::string, LayoutInfo> layouts_;
+  std::set<std::string> lowering_checked_;                  // op keys that lower onto the chip
+  std::map<std::string, WorkloadSpec> lowered_;            // shape key -> the ops a chip runs (expanded)
+  std::map<std::string, WorkloadSpec> program_;            // shape key -> its stage program as written
+  std::map<std::string, double> op_s_;                     // op key -> its simulated seconds
+  std::size_t programs_simulated_ = 0;
+  std::map<std::string, std::string> failed_;              // shape key -> why its simulation failed
+  std::map<std::string, double> collective_s_;            // collective -> seconds
+};
+
+}  // namespace
+
+PlanResult plan_parallelism(const HardwareSpec& hw, const WorkloadSpec& workload, const PlanOptions& options) {
+  HardwareSpec sized = hw;
+  if (options.chips)
+    sized.pod.dims = hw.pod.topology == "ring" ? std::to_string(options.chips)
+                                               : pod_dims_for(options.chips, hw.pod.dim_sizes().size());
+  return Planner(sized, workload, options).run();
+}
+
+}  // namespace podsim
