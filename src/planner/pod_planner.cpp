@@ -234,9 +234,10 @@ class Planner {
     }
     // The fullest chip (sim/pod_simulate.cpp, held_at_peak).
     bool first = true;
+    const PodLayout L = layout_of(c);
     for (std::uint32_t s = 0; s < c.pipeline; ++s) {
       TrainingFootprint f = info.footprint[s];
-      f.microbatches_in_flight = c.one_f_one_b ? std::min(c.pipeline - s, c.microbatches) : c.microbatches;
+      f.microbatches_in_flight = L.microbatches_in_flight(s);
       f.stashed_activation_bytes *= f.microbatches_in_flight;
       if (first || f.peak_bytes() > c.memory.peak_bytes()) c.memory = f;
       first = false;

@@ -314,8 +314,7 @@ TrainingFootprint held_at_peak(const PodLayout& L, const std::vector<RunResult>&
     const auto& one = sims[sim_of_chip[c]].training;
     if (!one) continue;
     TrainingFootprint f = *one;
-    const std::uint32_t S = L.pipeline, M = L.microbatches, s = L.stage(c);
-    f.microbatches_in_flight = L.one_f_one_b ? std::min(S - s, M) : M;
+    f.microbatches_in_flight = L.microbatches_in_flight(L.stage(c));
     f.stashed_activation_bytes = one->stashed_activation_bytes * f.microbatches_in_flight;
     if (first || f.peak_bytes() > best.peak_bytes()) best = f;
     first = false;

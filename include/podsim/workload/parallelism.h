@@ -19,6 +19,7 @@
 // - data: the rest; in training, weight gradients are all-reduced over the data group.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +38,12 @@ struct PodLayout {
   std::uint32_t stage(std::uint32_t c) const { return c / (tensor * data); }
   std::uint32_t chip(std::uint32_t stage, std::uint32_t data_rank, std::uint32_t tensor_rank) const {
     return (stage * data + data_rank) * tensor + tensor_rank;
+  }
+  // Microbatches whose stashed activations stage s holds at once in training: those whose
+  // forward ran and whose backward has not. GPipe: all M (every forward first); 1F1B:
+  // min(S - s, M) (its warm-up forwards and the one in progress; sim/pod_schedule.cpp).
+  std::uint32_t microbatches_in_flight(std::uint32_t s) const {
+    return one_f_one_b ? std::min(pipeline - s, microbatches) : microbatches;
   }
   // The chips of c's group, in rank order (`all`: every chip).
   std::vector<std::uint32_t> group(CommGroup g, std::uint32_t c) const;
