@@ -32,7 +32,7 @@ void parse_training(const YAML::Node& t, const std::string& file, TrainingSpec* 
 void parse_parallelism(const YAML::Node& node, const std::string& file, ParallelismSpec* out) {
   detail::expect_map(node, "workload.parallelism", file);
   detail::reject_unknown_keys(node, {"data", "tensor", "pipeline", "microbatches", "schedule", "expert", "gradient_bucket",
-                                      "gradient_dtype"},
+                                      "gradient_dtype", "zero"},
                               "workload.parallelism", file);
   OpFields f(node, "workload.parallelism", file);
   out->given = true;
@@ -51,6 +51,13 @@ void parse_parallelism(const YAML::Node& node, const std::string& file, Parallel
     out->gradient_bucket_bytes = q->number;
   }
   if (node["gradient_dtype"]) out->gradient_dtype = f.dtype("gradient_dtype");
+  if (const YAML::Node z = node["zero"]) {
+    if (z.IsScalar() && z.Scalar() == "3")
+      throw ConfigError(location_of(z, file), "workload.parallelism.zero",
+                        "ZeRO stage 3 (weights sharded too, gathered before every layer) is not modelled; expected 0, 1 "
+                        "(optimizer state and master weights sharded over the data group) or 2 (gradients too)");
+    out->zero = std::uint32_t(f.integer("zero", 0, 2, 0));
+  }
 }
 
 WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
@@ -68,7 +75,13 @@ WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
   if (!ops.IsSequence() || ops.size() == 0)
     throw ConfigError(location_of(ops, file), "workload.ops", "expected a non-empty list of ops");
   if (const YAML::Node t = wl["training"]) parse_training(t, file, &spec.training);
-  if (const YAML::Node p = wl["parallelism"]) parse_parallelism(p, file, &spec.parallelism);
+  if (const YAML::Node p = wl["parallelism"]) {
+    parse_parallelism(p, file, &spec.parallelism);
+    if (spec.parallelism.zero > 0 && !spec.training.enabled)
+      throw ConfigError(location_of(p["zero"], file), "workload.parallelism.zero",
+                        "ZeRO shards what a training step holds (optimizer state, master weights, gradients); this "
+                        "workload has no 'training:' section");
+  }
   std::set<std::string> names;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     Op op = detail::parse_op(ops[i], i, file);

@@ -31,7 +31,7 @@ std::string plan_text(const PlanResult& r, std::size_t rejected_shown) {
                                 r.hardware, r.chips, r.dims, r.global_batch);
   const std::size_t fit = r.candidates - r.rejected.size();
   out += fmt::format(
-      "  {} configurations: {} fit {:.0f} GiB of HBM per chip, {} rejected; {} estimated ({} stage programs simulated, "
+      "  {} configurations: {} fit {:.3g} GiB of HBM per chip, {} rejected; {} estimated ({} stage programs simulated, "
       "{} collectives modelled), {} set aside by their lower bound\n",
       r.candidates, fit, gib(r.hbm_capacity), r.rejected.size(), r.estimated_count, r.programs_simulated,
       r.collectives_modelled, r.pruned);
@@ -47,7 +47,9 @@ std::string plan_text(const PlanResult& r, std::size_t rejected_shown) {
     }
     out += "  (tN pN dN: tensor, pipeline and data degrees; mbMxB: M microbatches of B; compute: the first stage's\n"
            "   ops over every microbatch, its tensor collectives included; grad comm: the gradient all-reduce left\n"
-           "   exposed after the last backward; * the workload's own parallelism)\n";
+           "   exposed after the last backward; zero2: optimizer state, master weights and gradients sharded over the\n"
+           "   data group (ZeRO-2: gradients reduce-scattered, the updated weights all-gathered, in grad comm);\n"
+           "   * the workload's own parallelism)\n";
   } else {
     out += "\n  no configuration fits.\n";
   }
@@ -84,6 +86,7 @@ std::string plan_json(const PlanResult& r) {
               {"schedule", c.pipeline > 1 ? (c.one_f_one_b ? "1f1b" : "gpipe") : "none"},
               {"recompute", c.recompute},
               {"expert", c.expert},
+              {"zero", c.zero},
               {"as_written", c.as_written},
               {"hbm_per_chip_bytes", c.memory.peak_bytes()},
               {"stashed_activation_bytes", c.memory.stashed_activation_bytes},

@@ -29,6 +29,7 @@ std::string PlanCandidate::label() const {
   if (pipeline > 1) s += one_f_one_b ? " 1f1b" : " gpipe";
   if (recompute) s += " recompute";
   if (expert) s += " expert";
+  if (zero) s += fmt::format(" zero{}", zero);
   return s;
 }
 
@@ -43,6 +44,7 @@ WorkloadSpec with_plan(const WorkloadSpec& workload, const PlanCandidate& c) {
   p.one_f_one_b = c.one_f_one_b;
   p.expert = c.expert;
   if (c.bucket_bytes) p.gradient_bucket_bytes = c.bucket_bytes;
+  p.zero = c.zero;
   w.training.recompute = c.recompute;
   for (Op& op : w.ops)
     if (auto* t = std::get_if<TemplateOp>(&op.body)) t->batch = c.micro_batch;
@@ -145,8 +147,11 @@ class Planner {
         for (std::uint64_t m : divisors(global_batch_ / d, o_.max_microbatches)) {
           for (int sched = 0; sched < (p > 1 ? 2 : 1); ++sched)
             for (int rc = 0; rc < 2; ++rc)
-              for (int ex = 0; ex < (has_moe_ && d > 1 ? 2 : 1); ++ex) {
+              for (int ex = 0; ex < (has_moe_ && d > 1 ? 2 : 1); ++ex)
+                for (std::uint32_t zero : {0u, 2u}) {
+                if (zero && d == 1) continue;  // nothing to shard over
                 PlanCandidate c;
+                c.zero = zero;
                 c.data = std::uint32_t(d);
                 c.tensor = std::uint32_t(t);
                 c.pipeline = std::uint32_t(p);
@@ -159,7 +164,8 @@ class Planner {
                 c.as_written = t == written_.tensor && p == written_.pipeline && d == written_.data &&
                                m == written_.microbatches && c.micro_batch == batch_ &&
                                (p == 1 || c.one_f_one_b == written_.one_f_one_b) &&
-                               c.recompute == w_.training.recompute && c.expert == w_.parallelism.expert;
+                               c.recompute == w_.training.recompute && c.expert == w_.parallelism.expert &&
+                               (d == 1 || c.zero == w_.parallelism.zero);
                 out.push_back(c);
               }
         }
@@ -170,8 +176,8 @@ class Planner {
 
   // -- memory and the lower bound -------------------------------------------------------
   const LayoutInfo& layout_info(const PlanCandidate& c) {
-    const std::string key = fmt::format("{}:{}:{}:{}:{}:{}", c.tensor, c.pipeline, c.data, c.micro_batch,
-                                        int(c.recompute), int(c.expert));
+    const std::string key = fmt::format("{}:{}:{}:{}:{}:{}:{}", c.tensor, c.pipeline, c.data, c.micro_batch,
+                                        int(c.recompute), int(c.expert), c.zero);
     auto it = layouts_.find(key);
     if (it != layouts_.end()) return it->second;
     LayoutInfo info;
@@ -280,9 +286,9 @@ class Planner {
       for (; j < fit.size() && fit[j].lower_bound_s < cutoff(); ++j) {
         std::vector<std::string> missing;
         for (const StageInfo& st : layout_info(fit[j]).stages)
-          if (!covered(st) && !failed_.count(st.sim_key) && std::find(keys.begin(), keys.end(), st.sim_key) == keys.end() &&
-              std::find(missing.begin(), missing.end(), st.sim_key) == missing.end())
-            missing.push_back(st.sim_key);
+          if (const std::string k = needed_program(st); !k.empty() && !failed_.count(k) &&
+              std::find(keys.begin(), keys.end(), k) == keys.end() && std::find(missing.begin(), missing.end(), k) == missing.end())
+            missing.push_back(k);
         if (!keys.empty() && keys.size() + missing.size() > std::max(1u, o_.jobs)) break;
         keys.insert(keys.end(), missing.begin(), missing.end());
       }
@@ -309,7 +315,8 @@ class Planner {
 
   std::string simulation_failure(const PlanCandidate& c) {
     for (const StageInfo& st : layout_info(c).stages)
-      if (auto it = failed_.find(st.sim_key); it != failed_.end()) return it->second;
+      for (const std::string& k : {st.sim_key, kUpdatesOnly + st.sim_key})
+        if (auto it = failed_.find(k); it != failed_.end()) return it->second;
     return "";
   }
 
@@ -318,14 +325,36 @@ class Planner {
     return a.memory.peak_bytes() < b.memory.peak_bytes();
   }
 
-  // Whether every op of the stage has a simulated duration already. An op's duration is
-  // taken from any program that ran an op of the same kind, shape, repeat and pass: the
-  // chip model itself replays such an op instead of simulating it again (arch/chip.h), so
-  // only the boundary between programs differs (tests bound the effect).
-  bool covered(const StageInfo& st) const {
-    for (const std::string& k : st.op_keys)
-      if (!op_s_.count(k)) return false;
-    return true;
+  // What to simulate for a stage whose ops lack durations. An op's duration is taken from
+  // any program that ran an op of the same kind, shape, repeat and pass: the chip model
+  // itself replays such an op instead of simulating it again (arch/chip.h), so only the
+  // boundary between programs differs (tests bound the effect). Its whole program, or, when only
+  // its optimizer updates are new (a ZeRO layout whose unsharded twin ran: the same forward
+  // and backward ops, each update over 1/data of the weights), a program of just those
+  // updates. Empty when covered. The updates run alone rather than after the backward
+  // pass; they are streaming vector ops whose time does not depend on what ran before.
+  static inline const std::string kUpdatesOnly = "updates:";
+  std::string needed_program(const StageInfo& st) {
+    const WorkloadSpec& chip = lowered_.at(st.sim_key);
+    WorkloadSpec updates = chip;
+    updates.ops.clear();
+    bool other = false;
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < chip.ops.size(); ++i) {
+      if (op_s_.count(st.op_keys[i])) continue;
+      if (chip.ops[i].pass != Op::Pass::update) other = true;
+      else if (seen.insert(st.op_keys[i]).second) updates.ops.push_back(chip.ops[i]);
+    }
+    if (other) return st.sim_key;
+    if (updates.ops.empty()) return "";
+    const std::string key = kUpdatesOnly + st.sim_key;
+    if (!lowered_.count(key)) {
+      updates.training = TrainingSpec{};  // the ops are expanded already: nothing to add
+      updates.parallelism = ParallelismSpec{};
+      lowered_.emplace(key, updates);
+      program_.emplace(key, updates);
+    }
+    return key;
   }
 
   void simulate(const std::vector<std::string>& keys) {
@@ -379,6 +408,7 @@ class Planner {
 
   struct StageTimes {
     double fwd = 0, bwd = 0, upd = 0, tensor = 0;
+    std::uint64_t params = 0;           // weights this chip holds (gradient elements)
     std::vector<double> release;        // per gradient bucket: when in the last backward it is ready
     std::vector<std::uint64_t> bucket;  // its bytes
   };
@@ -400,6 +430,7 @@ class Planner {
         dt = op_s_.at(st.op_keys.at(k++));
       }
       (op.pass == Op::Pass::forward ? out.fwd : op.pass == Op::Pass::backward ? out.bwd : out.upd) += dt;
+      out.params += op.gradient_elements;
       if (op.pass != Op::Pass::backward || c.data == 1 || op.gradient_elements == 0) continue;
       acc += op.gradient_elements * dtype_bytes(gdt);
       if (acc >= bucket_bytes) {
@@ -449,18 +480,23 @@ class Planner {
       if (!st[s].bucket.empty()) {
         double free_at = 0;
         for (std::size_t k = 0; k < st[s].bucket.size(); ++k) {
-          const double a = collective_s(CollectiveKind::all_reduce, st[s].bucket[k],
-                                        L.group(CommGroup::data, L.chip(s, 0, 0)), gradient_dtype());
+          const double a = collective_s(c.zero ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce,
+                                        st[s].bucket[k], L.group(CommGroup::data, L.chip(s, 0, 0)), gradient_dtype());
           free_at = std::max(free_at, bwd_start + st[s].release[k]) + a;
         }
         stream = std::max(stream, free_at);
       }
-      step = std::max(step, stream + st[s].upd);
+      // ZeRO: the updated shares are all-gathered before the next step (pod_schedule.cpp).
+      const double gather = c.zero ? collective_s(CollectiveKind::all_gather, st[s].params * dtype_bytes(w_.training.compute),
+                                                  L.group(CommGroup::data, L.chip(s, 0, 0)), w_.training.compute)
+                                   : 0.0;
+      step = std::max(step, stream + st[s].upd + gather);
       if (s == 0) {
         c.stage_compute_s = double(M) * (st[0].fwd + st[0].bwd);
         c.tensor_comm_s = double(M) * st[0].tensor;
         c.exposed_grad_s = stream - bwd_end;
         c.optimizer_s = st[0].upd;
+        c.exposed_grad_s += gather;  // on the critical path after the update
       }
     }
     c.step_s = step;
@@ -493,7 +529,8 @@ class Planner {
         PlanCandidate e = c;
         std::vector<std::string> keys;
         for (const StageInfo& st : layout_info(e).stages)
-          if (!covered(st) && std::find(keys.begin(), keys.end(), st.sim_key) == keys.end()) keys.push_back(st.sim_key);
+          if (const std::string k = needed_program(st); !k.empty() && std::find(keys.begin(), keys.end(), k) == keys.end())
+            keys.push_back(k);
         simulate(keys);
         estimate(e);
         r.programs_simulated = programs_simulated_;

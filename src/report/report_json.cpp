@@ -176,6 +176,8 @@ std::string report_json(const RunResult& r) {
                              {"gradient_bytes", f.gradient_bytes},
                              {"stashed_activation_bytes", f.stashed_activation_bytes},
                              {"microbatches_in_flight", f.microbatches_in_flight},
+                             {"state_shards", f.state_shards},
+                             {"gradient_shards", f.gradient_shards},
                              {"peak_bytes", f.peak_bytes()},
                              {"hbm_capacity_bytes", r.hw.chip.hbm.capacity_bytes},
                              {"fits_hbm", f.peak_bytes() <= r.hw.chip.hbm.capacity_bytes}};

@@ -145,13 +145,17 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
   if (r.training) {
     const auto& f = *r.training;
     line("  training         {} parameters, {} optimizer; HBM held: weights {}, optimizer state {}, gradients {}, "
-         "stashed activations {}{}: peak {}{}",
+         "stashed activations {}{}: peak {}{}{}",
          f.parameters, optimizer_name(r.workload.training.optimizer), human_bytes(f.weights_bytes),
          human_bytes(f.optimizer_state_bytes), human_bytes(f.gradient_bytes), human_bytes(f.stashed_activation_bytes),
          f.microbatches_in_flight > 1 ? fmt::format(" ({} microbatches in flight)", f.microbatches_in_flight) : "",
          human_bytes(f.peak_bytes()),
          f.peak_bytes() > r.hw.chip.hbm.capacity_bytes ? "  DOES NOT FIT HBM (" + human_bytes(r.hw.chip.hbm.capacity_bytes) + ")"
-                                                       : "");
+                                                       : "",
+         f.state_shards > 1 ? fmt::format("; ZeRO-{}: master weights, optimizer state{} sharded over {} data ranks",
+                                          f.gradient_shards > 1 ? 2 : 1, f.gradient_shards > 1 ? " and gradients" : "",
+                                          f.state_shards)
+                            : "");
   }
   line("");
   {

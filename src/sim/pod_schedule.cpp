@@ -78,6 +78,7 @@ class Planner {
       for (auto b : bucket_size) plan_.bucket_bytes_chip0 += b;
     }
     const std::uint32_t data_leader = L.group_leader(CommGroup::data, c);
+    const bool zero = w.training.state_shards > 1;
 
     // The ops of one pass of one microbatch; `last_backward` releases the gradient buckets.
     auto run_ops = [&](const std::vector<std::size_t>& ops, std::uint32_t mb, bool last_backward) {
@@ -111,7 +112,8 @@ class Planner {
             CollectiveInstance in;
             in.name = fmt::format("grad_bucket{}{}", b,
                                   L.pipeline > 1 || L.tensor > 1 ? fmt::format(" (stage {}, tensor rank {})", s, t) : "");
-            in.spec.kind = CollectiveKind::all_reduce;
+            // ZeRO: each data rank needs only its share of the reduced gradients.
+            in.spec.kind = zero ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce;
             in.spec.bytes = bucket_size[b];
             in.spec.group = L.group(CommGroup::data, c);
             in.spec.reduce_Bps = reduce_rate(gdt);
@@ -168,6 +170,24 @@ class Planner {
     // The optimizer needs every reduced gradient.
     for (std::uint32_t id : grad_ids_) items.push_back({ScheduleItem::wait, id});
     run_ops(upd, 0, false);
+    if (zero && training) {
+      // ZeRO: each rank updated its share; the data group gathers the new weights, in the
+      // compute type, before the next step's forward pass.
+      std::uint64_t params = 0;
+      for (const Op& op : w.ops) params += op.gradient_elements;
+      const DType cdt = w.training.compute;
+      const std::uint32_t id = instance(fmt::format("gather:{}", data_leader), [&] {
+        CollectiveInstance in;
+        in.name = fmt::format("weight_all_gather{}",
+                              L.pipeline > 1 || L.tensor > 1 ? fmt::format(" (stage {}, tensor rank {})", s, t) : "");
+        in.spec.kind = CollectiveKind::all_gather;
+        in.spec.bytes = params * dtype_bytes(cdt);
+        in.spec.group = L.group(CommGroup::data, c);
+        return in;
+      });
+      items.push_back({ScheduleItem::issue, id});
+      items.push_back({ScheduleItem::wait, id});
+    }
   }
 
   const HardwareSpec& hw_;

@@ -398,7 +398,9 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
                           fmt::format("links carried {} B, transfers x hops = {} B", pod.ici_bytes, timeline->byte_hops())});
   const bool grads = plan.layout.data == 1 || plan.bucket_bytes_chip0 == plan.gradient_bytes_chip0;
   r.invariants.push_back({"gradients_all_reduced", grads,
-                          fmt::format("chip 0 all-reduced {} B of {} B of weight gradients", plan.bucket_bytes_chip0,
+                          fmt::format("chip 0 {} {} B of {} B of weight gradients",
+                                      plan.programs.programs[0].training.state_shards > 1 ? "reduce-scattered" : "all-reduced",
+                                      plan.bucket_bytes_chip0,
                                       plan.gradient_bytes_chip0)});
   r.stats.add("pod", "chips", "1", std::uint64_t(P), "chips in the pod");
   r.stats.add("pod", "ici_bytes", "B", pod.ici_bytes, "bytes carried, summed over links");

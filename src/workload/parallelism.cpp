@@ -260,6 +260,10 @@ ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout
             m->ep_rank = d;
           }
       if (layout.pipeline > 1) p.name = fmt::format("{} (stage {})", workload.name, s);
+      if (workload.parallelism.zero >= 1 && layout.data > 1) {  // ZeRO: each data rank keeps and updates 1/data
+        p.training.state_shards = layout.data;
+        if (workload.parallelism.zero >= 2) p.training.gradient_shards = layout.data;
+      }
       out.programs.push_back(std::move(p));
     }
   }

@@ -1,9 +1,15 @@
 #include "podsim/workload/training.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace podsim {
 namespace {
+
+// A data rank's share of n elements under ZeRO sharding (the last rank's may be smaller;
+// the fullest is counted).
+std::uint64_t shard_of(std::uint64_t n, std::uint64_t shards) { return (n + shards - 1) / std::max<std::uint64_t>(1, shards); }
 
 // Parameters of an op's weight tensor (0 for ops without weights).
 std::uint64_t parameters_of(const Op& op) {
@@ -215,7 +221,7 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
     // Weight and gradient, plus the optimizer's state tensors, all in the master type.
     u.inputs = t.optimizer == Optimizer::sgd ? 2 : t.optimizer == Optimizer::momentum ? 3 : 4;
     u.outputs = u.inputs - 1;
-    u.rows = params;
+    u.rows = shard_of(params, t.state_shards);  // ZeRO: this chip's share only
     u.cols = 1;
     u.dtype = t.master;
     w.ops.push_back(derived(op, ".update", u, 1));
@@ -229,6 +235,8 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
   const TrainingSpec& t = forward.training;
   const std::uint64_t master = dtype_bytes(t.master);
   const std::uint64_t state = t.optimizer == Optimizer::adam ? 2 : t.optimizer == Optimizer::momentum ? 1 : 0;
+  f.state_shards = t.state_shards;
+  f.gradient_shards = t.gradient_shards;
   for (const Op& op : forward.ops) {
     if (op.frozen) {  // a frozen teacher keeps its weights (compute type; tables their own), nothing else
       const auto* e = std::get_if<EmbeddingOp>(&op.body);
@@ -247,9 +255,17 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
     }
     const std::uint64_t p = parameters_of(op);
     f.parameters += p;
-    f.weights_bytes += p * master;
-    f.optimizer_state_bytes += p * master * state;
-    f.gradient_bytes += p * master;
+    // ZeRO: the master weights and the state are this chip's share; with a master type
+    // wider than the compute type the chip also holds every weight in the compute type (the
+    // working copy its ops read, all-gathered after each update). Equal types: the
+    // weights it computes with are the master copy, whole.
+    const std::uint64_t share = shard_of(p, t.state_shards);
+    if (t.state_shards > 1 && t.master != t.compute)
+      f.weights_bytes += share * master + p * dtype_bytes(t.compute);
+    else
+      f.weights_bytes += p * master;
+    f.optimizer_state_bytes += share * master * state;
+    f.gradient_bytes += shard_of(p, t.gradient_shards) * master;
     // Every run keeps its own inputs: a step of a repeated op, a head of an attention.
     if (!t.recompute) f.stashed_activation_bytes += input_bytes(op) * op.repeat;
   }

@@ -48,6 +48,7 @@ std::string candidate_yaml(const json& c, const std::string& tag) {
                           ", data: " + std::to_string(c["data"].get<int>()) +
                           ", microbatches: " + std::to_string(c["microbatches"].get<int>()) +
                           ", schedule: " + (c["schedule"] == "1f1b" ? "1f1b" : "gpipe") +
+                          ", zero: " + std::to_string(c["zero"].get<int>()) +
                           ", gradient_bucket: " + std::to_string(c["gradient_bucket_bytes"].get<std::uint64_t>()) + " B}";
   s = std::regex_replace(s, std::regex("parallelism: \\{[^}]*\\}"), par);
   s = std::regex_replace(s, std::regex("batch: 2,"), "batch: " + std::to_string(c["micro_batch"].get<int>()) + ",");
@@ -104,8 +105,20 @@ TEST(Plan, RejectsWhatDoesNotFitAndSaysWhy) {
   for (const json& c : plan["best"]) EXPECT_LE(c["hbm_per_chip_bytes"].get<std::uint64_t>(), cap) << c["label"];
   // 4 layers x 12 x 1024^2 parameters x 16 B (fp32 weights, two Adam moments, gradients)
   // = 768 MiB before any activation: unsplit (t1 p1) nothing else fits, so every t1 p1
-  // layout is rejected.
-  for (const json& c : plan["best"]) EXPECT_GT(c["tensor"].get<int>() * c["pipeline"].get<int>(), 1) << c["label"];
+  // layout without ZeRO is rejected. ZeRO-2 over 8 data ranks keeps P / 8 of the fp32
+  // master weights, moments and gradients and every weight in bf16: P (4 + 8 + 4) / 8 + 2 P
+  // = 4 P = 192 MiB, and those layouts fit.
+  const std::uint64_t P = 4ULL * 12 * 1024 * 1024;
+  int zero_unsplit = 0;
+  for (const json& c : plan["best"]) {
+    const bool unsplit = c["tensor"].get<int>() * c["pipeline"].get<int>() == 1;
+    if (c["zero"].get<int>() == 0) EXPECT_FALSE(unsplit) << c["label"];
+    if (!unsplit || c["zero"].get<int>() != 2) continue;
+    ++zero_unsplit;
+    EXPECT_EQ(c["hbm_per_chip_bytes"].get<std::uint64_t>() - c["stashed_activation_bytes"].get<std::uint64_t>(), 4 * P)
+        << c["label"];
+  }
+  EXPECT_GT(zero_unsplit, 0);
   for (const json& c : plan["rejected"]) {
     const std::string why = c["rejected"];
     if (why.rfind("does not fit", 0) == 0) EXPECT_GT(c["hbm_per_chip_bytes"].get<std::uint64_t>(), cap) << c["label"];

@@ -1,7 +1,8 @@
 // `podsim plan`: the best way to spread a training step over a pod. For a workload of
 // model templates and a pod of N chips, every layout (tensor degree dividing the heads,
 // pipeline stages no more than the layers, data = N / (tensor x pipeline)), microbatch
-// count keeping the global batch, pipeline schedule, recompute and expert placement is
+// count keeping the global batch, pipeline schedule, recompute, expert placement and ZeRO
+// sharding of the optimizer state and gradients over the data group is
 // checked against the chips' HBM (the fullest chip's footprint, with the activations of
 // every microbatch a stage holds at once), and the ones that fit are ranked by step time.
 //
@@ -39,6 +40,7 @@ struct PlanCandidate {
   std::uint32_t data = 1, tensor = 1, pipeline = 1, microbatches = 1;
   std::uint64_t micro_batch = 1;  // the templates' batch per microbatch
   bool one_f_one_b = false, recompute = false, expert = false;
+  std::uint32_t zero = 0;          // ZeRO stage over the data group (0 or 2 searched; ParallelismSpec::zero)
   std::uint64_t bucket_bytes = 0;  // gradient all-reduce bucket (the best of those tried)
   TrainingFootprint memory;        // the fullest chip
   double lower_bound_s = 0;        // MACs at peak, bubble included

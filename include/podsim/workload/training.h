@@ -28,6 +28,9 @@ struct TrainingFootprint {
   // under GPipe, min(S, M) under 1F1B; sim/pod_simulate.cpp); stashed_activation_bytes
   // already counts them all.
   std::uint64_t microbatches_in_flight = 1;
+  // ZeRO (TrainingSpec): data ranks sharing the master weights and optimizer state, and
+  // the gradients; 1 when not sharded.
+  std::uint64_t state_shards = 1, gradient_shards = 1;
   std::uint64_t peak_bytes() const {
     return weights_bytes + optimizer_state_bytes + gradient_bytes + stashed_activation_bytes;
   }

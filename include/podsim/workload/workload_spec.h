@@ -345,6 +345,10 @@ struct TrainingSpec {
   DType compute = DType::bf16;  // activations and gradients
   DType master = DType::fp32;   // master weights and optimizer state
   bool recompute = false;       // recompute forward activations in the backward pass
+  // Set on a pod's chip programs by ZeRO sharding over the data group (parallelism.zero;
+  // workload/parallelism.cpp): each chip keeps 1/state_shards of the master weights and
+  // optimizer state, and 1/gradient_shards of the gradients, and updates only its share.
+  std::uint64_t state_shards = 1, gradient_shards = 1;
 };
 
 // How the work is spread over the chips of a pod (sim/pod_simulate.h).
@@ -358,6 +362,10 @@ struct ParallelismSpec {
   bool expert = false;          // MoE experts spread over the data-parallel chips
   std::uint64_t gradient_bucket_bytes = 25ULL << 20;  // gradients all-reduced per bucket
   std::optional<DType> gradient_dtype;                // default: training.precision.compute
+  // ZeRO stage (Rajbhandari et al., SC 2020) over the data group: 1 shards the optimizer
+  // state and master weights (gradients reduce-scattered, updated weights all-gathered);
+  // 2 also the gradients. 0: every data rank holds and updates everything.
+  std::uint32_t zero = 0;
   SourceLocation where;
 };
 
