@@ -51,13 +51,7 @@ void parse_parallelism(const YAML::Node& node, const std::string& file, Parallel
     out->gradient_bucket_bytes = q->number;
   }
   if (node["gradient_dtype"]) out->gradient_dtype = f.dtype("gradient_dtype");
-  if (const YAML::Node z = node["zero"]) {
-    if (z.IsScalar() && z.Scalar() == "3")
-      throw ConfigError(location_of(z, file), "workload.parallelism.zero",
-                        "ZeRO stage 3 (weights sharded too, gathered before every layer) is not modelled; expected 0, 1 "
-                        "(optimizer state and master weights sharded over the data group) or 2 (gradients too)");
-    out->zero = std::uint32_t(f.integer("zero", 0, 2, 0));
-  }
+  out->zero = std::uint32_t(f.integer("zero", 0, 3, 0));
 }
 
 WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {

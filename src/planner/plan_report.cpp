@@ -49,6 +49,7 @@ std::string plan_text(const PlanResult& r, std::size_t rejected_shown) {
            "   ops over every microbatch, its tensor collectives included; grad comm: the gradient all-reduce left\n"
            "   exposed after the last backward; zero2: optimizer state, master weights and gradients sharded over the\n"
            "   data group (ZeRO-2: gradients reduce-scattered, the updated weights all-gathered, in grad comm);\n"
+           "   zero3: the weights too, all-gathered before each op that reads them (stalls in compute);\n"
            "   * the workload's own parallelism)\n";
   } else {
     out += "\n  no configuration fits.\n";
@@ -98,6 +99,7 @@ std::string plan_json(const PlanResult& r) {
       j["tensor_comm_s"] = c.tensor_comm_s;
       j["bubble_s"] = c.bubble_s;
       j["exposed_grad_comm_s"] = c.exposed_grad_s;
+      j["grad_contention_s"] = c.contention_s;
       j["optimizer_s"] = c.optimizer_s;
       j["gradient_bucket_bytes"] = c.bucket_bytes;
     }

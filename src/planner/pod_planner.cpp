@@ -14,6 +14,7 @@
 
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/config_error.h"
+#include "podsim/sim/collective_contention.h"
 #include "podsim/sim/collective_experiment.h"
 #include "podsim/sim/isolated_runs.h"
 #include "podsim/sim/pod_schedule.h"
@@ -148,7 +149,7 @@ class Planner {
           for (int sched = 0; sched < (p > 1 ? 2 : 1); ++sched)
             for (int rc = 0; rc < 2; ++rc)
               for (int ex = 0; ex < (has_moe_ && d > 1 ? 2 : 1); ++ex)
-                for (std::uint32_t zero : {0u, 2u}) {
+                for (std::uint32_t zero : {0u, 2u, 3u}) {
                 if (zero && d == 1) continue;  // nothing to shard over
                 PlanCandidate c;
                 c.zero = zero;
@@ -380,8 +381,12 @@ class Planner {
                                              out[i].ops.size(), program.ops.size()));
       for (std::size_t k = 0; k < program.ops.size(); ++k) {
         const Op& op = program.ops[k];
-        op_s_.emplace(fmt::format("{}|{}|{}|{}", op.kind(), op.shape_text(), op.repeat, int(op.pass)),
-                      double(out[i].ops[k].end_ps - out[i].ops[k].start_ps) * 1e-12);
+        const std::string key = fmt::format("{}|{}|{}|{}", op.kind(), op.shape_text(), op.repeat, int(op.pass));
+        op_s_.emplace(key, double(out[i].ops[k].end_ps - out[i].ops[k].start_ps) * 1e-12);
+        op_hbm_bytes_.emplace(key, double(out[i].ops[k].hbm_read_bytes + out[i].ops[k].hbm_write_bytes));
+        op_vpu_s_.emplace(key, double(out[i].ops[k].vpu_busy_cycles) / double(hw_.chip.clock_hz) /
+                                   double(std::max(1u, hw_.chip.tensor_cores)));
+        hbm_peak_Bps_ = out[i].hbm_peak_Bps;
       }
       ++programs_simulated_;
     }
@@ -411,6 +416,7 @@ class Planner {
     std::uint64_t params = 0;           // weights this chip holds (gradient elements)
     std::vector<double> release;        // per gradient bucket: when in the last backward it is ready
     std::vector<std::uint64_t> bucket;  // its bytes
+    std::vector<OpWindow> backward;     // the backward pass's ops from its start, in ps (contention)
   };
 
   StageTimes stage_times(const PlanCandidate& c, const PodLayout& L, std::uint32_t s, const StageInfo& st,
@@ -420,16 +426,72 @@ class Planner {
     const DType gdt = st.expanded.parallelism.gradient_dtype.value_or(st.expanded.training.compute);
     std::uint64_t acc = 0;
     std::size_t k = 0;
-    for (const Op& op : st.expanded.ops) {
+    // ZeRO-3: each pass gathers weights before the ops that read them, the next gather
+    // issued as an op starts (pod_schedule.cpp); a gather not done by then stalls the pass.
+    const std::vector<Op>& ops = st.expanded.ops;
+    std::vector<std::size_t> gather_at;  // op indices, forward pass then backward
+    std::vector<double> gather_s;
+    if (st.expanded.training.shard_weights)
+      for (Op::Pass pass : {Op::Pass::forward, Op::Pass::backward}) {
+        std::vector<std::size_t> in_pass;
+        for (std::size_t i = 0; i < ops.size(); ++i)
+          if (ops[i].pass == pass) in_pass.push_back(i);
+        for (std::size_t i : weight_gather_points(ops, in_pass)) {
+          gather_at.push_back(i);
+          gather_s.push_back(collective_s(CollectiveKind::all_gather, ops[i].weight_elements * dtype_bytes(st.expanded.training.compute),
+                                          L.group(CommGroup::data, chip), st.expanded.training.compute));
+        }
+      }
+    // A gather also reads and writes HBM (2 (d-1)/d of its bytes, spread over its time): an
+    // op it overlaps takes at least its own and its share of the gather's bytes at the HBM
+    // bandwidth (the pod model's contention, sim/collective_contention.h).
+    std::size_t g = 0;
+    double gather_done = 0, stream = 0;  // of the next gather; the collective stream's free time
+    double load_from = 0, load_to = 0, load_bytes = 0;  // the gather in flight
+    const double d = double(c.data), hbm_Bps = double(hw_.chip.hbm.bandwidth_Bps);
+    auto start_gather = [&](std::size_t j, double at) {
+      load_from = at;
+      load_to = gather_done = stream = at + gather_s[j];
+      load_bytes = 2 * (d - 1) / d * double(ops[gather_at[j]].weight_elements * dtype_bytes(st.expanded.training.compute));
+    };
+    Op::Pass pass_now = Op::Pass::update;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const Op& op = ops[i];
+      double& clock = op.pass == Op::Pass::forward ? out.fwd : op.pass == Op::Pass::backward ? out.bwd : out.upd;
+      if (op.pass != pass_now) {  // a pass begins: its first gather is issued at once
+        pass_now = op.pass;
+        stream = load_from = load_to = load_bytes = 0;
+        if (g < gather_at.size() && ops[gather_at[g]].pass == op.pass) start_gather(g, 0);
+      }
+      if (g < gather_at.size() && gather_at[g] == i) {
+        clock = std::max(clock, gather_done);
+        if (g + 1 < gather_at.size() && ops[gather_at[g + 1]].pass == op.pass) start_gather(g + 1, clock);
+        ++g;
+      }
       double dt = 0;
       if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
         if (!co->forward) continue;
         dt = collective_s(co->kind, co->bytes, L.group(co->group, chip), co->dtype);
         out.tensor += dt;
       } else {
-        dt = op_s_.at(st.op_keys.at(k++));
+        const std::string& key = st.op_keys.at(k++);
+        dt = op_s_.at(key);
+        const double overlap = std::min(clock + dt, load_to) - std::max(clock, load_from);
+        if (overlap > 0 && hbm_Bps > 0) {
+          const double share = load_bytes * overlap / (load_to - load_from);
+          dt = std::max(dt, (op_hbm_bytes_.at(key) + share) / hbm_Bps);
+        }
       }
-      (op.pass == Op::Pass::forward ? out.fwd : op.pass == Op::Pass::backward ? out.bwd : out.upd) += dt;
+      if (op.pass == Op::Pass::backward && !std::get_if<CollectiveOp>(&op.body)) {
+        OpWindow w;
+        w.start_ps = std::uint64_t(clock * 1e12);
+        w.end_ps = std::uint64_t((clock + dt) * 1e12);
+        w.alone_ps = w.end_ps - w.start_ps;
+        w.hbm_bytes = std::uint64_t(op_hbm_bytes_.at(st.op_keys.at(k - 1)));
+        w.vpu_ps = std::uint64_t(op_vpu_s_.at(st.op_keys.at(k - 1)) * 1e12);
+        out.backward.push_back(w);
+      }
+      clock += dt;
       out.params += op.gradient_elements;
       if (op.pass != Op::Pass::backward || c.data == 1 || op.gradient_elements == 0) continue;
       acc += op.gradient_elements * dtype_bytes(gdt);
@@ -478,16 +540,42 @@ class Planner {
       const double bwd_start = bwd_end - st[s].bwd;
       double stream = bwd_end;  // gradient buckets, one after another on the chip's stream
       if (!st[s].bucket.empty()) {
+        // Each bucket's HBM traffic and reduction on the vector units slow the backward ops
+        // it overlaps (collective_contention.h, as the pod model charges it; one pass, from
+        // the buckets' unstretched windows): the stretch delays the pass's end.
+        const CollectiveKind kind = c.zero ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce;
+        const double d = double(c.data), ring = kind == CollectiveKind::all_reduce ? 2 * (d - 1) / d : (d - 1) / d;
+        std::vector<CollectiveLoad> loads;
         double free_at = 0;
         for (std::size_t k = 0; k < st[s].bucket.size(); ++k) {
-          const double a = collective_s(c.zero ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce,
-                                        st[s].bucket[k], L.group(CommGroup::data, L.chip(s, 0, 0)), gradient_dtype());
-          free_at = std::max(free_at, bwd_start + st[s].release[k]) + a;
+          const std::uint64_t bytes = st[s].bucket[k];
+          const double a = collective_s(kind, bytes, L.group(CommGroup::data, L.chip(s, 0, 0)), gradient_dtype());
+          const double begin = std::max(free_at, st[s].release[k]);  // from the pass's start
+          free_at = begin + a;
+          const std::uint64_t moved = std::uint64_t(ring * double(bytes));
+          const std::uint64_t reduced = collective_reduced_bytes(kind, bytes, c.data);
+          const std::uint64_t reduce_Bps = reduce_rate_Bps(hw_, gradient_dtype());
+          loads.push_back({std::uint64_t(begin * 1e12), std::uint64_t(free_at * 1e12),
+                           collective_hbm_bytes(moved, moved, reduced),
+                           reduce_Bps ? std::uint64_t(double(reduced) / double(reduce_Bps) * 1e12) : 0});
         }
-        stream = std::max(stream, free_at);
+        // Each bucket is released later by the stretch of the ops before its release.
+        std::vector<double> extra;
+        for (const OpWindow& w : st[s].backward) extra.push_back(double(contention_extra_ps(w, loads, hbm_peak_Bps_)) * 1e-12);
+        double stretch = 0;
+        free_at = 0;
+        std::size_t op = 0;
+        for (std::size_t k = 0; k < st[s].bucket.size(); ++k) {
+          for (; op < extra.size() && double(st[s].backward[op].end_ps) * 1e-12 <= st[s].release[k] * (1 + 1e-12); ++op)
+            stretch += extra[op];
+          free_at = std::max(free_at, st[s].release[k] + stretch) + double(loads[k].end_ps - loads[k].begin_ps) * 1e-12;
+        }
+        for (; op < extra.size(); ++op) stretch += extra[op];
+        if (s == 0) c.contention_s = stretch;
+        stream = bwd_start + std::max(st[s].bwd + stretch, free_at);
       }
-      // ZeRO: the updated shares are all-gathered before the next step (pod_schedule.cpp).
-      const double gather = c.zero ? collective_s(CollectiveKind::all_gather, st[s].params * dtype_bytes(w_.training.compute),
+      // ZeRO-1/2: the updated shares are all-gathered before the next step (pod_schedule.cpp).
+      const double gather = c.zero && c.zero < 3 ? collective_s(CollectiveKind::all_gather, st[s].params * dtype_bytes(w_.training.compute),
                                                   L.group(CommGroup::data, L.chip(s, 0, 0)), w_.training.compute)
                                    : 0.0;
       step = std::max(step, stream + st[s].upd + gather);
@@ -553,6 +641,9 @@ class Planner {
   std::map<std::string, WorkloadSpec> lowered_;            // shape key -> the ops a chip runs (expanded)
   std::map<std::string, WorkloadSpec> program_;            // shape key -> its stage program as written
   std::map<std::string, double> op_s_;                     // op key -> its simulated seconds
+  std::map<std::string, double> op_hbm_bytes_;             // op key -> the HBM bytes it moved
+  std::map<std::string, double> op_vpu_s_;                 // op key -> its vector-unit seconds
+  std::uint64_t hbm_peak_Bps_ = 0;                         // as the simulations report it
   std::size_t programs_simulated_ = 0;
   std::map<std::string, std::string> failed_;              // shape key -> why its simulation failed
   std::map<std::string, double> collective_s_;            // collective -> seconds

@@ -178,6 +178,7 @@ std::string report_json(const RunResult& r) {
                              {"microbatches_in_flight", f.microbatches_in_flight},
                              {"state_shards", f.state_shards},
                              {"gradient_shards", f.gradient_shards},
+                             {"weights_sharded", f.weights_sharded},
                              {"peak_bytes", f.peak_bytes()},
                              {"hbm_capacity_bytes", r.hw.chip.hbm.capacity_bytes},
                              {"fits_hbm", f.peak_bytes() <= r.hw.chip.hbm.capacity_bytes}};

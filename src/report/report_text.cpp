@@ -152,10 +152,13 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
          human_bytes(f.peak_bytes()),
          f.peak_bytes() > r.hw.chip.hbm.capacity_bytes ? "  DOES NOT FIT HBM (" + human_bytes(r.hw.chip.hbm.capacity_bytes) + ")"
                                                        : "",
-         f.state_shards > 1 ? fmt::format("; ZeRO-{}: master weights, optimizer state{} sharded over {} data ranks",
-                                          f.gradient_shards > 1 ? 2 : 1, f.gradient_shards > 1 ? " and gradients" : "",
-                                          f.state_shards)
-                            : "");
+         f.state_shards > 1
+             ? fmt::format("; ZeRO-{}: master weights, optimizer state{} sharded over {} data ranks",
+                           f.weights_sharded ? 3 : f.gradient_shards > 1 ? 2 : 1,
+                           f.weights_sharded ? ", gradients and the weights (gathered per op)"
+                                             : f.gradient_shards > 1 ? " and gradients" : "",
+                           f.state_shards)
+             : "");
   }
   line("");
   {

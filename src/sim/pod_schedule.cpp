@@ -8,9 +8,11 @@
 
 #include "podsim/sim/collective_experiment.h"
 #include "podsim/sim/simulate.h"
+#include "podsim/workload/training.h"
 
 namespace podsim {
 namespace {
+
 
 // Builds every chip's schedule and the collective instances (see pod_simulate.h).
 class Planner {
@@ -81,10 +83,39 @@ class Planner {
     const bool zero = w.training.state_shards > 1;
 
     // The ops of one pass of one microbatch; `last_backward` releases the gradient buckets.
+    // ZeRO-3: before an op that reads weights, the data group all-gathers them (in the
+    // compute type); the gather for the next such op is issued as this one starts, so it
+    // overlaps the op (one op of prefetch, as FSDP's). A layer's recompute and dX share one
+    // gather in the backward pass. Every microbatch gathers again (the gathered weights are
+    // freed after use).
+    const DType cdt = w.training.compute;
+    auto weight_gather = [&](std::size_t i, std::uint32_t mb) {
+      return instance(fmt::format("wgather:{}:{}:{}", data_leader, mb, i), [&] {
+        CollectiveInstance in;
+        in.name = fmt::format("weight_gather {}{}", weight_owner(w.ops[i].name),
+                              L.microbatches > 1 ? fmt::format(" mb{}", mb) : "");
+        in.spec.kind = CollectiveKind::all_gather;
+        in.spec.bytes = w.ops[i].weight_elements * dtype_bytes(cdt);
+        in.spec.group = L.group(CommGroup::data, c);
+        return in;
+      });
+    };
     auto run_ops = [&](const std::vector<std::size_t>& ops, std::uint32_t mb, bool last_backward) {
+      const std::vector<std::size_t> gathers =
+          w.training.shard_weights ? weight_gather_points(w.ops, ops) : std::vector<std::size_t>{};
+      std::size_t next_gather = 0;
+      if (!gathers.empty()) items.push_back({ScheduleItem::issue, weight_gather(gathers[0], mb)});
       std::size_t ordinal = 0;
       for (std::size_t i : ops) {
         const Op& op = w.ops[i];
+        if (next_gather < gathers.size() && gathers[next_gather] == i) {
+          // Waited first: the next gather starts once this one is done and the op before
+          // has ended, i.e. as this op starts.
+          items.push_back({ScheduleItem::wait, weight_gather(i, mb)});
+          if (next_gather + 1 < gathers.size())
+            items.push_back({ScheduleItem::issue, weight_gather(gathers[next_gather + 1], mb)});
+          ++next_gather;
+        }
         if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
           if (!co->forward) continue;  // inference: Megatron's f does nothing in the forward pass
           const std::string key =
@@ -170,7 +201,7 @@ class Planner {
     // The optimizer needs every reduced gradient.
     for (std::uint32_t id : grad_ids_) items.push_back({ScheduleItem::wait, id});
     run_ops(upd, 0, false);
-    if (zero && training) {
+    if (zero && training && !w.training.shard_weights) {
       // ZeRO: each rank updated its share; the data group gathers the new weights, in the
       // compute type, before the next step's forward pass.
       std::uint64_t params = 0;

@@ -263,6 +263,7 @@ ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout
       if (workload.parallelism.zero >= 1 && layout.data > 1) {  // ZeRO: each data rank keeps and updates 1/data
         p.training.state_shards = layout.data;
         if (workload.parallelism.zero >= 2) p.training.gradient_shards = layout.data;
+        p.training.shard_weights = workload.parallelism.zero >= 3;
       }
       out.programs.push_back(std::move(p));
     }

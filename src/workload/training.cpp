@@ -1,6 +1,7 @@
 #include "podsim/workload/training.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -176,6 +177,22 @@ void add_backward_ops(const Op& op, std::vector<Op>& out) {
 
 }  // namespace
 
+std::string weight_owner(const std::string& name) {
+  const std::size_t dot = name.rfind('.');
+  if (dot != std::string::npos &&
+      (name.compare(dot, std::string::npos, ".recompute") == 0 || name.compare(dot, std::string::npos, ".dX") == 0))
+    return name.substr(0, dot);
+  return name;
+}
+
+std::vector<std::size_t> weight_gather_points(const std::vector<Op>& ops, const std::vector<std::size_t>& pass) {
+  std::vector<std::size_t> out;
+  std::set<std::string> seen;
+  for (std::size_t i : pass)
+    if (ops[i].weight_elements > 0 && seen.insert(weight_owner(ops[i].name)).second) out.push_back(i);
+  return out;
+}
+
 const char* optimizer_name(Optimizer o) {
   switch (o) {
     case Optimizer::sgd: return "sgd";
@@ -192,6 +209,7 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
     const auto* c = std::get_if<CollectiveOp>(&op.body);
     if (c && !c->forward) continue;  // only its backward runs
     w.ops.push_back(op);
+    if (!op.frozen) w.ops.back().weight_elements = parameters_of(op) * op.repeat;
   }
   for (auto it = forward.ops.rbegin(); it != forward.ops.rend(); ++it) {
     if (it->frozen) continue;  // a teacher: forward only
@@ -204,12 +222,17 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
                         "quantized weights and KV caches are for inference; a training step runs them only frozen "
                         "(frozen: true, as a QLoRA base model), since it would update them in their stored dtype");
     const auto* c = std::get_if<CollectiveOp>(&it->body);
+    const std::uint64_t weights = parameters_of(*it) * it->repeat;
     if (forward.training.recompute && !(c && !c->forward)) {
       w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
       w.ops.back().pass = Op::Pass::backward;
       w.ops.back().tile.reset();  // as before it honoured only forward ops' pins
+      w.ops.back().weight_elements = weights;
     }
+    const std::size_t first_backward = w.ops.size();
     add_backward(*it, forward.training.optimizer, w.ops);
+    if (first_backward < w.ops.size() && w.ops[first_backward].name == it->name + ".dX")
+      w.ops[first_backward].weight_elements = weights;  // dX = dY W^T reads the weights
   }
   const TrainingSpec& t = forward.training;
   for (const Op& op : forward.ops) {
@@ -237,6 +260,8 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
   const std::uint64_t state = t.optimizer == Optimizer::adam ? 2 : t.optimizer == Optimizer::momentum ? 1 : 0;
   f.state_shards = t.state_shards;
   f.gradient_shards = t.gradient_shards;
+  f.weights_sharded = t.shard_weights;
+  std::uint64_t largest = 0;  // the most weights one op reads
   for (const Op& op : forward.ops) {
     if (op.frozen) {  // a frozen teacher keeps its weights (compute type; tables their own), nothing else
       const auto* e = std::get_if<EmbeddingOp>(&op.body);
@@ -260,15 +285,21 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
     // working copy its ops read, all-gathered after each update). Equal types: the
     // weights it computes with are the master copy, whole.
     const std::uint64_t share = shard_of(p, t.state_shards);
-    if (t.state_shards > 1 && t.master != t.compute)
+    if (t.shard_weights)  // ZeRO-3: the share only; gathered weights are counted below
+      f.weights_bytes += share * master;
+    else if (t.state_shards > 1 && t.master != t.compute)
       f.weights_bytes += share * master + p * dtype_bytes(t.compute);
     else
       f.weights_bytes += p * master;
+    largest = std::max(largest, p * op.repeat);
     f.optimizer_state_bytes += share * master * state;
     f.gradient_bytes += shard_of(p, t.gradient_shards) * master;
     // Every run keeps its own inputs: a step of a repeated op, a head of an attention.
     if (!t.recompute) f.stashed_activation_bytes += input_bytes(op) * op.repeat;
   }
+  // ZeRO-3 holds the weights of the op running and of the next one, gathered ahead of it
+  // (sim/pod_schedule.cpp), in the compute type: at most twice the largest op's.
+  if (t.shard_weights) f.weights_bytes += 2 * largest * dtype_bytes(t.compute);
   return f;
 }
 

@@ -58,9 +58,10 @@ std::string candidate_yaml(const json& c, const std::string& tag) {
 
 // The planner's composition (stage programs simulated alone, collectives one at a time on
 // the network, the schedule in closed form) against the full pod model running the same
-// configuration: measured from -7.1 % to +1.0 % on this workload's 38 best configurations
-// (docs/planner.md; the composition leaves out collectives' HBM contention and links
-// shared by concurrent collectives); 10 % is the bound stated.
+// configuration: measured from -11.6 % to +1.1 % (median -1.2 %, the best three within
+// 3 %) on this workload's 40 best configurations with ZeRO layouts among them
+// (docs/planner.md; the composition leaves out links shared by concurrent collectives);
+// 5 % is the bound stated for the best three (all 40 were within 12 %, docs/planner.md).
 TEST(Plan, StepTimesAgreeWithTheFullPodModel) {
   const std::string wl = write_temp("small.yaml", kSmall);
   const json plan = plan_json(wl + " --hw tpu-v3-pod --chips 8 --top 3", "agree");
@@ -77,7 +78,7 @@ TEST(Plan, StepTimesAgreeWithTheFullPodModel) {
                              " --hw tpu-v3-pod --set pod.dims=4x2 --json " + out);
     ASSERT_EQ(o.code, 0) << o.output;
     const double full = json::parse(read_file(out))["summary"]["time_s"].get<double>();
-    EXPECT_NEAR(c["step_s"].get<double>() / full, 1.0, 0.10) << c["label"];
+    EXPECT_NEAR(c["step_s"].get<double>() / full, 1.0, 0.05) << c["label"];
   }
 }
 

@@ -40,7 +40,7 @@ struct PlanCandidate {
   std::uint32_t data = 1, tensor = 1, pipeline = 1, microbatches = 1;
   std::uint64_t micro_batch = 1;  // the templates' batch per microbatch
   bool one_f_one_b = false, recompute = false, expert = false;
-  std::uint32_t zero = 0;          // ZeRO stage over the data group (0 or 2 searched; ParallelismSpec::zero)
+  std::uint32_t zero = 0;          // ZeRO stage over the data group (0, 2 or 3 searched; ParallelismSpec::zero)
   std::uint64_t bucket_bytes = 0;  // gradient all-reduce bucket (the best of those tried)
   TrainingFootprint memory;        // the fullest chip
   double lower_bound_s = 0;        // MACs at peak, bubble included
@@ -50,6 +50,7 @@ struct PlanCandidate {
   double tensor_comm_s = 0;    // of that: the tensor-parallel collectives
   double bubble_s = 0;         // pipeline fill and drain, and the messages between stages
   double exposed_grad_s = 0;   // gradient all-reduce not hidden behind the last backward
+  double contention_s = 0;     // of that: the last backward slowed by the buckets' HBM and vector work
   double optimizer_s = 0;
   std::string rejected;        // why it cannot run (empty: it can)
   bool as_written = false;     // the workload's own parallelism

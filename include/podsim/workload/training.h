@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "podsim/workload/workload_spec.h"
 
@@ -31,6 +33,7 @@ struct TrainingFootprint {
   // ZeRO (TrainingSpec): data ranks sharing the master weights and optimizer state, and
   // the gradients; 1 when not sharded.
   std::uint64_t state_shards = 1, gradient_shards = 1;
+  bool weights_sharded = false;  // ZeRO-3
   std::uint64_t peak_bytes() const {
     return weights_bytes + optimizer_state_bytes + gradient_bytes + stashed_activation_bytes;
   }
@@ -38,5 +41,12 @@ struct TrainingFootprint {
 TrainingFootprint training_footprint(const WorkloadSpec& forward);
 
 const char* optimizer_name(Optimizer o);
+
+// ZeRO-3 (TrainingSpec::shard_weights): of one pass's ops (indices into `ops`, in run
+// order), those before which the data group all-gathers weights: the first op reading each
+// forward op's weights (the op itself; in the backward pass its recompute, else its dX).
+std::vector<std::size_t> weight_gather_points(const std::vector<Op>& ops, const std::vector<std::size_t>& pass);
+// The forward op whose weights a training op reads: "x" for x, x.recompute and x.dX.
+std::string weight_owner(const std::string& op_name);
 
 }  // namespace podsim

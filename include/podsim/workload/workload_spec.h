@@ -304,6 +304,10 @@ struct Op {
   // Training: weight-gradient elements this op produces (its dW), all repeats; what data
   // parallelism all-reduces after it. Set by expand_training.
   std::uint64_t gradient_elements = 0;
+  // Training: weight elements this op reads (a forward op with weights, its recompute and
+  // its dX), all repeats. Under ZeRO-3 they are all-gathered over the data group before it.
+  // Set by expand_training.
+  std::uint64_t weight_elements = 0;
   Shard shard = Shard::none;
   std::optional<std::uint32_t> stage;  // pipeline stage, when the workload places ops by hand
   // A matmul's or convolution's tiling pinned by the workload ([tm, tk, tn] of the lowered
@@ -349,6 +353,7 @@ struct TrainingSpec {
   // workload/parallelism.cpp): each chip keeps 1/state_shards of the master weights and
   // optimizer state, and 1/gradient_shards of the gradients, and updates only its share.
   std::uint64_t state_shards = 1, gradient_shards = 1;
+  bool shard_weights = false;  // ZeRO-3: the weights too, gathered before each op that reads them
 };
 
 // How the work is spread over the chips of a pod (sim/pod_simulate.h).
@@ -364,7 +369,8 @@ struct ParallelismSpec {
   std::optional<DType> gradient_dtype;                // default: training.precision.compute
   // ZeRO stage (Rajbhandari et al., SC 2020) over the data group: 1 shards the optimizer
   // state and master weights (gradients reduce-scattered, updated weights all-gathered);
-  // 2 also the gradients. 0: every data rank holds and updates everything.
+  // 2 also the gradients; 3 also the weights, all-gathered before each op that reads them
+  // (fully sharded data parallelism). 0: every data rank holds and updates everything.
   std::uint32_t zero = 0;
   SourceLocation where;
 };
