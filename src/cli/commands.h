@@ -108,6 +108,8 @@ struct MapOptions {
   std::string json_path, csv_path;
   bool quiet = false;
   unsigned jobs = 2;
+  std::vector<std::string> learn_paths;  // --learn: train a cost model from these CSVs
+  std::string model_path;                // --model: write it there, or rank by it
 };
 
 struct PlanOptions {

@@ -137,7 +137,7 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::Range(1, 256));
   podsim::cli::MapOptions map;
   CLI::App* map_cmd = app.add_subcommand("map", "search each MXU op's tilings: the cost model's best, simulated");
-  map_cmd->add_option("workload", map.workload, "workload YAML file")->required();
+  map_cmd->add_option("workload", map.workload, "workload YAML file (not with --learn)");
   map_cmd->add_option("--hw", map.hardware, "hardware preset name or YAML file")->capture_default_str();
   map_cmd->add_option("--set", map.overrides, "override a hardware parameter: path=value (repeatable)");
   map_cmd->add_option("--wset", map.workload_overrides, "override a workload field (repeatable)");
@@ -148,6 +148,13 @@ int sc_main(int argc, char* argv[]) {
                       "also write every candidate as a CSV row, in the order simulated, with the best time so far "
                       "(the search curve)");
   map_cmd->add_flag("-q,--quiet", map.quiet, "do not print the table");
+  map_cmd->add_option("--learn", map.learn_paths,
+                      "train a learned cost model from these `--csv` files (comma-separated or repeated) and write it "
+                      "to --model; prints its error on held-out shapes")
+      ->delimiter(',');
+  map_cmd->add_option("--model", map.model_path,
+                      "with --learn: where the model goes; with a workload: rank each op's candidates by this model "
+                      "(docs/mapping.md)");
   map.jobs = std::max(1u, std::thread::hardware_concurrency());
   map_cmd->add_option("-j,--jobs", map.jobs, "simulations at once, each in its own process")
       ->check(CLI::Range(1, 1024))->capture_default_str();

@@ -10,6 +10,7 @@
 
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/io/csv_field.h"
+#include "podsim/mapper/learned_cost.h"
 #include "podsim/sim/isolated_runs.h"
 #include "podsim/sim/simulate.h"
 
@@ -40,11 +41,38 @@ std::string op_signature(const Op& op) {
                      op.independent_repeats, op.b_is_activation, w);
 }
 
-MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs) {
+namespace {
+
+CostSample sample_of(const MapResult& r, const OpMapping& m, const MappingCandidate& c) {
+  CostSample s;
+  s.predicted_s = c.predicted_s;
+  s.simulated_s = c.simulated_s;
+  s.m = m.m;
+  s.k = m.k;
+  s.n = m.n;
+  s.dtype_bytes = m.dtype_bytes;
+  s.tm = c.tiling.tm;
+  s.tk = c.tiling.tk;
+  s.tn = c.tiling.tn;
+  s.a_resident = c.tiling.a_resident;
+  s.blocks = c.tiling.blocks_m * c.tiling.blocks_k * c.tiling.blocks_n;
+  s.hbm_bytes = c.tiling.hbm_read_bytes + c.tiling.hbm_write_bytes;
+  s.peak_flops = r.peak_flops;
+  s.hbm_Bps = r.hbm_Bps;
+  return s;
+}
+
+}  // namespace
+
+MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs,
+                          const BoostedTrees* model) {
   MapResult r;
   r.workload = workload.name;
   r.hardware = hw.name;
   r.top_k = top_k;
+  r.peak_flops = hw.peak_flops();
+  r.hbm_Bps = double(hw.chip.hbm.bandwidth_Bps);
+  r.learned = model != nullptr;
   const WorkloadSpec expanded = without_collectives(expand_workload(workload));
   const std::vector<OpPlan> plans = plan_workload(expanded, hw);  // input errors here, before any child
   std::map<std::string, std::size_t> seen;
@@ -71,7 +99,18 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
     m.shape = op.shape_text();
     m.dtype = dtype_name(op.dtype());
     m.occurrences = 1;
-    m.candidates.push_back({heuristic.tiling, heuristic.tiling.estimated_seconds, 0, true});
+    m.m = heuristic.matmul.m;
+    m.k = heuristic.matmul.k;
+    m.n = heuristic.matmul.n;
+    m.dtype_bytes = dtype_bytes(heuristic.matmul.dtype);
+    m.candidates.push_back({heuristic.tiling, heuristic.tiling.estimated_seconds, 0, 0, true});
+    auto learned = [&](const MatmulTiling& t) {
+      MappingCandidate c;
+      c.tiling = t;
+      c.predicted_s = t.estimated_seconds;
+      return model ? learned_seconds(*model, sample_of(r, m, c)) : 0.0;
+    };
+    m.candidates.front().learned_s = learned(heuristic.tiling);
     programs.push_back(alone);
     // The rest by predicted time; one per tile size (the pinned tiling picks its variant).
     std::vector<MatmulTiling> ranked =
@@ -82,7 +121,15 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
     // cost model's largest misses go by width (a narrow tile reads its weights as short
     // strided rows, which the DRAM serves below the peak the model assumes;
     // docs/mapping.md), so the candidates span the widths before they fill by estimate.
-    {
+    // A learned model ranks them by its own estimate alone.
+    if (model) {
+      std::vector<std::pair<double, std::size_t>> by;
+      for (std::size_t i = 0; i < ranked.size(); ++i) by.push_back({learned(ranked[i]), i});
+      std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::vector<MatmulTiling> sorted;
+      for (const auto& [t, i] : by) sorted.push_back(ranked[i]);
+      ranked = std::move(sorted);
+    } else {
       std::vector<MatmulTiling> firsts, rest;
       std::vector<std::uint64_t> widths;
       for (const MatmulTiling& t : ranked) {
@@ -101,7 +148,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
       WorkloadSpec pinned = alone;
       pinned.ops[0].tile = std::array<std::uint64_t, 3>{t.tm, t.tk, t.tn};
       const OpPlan p = plan_workload(pinned, hw)[0];
-      m.candidates.push_back({p.tiling, p.tiling.estimated_seconds, 0, false});
+      m.candidates.push_back({p.tiling, p.tiling.estimated_seconds, learned(p.tiling), 0, false});
       programs.push_back(std::move(pinned));
     }
     r.ops.push_back(std::move(m));
@@ -129,7 +176,7 @@ std::string map_text(const MapResult& r) {
                                 r.workload, r.hardware, r.ops.size(), r.top_k, r.simulations);
   out += fmt::format("  {:<28} {:>5} {:>24} {:>11} {:>24} {:>11} {:>7}\n", "op (shape)", "x", "heuristic tile", "simulated",
                      "best tile", "simulated", "gain");
-  double heuristic_total = 0, best_total = 0, abs_err = 0;
+  double heuristic_total = 0, best_total = 0, abs_err = 0, learned_err = 0;
   std::size_t n = 0;
   for (const OpMapping& m : r.ops) {
     const double h = m.heuristic_s(), b = m.best_s();
@@ -137,6 +184,7 @@ std::string map_text(const MapResult& r) {
     best_total += b * double(m.occurrences);
     for (const auto& c : m.candidates) {
       abs_err += std::abs(c.predicted_s - c.simulated_s) / c.simulated_s;
+      learned_err += std::abs(c.learned_s - c.simulated_s) / c.simulated_s;
       ++n;
     }
     out += fmt::format("  {:<28} {:>5} {:>24} {:>8.2f} us {:>24} {:>8.2f} us {:>6.1f}%\n", m.name.substr(0, 28),
@@ -149,6 +197,9 @@ std::string map_text(const MapResult& r) {
                      heuristic_total > 0 ? 100 * (heuristic_total - best_total) / heuristic_total : 0.0);
   out += fmt::format("  cost model: mean |predicted - simulated| / simulated over the {} candidates: {:.1f} %\n", n,
                      n ? 100 * abs_err / double(n) : 0.0);
+  if (r.learned)
+    out += fmt::format("  candidates ranked by the learned cost model (--model), its mean error over them: {:.1f} %\n",
+                       n ? 100 * learned_err / double(n) : 0.0);
   out += "  pin a tiling on a matmul or conv2d op with `tile: [tm, tk, tn]` (docs/mapping.md)\n";
   return out;
 }
@@ -159,6 +210,7 @@ std::string map_json(const MapResult& r) {
   j["hardware"] = r.hardware;
   j["top_k"] = r.top_k;
   j["simulations"] = r.simulations;
+  j["learned"] = r.learned;
   ordered_json ops = ordered_json::array();
   for (const OpMapping& m : r.ops) {
     ordered_json cands = ordered_json::array();
@@ -170,6 +222,7 @@ std::string map_json(const MapResult& r) {
                        {"vmem_bytes", c.tiling.vmem_bytes},
                        {"hbm_read_bytes", c.tiling.hbm_read_bytes},
                        {"predicted_s", c.predicted_s},
+                       {"learned_s", c.learned_s},
                        {"simulated_s", c.simulated_s},
                        {"heuristic", c.heuristic}});
     ops.push_back({{"name", m.name},
@@ -189,14 +242,18 @@ std::string map_json(const MapResult& r) {
 
 std::string map_csv(const MapResult& r) {
   std::string out =
-      "op,shape,dtype,occurrences,candidate,tm,tk,tn,a_resident,heuristic,predicted_s,simulated_s,best_so_far_s\n";
+      "op,shape,dtype,occurrences,candidate,tm,tk,tn,a_resident,heuristic,predicted_s,simulated_s,best_so_far_s,"
+      "learned_s,hardware,m,k,n,dtype_bytes,blocks,hbm_bytes,peak_flops,hbm_Bps\n";
   for (const OpMapping& m : r.ops) {
     const std::vector<double> curve = search_curve(m);
     for (std::size_t i = 0; i < m.candidates.size(); ++i) {
       const MappingCandidate& c = m.candidates[i];
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g}\n", csv_field(m.name), csv_field(m.shape), m.dtype,
+      const CostSample s = sample_of(r, m, c);
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},", csv_field(m.name), csv_field(m.shape), m.dtype,
                          m.occurrences, i, c.tiling.tm, c.tiling.tk, c.tiling.tn, c.tiling.a_resident ? 1 : 0,
                          c.heuristic ? 1 : 0, c.predicted_s, c.simulated_s, curve[i]);
+      out += fmt::format("{:.9g},{},{},{},{},{},{},{},{:.9g},{:.9g}\n", c.learned_s, csv_field(r.hardware), s.m, s.k, s.n,
+                         s.dtype_bytes, s.blocks, s.hbm_bytes, s.peak_flops, s.hbm_Bps);
     }
   }
   return out;

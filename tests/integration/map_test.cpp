@@ -79,7 +79,8 @@ TEST_F(Map, CsvListsEveryCandidateWithTheSearchCurve) {
   std::istringstream csv(read_file(dir_ + "/m.csv"));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "op,shape,dtype,occurrences,candidate,tm,tk,tn,a_resident,heuristic,predicted_s,simulated_s,best_so_far_s");
+  EXPECT_EQ(line, "op,shape,dtype,occurrences,candidate,tm,tk,tn,a_resident,heuristic,predicted_s,simulated_s,best_so_far_s,"
+                  "learned_s,hardware,m,k,n,dtype_bytes,blocks,hbm_bytes,peak_flops,hbm_Bps");
   for (const auto& op : m["ops"]) {
     double last = 1e30;
     for (std::size_t i = 0; i < op["candidates"].size(); ++i) {
@@ -87,7 +88,7 @@ TEST_F(Map, CsvListsEveryCandidateWithTheSearchCurve) {
       std::vector<std::string> f;
       std::istringstream row(line);
       for (std::string cell; std::getline(row, cell, ',');) f.push_back(cell);
-      ASSERT_EQ(f.size(), 13u) << line;
+      ASSERT_EQ(f.size(), 23u) << line;
       EXPECT_EQ(f[0], op["name"].get<std::string>());
       EXPECT_EQ(std::stoul(f[4]), i);
       EXPECT_EQ(f[9], i == 0 ? "1" : "0");  // the heuristic's tiling first
@@ -177,6 +178,45 @@ TEST_F(Map, SearchMapperRefusesAPod) {
   const Outcome o = podsim_cli("run " + dir_ + "/w.yaml --hw tpu-v4-pod --set pod.dims=2x2x1 --set chip.mapper=search -q");
   EXPECT_EQ(o.code, 2) << o.output;
   EXPECT_NE(o.output.find("chip.mapper=search"), std::string::npos) << o.output;
+}
+
+// The learned cost model end to end: samples from `map --csv`, a model from `--learn`, and
+// a search ranked by it; the learned estimates are in the JSON, every candidate simulated
+// is still what the search ran, and bad uses are input errors.
+TEST_F(Map, LearnsFromItsOwnSamplesAndRanksByTheModel) {
+  ASSERT_EQ(podsim_cli("map " + dir_ + "/w.yaml --hw tpu-v4 -k 8 -q --csv " + dir_ + "/v4.csv").code, 0);
+  ASSERT_EQ(podsim_cli("map " + dir_ + "/w.yaml --hw tpu-v3 -k 8 -q --csv " + dir_ + "/v3.csv").code, 0);
+  const Outcome learn = podsim_cli("map --learn " + dir_ + "/v4.csv," + dir_ + "/v3.csv --model " + dir_ + "/m.json");
+  ASSERT_EQ(learn.code, 0) << learn.output;
+  EXPECT_NE(learn.output.find("learned cost model: "), std::string::npos) << learn.output;
+  EXPECT_NE(learn.output.find("tpu-v3 held out"), std::string::npos) << learn.output;
+  const Outcome ranked = podsim_cli("map " + dir_ + "/w.yaml --hw tpu-v4 -k 2 --model " + dir_ + "/m.json --json " + dir_ +
+                                    "/r.json");
+  ASSERT_EQ(ranked.code, 0) << ranked.output;
+  EXPECT_NE(ranked.output.find("ranked by the learned cost model"), std::string::npos) << ranked.output;
+  const json r = json::parse(read_file(dir_ + "/r.json"));
+  EXPECT_TRUE(r["learned"].get<bool>());
+  for (const auto& op : r["ops"]) {
+    ASSERT_EQ(op["candidates"].size(), 3u);
+    for (const auto& c : op["candidates"]) {
+      EXPECT_GT(c["learned_s"].get<double>(), 0);
+      EXPECT_GT(c["simulated_s"].get<double>(), 0);
+    }
+    // Beside the heuristic's, the model's two best, in its order.
+    EXPECT_LE(op["candidates"][1]["learned_s"].get<double>(), op["candidates"][2]["learned_s"].get<double>());
+  }
+  Outcome o = podsim_cli("map --learn " + dir_ + "/v4.csv");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("--model"), std::string::npos) << o.output;
+  std::ofstream(dir_ + "/bad.json") << "{\"format\": \"x\"}";
+  o = podsim_cli("map " + dir_ + "/w.yaml --hw tpu-v4 --model " + dir_ + "/bad.json");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("bad.json: expected a model"), std::string::npos) << o.output;
+  // The model file never replaces a sample it learns from.
+  const std::string before = read_file(dir_ + "/v4.csv");
+  o = podsim_cli("map --learn " + dir_ + "/v4.csv --model " + dir_ + "/v4.csv");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(read_file(dir_ + "/v4.csv"), before);
 }
 
 }  // namespace

@@ -15,9 +15,12 @@
 
 namespace podsim {
 
+class BoostedTrees;  // mapper/learned_cost.h
+
 struct MappingCandidate {
   MatmulTiling tiling;
   double predicted_s = 0;  // the cost model's estimate (MatmulTiling::estimated_seconds)
+  double learned_s = 0;    // the learned model's (with --model; else 0)
   double simulated_s = 0;  // the op simulated alone with this tiling
   bool heuristic = false;  // the mapper's own choice
 };
@@ -26,6 +29,7 @@ struct OpMapping {
   std::string name, kind, shape, dtype;
   std::string signature;          // op_signature of its ops
   std::uint64_t occurrences = 0;  // ops of the workload with this signature
+  std::uint64_t m = 0, k = 0, n = 0, dtype_bytes = 2;  // the lowered matmul (the learned model's features)
   std::vector<MappingCandidate> candidates;  // the heuristic's first, then by prediction
   std::size_t best = 0;                      // the fastest simulated
   double heuristic_s() const { return candidates.front().simulated_s; }
@@ -35,6 +39,8 @@ struct OpMapping {
 struct MapResult {
   std::string workload, hardware;
   std::uint32_t top_k = 0;
+  double peak_flops = 0, hbm_Bps = 0;  // the chip's (the learned model's features)
+  bool learned = false;                // candidates ranked by a learned model
   std::vector<OpMapping> ops;
   std::size_t simulations = 0;
 };
@@ -42,7 +48,10 @@ struct MapResult {
 // Simulates (1 + top_k) programs per distinct MXU op, `jobs` at a time, each in its own
 // child process (sim/isolated_runs.h): this process keeps its one elaboration.
 // A training step's gradient ops are searched with the forward ops (their own shapes).
-MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs);
+// With `model` (mapper/learned_cost.h), the candidates beside the heuristic's are the
+// `top_k` the learned model ranks best instead of the analytical cost model.
+MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, std::uint32_t top_k, unsigned jobs,
+                          const BoostedTrees* model = nullptr);
 
 // Ops with the same signature (kind, shape, dtypes, repeats) lower and map alike.
 std::string op_signature(const Op& op);
@@ -50,7 +59,8 @@ std::string op_signature(const Op& op);
 std::string map_text(const MapResult& r);
 std::string map_json(const MapResult& r);
 // One row per candidate, in the order simulated (the heuristic's first), with the best
-// simulated time so far: the search curve.
+// simulated time so far: the search curve; then what the learned cost model trains on
+// (the chip, the lowered matmul, the tiling's blocks and HBM bytes).
 std::string map_csv(const MapResult& r);
 
 }  // namespace podsim
