@@ -1,7 +1,5 @@
 // `podsim map WORKLOAD --hw H`: each distinct MXU op's best tilings by the cost model,
 // simulated (mapper/op_search.h).
-#include <fstream>
-#include <iterator>
 #include <optional>
 
 #include <fmt/format.h>
@@ -56,17 +54,10 @@ int map_command(const MapOptions& o) {
   if (!hw) return kInputError;
   std::optional<BoostedTrees> model;
   if (!o.model_path.empty()) {
-    std::string text, why;
-    std::ifstream in(o.model_path);
-    if (!in) {
-      fmt::print(stderr, "error: {}: cannot be read (--model)\n", o.model_path);
-      return kInputError;
-    }
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     try {
-      model = BoostedTrees::from_json(text);
+      model = load_cost_model(o.model_path);
     } catch (const std::runtime_error& e) {
-      fmt::print(stderr, "error: {}: {} (--model)\n", o.model_path, e.what());
+      fmt::print(stderr, "error: {} (--model)\n", e.what());
       return kInputError;
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -49,7 +50,31 @@ std::vector<std::string> csv_fields(const std::string& line) {
   return out;
 }
 
+// Only regular files of bounded size: /dev/zero or a FIFO would never end.
+std::string read_bounded(const std::string& path, std::uintmax_t max_bytes, const char* expected) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw std::runtime_error(fmt::format("{}: {}; expected {}", path,
+                                         std::filesystem::exists(path, ec) ? "not a regular file" : "no such file", expected));
+  if (std::filesystem::file_size(path, ec) > max_bytes)
+    throw std::runtime_error(fmt::format("{}: larger than {} MiB; expected {}", path, max_bytes >> 20, expected));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot be read", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
 }  // namespace
+
+BoostedTrees load_cost_model(const std::string& path) {
+  const std::string text = read_bounded(path, 64ull << 20, "a model `podsim map --learn` wrote");
+  try {
+    return BoostedTrees::from_json(text);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
+  }
+}
 
 const std::array<const char*, kCostFeatures>& cost_feature_names() {
   static const std::array<const char*, kCostFeatures> names = {
@@ -240,8 +265,7 @@ double learned_seconds(const BoostedTrees& model, const CostSample& s) {
 }
 
 std::vector<CostSample> read_cost_samples(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot be read", path));
+  std::istringstream in(read_bounded(path, 256ull << 20, "a CSV file `podsim map --csv` wrote"));
   std::string line;
   if (!std::getline(in, line)) throw std::runtime_error(fmt::format("{}:1: empty; expected `podsim map --csv` output", path));
   const std::vector<std::string> header = csv_fields(line);

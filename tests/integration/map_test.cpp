@@ -212,6 +212,12 @@ TEST_F(Map, LearnsFromItsOwnSamplesAndRanksByTheModel) {
   o = podsim_cli("map " + dir_ + "/w.yaml --hw tpu-v4 --model " + dir_ + "/bad.json");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.output.find("bad.json: expected a model"), std::string::npos) << o.output;
+  o = podsim_cli("map --learn /dev/zero --model " + dir_ + "/z.json");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("/dev/zero: not a regular file"), std::string::npos) << o.output;
+  o = podsim_cli("map " + dir_ + "/w.yaml --hw tpu-v4 --model /dev/zero");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.output.find("/dev/zero: not a regular file"), std::string::npos) << o.output;
   // The model file never replaces a sample it learns from.
   const std::string before = read_file(dir_ + "/v4.csv");
   o = podsim_cli("map --learn " + dir_ + "/v4.csv --model " + dir_ + "/v4.csv");

@@ -58,10 +58,15 @@ class BoostedTrees {
   std::vector<Tree> trees_;
 };
 
+// A model file (regular, at most 64 MiB). Throws std::runtime_error naming the file and
+// what is wrong.
+BoostedTrees load_cost_model(const std::string& path);
+
 // The analytical estimate corrected by the model: predicted x exp(model(features)).
 double learned_seconds(const BoostedTrees& model, const CostSample& s);
 
-// Samples from CSV files `podsim map --csv` wrote (their header names the columns).
+// Samples from a CSV file `podsim map --csv` wrote (its header names the columns; a
+// regular file of at most 256 MiB).
 // Throws std::runtime_error with the file, line and column of a bad field.
 std::vector<CostSample> read_cost_samples(const std::string& path);
 
