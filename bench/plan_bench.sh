@@ -10,3 +10,11 @@ for chips in 256 1024; do
   t1=$(date +%s.%N)
   echo "gpt3-175b on $chips chips: $(echo "$t1 - $t0" | bc -l | xargs printf '%.1f') s;$line"
 done
+# PaLM 540B on a 3,072-chip pod (where its published layout ranks; about 14 minutes and
+# 11 GB): only with PLAN_BENCH_PALM=1.
+if [ "${PLAN_BENCH_PALM:-0}" = 1 ]; then
+  t0=$(date +%s.%N)
+  line=$("$PODSIM" plan bench/workloads/palm-540b-train.yaml --hw tpu-v4-pod --chips 3072 -j 2 | sed -n 5p)
+  t1=$(date +%s.%N)
+  echo "palm-540b on 3072 chips: $(echo "$t1 - $t0" | bc -l | xargs printf '%.1f') s;$line"
+fi

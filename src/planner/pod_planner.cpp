@@ -63,10 +63,17 @@ std::vector<std::uint64_t> divisors(std::uint64_t n, std::uint64_t limit) {
 
 // One stage of a candidate: its program (as the pod simulation would run it) and what the
 // composition needs of it.
-struct StageInfo {
-  WorkloadSpec expanded;     // training expanded, collectives included
-  std::string sim_key;       // program_shape_key: equal keys take equal time
+// A stage's program and op keys are shared by every layout that builds the same one (a
+// planning run over thousands of layouts held gigabytes of copies).
+struct StageProgram {
+  WorkloadSpec expanded;             // training expanded, collectives included
   std::vector<std::string> op_keys;  // per op the chip runs: its kind, shape, repeat and pass
+};
+struct StageInfo {
+  std::shared_ptr<const StageProgram> program;
+  const WorkloadSpec& expanded() const { return program->expanded; }
+  const std::vector<std::string>& op_keys() const { return program->op_keys; }
+  std::string sim_key;       // program_shape_key: equal keys take equal time
   std::uint64_t macs = 0;    // per microbatch, backward and recompute included
   std::uint64_t boundary_bytes = 0;
 };
@@ -191,13 +198,18 @@ class Planner {
         // (their shapes differ only when routing is skewed).
         const WorkloadSpec& prog = progs.programs[progs.program_of[L.chip(s, 0, 0)]];
         StageInfo st;
-        st.expanded = expand_workload(prog);
-        st.sim_key = program_shape_key(st.expanded);
+        auto program = std::make_shared<StageProgram>();
+        program->expanded = expand_workload(prog);
+        st.sim_key = program_shape_key(program->expanded);
         st.boundary_bytes = progs.boundary_bytes[s];
-        const WorkloadSpec chip = without_collectives(st.expanded);
+        const WorkloadSpec chip = without_collectives(program->expanded);
         st.macs = chip.total_macs();
         for (const Op& op : chip.ops)
-          st.op_keys.push_back(fmt::format("{}|{}|{}|{}", op.kind(), op.shape_text(), op.repeat, int(op.pass)));
+          program->op_keys.push_back(fmt::format("{}|{}|{}|{}", op.kind(), op.shape_text(), op.repeat, int(op.pass)));
+        // Equal shapes, and equal training settings the composition reads (ZeRO's).
+        const TrainingSpec& t = program->expanded.training;
+        const std::string shared = fmt::format("{}|{}|{}|{}", st.sim_key, t.state_shards, t.gradient_shards, t.shard_weights);
+        st.program = stage_programs_.emplace(shared, std::move(program)).first->second;
         if (!lowered_.count(st.sim_key)) {
           // ConfigError when an op does not fit the chip. Each distinct op once: a stage
           // of GPT-3 repeats its layer's ops a dozen times.
@@ -205,7 +217,7 @@ class Planner {
           distinct.ops.clear();
           std::set<std::string> fresh;
           for (std::size_t i = 0; i < chip.ops.size(); ++i)
-            if (!lowering_checked_.count(st.op_keys[i]) && fresh.insert(st.op_keys[i]).second)
+            if (!lowering_checked_.count(st.op_keys()[i]) && fresh.insert(st.op_keys()[i]).second)
               distinct.ops.push_back(chip.ops[i]);
           if (!distinct.ops.empty()) plan_workload(distinct, hw_);
           lowering_checked_.insert(fresh.begin(), fresh.end());
@@ -342,9 +354,9 @@ class Planner {
     bool other = false;
     std::set<std::string> seen;
     for (std::size_t i = 0; i < chip.ops.size(); ++i) {
-      if (op_s_.count(st.op_keys[i])) continue;
+      if (op_s_.count(st.op_keys()[i])) continue;
       if (chip.ops[i].pass != Op::Pass::update) other = true;
-      else if (seen.insert(st.op_keys[i]).second) updates.ops.push_back(chip.ops[i]);
+      else if (seen.insert(st.op_keys()[i]).second) updates.ops.push_back(chip.ops[i]);
     }
     if (other) return st.sim_key;
     if (updates.ops.empty()) return "";
@@ -423,23 +435,23 @@ class Planner {
                          std::uint64_t bucket_bytes) {
     StageTimes out;
     const std::uint32_t chip = L.chip(s, 0, 0);
-    const DType gdt = st.expanded.parallelism.gradient_dtype.value_or(st.expanded.training.compute);
+    const DType gdt = st.expanded().parallelism.gradient_dtype.value_or(st.expanded().training.compute);
     std::uint64_t acc = 0;
     std::size_t k = 0;
     // ZeRO-3: each pass gathers weights before the ops that read them, the next gather
     // issued as an op starts (pod_schedule.cpp); a gather not done by then stalls the pass.
-    const std::vector<Op>& ops = st.expanded.ops;
+    const std::vector<Op>& ops = st.expanded().ops;
     std::vector<std::size_t> gather_at;  // op indices, forward pass then backward
     std::vector<double> gather_s;
-    if (st.expanded.training.shard_weights)
+    if (st.expanded().training.shard_weights)
       for (Op::Pass pass : {Op::Pass::forward, Op::Pass::backward}) {
         std::vector<std::size_t> in_pass;
         for (std::size_t i = 0; i < ops.size(); ++i)
           if (ops[i].pass == pass) in_pass.push_back(i);
         for (std::size_t i : weight_gather_points(ops, in_pass)) {
           gather_at.push_back(i);
-          gather_s.push_back(collective_s(CollectiveKind::all_gather, ops[i].weight_elements * dtype_bytes(st.expanded.training.compute),
-                                          L.group(CommGroup::data, chip), st.expanded.training.compute));
+          gather_s.push_back(collective_s(CollectiveKind::all_gather, ops[i].weight_elements * dtype_bytes(st.expanded().training.compute),
+                                          L.group(CommGroup::data, chip), st.expanded().training.compute));
         }
       }
     // A gather also reads and writes HBM (2 (d-1)/d of its bytes, spread over its time): an
@@ -452,7 +464,7 @@ class Planner {
     auto start_gather = [&](std::size_t j, double at) {
       load_from = at;
       load_to = gather_done = stream = at + gather_s[j];
-      load_bytes = 2 * (d - 1) / d * double(ops[gather_at[j]].weight_elements * dtype_bytes(st.expanded.training.compute));
+      load_bytes = 2 * (d - 1) / d * double(ops[gather_at[j]].weight_elements * dtype_bytes(st.expanded().training.compute));
     };
     Op::Pass pass_now = Op::Pass::update;
     for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -474,7 +486,7 @@ class Planner {
         dt = collective_s(co->kind, co->bytes, L.group(co->group, chip), co->dtype);
         out.tensor += dt;
       } else {
-        const std::string& key = st.op_keys.at(k++);
+        const std::string& key = st.op_keys().at(k++);
         dt = op_s_.at(key);
         const double overlap = std::min(clock + dt, load_to) - std::max(clock, load_from);
         if (overlap > 0 && hbm_Bps > 0) {
@@ -487,8 +499,8 @@ class Planner {
         w.start_ps = std::uint64_t(clock * 1e12);
         w.end_ps = std::uint64_t((clock + dt) * 1e12);
         w.alone_ps = w.end_ps - w.start_ps;
-        w.hbm_bytes = std::uint64_t(op_hbm_bytes_.at(st.op_keys.at(k - 1)));
-        w.vpu_ps = std::uint64_t(op_vpu_s_.at(st.op_keys.at(k - 1)) * 1e12);
+        w.hbm_bytes = std::uint64_t(op_hbm_bytes_.at(st.op_keys().at(k - 1)));
+        w.vpu_ps = std::uint64_t(op_vpu_s_.at(st.op_keys().at(k - 1)) * 1e12);
         out.backward.push_back(w);
       }
       clock += dt;
@@ -637,6 +649,7 @@ class Planner {
   bool has_moe_ = false;
   PodLayout written_;
   std::map<std::string, LayoutInfo> layouts_;
+  std::map<std::string, std::shared_ptr<const StageProgram>> stage_programs_;  // see StageProgram
   std::set<std::string> lowering_checked_;                  // op keys that lower onto the chip
   std::map<std::string, WorkloadSpec> lowered_;            // shape key -> the ops a chip runs (expanded)
   std::map<std::string, WorkloadSpec> program_;            // shape key -> its stage program as written
