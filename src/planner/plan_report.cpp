@@ -36,11 +36,11 @@ std::string plan_text(const PlanResult& r, std::size_t rejected_shown) {
       r.candidates, fit, gib(r.hbm_capacity), r.rejected.size(), r.estimated_count, r.programs_simulated,
       r.collectives_modelled, r.pruned);
   if (!r.estimated.empty()) {
-    out += fmt::format("\n  {:<4} {:<34} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9} {:>8}\n", "rank", "configuration",
+    out += fmt::format("\n  {:<4} {:<40} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9} {:>8}\n", "rank", "configuration",
                        "step", "compute", "tensor comm", "bubble", "grad comm", "optimizer", "HBM/chip", "bucket");
     for (std::size_t i = 0; i < r.estimated.size(); ++i) {
       const PlanCandidate& c = r.estimated[i];
-      out += fmt::format("  {:<4} {:<34} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>5.1f} GiB {:>4} MiB\n", i + 1,
+      out += fmt::format("  {:<4} {:<40} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>5.1f} GiB {:>4} MiB\n", i + 1,
                          c.label() + (c.as_written ? " *" : ""), seconds(c.step_s), seconds(c.stage_compute_s),
                          seconds(c.tensor_comm_s), seconds(c.bubble_s), seconds(c.exposed_grad_s),
                          seconds(c.optimizer_s), gib(c.memory.peak_bytes()), c.bucket_bytes >> 20);
@@ -70,7 +70,7 @@ std::string plan_text(const PlanResult& r, std::size_t rejected_shown) {
       return a->memory.peak_bytes() < b->memory.peak_bytes();
     });
     for (std::size_t i = 0; i < shown.size() && i < rejected_shown; ++i)
-      out += fmt::format("    {:<34} {}\n", shown[i]->label(), shown[i]->rejected);
+      out += fmt::format("    {:<40} {}\n", shown[i]->label(), shown[i]->rejected);
   }
   return out;
 }
