@@ -8,6 +8,17 @@
 #include "podsim/planner/pod_planner.h"
 
 namespace podsim {
+
+// "t8 p8 d4 mb16x1 1f1b recompute zero3": how the tables and the JSON name a candidate.
+std::string PlanCandidate::label() const {
+  std::string s = fmt::format("t{} p{} d{} mb{}x{}", tensor, pipeline, data, microbatches, micro_batch);
+  if (pipeline > 1) s += one_f_one_b ? " 1f1b" : " gpipe";
+  if (recompute) s += " recompute";
+  if (expert) s += " expert";
+  if (zero) s += fmt::format(" zero{}", zero);
+  return s;
+}
+
 namespace {
 
 double gib(std::uint64_t b) { return double(b) / double(1ULL << 30); }

@@ -14,6 +14,7 @@
 
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/config_error.h"
+#include "podsim/planner/step_closed_form.h"
 #include "podsim/sim/collective_contention.h"
 #include "podsim/sim/collective_experiment.h"
 #include "podsim/sim/isolated_runs.h"
@@ -24,15 +25,6 @@
 #include "podsim/workload/parallelism.h"
 
 namespace podsim {
-
-std::string PlanCandidate::label() const {
-  std::string s = fmt::format("t{} p{} d{} mb{}x{}", tensor, pipeline, data, microbatches, micro_batch);
-  if (pipeline > 1) s += one_f_one_b ? " 1f1b" : " gpipe";
-  if (recompute) s += " recompute";
-  if (expert) s += " expert";
-  if (zero) s += fmt::format(" zero{}", zero);
-  return s;
-}
 
 WorkloadSpec with_plan(const WorkloadSpec& workload, const PlanCandidate& c) {
   WorkloadSpec w = workload;
@@ -438,48 +430,31 @@ class Planner {
     const DType gdt = st.expanded().parallelism.gradient_dtype.value_or(st.expanded().training.compute);
     std::uint64_t acc = 0;
     std::size_t k = 0;
-    // ZeRO-3: each pass gathers weights before the ops that read them, the next gather
-    // issued as an op starts (pod_schedule.cpp); a gather not done by then stalls the pass.
+    // ZeRO-3: each pass gathers weights before the ops that read them (step_closed_form.h).
     const std::vector<Op>& ops = st.expanded().ops;
-    std::vector<std::size_t> gather_at;  // op indices, forward pass then backward
-    std::vector<double> gather_s;
+    const DType cdt = st.expanded().training.compute;
+    std::vector<GatherPrefetch::Gather> gathers;
     if (st.expanded().training.shard_weights)
       for (Op::Pass pass : {Op::Pass::forward, Op::Pass::backward}) {
         std::vector<std::size_t> in_pass;
         for (std::size_t i = 0; i < ops.size(); ++i)
           if (ops[i].pass == pass) in_pass.push_back(i);
         for (std::size_t i : weight_gather_points(ops, in_pass)) {
-          gather_at.push_back(i);
-          gather_s.push_back(collective_s(CollectiveKind::all_gather, ops[i].weight_elements * dtype_bytes(st.expanded().training.compute),
-                                          L.group(CommGroup::data, chip), st.expanded().training.compute));
+          const std::uint64_t bytes = ops[i].weight_elements * dtype_bytes(cdt);
+          gathers.push_back({i, int(pass), collective_s(CollectiveKind::all_gather, bytes, L.group(CommGroup::data, chip), cdt),
+                             2 * (double(c.data) - 1) / double(c.data) * double(bytes)});
         }
       }
-    // A gather also reads and writes HBM (2 (d-1)/d of its bytes, spread over its time): an
-    // op it overlaps takes at least its own and its share of the gather's bytes at the HBM
-    // bandwidth (the pod model's contention, sim/collective_contention.h).
-    std::size_t g = 0;
-    double gather_done = 0, stream = 0;  // of the next gather; the collective stream's free time
-    double load_from = 0, load_to = 0, load_bytes = 0;  // the gather in flight
-    const double d = double(c.data), hbm_Bps = double(hw_.chip.hbm.bandwidth_Bps);
-    auto start_gather = [&](std::size_t j, double at) {
-      load_from = at;
-      load_to = gather_done = stream = at + gather_s[j];
-      load_bytes = 2 * (d - 1) / d * double(ops[gather_at[j]].weight_elements * dtype_bytes(st.expanded().training.compute));
-    };
+    GatherPrefetch prefetch(std::move(gathers), double(hw_.chip.hbm.bandwidth_Bps));
     Op::Pass pass_now = Op::Pass::update;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const Op& op = ops[i];
       double& clock = op.pass == Op::Pass::forward ? out.fwd : op.pass == Op::Pass::backward ? out.bwd : out.upd;
-      if (op.pass != pass_now) {  // a pass begins: its first gather is issued at once
+      if (op.pass != pass_now) {
         pass_now = op.pass;
-        stream = load_from = load_to = load_bytes = 0;
-        if (g < gather_at.size() && ops[gather_at[g]].pass == op.pass) start_gather(g, 0);
+        prefetch.begin_pass(int(op.pass));
       }
-      if (g < gather_at.size() && gather_at[g] == i) {
-        clock = std::max(clock, gather_done);
-        if (g + 1 < gather_at.size() && ops[gather_at[g + 1]].pass == op.pass) start_gather(g + 1, clock);
-        ++g;
-      }
+      clock = prefetch.before_op(i, int(op.pass), clock);
       double dt = 0;
       if (const auto* co = std::get_if<CollectiveOp>(&op.body)) {
         if (!co->forward) continue;
@@ -487,12 +462,7 @@ class Planner {
         out.tensor += dt;
       } else {
         const std::string& key = st.op_keys().at(k++);
-        dt = op_s_.at(key);
-        const double overlap = std::min(clock + dt, load_to) - std::max(clock, load_from);
-        if (overlap > 0 && hbm_Bps > 0) {
-          const double share = load_bytes * overlap / (load_to - load_from);
-          dt = std::max(dt, (op_hbm_bytes_.at(key) + share) / hbm_Bps);
-        }
+        dt = prefetch.stretched(clock, op_s_.at(key), op_hbm_bytes_.at(key));
       }
       if (op.pass == Op::Pass::backward && !std::get_if<CollectiveOp>(&op.body)) {
         OpWindow w;
@@ -552,39 +522,23 @@ class Planner {
       const double bwd_start = bwd_end - st[s].bwd;
       double stream = bwd_end;  // gradient buckets, one after another on the chip's stream
       if (!st[s].bucket.empty()) {
-        // Each bucket's HBM traffic and reduction on the vector units slow the backward ops
-        // it overlaps (collective_contention.h, as the pod model charges it; one pass, from
-        // the buckets' unstretched windows): the stretch delays the pass's end.
+        // The buckets' HBM and vector work stretch the backward ops they overlap.
         const CollectiveKind kind = c.zero ? CollectiveKind::reduce_scatter : CollectiveKind::all_reduce;
         const double d = double(c.data), ring = kind == CollectiveKind::all_reduce ? 2 * (d - 1) / d : (d - 1) / d;
-        std::vector<CollectiveLoad> loads;
-        double free_at = 0;
+        const std::uint64_t reduce_Bps = reduce_rate_Bps(hw_, gradient_dtype());
+        std::vector<GradientBucket> buckets;
         for (std::size_t k = 0; k < st[s].bucket.size(); ++k) {
           const std::uint64_t bytes = st[s].bucket[k];
-          const double a = collective_s(kind, bytes, L.group(CommGroup::data, L.chip(s, 0, 0)), gradient_dtype());
-          const double begin = std::max(free_at, st[s].release[k]);  // from the pass's start
-          free_at = begin + a;
           const std::uint64_t moved = std::uint64_t(ring * double(bytes));
           const std::uint64_t reduced = collective_reduced_bytes(kind, bytes, c.data);
-          const std::uint64_t reduce_Bps = reduce_rate_Bps(hw_, gradient_dtype());
-          loads.push_back({std::uint64_t(begin * 1e12), std::uint64_t(free_at * 1e12),
-                           collective_hbm_bytes(moved, moved, reduced),
-                           reduce_Bps ? std::uint64_t(double(reduced) / double(reduce_Bps) * 1e12) : 0});
+          buckets.push_back({st[s].release[k],
+                             collective_s(kind, bytes, L.group(CommGroup::data, L.chip(s, 0, 0)), gradient_dtype()),
+                             collective_hbm_bytes(moved, moved, reduced),
+                             reduce_Bps ? std::uint64_t(double(reduced) / double(reduce_Bps) * 1e12) : 0});
         }
-        // Each bucket is released later by the stretch of the ops before its release.
-        std::vector<double> extra;
-        for (const OpWindow& w : st[s].backward) extra.push_back(double(contention_extra_ps(w, loads, hbm_peak_Bps_)) * 1e-12);
-        double stretch = 0;
-        free_at = 0;
-        std::size_t op = 0;
-        for (std::size_t k = 0; k < st[s].bucket.size(); ++k) {
-          for (; op < extra.size() && double(st[s].backward[op].end_ps) * 1e-12 <= st[s].release[k] * (1 + 1e-12); ++op)
-            stretch += extra[op];
-          free_at = std::max(free_at, st[s].release[k] + stretch) + double(loads[k].end_ps - loads[k].begin_ps) * 1e-12;
-        }
-        for (; op < extra.size(); ++op) stretch += extra[op];
-        if (s == 0) c.contention_s = stretch;
-        stream = bwd_start + std::max(st[s].bwd + stretch, free_at);
+        const BucketStream b = gradient_bucket_stream(st[s].bwd, buckets, st[s].backward, hbm_peak_Bps_);
+        if (s == 0) c.contention_s = b.stretch_s;
+        stream = bwd_start + b.end_s;
       }
       // ZeRO-1/2: the updated shares are all-gathered before the next step (pod_schedule.cpp).
       const double gather = c.zero && c.zero < 3 ? collective_s(CollectiveKind::all_gather, st[s].params * dtype_bytes(w_.training.compute),
