@@ -13,7 +13,6 @@
 namespace podsim {
 namespace {
 
-
 // Builds every chip's schedule and the collective instances (see pod_simulate.h).
 class Planner {
  public:
@@ -206,7 +205,6 @@ class Planner {
       // compute type, before the next step's forward pass.
       std::uint64_t params = 0;
       for (const Op& op : w.ops) params += op.gradient_elements;
-      const DType cdt = w.training.compute;
       const std::uint32_t id = instance(fmt::format("gather:{}", data_leader), [&] {
         CollectiveInstance in;
         in.name = fmt::format("weight_all_gather{}",
