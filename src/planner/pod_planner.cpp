@@ -184,7 +184,12 @@ class Planner {
     try {
       const WorkloadSpec w = with_plan(w_, c);
       const PodLayout L = layout_of(c);
-      const ChipPrograms progs = chip_programs(w, L);
+      // Templates expanded and sharded once per (tensor, microbatch size): the layouts
+      // differ from there on only in how the ops are staged and trained.
+      const std::string flat_key = fmt::format("{}:{}", c.tensor, c.micro_batch);
+      auto flat = sharded_.find(flat_key);
+      if (flat == sharded_.end()) flat = sharded_.emplace(flat_key, sharded_program(w, c.tensor)).first;
+      const ChipPrograms progs = chip_programs(w, L, &flat->second);
       for (std::uint32_t s = 0; s < c.pipeline; ++s) {
         // Expert placement gives each data rank its own program; rank 0's stands for them
         // (their shapes differ only when routing is skewed).
@@ -604,6 +609,7 @@ class Planner {
   PodLayout written_;
   std::map<std::string, LayoutInfo> layouts_;
   std::map<std::string, std::shared_ptr<const StageProgram>> stage_programs_;  // see StageProgram
+  std::map<std::string, WorkloadSpec> sharded_;  // "tensor:micro_batch" -> sharded_program
   std::set<std::string> lowering_checked_;                  // op keys that lower onto the chip
   std::map<std::string, WorkloadSpec> lowered_;            // shape key -> the ops a chip runs (expanded)
   std::map<std::string, WorkloadSpec> program_;            // shape key -> its stage program as written

@@ -210,14 +210,17 @@ std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<
   if (layer_cuts + 1 >= S) allowed = layer_start;
   long double total = 0;
   for (const Op& op : ops) total += weight_of(op);
+  // allowed_from[j]: cut points at j and after (below ops.size()); one pass, not one per op
+  // (the planner splits a 96-layer model thousands of times).
+  std::vector<std::size_t> allowed_from(ops.size() + 2, 0);
+  for (std::size_t j = ops.size(); j-- > 0;) allowed_from[j] = allowed_from[j + 1] + (allowed[j] ? 1 : 0);
   std::vector<std::pair<std::size_t, std::size_t>> out;
   std::size_t first = 0;
   long double done = 0;
   for (std::size_t i = 0; i < ops.size() && out.size() + 1 < S; ++i) {
     done += weight_of(ops[i]);
     // Cut once this stage has its share, keeping enough cut points for the stages left.
-    std::size_t left = 0;
-    for (std::size_t j = i + 2; j < ops.size(); ++j) left += allowed[j];
+    const std::size_t left = i + 2 < ops.size() ? allowed_from[i + 2] : 0;
     const bool must = left + 1 < S - out.size() - 1;
     if (allowed[i + 1] && (done >= total * (out.size() + 1) / S || must)) {
       out.push_back({first, i + 1});
@@ -228,10 +231,20 @@ std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<
   return out;
 }
 
-ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout) {
-  WorkloadSpec flat = expand_templates(workload);
-  flat = shard_tensor_parallel(flat, layout.tensor);
+WorkloadSpec sharded_program(const WorkloadSpec& workload, std::uint32_t tensor) {
+  return shard_tensor_parallel(expand_templates(workload), tensor);
+}
+
+ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout, const WorkloadSpec* sharded) {
+  const WorkloadSpec own = sharded ? WorkloadSpec{} : sharded_program(workload, layout.tensor);
+  const WorkloadSpec& flat = sharded ? *sharded : own;
   const auto stages = split_stages(flat.ops, layout.pipeline, workload.parallelism.where);
+  WorkloadSpec shell = flat;
+  shell.ops.clear();
+  // The chip programs keep the workload's own settings (ZeRO's among them), whatever
+  // `sharded` was built from.
+  shell.training = workload.training;
+  shell.parallelism = workload.parallelism;
   ChipPrograms out;
   bool has_moe = false;
   for (const Op& op : flat.ops) has_moe = has_moe || std::holds_alternative<MoeOp>(op.body);
@@ -251,7 +264,7 @@ ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout
       }
     out.boundary_bytes.push_back(s + 1 < layout.pipeline ? boundary : 0);
     for (std::uint32_t d = 0; d < (per_rank ? layout.data : 1); ++d) {
-      WorkloadSpec p = flat;
+      WorkloadSpec p = shell;  // the stage's ops only (not a copy of all, then cut)
       p.ops.assign(flat.ops.begin() + std::ptrdiff_t(stages[s].first), flat.ops.begin() + std::ptrdiff_t(stages[s].second));
       if (per_rank)
         for (Op& op : p.ops)

@@ -81,6 +81,10 @@ struct ChipPrograms {
   std::vector<std::uint32_t> program_of;       // per chip
   std::vector<std::uint64_t> boundary_bytes;   // per stage: activation bytes it sends on (last: 0)
 };
-ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout);
+// `sharded`, when given, is sharded_program(workload, layout.tensor) computed already (the
+// planner builds thousands of layouts from a few of them).
+ChipPrograms chip_programs(const WorkloadSpec& workload, const PodLayout& layout, const WorkloadSpec* sharded = nullptr);
+// The workload's templates expanded and its ops split over `tensor` chips.
+WorkloadSpec sharded_program(const WorkloadSpec& workload, std::uint32_t tensor);
 
 }  // namespace podsim
