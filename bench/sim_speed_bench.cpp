@@ -210,4 +210,7 @@ BENCHMARK(BM_ServeScheduler100k)->Unit(benchmark::kMillisecond)->Iterations(1);
 PODSIM_COMMAND(serve_llama3_8b_200_requests_v4, "serve", "-q", "workloads/serve/llama3-8b-chat.yaml", "--hw", "tpu-v4");
 // Issue 16's target: 1,000 requests of Llama-2-7B on one v5e chip in < 10 s.
 PODSIM_COMMAND(serve_llama2_7b_1000_requests_v5e, "serve", "-q", "workloads/serve/llama2-7b-v5e.yaml", "--hw", "tpu-v5e");
+// Issue 16's target: 10,000 requests of Llama-3-70B on a v5e 2x4 slice (tensor parallel) in < 60 s.
+PODSIM_COMMAND(serve_llama3_70b_10000_requests_v5e_2x4, "serve", "-q", "workloads/serve/llama3-70b-v5e-slice.yaml", "--hw",
+               "tpu-v5e-pod", "--set", "pod.dims=2x4");
 BENCHMARK_MAIN();

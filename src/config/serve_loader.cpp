@@ -226,7 +226,8 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
   const YAML::Node s = root["serve"];
   if (!s) throw ConfigError({path, 1, 1}, "serve", "missing; the file must start with 'serve:'");
   detail::expect_map(s, "serve", path);
-  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo", "speculative", "disaggregation", "replicas"},
+  detail::reject_unknown_keys(s, {"name", "workload", "requests", "scheduler", "slo", "speculative", "disaggregation", "replicas",
+                               "tensor_parallel"},
                               "serve", path);
   ServeSpec spec;
   spec.source = path;
@@ -360,6 +361,16 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
       }
     }
   }
+  if (const YAML::Node tp = s["tensor_parallel"]) {
+    spec.scheduler.tensor_parallel = integer(tp, "serve.tensor_parallel", path, 1, 4096);
+    spec.tensor_parallel_where = location_of(tp, path);
+    const bool speculative = spec.scheduler.speculative.tokens > 0;
+    if (spec.scheduler.tensor_parallel > 1 && (speculative || spec.scheduler.disaggregation.prefill_chips > 0))
+      throw ConfigError(spec.tensor_parallel_where, "serve.tensor_parallel",
+                        fmt::format("tensor parallelism with {} is not modelled; use one",
+                                    speculative ? "speculative decoding" : "disaggregation"));
+  }
+  if (!spec.tensor_parallel_where.line) spec.tensor_parallel_where = location_of(s, path);
   if (const YAML::Node slo = s["slo"]) {
     detail::expect_map(slo, "serve.slo", path);
     detail::reject_unknown_keys(slo, {"ttft", "tpot"}, "serve.slo", path);

@@ -103,13 +103,19 @@ std::string serve_text(const ServeRun& run) {
   const ServeTimeline& t = *run.timeline;
   std::string out;
   out += fmt::format("serve {} on {}: model '{}', {} requests\n", run.spec->name, run.hardware, run.model.name, s.requests);
-  out += fmt::format("  weights {:.2f} GB; KV cache {} tokens ({:.2f} GB, {} B a token) in {} blocks of {}\n",
+  const std::uint64_t tp = run.spec->scheduler.tensor_parallel;
+  if (tp > 1)
+    out += fmt::format("  tensor parallel over {} chips: each chip holds its share of the weights and the cache (below), "
+                       "each step ends its row-split matmuls with all-reduces over the slice\n",
+                       tp);
+  out += fmt::format("  weights {:.2f} GB; KV cache {} tokens ({:.2f} GB, {} B a token) in {} blocks of {}{}\n",
                      double(run.model.weights_bytes) * 1e-9, run.kv_capacity_tokens,
                      double(run.kv_capacity_tokens * run.model.kv_bytes_per_token) * 1e-9, run.model.kv_bytes_per_token,
-                     t.kv_blocks_total, run.spec->scheduler.kv_block_tokens);
+                     t.kv_blocks_total, run.spec->scheduler.kv_block_tokens, tp > 1 ? ", per chip" : "");
   out += fmt::format("  makespan {:.3f} s, {} steps, chip busy {:.1f} %{}\n", s.makespan_s, t.steps,
                      s.makespan_s > 0 ? 100.0 * t.busy_s / (double(t.chips) * s.makespan_s) : 0.0,
-                     t.chips > 1 ? fmt::format(" (of {} chips)", t.chips) : "");
+                     t.chips > 1 ? fmt::format(" (of {} {})", t.chips, tp > 1 ? fmt::format("slices of {} chips", tp) : "chips")
+                                 : "");
   if (run.spec->scheduler.disaggregation.prefill_chips > 0) {
     const Disaggregation& d = run.spec->scheduler.disaggregation;
     double n = 0;  // requests whose cache moved (a one-token request ends with its prefill)
@@ -171,7 +177,8 @@ std::string serve_json(const ServeRun& run) {
   j["hardware"] = run.hardware;
   j["model"] = {{"name", run.model.name},
                 {"weights_bytes", run.model.weights_bytes},
-                {"kv_bytes_per_token", run.model.kv_bytes_per_token}};
+                {"kv_bytes_per_token", run.model.kv_bytes_per_token}};  // per chip of a slice
+  j["tensor_parallel"] = c.tensor_parallel;
   j["scheduler"] = {{"max_batch", c.max_batch},
                     {"max_tokens_per_step", c.max_tokens_per_step},
                     {"kv_block_tokens", c.kv_block_tokens},

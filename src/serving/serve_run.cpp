@@ -24,7 +24,21 @@ PreparedServe prepare_serve(const std::string& serve_file, const HardwareSpec& h
       throw ConfigError(where, key, fmt::format("no such workload file: {}", file));
   }
   p.requests = serve_requests(p.spec);
-  p.model = served_model(p.spec.workload, p.spec.workload_where);
+  // Tensor parallelism: the hardware is the slice, a pod of exactly that many chips.
+  const std::uint64_t tp = p.spec.scheduler.tensor_parallel;
+  if (tp > 1 && hw.pod.chips() != tp)
+    throw ConfigError(p.spec.tensor_parallel_where, "serve.tensor_parallel",
+                      fmt::format("shards the model over {} chips, but '{}' is {} chip{} (pod.dims {}); serve on a pod "
+                                  "preset sized to the slice, e.g. --hw tpu-v5e-pod --set pod.dims=2x4 for 8 chips",
+                                  tp, hw.name, hw.pod.chips(), hw.pod.chips() == 1 ? "" : "s", hw.pod.dims));
+  try {
+    p.model = served_model(p.spec.workload, p.spec.workload_where, tp);
+  } catch (const ConfigError& e) {
+    // A model that does not split over the slice: the serve file's key, and where the model says why.
+    if (tp < 2 || e.key_path() != "workload.parallelism.tensor") throw;
+    throw ConfigError(p.spec.tensor_parallel_where, "serve.tensor_parallel",
+                      fmt::format("{} ({}:{})", e.problem(), p.spec.workload, e.where().line));
+  }
   const ServeSpec& spec = p.spec;
   // Speculative decoding: the draft model's weights and its cache share the chip's HBM.
   ServedModel draft;
@@ -82,7 +96,8 @@ ServeRun ServeOutcome::report(const PreparedServe& p) const {
   run.hardware = p.hw.name;
   run.model = p.model;
   run.kv_capacity_tokens = p.kv_capacity_tokens;
-  run.static_power_w = double(p.hw.chip.energy.static_power_uW) * 1e-6;
+  // A replica is a slice: every chip of it is powered.
+  run.static_power_w = double(p.hw.chip.energy.static_power_uW) * 1e-6 * double(p.spec.scheduler.tensor_parallel);
   run.timeline = &timeline;
   run.cost = cost.get();
   return run;

@@ -7,7 +7,9 @@
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/workload_loader.h"
 #include "podsim/energy/energy_model.h"
+#include "podsim/serving/slice_collectives.h"
 #include "podsim/serving/step_cost.h"
+#include "podsim/workload/parallelism.h"
 #include "podsim/sim/isolated_runs.h"
 #include "podsim/sim/simulate.h"
 
@@ -95,10 +97,16 @@ WorkloadSpec serving_pass(const std::string& path, const SourceLocation& where, 
   return w;
 }
 
-ServedModel served_model(const std::string& path, const SourceLocation& where) {
+WorkloadSpec on_slice(const WorkloadSpec& pass, std::uint64_t tensor_parallel) {
+  return tensor_parallel > 1 ? sharded_program(pass, std::uint32_t(tensor_parallel)) : pass;
+}
+
+ServedModel served_model(const std::string& path, const SourceLocation& where, std::uint64_t tensor_parallel) {
   // The KV cache is linear in its length: two lengths give the bytes per token exactly.
-  const ModelFootprint a = model_footprint(expand_workload(serving_point(path, where, true, 1, 1)));
-  const ModelFootprint b = model_footprint(expand_workload(serving_point(path, where, true, 1, 1025)));
+  // Sharded, each chip holds its own share: its heads' K and V, its slices of the weights.
+  const ModelFootprint a = model_footprint(expand_workload(on_slice(serving_point(path, where, true, 1, 1), tensor_parallel)));
+  const ModelFootprint b =
+      model_footprint(expand_workload(on_slice(serving_point(path, where, true, 1, 1025), tensor_parallel)));
   ServedModel m;
   m.weights_bytes = a.weights_bytes;
   m.kv_bytes_per_token = (b.kv_cache_bytes - a.kv_cache_bytes) / 1024;
@@ -110,7 +118,7 @@ SimulatedStepCost::SimulatedStepCost(const HardwareSpec& hw, const std::string& 
                                      const ServeScheduler& sch, std::uint64_t min_context,
                                      std::uint64_t max_context, std::uint64_t kv_capacity_tokens, unsigned jobs,
                                      const std::string& draft_path, const SourceLocation& draft_where)
-    : draft_tokens_(sch.speculative.tokens) {
+    : draft_tokens_(sch.speculative.tokens), tensor_parallel_(sch.tensor_parallel) {
   const std::uint64_t block = sch.kv_block_tokens;
   for (std::uint64_t b : with_halfway(powers_to(sch.max_batch), 16)) {
     const std::uint64_t hi = std::max<std::uint64_t>(1, std::min(max_context, kv_capacity_tokens / b));
@@ -133,8 +141,14 @@ SimulatedStepCost::SimulatedStepCost(const HardwareSpec& hw, const std::string& 
     draft_ = decode_;
   }
   std::vector<WorkloadSpec> programs;
-  auto add = [&](WorkloadSpec w) {
-    plan_workload(expand_workload(w), hw);  // an input error here, not a failed child
+  // Over a slice, each grid point is the sharded program (every chip runs the same one)
+  // plus its all-reduces on the slice's network (slice_collectives.h).
+  SliceCollectiveCost slice(hw);
+  std::vector<SliceCollectives> collectives;
+  auto add = [&](WorkloadSpec pass) {
+    WorkloadSpec w = on_slice(pass, tensor_parallel_);
+    plan_workload(without_collectives(expand_workload(w)), hw);  // an input error here, not a failed child
+    collectives.push_back(slice.of(w));
     programs.push_back(std::move(w));
   };
   for (const auto* rows : {&decode_, &prefill_, &verify_, &draft_})
@@ -152,8 +166,11 @@ SimulatedStepCost::SimulatedStepCost(const HardwareSpec& hw, const std::string& 
       for (std::size_t i = 0; i < r.kv_len.size(); ++i) {
         if (!results[k].completed || !results[k].invariants_hold())
           throw std::runtime_error(fmt::format("serving: the simulation of grid point {} did not complete", k));
-        r.seconds.push_back(results[k].time_s());
-        r.joules.push_back(run_energy(results[k++]).total.dynamic_j());
+        const SliceCollectives& c = collectives[k];
+        const RunEnergy e = run_energy(results[k++]);
+        r.seconds.push_back(results[k - 1].time_s() + c.seconds);
+        r.joules.push_back(double(tensor_parallel_) * e.total.dynamic_j() + double(c.link_bytes) * 8.0 * e.costs.ici_bit_j +
+                           double(c.hbm_bytes) * 8.0 * e.costs.dram_bit_j);
       }
 }
 

@@ -72,6 +72,19 @@ TEST(HardwareConfig, TpuV7MatchesItsPublishedPeaksMemoryAndInterconnect) {
   EXPECT_EQ(2 * pod.pod.links_per_chip * pod.pod.link_bandwidth_Bps, 1'200'000'000'000u);
 }
 
+TEST(HardwareConfig, TpuV5ePodMatchesItsPublishedInterconnect) {
+  // Cloud TPU doc, v5e: 400 GB/s bidirectional ICI per chip, a 2D torus of 256 chips,
+  // 51.2 TB/s all-reduce bandwidth and 1.6 TB/s bisection bandwidth per pod.
+  const HardwareSpec pod = load_hardware("tpu-v5e-pod");
+  EXPECT_EQ(pod.pod.chips(), 256u);
+  EXPECT_EQ(pod.pod.dim_sizes().size(), 2u);
+  EXPECT_EQ(2 * pod.pod.links_per_chip * pod.pod.link_bandwidth_Bps, 400'000'000'000u);
+  EXPECT_EQ(pod.pod.chips() * pod.pod.links_per_chip * pod.pod.link_bandwidth_Bps, 51'200'000'000'000u);
+  // Cutting a 16 x 16 torus in half crosses 2 x 16 links (the wraparound doubles them).
+  EXPECT_EQ(2 * 16 * pod.pod.link_bandwidth_Bps, 1'600'000'000'000u);
+  EXPECT_EQ(pod.peak_flops(), load_hardware("tpu-v5e").peak_flops());
+}
+
 TEST(HardwareConfig, TpuV1PeakIs92Tops) {
   // 65,536 MACs x 2 x 0.7 GHz = 91.75 TOPS (Jouppi et al. 2017, Table 2).
   const HardwareSpec v1 = load_hardware("tpu-v1");

@@ -17,6 +17,9 @@
 //       kv_block_tokens: 16           # paged KV cache block
 //       kv_capacity_tokens: auto      # or a number; auto: what HBM holds after the weights
 //     slo: {ttft: 1 s, tpot: 100 ms}  # goodput counts requests that meet both
+//     tensor_parallel: 8              # the model sharded over a slice of 8 chips: the hardware
+//                                     # is a pod of exactly that many (--hw tpu-v5e-pod
+//                                     # --set pod.dims=2x4); default 1, one chip
 #pragma once
 
 #include <cstdint>
@@ -88,6 +91,10 @@ struct ServeScheduler {
   SpeculativeDecoding speculative;
   Disaggregation disaggregation;
   Replicas replicas;
+  // Megatron tensor parallelism over a slice of this many chips (the hardware's pod): every
+  // step runs the model's sharded program on each chip and its all-reduces over the slice
+  // (serving/slice_collectives.h). A replica is then a slice.
+  std::uint64_t tensor_parallel = 1;
 };
 
 struct ServeSpec {
@@ -104,6 +111,7 @@ struct ServeSpec {
   double slo_ttft_s = 0, slo_tpot_s = 0;  // 0: no target
   std::string draft;  // speculative decoding: the draft model's workload file (resolved)
   SourceLocation draft_where;
+  SourceLocation tensor_parallel_where;
 };
 
 // Throws ConfigError (file, line, column, key path) on any bad or unknown key.

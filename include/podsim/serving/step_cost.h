@@ -47,7 +47,12 @@ WorkloadSpec serving_point(const std::string& workload_path, const SourceLocatio
 // Any pass: `batch` sequences of `seq` tokens each (decode: one), keys to `kv_len`.
 WorkloadSpec serving_pass(const std::string& workload_path, const SourceLocation& where, bool decode,
                           std::uint64_t batch, std::uint64_t seq, std::uint64_t kv_len);
-ServedModel served_model(const std::string& workload_path, const SourceLocation& where);
+// Per chip: over a slice of `tensor_parallel` chips, each chip's share of the sharded model.
+ServedModel served_model(const std::string& workload_path, const SourceLocation& where,
+                         std::uint64_t tensor_parallel = 1);
+// The program every chip of a slice runs for one pass: the pass sharded over
+// `tensor_parallel` chips (its all-reduces as collective ops), or the pass itself on one chip.
+WorkloadSpec on_slice(const WorkloadSpec& pass, std::uint64_t tensor_parallel);
 
 class SimulatedStepCost : public StepCost {
  public:
@@ -79,6 +84,7 @@ class SimulatedStepCost : public StepCost {
   // grid's batches and cache lengths.
   std::vector<CostRow> verify_, draft_;
   std::uint64_t draft_tokens_ = 0;
+  std::uint64_t tensor_parallel_ = 1;
   std::size_t simulations_ = 0;
 };
 
