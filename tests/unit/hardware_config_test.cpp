@@ -85,6 +85,16 @@ TEST(HardwareConfig, TpuV5ePodMatchesItsPublishedInterconnect) {
   EXPECT_EQ(pod.peak_flops(), load_hardware("tpu-v5e").peak_flops());
 }
 
+TEST(HardwareConfig, TpuV6ePodMatchesItsPublishedInterconnect) {
+  // Cloud TPU doc, v6e: 800 GB/s bidirectional ICI per chip over 4 ports, a 2D torus of 256
+  // chips, 102.4 TB/s all-reduce bandwidth and 3.2 TB/s bisection bandwidth per pod.
+  const HardwareSpec pod = load_hardware("tpu-v6e-pod");
+  EXPECT_EQ(pod.pod.chips(), 256u);
+  EXPECT_EQ(2 * pod.pod.links_per_chip * pod.pod.link_bandwidth_Bps, 800'000'000'000u);
+  EXPECT_EQ(pod.pod.chips() * pod.pod.links_per_chip * pod.pod.link_bandwidth_Bps, 102'400'000'000'000u);
+  EXPECT_EQ(2 * 16 * pod.pod.link_bandwidth_Bps, 3'200'000'000'000u);
+}
+
 TEST(HardwareConfig, TpuV1PeakIs92Tops) {
   // 65,536 MACs x 2 x 0.7 GHz = 91.75 TOPS (Jouppi et al. 2017, Table 2).
   const HardwareSpec v1 = load_hardware("tpu-v1");
