@@ -155,6 +155,12 @@ std::vector<std::uint64_t> HbmModel::channel_bytes() const {
   return out;
 }
 
+std::uint64_t HbmModel::read_bytes() const {
+  std::uint64_t n = 0;
+  for (const auto& s : bytes_) n += s.read_bytes;
+  return n;
+}
+
 std::vector<std::uint64_t> HbmModel::backlog_ps(std::uint64_t now_ps) const {
   std::vector<std::uint64_t> out(dram_.size(), 0);
   for (std::size_t c = 0; c < dram_.size(); ++c) {

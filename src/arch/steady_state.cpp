@@ -40,6 +40,7 @@ SteadyStateReplay::Decision SteadyStateReplay::decide(std::uint64_t b, std::uint
   mark.counters = read_counters(counters_);
   mark.channel_bytes = hbm_.channel_bytes();
   for (std::uint64_t c : mark.channel_bytes) mark.hbm_bytes += c;
+  mark.hbm_read_bytes = hbm_.read_bytes();
   for (const TensorCore* core : cores_) {
     for (const auto& m : core->mxu_counters()) mark.macs += m.macs;
     for (const DmaEngine* dma : core->dma_engines()) {
@@ -69,7 +70,7 @@ SteadyStateReplay::Decision SteadyStateReplay::decide(std::uint64_t b, std::uint
   // Every core that runs this program is in the repeating part, and the last period's
   // bytes are exactly its tiles' (no chunk of a neighbouring period counted in it).
   const std::uint64_t from = b * period_;
-  std::uint64_t period_bytes = 0, period_macs = 0;
+  std::uint64_t period_bytes = 0, period_loads = 0, period_macs = 0;
   std::uint64_t skippable = UINT64_MAX;
   for (std::size_t c = 0; c < cores_.size(); ++c) {
     const TensorCore& core = *cores_[c];
@@ -80,11 +81,18 @@ SteadyStateReplay::Decision SteadyStateReplay::decide(std::uint64_t b, std::uint
     if (tiles < from + 2 * period_) return none;
     const std::uint64_t room = tiles - from - period_;
     skippable = std::min(skippable, core.repeating_tiles(from, period_, room));
-    period_bytes += core.tile_hbm_bytes(from - period_, period_);
+    std::uint64_t loads = 0;
+    period_bytes += core.tile_hbm_bytes(from - period_, period_, &loads);
+    period_loads += loads;
     const std::uint64_t macs = core.tile_macs(from - period_, period_);
     period_macs = macs == TensorCore::kUnknownMacs || period_macs == TensorCore::kUnknownMacs ? macs : period_macs + macs;
   }
   if (skippable == UINT64_MAX || m2.hbm_bytes - m1.hbm_bytes != period_bytes) return none;
+  // Reads and writes apart, too: a period that read a later tile's loads and wrote fewer of
+  // its own stores can move the same total, and crediting it would turn written bytes into
+  // read ones (GPT-3's residual adds at 196,608 x 12,288 on tpu-v4 failed the HBM-bytes
+  // invariant, exit 3, found 2026-12-06 by `podsim plan`).
+  if (m2.hbm_read_bytes - m1.hbm_read_bytes != period_loads) return none;
   // The compute did one period of tiles on every core in the last period: the MACs it
   // counted are the tiles' (the credit below is that difference times the periods, so the
   // books balance only then). Without this a period in which the compute made no progress

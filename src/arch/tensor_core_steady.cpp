@@ -39,12 +39,14 @@ TensorCore::TileSignature TensorCore::signature(std::uint64_t i) const {
   return s;
 }
 
-std::uint64_t TensorCore::tile_hbm_bytes(std::uint64_t from, std::uint64_t count) const {
-  std::uint64_t bytes = 0;
+std::uint64_t TensorCore::tile_hbm_bytes(std::uint64_t from, std::uint64_t count, std::uint64_t* loads) const {
+  std::uint64_t bytes = 0, loaded = 0;
   for (std::uint64_t i = from; i < from + count && i < tile_count(); ++i) {
     const TileSignature s = signature(i);
     bytes += s.load_bytes + s.store_bytes;
+    loaded += s.load_bytes;
   }
+  if (loads) *loads = loaded;
   return bytes;
 }
 

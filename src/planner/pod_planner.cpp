@@ -382,8 +382,13 @@ class Planner {
         failed_.emplace(keys[i], errors[i]);
         continue;
       }
-      if (!out[i].invariants_hold())
-        throw std::runtime_error(fmt::format("podsim plan: a stage program's simulation failed its invariants"));
+      if (!out[i].invariants_hold()) {
+        std::string broken;
+        for (const auto& inv : out[i].invariants)
+          if (!inv.ok) broken += fmt::format("; {}: {}", inv.name, inv.detail);
+        throw std::runtime_error(
+            fmt::format("podsim plan: the simulation of stage program '{}' failed its invariants{}", keys[i], broken));
+      }
       const WorkloadSpec& program = lowered_.at(keys[i]);
       if (out[i].ops.size() != program.ops.size())
         throw std::runtime_error(fmt::format("podsim plan: a stage program simulated {} ops, {} expected",

@@ -133,3 +133,25 @@ TEST(SteadyStateReplay, SkippedTilesKeepEveryMacOfTheirOps) {
   for (const auto& inv : r["invariants"])
     if (inv["name"] == "macs_equal_workload") EXPECT_TRUE(inv["ok"].get<bool>()) << inv["detail"];
 }
+
+// Regression (2026-12-06, found by `podsim plan` on GPT-3 175B): one layer of GPT-3 sharded
+// over 32 tpu-v4 chips, a microbatch of 96 sequences, trained. Its residual adds
+// (196,608 x 12,288, bf16) reached periods that moved their tiles' bytes in total but read a
+// later tile's loads while writing fewer of their own stores; crediting them turned written
+// bytes into read ones and the HBM-bytes invariant failed (exit 3). A skip now needs the
+// period's reads to be its tiles' loads. About a minute of simulation: not run under ASan.
+TEST(SteadyStateReplay, SkipsCreditReadsAndWritesApart) {
+  const std::string w = write_temp("gpt3-slice.yaml",
+                                   "workload:\n  training: {optimizer: adam, precision: {compute: bf16, master: fp32}}\n"
+                                   "  parallelism: {tensor: 32}\n  ops:\n"
+                                   "    - {op: template, template: transformer_decoder, name: gpt, batch: 96, seq: 2048,\n"
+                                   "       d_model: 12288, heads: 96, d_ff: 49152, layers: 1, dtype: bf16}\n");
+  const json r = run_json(w + " --hw tpu-v4-pod --set pod.dims=32x1x1", "steady-rw");
+  EXPECT_TRUE(r["summary"]["invariants_ok"].get<bool>());
+  const std::uint64_t tensor = 196608ull * 12288 * 2;  // one bf16 activation of the layer
+  for (const auto& op : r["ops"])
+    if (op["name"] == "gpt.residual1" || op["name"] == "gpt.residual2") {
+      EXPECT_EQ(u64(op["hbm_read_bytes"]), 2 * tensor) << op["name"];  // both addends
+      EXPECT_EQ(u64(op["hbm_write_bytes"]), tensor) << op["name"];
+    }
+}

@@ -86,6 +86,8 @@ class HbmModel {
 
   // Bytes each channel has served so far (reads and writes).
   std::vector<std::uint64_t> channel_bytes() const;
+  // Bytes read so far, over all channels.
+  std::uint64_t read_bytes() const;
   // An op is replayed over [from_ps, to_ps) (arch/chip.h): the memory idles until to_ps,
   // and the bandwidth series get `bytes` per channel spread evenly over the interval.
   void replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes);

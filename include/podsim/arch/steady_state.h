@@ -84,7 +84,7 @@ class SteadyStateReplay {
  private:
   struct Mark {
     std::uint64_t t_ps = 0;
-    std::uint64_t hbm_bytes = 0, macs = 0, dma_requested = 0, dma_completed = 0;
+    std::uint64_t hbm_bytes = 0, hbm_read_bytes = 0, macs = 0, dma_requested = 0, dma_completed = 0;
     std::vector<std::uint64_t> counters, channel_bytes;
   };
   struct Decision {

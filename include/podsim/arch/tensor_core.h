@@ -114,8 +114,9 @@ class TensorCore : public sc_core::sc_module {
   // shape and bytes as tile j - period for every j in [from - period, from + result);
   // 0 when the period before `from` does not repeat the one before it.
   std::uint64_t repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit) const;
-  // HBM bytes tiles [from, from + count) load and store.
-  std::uint64_t tile_hbm_bytes(std::uint64_t from, std::uint64_t count) const;
+  // HBM bytes tiles [from, from + count) load and store; `loads`, when given, gets the
+  // loaded part.
+  std::uint64_t tile_hbm_bytes(std::uint64_t from, std::uint64_t count, std::uint64_t* loads = nullptr) const;
   // The MACs the compute counts for tiles [from, from + count), or kUnknownMacs when they
   // depend on more than the tile's shape (block or weight sparsity).
   static constexpr std::uint64_t kUnknownMacs = ~std::uint64_t(0);
