@@ -8,7 +8,10 @@ namespace podsim {
 
 ModelFootprint model_footprint(const WorkloadSpec& w) {
   ModelFootprint f;
+  // A mixture of experts holds all its experts' weights, whatever the tokens reach.
+  for (const MoeRouting& r : w.moe_routing) f.weights_bytes += r.expert_weight_bytes;
   for (const Op& op : w.ops) {
+    if (op.moe_expert) continue;
     if (const auto* mm = std::get_if<MatmulOp>(&op.body)) {
       const std::uint64_t b = mm->weight_bytes(mm->k * mm->n);  // as stored (quantized or not)
       if (op.b_is_activation)

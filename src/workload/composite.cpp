@@ -1,5 +1,7 @@
 #include "podsim/workload/composite.h"
 
+#include <algorithm>
+
 #include "podsim/workload/templates.h"
 
 namespace podsim {
@@ -111,12 +113,21 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
       out.ops.push_back(std::move(p));
     };
     if (const auto* m = std::get_if<MoeOp>(&op.body)) {
+      const std::size_t first = out.ops.size();
       expand_moe(*m, part);
+      // Its matmuls but the router are the experts' (their weights counted below).
+      for (std::size_t i = first; i < out.ops.size(); ++i)
+        out.ops[i].moe_expert = std::holds_alternative<MatmulOp>(out.ops[i].body) && out.ops[i].name != op.name + ".router";
       MoeOp global = *m;  // the report shows the routing over all chips' tokens
       global.tokens *= m->ep_size;
       for (auto& x : global.loads) x *= m->ep_size;
       global.ep_size = 1;
       out.moe_routing.push_back({op.name, global.capacity(), global.dropped(), global.routed(), global.processed()});
+      // This chip's experts' weights, every one of them: up (and gate) and down.
+      const std::uint64_t up = m->ffn == VectorFn::gelu ? m->d_ff : 2 * m->d_ff;
+      const MatmulOp w = quantized(MatmulOp{1, m->d_model, up, m->dtype}, m->weight_dtype);
+      out.moe_routing.back().expert_weight_bytes =
+          m->experts / std::max<std::uint64_t>(1, m->ep_size) * w.weight_bytes((up + m->d_ff) * m->d_model);
       continue;
     }
     const auto* a = std::get_if<AttentionOp>(&op.body);

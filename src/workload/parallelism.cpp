@@ -129,6 +129,15 @@ WorkloadSpec shard_tensor_parallel(const WorkloadSpec& w, std::uint32_t T) {
       divide(op, v->cols, "cols");
       if (v->out_cols) divide(op, v->out_cols, "output cols");  // a gated activation's d_ff
       out.ops.push_back(std::move(op));
+    } else if (auto* m = std::get_if<MoeOp>(&op.body)) {
+      // Each chip holds every expert's slice of d_ff (as a dense FFN split column then row;
+      // the router and the dispatch run whole on every chip): Megatron's f before the
+      // layer (its input gradient summed in the backward pass) and g after it.
+      const std::uint64_t bytes = m->tokens * m->d_model * dtype_bytes(m->dtype) * op.repeat;
+      out.ops.push_back(all_reduce(op, ".tp_f", bytes, false));
+      divide(op, m->d_ff, "d_ff");
+      out.ops.push_back(op);
+      out.ops.push_back(all_reduce(op, ".tp_g", bytes, true));
     } else if (auto* a = std::get_if<AttentionOp>(&op.body)) {
       divide(op, a->heads, "heads");
       // K/V heads split too; with fewer K/V heads than chips each chip keeps the one its

@@ -180,6 +180,9 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
     m.dtype = t.dtype;
     m.weight_dtype = t.weight_dtype;
     b.add("moe", m);
+    // Tensor parallel: every expert's FFN split as a dense FFN is (its first matmul by
+    // columns, its second by rows), the layer's output all-reduced (workload/parallelism.h).
+    b.ops.back().shard = Shard::row;
   } else {
     if (t.ffn == VectorFn::gelu) {
       b.matmul("ffn1", tokens, t.d_model, t.d_ff);

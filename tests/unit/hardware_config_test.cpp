@@ -95,6 +95,14 @@ TEST(HardwareConfig, TpuV6ePodMatchesItsPublishedInterconnect) {
   EXPECT_EQ(2 * 16 * pod.pod.link_bandwidth_Bps, 3'200'000'000'000u);
 }
 
+TEST(HardwareConfig, TpuV5pPodMatchesItsPublishedInterconnect) {
+  // Cloud TPU doc, v5p: 8,960 chips a pod on a 3D torus, 1,200 GB/s bidirectional ICI per chip.
+  const HardwareSpec pod = load_hardware("tpu-v5p-pod");
+  EXPECT_EQ(pod.pod.chips(), 8960u);
+  EXPECT_EQ(pod.pod.dim_sizes().size(), 3u);
+  EXPECT_EQ(2 * pod.pod.links_per_chip * pod.pod.link_bandwidth_Bps, 1'200'000'000'000u);
+}
+
 TEST(HardwareConfig, TpuV1PeakIs92Tops) {
   // 65,536 MACs x 2 x 0.7 GHz = 91.75 TOPS (Jouppi et al. 2017, Table 2).
   const HardwareSpec v1 = load_hardware("tpu-v1");

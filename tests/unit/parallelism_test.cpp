@@ -82,6 +82,35 @@ TEST(TensorParallel, MegatronShardsAndCollectives) {
   EXPECT_EQ(step_names, (std::vector<std::string>{"l.out_proj.tp_g", "l.ffn2.tp_g", "l.ffn1.tp_f.grad", "l.qkv.tp_f.grad"}));
 }
 
+TEST(TensorParallel, EveryExpertSplitsItsFeedForwardAndTheLayerIsAllReduced) {
+  // A decoder layer whose FFN is 8 SwiGLU experts (top 2) over 4 chips: each chip holds a
+  // quarter of every expert's d_ff (the router whole), its output partial sums are
+  // all-reduced after the layer (g) and its input gradient in the backward pass (f).
+  const std::string text =
+      "workload:\n  ops:\n"
+      "    - {op: template, template: transformer_decoder, name: d, batch: 4, seq: 64, d_model: 512, heads: 8, "
+      "d_ff: 1024, layers: 1, experts: 8, top_k: 2, ffn: swiglu, norm: rmsnorm, dtype: bf16}\n";
+  const WorkloadSpec full = expand_templates(load(text));
+  const WorkloadSpec tp = shard_tensor_parallel(full, 4);
+  std::vector<std::string> names;
+  const auto cs = collectives(tp, &names);
+  EXPECT_EQ(names, (std::vector<std::string>{"d.qkv.tp_f", "d.out_proj.tp_g", "d.moe.tp_f", "d.moe.tp_g"}));
+  ASSERT_EQ(cs.size(), 4u);
+  EXPECT_EQ(cs[3]->bytes, 4u * 64 * 512 * 2);  // the layer's bf16 output
+  EXPECT_TRUE(cs[3]->forward);
+  EXPECT_FALSE(cs[2]->forward);
+  std::uint64_t full_experts = 0, tp_experts = 0, full_router = 0, tp_router = 0;
+  const WorkloadSpec fx = expand_composites(full), tx = expand_composites(tp);
+  for (const Op& op : fx.ops) (op.moe_expert ? full_experts : full_router) += op.name.find("moe.") != std::string::npos ? op.macs_once() : 0;
+  for (const Op& op : tx.ops) (op.moe_expert ? tp_experts : tp_router) += op.name.find("moe.") != std::string::npos ? op.macs_once() : 0;
+  EXPECT_EQ(tp_experts * 4, full_experts);  // a quarter of every expert's work
+  EXPECT_EQ(tp_router, full_router);        // the router (and dispatch) run whole on every chip
+  // Each chip holds a quarter of the experts' weights: 8 x (512 x 2048 + 1024 x 512) x 2 B / 4.
+  ASSERT_EQ(tx.moe_routing.size(), 1u);
+  EXPECT_EQ(tx.moe_routing[0].expert_weight_bytes, 8u * (512 * 2048 + 1024 * 512) * 2 / 4);
+  EXPECT_EQ(fx.moe_routing[0].expert_weight_bytes, 4 * tx.moe_routing[0].expert_weight_bytes);
+}
+
 TEST(TensorParallel, IndivisibleShardIsAnInputError) {
   const WorkloadSpec full = expand_templates(load(kEncoder));
   try {

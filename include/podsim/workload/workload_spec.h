@@ -330,6 +330,9 @@ struct Op {
   // A matmul whose B is an activation, not a weight (attention's K^T and V): training gives
   // it the gradient of B (".dB") but no update and nothing to all-reduce.
   bool b_is_activation = false;
+  // One of a mixture-of-experts layer's expert matmuls (expand_composites): its weights are
+  // counted with the layer's (MoeRouting::expert_weight_bytes), not per matmul.
+  bool moe_expert = false;
 
   const char* kind() const;
   std::uint64_t macs_once() const;
@@ -380,6 +383,10 @@ struct MoeRouting {
   std::string op;
   std::uint64_t capacity = 0, dropped = 0;
   std::vector<std::uint64_t> routed, processed;
+  // The weights of this chip's experts (its experts / ep_size of them, each its d_ff share),
+  // resident whatever the routing: an expert no token reaches runs no matmul but its weights
+  // are in HBM (compiler/model_capacity.h counts these instead of the expert matmuls).
+  std::uint64_t expert_weight_bytes = 0;
 };
 
 struct WorkloadSpec {
