@@ -390,8 +390,12 @@ class Planner {
         std::string broken;
         for (const auto& inv : out[i].invariants)
           if (!inv.ok) broken += fmt::format("; {}: {}", inv.name, inv.detail);
-        throw std::runtime_error(
-            fmt::format("podsim plan: the simulation of stage program '{}' failed its invariants{}", keys[i], broken));
+        // The key lists every op, one a line: its first op and its length name it.
+        const std::string& k = keys[i];
+        const std::size_t ops = std::size_t(std::count(k.begin(), k.end(), '\n')) + 1;
+        throw std::runtime_error(fmt::format("podsim plan: the simulation of a stage program ({} ops from '{}') failed its "
+                                             "invariants{}",
+                                             ops, k.substr(0, k.find('\n')), broken));
       }
       const WorkloadSpec& program = lowered_.at(keys[i]);
       if (out[i].ops.size() != program.ops.size())

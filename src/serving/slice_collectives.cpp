@@ -38,7 +38,6 @@ SliceCollectives SliceCollectiveCost::of(const WorkloadSpec& sharded) {
     out.seconds += a.seconds * double(op.repeat);
     out.link_bytes += a.link_bytes * op.repeat;
     out.hbm_bytes += a.hbm_bytes * op.repeat;
-    out.count += op.repeat;
   }
   return out;
 }

@@ -25,7 +25,6 @@ struct SliceCollectives {
   std::uint64_t link_bytes = 0;  // summed over the links crossed (ICI energy)
   std::uint64_t hbm_bytes = 0;   // every chip's: sent bytes read, received written, reduced read twice and
                                  // written once (sim/collective_contention.h; DRAM energy)
-  std::uint64_t count = 0;      // collectives run, repeats included
 };
 
 class SliceCollectiveCost {
