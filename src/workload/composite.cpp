@@ -126,8 +126,9 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
       // This chip's experts' weights, every one of them: up (and gate) and down.
       const std::uint64_t up = m->ffn == VectorFn::gelu ? m->d_ff : 2 * m->d_ff;
       const MatmulOp w = quantized(MatmulOp{1, m->d_model, up, m->dtype}, m->weight_dtype);
-      out.moe_routing.back().expert_weight_bytes =
-          m->experts / std::max<std::uint64_t>(1, m->ep_size) * w.weight_bytes((up + m->d_ff) * m->d_model);
+      const std::uint64_t mine = m->experts / std::max<std::uint64_t>(1, m->ep_size);
+      out.moe_routing.back().expert_weight_bytes = mine * w.weight_bytes((up + m->d_ff) * m->d_model);
+      out.moe_routing.back().expert_parameters = mine * (up + m->d_ff) * m->d_model;
       continue;
     }
     const auto* a = std::get_if<AttentionOp>(&op.body);

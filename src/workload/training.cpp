@@ -45,6 +45,36 @@ Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t
 
 void add_backward_ops(const Op& op, std::vector<Op>& out);
 
+// The optimizer step over `params` weights: weight and gradient, plus the optimizer's
+// state tensors, all in the master type; with ZeRO this chip's share only.
+VectorOp optimizer_update(const TrainingSpec& t, std::uint64_t params) {
+  VectorOp u;
+  u.fn = t.optimizer == Optimizer::sgd ? VectorFn::sgd : t.optimizer == Optimizer::momentum ? VectorFn::momentum
+                                                                                             : VectorFn::adam;
+  u.inputs = t.optimizer == Optimizer::sgd ? 2 : t.optimizer == Optimizer::momentum ? 3 : 4;
+  u.outputs = u.inputs - 1;
+  u.rows = shard_of(params, t.state_shards);
+  u.cols = 1;
+  u.dtype = t.master;
+  return u;
+}
+
+// The ops expand_composites made of MoE layer r are named after it.
+bool in_layer(const Op& op, const MoeRouting& r) { return op.name.rfind(r.op + ".", 0) == 0; }
+
+// A frozen MoE layer (a teacher's, a QLoRA base model's) trains nothing.
+bool frozen_layer(const WorkloadSpec& w, const MoeRouting& r) {
+  return std::any_of(w.ops.begin(), w.ops.end(), [&](const Op& op) { return in_layer(op, r) && op.frozen; });
+}
+
+// Parameters of the MoE layer's expert matmuls that ran (experts some token reached).
+std::uint64_t routed_expert_parameters(const WorkloadSpec& w, const MoeRouting& r) {
+  std::uint64_t sum = 0;
+  for (const Op& op : w.ops)
+    if (op.moe_expert && in_layer(op, r)) sum += parameters_of(op) * op.repeat;
+  return sum;
+}
+
 // The gradient through a vector op. Elementwise and row ops read their output (or input)
 // and the incoming gradient: the same work on two inputs. Shape-changing ops send the
 // gradient back to the input's shape: a transpose transposes it back, a reshape copies
@@ -238,16 +268,20 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
   for (const Op& op : forward.ops) {
     const std::uint64_t params = op.frozen ? 0 : parameters_of(op);
     if (params == 0) continue;
-    VectorOp u;
-    u.fn = t.optimizer == Optimizer::sgd ? VectorFn::sgd : t.optimizer == Optimizer::momentum ? VectorFn::momentum
-                                                                                               : VectorFn::adam;
-    // Weight and gradient, plus the optimizer's state tensors, all in the master type.
-    u.inputs = t.optimizer == Optimizer::sgd ? 2 : t.optimizer == Optimizer::momentum ? 3 : 4;
-    u.outputs = u.inputs - 1;
-    u.rows = shard_of(params, t.state_shards);  // ZeRO: this chip's share only
-    u.cols = 1;
-    u.dtype = t.master;
-    w.ops.push_back(derived(op, ".update", u, 1));
+    w.ops.push_back(derived(op, ".update", optimizer_update(t, params), 1));
+    w.ops.back().pass = Op::Pass::update;
+  }
+  // A MoE layer's experts that no token reached this step ran no matmul, but the
+  // optimizer still steps their weights (Adam's moments decay whatever the gradient).
+  for (const MoeRouting& r : forward.moe_routing) {
+    if (frozen_layer(forward, r)) continue;
+    const std::uint64_t idle = r.expert_parameters - std::min(r.expert_parameters, routed_expert_parameters(forward, r));
+    if (idle == 0) continue;
+    Op layer;
+    layer.name = r.op + ".idle_experts";
+    const auto it = std::find_if(forward.ops.begin(), forward.ops.end(), [&](const Op& o) { return in_layer(o, r); });
+    if (it != forward.ops.end()) layer.where = it->where;
+    w.ops.push_back(derived(layer, ".update", optimizer_update(t, idle), 1));
     w.ops.back().pass = Op::Pass::update;
   }
   return w;
@@ -262,7 +296,33 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
   f.gradient_shards = t.gradient_shards;
   f.weights_sharded = t.shard_weights;
   std::uint64_t largest = 0;  // the most weights one op reads
+  // Master weights, optimizer state and gradient of p trained parameters.
+  auto trained = [&](std::uint64_t p) {
+    f.parameters += p;
+    // ZeRO: the master weights and the state are this chip's share; with a master type
+    // wider than the compute type the chip also holds every weight in the compute type (the
+    // working copy its ops read, all-gathered after each update). Equal types: the
+    // weights it computes with are the master copy, whole.
+    const std::uint64_t share = shard_of(p, t.state_shards);
+    if (t.shard_weights)  // ZeRO-3: the share only; gathered weights are counted below
+      f.weights_bytes += share * master;
+    else if (t.state_shards > 1 && t.master != t.compute)
+      f.weights_bytes += share * master + p * dtype_bytes(t.compute);
+    else
+      f.weights_bytes += p * master;
+    f.optimizer_state_bytes += share * master * state;
+    f.gradient_bytes += shard_of(p, t.gradient_shards) * master;
+  };
+  // A MoE layer holds every expert, routed to or not (MoeRouting::expert_parameters); its
+  // expert matmuls are counted there, not one by one.
+  for (const MoeRouting& r : forward.moe_routing) {
+    if (frozen_layer(forward, r))
+      f.weights_bytes += r.expert_weight_bytes;  // in their stored type, nothing else
+    else
+      trained(r.expert_parameters);
+  }
   for (const Op& op : forward.ops) {
+    if (op.frozen && op.moe_expert) continue;  // counted with its layer, above
     if (op.frozen) {  // a frozen teacher keeps its weights (compute type; tables their own), nothing else
       const auto* e = std::get_if<EmbeddingOp>(&op.body);
       f.weights_bytes += e ? e->table_rows * e->row_bytes() : parameters_of(op) * dtype_bytes(t.compute);
@@ -279,21 +339,8 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
       continue;
     }
     const std::uint64_t p = parameters_of(op);
-    f.parameters += p;
-    // ZeRO: the master weights and the state are this chip's share; with a master type
-    // wider than the compute type the chip also holds every weight in the compute type (the
-    // working copy its ops read, all-gathered after each update). Equal types: the
-    // weights it computes with are the master copy, whole.
-    const std::uint64_t share = shard_of(p, t.state_shards);
-    if (t.shard_weights)  // ZeRO-3: the share only; gathered weights are counted below
-      f.weights_bytes += share * master;
-    else if (t.state_shards > 1 && t.master != t.compute)
-      f.weights_bytes += share * master + p * dtype_bytes(t.compute);
-    else
-      f.weights_bytes += p * master;
+    if (!op.moe_expert) trained(p);
     largest = std::max(largest, p * op.repeat);
-    f.optimizer_state_bytes += share * master * state;
-    f.gradient_bytes += shard_of(p, t.gradient_shards) * master;
     // Every run keeps its own inputs: a step of a repeated op, a head of an attention.
     if (!t.recompute) f.stashed_activation_bytes += input_bytes(op) * op.repeat;
   }

@@ -366,6 +366,34 @@ TEST(Moe, ExpandsIntoRouterExpertsAndCombineWithTheSameMacs) {
                ConfigError);  // loads must add up to tokens x top_k
 }
 
+TEST(Moe, TrainingKeepsAndUpdatesEveryExpertEvenOnesNoTokenReached) {
+  // 8 experts, 2 tokens, top-1: at most two experts run a matmul. Each expert is a gated
+  // FFN: gate and up (64 x 2*128) and down (128 x 64) = 3 x 64 x 128 parameters; the router
+  // 64 x 8. Adam, fp32 master: weights 4 bytes, two moments, an fp32 gradient each.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  training: {optimizer: adam}\n  ops:\n"
+      "    - {op: moe, name: m, tokens: 2, d_model: 64, d_ff: 128, experts: 8, top_k: 1, ffn: swiglu,"
+      " loads: [2, 0, 0, 0, 0, 0, 0, 0], dtype: bf16}\n",
+      "m.yaml");
+  const WorkloadSpec flat = expand_composites(wl);
+  const std::uint64_t per_expert = 3ull * 64 * 128, params = 8 * per_expert + 64ull * 8;
+  const TrainingFootprint f = training_footprint(flat);
+  EXPECT_EQ(f.parameters, params);
+  EXPECT_EQ(f.weights_bytes, params * 4);
+  EXPECT_EQ(f.optimizer_state_bytes, params * 2 * 4);
+  EXPECT_EQ(f.gradient_bytes, params * 4);
+  // The optimizer steps all of them: the update ops' rows add up to every parameter.
+  std::uint64_t updated = 0;
+  bool idle_update = false;
+  for (const Op& op : expand_training(flat).ops)
+    if (op.pass == Op::Pass::update) {
+      updated += std::get<VectorOp>(op.body).rows;
+      idle_update = idle_update || op.name == "m.idle_experts.update";
+    }
+  EXPECT_EQ(updated, params);
+  EXPECT_TRUE(idle_update);
+}
+
 }  // namespace
 }  // namespace podsim
 

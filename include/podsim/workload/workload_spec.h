@@ -387,6 +387,9 @@ struct MoeRouting {
   // resident whatever the routing: an expert no token reaches runs no matmul but its weights
   // are in HBM (compiler/model_capacity.h counts these instead of the expert matmuls).
   std::uint64_t expert_weight_bytes = 0;
+  // The same weights as parameters: training keeps master weights, optimizer state and
+  // gradients for every one of them (workload/training.cpp), routed to or not.
+  std::uint64_t expert_parameters = 0;
 };
 
 struct WorkloadSpec {
