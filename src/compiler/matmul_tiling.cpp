@@ -179,8 +179,13 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
     const std::uint64_t a_traffic = op.patches ? patch_total : op.m * op.k * b;
     t.a_onchip = onchip.a;
     t.c_onchip = onchip.c;
+    t.onchip_by_row_block = onchip.by_row_block;
     t.onchip_activation_bytes = (onchip.a ? a_bytes : 0) + (onchip.c ? op.m * op.n * b : 0);
-    t.vmem_bytes = t.onchip_activation_bytes +
+    // A fused kernel's step holds the row block it works on (tm rows of A and of C).
+    const std::uint64_t held = onchip.by_row_block && !op.patches
+                                   ? ((onchip.a ? tm * op.k : 0) + (onchip.c ? tm * op.n : 0)) * b
+                                   : t.onchip_activation_bytes;
+    t.vmem_bytes = held +
                    hw.chip.vmem_operand_buffers * ((onchip.a ? 0 : tm * tk) * b + op.weight_bytes(weight_buffer)) +
                    dequantized + 2 * tm * tn * acc;
     t.hbm_read_bytes =
@@ -286,8 +291,7 @@ MatmulTiling choose_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw,
   }
   // The winner's bytes exactly (candidates were ranked on sampled patch bytes).
   if (found && op.patches)
-    best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident, true,
-                              OnchipOperands{best.a_onchip, best.c_onchip});
+    best = make_matmul_tiling(op, hw, best.tm, best.tk, best.tn, best.a_resident, true, best.onchip());
   if (!found) {
     const MatmulTiling smallest = make_matmul_tiling(op, hw, std::min<std::uint64_t>(op.m, 8),
                                                      std::min<std::uint64_t>(op.k, chip.mxu.rows),

@@ -12,41 +12,67 @@ namespace {
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) { return (x + a - 1) / a * a; }
 
 bool is_optimizer(VectorFn f) { return f == VectorFn::sgd || f == VectorFn::momentum || f == VectorFn::adam; }
-// Op i starts or ends a fused attention group (scores, softmax, context, in a row) in a
-// workload that does not train: FlashAttention's backward recomputes the scores, which is
-// not modelled, so a training step keeps them in HBM for its backward ops.
-bool attention_fusable(const WorkloadSpec& w, std::size_t i) {
+// A fused attention kernel is a run of consecutive ops with attention parts (set by
+// expand_composites for the forward kernel, by expand_training for the backward ones):
+// [first, last) of the run holding op i, empty for an op outside one.
+std::pair<std::size_t, std::size_t> attention_run(const WorkloadSpec& w, std::size_t i) {
   using Part = Op::AttentionPart;
-  if (w.training.enabled) return false;
-  std::size_t first = 0;
-  switch (w.ops[i].attention_part) {
-    case Part::scores: first = i; break;
-    case Part::softmax: if (i < 1) return false; first = i - 1; break;
-    case Part::context: if (i < 2) return false; first = i - 2; break;
-    case Part::none: return false;
-  }
-  if (first + 2 >= w.ops.size()) return false;
-  return w.ops[first].attention_part == Part::scores && w.ops[first + 1].attention_part == Part::softmax &&
-         w.ops[first + 2].attention_part == Part::context;
+  if (w.ops[i].attention_part == Part::none) return {i, i};
+  std::size_t first = i, last = i + 1;
+  while (first > 0 && w.ops[first - 1].attention_part != Part::none) --first;
+  while (last < w.ops.size() && w.ops[last].attention_part != Part::none) ++last;
+  return {first, last};
 }
 
-// The scores stay in vector memory only when both matmuls found a tiling that keeps them
-// (one head's scores beside the tiles); then the softmax moves no HBM bytes either. When
-// either spilled, the whole group is planned unfused.
-void fuse_attention(const WorkloadSpec& w, const HardwareSpec& hw, std::vector<OpPlan>& plans) {
+// Op i is in a fused kernel: a run of at least Q K^T, softmax and the product with V.
+bool attention_fusable(const WorkloadSpec& w, std::size_t i) {
+  const auto [first, last] = attention_run(w, i);
+  return last - first >= 3;
+}
+
+// What a fused kernel's op keeps in vector memory: the scores it produces (C), the
+// probabilities or score gradients it consumes (A), one block of queries at a time.
+OnchipOperands attention_onchip(const Op& op) {
   using Part = Op::AttentionPart;
-  for (std::size_t i = 0; i + 2 < plans.size(); ++i) {
-    if (w.ops[i].attention_part != Part::scores || !attention_fusable(w, i)) continue;
-    OpPlan &qk = plans[i], &sm = plans[i + 1], &av = plans[i + 2];
-    const bool v1 = hw.chip.vmem_holds_activations;
-    if (qk.tiling.c_onchip && av.tiling.a_onchip) {
-      sm.vector = keep_onchip(sm.vector, std::get<VectorOp>(w.ops[i + 1].body));
+  return {op.attention_part == Part::context, op.attention_part == Part::scores, true};
+}
+
+// The scores stay in vector memory only when every matmul of the kernel found a tiling
+// that keeps what it was asked to; then its vector ops (softmax, its gradient) move no
+// HBM bytes either. Otherwise the whole kernel is planned unfused (the scores and their
+// gradients through HBM).
+void fuse_attention(const WorkloadSpec& w, const HardwareSpec& hw, std::vector<OpPlan>& plans) {
+  for (std::size_t i = 0; i < plans.size();) {
+    const auto [first, last] = attention_run(w, i);
+    if (last == first || !attention_fusable(w, i)) {
+      i = std::max(last, i + 1);
       continue;
     }
-    if (qk.tiling.c_onchip && !v1)
-      qk.tiling = choose_matmul_tiling(qk.matmul, hw, w.ops[i].where, {qk.tiling.a_onchip, false});
-    if (av.tiling.a_onchip && !v1)
-      av.tiling = choose_matmul_tiling(av.matmul, hw, w.ops[i + 2].where, {false, av.tiling.c_onchip});
+    bool kept = true;
+    for (std::size_t j = first; j < last; ++j) {
+      if (plans[j].engine != Engine::mxu) continue;
+      const OnchipOperands want = attention_onchip(w.ops[j]);
+      kept = kept && (!want.a || plans[j].tiling.a_onchip) && (!want.c || plans[j].tiling.c_onchip);
+    }
+    for (std::size_t j = first; j < last; ++j) {
+      OpPlan& p = plans[j];
+      if (kept && p.engine == Engine::vector) {
+        const VectorOp& v = std::get<VectorOp>(w.ops[j].body);
+        p.vector = keep_onchip(p.vector, v);
+        // The kernel's softmax (or its gradient) works on each block of scores (or of dP)
+        // as it leaves the arrays, on the vector unit while the MXUs go on (chip.vector.
+        // overlap_fused): the epilogue of the product before it.
+        OpPlan& producer = plans[j - 1];
+        if (hw.chip.vector.overlap_fused && j > first && producer.engine == Engine::mxu &&
+            w.ops[j - 1].attention_part == Op::AttentionPart::scores) {
+          producer.epilogue = vector_cost(v.fn);
+          p.in_epilogue = true;
+        }
+      } else if (!kept && p.engine == Engine::mxu && !hw.chip.vmem_holds_activations && p.tiling.onchip().any()) {
+        p.tiling = choose_matmul_tiling(p.matmul, hw, w.ops[j].where, {});
+      }
+    }
+    i = last;
   }
 }
 
@@ -163,13 +189,11 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       p.footprint_bytes = p.c_base + mm.m * mm.n * b;
       check_capacity(p, op, i, hw);  // before the tiling search, which grows with the op
       // TPU v1's Unified Buffer keeps A and C; fused attention keeps the scores (Q K^T's C,
-      // the product with V's A). fuse_attention() below undoes a half-kept group.
+      // the product with V's A; attention_onchip). fuse_attention() below undoes a
+      // half-kept kernel.
       OnchipOperands keep;
       if (hw.chip.vmem_holds_activations) keep = {true, true};
-      if (attention_fusable(workload, i)) {
-        keep.c = keep.c || op.attention_part == Op::AttentionPart::scores;
-        keep.a = keep.a || op.attention_part == Op::AttentionPart::context;
-      }
+      if (attention_fusable(workload, i) && !keep.any()) keep = attention_onchip(op);
       if (op.tile) {  // a training step's backward ops come without the forward op's (training.cpp)
         const auto& [tm, tk, tn] = *op.tile;
         const std::optional<MatmulTiling> pinned = pinned_matmul_tiling(mm, hw, tm, tk, tn, keep);

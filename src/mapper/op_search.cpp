@@ -114,7 +114,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
     programs.push_back(alone);
     // The rest by predicted time; one per tile size (the pinned tiling picks its variant).
     std::vector<MatmulTiling> ranked =
-        matmul_tiling_candidates(heuristic.matmul, hw, {heuristic.tiling.a_onchip, heuristic.tiling.c_onchip});
+        matmul_tiling_candidates(heuristic.matmul, hw, heuristic.tiling.onchip());
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const MatmulTiling& a, const MatmulTiling& b) { return a.estimated_seconds < b.estimated_seconds; });
     // The best-estimated tiling of each tile width first, then the rest by estimate: the

@@ -142,14 +142,16 @@ WorkloadSpec expand_composites(const WorkloadSpec& original) {
     const std::uint64_t per_kv_head = a->batch * a->key_value_heads();
     const std::uint64_t rows = a->group() * a->queries();
     using Part = Op::AttentionPart;
-    part(".qk", quantized(MatmulOp{rows, a->head_dim, a->keys(), a->dtype}, a->kv_dtype), per_kv_head, a->fused ? Part::scores : Part::none);
+    part(".qk", quantized(MatmulOp{rows, a->head_dim, a->computed_keys(), a->dtype}, a->kv_dtype), per_kv_head, a->fused ? Part::scores : Part::none);
     out.ops.back().independent_repeats = true;  // one group's product per repeat
     out.ops.back().b_is_activation = true;      // K^T
-    part(".softmax", VectorOp::make(VectorFn::softmax, per_kv_head * rows, a->keys(), 1, a->dtype), 1,
+    out.ops.back().attention_keys = a->keys();
+    part(".softmax", VectorOp::make(VectorFn::softmax, per_kv_head * rows, a->computed_keys(), 1, a->dtype), 1,
          a->fused ? Part::softmax : Part::none);
-    part(".av", quantized(MatmulOp{rows, a->keys(), a->head_dim, a->dtype}, a->kv_dtype), per_kv_head, a->fused ? Part::context : Part::none);
+    part(".av", quantized(MatmulOp{rows, a->computed_keys(), a->head_dim, a->dtype}, a->kv_dtype), per_kv_head, a->fused ? Part::context : Part::none);
     out.ops.back().independent_repeats = true;
     out.ops.back().b_is_activation = true;  // V
+    out.ops.back().attention_keys = a->keys();
   }
   return out;
 }

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "podsim/workload/flash_attention_backward.h"
+
 namespace podsim {
 namespace {
 
@@ -31,7 +33,9 @@ std::uint64_t input_bytes(const Op& op) {
   return 0;
 }
 
-Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t repeat) {
+}  // namespace
+
+Op derived_op(const Op& from, const std::string& suffix, OpBody body, std::uint64_t repeat) {
   Op op;
   op.name = from.name + suffix;
   op.repeat = repeat;
@@ -40,7 +44,13 @@ Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t
   op.shard = from.shard;
   op.independent_repeats = from.independent_repeats;  // a head's gradients need only that head
   op.b_is_activation = from.b_is_activation;
+  op.attention_keys = from.attention_keys;
   return op;
+}
+
+namespace {
+Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t repeat) {
+  return derived_op(from, suffix, std::move(body), repeat);
 }
 
 void add_backward_ops(const Op& op, std::vector<Op>& out);
@@ -241,8 +251,14 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
     w.ops.push_back(op);
     if (!op.frozen) w.ops.back().weight_elements = parameters_of(op) * op.repeat;
   }
-  for (auto it = forward.ops.rbegin(); it != forward.ops.rend(); ++it) {
+  for (std::size_t r = forward.ops.size(); r-- > 0;) {
+    const auto it = forward.ops.begin() + std::ptrdiff_t(r);
     if (it->frozen) continue;  // a teacher: forward only
+    if (fused_attention_ends_at(forward.ops, r)) {  // FlashAttention's backward kernels
+      add_fused_attention_backward(forward.ops[r - 2], forward.ops[r - 1], *it, forward.training.recompute, w.ops);
+      r -= 2;
+      continue;
+    }
     // Quantized weights are inference-only unless frozen (a QLoRA-style base model):
     // training would update them in their dtype, which is not what trainers do.
     const auto* qm = std::get_if<MatmulOp>(&it->body);
@@ -321,7 +337,8 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
     else
       trained(r.expert_parameters);
   }
-  for (const Op& op : forward.ops) {
+  for (std::size_t i = 0; i < forward.ops.size(); ++i) {
+    const Op& op = forward.ops[i];
     if (op.frozen && op.moe_expert) continue;  // counted with its layer, above
     if (op.frozen) {  // a frozen teacher keeps its weights (compute type; tables their own), nothing else
       const auto* e = std::get_if<EmbeddingOp>(&op.body);
@@ -342,7 +359,12 @@ TrainingFootprint training_footprint(const WorkloadSpec& forward) {
     if (!op.moe_expert) trained(p);
     largest = std::max(largest, p * op.repeat);
     // Every run keeps its own inputs: a step of a repeated op, a head of an attention.
-    if (!t.recompute) f.stashed_activation_bytes += input_bytes(op) * op.repeat;
+    // A fused attention keeps its Q, K, V and output, not its scores or probabilities.
+    if (t.recompute) continue;
+    if (i + 2 < forward.ops.size() && fused_attention_ends_at(forward.ops, i + 2))
+      f.stashed_activation_bytes += fused_attention_stash_bytes(op, forward.ops[i + 2]);
+    else if (!fused_attention_ends_at(forward.ops, i) && !fused_attention_ends_at(forward.ops, i + 1))
+      f.stashed_activation_bytes += input_bytes(op) * op.repeat;  // (the fused kernel's softmax and av: above)
   }
   // ZeRO-3 holds the weights of the op running and of the next one, gathered ahead of it
   // (sim/pod_schedule.cpp), in the compute type: at most twice the largest op's.

@@ -1,7 +1,6 @@
 #include "podsim/workload/workload_spec.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include <fmt/format.h>
 
@@ -171,13 +170,23 @@ std::uint64_t MoeOp::macs() const {
   return tokens * d_model * experts + (ffn == VectorFn::gelu ? 2 : 3) * kept * d_model * d_ff;
 }
 
+std::uint64_t AttentionOp::computed_keys() const {
+  const std::uint64_t q = queries(), k = keys();
+  if (!causal || !fused || q <= 1 || q > k) return k;
+  // Query block j of nb (B queries, the last q - (nb - 1) B) runs against
+  // min(k, k - q + (j + 1) B) keys: every block but the last stops short of k.
+  const std::uint64_t B = kCausalBlock, nb = (q + B - 1) / B, last_rows = q - (nb - 1) * B;
+  const std::uint64_t pairs = B * (nb - 1) * (k - q) + B * B * (nb - 1) * nb / 2 + last_rows * k;  // < 2^50
+  return (pairs + q - 1) / q;
+}
+
 std::uint64_t Op::vector_elements_once() const {
   return std::visit(Overloaded{[](const MatmulOp&) -> std::uint64_t { return 0; },
                                [](const Conv2dOp&) -> std::uint64_t { return 0; },
                                [](const VectorOp& v) -> std::uint64_t { return v.elements(); },
                                [](const EmbeddingOp& e) -> std::uint64_t { return e.batch * e.lookups * e.dim; },
                                [](const AttentionOp& a) -> std::uint64_t {
-                                 return a.batch * a.heads * a.queries() * a.keys();
+                                 return a.batch * a.heads * a.queries() * a.computed_keys();
                                },
                                [](const MoeOp& m) -> std::uint64_t { return m.tokens * m.experts; },
                                [](const TemplateOp&) -> std::uint64_t { return 0; },

@@ -72,20 +72,52 @@ TEST(FusedAttention, UnfusedScoresRoundTripThroughHbm) {
   EXPECT_GE(r.ops[2].hbm_read_bytes, kScores);
 }
 
-TEST(FusedAttention, ScoresLargerThanVectorMemoryAreNotFused) {
+TEST(FusedAttention, LongSequencesStayFusedOneBlockOfQueriesAtATime) {
   // seq 4096: one head's scores are 4096 x 4096 x 2 = 32 MiB, more than tpu-v3's 16 MiB
-  // of vector memory, so the group is planned unfused.
+  // of vector memory; the kernel holds one block of queries' scores at a time.
   const RunResult r = run_attention("", 4096);
   expect_invariants(r);
-  EXPECT_FALSE(r.ops[0].plan.tiling.c_onchip);
-  EXPECT_EQ(r.ops[0].hbm_write_bytes, kHeads * 4096 * 4096 * kB);
+  const MatmulTiling& t = r.ops[0].plan.tiling;
+  EXPECT_TRUE(t.c_onchip);
+  EXPECT_EQ(r.ops[0].hbm_write_bytes, 0u);
+  EXPECT_LE(t.vmem_bytes, load_hardware("tpu-v3").chip.vmem_bytes);
+  EXPECT_GE(t.vmem_bytes, t.tm * 4096 * kB);  // a block of rows of scores, whole rows
 }
 
-TEST(FusedAttention, TrainingKeepsTheScoresForTheBackwardPass) {
+TEST(FusedAttention, ScoresWhoseRowBlockDoesNotFitAreNotFused) {
+  // 384 KiB of vector memory, 8 queries against 32,768 keys: the 8 queries' scores (512
+  // KiB) do not fit beside the tiles, so the kernel is planned unfused and the scores go
+  // through HBM (2 heads x 8 x 32,768 bf16 = 1 MiB).
+  HardwareSpec hw = load_hardware("tpu-v3");
+  hw.chip.vmem_bytes = 384 << 10;
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  name: t\n  ops:\n    - {op: attention, name: a, batch: 1, heads: 2, seq: 8, kv_len: 32768, "
+      "head_dim: 64, dtype: bf16}\n",
+      "test.yaml");
+  const RunResult r = simulate(hw, wl);
+  expect_invariants(r);
+  const std::uint64_t scores = 2ull * 8 * 32768 * kB;
+  EXPECT_FALSE(r.ops[0].plan.tiling.c_onchip);
+  EXPECT_FALSE(r.ops[2].plan.tiling.a_onchip);
+  EXPECT_EQ(r.ops[0].hbm_write_bytes, scores);
+  EXPECT_EQ(r.ops[1].hbm_read_bytes, scores);  // the softmax reads them back
+}
+
+TEST(FusedAttention, TrainingRecomputesTheScoresInsteadOfKeepingThem) {
+  // FlashAttention's backward (two kernels that recompute S): no S-sized tensor ever goes
+  // to HBM. The whole step writes the output, dV, dK and dQ: four Q-sized tensors.
   const RunResult r = run_attention("", kSeq, "  training: {optimizer: sgd}\n");
   expect_invariants(r);
   EXPECT_EQ(r.ops[0].name, "a.qk");
-  EXPECT_EQ(r.ops[0].hbm_write_bytes, kScores);
+  std::uint64_t written = 0;
+  for (const OpResult& o : r.ops) written += o.hbm_write_bytes;
+  EXPECT_EQ(written, 4 * kHeads * kSeq * kDim * kB);
+}
+
+TEST(FusedAttention, UnfusedTrainingKeepsTheScoresForTheBackwardPass) {
+  const RunResult u = run_attention(", fused: false", kSeq, "  training: {optimizer: sgd}\n");
+  expect_invariants(u);
+  EXPECT_EQ(u.ops[0].hbm_write_bytes, kScores);
 }
 
 }  // namespace

@@ -263,10 +263,10 @@ TEST(Attention, AMixtralLayerHasThePublishedParameters) {
 TEST(Attention, TrainsWithoutParametersOfItsOwn) {
   // Q K^T and the product with V multiply activations: training differentiates both
   // operands (dX and dB, as many MACs as the forward each) but updates and all-reduces
-  // nothing; the projections around the attention hold the weights.
+  // nothing; the projections around the attention hold the weights. Unfused form.
   const WorkloadSpec wl = load_workload_text(
       "workload:\n  training: {optimizer: adam}\n  ops:\n"
-      "    - {op: attention, name: a, batch: 2, heads: 4, seq: 128, head_dim: 64, dtype: bf16}\n",
+      "    - {op: attention, name: a, batch: 2, heads: 4, seq: 128, head_dim: 64, fused: false, dtype: bf16}\n",
       "a.yaml");
   const WorkloadSpec t = expand_training(expand_composites(wl));
   std::vector<std::string> names;
@@ -284,6 +284,71 @@ TEST(Attention, TrainsWithoutParametersOfItsOwn) {
   // the probabilities and V (128 x 128 and 128 x 64); and the softmax's input, 8 x 128 x
   // 128 in all. bf16. (Counting only A of one head, as before, gave 311,296 B.)
   EXPECT_EQ(f.stashed_activation_bytes, (8ull * (128 * 64 + 64 * 128 + 128 * 128 + 128 * 64) + 8 * 128 * 128) * 2);
+}
+
+TEST(Attention, FusedTrainsWithTwoBackwardKernelsThatRecomputeTheScores) {
+  // JAX's Pallas TPU flash attention: a dK/dV kernel (S, P, dP, dS, dV, dK) and a dQ kernel
+  // (S, P, dP, dS, dQ): seven products of the forward's Q K^T size after the forward's two.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  training: {optimizer: adam}\n  ops:\n"
+      "    - {op: attention, name: a, batch: 2, heads: 4, seq: 128, head_dim: 64, dtype: bf16}\n",
+      "a.yaml");
+  const WorkloadSpec t = expand_training(expand_composites(wl));
+  std::vector<std::string> names;
+  for (const auto& op : t.ops) {
+    names.push_back(op.name);
+    EXPECT_EQ(op.gradient_elements, 0u) << op.name;
+    EXPECT_NE(op.attention_part, Op::AttentionPart::none) << op.name;  // all in fused kernels
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"a.qk", "a.softmax", "a.av", "a.qk.bwd_dkv",
+                                             "a.softmax.bwd_dkv", "a.av.dX_dkv", "a.softmax.grad_dkv",
+                                             "a.av.dB", "a.qk.dB", "a.qk.bwd_dq", "a.softmax.bwd_dq",
+                                             "a.av.dX", "a.softmax.grad", "a.qk.dX"}));
+  EXPECT_EQ(2 * t.total_macs(), 9 * wl.total_macs());  // (2 + 7) products of wl's 2
+  // Kept: Q, K, V and the output (128 x 64 each) and two fp32 per query row, per
+  // (sequence, head) of the 8; no scores, no probabilities.
+  EXPECT_EQ(training_footprint(expand_composites(wl)).stashed_activation_bytes,
+            8ull * (4 * 128 * 64 * 2 + 2 * 128 * 4));
+  // With recompute the forward kernel runs again first (the output feeds the next op's
+  // gradients): 3 more ops, 2 more products.
+  const WorkloadSpec r = load_workload_text(
+      "workload:\n  training: {optimizer: adam, recompute: full}\n  ops:\n"
+      "    - {op: attention, name: a, batch: 2, heads: 4, seq: 128, head_dim: 64, dtype: bf16}\n",
+      "r.yaml");
+  const WorkloadSpec tr = expand_training(expand_composites(r));
+  EXPECT_EQ(tr.ops.size(), 17u);
+  EXPECT_EQ(tr.ops[3].name, "a.qk.recompute");
+  EXPECT_EQ(2 * tr.total_macs(), 11 * r.total_macs());
+}
+
+TEST(Attention, CausalFusedKernelsSkipTheBlocksTheMaskHides) {
+  // Blocks of 128 queries; 4096 queries against their own 4096 keys: block j computes
+  // (j + 1) x 128 keys, 128 x 128 x (1 + ... + 32) = 128 x 128 x 528 pairs, 2,112 keys a
+  // query on average (half of 4096 plus half a block).
+  AttentionOp a;
+  a.seq = 4096;
+  a.causal = true;
+  EXPECT_EQ(a.computed_keys(), 2112u);
+  a.fused = false;  // unfused: masked scores computed and thrown away
+  EXPECT_EQ(a.computed_keys(), 4096u);
+  a.fused = true;
+  // A chunk of 300 queries at the end of 1000 keys: blocks of 128, 128, 44 queries against
+  // 828, 956 and 1000 keys: (128 x 828 + 128 x 956 + 44 x 1000) / 300 = 272,352 / 300
+  // = 907.8 -> 908.
+  a.seq = 300;
+  a.kv_len = 1000;
+  EXPECT_EQ(a.computed_keys(), 908u);
+  // One query (decode) sees every key.
+  a.seq = 1;
+  a.decode = true;
+  EXPECT_EQ(a.computed_keys(), 1000u);
+  // The expanded products and the op's MACs agree.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n"
+      "    - {op: attention, name: a, batch: 1, heads: 2, seq: 4096, head_dim: 128, causal: true, dtype: bf16}\n",
+      "c.yaml");
+  EXPECT_EQ(wl.total_macs(), 2ull * 2 * 4096 * 2112 * 128);
+  EXPECT_EQ(expand_composites(wl).total_macs(), wl.total_macs());
 }
 
 TEST(Attention, DecodeAttendsOneQueryToTheCache) {

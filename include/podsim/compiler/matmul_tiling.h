@@ -37,6 +37,9 @@ namespace podsim {
 // Which of a matmul's activations the caller wants kept in vector memory.
 struct OnchipOperands {
   bool a = false, c = false;
+  // Held one row block (tm rows) at a time, not whole: the op is one step of a fused kernel
+  // that runs block by block (FlashAttention: a block of queries' scores at a time).
+  bool by_row_block = false;
   bool any() const { return a || c; }
 };
 
@@ -45,9 +48,11 @@ struct MatmulTiling {
   bool a_resident = false;                               // A stays in vector memory once loaded
   // A (the op's input) and C (its output) live in vector memory before and after the op
   // (chip.vmem.holds_activations, or inside fused attention): no off-chip bytes for them;
-  // vmem holds all of each beside the tiles.
+  // vmem holds all of each beside the tiles, or one row block of each (by_row_block).
   bool a_onchip = false, c_onchip = false;
+  bool onchip_by_row_block = false;                      // OnchipOperands::by_row_block
   std::uint64_t onchip_activation_bytes = 0;             // A and C bytes that stayed on chip
+  OnchipOperands onchip() const { return {a_onchip, c_onchip, onchip_by_row_block}; }
   bool activations_onchip() const { return a_onchip && c_onchip; }
   std::uint64_t blocks_m = 0, blocks_k = 0, blocks_n = 0;
   std::uint64_t vmem_bytes = 0;                          // footprint per core

@@ -5,7 +5,8 @@
 // and its gradient, shape-changing ones back to their input's shape), then one optimizer
 // update per weight tensor on the vector
 // unit. With recompute, each op's forward runs again just before its backward instead of
-// keeping its input. Pure C++: the result is a plain workload.
+// keeping its input. A fused attention gets FlashAttention's backward kernels instead
+// (workload/flash_attention_backward.h). Pure C++: the result is a plain workload.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +47,10 @@ const char* optimizer_name(Optimizer o);
 // order), those before which the data group all-gathers weights: the first op reading each
 // forward op's weights (the op itself; in the backward pass its recompute, else its dX).
 std::vector<std::size_t> weight_gather_points(const std::vector<Op>& ops, const std::vector<std::size_t>& pass);
+// An op derived from `from` for a training step (a gradient, a recompute): its name with
+// `suffix`, `body`, run `repeat` times; where, shard and the repeat and operand flags kept.
+Op derived_op(const Op& from, const std::string& suffix, OpBody body, std::uint64_t repeat);
+
 // The forward op whose weights a training op reads: "x" for x, x.recompute and x.dX.
 std::string weight_owner(const std::string& op_name);
 

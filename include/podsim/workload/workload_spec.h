@@ -185,7 +185,10 @@ struct AttentionOp {
   // multi-query attention (Shazeer 2019). Must divide heads.
   std::uint64_t kv_heads = 0;
   std::uint64_t kv_len = 0;  // keys and values attended to (0: seq, self-attention)
-  bool causal = false;       // masked scores are still computed (no block skipping)
+  // Causal mask. Fused, the kernel skips every block of keys the mask hides whole (as
+  // FlashAttention and JAX's Pallas TPU kernels do, blocks of kCausalBlock queries);
+  // unfused, the masked scores are computed and thrown away.
+  bool causal = false;
   bool decode = false;       // one query per sequence against the KV cache
   // FlashAttention-style (Dao et al. 2022): each head's scores stay in vector memory from
   // Q K^T through the softmax to the product with V; false: they round-trip through HBM.
@@ -199,8 +202,15 @@ struct AttentionOp {
   std::uint64_t key_value_heads() const { return kv_heads ? kv_heads : heads; }
   std::uint64_t group() const { return heads / key_value_heads(); }  // query heads per K/V head
   std::uint64_t keys() const { return kv_len ? kv_len : seq; }
-  // Q K^T and scores V: 2 x batch x heads x queries x keys x head_dim.
-  std::uint64_t macs() const { return 2 * batch * heads * queries() * keys() * head_dim; }
+  // Query block of a fused causal kernel: 128, the block size of JAX's Pallas TPU flash
+  // attention (MIN_BLOCK_SIZE, its default) and FlashAttention-2's.
+  static constexpr std::uint64_t kCausalBlock = 128;
+  // Keys each query's scores are computed against, on average over the queries (rounded
+  // up): keys() unless a fused kernel skips masked blocks. The queries are the last
+  // queries() positions of the keys; query block j needs the keys up to its last query.
+  std::uint64_t computed_keys() const;
+  // Q K^T and scores V: 2 x batch x heads x queries x computed keys x head_dim.
+  std::uint64_t macs() const { return 2 * batch * heads * queries() * computed_keys() * head_dim; }
 };
 
 // A mixture-of-experts FFN layer: a router picks top_k of `experts` for each token; each
@@ -323,6 +333,9 @@ struct Op {
   // keeps the scores in vector memory between the three when they fit.
   enum class AttentionPart { none, scores, softmax, context };
   AttentionPart attention_part = AttentionPart::none;
+  // An attention's products: the keys its K and V hold (the product runs against fewer
+  // when a causal kernel skips masked blocks: AttentionOp::computed_keys).
+  std::uint64_t attention_keys = 0;
   // The repeats are independent instances, not steps (attention's per-head matmuls, set by
   // expand_composites): they run as one batched matmul, pipelined, instead of one after
   // another with the pipeline drained in between.
