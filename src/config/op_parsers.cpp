@@ -440,11 +440,13 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"attention", "seq", "integer", "", "query tokens per sequence (prefill)"},
          {"attention", "head_dim", "integer", "", "elements per head"},
          {"attention", "kv_len", "integer", "0", "keys/values attended to (0: seq); the KV cache length in decode"},
-         {"attention", "causal", "boolean", "false", "causal mask (masked scores are still computed)"},
+         {"attention", "causal", "boolean", "false",
+          "causal mask: a fused kernel skips the key blocks it hides (blocks of 128 queries); unfused, the masked "
+          "scores are computed"},
          {"attention", "decode", "boolean", "false", "one new query per sequence against the KV cache"},
          {"attention", "fused", "boolean", "true",
-          "FlashAttention-style: each head's scores stay in vector memory (no HBM round trip) when they fit; "
-          "training keeps the unfused form"},
+          "FlashAttention-style: the scores stay in vector memory a block of queries at a time (no HBM round "
+          "trip), the softmax overlaps the products; training runs its two backward kernels (recomputing the scores)"},
          {"attention", "kv_dtype", "choice", "dtype", "quantized KV cache: K and V stored as int4, int8, fp8, ... "
                                                       "(no wider than dtype), dequantized on the vector unit"},
          {"attention", "dtype", "choice", "", "element type"}},

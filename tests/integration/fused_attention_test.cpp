@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "podsim/compiler/vector_plan.h"
 #include "podsim/config/hardware_loader.h"
 #include "podsim/config/workload_loader.h"
 #include "podsim/sim/simulate.h"
@@ -42,6 +43,23 @@ TEST(FusedAttention, ScoresNeverTouchHbm) {
   // writes the context, 512 x 64 per head.
   EXPECT_EQ(av.hbm_read_bytes, kHeads * kSeq * kDim * kB * av.plan.tiling.blocks_m);
   EXPECT_EQ(av.hbm_write_bytes, kHeads * kSeq * kDim * kB);
+}
+
+TEST(FusedAttention, TheSoftmaxRunsOnTheVectorUnitWhileTheArraysWork) {
+  // Inside the kernel the softmax works on each block of scores as it leaves the arrays
+  // (the product's epilogue): no time of its own, its vector cycles counted in Q K^T's,
+  // which cannot end before the vector unit has done them all (both cores sharing them).
+  const RunResult r = run_attention("");
+  expect_invariants(r);
+  const HardwareSpec hw = load_hardware("tpu-v3");
+  const OpResult &qk = r.ops[0], &sm = r.ops[1];
+  EXPECT_TRUE(sm.plan.in_epilogue);
+  EXPECT_EQ(sm.end_ps - sm.start_ps, 0u);
+  // At least the whole op's cycles at once (each tile's count is rounded up).
+  const std::uint64_t softmax_cycles = vector_tile_cycles(hw, vector_cost(VectorFn::softmax), kHeads * kSeq, kSeq);
+  EXPECT_GE(qk.vpu_busy_cycles, softmax_cycles);
+  const double cycle_ps = 1e12 / double(hw.chip.clock_hz);
+  EXPECT_GE(double(qk.end_ps - qk.start_ps), double(softmax_cycles) / hw.chip.tensor_cores * cycle_ps);
 }
 
 TEST(FusedAttention, GroupedQueryDecodeReadsEachKeyValueHeadOnce) {
