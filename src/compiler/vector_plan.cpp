@@ -39,6 +39,7 @@ VectorCost vector_cost(VectorFn fn) {
     case VectorFn::tanh:
     case VectorFn::exp: return {1, 1, 0};
     case VectorFn::softmax: return {4, 1, 1};    // max, subtract, sum, scale; exp; 1 reciprocal per row
+    case VectorFn::softmax_grad: return {4, 0, 0};  // Y dY, its row sum, dY minus it, times Y
     case VectorFn::layernorm: return {7, 0, 1};  // mean, centre, square, sum, scale, gamma, beta; rsqrt per row
     case VectorFn::rmsnorm: return {5, 0, 1};    // square, sum, scale, gamma; rsqrt per row
     // Per channel (column): mean, centre, square, sum, scale, gamma, beta; the per-channel

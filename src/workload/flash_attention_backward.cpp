@@ -19,7 +19,8 @@ void add_fused_attention_backward(const Op& qk, const Op& softmax, const Op& av,
   // Q K^T is rows x head_dim x keys (rows: a K/V head's queries), one per repeat.
   const MatmulOp& s = std::get<MatmulOp>(qk.body);
   const std::uint64_t rows = s.m, head_dim = s.k, keys = s.n;
-  VectorOp softmax_grad = std::get<VectorOp>(softmax.body);  // dS from P and dP: two inputs
+  VectorOp softmax_grad = std::get<VectorOp>(softmax.body);  // dS = P (dP - D) from P and dP
+  softmax_grad.fn = VectorFn::softmax_grad;
   softmax_grad.inputs = 2;
   softmax_grad.outputs = 1;
   auto add = [&](const Op& from, const std::string& suffix, OpBody body, Part part) {

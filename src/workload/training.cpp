@@ -122,6 +122,10 @@ VectorOp vector_backward(const VectorOp& v) {
     case VectorFn::swiglu:
     case VectorFn::geglu: beside_input(v.fn); break;
     case VectorFn::rope: from_gradient(VectorFn::rope); break;  // the inverse rotation of dY
+    case VectorFn::softmax:  // from its output and dY
+      b.fn = VectorFn::softmax_grad;
+      b.inputs = 2;
+      break;
     default: b.inputs = std::max<std::uint32_t>(2, v.inputs);
   }
   return b;

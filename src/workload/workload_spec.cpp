@@ -50,6 +50,7 @@ const char* vector_fn_name(VectorFn f) {
     case VectorFn::tanh: return "tanh";
     case VectorFn::exp: return "exp";
     case VectorFn::softmax: return "softmax";
+    case VectorFn::softmax_grad: return "softmax_grad";
     case VectorFn::layernorm: return "layernorm";
     case VectorFn::rmsnorm: return "rmsnorm";
     case VectorFn::batchnorm: return "batchnorm";
@@ -77,6 +78,7 @@ const char* Op::kind() const {
                                [](const VectorOp& v) {
                                  switch (v.fn) {
                                    case VectorFn::softmax:
+                                   case VectorFn::softmax_grad:
                                    case VectorFn::layernorm:
                                    case VectorFn::rmsnorm: return vector_fn_name(v.fn);
                                    case VectorFn::sgd:

@@ -9,6 +9,7 @@
 #include "podsim/compiler/op_lowering.h"
 #include "podsim/compiler/workload_plan.h"
 #include "test_paths.h"
+#include "podsim/compiler/vector_plan.h"
 #include "podsim/workload/training.h"
 #include "podsim/workload/parallelism.h"
 
@@ -305,6 +306,14 @@ TEST(Attention, FusedTrainsWithTwoBackwardKernelsThatRecomputeTheScores) {
                                              "a.av.dB", "a.qk.dB", "a.qk.bwd_dq", "a.softmax.bwd_dq",
                                              "a.av.dX", "a.softmax.grad", "a.qk.dX"}));
   EXPECT_EQ(2 * t.total_macs(), 9 * wl.total_macs());  // (2 + 7) products of wl's 2
+  // dS = P (dP - D): two inputs, no exponential (the recomputed P has its own).
+  for (const auto& op : t.ops)
+    if (op.name == "a.softmax.grad" || op.name == "a.softmax.grad_dkv") {
+      const VectorOp& g = std::get<VectorOp>(op.body);
+      EXPECT_EQ(g.fn, VectorFn::softmax_grad);
+      EXPECT_EQ(g.inputs, 2u);
+      EXPECT_EQ(vector_cost(g.fn).eup_per_element + vector_cost(g.fn).eup_per_row, 0u);
+    }
   // Kept: Q, K, V and the output (128 x 64 each) and two fp32 per query row, per
   // (sequence, head) of the 8; no scores, no probabilities.
   EXPECT_EQ(training_footprint(expand_composites(wl)).stashed_activation_bytes,

@@ -96,6 +96,7 @@ struct Conv2dOp {
 // reads the output's gradient beside the forward input) maps the same way.
 enum class VectorFn {
   add, mul, scale, relu, gelu, sigmoid, tanh, exp, softmax, layernorm, rmsnorm,
+  softmax_grad,  // training: dX = Y (dY - rowsum(Y dY)) from the output Y and dY; no exponential
   sgd, momentum, adam,  // optimizer updates over a parameter tensor (training)
   reduce_sum, reduce_mean, reduce_max,  // along each row: rows x cols -> rows x 1
   maxpool, avgpool,                     // window x window over NHWC rows (see parse_pool)
