@@ -12,6 +12,11 @@ namespace {
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) { return (x + a - 1) / a * a; }
 
 bool is_optimizer(VectorFn f) { return f == VectorFn::sgd || f == VectorFn::momentum || f == VectorFn::adam; }
+
+// Row ops: each output element depends on its whole input row.
+bool needs_whole_rows(VectorFn f) {
+  return f == VectorFn::softmax || f == VectorFn::softmax_grad || f == VectorFn::layernorm || f == VectorFn::rmsnorm;
+}
 // A fused attention kernel is a run of consecutive ops with attention parts (set by
 // expand_composites for the forward kernel, by expand_training for the backward ones):
 // [first, last) of the run holding op i, empty for an op outside one.
@@ -144,8 +149,12 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       // gradient (dX, dW: the vector op transforms dX's result, dW's is a weight's).
       std::size_t producer = i - 1;
       if (i > 1 && workload.ops[producer].gradient_elements > 0) --producer;
-      const bool fused =
-          hw.chip.vector.fusion && i > 0 && !op.after_collective && fuses_into(*v, workload.ops[producer]);
+      // A row op (softmax, a norm) needs whole rows: it fuses into a matmul only when one
+      // output tile holds whole rows (XLA fuses the reduction into the dot only then).
+      const bool whole_rows = producer < plans.size() && plans[producer].engine == Engine::mxu &&
+                              needs_whole_rows(v->fn) && plans[producer].tiling.blocks_n > 1;
+      const bool fused = hw.chip.vector.fusion && i > 0 && !op.after_collective &&
+                         fuses_into(*v, workload.ops[producer]) && !whole_rows;
       p.vector = plan_vector(*v, hw, fused, op.where);
       // Inputs, the side input, then outputs, one after another, each aligned to the stripe.
       const std::uint64_t b = dtype_bytes(v->dtype);

@@ -90,6 +90,22 @@ TEST(FusedAttention, UnfusedScoresRoundTripThroughHbm) {
   EXPECT_GE(r.ops[2].hbm_read_bytes, kScores);
 }
 
+TEST(FusedAttention, AnUnfusedSoftmaxReadsItsScoresBackWhenTheirRowsSpanTiles) {
+  // One head of 16,384 queries and keys, unfused: Q K^T's output tiles are narrower than a
+  // row, so the softmax cannot be its fused consumer (it needs whole rows): it reads the
+  // scores from HBM and writes its probabilities (16,384^2 bf16 = 512 MiB each way).
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  name: t\n  ops:\n    - {op: attention, name: a, batch: 1, heads: 1, seq: 16384, "
+      "head_dim: 64, fused: false, dtype: bf16}\n",
+      "test.yaml");
+  const RunResult r = simulate(load_hardware("tpu-v3"), wl);
+  expect_invariants(r);
+  ASSERT_GT(r.ops[0].plan.tiling.blocks_n, 1u);
+  EXPECT_FALSE(r.ops[1].plan.vector.fused);
+  EXPECT_EQ(r.ops[1].hbm_read_bytes, 16384ull * 16384 * kB);
+  EXPECT_EQ(r.ops[1].hbm_write_bytes, 16384ull * 16384 * kB);
+}
+
 TEST(FusedAttention, LongSequencesStayFusedOneBlockOfQueriesAtATime) {
   // seq 4096: one head's scores are 4096 x 4096 x 2 = 32 MiB, more than tpu-v3's 16 MiB
   // of vector memory; the kernel holds one block of queries' scores at a time.
