@@ -67,10 +67,9 @@ void fuse_attention(const WorkloadSpec& w, const HardwareSpec& hw, std::vector<O
         // The kernel's softmax (or its gradient) works on each block of scores (or of dP)
         // as it leaves the arrays, on the vector unit while the MXUs go on (chip.vector.
         // overlap_fused): the epilogue of the product before it.
-        OpPlan& producer = plans[j - 1];
-        if (hw.chip.vector.overlap_fused && j > first && producer.engine == Engine::mxu &&
+        if (hw.chip.vector.overlap_fused && j > first && plans[j - 1].engine == Engine::mxu &&
             w.ops[j - 1].attention_part == Op::AttentionPart::scores) {
-          producer.epilogue = vector_cost(v.fn);
+          plans[j - 1].epilogue = vector_cost(v.fn);
           p.in_epilogue = true;
         }
       } else if (!kept && p.engine == Engine::mxu && !hw.chip.vmem_holds_activations && p.tiling.onchip().any()) {

@@ -49,9 +49,6 @@ Op derived_op(const Op& from, const std::string& suffix, OpBody body, std::uint6
 }
 
 namespace {
-Op derived(const Op& from, const std::string& suffix, OpBody body, std::uint64_t repeat) {
-  return derived_op(from, suffix, std::move(body), repeat);
-}
 
 void add_backward_ops(const Op& op, std::vector<Op>& out);
 
@@ -139,7 +136,7 @@ void add_backward(const Op& op, Optimizer optimizer, std::vector<Op>& out) {
     EmbeddingOp b = *e;
     b.backward = true;
     b.state_tables = optimizer == Optimizer::adam ? 2 : optimizer == Optimizer::momentum ? 1 : 0;
-    out.push_back(derived(op, ".dW", b, op.repeat));
+    out.push_back(derived_op(op, ".dW", b, op.repeat));
   } else {
     add_backward_ops(op, out);
   }
@@ -173,16 +170,16 @@ void add_backward_ops(const Op& op, std::vector<Op>& out) {
       for (std::size_t i = 0; i < n; ++i) b.sender_bytes[i] = sw > 0 ? std::uint64_t(w[i] * ss / sw) : 0;
       b.weights = s;
     }
-    out.push_back(derived(op, ".grad", b, op.repeat));
+    out.push_back(derived_op(op, ".grad", b, op.repeat));
     return;
   }
   if (const auto* mm = std::get_if<MatmulOp>(&op.body)) {
     // dX = dY W^T: (m x n)(n x k); dW = X^T dY: (k x m)(m x n).
-    out.push_back(derived(op, ".dX", MatmulOp{mm->m, mm->n, mm->k, mm->dtype}, op.repeat));
+    out.push_back(derived_op(op, ".dX", MatmulOp{mm->m, mm->n, mm->k, mm->dtype}, op.repeat));
     if (op.b_is_activation) {  // the gradient of an activation: nothing to update or all-reduce
-      out.push_back(derived(op, ".dB", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
+      out.push_back(derived_op(op, ".dB", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
     } else {
-      out.push_back(derived(op, ".dW", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
+      out.push_back(derived_op(op, ".dW", MatmulOp{mm->k, mm->m, mm->n, mm->dtype}, op.repeat));
       out.back().gradient_elements = mm->k * mm->n * op.repeat;
     }
   } else if (const auto* c = std::get_if<Conv2dOp>(&op.body)) {
@@ -201,18 +198,18 @@ void add_backward_ops(const Op& op, std::vector<Op>& out) {
       t.c_in = c->c_out;
       t.c_out = c->c_in;
       t.padding = c->dilation * (c->kernel - 1) - c->padding;
-      out.push_back(derived(op, ".dX", t, op.repeat));
+      out.push_back(derived_op(op, ".dX", t, op.repeat));
     } else {
-      out.push_back(derived(op, ".dX", MatmulOp{M, N, K, c->dtype}, op.repeat * c->groups));
+      out.push_back(derived_op(op, ".dX", MatmulOp{M, N, K, c->dtype}, op.repeat * c->groups));
     }
     // dW = X^T dY over the patches of X (read from X: implicit GEMM for k x k kernels).
     MatmulOp dw{K, M, N, c->dtype};
     dw.patches = c->patches();
     if (dw.patches) dw.patches->transposed = true;
-    out.push_back(derived(op, ".dW", dw, op.repeat * c->groups));
+    out.push_back(derived_op(op, ".dW", dw, op.repeat * c->groups));
     out.back().gradient_elements = K * N * op.repeat * c->groups;
   } else if (const auto* v = std::get_if<VectorOp>(&op.body)) {
-    out.push_back(derived(op, ".grad", vector_backward(*v), op.repeat));
+    out.push_back(derived_op(op, ".grad", vector_backward(*v), op.repeat));
   } else {
     throw ConfigError(op.where, "workload.training",
                       fmt::format("training with op '{}' ({}) is not modelled yet", op.name, op.kind()));
@@ -258,11 +255,6 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
   for (std::size_t r = forward.ops.size(); r-- > 0;) {
     const auto it = forward.ops.begin() + std::ptrdiff_t(r);
     if (it->frozen) continue;  // a teacher: forward only
-    if (fused_attention_ends_at(forward.ops, r)) {  // FlashAttention's backward kernels
-      add_fused_attention_backward(forward.ops[r - 2], forward.ops[r - 1], *it, forward.training.recompute, w.ops);
-      r -= 2;
-      continue;
-    }
     // Quantized weights are inference-only unless frozen (a QLoRA-style base model):
     // training would update them in their dtype, which is not what trainers do.
     const auto* qm = std::get_if<MatmulOp>(&it->body);
@@ -271,10 +263,15 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
       throw ConfigError(it->where, it->name + (qm && it->b_is_activation ? ".kv_dtype" : ".weight_dtype"),
                         "quantized weights and KV caches are for inference; a training step runs them only frozen "
                         "(frozen: true, as a QLoRA base model), since it would update them in their stored dtype");
+    if (fused_attention_ends_at(forward.ops, r)) {  // FlashAttention's backward kernels (K and V checked above)
+      add_fused_attention_backward(forward.ops[r - 2], forward.ops[r - 1], *it, forward.training.recompute, w.ops);
+      r -= 2;
+      continue;
+    }
     const auto* c = std::get_if<CollectiveOp>(&it->body);
     const std::uint64_t weights = parameters_of(*it) * it->repeat;
     if (forward.training.recompute && !(c && !c->forward)) {
-      w.ops.push_back(derived(*it, ".recompute", it->body, it->repeat));
+      w.ops.push_back(derived_op(*it, ".recompute", it->body, it->repeat));
       w.ops.back().pass = Op::Pass::backward;
       w.ops.back().tile.reset();  // as before it honoured only forward ops' pins
       w.ops.back().weight_elements = weights;
@@ -288,7 +285,7 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
   for (const Op& op : forward.ops) {
     const std::uint64_t params = op.frozen ? 0 : parameters_of(op);
     if (params == 0) continue;
-    w.ops.push_back(derived(op, ".update", optimizer_update(t, params), 1));
+    w.ops.push_back(derived_op(op, ".update", optimizer_update(t, params), 1));
     w.ops.back().pass = Op::Pass::update;
   }
   // A MoE layer's experts that no token reached this step ran no matmul, but the
@@ -301,7 +298,7 @@ WorkloadSpec expand_training(const WorkloadSpec& forward) {
     layer.name = r.op + ".idle_experts";
     const auto it = std::find_if(forward.ops.begin(), forward.ops.end(), [&](const Op& o) { return in_layer(o, r); });
     if (it != forward.ops.end()) layer.where = it->where;
-    w.ops.push_back(derived(layer, ".update", optimizer_update(t, idle), 1));
+    w.ops.push_back(derived_op(layer, ".update", optimizer_update(t, idle), 1));
     w.ops.back().pass = Op::Pass::update;
   }
   return w;

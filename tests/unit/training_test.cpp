@@ -328,6 +328,15 @@ TEST(Attention, FusedTrainsWithTwoBackwardKernelsThatRecomputeTheScores) {
   EXPECT_EQ(tr.ops.size(), 17u);
   EXPECT_EQ(tr.ops[3].name, "a.qk.recompute");
   EXPECT_EQ(2 * tr.total_macs(), 11 * r.total_macs());
+  // A quantized KV cache is for inference: training refuses it, fused or not.
+  for (const char* fused : {"true", "false"})
+    EXPECT_THROW(expand_training(expand_composites(load_workload_text(
+                     std::string("workload:\n  training: {optimizer: adam}\n  ops:\n"
+                                 "    - {op: attention, name: a, batch: 2, heads: 4, seq: 128, head_dim: 64, kv_dtype: int8, "
+                                 "fused: ") + fused + ", dtype: bf16}\n",
+                     "q.yaml"))),
+                 ConfigError)
+        << fused;
 }
 
 TEST(Attention, CausalFusedKernelsSkipTheBlocksTheMaskHides) {
