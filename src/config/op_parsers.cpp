@@ -203,6 +203,8 @@ OpBody parse_moe(OpFields& f) {
   m.top_k = f.integer("top_k", 1, 1 << 16, 1);
   m.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
   m.skew = f.real("skew", 0.0, 10.0, 0.0);
+  m.routing = f.choice("routing", {"balanced", "random"}, "balanced") == "random" ? MoeOp::Routing::random
+                                                                                 : MoeOp::Routing::balanced;
   m.loads = f.integer_list("loads", kMaxDim * 64);
   m.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, "gelu"));
   m.dtype = f.dtype("dtype");
@@ -301,6 +303,8 @@ OpBody parse_template(OpFields& f) {
       t.top_k = f.integer("top_k", 1, 1 << 16, model_experts ? model->experts_per_token : 1);
       t.capacity_factor = f.real("capacity_factor", 0.01, 1000.0, 1.0);
       t.skew = f.real("skew", 0.0, 10.0, 0.0);
+      t.routing = f.choice("routing", {"balanced", "random"}, "balanced") == "random" ? MoeOp::Routing::random
+                                                                                     : MoeOp::Routing::balanced;
       if (t.top_k > t.experts) f.fail("top_k", "cannot exceed the experts");
     }
     // Sliding-window attention (Mistral 7B) is not modelled: refused where it would matter.
@@ -459,6 +463,9 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"moe", "top_k", "integer", "1", "experts per token"},
          {"moe", "capacity_factor", "number", "1.0", "capacity = ceil(factor x tokens x top_k / experts)"},
          {"moe", "skew", "number", "0", "router imbalance: expert e's share ~ (e+1)^-skew"},
+         {"moe", "routing", "choice", "balanced",
+          "balanced: every expert its share; random: the experts tokens picking at random reach on average "
+          "(fewer at a few tokens)"},
          {"moe", "loads", "list", "", "tokens routed to each expert (instead of skew)"},
          {"moe", "ffn", "choice", "gelu", "the experts' FFN: gelu (two matmuls), swiglu or geglu (gated: gate and up as one matmul 2 x d_ff wide)"},
          {"moe", "weight_dtype", "choice", "dtype", "quantized expert weights (int4, int8, fp8; dequantized to dtype)"},
@@ -499,6 +506,7 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "top_k", "integer", "1", "experts per token"},
          {"template", "capacity_factor", "number", "1.0", "expert capacity factor"},
          {"template", "skew", "number", "0", "router imbalance, expert e's share ~ (e+1)^-skew"},
+         {"template", "routing", "choice", "balanced", "MoE routing: balanced or random (see the moe op)"},
          {"template", "batch", "integer", "", "samples"},
          {"template", "image", "integer", "224", "resnet50: image side"},
          {"template", "widths", "list", "", "mlp: layer widths, input first"},

@@ -176,6 +176,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
     m.top_k = t.top_k;
     m.capacity_factor = t.capacity_factor;
     m.skew = t.skew;
+    m.routing = t.routing;
     m.ffn = t.ffn;
     m.dtype = t.dtype;
     m.weight_dtype = t.weight_dtype;

@@ -130,25 +130,47 @@ std::uint64_t MoeOp::capacity() const {
   return (long double)floor == c ? floor : floor + 1;
 }
 
-std::vector<std::uint64_t> MoeOp::routed() const {
-  if (!loads.empty()) return loads;
-  // Largest-remainder apportionment of tokens x top_k by weights (e + 1)^-skew: exact
-  // totals, deterministic.
-  const std::uint64_t total = tokens * top_k;
-  std::vector<long double> w(experts);
+namespace {
+// Largest-remainder apportionment of `total` by weights w: exact totals, deterministic.
+std::vector<std::uint64_t> apportion(std::uint64_t total, const std::vector<long double>& w) {
   long double sum = 0;
-  for (std::uint64_t e = 0; e < experts; ++e) sum += w[e] = std::pow((long double)(e + 1), -(long double)skew);
-  std::vector<std::uint64_t> out(experts);
+  for (long double x : w) sum += x;
+  std::vector<std::uint64_t> out(w.size());
   std::vector<std::pair<long double, std::uint64_t>> rem;
   std::uint64_t given = 0;
-  for (std::uint64_t e = 0; e < experts; ++e) {
-    const long double share = w[e] / sum * (long double)total;
+  for (std::uint64_t e = 0; e < w.size(); ++e) {
+    const long double share = sum > 0 ? w[e] / sum * (long double)total : 0;
     out[e] = std::uint64_t(share);
     given += out[e];
     rem.push_back({share - (long double)out[e], e});
   }
   std::stable_sort(rem.begin(), rem.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::uint64_t i = 0; given < total; ++i, ++given) ++out[rem[i].second];
+  for (std::uint64_t i = 0; given < total && i < rem.size(); ++i, ++given) ++out[rem[i].second];
+  return out;
+}
+}  // namespace
+
+std::vector<std::uint64_t> MoeOp::routed() const {
+  if (!loads.empty()) return loads;
+  // Expert e's share of the routing: weight (e + 1)^-skew (falling with e).
+  const std::uint64_t total = tokens * top_k;
+  std::vector<long double> w(experts);
+  long double sum = 0;
+  for (std::uint64_t e = 0; e < experts; ++e) sum += w[e] = std::pow((long double)(e + 1), -(long double)skew);
+  if (routing == Routing::balanced) return apportion(total, w);
+  // Random: each token picks expert e with probability p_e = top_k x its share (at most
+  // 1); on average sum(1 - (1 - p_e)^tokens) experts are reached, at least top_k (one
+  // token's) and at most min(experts, tokens x top_k). They are the likeliest (the first,
+  // the weights falling with e); each gets one token, the rest go by the shares.
+  long double reached = 0;
+  for (std::uint64_t e = 0; e < experts; ++e)
+    reached += 1 - std::pow(1 - std::min<long double>(1, (long double)top_k * w[e] / sum), (long double)tokens);
+  const std::uint64_t active =
+      std::clamp<std::uint64_t>(std::uint64_t(std::llround(reached)), top_k, std::min(experts, total));
+  std::vector<long double> first(w.begin(), w.begin() + std::ptrdiff_t(active));
+  std::vector<std::uint64_t> out = apportion(total - active, first);
+  for (auto& x : out) ++x;
+  out.resize(experts, 0);
   return out;
 }
 

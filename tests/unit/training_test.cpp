@@ -449,6 +449,37 @@ TEST(Moe, ExpandsIntoRouterExpertsAndCombineWithTheSameMacs) {
                ConfigError);  // loads must add up to tokens x top_k
 }
 
+TEST(Moe, RandomRoutingReachesTheExpertsTokensPickingAtRandomReachOnAverage) {
+  // Top-2 of 8 experts, even shares (p = 2/8 each): T tokens reach 8 (1 - (3/4)^T) experts
+  // on average. T = 4: 5.47 -> 5 experts, the 8 routed tokens one each then 3 more by equal
+  // shares (largest remainder: the first three); balanced spreads them over all 8.
+  MoeOp m = moe(4, 8, 2, 8.0);
+  m.d_model = 64;
+  m.d_ff = 128;
+  EXPECT_EQ(m.routed(), (std::vector<std::uint64_t>{1, 1, 1, 1, 1, 1, 1, 1}));
+  m.routing = MoeOp::Routing::random;
+  EXPECT_EQ(m.routed(), (std::vector<std::uint64_t>{2, 2, 2, 1, 1, 0, 0, 0}));
+  // One token reaches exactly its top_k experts; many tokens reach them all, as balanced.
+  m.tokens = 1;
+  EXPECT_EQ(m.routed(), (std::vector<std::uint64_t>{1, 1, 0, 0, 0, 0, 0, 0}));
+  m.tokens = 64;  // 8 (1 - 0.75^64) = 8.0
+  const std::vector<std::uint64_t> random = m.routed();
+  m.routing = MoeOp::Routing::balanced;
+  EXPECT_EQ(random, m.routed());
+  // Parsed, for the op and the template.
+  const WorkloadSpec wl = load_workload_text(
+      "workload:\n  ops:\n    - {op: moe, name: m, tokens: 4, d_model: 64, d_ff: 128, experts: 8, top_k: 2,"
+      " capacity_factor: 8, routing: random, dtype: bf16}\n",
+      "m.yaml");
+  std::size_t experts_run = 0;
+  for (const Op& op : expand_composites(wl).ops) experts_run += op.moe_expert ? 1 : 0;
+  EXPECT_EQ(experts_run, 2u * 5);  // ffn1 and ffn2 of 5 experts
+  EXPECT_THROW(load_workload_text("workload:\n  ops:\n    - {op: moe, tokens: 4, d_model: 8, d_ff: 8, experts: 2,"
+                                  " routing: lucky, dtype: bf16}\n",
+                                  "bad.yaml"),
+               ConfigError);
+}
+
 TEST(Moe, TrainingKeepsAndUpdatesEveryExpertEvenOnesNoTokenReached) {
   // 8 experts, 2 tokens, top-1: at most two experts run a matmul. Each expert is a gated
   // FFN: gate and up (64 x 2*128) and down (128 x 64) = 3 x 64 x 128 parameters; the router

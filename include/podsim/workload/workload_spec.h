@@ -224,6 +224,12 @@ struct MoeOp {
   std::uint64_t experts = 1, top_k = 1;
   double capacity_factor = 1.0;
   double skew = 0.0;
+  // How the routed tokens spread, without `loads`: balanced gives every expert its share
+  // (to the token; min(experts, tokens x top_k) experts run); random gives what tokens that
+  // each pick top_k experts at random with those shares reach on average: sum over e of
+  // 1 - (1 - p_e)^tokens experts run (Mixtral decode, 4 tokens of top-2 of 8: 5.5, not 8).
+  enum class Routing { balanced, random };
+  Routing routing = Routing::balanced;
   std::vector<std::uint64_t> loads;  // optional, one per expert, summing to tokens x top_k
   // The experts' FFN: gelu (two matmuls), or gated swiglu / geglu (gate and up as one
   // matmul 2 d_ff wide, then act(gate) x up, then down: Mixtral's experts are SwiGLU).
@@ -271,6 +277,7 @@ struct TemplateOp {
   std::uint64_t experts = 0, top_k = 1;
   double capacity_factor = 1.0;
   double skew = 0.0;  // moe_layer
+  MoeOp::Routing routing = MoeOp::Routing::balanced;
   DType dtype = DType::bf16;
   // Quantized inference: every projection's, FFN's and expert's weights (weight_dtype) and
   // the attention's K and V (kv_dtype) stored in a narrower type. Unset: dtype.
