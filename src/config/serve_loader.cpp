@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -93,6 +94,21 @@ RequestGenerator generator(const YAML::Node& req, const std::string& file) {
   g.seed = req["seed"] ? integer(req["seed"], "serve.requests.seed", file, 0, UINT64_MAX) : 1;
   g.prompt = token_range(req["prompt_tokens"], "serve.requests.prompt_tokens", file, 1);
   g.output = token_range(req["output_tokens"], "serve.requests.output_tokens", file, 1);
+  if (const YAML::Node sp = req["shared_prefix"]) {
+    detail::expect_map(sp, "serve.requests.shared_prefix", file);
+    detail::reject_unknown_keys(sp, {"groups", "tokens"}, "serve.requests.shared_prefix", file);
+    for (const char* k : {"groups", "tokens"})
+      if (!sp[k])
+        throw ConfigError(location_of(sp, file), std::string("serve.requests.shared_prefix.") + k,
+                          "missing: how many distinct prefixes, and their length in tokens");
+    g.shared_prefix.groups = integer(sp["groups"], "serve.requests.shared_prefix.groups", file, 1, 1'000'000);
+    g.shared_prefix.tokens = integer(sp["tokens"], "serve.requests.shared_prefix.tokens", file, 1, kMaxTokens);
+    if (g.shared_prefix.tokens >= g.prompt.min)
+      throw ConfigError(location_of(sp["tokens"], file), "serve.requests.shared_prefix.tokens",
+                        fmt::format("{} must be fewer than the shortest prompt ({} tokens): the prompt's last token is "
+                                    "always computed",
+                                    g.shared_prefix.tokens, g.prompt.min));
+  }
   return g;
 }
 
@@ -127,14 +143,20 @@ std::vector<ServeRequest> parse_serve_trace(const std::string& all, const std::s
   std::string_view line;
   std::vector<ServeRequest> out;
   bool header = false;
+  std::size_t columns = 3;  // 5 with the shared-prefix columns
   double last = 0;
+  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::size_t>> prefix_seen;  // id -> tokens, line
   while (lines.next(&line)) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line.front() == '#') continue;
     if (!header) {
-      if (line != "arrival_s,prompt_tokens,output_tokens")
+      if (line == "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens") {
+        columns = 5;
+      } else if (line != "arrival_s,prompt_tokens,output_tokens") {
         throw ConfigError({path, lines.number(), 1}, "serve.requests.trace",
-                          "expected the header 'arrival_s,prompt_tokens,output_tokens'");
+                          "expected the header 'arrival_s,prompt_tokens,output_tokens' (optionally followed by "
+                          "',prefix_id,prefix_tokens')");
+      }
       header = true;
       continue;
     }
@@ -149,7 +171,11 @@ std::vector<ServeRequest> parse_serve_trace(const std::string& all, const std::s
     auto fail = [&](std::size_t f, const std::string& why) {
       throw ConfigError({path, lines.number(), f < fields.size() ? fields[f].second : 1}, "serve.requests.trace", why);
     };
-    if (fields.size() != 3) fail(0, fmt::format("expected 3 fields (arrival_s,prompt_tokens,output_tokens), got {}", fields.size()));
+    if (fields.size() != columns)
+      fail(0, fmt::format("expected {} fields ({}), got {}", columns,
+                          columns == 3 ? "arrival_s,prompt_tokens,output_tokens"
+                                       : "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens",
+                          fields.size()));
     ServeRequest r;
     std::size_t used = 0;
     try {
@@ -169,6 +195,29 @@ std::vector<ServeRequest> parse_serve_trace(const std::string& all, const std::s
         fail(f, fmt::format("{}: expected a whole number from 1 to {}, got '{}'",
                             f == 1 ? "prompt_tokens" : "output_tokens", kMaxTokens, s));
       (f == 1 ? r.prompt_tokens : r.output_tokens) = v;
+    }
+    if (columns == 5) {
+      for (std::size_t f = 3; f <= 4; ++f) {
+        std::uint64_t v = 0;
+        const std::string& s = fields[f].first;
+        const auto [end, e] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (e != std::errc() || end != s.data() + s.size() || v > kMaxTokens)
+          fail(f, fmt::format("{}: expected a whole number from 0 to {}, got '{}'", f == 3 ? "prefix_id" : "prefix_tokens",
+                              kMaxTokens, s));
+        (f == 3 ? r.prefix_id : r.prefix_tokens) = v;
+      }
+      if ((r.prefix_id == 0) != (r.prefix_tokens == 0))
+        fail(3, "prefix_id and prefix_tokens: both 0 (no shared prefix) or both above 0");
+      if (r.prefix_tokens >= r.prompt_tokens)
+        fail(4, fmt::format("prefix_tokens: {} must be fewer than the prompt's {} tokens (the prompt's last token is "
+                            "always computed)",
+                            r.prefix_tokens, r.prompt_tokens));
+      if (r.prefix_id != 0) {
+        const auto [it, fresh] = prefix_seen.emplace(r.prefix_id, std::pair{r.prefix_tokens, lines.number()});
+        if (!fresh && it->second.first != r.prefix_tokens)
+          fail(4, fmt::format("prefix_tokens: prefix {} has {} tokens on line {}, {} here", r.prefix_id,
+                              it->second.first, it->second.second, r.prefix_tokens));
+      }
     }
     if (out.size() >= kMaxRequests) fail(0, fmt::format("more than {} requests", kMaxRequests));
     out.push_back(r);
@@ -244,14 +293,16 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
     spec.trace = resolve(path, detail::scalar_text(req["trace"], "serve.requests.trace", path));
     spec.trace_where = location_of(req["trace"], path);
   } else {
-    detail::reject_unknown_keys(req, {"count", "rate", "seed", "prompt_tokens", "output_tokens", "trace"},
+    detail::reject_unknown_keys(req, {"count", "rate", "seed", "prompt_tokens", "output_tokens", "shared_prefix", "trace"},
                                 "serve.requests", path);
     spec.generator = generator(req, path);
   }
 
   if (const YAML::Node sch = s["scheduler"]) {
     detail::expect_map(sch, "serve.scheduler", path);
-    detail::reject_unknown_keys(sch, {"max_batch", "max_tokens_per_step", "kv_block_tokens", "kv_capacity_tokens", "preemption"},
+    detail::reject_unknown_keys(sch,
+                                {"max_batch", "max_tokens_per_step", "kv_block_tokens", "kv_capacity_tokens", "preemption",
+                                 "prefix_caching"},
                                 "serve.scheduler", path);
     ServeScheduler& c = spec.scheduler;
     if (sch["max_batch"]) c.max_batch = integer(sch["max_batch"], "serve.scheduler.max_batch", path, 1, 4096);
@@ -275,6 +326,14 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
                           fmt::format("unknown preemption '{}'{}; expected recompute or swap", c.preemption,
                                       near.empty() ? "" : " (" + near + ")"));
       }
+    }
+    if (const YAML::Node pc = sch["prefix_caching"]) {
+      const std::string v = detail::scalar_text(pc, "serve.scheduler.prefix_caching", path);
+      if (v != "true" && v != "false")
+        throw ConfigError(location_of(pc, path), "serve.scheduler.prefix_caching",
+                          fmt::format("expected true or false, got '{}'", v));
+      c.prefix_caching = v == "true";
+      spec.prefix_caching_where = location_of(pc, path);
     }
     if (c.max_tokens_per_step < c.max_batch)
       throw ConfigError(location_of(sch, path), "serve.scheduler.max_tokens_per_step",
@@ -352,15 +411,20 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
     r.count = integer(rp["count"], "serve.replicas.count", path, 1, 4096);
     if (rp["routing"]) {
       r.routing = detail::scalar_text(rp["routing"], "serve.replicas.routing", path);
-      const std::vector<std::string> known = {"round_robin", "least_outstanding"};
+      const std::vector<std::string> known = {"round_robin", "least_outstanding", "least_kv", "prefix_affinity"};
       if (std::find(known.begin(), known.end(), r.routing) == known.end()) {
         const std::string near = suggest_nearest(r.routing, known);
         throw ConfigError(location_of(rp["routing"], path), "serve.replicas.routing",
-                          fmt::format("unknown routing '{}'{}; expected round_robin or least_outstanding", r.routing,
+                          fmt::format("unknown routing '{}'{}; expected round_robin, least_outstanding, least_kv or "
+                                      "prefix_affinity",
+                                      r.routing,
                                       near.empty() ? "" : " (" + near + ")"));
       }
     }
   }
+  if (spec.scheduler.prefix_caching && spec.scheduler.disaggregation.prefill_chips > 0)
+    throw ConfigError(spec.prefix_caching_where, "serve.scheduler.prefix_caching",
+                      "prefix caching with disaggregation is not modelled; use one");
   if (const YAML::Node tp = s["tensor_parallel"]) {
     spec.scheduler.tensor_parallel = integer(tp, "serve.tensor_parallel", path, 1, 4096);
     spec.tensor_parallel_where = location_of(tp, path);
@@ -395,6 +459,15 @@ std::vector<ServeRequest> serve_requests(const ServeSpec& spec) {
     r.prompt_tokens = uniform(rng, g.prompt);
     r.output_tokens = uniform(rng, g.output);
     out.push_back(r);
+  }
+  // The prefixes from a stream of their own, so a file without them draws the same
+  // arrivals and lengths as before they existed.
+  if (g.shared_prefix.groups > 0) {
+    std::mt19937_64 prefix_rng(g.seed ^ 0x9E3779B97F4A7C15ULL);
+    for (ServeRequest& r : out) {
+      r.prefix_id = uniform(prefix_rng, {1, g.shared_prefix.groups});
+      r.prefix_tokens = g.shared_prefix.tokens;
+    }
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "podsim/serving/batch_scheduler.h"
 
+#include "podsim/serving/prefix_cache.h"
+
 #include "serve_timeline.h"
 
 #include <algorithm>
@@ -21,7 +23,8 @@ struct Sequence {
   std::uint64_t prefilled = 0;        // of the target, in the cache
   std::uint64_t kv_tokens = 0;        // keys and values in the cache
   std::uint64_t generated = 0;
-  std::uint64_t blocks = 0;
+  std::uint64_t blocks = 0;           // its own
+  std::uint64_t shared_blocks = 0;    // its prompt prefix's, held by the prefix cache
   bool first_token = false;
   bool swapped = false;               // its cache is in host memory (swap preemption)
   bool prefill_done() const { return prefilled == prefill_target; }
@@ -41,6 +44,17 @@ class Replica {
         free_blocks_(out.kv_blocks_total), swap_(swap), swapping_(sch.preemption == "swap") {}
 
   bool busy() const { return !running_.empty() || !waiting_.empty(); }
+  // KV-cache pressure for the router: blocks the running sequences hold (their own and the
+  // prefixes they share; not idle cached prefixes, which are free to evict) plus the blocks
+  // the waiting requests' prompts will need.
+  std::uint64_t kv_pressure() const {
+    std::uint64_t n = out_.kv_blocks_total - free_blocks_ - prefix_.idle_blocks();
+    for (const std::size_t id : waiting_) {
+      const Sequence& s = seq_.at(id);
+      n += ceil_div(std::max(s.prefill_target, s.kv_tokens), sch_.kv_block_tokens);
+    }
+    return n;
+  }
   double clock() const { return t_; }
   // A request joins the queue; an idle chip's clock moves on to its arrival.
   void arrive(std::size_t id) {
@@ -68,6 +82,40 @@ class Replica {
   }
   void preempt_last();
   void emit(std::size_t id);
+  void admit_waiting(std::uint64_t& budget, std::vector<std::pair<std::size_t, std::uint64_t>>& chunks);
+  // Blocks a sequence needs of its own to hold `tokens` tokens (the shared prefix's are the cache's).
+  std::uint64_t own_blocks(const Sequence& s, std::uint64_t tokens) const {
+    const std::uint64_t all = ceil_div(tokens, sch_.kv_block_tokens);
+    return all > s.shared_blocks ? all - s.shared_blocks : 0;
+  }
+  // Evicts idle cached prefixes until `n` blocks are free; false if they do not suffice.
+  bool make_room(std::uint64_t n) {
+    while (free_blocks_ < n) {
+      const std::uint64_t freed = prefix_.evict_one();
+      if (freed == 0) return false;
+      free_blocks_ += freed;
+      ++out_.prefix_evictions;
+    }
+    return true;
+  }
+  // The sequence stops referencing its cached prefix (finished or preempted).
+  void drop_prefix(std::size_t id, Sequence& s) {
+    if (s.shared_blocks == 0) return;
+    prefix_.release(requests_[id].prefix_id, t_);
+    s.shared_blocks = 0;
+  }
+  // Once a sequence has prefilled past its prefix's whole blocks, they go to the cache
+  // (unless another request's are there already).
+  void offer_prefix(std::size_t id, Sequence& s) {
+    const ServeRequest& r = requests_[id];
+    const std::uint64_t full = r.prefix_tokens / sch_.kv_block_tokens;
+    if (!sch_.prefix_caching || r.prefix_id == 0 || s.shared_blocks > 0 || full == 0 ||
+        s.prefilled < full * sch_.kv_block_tokens || s.blocks < full)
+      return;
+    if (!prefix_.insert(r.prefix_id, full)) return;
+    s.blocks -= full;
+    s.shared_blocks = full;
+  }
 
   const std::vector<ServeRequest>& requests_;
   const ServeScheduler& sch_;
@@ -86,6 +134,7 @@ class Replica {
   SwapLink swap_;
   bool swapping_;
   double pending_swap_s_ = 0;  // copies to or from the host that the next step waits for
+  PrefixCache prefix_;
   // Copies `tokens` cached tokens over the host link (one way) before the step ends.
   void copy_to_or_from_host(std::uint64_t tokens) {
     const double bytes = double(tokens) * swap_.bytes_per_token;
@@ -100,6 +149,7 @@ void Replica::preempt_last() {
   Sequence& v = seq_[victim];
   free_blocks_ += v.blocks;
   v.blocks = 0;
+  drop_prefix(victim, v);  // a swapped cache goes out whole, prefix included (it comes back as its own)
   if (swapping_) {  // its cache goes to the host whole; it resumes where it stopped
     copy_to_or_from_host(v.kv_tokens);
     v.swapped = v.kv_tokens > 0;
@@ -124,13 +174,57 @@ void Replica::emit(std::size_t id) {
     o.finish_s = t_;
     free_blocks_ += s.blocks;
     s.blocks = 0;
+    drop_prefix(id, s);
     finish_times_.push_back(t_);
     running_.erase(std::find(running_.begin(), running_.end(), id));
   }
 }
 
-void Replica::step() {
+// New sequences join while the step's token budget, the batch and the cache allow, first
+// come first served; each starts its prefill chunk in this step.
+void Replica::admit_waiting(std::uint64_t& budget, std::vector<std::pair<std::size_t, std::uint64_t>>& chunks) {
   const std::uint64_t block = sch_.kv_block_tokens;
+  while (budget > 0 && running_.size() < sch_.max_batch && !waiting_.empty()) {
+    const std::size_t id = waiting_.front();
+    Sequence& s = seq_[id];
+    // A prefill from the start finds its prefix's blocks in the cache, if they are there.
+    const std::uint64_t prefix_id = requests_[id].prefix_id;
+    const bool looks_up = sch_.prefix_caching && prefix_id != 0 && !s.swapped && s.prefilled == 0;
+    const std::uint64_t hit = looks_up ? prefix_.cached_blocks(prefix_id) : 0;
+    // Blocks for its whole prompt (less the cached prefix), or for the cache it had when
+    // swapped out.
+    const std::uint64_t all = ceil_div(std::max(s.prefill_target, s.kv_tokens), block);
+    const std::uint64_t need = all - std::min(all, hit);
+    // First come, first served: no one overtakes the head. Idle cached prefixes (not the
+    // one it is about to use) can be evicted for it.
+    if (need > free_blocks_ + prefix_.idle_blocks() - prefix_.idle_blocks_of(prefix_id)) break;
+    waiting_.pop_front();
+    if (looks_up) {
+      ++out_.prefix_lookups;
+      if (hit > 0) {
+        prefix_.acquire(prefix_id);
+        s.shared_blocks = hit;
+        s.prefilled = s.kv_tokens = hit * block;
+        ++out_.prefix_hits;
+        out_.prefix_tokens_saved += hit * block;
+      }
+    }
+    make_room(need);
+    free_blocks_ -= need;
+    s.blocks = need;
+    running_.push_back(id);
+    if (s.swapped) {  // its cache comes back from the host; it decodes from the next step
+      copy_to_or_from_host(s.kv_tokens);
+      s.swapped = false;
+    }
+    if (s.prefill_done()) continue;
+    const std::uint64_t c = std::min(s.prefill_target - s.prefilled, budget);
+    chunks.emplace_back(id, c);
+    budget -= c;
+  }
+}
+
+void Replica::step() {
   const SpeculativeDecoding& spec = sch_.speculative;
   std::uint64_t budget = sch_.max_tokens_per_step;
   // Decode tokens first: each running sequence past its prefill needs room for one more
@@ -141,8 +235,10 @@ void Replica::step() {
     Sequence& s = seq_[id];
     if (!s.prefill_done()) continue;
     // Room for the token it decodes (and, speculating, for the draft's tokens it checks).
-    const std::uint64_t need = ceil_div(s.kv_tokens + 1 + draftable(id), block);
-    while (need > s.blocks && free_blocks_ < need - s.blocks && running_.back() != id) preempt_last();
+    const std::uint64_t need = own_blocks(s, s.kv_tokens + 1 + draftable(id));
+    // Idle cached prefixes are evicted before any sequence is preempted (and a preempted
+    // sequence's prefix, once idle, before the next).
+    while (need > s.blocks && !make_room(need - s.blocks) && running_.back() != id) preempt_last();
     if (need > s.blocks) {
       if (free_blocks_ < need - s.blocks) {  // it is the latest admitted itself
         preempt_last();
@@ -163,25 +259,7 @@ void Replica::step() {
     chunks.emplace_back(id, c);
     budget -= c;
   }
-  while (budget > 0 && running_.size() < sch_.max_batch && !waiting_.empty()) {
-    const std::size_t id = waiting_.front();
-    Sequence& s = seq_[id];
-    // Blocks for its whole prompt, or for the cache it had when swapped out.
-    const std::uint64_t need = ceil_div(std::max(s.prefill_target, s.kv_tokens), block);
-    if (need > free_blocks_) break;  // first come, first served: no one overtakes the head
-    waiting_.pop_front();
-    free_blocks_ -= need;
-    s.blocks = need;
-    running_.push_back(id);
-    if (s.swapped) {  // its cache comes back from the host; it decodes from the next step
-      copy_to_or_from_host(s.kv_tokens);
-      s.swapped = false;
-    }
-    if (s.prefill_done()) continue;
-    const std::uint64_t c = std::min(s.prefill_target - s.prefilled, budget);
-    chunks.emplace_back(id, c);
-    budget -= c;
-  }
+  admit_waiting(budget, chunks);
 
   StepWork work;
   work.decode_sequences = decoders.size();
@@ -230,7 +308,7 @@ void Replica::step() {
       emit(id);
     }
     if (s.blocks > 0) {  // unfinished: give back the blocks the rejected tokens held
-      const std::uint64_t keep = ceil_div(s.kv_tokens, block);
+      const std::uint64_t keep = own_blocks(s, s.kv_tokens);
       free_blocks_ += s.blocks - std::min(s.blocks, keep);
       s.blocks = std::min(s.blocks, keep);
     }
@@ -239,6 +317,7 @@ void Replica::step() {
     Sequence& s = seq_[id];
     s.prefilled += c;
     s.kv_tokens = s.prefilled;
+    offer_prefix(id, s);
     if (s.prefill_done()) emit(id);
   }
 }
@@ -253,6 +332,7 @@ ServeTimeline merge_replicas(const std::vector<ServeTimeline>& outs, std::vector
   m.chips = outs.size();
   m.steps = m.preemptions = m.kv_blocks_total = m.kv_blocks_peak = m.max_batch_seen = 0;
   m.drafted = m.accepted = m.decode_sequence_steps = 0;
+  m.prefix_lookups = m.prefix_hits = m.prefix_tokens_saved = m.prefix_evictions = 0;
   m.busy_s = m.dynamic_j = m.kv_block_seconds = m.swap_bytes = m.swap_s = 0;
   for (const ServeTimeline& o : outs) {
     m.steps += o.steps;
@@ -265,6 +345,10 @@ ServeTimeline merge_replicas(const std::vector<ServeTimeline>& outs, std::vector
     m.drafted += o.drafted;
     m.accepted += o.accepted;
     m.decode_sequence_steps += o.decode_sequence_steps;
+    m.prefix_lookups += o.prefix_lookups;
+    m.prefix_hits += o.prefix_hits;
+    m.prefix_tokens_saved += o.prefix_tokens_saved;
+    m.prefix_evictions += o.prefix_evictions;
     m.busy_s += o.busy_s;
     m.dynamic_j += o.dynamic_j;
     m.kv_block_seconds += o.kv_block_seconds;
@@ -298,16 +382,37 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
   for (std::size_t r = 0; r < n; ++r)
     chips.emplace_back(requests, sch, outs[r], all.requests, cost, sch.speculative.seed + r, swap);
   std::vector<std::size_t> replica_of(requests.size(), 0);
+  std::unordered_map<std::uint64_t, std::size_t> prefix_home;  // prefix_affinity: where each prefix went first
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const double at = requests[i].arrival_s;
     // Every chip runs the steps that start before this arrival: its state then is what
     // the router sees (a step under way finishes first; the request waits for the next).
     for (Replica& c : chips)
       while (c.busy() && c.clock() < at) c.step();
-    std::size_t pick = 0;
-    if (sch.replicas.routing == "least_outstanding") {
+    auto least_outstanding = [&] {
+      std::size_t best = 0;
       for (std::size_t r = 1; r < n; ++r)
-        if (chips[r].outstanding(at) < chips[pick].outstanding(at)) pick = r;  // ties: the lowest index
+        if (chips[r].outstanding(at) < chips[best].outstanding(at)) best = r;  // ties: the lowest index
+      return best;
+    };
+    const std::string& routing = sch.replicas.routing;
+    std::size_t pick = 0;
+    if (routing == "least_outstanding") {
+      pick = least_outstanding();
+    } else if (routing == "least_kv") {
+      std::uint64_t best = chips[0].kv_pressure();
+      for (std::size_t r = 1; r < n; ++r) {
+        const std::uint64_t p = chips[r].kv_pressure();
+        if (p < best) {  // ties: the lowest index
+          best = p;
+          pick = r;
+        }
+      }
+    } else if (routing == "prefix_affinity") {
+      const std::uint64_t prefix = requests[i].prefix_id;
+      const auto home = prefix ? prefix_home.find(prefix) : prefix_home.end();
+      pick = home != prefix_home.end() ? home->second : least_outstanding();
+      if (prefix && home == prefix_home.end()) prefix_home.emplace(prefix, pick);
     } else {  // round_robin
       pick = i % n;
     }

@@ -150,6 +150,14 @@ std::string serve_text(const ServeRun& run) {
                                        t.swap_s * 1e3)
                          : "",
                      t.max_batch_seen);
+  if (run.spec->scheduler.prefix_caching)
+    out += fmt::format("  prefix cache: {} of {} admissions with a shared prefix found it cached ({:.1f} %); {} prompt "
+                       "tokens not prefilled ({:.1f} % of all prompt tokens); {} evictions\n",
+                       t.prefix_hits, t.prefix_lookups,
+                       t.prefix_lookups ? 100.0 * double(t.prefix_hits) / double(t.prefix_lookups) : 0.0,
+                       t.prefix_tokens_saved,
+                       s.prompt_tokens ? 100.0 * double(t.prefix_tokens_saved) / double(s.prompt_tokens) : 0.0,
+                       t.prefix_evictions);
   if (!t.replicas.empty()) {
     out += fmt::format("  {} replicas, routing {}:", t.replicas.size(), run.spec->scheduler.replicas.routing);
     for (std::size_t r = 0; r < t.replicas.size(); ++r)
@@ -220,6 +228,12 @@ std::string serve_json(const ServeRun& run) {
                            {"kv_transfer_bytes", t.kv_transfer_bytes},
                            {"kv_transfer_s", t.kv_transfer_s}};
   j["preemption"] = {{"policy", c.preemption}, {"swap_bytes", t.swap_bytes}, {"swap_s", t.swap_s}};
+  if (c.prefix_caching)
+    j["prefix_cache"] = {{"lookups", t.prefix_lookups},
+                         {"hits", t.prefix_hits},
+                         {"hit_rate", t.prefix_lookups ? double(t.prefix_hits) / double(t.prefix_lookups) : 0.0},
+                         {"tokens_saved", t.prefix_tokens_saved},
+                         {"evictions", t.prefix_evictions}};
   if (!t.replicas.empty()) {
     ordered_json reps = ordered_json::array();
     for (const ServeReplicaStats& r : t.replicas)

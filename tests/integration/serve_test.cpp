@@ -431,3 +431,37 @@ TEST_F(Serve, SwapPreemptionNeedsAHostLinkAndMovesTheCacheOverIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// Prefix caching end to end: the report's prefix line and JSON block, and the prompt tokens
+// it did not prefill; TTFT can only fall when the same requests prefill less, on a chip
+// whose steps are the same grid of simulations.
+TEST_F(Serve, PrefixCachingReportsItsHitsAndShortensTheFirstToken) {
+  const std::string reqs =
+      "{count: 40, rate: 400, seed: 4, prompt_tokens: {min: 160, max: 256}, output_tokens: {min: 2, max: 8},\n"
+      "    shared_prefix: {groups: 2, tokens: 128}}";
+  const std::string f = serve_file(reqs, "{max_batch: 8, max_tokens_per_step: 256, prefix_caching: true}");
+  const Outcome on = podsim_cli("serve " + f + " --hw tpu-v4 -j 2 --json " + dir_ + "/on.json");
+  ASSERT_EQ(on.code, 0) << on.output;
+  EXPECT_NE(on.output.find("prefix cache: "), std::string::npos) << on.output;
+  ASSERT_EQ(podsim_cli("serve " + f + " --hw tpu-v4 -q -j 2 --json " + dir_ + "/off.json --sset "
+                       "serve.scheduler.prefix_caching=false").code, 0);
+  const json a = json::parse(read_file(dir_ + "/on.json")), b = json::parse(read_file(dir_ + "/off.json"));
+  ASSERT_TRUE(a.contains("prefix_cache"));
+  EXPECT_FALSE(b.contains("prefix_cache"));
+  const json& pc = a["prefix_cache"];
+  EXPECT_EQ(pc["lookups"].get<std::uint64_t>(), 40u);
+  // Two prefixes of 8 whole blocks; a prefix misses only for requests admitted before its
+  // first one has prefilled it, at most a batch (8) of them each.
+  EXPECT_GE(pc["hits"].get<std::uint64_t>(), 40u - 2 * 8);
+  EXPECT_EQ(pc["tokens_saved"].get<std::uint64_t>(), 128u * pc["hits"].get<std::uint64_t>());
+  EXPECT_EQ(a["summary"]["prompt_tokens"], b["summary"]["prompt_tokens"]);
+  EXPECT_LT(a["summary"]["ttft_s"]["mean"].get<double>(), b["summary"]["ttft_s"]["mean"].get<double>());
+  // A prefix as long as the shortest prompt: exit 2 naming the key.
+  const Outcome bad = podsim_cli("serve " + f + " --hw tpu-v4 -q --sset serve.requests.shared_prefix.tokens=160");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("serve.requests.shared_prefix.tokens"), std::string::npos) << bad.output;
+}
+
+}  // namespace

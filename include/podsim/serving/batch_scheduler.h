@@ -85,6 +85,9 @@ struct ServeTimeline {
   // waited for those copies.
   double swap_bytes = 0, swap_s = 0;
   std::uint64_t max_batch_seen = 0;
+  // Prefix caching (serving/prefix_cache.h): admissions of a request with a shared prefix,
+  // those that found it cached, the prompt tokens they did not prefill, entries evicted.
+  std::uint64_t prefix_lookups = 0, prefix_hits = 0, prefix_tokens_saved = 0, prefix_evictions = 0;
   // Speculative decoding: draft tokens proposed and accepted, and decode sequence-steps.
   std::uint64_t drafted = 0, accepted = 0, decode_sequence_steps = 0;
   // Disaggregated serving: chips in all, each pool's busy time, KV bytes moved between

@@ -35,10 +35,21 @@ struct ServeRequest {
   double arrival_s = 0;
   std::uint64_t prompt_tokens = 0;
   std::uint64_t output_tokens = 0;  // >= 1: the first comes out of the prefill
+  // The prompt begins with the shared prefix `prefix_id` (0: none) of `prefix_tokens`
+  // tokens, fewer than the prompt's (serving/prefix_cache.h).
+  std::uint64_t prefix_id = 0;
+  std::uint64_t prefix_tokens = 0;
 };
 
 struct TokenRange {
   std::uint64_t min = 1, max = 1;  // uniform integers in [min, max]
+};
+
+// Shared prompt prefixes: each prompt begins with one of `groups` prefixes of `tokens`
+// tokens, drawn uniformly (a system prompt per application, say); 0 groups: none.
+struct SharedPrefix {
+  std::uint64_t groups = 0;
+  std::uint64_t tokens = 0;
 };
 
 struct RequestGenerator {
@@ -46,6 +57,7 @@ struct RequestGenerator {
   double rate_per_s = 0;  // Poisson arrivals
   std::uint64_t seed = 1;
   TokenRange prompt, output;
+  SharedPrefix shared_prefix;
 };
 
 // Speculative decoding (Leviathan et al., ICML 2023): each step a draft model proposes
@@ -71,9 +83,14 @@ struct Disaggregation {
 };
 
 // Replicas of the model, each a chip with its own scheduler and KV cache, behind a router
-// that sends each request, as it arrives, to one of them: `round_robin` (in turn) or
+// that sends each request, as it arrives, to one of them: `round_robin` (in turn),
 // `least_outstanding` (the replica with the fewest requests routed to it and not yet
-// finished; ties to the lowest index), as serving frontends and Vidur's global schedulers do.
+// finished; ties to the lowest index), as serving frontends and Vidur's global schedulers
+// do; `least_kv` (the replica with the least KV-cache pressure: blocks its sequences hold
+// plus blocks its waiting prompts will need), or `prefix_affinity` (a request with a shared
+// prefix goes where that prefix went first, so its cached blocks are found; the first of a
+// prefix, and requests without one, go by least_outstanding: SGLang's cache-aware routing
+// without its load-balance threshold).
 struct Replicas {
   std::uint64_t count = 1;
   std::string routing = "round_robin";
@@ -88,6 +105,8 @@ struct ServeScheduler {
   // its cache and later recomputes it (vLLM's default), `swap` copies its blocks to host
   // memory over chip.host.link_bandwidth and back when it is readmitted.
   std::string preemption = "recompute";
+  // Keep shared prompt prefixes' KV blocks for later requests (serving/prefix_cache.h).
+  bool prefix_caching = false;
   SpeculativeDecoding speculative;
   Disaggregation disaggregation;
   Replicas replicas;
@@ -108,6 +127,7 @@ struct ServeSpec {
   ServeScheduler scheduler;
   SourceLocation capacity_where;
   SourceLocation preemption_where;
+  SourceLocation prefix_caching_where;
   double slo_ttft_s = 0, slo_tpot_s = 0;  // 0: no target
   std::string draft;  // speculative decoding: the draft model's workload file (resolved)
   SourceLocation draft_where;

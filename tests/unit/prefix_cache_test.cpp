@@ -1,0 +1,294 @@
+// Prefix caching and KV-aware routing (serving/prefix_cache.h, batch_scheduler.cpp) against
+// closed forms: step costs of our choosing, request streams small enough to follow by hand.
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "podsim/config/config_error.h"
+#include "podsim/serving/batch_scheduler.h"
+#include "podsim/serving/prefix_cache.h"
+#include "podsim/serving/serve_spec.h"
+#include "podsim/serving/step_cost.h"
+
+namespace podsim {
+namespace {
+
+// A prefill step costs 0.1 ms a prompt token, a decode-only step 2 ms; it records every
+// step's work.
+struct RecordingCost : StepCost {
+  std::vector<StepWork> steps;
+  double seconds(const StepWork& w) override {
+    steps.push_back(w);
+    return w.prefill_tokens > 0 ? 1e-4 * double(w.prefill_tokens) : 0.002;
+  }
+  std::vector<std::uint64_t> prefills() const {
+    std::vector<std::uint64_t> out;
+    for (const StepWork& w : steps)
+      if (w.prefill_tokens > 0) out.push_back(w.prefill_tokens);
+    return out;
+  }
+};
+
+ServeScheduler caching(bool on, std::uint64_t block = 16) {
+  ServeScheduler s;
+  s.max_batch = 8;
+  s.max_tokens_per_step = 512;
+  s.kv_block_tokens = block;
+  s.prefix_caching = on;
+  return s;
+}
+
+ServeRequest with_prefix(double at, std::uint64_t prompt, std::uint64_t output, std::uint64_t id, std::uint64_t tokens) {
+  ServeRequest r{at, prompt, output};
+  r.prefix_id = id;
+  r.prefix_tokens = tokens;
+  return r;
+}
+
+TEST(PrefixCache, EvictsTheLeastRecentlyReleasedIdleEntryFirst) {
+  PrefixCache c;
+  EXPECT_TRUE(c.insert(1, 2));
+  EXPECT_TRUE(c.insert(2, 3));
+  EXPECT_FALSE(c.insert(1, 5));  // cached already: nothing changes
+  EXPECT_EQ(c.cached_blocks(1), 2u);
+  EXPECT_EQ(c.evict_one(), 0u);  // both referenced
+  c.release(2, 1.0);
+  c.release(1, 2.0);
+  EXPECT_EQ(c.idle_blocks(), 5u);
+  EXPECT_EQ(c.idle_blocks_of(2), 3u);
+  EXPECT_EQ(c.acquire(1), 2u);  // referenced again: no longer evictable
+  EXPECT_EQ(c.idle_blocks(), 3u);
+  EXPECT_EQ(c.idle_blocks_of(1), 0u);
+  EXPECT_EQ(c.evict_one(), 3u);  // prefix 2
+  EXPECT_EQ(c.cached_blocks(2), 0u);
+  EXPECT_EQ(c.evict_one(), 0u);
+  c.release(1, 3.0);
+  EXPECT_EQ(c.evict_one(), 2u);
+  EXPECT_EQ(c.evictions(), 2u);
+}
+
+// The second request with the same 70-token prefix finds floor(70 / 16) = 4 blocks (64
+// tokens) cached and prefills the other 36 of its 100, attending to all 100.
+TEST(PrefixCaching, ALaterRequestPrefillsOnlyWhatTheCachedWholeBlocksDoNotHold) {
+  const std::vector<ServeRequest> reqs = {with_prefix(0, 100, 2, 1, 70), with_prefix(10, 100, 2, 1, 70)};
+  RecordingCost cost;
+  const ServeTimeline t = simulate_serving(reqs, caching(true), 1 << 20, cost, {});
+  EXPECT_EQ(cost.prefills(), (std::vector<std::uint64_t>{100, 36}));
+  for (const StepWork& w : cost.steps) {
+    if (w.prefill_tokens == 36) {
+      EXPECT_EQ(w.prefill_context, 100u);
+    }
+  }
+  EXPECT_NEAR(t.requests[0].ttft_s(), 100e-4, 1e-12);
+  EXPECT_NEAR(t.requests[1].ttft_s(), 36e-4, 1e-12);
+  EXPECT_EQ(t.prefix_lookups, 2u);
+  EXPECT_EQ(t.prefix_hits, 1u);
+  EXPECT_EQ(t.prefix_tokens_saved, 64u);
+  // Off, both prefill their whole prompt.
+  RecordingCost off;
+  const ServeTimeline u = simulate_serving(reqs, caching(false), 1 << 20, off, {});
+  EXPECT_EQ(off.prefills(), (std::vector<std::uint64_t>{100, 100}));
+  EXPECT_EQ(u.prefix_lookups, 0u);
+  EXPECT_EQ(u.prefix_hits, 0u);
+}
+
+// Two requests admitted in the same step both compute the prefix (neither is cached yet);
+// one of them leaves it for the third.
+TEST(PrefixCaching, RequestsAdmittedBeforeThePrefixIsComputedComputeItThemselves) {
+  const std::vector<ServeRequest> reqs = {with_prefix(0, 100, 2, 7, 64), with_prefix(0, 100, 2, 7, 64),
+                                          with_prefix(10, 80, 2, 7, 64)};
+  RecordingCost cost;
+  const ServeTimeline t = simulate_serving(reqs, caching(true), 1 << 20, cost, {});
+  EXPECT_EQ(cost.prefills(), (std::vector<std::uint64_t>{200, 16}));
+  EXPECT_EQ(t.prefix_lookups, 3u);
+  EXPECT_EQ(t.prefix_hits, 1u);
+  // A prefix shorter than one block shares nothing.
+  RecordingCost short_cost;
+  const ServeTimeline s = simulate_serving({with_prefix(0, 40, 2, 3, 15), with_prefix(10, 40, 2, 3, 15)}, caching(true),
+                                           1 << 20, short_cost, {});
+  EXPECT_EQ(short_cost.prefills(), (std::vector<std::uint64_t>{40, 40}));
+  EXPECT_EQ(s.prefix_hits, 0u);
+}
+
+// 14 blocks of 16 tokens. Request 0 (100 tokens, 7 blocks) leaves its 4 prefix blocks
+// cached; request 1 needs 13 blocks, 10 are free: the idle prefix is evicted, no sequence
+// is preempted; request 2 with the evicted prefix then misses.
+TEST(PrefixCaching, AnIdleCachedPrefixIsEvictedBeforeAnySequenceIsPreempted) {
+  const std::vector<ServeRequest> reqs = {with_prefix(0, 100, 2, 1, 64), ServeRequest{10, 200, 2},
+                                          with_prefix(20, 100, 2, 1, 64)};
+  RecordingCost cost;
+  const ServeTimeline t = simulate_serving(reqs, caching(true), 14 * 16, cost, {});
+  EXPECT_EQ(t.prefix_evictions, 1u);
+  EXPECT_EQ(t.preemptions, 0u);
+  EXPECT_EQ(t.prefix_lookups, 2u);
+  EXPECT_EQ(t.prefix_hits, 0u);
+  EXPECT_EQ(cost.prefills(), (std::vector<std::uint64_t>{100, 200, 100}));
+  EXPECT_LE(t.kv_blocks_peak, 14u);
+}
+
+// Many requests over a few prefixes in a cache that cannot hold them all: with either
+// preemption policy every request finishes, in order of its own steps, within the cache.
+TEST(PrefixCaching, EveryRequestFinishesUnderPreemptionWithEitherPolicy) {
+  std::mt19937_64 rng(11);
+  std::vector<ServeRequest> reqs;
+  double at = 0;
+  for (int i = 0; i < 300; ++i) {
+    at += double(rng() % 1000) * 1e-6;
+    const std::uint64_t id = rng() % 4;  // 0: no prefix
+    const std::uint64_t prompt = 40 + rng() % 200, output = 1 + rng() % 40;
+    reqs.push_back(id ? with_prefix(at, prompt, output, id, 16 + 8 * id) : ServeRequest{at, prompt, output});
+  }
+  for (const char* policy : {"recompute", "swap"}) {
+    ServeScheduler sch = caching(true);
+    sch.preemption = policy;
+    RecordingCost cost;
+    const ServeTimeline t = simulate_serving(reqs, sch, 24 * 16, cost, {}, SwapLink{100, 1e9});
+    EXPECT_GT(t.preemptions, 0u) << policy;  // the cache is small enough to force them
+    EXPECT_GT(t.prefix_hits, 0u) << policy;
+    EXPECT_LE(t.kv_blocks_peak, 24u) << policy;
+    for (const RequestOutcome& r : t.requests) {
+      EXPECT_GE(r.first_token_s, r.arrival_s) << policy;
+      EXPECT_GE(r.finish_s, r.first_token_s) << policy;
+    }
+  }
+}
+
+// Two replicas, fixed step costs. Prefixes 1 and 2 each go to a replica first; later, a
+// request of prefix 2 arrives first, then one of prefix 1. least_outstanding sends them to
+// the idle replicas in index order (each the other's prefix: misses); prefix_affinity
+// sends each where its prefix is cached (hits).
+TEST(PrefixCaching, PrefixAffinityRoutesARequestToTheReplicaHoldingItsPrefix) {
+  const std::vector<ServeRequest> reqs = {with_prefix(0, 100, 2, 1, 64), with_prefix(0.001, 100, 2, 2, 64),
+                                          with_prefix(10, 100, 2, 2, 64), with_prefix(10.001, 100, 2, 1, 64)};
+  ServeScheduler sch = caching(true);
+  sch.replicas.count = 2;
+  sch.replicas.routing = "least_outstanding";
+  RecordingCost a;
+  const ServeTimeline lo = simulate_serving(reqs, sch, 1 << 20, a, {});
+  EXPECT_EQ(lo.prefix_hits, 0u);
+  sch.replicas.routing = "prefix_affinity";
+  RecordingCost b;
+  const ServeTimeline pa = simulate_serving(reqs, sch, 1 << 20, b, {});
+  EXPECT_EQ(pa.prefix_hits, 2u);
+  EXPECT_EQ(pa.prefix_tokens_saved, 128u);
+  EXPECT_NEAR(pa.requests[2].ttft_s(), 36e-4, 1e-12);
+  EXPECT_NEAR(lo.requests[2].ttft_s(), 100e-4, 1e-12);
+}
+
+// least_kv weighs the caches, not the request counts: a long prompt on replica 0 makes
+// replica 1 the choice for both later requests, where least_outstanding splits them.
+TEST(PrefixCaching, LeastKvRoutesByTheBlocksEachReplicaHoldsAndAwaits) {
+  const std::vector<ServeRequest> reqs = {{0, 1000, 100}, {0.05, 16, 100}, {0.06, 16, 100}};
+  ServeScheduler sch = caching(false);
+  sch.max_tokens_per_step = 2048;
+  sch.replicas.count = 2;
+  sch.replicas.routing = "least_kv";
+  RecordingCost a;
+  const ServeTimeline kv = simulate_serving(reqs, sch, 1 << 20, a, {});
+  ASSERT_EQ(kv.replicas.size(), 2u);
+  EXPECT_EQ(kv.replicas[0].requests, 1u);
+  EXPECT_EQ(kv.replicas[1].requests, 2u);
+  sch.replicas.routing = "least_outstanding";
+  RecordingCost b;
+  const ServeTimeline lo = simulate_serving(reqs, sch, 1 << 20, b, {});
+  EXPECT_EQ(lo.replicas[0].requests, 2u);
+  EXPECT_EQ(lo.replicas[1].requests, 1u);
+}
+
+class PrefixFiles : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/podsim-prefix-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = dir_ + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string dir_;
+};
+
+TEST_F(PrefixFiles, SharedPrefixesAreDrawnApartFromTheArrivalsAndLengths) {
+  const std::string base = "serve:\n  workload: m.yaml\n  requests: {count: 2000, rate: 5, seed: 3,\n"
+                           "    prompt_tokens: {min: 100, max: 300}, output_tokens: 7";
+  const auto plain = serve_requests(load_serve_spec(write("a.yaml", base + "}\n")));
+  const auto shared =
+      serve_requests(load_serve_spec(write("b.yaml", base + ", shared_prefix: {groups: 4, tokens: 64}}\n")));
+  ASSERT_EQ(plain.size(), shared.size());
+  std::vector<std::uint64_t> per_group(5, 0);
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(plain[i].arrival_s, shared[i].arrival_s);
+    EXPECT_EQ(plain[i].prompt_tokens, shared[i].prompt_tokens);
+    EXPECT_EQ(plain[i].prefix_id, 0u);
+    ASSERT_GE(shared[i].prefix_id, 1u);
+    ASSERT_LE(shared[i].prefix_id, 4u);
+    EXPECT_EQ(shared[i].prefix_tokens, 64u);
+    ++per_group[shared[i].prefix_id];
+  }
+  for (std::uint64_t g = 1; g <= 4; ++g) EXPECT_NEAR(double(per_group[g]), 500, 100) << g;  // binomial sd 19
+}
+
+TEST_F(PrefixFiles, BadPrefixSettingsNameTheirKeyLineAndColumn) {
+  try {
+    load_serve_spec(write("s.yaml", "serve:\n  workload: m.yaml\n  requests: {count: 5, rate: 5, prompt_tokens: 64,\n"
+                                    "    output_tokens: 7, shared_prefix: {groups: 2, tokens: 64}}\n"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.requests.shared_prefix.tokens");
+    EXPECT_EQ(e.where().line, 4);
+    EXPECT_NE(std::string(e.what()).find("fewer than the shortest prompt"), std::string::npos) << e.what();
+  }
+  try {
+    load_serve_spec(write("p.yaml", "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                                    "  scheduler: {prefix_caching: yes}\n"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.scheduler.prefix_caching");
+    EXPECT_EQ(e.where().line, 4);
+  }
+  try {
+    load_serve_spec(write("d.yaml", "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                                    "  scheduler: {prefix_caching: true}\n"
+                                    "  disaggregation: {prefill_chips: 1, decode_chips: 1, kv_link: 10 GB/s}\n"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.scheduler.prefix_caching");
+  }
+}
+
+TEST_F(PrefixFiles, TraceCarriesPrefixColumnsAndRefusesInconsistentOnes) {
+  const auto ok = parse_serve_trace(
+      "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens\n0,100,5,3,64\n0.5,90,5,0,0\n1,80,5,3,64\n", "t.csv");
+  ASSERT_EQ(ok.size(), 3u);
+  EXPECT_EQ(ok[0].prefix_id, 3u);
+  EXPECT_EQ(ok[0].prefix_tokens, 64u);
+  EXPECT_EQ(ok[1].prefix_id, 0u);
+  EXPECT_EQ(ok[2].prefix_tokens, 64u);
+  const auto expect_error = [](const std::string& text, int line, int column, const std::string& words) {
+    try {
+      parse_serve_trace(text, "t.csv");
+      FAIL() << text;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.key_path(), "serve.requests.trace");
+      EXPECT_EQ(e.where().line, line) << e.what();
+      EXPECT_EQ(e.where().column, column) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  const std::string h = "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens\n";
+  expect_error(h + "0,100,5,3,64\n1,100,5,3,32\n", 3, 11, "prefix 3 has 64 tokens on line 2, 32 here");
+  expect_error(h + "0,64,5,3,64\n", 2, 10, "fewer than the prompt's 64 tokens");
+  expect_error(h + "0,100,5,3,0\n", 2, 9, "both 0");
+  expect_error(h + "0,100,5\n", 2, 1, "expected 5 fields");
+}
+
+}  // namespace
+}  // namespace podsim
