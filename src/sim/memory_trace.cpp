@@ -1,7 +1,6 @@
 #include "podsim/sim/memory_trace.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <queue>
 
@@ -48,15 +47,13 @@ MemoryPatternResult replay_memory_trace(const HardwareSpec& hw, const std::vecto
     if ((v % 2 == 0) == any_read) lat.push_back(double(v / 2) * 1e-3);
   if (!lat.empty()) {
     double sum = 0;
-    static const std::array<double, 40> powers = [] {
-      std::array<double, 40> p{};
-      for (std::size_t b = 0; b < p.size(); ++b) p[b] = std::ldexp(1.0, int(b));
-      return p;
-    }();
+    // Bucket b counts latencies in [2^(b-1), 2^b) ns (bucket 0: under 1 ns; the last, 40,
+    // everything from 2^39 ns): the number of powers 2^0 .. 2^39 at or below v, which for
+    // v >= 1 is floor(log2 v) + 1, read exactly from the exponent by ilogb.
+    constexpr int kBuckets = 40;
     for (double v : lat) {
       sum += v;
-      std::size_t bucket = 0;
-      while (bucket < powers.size() && v >= powers[bucket]) ++bucket;
+      const std::size_t bucket = v < 1.0 ? 0 : std::size_t(std::min(kBuckets, std::ilogb(v) + 1));
       if (r.latency_histogram.size() <= bucket) r.latency_histogram.resize(bucket + 1, 0);
       ++r.latency_histogram[bucket];
     }
