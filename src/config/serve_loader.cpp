@@ -109,6 +109,28 @@ RequestGenerator generator(const YAML::Node& req, const std::string& file) {
                                     "always computed",
                                     g.shared_prefix.tokens, g.prompt.min));
   }
+  if (const YAML::Node cv = req["conversations"]) {
+    detail::expect_map(cv, "serve.requests.conversations", file);
+    detail::reject_unknown_keys(cv, {"turns", "turn_gap"}, "serve.requests.conversations", file);
+    for (const char* k : {"turns", "turn_gap"})
+      if (!cv[k])
+        throw ConfigError(location_of(cv, file), std::string("serve.requests.conversations.") + k,
+                          "missing: turns per conversation, and the mean time between its turns");
+    if (req["shared_prefix"])
+      throw ConfigError(location_of(cv, file), "serve.requests.conversations",
+                        "conversations with shared_prefix are not modelled (a prefix tree); use one");
+    g.conversations.turns = token_range(cv["turns"], "serve.requests.conversations.turns", file, 1);
+    if (g.conversations.turns.max > 1000)
+      throw ConfigError(location_of(cv["turns"], file), "serve.requests.conversations.turns",
+                        fmt::format("{} turns: at most 1000", g.conversations.turns.max));
+    g.conversations.turn_gap_s = seconds(cv["turn_gap"], "serve.requests.conversations.turn_gap", file);
+    // The longest conversation's last prompt must stay a number of tokens podsim takes.
+    const double longest = double(g.conversations.turns.max) * double(g.prompt.max + g.output.max);
+    if (longest > double(kMaxTokens))
+      throw ConfigError(location_of(cv["turns"], file), "serve.requests.conversations.turns",
+                        fmt::format("a conversation of {} turns of up to {} + {} tokens would pass {} tokens",
+                                    g.conversations.turns.max, g.prompt.max, g.output.max, kMaxTokens));
+  }
   return g;
 }
 
@@ -123,6 +145,34 @@ std::uint64_t uniform(std::mt19937_64& rng, const TokenRange& r) {
   return r.min + x % span;
 }
 double unit_open(std::mt19937_64& rng) { return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53; }
+
+// Conversations (serve_spec.h): each conversation's turns, then all of them in arrival
+// order (ties: the earlier conversation, then the earlier turn). The prefix id is the
+// conversation's number, from 1.
+std::vector<ServeRequest> conversation_requests(const RequestGenerator& g) {
+  std::mt19937_64 rng(g.seed);
+  std::vector<ServeRequest> out;
+  double start = 0;
+  for (std::uint64_t c = 0; c < g.count; ++c) {
+    start += -std::log(unit_open(rng)) / g.rate_per_s;
+    const std::uint64_t turns = uniform(rng, g.conversations.turns);
+    double at = start;
+    std::uint64_t context = 0;  // tokens of the conversation so far
+    for (std::uint64_t k = 0; k < turns; ++k) {
+      if (k > 0) at += -std::log(unit_open(rng)) * g.conversations.turn_gap_s;
+      ServeRequest r;
+      r.arrival_s = at;
+      r.prompt_tokens = context + uniform(rng, g.prompt);
+      r.output_tokens = uniform(rng, g.output);
+      r.prefix_id = c + 1;
+      r.prefix_tokens = context > 0 ? context - 1 : 0;
+      context = r.prompt_tokens + r.output_tokens;
+      out.push_back(r);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ServeRequest& a, const ServeRequest& b) { return a.arrival_s < b.arrival_s; });
+  return out;
+}
 
 std::vector<ServeRequest> read_trace(const std::string& path) {
   std::error_code ec;
@@ -206,17 +256,21 @@ std::vector<ServeRequest> parse_serve_trace(const std::string& all, const std::s
                               kMaxTokens, s));
         (f == 3 ? r.prefix_id : r.prefix_tokens) = v;
       }
-      if ((r.prefix_id == 0) != (r.prefix_tokens == 0))
-        fail(3, "prefix_id and prefix_tokens: both 0 (no shared prefix) or both above 0");
+      if (r.prefix_id == 0 && r.prefix_tokens != 0)
+        fail(4, "prefix_tokens: a prefix needs a prefix_id above 0 (0, 0: no prefix; id, 0: a conversation's first turn)");
       if (r.prefix_tokens >= r.prompt_tokens)
         fail(4, fmt::format("prefix_tokens: {} must be fewer than the prompt's {} tokens (the prompt's last token is "
                             "always computed)",
                             r.prefix_tokens, r.prompt_tokens));
+      // A prefix keeps its length (a shared system prompt) or grows (a conversation's
+      // turns: each continues the one before); a shorter one would be another branch.
       if (r.prefix_id != 0) {
         const auto [it, fresh] = prefix_seen.emplace(r.prefix_id, std::pair{r.prefix_tokens, lines.number()});
-        if (!fresh && it->second.first != r.prefix_tokens)
-          fail(4, fmt::format("prefix_tokens: prefix {} has {} tokens on line {}, {} here", r.prefix_id,
-                              it->second.first, it->second.second, r.prefix_tokens));
+        if (!fresh && r.prefix_tokens < it->second.first)
+          fail(4, fmt::format("prefix_tokens: prefix {} has {} tokens on line {}, {} here: a prefix keeps its length "
+                              "or grows (a conversation), never shrinks",
+                              r.prefix_id, it->second.first, it->second.second, r.prefix_tokens));
+        it->second = {r.prefix_tokens, lines.number()};
       }
     }
     if (out.size() >= kMaxRequests) fail(0, fmt::format("more than {} requests", kMaxRequests));
@@ -293,7 +347,9 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
     spec.trace = resolve(path, detail::scalar_text(req["trace"], "serve.requests.trace", path));
     spec.trace_where = location_of(req["trace"], path);
   } else {
-    detail::reject_unknown_keys(req, {"count", "rate", "seed", "prompt_tokens", "output_tokens", "shared_prefix", "trace"},
+    detail::reject_unknown_keys(req,
+                                {"count", "rate", "seed", "prompt_tokens", "output_tokens", "shared_prefix",
+                                 "conversations", "trace"},
                                 "serve.requests", path);
     spec.generator = generator(req, path);
   }
@@ -448,6 +504,7 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
 std::vector<ServeRequest> serve_requests(const ServeSpec& spec) {
   if (!spec.generator) return read_trace(spec.trace);
   const RequestGenerator& g = *spec.generator;
+  if (g.conversations.turns.max > 0) return conversation_requests(g);
   std::mt19937_64 rng(g.seed);
   std::vector<ServeRequest> out;
   out.reserve(g.count);

@@ -38,10 +38,11 @@ struct Sequence {
 // proportion to their share, not to the whole stream.
 class Replica {
  public:
-  Replica(const std::vector<ServeRequest>& requests, const ServeScheduler& sch, ServeTimeline& out,
-          std::vector<RequestOutcome>& outcomes, StepCost& cost, std::uint64_t accept_seed, const SwapLink& swap)
-      : requests_(requests), sch_(sch), out_(out), outcomes_(outcomes), cost_(cost), accept_rng_(accept_seed),
-        free_blocks_(out.kv_blocks_total), swap_(swap), swapping_(sch.preemption == "swap") {}
+  Replica(const std::vector<ServeRequest>& requests, const std::vector<char>& keeps_context, const ServeScheduler& sch,
+          ServeTimeline& out, std::vector<RequestOutcome>& outcomes, StepCost& cost, std::uint64_t accept_seed,
+          const SwapLink& swap)
+      : requests_(requests), keeps_context_(keeps_context), sch_(sch), out_(out), outcomes_(outcomes), cost_(cost),
+        accept_rng_(accept_seed), free_blocks_(out.kv_blocks_total), swap_(swap), swapping_(sch.preemption == "swap") {}
 
   bool busy() const { return !running_.empty() || !waiting_.empty(); }
   // KV-cache pressure for the router: blocks the running sequences hold (their own and the
@@ -72,6 +73,11 @@ class Replica {
     return routed_ - finished_by_;
   }
   void step();
+  // After the last step: every block is free or cached, and no request holds a reference.
+  void check_blocks() const {
+    if (free_blocks_ + prefix_.total_blocks() != out_.kv_blocks_total || prefix_.idle_blocks() != prefix_.total_blocks())
+      throw std::logic_error("serving scheduler: KV blocks leaked");
+  }
 
  private:
   // Tokens a sequence may draft this step: never past its last token, so the cache never
@@ -98,6 +104,7 @@ class Replica {
     }
     return true;
   }
+  void finish_blocks(std::size_t id, Sequence& s);
   // The sequence stops referencing its cached prefix (finished or preempted).
   void drop_prefix(std::size_t id, Sequence& s) {
     if (s.shared_blocks == 0) return;
@@ -118,6 +125,7 @@ class Replica {
   }
 
   const std::vector<ServeRequest>& requests_;
+  const std::vector<char>& keeps_context_;  // by request id: a later turn continues its context
   const ServeScheduler& sch_;
   ServeTimeline& out_;
   std::vector<RequestOutcome>& outcomes_;
@@ -172,12 +180,38 @@ void Replica::emit(std::size_t id) {
   }
   if (s.generated == requests_[id].output_tokens) {
     o.finish_s = t_;
-    free_blocks_ += s.blocks;
-    s.blocks = 0;
-    drop_prefix(id, s);
+    finish_blocks(id, s);
     finish_times_.push_back(t_);
     running_.erase(std::find(running_.begin(), running_.end(), id));
   }
+}
+
+// A finished sequence frees its blocks, unless a later turn of its conversation continues
+// its context: then its whole blocks (prompt and output) become the conversation's cached
+// entry, the shared part it referenced included, and only the partly filled last block is
+// freed.
+void Replica::finish_blocks(std::size_t id, Sequence& s) {
+  const std::uint64_t prefix_id = requests_[id].prefix_id;
+  if (sch_.prefix_caching && prefix_id != 0 && keeps_context_[id]) {
+    const std::uint64_t whole = s.kv_tokens / sch_.kv_block_tokens;
+    const bool grows = s.shared_blocks > 0 && prefix_.refs(prefix_id) == 1 &&
+                       prefix_.cached_blocks(prefix_id) == s.shared_blocks && whole >= s.shared_blocks;
+    if (!grows && s.shared_blocks == 0) free_blocks_ += prefix_.drop_idle(prefix_id);  // an older context, replaced
+    if (grows || (s.shared_blocks == 0 && prefix_.cached_blocks(prefix_id) == 0)) {
+      const std::uint64_t own_kept = std::min(s.blocks, whole - s.shared_blocks);
+      free_blocks_ += s.blocks - own_kept;
+      if (grows) {
+        prefix_.extend(prefix_id, s.shared_blocks + own_kept, t_);
+      } else if (own_kept > 0) {
+        prefix_.put_idle(prefix_id, own_kept, t_);
+      }
+      s.blocks = s.shared_blocks = 0;
+      return;
+    }
+  }
+  free_blocks_ += s.blocks;
+  s.blocks = 0;
+  drop_prefix(id, s);
 }
 
 // New sequences join while the step's token budget, the batch and the cache allow, first
@@ -189,8 +223,10 @@ void Replica::admit_waiting(std::uint64_t& budget, std::vector<std::pair<std::si
     Sequence& s = seq_[id];
     // A prefill from the start finds its prefix's blocks in the cache, if they are there.
     const std::uint64_t prefix_id = requests_[id].prefix_id;
-    const bool looks_up = sch_.prefix_caching && prefix_id != 0 && !s.swapped && s.prefilled == 0;
-    const std::uint64_t hit = looks_up ? prefix_.cached_blocks(prefix_id) : 0;
+    const bool looks_up = sch_.prefix_caching && prefix_id != 0 && requests_[id].prefix_tokens > 0 && !s.swapped &&
+                          s.prefilled == 0;
+    const std::uint64_t hit =
+        looks_up ? std::min(prefix_.cached_blocks(prefix_id), requests_[id].prefix_tokens / block) : 0;
     // Blocks for its whole prompt (less the cached prefix), or for the cache it had when
     // swapped out.
     const std::uint64_t all = ceil_div(std::max(s.prefill_target, s.kv_tokens), block);
@@ -376,11 +412,25 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
   ServeTimeline all = start_timeline(requests, sch.kv_block_tokens, kv_capacity_tokens, capacity_where);
   std::vector<ServeTimeline> outs(n);
   for (ServeTimeline& o : outs) o.kv_blocks_total = all.kv_blocks_total;
+  // A request keeps its context for the next request of its prefix when that one's prefix
+  // is longer (a conversation's next turn); equal lengths share a fixed prefix.
+  std::vector<char> keeps_context(requests.size(), 0);
+  {
+    std::unordered_map<std::uint64_t, std::size_t> last_of;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (requests[i].prefix_id == 0) continue;
+      const auto [it, fresh] = last_of.emplace(requests[i].prefix_id, i);
+      if (!fresh) {
+        if (requests[i].prefix_tokens > requests[it->second].prefix_tokens) keeps_context[it->second] = 1;
+        it->second = i;
+      }
+    }
+  }
   std::vector<Replica> chips;
   chips.reserve(n);
   // Each replica draws its own acceptances (replica 0 from the seed, as a lone chip does).
   for (std::size_t r = 0; r < n; ++r)
-    chips.emplace_back(requests, sch, outs[r], all.requests, cost, sch.speculative.seed + r, swap);
+    chips.emplace_back(requests, keeps_context, sch, outs[r], all.requests, cost, sch.speculative.seed + r, swap);
   std::vector<std::size_t> replica_of(requests.size(), 0);
   std::unordered_map<std::uint64_t, std::size_t> prefix_home;  // prefix_affinity: where each prefix went first
   for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -419,8 +469,10 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
     replica_of[i] = pick;
     chips[pick].arrive(i);
   }
-  for (Replica& c : chips)
+  for (Replica& c : chips) {
     while (c.busy()) c.step();
+    c.check_blocks();
+  }
   if (n == 1) {
     outs.front().requests = std::move(all.requests);
     return std::move(outs.front());

@@ -37,7 +37,39 @@ void PrefixCache::release(std::uint64_t prefix_id, double t) {
 }
 
 bool PrefixCache::insert(std::uint64_t prefix_id, std::uint64_t blocks) {
-  return entries_.emplace(prefix_id, Entry{blocks, 1, 0.0}).second;
+  if (!entries_.emplace(prefix_id, Entry{blocks, 1, 0.0}).second) return false;
+  total_blocks_ += blocks;
+  return true;
+}
+
+std::uint64_t PrefixCache::refs(std::uint64_t prefix_id) const {
+  const auto it = entries_.find(prefix_id);
+  return it == entries_.end() ? 0 : it->second.refs;
+}
+
+std::uint64_t PrefixCache::drop_idle(std::uint64_t prefix_id) {
+  const auto it = entries_.find(prefix_id);
+  if (it == entries_.end() || it->second.refs > 0) return 0;
+  const std::uint64_t blocks = it->second.blocks;
+  idle_.erase({it->second.released_at, prefix_id});
+  idle_blocks_ -= blocks;
+  total_blocks_ -= blocks;
+  entries_.erase(it);
+  return blocks;
+}
+
+bool PrefixCache::extend(std::uint64_t prefix_id, std::uint64_t blocks, double t) {
+  const auto it = entries_.find(prefix_id);
+  if (it == entries_.end() || it->second.refs != 1) return false;
+  total_blocks_ += blocks - it->second.blocks;
+  it->second.blocks = blocks;
+  release(prefix_id, t);
+  return true;
+}
+
+void PrefixCache::put_idle(std::uint64_t prefix_id, std::uint64_t blocks, double t) {
+  if (!insert(prefix_id, blocks)) throw std::logic_error("prefix cache: put_idle of a prefix that is cached");
+  release(prefix_id, t);
 }
 
 std::uint64_t PrefixCache::evict_one() {
@@ -47,6 +79,7 @@ std::uint64_t PrefixCache::evict_one() {
   const std::uint64_t blocks = entries_.at(id).blocks;
   entries_.erase(id);
   idle_blocks_ -= blocks;
+  total_blocks_ -= blocks;
   ++evictions_;
   return blocks;
 }

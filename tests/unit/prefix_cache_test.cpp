@@ -1,7 +1,9 @@
 // Prefix caching and KV-aware routing (serving/prefix_cache.h, batch_scheduler.cpp) against
 // closed forms: step costs of our choosing, request streams small enough to follow by hand.
 #include <cstdlib>
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -143,6 +145,18 @@ TEST(PrefixCaching, EveryRequestFinishesUnderPreemptionWithEitherPolicy) {
     const std::uint64_t prompt = 40 + rng() % 200, output = 1 + rng() % 40;
     reqs.push_back(id ? with_prefix(at, prompt, output, id, 16 + 8 * id) : ServeRequest{at, prompt, output});
   }
+  // And conversations (prefix ids from 100) whose turns overlap the rest.
+  for (std::uint64_t c = 100; c < 110; ++c) {
+    double when = double(rng() % 100000) * 1e-6;
+    std::uint64_t context = 0;
+    for (int turn = 0; turn < 3; ++turn) {
+      const std::uint64_t prompt = context + 10 + rng() % 40, output = 1 + rng() % 20;
+      reqs.push_back(with_prefix(when, prompt, output, c, context ? context - 1 : 0));
+      context = prompt + output;
+      when += double(rng() % 20000) * 1e-6;
+    }
+  }
+  std::stable_sort(reqs.begin(), reqs.end(), [](const ServeRequest& a, const ServeRequest& b) { return a.arrival_s < b.arrival_s; });
   for (const char* policy : {"recompute", "swap"}) {
     ServeScheduler sch = caching(true);
     sch.preemption = policy;
@@ -156,6 +170,32 @@ TEST(PrefixCaching, EveryRequestFinishesUnderPreemptionWithEitherPolicy) {
       EXPECT_GE(r.finish_s, r.first_token_s) << policy;
     }
   }
+}
+
+// A conversation of three turns, each long after the one before, blocks of 16. Turn 1
+// (40 + 10 tokens) leaves its 49 cached tokens' 3 whole blocks; turn 2 (prompt 50 + 30 = 80,
+// prefix 49) finds 48 and prefills 32, then leaves 80 + 9 = 89 tokens' 5 blocks; turn 3
+// (prompt 90 + 20 = 110, prefix 89) finds 80 and prefills 30.
+TEST(PrefixCaching, AConversationsNextTurnPrefillsOnlyItsNewTokens) {
+  const std::vector<ServeRequest> reqs = {with_prefix(0, 40, 10, 5, 0), with_prefix(10, 80, 10, 5, 49),
+                                          with_prefix(20, 110, 3, 5, 89)};
+  RecordingCost cost;
+  const ServeTimeline t = simulate_serving(reqs, caching(true), 1 << 20, cost, {});
+  EXPECT_EQ(cost.prefills(), (std::vector<std::uint64_t>{40, 32, 30}));
+  EXPECT_EQ(t.prefix_lookups, 2u);  // the first turn has nothing to look up
+  EXPECT_EQ(t.prefix_hits, 2u);
+  EXPECT_EQ(t.prefix_tokens_saved, 48u + 80u);
+  RecordingCost off;
+  simulate_serving(reqs, caching(false), 1 << 20, off, {});
+  EXPECT_EQ(off.prefills(), (std::vector<std::uint64_t>{40, 80, 110}));
+  // Turn 2 arriving while turn 1 still decodes finds nothing cached and prefills it all;
+  // turn 3 then finds what turn 2 left.
+  const std::vector<ServeRequest> early = {with_prefix(0, 40, 10, 5, 0), with_prefix(0.005, 80, 10, 5, 49),
+                                           with_prefix(20, 110, 3, 5, 89)};
+  RecordingCost e;
+  const ServeTimeline u = simulate_serving(early, caching(true), 1 << 20, e, {});
+  EXPECT_EQ(e.prefills(), (std::vector<std::uint64_t>{40, 80, 30}));
+  EXPECT_EQ(u.prefix_hits, 1u);
 }
 
 // Two replicas, fixed step costs. Prefixes 1 and 2 each go to a replica first; later, a
@@ -236,6 +276,36 @@ TEST_F(PrefixFiles, SharedPrefixesAreDrawnApartFromTheArrivalsAndLengths) {
   for (std::uint64_t g = 1; g <= 4; ++g) EXPECT_NEAR(double(per_group[g]), 500, 100) << g;  // binomial sd 19
 }
 
+TEST_F(PrefixFiles, ConversationsGrowTurnByTurnFromTheTurnBefore) {
+  const auto reqs = serve_requests(load_serve_spec(
+      write("c.yaml", "serve:\n  workload: m.yaml\n  requests: {count: 200, rate: 2, seed: 9, prompt_tokens: {min: 20, "
+                      "max: 60},\n    output_tokens: {min: 5, max: 40}, conversations: {turns: {min: 1, max: 5}, "
+                      "turn_gap: 30 s}}\n")));
+  std::map<std::uint64_t, std::vector<ServeRequest>> by_conversation;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    if (i > 0) {
+      EXPECT_GE(reqs[i].arrival_s, reqs[i - 1].arrival_s);
+    }
+    by_conversation[reqs[i].prefix_id].push_back(reqs[i]);
+  }
+  EXPECT_EQ(by_conversation.size(), 200u);
+  EXPECT_EQ(by_conversation.count(0), 0u);
+  double turns = 0;
+  for (const auto& [id, turn] : by_conversation) {
+    turns += double(turn.size());
+    EXPECT_LE(turn.size(), 5u);
+    EXPECT_EQ(turn[0].prefix_tokens, 0u) << id;
+    EXPECT_GE(turn[0].prompt_tokens, 20u);
+    for (std::size_t k = 1; k < turn.size(); ++k) {
+      const std::uint64_t context = turn[k - 1].prompt_tokens + turn[k - 1].output_tokens;
+      EXPECT_EQ(turn[k].prefix_tokens, context - 1) << id;
+      EXPECT_GE(turn[k].prompt_tokens, context + 20) << id;
+      EXPECT_LE(turn[k].prompt_tokens, context + 60) << id;
+    }
+  }
+  EXPECT_NEAR(turns / 200, 3.0, 0.3);  // uniform over 1..5: mean 3, standard error 0.1
+}
+
 TEST_F(PrefixFiles, BadPrefixSettingsNameTheirKeyLineAndColumn) {
   try {
     load_serve_spec(write("s.yaml", "serve:\n  workload: m.yaml\n  requests: {count: 5, rate: 5, prompt_tokens: 64,\n"
@@ -245,6 +315,15 @@ TEST_F(PrefixFiles, BadPrefixSettingsNameTheirKeyLineAndColumn) {
     EXPECT_EQ(e.key_path(), "serve.requests.shared_prefix.tokens");
     EXPECT_EQ(e.where().line, 4);
     EXPECT_NE(std::string(e.what()).find("fewer than the shortest prompt"), std::string::npos) << e.what();
+  }
+  try {
+    load_serve_spec(write("cs.yaml", "serve:\n  workload: m.yaml\n  requests: {count: 5, rate: 5, prompt_tokens: 64,\n"
+                                     "    output_tokens: 7, shared_prefix: {groups: 2, tokens: 32},\n"
+                                     "    conversations: {turns: 3, turn_gap: 5 s}}\n"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.requests.conversations");
+    EXPECT_EQ(e.where().line, 5);
   }
   try {
     load_serve_spec(write("p.yaml", "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
@@ -285,8 +364,9 @@ TEST_F(PrefixFiles, TraceCarriesPrefixColumnsAndRefusesInconsistentOnes) {
   };
   const std::string h = "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens\n";
   expect_error(h + "0,100,5,3,64\n1,100,5,3,32\n", 3, 11, "prefix 3 has 64 tokens on line 2, 32 here");
+  EXPECT_EQ(parse_serve_trace(h + "0,100,5,3,64\n1,200,5,3,104\n", "t.csv").size(), 2u);  // a conversation grows
   expect_error(h + "0,64,5,3,64\n", 2, 10, "fewer than the prompt's 64 tokens");
-  expect_error(h + "0,100,5,3,0\n", 2, 9, "both 0");
+  expect_error(h + "0,100,5,0,64\n", 2, 11, "a prefix needs a prefix_id above 0");
   expect_error(h + "0,100,5\n", 2, 1, "expected 5 fields");
 }
 

@@ -2,6 +2,8 @@
 // small enough to follow by hand (serving/batch_scheduler.h states the policy).
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <string>
 
@@ -13,6 +15,7 @@
 #include "podsim/serving/serve_report.h"
 #include "podsim/serving/serve_spec.h"
 #include "podsim/serving/step_cost.h"
+#include "test_paths.h"
 
 namespace podsim {
 namespace {
@@ -507,4 +510,34 @@ TEST(ServingScheduler, SwapPreemptionCopiesTheCacheOutAndBackInsteadOfRecomputin
   for (const RequestOutcome& r : sw.requests) EXPECT_GT(r.finish_s, 0.0);
 }
 
+}  // namespace podsim
+
+namespace podsim {
+namespace {
+
+// Every shipped serve file loads, names a model file that exists, and generates its
+// requests: a prompt longer than its prefix, arrivals in order.
+TEST(ServeExamples, EveryShippedServeFileLoadsAndGeneratesItsRequests) {
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(test::source_path("workloads/serve"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.rfind("serve:", 0) != 0 && text.find("\nserve:") == std::string::npos) continue;  // a model file
+    ++files;
+    const ServeSpec spec = load_serve_spec(entry.path().string());
+    EXPECT_TRUE(std::filesystem::exists(spec.workload)) << entry.path();
+    const std::vector<ServeRequest> reqs = serve_requests(spec);
+    ASSERT_FALSE(reqs.empty()) << entry.path();
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      EXPECT_LT(reqs[i].prefix_tokens, reqs[i].prompt_tokens) << entry.path() << " request " << i;
+      if (i > 0) {
+        EXPECT_GE(reqs[i].arrival_s, reqs[i - 1].arrival_s) << entry.path();
+      }
+    }
+  }
+  EXPECT_GE(files, 7u);
+}
+
+}  // namespace
 }  // namespace podsim

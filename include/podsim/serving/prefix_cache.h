@@ -10,6 +10,11 @@
 // running request references stays cached, and is evicted least recently released first
 // when blocks are needed (before any running sequence is preempted).
 //
+// A conversation is a prefix that grows: each turn's prompt is the conversation so far
+// plus the user's new tokens. A turn whose context a later turn continues leaves its whole
+// context (prompt and output, in whole blocks) as the conversation's entry when it
+// finishes (extend, or put_idle when it shared nothing).
+//
 // The scheduler (batch_scheduler.cpp) owns the block accounting; this class keeps the
 // entries, their references and the eviction order.
 #pragma once
@@ -36,6 +41,17 @@ class PrefixCache {
   // Evicts the least recently released unreferenced entry; returns the blocks it frees
   // (0: none evictable).
   std::uint64_t evict_one();
+  // Evicts the entry for `prefix_id` if no request references it; returns its blocks (0:
+  // not cached, or referenced). Not counted as an eviction (it is being replaced).
+  std::uint64_t drop_idle(std::uint64_t prefix_id);
+  // The one request referencing the entry grows it to `blocks` and releases it at `t`;
+  // false (nothing changes) if it is not cached or others reference it too.
+  bool extend(std::uint64_t prefix_id, std::uint64_t blocks, double t);
+  // A new unreferenced entry of `blocks`, released at `t` (the prefix must not be cached).
+  void put_idle(std::uint64_t prefix_id, std::uint64_t blocks, double t);
+  std::uint64_t refs(std::uint64_t prefix_id) const;
+  // Blocks held by every entry, referenced or not.
+  std::uint64_t total_blocks() const { return total_blocks_; }
   // The entry's blocks if it is cached and no request references it, else 0.
   std::uint64_t idle_blocks_of(std::uint64_t prefix_id) const;
   // Blocks held by entries no request references (free to evict).
@@ -51,6 +67,7 @@ class PrefixCache {
   std::unordered_map<std::uint64_t, Entry> entries_;
   std::set<std::pair<double, std::uint64_t>> idle_;  // (released_at, prefix_id): eviction order
   std::uint64_t idle_blocks_ = 0;
+  std::uint64_t total_blocks_ = 0;
   std::uint64_t evictions_ = 0;
 };
 

@@ -52,12 +52,24 @@ struct SharedPrefix {
   std::uint64_t tokens = 0;
 };
 
+// Multi-turn conversations: `count` and `rate` then count conversations and their
+// Poisson starts; each has `turns` turns (uniform), `turn_gap_s` apart on average
+// (exponential, arrival to arrival: a turn does not wait for the answer before it). Turn 1's
+// prompt is drawn from prompt_tokens; turn k's is the conversation so far (turn k-1's
+// prompt and output) plus new tokens drawn from prompt_tokens, and its prefix is what the
+// cache can hold of that history: turn k-1's prompt + output - 1 tokens. 0 turns: off.
+struct Conversations {
+  TokenRange turns{0, 0};
+  double turn_gap_s = 0;
+};
+
 struct RequestGenerator {
   std::uint64_t count = 0;
   double rate_per_s = 0;  // Poisson arrivals
   std::uint64_t seed = 1;
   TokenRange prompt, output;
   SharedPrefix shared_prefix;
+  Conversations conversations;
 };
 
 // Speculative decoding (Leviathan et al., ICML 2023): each step a draft model proposes
