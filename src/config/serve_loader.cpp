@@ -124,6 +124,10 @@ RequestGenerator generator(const YAML::Node& req, const std::string& file) {
       throw ConfigError(location_of(cv["turns"], file), "serve.requests.conversations.turns",
                         fmt::format("{} turns: at most 1000", g.conversations.turns.max));
     g.conversations.turn_gap_s = seconds(cv["turn_gap"], "serve.requests.conversations.turn_gap", file);
+    if (double(g.count) * double(g.conversations.turns.max) > double(kMaxRequests))
+      throw ConfigError(location_of(cv["turns"], file), "serve.requests.conversations.turns",
+                        fmt::format("{} conversations of up to {} turns could make more than {} requests", g.count,
+                                    g.conversations.turns.max, kMaxRequests));
     // The longest conversation's last prompt must stay a number of tokens podsim takes.
     const double longest = double(g.conversations.turns.max) * double(g.prompt.max + g.output.max);
     if (longest > double(kMaxTokens))
