@@ -243,6 +243,7 @@ void Replica::admit_waiting(std::uint64_t& budget, std::vector<std::pair<std::si
         s.prefilled = s.kv_tokens = hit * block;
         ++out_.prefix_hits;
         out_.prefix_tokens_saved += hit * block;
+        outcomes_[id].cached_tokens += hit * block;
       }
     }
     make_room(need);

@@ -265,11 +265,13 @@ std::string serve_json(const ServeRun& run) {
 }
 
 std::string serve_requests_csv(const ServeTimeline& t) {
-  std::string out = "request,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,preemptions\n";
+  std::string out =
+      "request,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,preemptions,cached_tokens\n";
   for (std::size_t i = 0; i < t.requests.size(); ++i) {
     const RequestOutcome& r = t.requests[i];
-    out += fmt::format("{},{:.12g},{},{},{:.12g},{:.12g},{:.12g},{:.12g},{:.12g},{}\n", i, r.arrival_s, r.prompt_tokens,
-                       r.output_tokens, r.first_token_s, r.finish_s, r.ttft_s(), r.tpot_s(), r.e2e_s(), r.preemptions);
+    out += fmt::format("{},{:.12g},{},{},{:.12g},{:.12g},{:.12g},{:.12g},{:.12g},{},{}\n", i, r.arrival_s, r.prompt_tokens,
+                       r.output_tokens, r.first_token_s, r.finish_s, r.ttft_s(), r.tpot_s(), r.e2e_s(), r.preemptions,
+                       r.cached_tokens);
   }
   return out;
 }

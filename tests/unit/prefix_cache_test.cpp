@@ -91,6 +91,8 @@ TEST(PrefixCaching, ALaterRequestPrefillsOnlyWhatTheCachedWholeBlocksDoNotHold) 
   EXPECT_EQ(t.prefix_lookups, 2u);
   EXPECT_EQ(t.prefix_hits, 1u);
   EXPECT_EQ(t.prefix_tokens_saved, 64u);
+  EXPECT_EQ(t.requests[0].cached_tokens, 0u);
+  EXPECT_EQ(t.requests[1].cached_tokens, 64u);
   // Off, both prefill their whole prompt.
   RecordingCost off;
   const ServeTimeline u = simulate_serving(reqs, caching(false), 1 << 20, off, {});

@@ -47,6 +47,7 @@ struct RequestOutcome {
   double finish_s = 0;       // end of the step that produced its last token
   std::uint64_t prompt_tokens = 0, output_tokens = 0;
   std::uint64_t preemptions = 0;
+  std::uint64_t cached_tokens = 0;  // prompt tokens found in the prefix cache, not prefilled (all admissions)
   double ttft_s() const { return first_token_s - arrival_s; }
   // Time per output token after the first; 0 for a one-token request.
   double tpot_s() const { return output_tokens > 1 ? (finish_s - first_token_s) / double(output_tokens - 1) : 0; }
