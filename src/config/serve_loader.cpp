@@ -462,7 +462,7 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
   }
   if (const YAML::Node rp = s["replicas"]) {
     detail::expect_map(rp, "serve.replicas", path);
-    detail::reject_unknown_keys(rp, {"count", "routing"}, "serve.replicas", path);
+    detail::reject_unknown_keys(rp, {"count", "routing", "balance"}, "serve.replicas", path);
     if (!rp["count"]) throw ConfigError(location_of(rp, path), "serve.replicas.count", "missing: how many replicas");
     if (spec.scheduler.disaggregation.prefill_chips > 0)
       throw ConfigError(location_of(rp, path), "serve.replicas",
@@ -485,6 +485,12 @@ ServeSpec load_serve_spec_node(const YAML::Node& root, const std::string& path) 
   if (spec.scheduler.prefix_caching && spec.scheduler.disaggregation.prefill_chips > 0)
     throw ConfigError(spec.prefix_caching_where, "serve.scheduler.prefix_caching",
                       "prefix caching with disaggregation is not modelled; use one");
+  if (const YAML::Node rp = s["replicas"]; rp && rp["balance"]) {
+    if (spec.scheduler.replicas.routing != "prefix_affinity")
+      throw ConfigError(location_of(rp["balance"], path), "serve.replicas.balance",
+                        "a balance threshold is for routing: prefix_affinity");
+    spec.scheduler.replicas.balance = integer(rp["balance"], "serve.replicas.balance", path, 1, 1'000'000);
+  }
   if (const YAML::Node tp = s["tensor_parallel"]) {
     spec.scheduler.tensor_parallel = integer(tp, "serve.tensor_parallel", path, 1, 4096);
     spec.tensor_parallel_where = location_of(tp, path);

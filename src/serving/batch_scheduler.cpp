@@ -462,8 +462,12 @@ ServeTimeline simulate_serving(const std::vector<ServeRequest>& requests, const 
     } else if (routing == "prefix_affinity") {
       const std::uint64_t prefix = requests[i].prefix_id;
       const auto home = prefix ? prefix_home.find(prefix) : prefix_home.end();
-      pick = home != prefix_home.end() ? home->second : least_outstanding();
+      const std::size_t least = least_outstanding();
+      pick = home != prefix_home.end() ? home->second : least;
       if (prefix && home == prefix_home.end()) prefix_home.emplace(prefix, pick);
+      // Past the balance threshold the least loaded replica takes it (the prefix's home stays).
+      if (sch.replicas.balance > 0 && chips[pick].outstanding(at) > chips[least].outstanding(at) + sch.replicas.balance)
+        pick = least;
     } else {  // round_robin
       pick = i % n;
     }

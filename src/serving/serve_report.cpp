@@ -244,6 +244,7 @@ std::string serve_json(const ServeRun& run) {
                       {"kv_peak_blocks", r.kv_peak_blocks},
                       {"preemptions", r.preemptions}});
     j["replicas"] = {{"count", t.replicas.size()}, {"routing", c.replicas.routing}, {"chips", reps}};
+    if (c.replicas.routing == "prefix_affinity") j["replicas"]["balance"] = c.replicas.balance;
   }
   if (speculating(run))
     j["speculative"] = {{"draft", run.spec->draft},

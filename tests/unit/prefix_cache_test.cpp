@@ -222,6 +222,26 @@ TEST(PrefixCaching, PrefixAffinityRoutesARequestToTheReplicaHoldingItsPrefix) {
   EXPECT_NEAR(lo.requests[2].ttft_s(), 100e-4, 1e-12);
 }
 
+// Ten requests of one prefix, 1 ms apart, each running for over 100 ms. Pure affinity
+// sends all ten to the prefix's replica; with balance 2 a request goes to the other
+// replica whenever the prefix's one has more than 2 more outstanding: by hand, 6 and 4.
+TEST(PrefixCaching, ABalanceThresholdSpillsAPopularPrefixToTheLeastLoadedReplica) {
+  std::vector<ServeRequest> reqs;
+  for (int i = 0; i < 10; ++i) reqs.push_back(with_prefix(0.001 * i, 100, 50, 1, 64));
+  ServeScheduler sch = caching(true);
+  sch.replicas.count = 2;
+  sch.replicas.routing = "prefix_affinity";
+  RecordingCost a;
+  const ServeTimeline pure = simulate_serving(reqs, sch, 1 << 20, a, {});
+  EXPECT_EQ(pure.replicas[0].requests, 10u);
+  EXPECT_EQ(pure.replicas[1].requests, 0u);
+  sch.replicas.balance = 2;
+  RecordingCost b;
+  const ServeTimeline balanced = simulate_serving(reqs, sch, 1 << 20, b, {});
+  EXPECT_EQ(balanced.replicas[0].requests, 6u);
+  EXPECT_EQ(balanced.replicas[1].requests, 4u);
+}
+
 // least_kv weighs the caches, not the request counts: a long prompt on replica 0 makes
 // replica 1 the choice for both later requests, where least_outstanding splits them.
 TEST(PrefixCaching, LeastKvRoutesByTheBlocksEachReplicaHoldsAndAwaits) {
@@ -334,6 +354,14 @@ TEST_F(PrefixFiles, BadPrefixSettingsNameTheirKeyLineAndColumn) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.key_path(), "serve.requests.conversations.turns");
     EXPECT_NE(std::string(e.what()).find("more than 1000000 requests"), std::string::npos) << e.what();
+  }
+  try {
+    load_serve_spec(write("b.yaml", "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"
+                                    "  replicas: {count: 2, routing: least_kv, balance: 4}\n"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.replicas.balance");
+    EXPECT_EQ(e.where().line, 4);
   }
   try {
     load_serve_spec(write("p.yaml", "serve:\n  workload: m.yaml\n  requests: {trace: r.csv}\n"

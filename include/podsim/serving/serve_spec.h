@@ -101,11 +101,14 @@ struct Disaggregation {
 // do; `least_kv` (the replica with the least KV-cache pressure: blocks its sequences hold
 // plus blocks its waiting prompts will need), or `prefix_affinity` (a request with a shared
 // prefix goes where that prefix went first, so its cached blocks are found; the first of a
-// prefix, and requests without one, go by least_outstanding: SGLang's cache-aware routing
-// without its load-balance threshold).
+// prefix, and requests without one, go by least_outstanding; with `balance` B > 0, a
+// request whose prefix's replica has more than B requests outstanding beyond the least
+// loaded one goes to that one instead: SGLang's cache-aware routing and its balance
+// threshold).
 struct Replicas {
   std::uint64_t count = 1;
   std::string routing = "round_robin";
+  std::uint64_t balance = 0;  // prefix_affinity: 0 = always the prefix's replica
 };
 
 struct ServeScheduler {
