@@ -79,8 +79,13 @@ void PodTopology::route(std::uint32_t src, std::uint32_t dst, std::vector<std::u
     int dir;
     std::uint32_t hops;
     if (wrap_) {
+      // The shorter way round; a destination exactly half way round (even k) is reached
+      // forwards from even coordinates and backwards from odd ones, so the two directions
+      // carry such traffic equally. (Until 2026-12-07 every tie went forwards, which loads
+      // the forward links 1 + 2/k times the balanced share under uniform traffic: 1.5x on
+      // a ring of 4; docs/pods.md, "Routes".)
       const std::uint32_t forward = (to[d] + k - from) % k;
-      dir = forward <= k - forward ? +1 : -1;
+      dir = forward < k - forward || (forward == k - forward && from % 2 == 0) ? +1 : -1;
       hops = dir > 0 ? forward : k - forward;
     } else {
       dir = to[d] > from ? +1 : -1;

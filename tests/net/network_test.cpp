@@ -2,6 +2,10 @@
 // all-reduce 2(P-1)/P S/B + 2(P-1) a; all-to-all growing as sqrt(P) on 2D and P^(1/3) on
 // 3D tori), bytes conservation, and the pod presets' published peaks.
 #include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -47,6 +51,43 @@ TEST(PodTopology, TorusRoutesTakeTheShorterWayRoundEachDimension) {
       }
       EXPECT_EQ(at, d);
     }
+}
+
+// On even rings a destination half way round could go either way; the routes split such
+// ties by the source's parity, so under uniform traffic (every chip to every chip) each
+// dimension's + links carry as many hops in all as its - links, and on rings whose size is
+// a multiple of 4 every link of a dimension carries the same (on a ring of 6 the k/2 = 3
+// hops of the tie routes cannot cover the links evenly: 2 and 1 tie routes alternate, the
+// best whole routes can do). Every tie going + gave the + links 1 + 2/k times the balanced
+// share: 3 to 1 hops on a ring of 4.
+TEST(PodTopology, EvenRingsSplitTheirHalfWayRoutesBetweenBothDirections) {
+  for (const auto& [preset, dims] : {std::pair{"tpu-v3-pod", "4x6"}, {"tpu-v3-pod", "8x4"}, {"tpu-v4-pod", "4x4x4"}}) {
+    const PodTopology t(pod(preset, dims).pod);
+    std::vector<std::uint64_t> hops(t.links().size(), 0);
+    std::vector<std::uint32_t> r;
+    for (std::uint32_t s = 0; s < t.chips(); ++s)
+      for (std::uint32_t d = 0; d < t.chips(); ++d) {
+        r.clear();
+        t.route(s, d, r);
+        for (std::uint32_t l : r) ++hops[l];
+      }
+    // A link's name ends in its direction and dimension: "(3,4)+x".
+    std::map<std::string, std::uint64_t> by_direction;  // "+x" -> hops over every +x link
+    std::map<char, std::set<std::uint64_t>> loads;       // 'x' -> the loads its links carry
+    for (std::size_t l = 0; l < t.links().size(); ++l) {
+      const NetLink& link = t.links()[l];
+      if (!link.exists) continue;
+      by_direction[link.name.substr(link.name.size() - 2)] += hops[l];
+      loads[link.name.back()].insert(hops[l]);
+    }
+    for (const char dim : std::string("xyz").substr(0, t.dims().size())) {
+      EXPECT_EQ(by_direction[std::string("+") + dim], by_direction[std::string("-") + dim]) << dims << " " << dim;
+      const std::uint32_t k = t.dims()[std::size_t(dim - 'x')];
+      if (k % 4 == 0) {
+        EXPECT_EQ(loads[dim].size(), 1u) << dims << " " << dim << ": every link the same load";
+      }
+    }
+  }
 }
 
 TEST(PodTopology, MeshHasNoWraparoundLinks) {
@@ -174,9 +215,8 @@ double growth_exponent(const std::vector<double>& P, const std::vector<double>& 
 }
 
 // Uniform all-to-all with fixed bytes per chip is bisection-bound: time ~ P^(1/2) on a 2D
-// torus, P^(1/3) on a 3D torus (PUBLISHED.md). Odd sizes: an even ring's half-way
-// destinations all go + under dimension-order routing, which loads + links twice as much
-// as - links and bends the small sizes.
+// torus, P^(1/3) on a 3D torus (PUBLISHED.md); on odd sizes, and (since the routes split
+// their half-way ties) on even ones.
 TEST(Collectives, AllToAllGrowsWithTheBisection) {
   CollectiveSpec spec;
   spec.kind = CollectiveKind::all_to_all;
@@ -191,6 +231,22 @@ TEST(Collectives, AllToAllGrowsWithTheBisection) {
   P.clear();
   t.clear();
   for (const char* d : {"3x3x3", "5x5x5", "7x7x7", "9x9x9"}) {
+    const auto r = run_collective_experiment(pod("tpu-v4-pod", d), spec);
+    P.push_back(r.chips);
+    t.push_back(r.result.time_s());
+  }
+  EXPECT_NEAR(growth_exponent(P, t), 1.0 / 3, 0.1);
+  P.clear();
+  t.clear();
+  for (const char* d : {"4x4", "6x6", "8x8", "12x12"}) {
+    const auto r = run_collective_experiment(pod("tpu-v3-pod", d), spec);
+    P.push_back(r.chips);
+    t.push_back(r.result.time_s());
+  }
+  EXPECT_NEAR(growth_exponent(P, t), 0.5, 0.1);
+  P.clear();
+  t.clear();
+  for (const char* d : {"4x4x4", "6x6x6", "8x8x8"}) {
     const auto r = run_collective_experiment(pod("tpu-v4-pod", d), spec);
     P.push_back(r.chips);
     t.push_back(r.result.time_s());

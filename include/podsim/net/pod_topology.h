@@ -40,7 +40,8 @@ class PodTopology {
 
   const std::vector<NetLink>& links() const { return links_; }
   // Appends the ids of the links from src to dst: dimensions in order, the shorter way
-  // round a ring (ties go +). Empty when src == dst.
+  // round a ring (half way round: + from an even coordinate, - from an odd one, so the
+  // directions share such routes). Empty when src == dst.
   void route(std::uint32_t src, std::uint32_t dst, std::vector<std::uint32_t>& out) const;
   // Every chip once, each next to the one before where the topology allows (a snake
   // through the torus), for ring algorithms over the whole pod.
