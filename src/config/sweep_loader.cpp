@@ -241,8 +241,8 @@ std::vector<std::string> serve_metric_names() {
   for (const char* latency : {"ttft_s", "tpot_s", "e2e_s"})
     for (const char* stat : {"mean", "p50", "p90", "p99", "max"}) out.push_back(fmt::format("{}.{}", latency, stat));
   for (const char* k : {"slo_ttft_s", "slo_tpot_s", "met_slo", "goodput_requests_per_s", "kv_blocks", "kv_peak_blocks",
-                        "kv_mean_occupancy", "kv_peak_occupancy", "preemptions", "max_batch", "energy_j",
-                        "joules_per_output_token", "average_power_w"})
+                        "kv_mean_occupancy", "kv_peak_occupancy", "preemptions", "max_batch", "prefix_hit_rate",
+                        "prefix_tokens_saved", "energy_j", "joules_per_output_token", "average_power_w"})
     out.push_back(k);
   return out;
 }

@@ -212,7 +212,9 @@ std::string serve_json(const ServeRun& run) {
                   {"kv_mean_occupancy", s.kv_mean_occupancy},
                   {"kv_peak_occupancy", s.kv_peak_occupancy},
                   {"preemptions", t.preemptions},
-                  {"max_batch", t.max_batch_seen}};
+                  {"max_batch", t.max_batch_seen},
+                  {"prefix_hit_rate", t.prefix_lookups ? double(t.prefix_hits) / double(t.prefix_lookups) : 0.0},
+                  {"prefix_tokens_saved", t.prefix_tokens_saved}};
   const ServeEnergy e = serve_energy(run, s);
   j["summary"]["energy_j"] = e.energy_j;
   j["summary"]["joules_per_output_token"] = e.joules_per_output_token;
