@@ -119,10 +119,19 @@ RequestGenerator generator(const YAML::Node& req, const std::string& file) {
     if (req["shared_prefix"])
       throw ConfigError(location_of(cv, file), "serve.requests.conversations",
                         "conversations with shared_prefix are not modelled (a prefix tree); use one");
-    g.conversations.turns = token_range(cv["turns"], "serve.requests.conversations.turns", file, 1);
-    if (g.conversations.turns.max > 1000)
-      throw ConfigError(location_of(cv["turns"], file), "serve.requests.conversations.turns",
-                        fmt::format("{} turns: at most 1000", g.conversations.turns.max));
+    // One number or {min, max}, from 1 to 1,000 turns.
+    const YAML::Node turns = cv["turns"];
+    const std::string turns_path = "serve.requests.conversations.turns";
+    if (turns.IsMap()) {
+      detail::reject_unknown_keys(turns, {"min", "max"}, turns_path, file);
+      if (!turns["min"] || !turns["max"]) throw ConfigError(location_of(turns, file), turns_path, "a range gives both min and max");
+      g.conversations.turns = {integer(turns["min"], turns_path + ".min", file, 1, 1000),
+                               integer(turns["max"], turns_path + ".max", file, 1, 1000)};
+      if (g.conversations.turns.max < g.conversations.turns.min)
+        throw ConfigError(location_of(turns, file), turns_path, "expected min <= max");
+    } else {
+      g.conversations.turns.min = g.conversations.turns.max = integer(turns, turns_path, file, 1, 1000);
+    }
     g.conversations.turn_gap_s = seconds(cv["turn_gap"], "serve.requests.conversations.turn_gap", file);
     if (double(g.count) * double(g.conversations.turns.max) > double(kMaxRequests))
       throw ConfigError(location_of(cv["turns"], file), "serve.requests.conversations.turns",

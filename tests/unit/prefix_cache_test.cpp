@@ -347,6 +347,14 @@ TEST_F(PrefixFiles, BadPrefixSettingsNameTheirKeyLineAndColumn) {
     EXPECT_EQ(e.key_path(), "serve.requests.conversations");
     EXPECT_EQ(e.where().line, 5);
   }
+  try {
+    load_serve_spec(write("t.yaml", "serve:\n  workload: m.yaml\n  requests: {count: 5, rate: 5, prompt_tokens: 64,\n"
+                                    "    output_tokens: 7, conversations: {turns: {min: 2, max: 1001}, turn_gap: 5 s}}\n"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "serve.requests.conversations.turns.max");
+    EXPECT_NE(std::string(e.what()).find("from 1 to 1000"), std::string::npos) << e.what();
+  }
   try {  // a million conversations of 2 turns: past the million requests a run takes
     load_serve_spec(write("big.yaml", "serve:\n  workload: m.yaml\n  requests: {count: 1000000, rate: 5, prompt_tokens: 64,\n"
                                       "    output_tokens: 7, conversations: {turns: 2, turn_gap: 5 s}}\n"));
