@@ -233,7 +233,8 @@ void Replica::admit_waiting(std::uint64_t& budget, std::vector<std::pair<std::si
     const std::uint64_t need = all - std::min(all, hit);
     // First come, first served: no one overtakes the head. Idle cached prefixes (not the
     // one it is about to use) can be evicted for it.
-    if (need > free_blocks_ + prefix_.idle_blocks() - prefix_.idle_blocks_of(prefix_id)) break;
+    const std::uint64_t kept = hit > 0 ? prefix_.idle_blocks_of(prefix_id) : 0;
+    if (need > free_blocks_ + prefix_.idle_blocks() - kept) break;
     waiting_.pop_front();
     if (looks_up) {
       ++out_.prefix_lookups;
