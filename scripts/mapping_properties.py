@@ -4,7 +4,8 @@
 usage: scripts/mapping_properties.py PODSIM_BINARY PAIRS SEED [SETTING ...] [--against-heuristic]
 
 Each pair draws a bf16 matmul shape, tpu-v3 or tpu-v4 with 1 or 2 cores, and one change
-(clock 1.0 -> 1.5 GHz, HBM 600 -> 900 GB/s, or 2 -> 4 MXUs per core), simulates both
+(clock 1.0 -> 1.5 GHz, HBM 600 -> 900 GB/s, 2 -> 4 MXUs per core, 1 -> 2 cores, or 8 -> 16 MiB
+of vector memory per core), simulates both
 points and prints every pair where the second is more than 1 % slower (issue 15's
 property). Each SETTING (e.g. chip.mapper=search) is added to both points of every pair.
 With --against-heuristic (for chip.mapper=search) every point is also run with the
@@ -44,11 +45,15 @@ def main() -> int:
             n = rng.choice([128, 256, 512, 1024, 2048, 4096, 5120])
             hw = rng.choice(["tpu-v3", "tpu-v4"])
             cores = rng.choice(["1", "2"])
-            kind = rng.choice(["clock", "bw", "mxus"])
+            kind = rng.choice(["clock", "bw", "mxus", "cores", "vmem"])
             a, b = {"clock": (["chip.clock=1.0GHz"], ["chip.clock=1.5GHz"]),
                     "bw": (["chip.hbm.bandwidth=600GB/s"], ["chip.hbm.bandwidth=900GB/s"]),
-                    "mxus": (["chip.mxus_per_core=2"], ["chip.mxus_per_core=4"])}[kind]
-            base = [f"chip.tensor_cores={cores}"] + extra
+                    "mxus": (["chip.mxus_per_core=2"], ["chip.mxus_per_core=4"]),
+                    "cores": (["chip.tensor_cores=1"], ["chip.tensor_cores=2"]),
+                    "vmem": (["chip.vmem.capacity=8MiB"], ["chip.vmem.capacity=16MiB"])}[kind]
+            if kind == "cores":
+                cores = "1 -> 2"
+            base = ([] if kind == "cores" else [f"chip.tensor_cores={cores}"]) + extra
             ta, tb = seconds(m, k, n, hw, base + a), seconds(m, k, n, hw, base + b)
             if against:
                 for point, t in ((a, ta), (b, tb)):
