@@ -16,6 +16,7 @@
 #include "podsim/serving/prefix_cache.h"
 #include "podsim/serving/serve_spec.h"
 #include "podsim/serving/step_cost.h"
+#include "temp_dir_test.h"
 
 namespace podsim {
 namespace {
@@ -262,21 +263,7 @@ TEST(PrefixCaching, LeastKvRoutesByTheBlocksEachReplicaHoldsAndAwaits) {
   EXPECT_EQ(lo.replicas[1].requests, 1u);
 }
 
-class PrefixFiles : public testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/podsim-prefix-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string p = dir_ + "/" + name;
-    std::ofstream(p) << text;
-    return p;
-  }
-  std::string dir_;
-};
+class PrefixFiles : public test::TempDirTest {};
 
 TEST_F(PrefixFiles, SharedPrefixesAreDrawnApartFromTheArrivalsAndLengths) {
   const std::string base = "serve:\n  workload: m.yaml\n  requests: {count: 2000, rate: 5, seed: 3,\n"

@@ -15,6 +15,7 @@
 #include "podsim/serving/serve_report.h"
 #include "podsim/serving/serve_spec.h"
 #include "podsim/serving/step_cost.h"
+#include "temp_dir_test.h"
 #include "test_paths.h"
 
 namespace podsim {
@@ -274,21 +275,7 @@ TEST(ServingCost, InterpolationIsExactOnAnAffineCost) {
       EXPECT_NEAR(interpolate_rows(rows, b, kv), f(double(b), double(kv)), 1e-12) << b << " " << kv;
 }
 
-class ServeFiles : public testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/podsim-serve-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string p = dir_ + "/" + name;
-    std::ofstream(p) << text;
-    return p;
-  }
-  std::string dir_;
-};
+class ServeFiles : public test::TempDirTest {};
 
 TEST_F(ServeFiles, GeneratorIsPoissonWithUniformLengthsAndDeterministic) {
   const std::string path = write("s.yaml",
