@@ -140,7 +140,9 @@ def test_map_is_the_command_lines_report(tmp_path):
     subprocess.run([BINARY, "map", "-q", str(path), "--hw", "tpu-v4", "-k", "3", "--json", str(out)], check=True,
                    capture_output=True)
     assert m.json == json.loads(out.read_text())
-    assert len(m.candidates) <= 4 and m.candidates["heuristic"].sum() == 1
+    # The heuristic's and k = 3 by estimate, and as many as a one-core chip would simulate, on one of
+    # tpu-v4's two cores.
+    assert len(m.candidates) <= 8 and m.candidates["heuristic"].sum() == 1
     best = m.candidates[m.candidates["best"]]
     assert float(best["simulated_s"].iloc[0]) == m.candidates["simulated_s"].min()
 

@@ -22,7 +22,7 @@ std::string op_replay_key(const Op& op, const OpPlan& p) {
   if (p.engine == Engine::mxu) {
     const MatmulTiling& t = p.tiling;
     const MatmulOp& m = p.matmul;
-    key += fmt::format("|{}x{}x{}|{}x{}x{}{}{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn,
+    key += fmt::format("|{}x{}x{}|{}x{}x{}/{}{}{}{}|{}|{}|{}", m.m, m.k, m.n, t.tm, t.tk, t.tn, t.cores,
                        t.a_resident ? "r" : "", t.a_onchip ? "A" : "", t.c_onchip ? "C" : "",
                        m.block_sparsity, m.weight_sparsity, m.sparsity_seed);
     if (m.weight_dtype) key += fmt::format("|w{}", dtype_name(*m.weight_dtype));
@@ -120,6 +120,8 @@ CoreMatmulProgram Chip::program_for(const OpPlan& plan, std::uint32_t core) cons
   program.tensor_stride = plan.tensor_stride;
   program.core = core;
   program.cores = static_cast<std::uint32_t>(cores_.size());
+  // A tiling may deal its output blocks over fewer cores (MatmulTiling::cores): the rest idle.
+  if (plan.engine == Engine::mxu && plan.tiling.cores > 0) program.cores = std::min(program.cores, plan.tiling.cores);
   program.instances = batched_instances(op, plan);
   program.epilogue = plan.epilogue;
   program.label = op.name;

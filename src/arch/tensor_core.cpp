@@ -429,7 +429,7 @@ void TensorCore::storer() {
 std::uint64_t TensorCore::tile_count() const {
   if (program_.engine == Engine::mxu) return tiles_.size();
   const std::uint64_t all = program_.vtiling.tiles;
-  return all > program_.core ? (all - program_.core + program_.cores - 1) / program_.cores : 0;
+  return program_.core < program_.cores && all > program_.core ? (all - program_.core + program_.cores - 1) / program_.cores : 0;
 }
 
 void TensorCore::vector_tile_rows(std::uint64_t i, std::uint64_t* first_row, std::uint64_t* rows) const {

@@ -37,8 +37,8 @@ double estimate_seconds(const MatmulOp& op, const HardwareSpec& hw, const Matmul
   // (MatmulTileSequence): the whole op is costed, not one instance.
   const std::uint64_t instances = std::max<std::uint64_t>(1, op.batch_instances);
   const std::uint64_t all_blocks = t.output_blocks() * instances;
-  const std::uint64_t active_cores = std::min<std::uint64_t>(chip.tensor_cores, all_blocks);
-  const std::uint64_t blocks_per_core = ceil_div(all_blocks, chip.tensor_cores);
+  const std::uint64_t active_cores = std::min<std::uint64_t>(t.cores, all_blocks);
+  const std::uint64_t blocks_per_core = ceil_div(all_blocks, t.cores);
   const double core_bw = std::min(double(chip.noc.core_port_Bps),
                                   double(chip.hbm.bandwidth_Bps) / double(active_cores));
   const double latency_s = double(chip.hbm.latency_ps) * 1e-12;
@@ -153,8 +153,9 @@ std::uint64_t padded_weight_n(const MatmulOp& op, const HardwareSpec& hw) {
 
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
                                 std::uint64_t tk, std::uint64_t tn, bool a_resident, bool exact,
-                                OnchipOperands onchip) {
+                                OnchipOperands onchip, std::uint32_t cores) {
   MatmulTiling t;
+  t.cores = std::max(1u, cores == 0 ? hw.chip.tensor_cores : std::min(cores, hw.chip.tensor_cores));
   t.tm = tm;
   t.tk = tk;
   t.tn = tn;
@@ -202,7 +203,7 @@ MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std:
     t.vmem_bytes = op.m * op.k * b + hw.chip.vmem_operand_buffers * op.weight_bytes(weight_buffer) + dequantized +
                    2 * tm * tn * acc;
     // Each core reads the A rows of every block row it has a block in, once.
-    const std::uint64_t cores = hw.chip.tensor_cores;
+    const std::uint64_t cores = t.cores;
     std::uint64_t a_read = 0;
     for (std::uint64_t c = 0; c < std::min<std::uint64_t>(cores, t.output_blocks()); ++c) {
       std::uint64_t last_bm = UINT64_MAX;
@@ -251,17 +252,18 @@ std::vector<MatmulTiling> matmul_tiling_candidates(const MatmulOp& op, const Har
 }
 
 std::optional<MatmulTiling> pinned_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                                 std::uint64_t tk, std::uint64_t tn, OnchipOperands onchip) {
+                                                 std::uint64_t tk, std::uint64_t tn, OnchipOperands onchip,
+                                                 std::uint32_t cores) {
   tm = std::min(tm, op.m);
   tk = std::min(tk, op.k);
   tn = std::min(tn, op.n);
   std::vector<MatmulTiling> fitting;
   if (onchip.any()) {
-    MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, false, true, onchip);
+    MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, false, true, onchip, cores);
     if (t.vmem_bytes <= hw.chip.vmem_bytes) return t;
   }
   for (bool resident : {false, true}) {
-    MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident, true);
+    MatmulTiling t = make_matmul_tiling(op, hw, tm, tk, tn, resident, true, {}, cores);
     if (t.vmem_bytes <= hw.chip.vmem_bytes) fitting.push_back(t);
   }
   if (fitting.empty()) return std::nullopt;
@@ -309,7 +311,8 @@ MatmulTileSequence::MatmulTileSequence(const MatmulOp& op, const MatmulTiling& t
                                        std::uint32_t core, std::uint32_t cores, std::uint64_t instances)
     : op_(op), tiling_(tiling), core_(core), cores_(cores) {
   const std::uint64_t total = tiling.output_blocks() * instances;
-  blocks_ = total > core ? ceil_div(total - core, cores) : 0;
+  // A core beyond those the tiling deals its blocks over gets none.
+  blocks_ = core < cores && total > core ? ceil_div(total - core, cores) : 0;
 }
 
 MatmulTile MatmulTileSequence::at(std::uint64_t index) const {

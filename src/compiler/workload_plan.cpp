@@ -203,8 +203,13 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
       if (hw.chip.vmem_holds_activations) keep = {true, true};
       if (attention_fusable(workload, i) && !keep.any()) keep = attention_onchip(op);
       if (op.tile) {  // a training step's backward ops come without the forward op's (training.cpp)
-        const auto& [tm, tk, tn] = *op.tile;
-        const std::optional<MatmulTiling> pinned = pinned_matmul_tiling(mm, hw, tm, tk, tn, keep);
+        const auto& [tm, tk, tn, cores] = *op.tile;
+        if (cores > hw.chip.tensor_cores)
+          throw ConfigError(op.where, fmt::format("workload.ops[{}].tile", i),
+                            fmt::format("[{}, {}, {}, {}] deals the output blocks over {} TensorCores; the chip has {} "
+                                        "(chip.tensor_cores)", tm, tk, tn, cores, cores, hw.chip.tensor_cores));
+        const std::optional<MatmulTiling> pinned =
+            pinned_matmul_tiling(mm, hw, tm, tk, tn, keep, static_cast<std::uint32_t>(cores));
         if (!pinned) {
           const MatmulTiling t = make_matmul_tiling(mm, hw, std::min(tm, mm.m), std::min(tk, mm.k), std::min(tn, mm.n));
           throw ConfigError(op.where, fmt::format("workload.ops[{}].tile", i),

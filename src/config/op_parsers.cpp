@@ -342,8 +342,8 @@ const std::vector<OpFieldDoc> kCommonFields = {
     {"*", "shard", "choice", "none",
      "tensor parallelism: column (matmul n, elementwise cols), row (matmul k; output all-reduced), heads (attention)"},
     {"*", "tile", "list", "auto",
-     "matmul, conv2d: pin the tiling to [tm, tk, tn] (of the lowered matmul) instead of the mapper's choice; "
-     "`podsim map` finds good ones"},
+     "matmul, conv2d: pin the tiling to [tm, tk, tn] (of the lowered matmul), or [tm, tk, tn, cores] to deal "
+     "its output blocks over only that many TensorCores, instead of the mapper's choice; `podsim map` finds good ones"},
 };
 
 const std::map<std::string, OpKind>& op_kinds() {
@@ -573,9 +573,10 @@ Op parse_op(const YAML::Node& node, std::size_t index, const std::string& file) 
     if (!std::holds_alternative<MatmulOp>(op.body) && !std::holds_alternative<Conv2dOp>(op.body))
       fields.fail("tile", fmt::format("a {} op has no tiling to pin (matmul and conv2d do)", op.kind()));
     const std::vector<std::uint64_t> t = fields.whole_numbers("tile", 1ULL << 32);
-    if (t.size() != 3 || t[0] == 0 || t[1] == 0 || t[2] == 0)
-      fields.fail("tile", "expected [tm, tk, tn] (or tmxtkxtn): three whole numbers from 1 to 2^32");
-    op.tile = std::array<std::uint64_t, 3>{t[0], t[1], t[2]};
+    if (t.size() < 3 || t.size() > 4 || t[0] == 0 || t[1] == 0 || t[2] == 0 || (t.size() == 4 && t[3] == 0))
+      fields.fail("tile", "expected [tm, tk, tn] or [tm, tk, tn, cores] (or tmxtkxtn): whole numbers from 1 to 2^32 "
+                          "(cores: how many TensorCores share the output blocks)");
+    op.tile = std::array<std::uint64_t, 4>{t[0], t[1], t[2], t.size() == 4 ? t[3] : 0};
   }
   // Keep MAC counts exact in 64 bits (the parsers bound one run; this bounds the repeats).
   if ((long double)op.macs_once() * op.repeat > kMaxMacs)

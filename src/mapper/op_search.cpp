@@ -19,10 +19,15 @@ namespace {
 
 using nlohmann::ordered_json;
 
-bool same_sizes(const MatmulTiling& a, const MatmulTiling& b) { return a.tm == b.tm && a.tk == b.tk && a.tn == b.tn; }
+bool same_sizes(const MatmulTiling& a, const MatmulTiling& b) {
+  return a.tm == b.tm && a.tk == b.tk && a.tn == b.tn && a.cores == b.cores;
+}
 
-std::string tile_text(const MatmulTiling& t) {
-  return fmt::format("[{}, {}, {}]{}", t.tm, t.tk, t.tn, t.a_resident ? " A-resident" : "");
+// The cores are shown only when the tiling leaves some of the chip's idle (one core of
+// two: [tm, tk, tn, 1], as an op's `tile:` pins it).
+std::string tile_text(const MatmulTiling& t, std::uint32_t chip_cores) {
+  const std::string cores = t.cores > 0 && t.cores < chip_cores ? fmt::format(", {}", t.cores) : "";
+  return fmt::format("[{}, {}, {}{}]{}", t.tm, t.tk, t.tn, cores, t.a_resident ? " A-resident" : "");
 }
 
 // The best simulated time after each candidate, in the order simulated.
@@ -57,7 +62,10 @@ CostSample sample_of(const MapResult& r, const OpMapping& m, const MappingCandid
   s.a_resident = c.tiling.a_resident;
   s.blocks = c.tiling.blocks_m * c.tiling.blocks_k * c.tiling.blocks_n;
   s.hbm_bytes = c.tiling.hbm_read_bytes + c.tiling.hbm_write_bytes;
-  s.peak_flops = r.peak_flops;
+  // The peak the tiling can reach: a tiling that leaves cores idle has their share less.
+  s.peak_flops = c.tiling.cores > 0 && r.tensor_cores > 0
+                     ? r.peak_flops * double(std::min(c.tiling.cores, r.tensor_cores)) / double(r.tensor_cores)
+                     : r.peak_flops;
   s.hbm_Bps = r.hbm_Bps;
   return s;
 }
@@ -72,6 +80,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
   r.top_k = top_k;
   r.peak_flops = hw.peak_flops();
   r.hbm_Bps = double(hw.chip.hbm.bandwidth_Bps);
+  r.tensor_cores = hw.chip.tensor_cores;
   r.learned = model != nullptr;
   const WorkloadSpec expanded = without_collectives(expand_workload(workload));
   const std::vector<OpPlan> plans = plan_workload(expanded, hw);  // input errors here, before any child
@@ -112,24 +121,27 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
     };
     m.candidates.front().learned_s = learned(heuristic.tiling);
     programs.push_back(alone);
-    // The rest by predicted time; one per tile size (the pinned tiling picks its variant).
-    std::vector<MatmulTiling> ranked =
-        matmul_tiling_candidates(heuristic.matmul, hw, heuristic.tiling.onchip());
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [](const MatmulTiling& a, const MatmulTiling& b) { return a.estimated_seconds < b.estimated_seconds; });
-    // The best-estimated tiling of each tile width first, then the rest by estimate: the
-    // cost model's largest misses go by width (a narrow tile reads its weights as short
-    // strided rows, which the DRAM serves below the peak the model assumes;
-    // docs/mapping.md), so the candidates span the widths before they fill by estimate.
-    // A learned model ranks them by its own estimate alone.
-    if (model) {
-      std::vector<std::pair<double, std::size_t>> by;
-      for (std::size_t i = 0; i < ranked.size(); ++i) by.push_back({learned(ranked[i]), i});
-      std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      std::vector<MatmulTiling> sorted;
-      for (const auto& [t, i] : by) sorted.push_back(ranked[i]);
-      ranked = std::move(sorted);
-    } else {
+    // The rest by predicted time, as a chip of `cores` cores would rank them; one per tile
+    // size (the pinned tiling picks its variant).
+    auto ranked_for = [&](std::uint32_t cores) {
+      HardwareSpec h = hw;
+      h.chip.tensor_cores = cores;
+      std::vector<MatmulTiling> ranked = matmul_tiling_candidates(heuristic.matmul, h, heuristic.tiling.onchip());
+      std::stable_sort(ranked.begin(), ranked.end(),
+                       [](const MatmulTiling& a, const MatmulTiling& b) { return a.estimated_seconds < b.estimated_seconds; });
+      // The best-estimated tiling of each tile width first, then the rest by estimate: the
+      // cost model's largest misses go by width (a narrow tile reads its weights as short
+      // strided rows, which the DRAM serves below the peak the model assumes;
+      // docs/mapping.md), so the candidates span the widths before they fill by estimate.
+      // A learned model ranks them by its own estimate alone.
+      if (model) {
+        std::vector<std::pair<double, std::size_t>> by;
+        for (std::size_t i = 0; i < ranked.size(); ++i) by.push_back({learned(ranked[i]), i});
+        std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<MatmulTiling> sorted;
+        for (const auto& [t, i] : by) sorted.push_back(ranked[i]);
+        return sorted;
+      }
       std::vector<MatmulTiling> firsts, rest;
       std::vector<std::uint64_t> widths;
       for (const MatmulTiling& t : ranked) {
@@ -138,18 +150,39 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
         if (!seen) widths.push_back(t.tn);
       }
       firsts.insert(firsts.end(), rest.begin(), rest.end());
-      ranked = std::move(firsts);
-    }
-    for (const MatmulTiling& t : ranked) {
-      if (m.candidates.size() > top_k) break;
-      bool dup = false;
-      for (const auto& c : m.candidates) dup = dup || same_sizes(c.tiling, t);
-      if (dup) continue;
+      return firsts;
+    };
+    // A candidate of these sizes over `cores` cores, pinned as `tile:` would; false when one
+    // of the same sizes and cores is there already.
+    auto add = [&](const MatmulTiling& t, std::uint32_t cores) {
+      for (const auto& c : m.candidates)
+        if (same_sizes(c.tiling, t)) return false;
       WorkloadSpec pinned = alone;
-      pinned.ops[0].tile = std::array<std::uint64_t, 3>{t.tm, t.tk, t.tn};
+      pinned.ops[0].tile = std::array<std::uint64_t, 4>{t.tm, t.tk, t.tn, cores < hw.chip.tensor_cores ? cores : 0};
       const OpPlan p = plan_workload(pinned, hw)[0];
       m.candidates.push_back({p.tiling, p.tiling.estimated_seconds, learned(p.tiling), 0, false});
       programs.push_back(std::move(pinned));
+      return true;
+    };
+    std::uint32_t added = 0;
+    for (const MatmulTiling& t : ranked_for(hw.chip.tensor_cores))
+      if (added < top_k && add(t, hw.chip.tensor_cores)) ++added;
+    // Fewer cores: for c = 1, 2, 4, ... below the chip's, what a chip of c cores would
+    // simulate (its heuristic's tiling and its top k), each with its output blocks dealt
+    // over c of these cores and the rest idle, so that more cores never lose what fewer
+    // had: without it a small or memory-bound op split over every core reads its weights
+    // (or its input) once per core, and 1 -> 2 cores made 9 of 1,000 random ops more than
+    // 1 % slower (docs/mapping.md). Skipped where the c-core chip's estimate is over 1.5x
+    // this chip's (compute-bound ops: the cost model's error is far below that).
+    for (std::uint32_t c = 1; c < hw.chip.tensor_cores; c *= 2) {
+      HardwareSpec fewer = hw;
+      fewer.chip.tensor_cores = c;
+      const MatmulTiling f = plan_workload(alone, fewer)[0].tiling;
+      if (f.estimated_seconds > 1.5 * heuristic.tiling.estimated_seconds) continue;
+      add(f, c);
+      std::uint32_t more = 0;
+      for (const MatmulTiling& t : ranked_for(c))
+        if (more < top_k && add(t, c)) ++more;
     }
     r.ops.push_back(std::move(m));
   }
@@ -161,7 +194,7 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
       const RunResult& run = results[k++];
       if (!run.completed || !run.invariants_hold())
         throw std::runtime_error(fmt::format("map: the simulation of {} with tile {} did not complete", m.name,
-                                             tile_text(c.tiling)));
+                                             tile_text(c.tiling, hw.chip.tensor_cores)));
       c.simulated_s = run.time_s();
     }
     for (std::size_t i = 1; i < m.candidates.size(); ++i)
@@ -171,9 +204,10 @@ MapResult search_mappings(const HardwareSpec& hw, const WorkloadSpec& workload, 
 }
 
 std::string map_text(const MapResult& r) {
-  std::string out = fmt::format("map {} on {}: {} distinct MXU ops, up to {} candidates each beside the heuristic's, "
+  std::string out = fmt::format("map {} on {}: {} distinct MXU ops, up to {} candidates each beside the heuristic's{}, "
                                 "{} simulations\n",
-                                r.workload, r.hardware, r.ops.size(), r.top_k, r.simulations);
+                                r.workload, r.hardware, r.ops.size(), r.top_k,
+                                r.tensor_cores > 1 ? " (and as many on fewer cores)" : "", r.simulations);
   out += fmt::format("  {:<28} {:>5} {:>24} {:>11} {:>24} {:>11} {:>7}\n", "op (shape)", "x", "heuristic tile", "simulated",
                      "best tile", "simulated", "gain");
   double heuristic_total = 0, best_total = 0, abs_err = 0, learned_err = 0;
@@ -188,8 +222,8 @@ std::string map_text(const MapResult& r) {
       ++n;
     }
     out += fmt::format("  {:<28} {:>5} {:>24} {:>8.2f} us {:>24} {:>8.2f} us {:>6.1f}%\n", m.name.substr(0, 28),
-                       m.occurrences, tile_text(m.candidates.front().tiling), h * 1e6,
-                       m.best == 0 ? std::string("(the heuristic's)") : tile_text(m.candidates[m.best].tiling), b * 1e6,
+                       m.occurrences, tile_text(m.candidates.front().tiling, r.tensor_cores), h * 1e6,
+                       m.best == 0 ? std::string("(the heuristic's)") : tile_text(m.candidates[m.best].tiling, r.tensor_cores), b * 1e6,
                        h > 0 ? 100 * (h - b) / h : 0.0);
   }
   out += fmt::format("  MXU ops in all (each op alone): heuristic {:.3f} ms, best found {:.3f} ms ({:.1f} % less)\n",
@@ -200,7 +234,7 @@ std::string map_text(const MapResult& r) {
   if (r.learned)
     out += fmt::format("  candidates ranked by the learned cost model (--model), its mean error over them: {:.1f} %\n",
                        n ? 100 * learned_err / double(n) : 0.0);
-  out += "  pin a tiling on a matmul or conv2d op with `tile: [tm, tk, tn]` (docs/mapping.md)\n";
+  out += "  pin a tiling on a matmul or conv2d op with `tile: [tm, tk, tn]`, or `[tm, tk, tn, cores]` (docs/mapping.md)\n";
   return out;
 }
 
@@ -216,6 +250,7 @@ std::string map_json(const MapResult& r) {
     ordered_json cands = ordered_json::array();
     for (const auto& c : m.candidates)
       cands.push_back({{"tile", {c.tiling.tm, c.tiling.tk, c.tiling.tn}},
+                       {"cores", c.tiling.cores},
                        {"a_resident", c.tiling.a_resident},
                        {"a_onchip", c.tiling.a_onchip},
                        {"c_onchip", c.tiling.c_onchip},
@@ -243,7 +278,7 @@ std::string map_json(const MapResult& r) {
 std::string map_csv(const MapResult& r) {
   std::string out =
       "op,shape,dtype,occurrences,candidate,tm,tk,tn,a_resident,heuristic,predicted_s,simulated_s,best_so_far_s,"
-      "learned_s,hardware,m,k,n,dtype_bytes,blocks,hbm_bytes,peak_flops,hbm_Bps\n";
+      "learned_s,hardware,m,k,n,dtype_bytes,blocks,hbm_bytes,peak_flops,hbm_Bps,cores\n";
   for (const OpMapping& m : r.ops) {
     const std::vector<double> curve = search_curve(m);
     for (std::size_t i = 0; i < m.candidates.size(); ++i) {
@@ -252,8 +287,8 @@ std::string map_csv(const MapResult& r) {
       out += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},", csv_field(m.name), csv_field(m.shape), m.dtype,
                          m.occurrences, i, c.tiling.tm, c.tiling.tk, c.tiling.tn, c.tiling.a_resident ? 1 : 0,
                          c.heuristic ? 1 : 0, c.predicted_s, c.simulated_s, curve[i]);
-      out += fmt::format("{:.9g},{},{},{},{},{},{},{},{:.9g},{:.9g}\n", c.learned_s, csv_field(r.hardware), s.m, s.k, s.n,
-                         s.dtype_bytes, s.blocks, s.hbm_bytes, s.peak_flops, s.hbm_Bps);
+      out += fmt::format("{:.9g},{},{},{},{},{},{},{},{:.9g},{:.9g},{}\n", c.learned_s, csv_field(r.hardware), s.m, s.k, s.n,
+                         s.dtype_bytes, s.blocks, s.hbm_bytes, s.peak_flops, s.hbm_Bps, c.tiling.cores);
     }
   }
   return out;

@@ -16,14 +16,14 @@ RunResult simulate_with_searched_mappings(const HardwareSpec& hw, const Workload
   MapperSearch summary;
   summary.distinct_ops = found.ops.size();
   summary.simulations = found.simulations;
-  std::map<std::string, std::array<std::uint64_t, 3>> pins;  // signature -> tile
+  std::map<std::string, std::array<std::uint64_t, 4>> pins;  // signature -> tile (and cores)
   for (const OpMapping& m : found.ops) {
     summary.heuristic_s += m.heuristic_s() * double(m.occurrences);
     summary.best_s += m.best_s() * double(m.occurrences);
     if (m.best == 0) continue;  // the heuristic's own tiling was the fastest
     const MatmulTiling& t = m.candidates[m.best].tiling;
     ++summary.retiled_ops;
-    pins.emplace(m.signature, std::array<std::uint64_t, 3>{t.tm, t.tk, t.tn});
+    pins.emplace(m.signature, std::array<std::uint64_t, 4>{t.tm, t.tk, t.tn, t.cores});
   }
   SimulateOptions searched = options;
   // A signature names the op's kind, so only the MXU ops searched above can match.

@@ -248,7 +248,7 @@ std::string report_json(const RunResult& r) {
     }
     const MatmulTiling& t = o.plan.tiling;
     op["tiling"] = {{"tm", t.tm},           {"tk", t.tk},
-                    {"tn", t.tn},           {"blocks_m", t.blocks_m},
+                    {"tn", t.tn},           {"cores", t.cores},      {"blocks_m", t.blocks_m},
                     {"blocks_k", t.blocks_k}, {"blocks_n", t.blocks_n},
                     {"vmem_bytes", t.vmem_bytes}, {"a_resident", t.a_resident},
                     {"a_onchip", t.a_onchip}, {"c_onchip", t.c_onchip}, {"mxu_passes", o.plan.rate.passes}, {"mxu_packed", o.plan.rate.packed},

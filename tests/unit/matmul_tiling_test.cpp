@@ -185,7 +185,8 @@ TEST(MatmulTiling, APinnedTileThatDoesNotFitOrIsMalformedIsAnInputError) {
     EXPECT_EQ(e.key_path(), "workload.ops[0].tile");
     EXPECT_NE(std::string(e.what()).find("chip.vmem.capacity"), std::string::npos) << e.what();
   }
-  for (const char* bad : {"tile: [128, 128]", "tile: [0, 128, 128]", "tile: 128xx", "tile: {a: 1}"}) {
+  for (const char* bad : {"tile: [128, 128]", "tile: [0, 128, 128]", "tile: 128xx", "tile: {a: 1}",
+                          "tile: [128, 128, 128, 0]", "tile: [8, 8, 8, 1, 1]"}) {
     try {
       load_workload_text(std::string("workload:\n  name: p\n  ops:\n    - {op: matmul, name: a, m: 64, k: 64, n: 64, "
                                      "dtype: bf16, ") + bad + "}\n",
@@ -203,6 +204,46 @@ TEST(MatmulTiling, APinnedTileThatDoesNotFitOrIsMalformedIsAnInputError) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.key_path(), "workload.ops[0].tile");
+  }
+}
+
+// A tiling that deals its output blocks over fewer cores than the chip has (a 4th element
+// of `tile:`) is costed as a chip with that many cores would cost it, and the cores past
+// them get no tiles. Reference: the same tile sizes on a chip built with one core.
+TEST(MatmulTiling, ATilingOnOneOfTwoCoresIsCostedAsAOneCoreChip) {
+  const HardwareSpec two = load_hardware("tpu-v3");
+  const HardwareSpec one = load_hardware("tpu-v3", {"chip.tensor_cores=1"});
+  ASSERT_EQ(two.chip.tensor_cores, 2u);
+  const MatmulOp op = mm(256, 11008, 256);
+  for (bool resident : {false, true}) {
+    const MatmulTiling a = make_matmul_tiling(op, two, 128, 512, 128, resident, true, {}, 1);
+    const MatmulTiling b = make_matmul_tiling(op, one, 128, 512, 128, resident, true);
+    EXPECT_EQ(a.cores, 1u);
+    EXPECT_EQ(b.cores, 1u);
+    EXPECT_EQ(a.hbm_read_bytes, b.hbm_read_bytes) << resident;
+    EXPECT_DOUBLE_EQ(a.estimated_seconds, b.estimated_seconds) << resident;
+  }
+  // The A-resident variant reads the A rows of each core's blocks once per core.
+  const MatmulTiling both = make_matmul_tiling(op, two, 128, 512, 128, true, true);
+  const MatmulTiling alone = make_matmul_tiling(op, two, 128, 512, 128, true, true, {}, 1);
+  EXPECT_EQ(both.cores, 2u);
+  // 2 x 2 output blocks: core 0 gets blocks 0 and 2 (rows 0 and 1), core 1 blocks 1 and 3:
+  // each core reads all of A; on one core A is read once.
+  EXPECT_EQ(both.hbm_read_bytes - alone.hbm_read_bytes, 256u * 11008u * 2u);
+  // Dealt over one core: core 1 has nothing to do; core 0 has all four blocks.
+  EXPECT_EQ(MatmulTileSequence(op, alone, 1, 1).size(), 0u);
+  EXPECT_EQ(MatmulTileSequence(op, alone, 0, 1).size(), 4u * alone.blocks_k);
+  // More cores than the chip has are clipped by the bookkeeping and refused in a workload.
+  EXPECT_EQ(make_matmul_tiling(op, two, 128, 512, 128, false, true, {}, 8).cores, 2u);
+  const WorkloadSpec w = load_workload_text(
+      "workload:\n  name: p\n  ops:\n    - {op: matmul, name: a, m: 64, k: 64, n: 64, dtype: bf16, tile: [64, 128, 128, 3]}\n",
+      "cores.yaml");
+  try {
+    plan_workload(w, two);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "workload.ops[0].tile");
+    EXPECT_NE(std::string(e.what()).find("chip.tensor_cores"), std::string::npos) << e.what();
   }
 }
 

@@ -45,6 +45,11 @@ struct OnchipOperands {
 
 struct MatmulTiling {
   std::uint64_t tm = 0, tk = 0, tn = 0;                  // tile sizes (edge tiles smaller)
+  // The TensorCores the output blocks are dealt over: the chip's all unless the mapping
+  // leaves some idle (a small or memory-bound op split over two cores reads its weights,
+  // or its input, once per core; one core reads them once). 0: every core (a tiling not
+  // made by make_matmul_tiling).
+  std::uint32_t cores = 0;
   bool a_resident = false;                               // A stays in vector memory once loaded
   // A (the op's input) and C (its output) live in vector memory before and after the op
   // (chip.vmem.holds_activations, or inside fused attention): no off-chip bytes for them;
@@ -78,17 +83,20 @@ std::vector<MatmulTiling> matmul_tiling_candidates(const MatmulOp& op, const Har
                                                    OnchipOperands onchip = {});
 
 // A tiling of these sizes (clipped to the op's dimensions), as the workload pins it with an
-// op's `tile: [tm, tk, tn]`: keeping `onchip` operands if that fits, else the A-resident or
+// op's `tile: [tm, tk, tn, cores]`: keeping `onchip` operands if that fits, else the A-resident or
 // streaming variant with the lower estimate; nullopt when no variant fits vector memory.
+// `cores` 0: every TensorCore of the chip (more than the chip has: ConfigError from the caller).
 std::optional<MatmulTiling> pinned_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
-                                                 std::uint64_t tk, std::uint64_t tn, OnchipOperands onchip = {});
+                                                 std::uint64_t tk, std::uint64_t tn, OnchipOperands onchip = {},
+                                                 std::uint32_t cores = 0);
 
 // The same bookkeeping for given tile sizes (for tests and for forcing a tiling). A
 // convolution's patch bytes (op.patches) are summed over every block unless `exact` is
 // false (a sample, to rank candidates).
+// `cores` 0: every TensorCore of the chip.
 MatmulTiling make_matmul_tiling(const MatmulOp& op, const HardwareSpec& hw, std::uint64_t tm,
                                 std::uint64_t tk, std::uint64_t tn, bool a_resident = false, bool exact = true,
-                                OnchipOperands onchip = {});
+                                OnchipOperands onchip = {}, std::uint32_t cores = 0);
 
 // The weight matrix's K and N as laid out off-chip: rounded up to whole array tiles with
 // chip.mxu.padded_weight_tiles, else as they are. B is read as padded_k x padded_n.

@@ -40,6 +40,7 @@ struct MapResult {
   std::string workload, hardware;
   std::uint32_t top_k = 0;
   double peak_flops = 0, hbm_Bps = 0;  // the chip's (the learned model's features)
+  std::uint32_t tensor_cores = 0;      // the chip's (a candidate may use fewer)
   bool learned = false;                // candidates ranked by a learned model
   std::vector<OpMapping> ops;
   std::size_t simulations = 0;

@@ -329,9 +329,10 @@ struct Op {
   Shard shard = Shard::none;
   std::optional<std::uint32_t> stage;  // pipeline stage, when the workload places ops by hand
   // A matmul's or convolution's tiling pinned by the workload ([tm, tk, tn] of the lowered
-  // matmul, clipped to its dimensions), instead of the mapper's choice. Forward ops only:
+  // matmul, clipped to its dimensions, and optionally the number of TensorCores its output
+  // blocks are dealt over; 0: every core), instead of the mapper's choice. Forward ops only:
   // a training step's backward ops have other shapes and are mapped as usual.
-  std::optional<std::array<std::uint64_t, 3>> tile;
+  std::optional<std::array<std::uint64_t, 4>> tile;
   enum class Pass { forward, backward, update };
   Pass pass = Pass::forward;  // set by expand_training
   // A collective ran right before this op (removed from the chip's ops by
