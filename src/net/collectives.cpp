@@ -184,7 +184,7 @@ class Builder {
 
   // The group's chips in the pod's ring order.
   std::vector<std::uint32_t> members() const {
-    const auto order = topo_.ring_order();
+    const auto& order = topo_.ring_order();
     if (spec_.group.empty()) return order;
     std::vector<bool> in(topo_.chips(), false);
     for (std::uint32_t c : spec_.group) in[c] = true;

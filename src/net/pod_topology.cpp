@@ -10,6 +10,7 @@ PodTopology::PodTopology(const PodSpec& pod)
       switch_(pod.topology == "switch"),
       wrap_(pod.wraparound || pod.topology == "ring"),
       latency_ps_(pod.link_latency_ps) {
+  ring_order_ = snake();
   if (switch_) {
     // Uplink 2c, downlink 2c+1: each carries every link of the chip.
     const std::uint64_t bw = pod.link_bandwidth_Bps * pod.links_per_chip;
@@ -98,7 +99,7 @@ void PodTopology::route(std::uint32_t src, std::uint32_t dst, std::vector<std::u
   }
 }
 
-std::vector<std::uint32_t> PodTopology::ring_order() const {
+std::vector<std::uint32_t> PodTopology::snake() const {
   // Boustrophedon: dimension 0 runs forwards on even rows and backwards on odd ones, and so
   // on up the dimensions, so consecutive chips are neighbours.
   std::vector<std::uint32_t> line{0};  // the order over the dimensions handled so far

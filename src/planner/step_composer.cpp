@@ -7,6 +7,7 @@
 #include "podsim/planner/step_closed_form.h"
 #include "podsim/sim/collective_contention.h"
 #include "podsim/sim/collective_experiment.h"
+#include "podsim/net/collective_translation.h"
 #include "podsim/sim/pod_schedule.h"
 #include "podsim/workload/training.h"
 
@@ -168,16 +169,17 @@ StepComposer::StageTimes StepComposer::stage_times(const PlanCandidate& c, const
 double StepComposer::collective_s(CollectiveKind kind, std::uint64_t bytes, std::vector<std::uint32_t> group,
                                   DType dtype, std::uint32_t root, std::uint32_t peer) {
   if (bytes == 0 || group.size() < 2) return 0;
-  std::string key = fmt::format("{}:{}:{}:{}:{}", int(kind), bytes, int(dtype), root, peer);
-  for (std::uint32_t c : group) key += fmt::format(",{}", c);
-  auto it = collective_s_.find(key);
-  if (it != collective_s_.end()) return it->second;
   CollectiveSpec spec;
   spec.kind = kind;
   spec.bytes = bytes;
   spec.root = root;
   spec.peer = peer;
   spec.group = std::move(group);
+  spec = translated_to_origin(topo_, spec);  // translates of one group: one simulation
+  std::string key = fmt::format("{}:{}:{}:{}:{}", int(kind), bytes, int(dtype), spec.root, spec.peer);
+  for (std::uint32_t c : spec.group) key += fmt::format(",{}", c);
+  auto it = collective_s_.find(key);
+  if (it != collective_s_.end()) return it->second;
   spec.reduce_Bps = reduce_rate_Bps(hw_, dtype);
   const double s = run_collective_experiment(hw_, spec, dtype).result.time_s();
   return collective_s_.emplace(key, s).first->second;

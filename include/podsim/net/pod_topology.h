@@ -44,8 +44,9 @@ class PodTopology {
   // directions share such routes). Empty when src == dst.
   void route(std::uint32_t src, std::uint32_t dst, std::vector<std::uint32_t>& out) const;
   // Every chip once, each next to the one before where the topology allows (a snake
-  // through the torus), for ring algorithms over the whole pod.
-  std::vector<std::uint32_t> ring_order() const;
+  // through the torus), for ring algorithms over the whole pod. Made once (collectives ask
+  // for it on every group).
+  const std::vector<std::uint32_t>& ring_order() const { return ring_order_; }
 
  private:
   std::uint32_t link_id(std::uint32_t chip, std::size_t dim, int direction) const {
@@ -57,6 +58,8 @@ class PodTopology {
   bool wrap_ = true;
   std::uint64_t latency_ps_ = 0;
   std::vector<NetLink> links_;
+  std::vector<std::uint32_t> ring_order_;
+  std::vector<std::uint32_t> snake() const;
 };
 
 }  // namespace podsim

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "podsim/config/hardware_spec.h"
+#include "podsim/net/pod_topology.h"
 #include "podsim/planner/pod_planner.h"
 #include "podsim/sim/collective_contention.h"
 #include "podsim/workload/parallelism.h"
@@ -51,7 +52,7 @@ struct SimulatedOps {
 class StepComposer {
  public:
   StepComposer(const HardwareSpec& hw, const WorkloadSpec& workload, const SimulatedOps& ops)
-      : hw_(hw), w_(workload), ops_(ops) {}
+      : hw_(hw), w_(workload), ops_(ops), topo_(hw.pod) {}
 
   // The step of candidate c (laid out as L, its stages), with its gradient bucket size the
   // best of the workload's and 4, 16, 64 and 256 MiB (it changes no program).
@@ -72,7 +73,8 @@ class StepComposer {
                         std::uint64_t bucket_bytes);
   StageTimes stage_times(const PlanCandidate& c, const PodLayout& L, std::uint32_t s, const StageInfo& st,
                          std::uint64_t bucket_bytes);
-  // One collective on the pod's otherwise idle network, in seconds (cached).
+  // One collective on the pod's otherwise idle network, in seconds (cached, by its spec
+  // moved to the origin where that is exact: net/collective_translation.h).
   double collective_s(CollectiveKind kind, std::uint64_t bytes, std::vector<std::uint32_t> group, DType dtype,
                       std::uint32_t root = 0, std::uint32_t peer = 1);
   DType gradient_dtype() const { return w_.parallelism.gradient_dtype.value_or(w_.training.compute); }
@@ -80,7 +82,8 @@ class StepComposer {
   const HardwareSpec& hw_;
   const WorkloadSpec& w_;
   const SimulatedOps& ops_;
-  std::map<std::string, double> collective_s_;  // collective -> seconds
+  PodTopology topo_;
+  std::map<std::string, double> collective_s_;  // collective (moved to the origin) -> seconds
 };
 
 }  // namespace podsim
