@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "run_command.h"
+#include "temp_dir_test.h"
 
 namespace {
 
@@ -26,19 +27,18 @@ std::string fmt_tile(const json& t) {
 
 Outcome podsim_cli(const std::string& args) { return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args); }
 
-class Map : public testing::Test {
+class Map : public podsim::test::TempDirTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/podsim-map-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
     // Two distinct matmuls, one of them twice: a decode-like GEMV and a square one.
-    std::ofstream(dir_ + "/w.yaml") << "workload:\n  name: w\n  ops:\n"
-                                       "    - {op: matmul, name: gemv, m: 16, k: 2048, n: 4096, dtype: bf16}\n"
-                                       "    - {op: matmul, name: sq, m: 512, k: 512, n: 512, dtype: bf16}\n"
-                                       "    - {op: matmul, name: gemv2, m: 16, k: 2048, n: 4096, dtype: bf16}\n";
+    write("w.yaml",
+          "workload:\n  name: w\n  ops:\n"
+          "    - {op: matmul, name: gemv, m: 16, k: 2048, n: 4096, dtype: bf16}\n"
+          "    - {op: matmul, name: sq, m: 512, k: 512, n: 512, dtype: bf16}\n"
+          "    - {op: matmul, name: gemv2, m: 16, k: 2048, n: 4096, dtype: bf16}\n");
   }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
   double run_time(const std::string& op, const std::string& wset) {
     const std::string out = dir_ + "/run.json";
     std::ofstream(dir_ + "/one.yaml") << "workload:\n  name: one\n  ops:\n    - " << op << "\n";
@@ -46,7 +46,6 @@ class Map : public testing::Test {
     EXPECT_EQ(o.code, 0) << o.output;
     return json::parse(read_file(out))["summary"]["time_s"].get<double>();
   }
-  std::string dir_;
 };
 
 TEST_F(Map, SimulatedCandidatesAreWhatRunGivesWithTheTilePinned) {

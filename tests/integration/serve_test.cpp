@@ -15,6 +15,7 @@
 #include "podsim/config/sweep_spec.h"
 #include "podsim/serving/step_cost.h"
 #include "run_command.h"
+#include "temp_dir_test.h"
 
 namespace {
 
@@ -24,23 +25,16 @@ using podsim::test::read_file;
 
 Outcome podsim_cli(const std::string& args) { return podsim::test::run_shell(std::string(PODSIM_BINARY) + " " + args); }
 
-class Serve : public testing::Test {
+class Serve : public podsim::test::TempDirTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/podsim-serve-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
     // A small grouped-query decoder: 2 layers of d_model 512, 8 query and 2 K/V heads.
     write("model.yaml",
           "workload:\n  name: tiny-decoder\n  ops:\n"
           "    - {op: template, template: transformer_decoder, name: m, batch: 1, seq: 1, decode: true, kv_len: 16,\n"
           "       d_model: 512, heads: 8, kv_heads: 2, d_ff: 1024, layers: 2, ffn: swiglu, norm: rmsnorm, dtype: bf16}\n");
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string p = dir_ + "/" + name;
-    std::ofstream(p) << text;
-    return p;
   }
   std::string serve_file(const std::string& requests, const std::string& scheduler = "{max_batch: 8, max_tokens_per_step: 256}") {
     return write("serve.yaml", "serve:\n  name: t\n  workload: model.yaml\n  requests: " + requests +
@@ -60,7 +54,6 @@ class Serve : public testing::Test {
     EXPECT_EQ(o.code, 0) << o.output;
     return json::parse(read_file(out));
   }
-  std::string dir_;
 };
 
 std::vector<podsim::CostRow> rows_of(const json& j, const char* key) {

@@ -18,9 +18,15 @@ class TempDirTest : public testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
   }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  void TearDown() override {
+    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
+  }
   // Writes `text` to `name` in the directory; returns its path.
   std::string write(const std::string& name, const std::string& text) {
+    if (dir_.empty()) {  // SetUp failed: write nothing outside a directory of our own
+      ADD_FAILURE() << "no temporary directory for " << name;
+      return "";
+    }
     const std::string p = dir_ + "/" + name;
     std::ofstream(p) << text;
     return p;
