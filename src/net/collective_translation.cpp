@@ -1,5 +1,7 @@
 #include "podsim/net/collective_translation.h"
 
+#include <algorithm>
+#include <limits>
 #include <vector>
 
 namespace podsim {
@@ -23,11 +25,18 @@ CollectiveSpec translated_to_origin(const PodTopology& topo, const CollectiveSpe
   for (std::uint32_t c : spec.group) in[c] = 1;
   const std::vector<std::uint32_t> members = in_ring_order(order, in);
   const std::vector<std::uint32_t>& dims = topo.dims();
-  const std::vector<std::uint32_t> first = topo.coords(members.front());
-  std::vector<std::uint32_t> shift(dims.size());
+  // By the lowest coordinate of any member in each dimension, rounded down to even: no
+  // member wraps round (the members keep their order along every line), and every
+  // coordinate keeps its parity (the snake's direction along each line, and the routes'
+  // half-way ties, depend on it).
+  std::vector<std::uint32_t> shift(dims.size(), std::numeric_limits<std::uint32_t>::max());
+  for (std::uint32_t c : members) {
+    const std::vector<std::uint32_t> x = topo.coords(c);
+    for (std::size_t d = 0; d < dims.size(); ++d) shift[d] = std::min(shift[d], x[d]);
+  }
   bool moves = false;
   for (std::size_t d = 0; d < dims.size(); ++d) {
-    shift[d] = dims[d] % 2 == 0 ? first[d] - first[d] % 2 : first[d];  // keep the parity where ties occur
+    shift[d] -= shift[d] % 2;
     moves = moves || shift[d] != 0;
   }
   if (!moves) return spec;

@@ -104,13 +104,12 @@ TEST(CollectiveTranslation, NoMoveWithoutTranslationSymmetry) {
   whole.group.clear();
   for (std::uint32_t c = 0; c < 64; ++c) whole.group.push_back((c + 5) % 64);
   EXPECT_EQ(translated_to_origin(t, whole).group, whole.group);
-  // On the torus the same group moves by (0, 2, 0): its first member keeps the parity of
-  // its x, and the row it lands on runs the snake the same way (y even).
+  // On the torus the same group moves by (0, 2, 0): its lowest x is 1 (odd: kept), its
+  // lowest y 2.
   const CollectiveSpec m = translated_to_origin(t, spec);
   EXPECT_EQ(m.group, (std::vector<std::uint32_t>{1, 2}));
-  // A group whose row runs the other way after the move is left where it is: {5, 6, 7, 9}
-  // is 7, 6, 5, 9 in the snake (row y = 1 runs backwards), moved by (2, 0, 0) it would be
-  // 5, 4, 7, 11 in the group's order but 7, 5, 4, 11 in the snake's.
+  // {5, 6, 7, 9} = (1,1,0), (2,1,0), (3,1,0), (1,2,0): lowest x 1, y 1, z 0, all rounded
+  // down to 0: it stays.
   CollectiveSpec odd = spec;
   odd.group = {5, 6, 7, 9};
   EXPECT_EQ(translated_to_origin(t, odd).group, odd.group);

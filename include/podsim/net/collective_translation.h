@@ -4,10 +4,10 @@
 // of chips takes exactly the time of the same collective over the group moved by a fixed
 // offset, as long as what decides its transfers moves with it: the routes (dimension order,
 // the shorter way round, and half-way ties by the parity of the source coordinate: the
-// offset keeps every coordinate's parity in a dimension of even size), and the order its
-// rings take the members in (the pod's snake order, `PodTopology::ring_order`, which is
-// not translation-invariant: the move is made only when the moved members come out of it
-// in the same order). The transfers are then created in the same order with the same
+// offset keeps every coordinate's parity), and the order its rings take the members in
+// (the pod's snake order, `PodTopology::ring_order`, which is not translation-invariant:
+// it turns back along every other line, and a member that wrapped round would change
+// places; the offset keeps the parities and wraps no member, and the move is checked). The transfers are then created in the same order with the same
 // sizes, and the network simulation (net/link_network.h) orders equal times by creation,
 // so every time is equal, not close. Callers that cache collectives by their group (the
 // pod planner's step composer) key them by the moved spec: the data groups of the many
@@ -20,10 +20,10 @@
 namespace podsim {
 
 // The spec with its group (in its own order), and the root and peer of a broadcast or a
-// send_recv, moved so that the first member
-// in ring order sits at the origin (in even dimensions, at the coordinate 0 or 1 of its
-// parity); the spec unchanged where the move would not be exact: a switch, a torus without
-// wraparound, the whole pod, or a ring order the move does not keep.
+// send_recv, moved towards the origin: in each dimension by the members' lowest coordinate
+// rounded down to even (no member wraps round, every coordinate keeps its parity); the spec
+// unchanged where the move would not be exact: a switch, a torus without wraparound, the
+// whole pod, or (checked, not expected) a ring order the move does not keep.
 CollectiveSpec translated_to_origin(const PodTopology& topo, const CollectiveSpec& spec);
 
 }  // namespace podsim
