@@ -34,21 +34,46 @@ SourceLocation location_of(const YAML::Node& node, const std::string& file) {
 
 // A key given twice in one mapping: yaml-cpp keeps both, and a reader would silently take
 // one of them (the first or the last, depending on how it looks the key up).
-static void reject_duplicate_keys(const YAML::Node& node, const std::string& file, const std::string& path) {
+// What the walk over a document has seen: the nodes above the current one (an alias to
+// one of them is a cycle) and how many nodes it has visited (aliases can make a small file
+// expand to billions).
+struct DocumentWalk {
+  std::vector<YAML::Node> ancestors;
+  std::uint64_t visited = 0;
+};
+constexpr std::uint64_t kMaxExpandedNodes = 4'000'000;
+
+static void reject_duplicate_keys(const YAML::Node& node, const std::string& file, const std::string& path,
+                                  DocumentWalk& walk) {
+  if (++walk.visited > kMaxExpandedNodes)
+    throw ConfigError(location_of(node, file), path,
+                      fmt::format("the document expands to more than {} values (through YAML aliases); expected a "
+                                  "podsim file, which needs far fewer",
+                                  kMaxExpandedNodes));
+  if (!node.IsSequence() && !node.IsMap()) return;
+  // An alias (*a) inside the node its anchor (&a) names makes the document a cycle: walking
+  // it, or reading it, would never end (it overflowed the stack: `sweep: &a [*a]`).
+  for (const YAML::Node& above : walk.ancestors)
+    if (above.is(node))
+      throw ConfigError(location_of(node, file), path,
+                        "a YAML alias refers to a node that contains it (a cycle); expected plain values");
+  walk.ancestors.push_back(node);
   if (node.IsSequence()) {
-    for (std::size_t i = 0; i < node.size(); ++i) reject_duplicate_keys(node[i], file, fmt::format("{}[{}]", path, i));
-    return;
+    for (std::size_t i = 0; i < node.size(); ++i)
+      reject_duplicate_keys(node[i], file, fmt::format("{}[{}]", path, i), walk);
+  } else {
+    std::vector<std::string> seen;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+      const std::string key_path = join_path(path, key);
+      if (!key.empty() && std::find(seen.begin(), seen.end(), key) != seen.end())
+        throw ConfigError(location_of(kv.first, file), key_path, "given twice in the same mapping; keep one");
+      seen.push_back(key);
+      reject_duplicate_keys(kv.first, file, key_path, walk);  // a key can be a collection too
+      reject_duplicate_keys(kv.second, file, key_path, walk);
+    }
   }
-  if (!node.IsMap()) return;
-  std::vector<std::string> seen;
-  for (const auto& kv : node) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
-    const std::string key_path = join_path(path, key);
-    if (!key.empty() && std::find(seen.begin(), seen.end(), key) != seen.end())
-      throw ConfigError(location_of(kv.first, file), key_path, "given twice in the same mapping; keep one");
-    seen.push_back(key);
-    reject_duplicate_keys(kv.second, file, key_path);
-  }
+  walk.ancestors.pop_back();
 }
 
 // The first byte offset that is not valid UTF-8, or npos.
@@ -120,7 +145,8 @@ YAML::Node parse_yaml_text(const std::string& text, const std::string& file) {
   if (!root.IsMap())
     throw ConfigError(location_of(root, file), "",
                       fmt::format("expected a YAML mapping at the top, got {}", node_kind(root)));
-  reject_duplicate_keys(root, file, "");
+  DocumentWalk walk;
+  reject_duplicate_keys(root, file, "", walk);
   return root;
 }
 

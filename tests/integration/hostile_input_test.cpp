@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "podsim/io/child_process.h"
 #include "podsim/io/output_file.h"
@@ -194,6 +196,49 @@ TEST(HostileSizes, AHugeBatchIsACapacityErrorBeforeAnyAllocation) {
     EXPECT_NE(o.output.find("chip.hbm.capacity"), std::string::npos) << o.output;
     EXPECT_LT(seconds, 20.0) << n;  // a hang guard, not a speed target: it takes 0.02 s
   }
+}
+
+TEST(HostileYaml, AnAliasInsideItsOwnAnchorIsAnErrorNotACrash) {
+  // `sweep: &a [*a]` (15 bytes; found by fuzz_sweep) made every YAML input recurse until the
+  // stack overflowed: exit 139 from podsim run. A cycle through a mapping and through a key,
+  // in each kind of file (they share the YAML reader).
+  const fs::path d = scratch("alias_cycle");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"run -q", "workload: &a [*a]\n"},
+      {"run -q", "workload:\n  name: x\n  ops: &o\n    - {op: matmul, name: m, m: 8, k: 8, n: 8, x: *o}\n"},
+      {"sweep", "sweep: &a {grid: *a}\n"},
+      {"run -q --hw", "? &k [*k]\n: 1\n"}};
+  int i = 0;
+  for (const auto& [command, text] : cases) {
+    const fs::path f = d / ("cycle" + std::to_string(i++) + ".yaml");
+    std::ofstream(f) << text;
+    const std::string args = command == "run -q --hw"  ? "run -q " + kGemm + " --hw " + f.string()
+                             : command == "sweep"      ? "sweep " + f.string() + " --out " + (d / "out").string()
+                                                       : command + " " + f.string();
+    const Outcome o = podsim_cli(args);
+    EXPECT_EQ(o.code, 2) << text << o.output;
+    EXPECT_NE(o.output.find("a YAML alias refers to a node that contains it"), std::string::npos) << text << o.output;
+    EXPECT_NE(o.output.find(f.string() + ":"), std::string::npos) << o.output;  // file:line:column
+  }
+}
+
+TEST(HostileYaml, AliasesThatExpandToBillionsAreRefused) {
+  // Nine levels of ten aliases: 10^9 values from a few hundred bytes ("billion laughs").
+  const fs::path d = scratch("alias_bomb");
+  std::string text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int l = 1; l <= 9; ++l) {
+    text += "l" + std::to_string(l) + ": &l" + std::to_string(l) + " [";
+    for (int k = 0; k < 10; ++k) text += std::string(k ? ", " : "") + "*l" + std::to_string(l - 1);
+    text += "]\n";
+  }
+  text += "workload: {name: b, ops: *l9}\n";
+  std::ofstream(d / "bomb.yaml") << text;
+  const auto start = std::chrono::steady_clock::now();
+  const Outcome o = podsim_cli("run -q " + (d / "bomb.yaml").string());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("expands to more than 4000000 values"), std::string::npos) << o.output;
+  EXPECT_LT(seconds, 60.0);  // a hang guard, not a speed target
 }
 
 TEST(HostileRecords, CompareNamesARecordWithoutMetrics) {
