@@ -21,6 +21,12 @@ CollectiveSpec translated_to_origin(const PodTopology& topo, const CollectiveSpe
   const std::uint32_t chips = topo.chips();
   if (topo.is_switch() || !topo.wraparound() || spec.group.size() < 2 || spec.group.size() >= chips) return spec;
   const std::vector<std::uint32_t>& order = topo.ring_order();
+  // A chip the pod lacks: left for add_collective to refuse.
+  for (std::uint32_t c : spec.group)
+    if (c >= chips) return spec;
+  if ((spec.kind == CollectiveKind::broadcast || spec.kind == CollectiveKind::send_recv) &&
+      (spec.root >= chips || (spec.kind == CollectiveKind::send_recv && spec.peer >= chips)))
+    return spec;
   std::vector<char> in(chips, 0);
   for (std::uint32_t c : spec.group) in[c] = 1;
   const std::vector<std::uint32_t> members = in_ring_order(order, in);

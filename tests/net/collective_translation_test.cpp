@@ -104,6 +104,15 @@ TEST(CollectiveTranslation, NoMoveWithoutTranslationSymmetry) {
   whole.group.clear();
   for (std::uint32_t c = 0; c < 64; ++c) whole.group.push_back((c + 5) % 64);
   EXPECT_EQ(translated_to_origin(t, whole).group, whole.group);
+  // A chip the pod lacks: unchanged, for the collective to refuse.
+  CollectiveSpec stray = spec;
+  stray.group = {9, 640};
+  EXPECT_EQ(translated_to_origin(t, stray).group, stray.group);
+  stray.group = {9, 10};
+  stray.kind = CollectiveKind::send_recv;
+  stray.root = 9;
+  stray.peer = 640;
+  EXPECT_EQ(translated_to_origin(t, stray).peer, 640u);
   // On the torus the same group moves by (0, 2, 0): its lowest x is 1 (odd: kept), its
   // lowest y 2.
   const CollectiveSpec m = translated_to_origin(t, spec);
