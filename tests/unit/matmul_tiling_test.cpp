@@ -1,4 +1,7 @@
+#include <array>
 #include <random>
+#include <set>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -244,6 +247,35 @@ TEST(MatmulTiling, ATilingOnOneOfTwoCoresIsCostedAsAOneCoreChip) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.key_path(), "workload.ops[0].tile");
     EXPECT_NE(std::string(e.what()).find("chip.tensor_cores"), std::string::npos) << e.what();
+  }
+}
+
+// The A-resident cost counts each core's A reads in closed form: min(cores, blocks_n) reads
+// of A. Checked against what the simulation does: the tiles each core runs
+// (MatmulTileSequence), the distinct block rows among them, each row's A bytes once.
+TEST(MatmulTiling, AResidentAReadsMatchTheBlockRowsEachCoreRuns) {
+  for (std::uint32_t cores : {1u, 2u, 3u, 4u}) {
+    const HardwareSpec hw = load_hardware("tpu-v3", {"chip.tensor_cores=" + std::to_string(cores)});
+    for (const auto& [m, k, n, tm, tn] : std::vector<std::array<std::uint64_t, 5>>{
+             {256, 512, 128, 64, 128},   // blocks_n = 1: each block row on one core
+             {300, 256, 384, 64, 128},   // blocks_n = 3, a short last block row
+             {64, 1024, 1024, 64, 128},  // one block row, 8 blocks
+             {1000, 128, 200, 8, 128},   // 125 block rows of 2 blocks
+             {24, 256, 640, 8, 256}}) {  // 3 rows of 3 blocks (the last clipped)
+      const MatmulOp op = mm(m, k, n);
+      const MatmulTiling t = make_matmul_tiling(op, hw, tm, 128, tn, true, true);
+      ASSERT_EQ(t.cores, cores);
+      std::uint64_t walked = 0;
+      for (std::uint32_t c = 0; c < cores; ++c) {
+        const MatmulTileSequence seq(op, t, c, cores);
+        std::set<std::uint64_t> rows;
+        for (std::uint64_t i = 0; i < seq.size(); ++i) rows.insert(seq.at(i).m0);
+        for (std::uint64_t m0 : rows) walked += std::min(tm, m - m0) * k * 2;  // bf16
+      }
+      const std::uint64_t weights = op.weight_bytes(padded_weight_k(op, hw) * padded_weight_n(op, hw)) * t.blocks_m;
+      EXPECT_EQ(t.hbm_read_bytes - weights, walked) << m << "x" << k << "x" << n << " tm " << tm << " tn " << tn
+                                                    << " on " << cores << " cores";
+    }
   }
 }
 
