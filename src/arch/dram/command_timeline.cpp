@@ -106,17 +106,18 @@ void ColumnTimeline::prune(std::int64_t cycle) {
 bool RowTimeline::spaced(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const {
   const auto& t = d_.t;
   const std::int64_t reach = std::max<std::int64_t>(t.tFAW, t.tRRD_L);
-  // Every clash in the neighbourhood at once: the retry jumps past all of them.
+  // Every clash in the neighbourhood at once: the retry jumps past all of them. The
+  // commands are visited in time order, each against the candidate as moved so far.
   std::int64_t next = a;
-  for (std::size_t i = cmds_.lower_bound(a - reach); i < cmds_.size() && cmds_[i].first <= next + reach; ++i) {
-    const std::int64_t x = cmds_[i].first;
-    if (cmds_[i].second.kind != RowKind::act) {
+  cmds_.visit(a - reach, next + reach, [&](std::int64_t x, bool act, std::uint32_t g) {
+    if (!act) {
       if (x == next) next = x + 1;  // one row command per cycle
-      continue;
+    } else {
+      const std::int64_t need = g == bg ? t.tRRD_L : t.tRRD_S;
+      if (x > next - need && x < next + need) next = x + need;
     }
-    const std::int64_t need = cmds_[i].second.bg == bg ? t.tRRD_L : t.tRRD_S;
-    if (x > next - need && x < next + need) next = x + need;
-  }
+    return next + reach;
+  });
   *retry = next;
   return next == a;
 }
@@ -135,19 +136,19 @@ std::int64_t RowTimeline::place_act(std::uint32_t bg, std::int64_t earliest) con
     spaced(bg, a, &retry);
     a = retry;
     // tFAW: no five ACTs (the candidate among them) inside one window.
-    // The ACTs around the candidate, in time order (the timeline is sorted), with the
-    // candidate merged in at its place.
+    // The ACTs around the candidate, in time order, with the candidate merged in at its
+    // place (at most 40: more than 2 x tFAW / tRRD_S on any device).
     std::int64_t window[41];
     std::size_t m = 0;
     bool placed = false;
-    for (std::size_t i = cmds_.lower_bound(a - faw); i < cmds_.size() && cmds_[i].first <= a + faw; ++i) {
-      if (cmds_[i].second.kind != RowKind::act || m >= 40) continue;
-      if (!placed && cmds_[i].first > a) {
+    cmds_.visit<true>(a - faw, a + faw, [&](std::int64_t x, bool, std::uint32_t) {
+      if (!placed && x > a) {
         window[m++] = a;
         placed = true;
       }
-      window[m++] = cmds_[i].first;
-    }
+      window[m++] = x;
+      return m < 40 ? a + faw : RowCommandRing::kNone;
+    });
     if (!placed) window[m++] = a;
     std::int64_t next = a;
     for (std::size_t i = 0; i + 4 < m; ++i)
@@ -157,17 +158,9 @@ std::int64_t RowTimeline::place_act(std::uint32_t bg, std::int64_t earliest) con
   }
 }
 
-std::int64_t RowTimeline::place_other_among(std::int64_t earliest) const {
-  // One search, then a walk along the commands that fill consecutive cycles.
-  std::int64_t c = earliest;
-  for (std::size_t i = cmds_.lower_bound(c); i < cmds_.size() && cmds_[i].first <= c; ++i)
-    if (cmds_[i].first == c) ++c;
-  return c;
-}
-
 void RowTimeline::prune(std::int64_t cycle) {
   const std::int64_t horizon = cycle - std::int64_t(std::max(d_.t.tFAW, d_.t.tRRD_L)) - 1;
-  cmds_.drop_front_while([&](const auto& e) { return e.first < horizon; });
+  cmds_.forget_before(horizon);
 }
 
 }  // namespace podsim

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "podsim/config/dram_device.h"
+#include "podsim/arch/dram/row_command_ring.h"
 #include "podsim/arch/dram/sorted_window.h"
 
 namespace podsim {
@@ -73,33 +74,28 @@ class RowTimeline {
   std::int64_t place_act(std::uint32_t bg, std::int64_t earliest) const;
   // Earliest free cycle >= earliest for another row command (PRE, REF).
   std::int64_t place_other(std::int64_t earliest) const {
-    if (cmds_.empty() || earliest > cmds_[cmds_.size() - 1].first) return earliest;  // after every command
-    return place_other_among(earliest);
+    std::int64_t c = earliest;
+    while (cmds_.occupied(c)) ++c;  // commands fill few consecutive cycles
+    return c;
   }
-  void insert(std::int64_t cycle, RowKind kind, std::uint32_t bg) { cmds_.insert(cycle, Entry{kind, bg}); }
+  void insert(std::int64_t cycle, RowKind kind, std::uint32_t bg) { cmds_.insert(cycle, kind == RowKind::act, bg); }
   void prune(std::int64_t cycle);
   // Up to `n` of the latest ACTs, latest first: cycles and bank groups; returns how many.
   std::size_t latest_acts(std::size_t n, std::int64_t* cycles, std::uint32_t* bgs) const {
     std::size_t m = 0;
-    for (std::size_t i = cmds_.size(); i > 0 && m < n; --i)
-      if (cmds_[i - 1].second.kind == RowKind::act) {
-        cycles[m] = cmds_[i - 1].first;
-        bgs[m++] = cmds_[i - 1].second.bg;
-      }
+    for (std::int64_t c = cmds_.prev_act(cmds_.last()); c != RowCommandRing::kNone && m < n; c = cmds_.prev_act(c - 1)) {
+      cycles[m] = c;
+      bgs[m++] = cmds_.bg_at(c);
+    }
     return m;
   }
 
  private:
-  struct Entry {
-    RowKind kind;
-    std::uint32_t bg;
-  };
   // Whether an ACT to `bg` at `a` keeps tRRD and one-command-per-cycle with its
   // neighbours; if not, a later cycle worth trying.
   bool spaced(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const;
-  std::int64_t place_other_among(std::int64_t earliest) const;
   DramDevice d_;
-  SortedWindow<Entry> cmds_;
+  RowCommandRing cmds_;
 };
 
 }  // namespace podsim
