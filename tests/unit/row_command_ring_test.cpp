@@ -30,14 +30,18 @@ TEST(RowCommandRing, AnswersAsASortedMapOfTheSameCommands) {
   RowCommandRing ring;
   std::map<std::int64_t, Cmd> ref;
   std::int64_t present = 0;
+  int far_ones = 0;  // commands placed past the window
   for (int step = 0; step < 20000; ++step) {
-    // The present moves on; commands land up to a horizon ahead of it that sometimes
-    // stretches far (past the ring's first 1,024 cycles), a few just behind it, and now
-    // and then before what was last forgotten (the window then reaches back).
+    // The present moves on; commands land a little ahead of it, now and then far past the
+    // bitmap's window (the far list), a few just behind it, and now and then before what
+    // was last forgotten (the window then reaches back).
     present += std::int64_t(rng() % 40);
-    const std::int64_t ahead = step % 997 == 0 ? 5000 : 300;
-    const std::int64_t c = std::max<std::int64_t>(
-        0, step % 53 == 0 ? present - 60 - std::int64_t(rng() % 30) : present - 20 + std::int64_t(rng() % std::uint64_t(ahead)));
+    std::int64_t c = present - 20 + std::int64_t(rng() % 300);
+    if (step % 101 == 0) c = present + RowCommandRing::kWindow - 2000 + std::int64_t(rng() % 60000);
+    if (step % 53 == 0) c = present - 60 - std::int64_t(rng() % 30);
+    if (step % 1999 == 0) c = present - RowCommandRing::kWindow - std::int64_t(rng() % 30000);  // a window and more back
+    c = std::max<std::int64_t>(0, c);
+    if (c >= present - 50 + RowCommandRing::kWindow) ++far_ones;
     if (!ref.count(c)) {
       const bool act = rng() % 2;
       const std::uint32_t bg = act ? std::uint32_t(rng() % 8) : 0;
@@ -49,12 +53,19 @@ TEST(RowCommandRing, AnswersAsASortedMapOfTheSameCommands) {
       ring.forget_before(before);
       ref.erase(ref.begin(), ref.lower_bound(before));
     }
-    // Queries around the present.
-    const std::int64_t from = present - 100 + std::int64_t(rng() % 400);
-    const std::int64_t to = from + std::int64_t(rng() % 300);
+    // Queries around the present, and now and then over the far commands.
+    const std::int64_t from = present - 100 + std::int64_t(rng() % (step % 5 == 0 ? 70000 : 400));
+    const std::int64_t to = from + std::int64_t(rng() % (step % 3 == 0 ? 30000 : 300));
     ASSERT_EQ(ring.next_command(from, to), first_in(ref, from, to, false)) << step;
     ASSERT_EQ(ring.next_act(from, to), first_in(ref, from, to, true)) << step;
     ASSERT_EQ(ring.occupied(from), ref.count(from) == 1) << step;
+    for (std::int64_t x : {from, to, c}) {
+      const auto it = ref.find(x);
+      ASSERT_EQ(ring.act_at(x), it != ref.end() && it->second.act) << step;
+      if (it != ref.end() && it->second.act) {
+        ASSERT_EQ(ring.bg_at(x), it->second.bg) << step;
+      }
+    }
     ASSERT_EQ(ring.last(), ref.empty() ? RowCommandRing::kNone : ref.rbegin()->first) << step;
     std::int64_t prev = RowCommandRing::kNone;
     for (auto it = ref.upper_bound(to); it != ref.begin();) {
@@ -81,6 +92,7 @@ TEST(RowCommandRing, AnswersAsASortedMapOfTheSameCommands) {
     EXPECT_TRUE(it == ref.end() || it->first > to) << step;
   }
   EXPECT_GT(ref.size(), 10u);
+  EXPECT_GT(far_ones, 50);
 }
 
 TEST(RowCommandRing, AVisitorCanWidenAndEndItsScan) {
