@@ -20,12 +20,6 @@ const RowCommandRing::Far* RowCommandRing::far_at(std::int64_t cycle) const {
   return i < far_.size() && far_[i].cycle == cycle ? &far_[i] : nullptr;
 }
 
-bool RowCommandRing::occupied(std::int64_t cycle) const {
-  if (cycle < lo_) return false;
-  if (in_bitmap(cycle)) return bit(words_[word(cycle)].occ, cycle);
-  return far_at(cycle) != nullptr;
-}
-
 bool RowCommandRing::act_at(std::int64_t cycle) const {
   if (cycle < lo_) return false;
   if (in_bitmap(cycle)) return bit(words_[word(cycle)].act, cycle);
@@ -105,7 +99,9 @@ void RowCommandRing::clear_range(std::int64_t from, std::int64_t to) {
     const unsigned lo_bit = unsigned(std::uint64_t(c) & 63), n = unsigned(word_end - c);
     const std::uint64_t m = n == 64 ? ~0ULL : ((1ULL << n) - 1) << lo_bit;
     Word& w = words_[word(c)];
-    live_ -= __builtin_popcountll(w.occ & m);
+    // Row commands are sparse (one per several cycles): count the cleared ones bit by bit
+    // (__builtin_popcountll is a library call without -mpopcnt: 3 % of a run).
+    for (std::uint64_t x = w.occ & m; x; x &= x - 1) --live_;
     w.occ &= ~m;
     w.act &= ~m;
     for (auto& b : w.bg) b &= ~m;

@@ -31,7 +31,11 @@ class RowCommandRing {
   RowCommandRing() : words_(std::size_t(kWindow / 64)) {}
 
   // Whether a command sits at `cycle`, whether it is an ACT, and an ACT's bank group.
-  bool occupied(std::int64_t cycle) const;
+  bool occupied(std::int64_t cycle) const {  // inline: place_other asks it cycle by cycle
+    if (cycle < lo_) return false;
+    if (cycle < lo_ + kWindow) return bit(words_[word(cycle)].occ, cycle);
+    return far_at(cycle) != nullptr;
+  }
   bool act_at(std::int64_t cycle) const;
   std::uint32_t bg_at(std::int64_t cycle) const;
   bool empty() const { return live_ == 0; }
