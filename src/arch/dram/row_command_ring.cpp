@@ -86,6 +86,8 @@ void RowCommandRing::set_bits(std::int64_t cycle, bool act, std::uint32_t bg) {
   const std::uint64_t m = 1ULL << (std::uint64_t(cycle) & 63);
   Word& w = words_[word(cycle)];
   w.occ |= m;
+  ++bitmap_live_;
+  bitmap_hi_ = std::max(bitmap_hi_, cycle);
   if (act) {
     w.act |= m;
     for (unsigned i = 0; i < 3; ++i)
@@ -94,18 +96,25 @@ void RowCommandRing::set_bits(std::int64_t cycle, bool act, std::uint32_t bg) {
 }
 
 void RowCommandRing::clear_range(std::int64_t from, std::int64_t to) {
-  for (std::int64_t c = from; c < to;) {
+  // Nothing past the greatest command the bitmap has held since it was last empty: a jump of
+  // the present does not walk the whole window.
+  to = std::min(to, bitmap_hi_ + 1);
+  for (std::int64_t c = from; c < to && bitmap_live_ > 0;) {
     const std::int64_t word_end = std::min(to, (c | 63) + 1);
     const unsigned lo_bit = unsigned(std::uint64_t(c) & 63), n = unsigned(word_end - c);
     const std::uint64_t m = n == 64 ? ~0ULL : ((1ULL << n) - 1) << lo_bit;
     Word& w = words_[word(c)];
+    c = word_end;
+    // ACT and bank-group bits are only set where a command is: a word with none in the
+    // range is left alone (a jump of the present clears mostly empty words).
+    const std::uint64_t hit = w.occ & m;
+    if (!hit) continue;
     // Row commands are sparse (one per several cycles): count the cleared ones bit by bit
     // (__builtin_popcountll is a library call without -mpopcnt: 3 % of a run).
-    for (std::uint64_t x = w.occ & m; x; x &= x - 1) --live_;
+    for (std::uint64_t x = hit; x; x &= x - 1) --bitmap_live_;
     w.occ &= ~m;
     w.act &= ~m;
     for (auto& b : w.bg) b &= ~m;
-    c = word_end;
   }
 }
 
@@ -130,7 +139,7 @@ void RowCommandRing::insert(std::int64_t cycle, bool act, std::uint32_t bg) {
   // Every command is placed on a free cycle (place_act, place_other); two on one cycle
   // would be a controller bug the list this replaced would have kept silently.
   if (occupied(cycle)) throw std::logic_error("two row commands on one cycle");
-  if (live_ == 0) {
+  if (empty()) {
     lo_ = cycle;  // nothing kept: the window starts here
   } else if (cycle < lo_) {
     // The window reaches back to `cycle`: the commands its top leaves go to the far list
@@ -140,11 +149,9 @@ void RowCommandRing::insert(std::int64_t cycle, bool act, std::uint32_t bg) {
          c = next_set(false, c + 1, lo_ + kWindow - 1))
       out.push_back({c, act_at(c), bg_at(c)});
     clear_range(std::max(cycle + kWindow, lo_), lo_ + kWindow);
-    live_ += std::int64_t(out.size());
     far_.insert(far_.begin() + std::ptrdiff_t(far_head_), out.begin(), out.end());
     lo_ = cycle;
   }
-  ++live_;
   if (in_bitmap(cycle)) {
     set_bits(cycle, act, bg);
   } else {
@@ -156,10 +163,8 @@ void RowCommandRing::insert(std::int64_t cycle, bool act, std::uint32_t bg) {
 void RowCommandRing::forget_before(std::int64_t cycle) {
   if (cycle <= lo_) return;
   clear_range(lo_, std::min(cycle, lo_ + kWindow));
-  while (far_head_ < far_.size() && far_[far_head_].cycle < cycle) {
-    ++far_head_;
-    --live_;
-  }
+  while (far_head_ < far_.size() && far_[far_head_].cycle < cycle) ++far_head_;
+  if (bitmap_live_ == 0) bitmap_hi_ = -1;
   move_window(cycle);
 }
 

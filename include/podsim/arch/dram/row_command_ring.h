@@ -38,7 +38,7 @@ class RowCommandRing {
   }
   bool act_at(std::int64_t cycle) const;
   std::uint32_t bg_at(std::int64_t cycle) const;
-  bool empty() const { return live_ == 0; }
+  bool empty() const { return bitmap_live_ == 0 && far_head_ == far_.size(); }
   // The greatest cycle holding a command, for an empty ring kNone.
   std::int64_t last() const;
 
@@ -109,7 +109,8 @@ class RowCommandRing {
   std::int64_t lo_ = 0;             // the bitmap covers [lo_, lo_ + kWindow); nothing is kept before lo_
   std::vector<Far> far_;            // commands at or after lo_ + kWindow, sorted, from far_head_ on
   std::size_t far_head_ = 0;
-  std::int64_t live_ = 0;           // commands kept
+  std::int64_t bitmap_live_ = 0;    // commands in the bitmap
+  std::int64_t bitmap_hi_ = -1;     // no bitmap command after this cycle (since it was last empty)
 };
 
 }  // namespace podsim
