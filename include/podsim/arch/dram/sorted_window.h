@@ -1,4 +1,4 @@
-// A small sorted sequence keyed by cycle, for the command timelines: insertions land near
+// A small sorted sequence keyed by cycle, for the column timeline (the row timeline is a bitmap, row_command_ring.h): insertions land near
 // the end, the oldest entries are dropped from the front. A vector with a moving head
 // beats a tree here: no allocation per command, and scans are cache-friendly.
 #pragma once
