@@ -103,6 +103,24 @@ void DramChannel::skip_idle_refresh_rounds(std::int64_t t) {
       std::uint64_t(skip * per_round);
 }
 
+std::uint32_t DramChannel::least_recently_used_unrefreshed() const {
+  // Branch-free (refreshed banks rank last): which banks are done this round follows no
+  // pattern a branch predictor learns, and this runs once per refresh, i.e. every
+  // tREFI / banks cycles of every pseudo-channel (about as often as a request arrives on a
+  // stream). Ties go to the lowest index.
+  const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
+  constexpr std::int64_t kLast = std::numeric_limits<std::int64_t>::max();
+  std::uint32_t pick = 0;
+  std::int64_t oldest = kLast;
+  for (std::uint32_t i = 0; i < banks; ++i) {
+    const std::int64_t done = -std::int64_t(refreshed_[i]);  // all ones once refreshed
+    const std::int64_t used = (last_use_[i] & ~done) | (kLast & done);
+    pick = used < oldest ? i : pick;
+    oldest = used < oldest ? used : oldest;
+  }
+  return pick;
+}
+
 void DramChannel::refresh_banks_until(std::int64_t t) {
   const auto& tm = d_.t;
   const std::uint32_t banks = d_.bank_groups * d_.banks_per_group;
@@ -117,16 +135,7 @@ void DramChannel::refresh_banks_until(std::int64_t t) {
       std::fill(refreshed_.begin(), refreshed_.end(), 0);
       refreshed_this_round_ = 0;
     }
-    std::uint32_t pick = 0;
-    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
-    for (std::uint32_t i = 0; i < banks; ++i) {
-      if (refreshed_[i]) continue;
-      const std::int64_t used = last_use_[i];
-      if (used < oldest) {
-        oldest = used;
-        pick = i;
-      }
-    }
+    const std::uint32_t pick = least_recently_used_unrefreshed();
     refreshed_[pick] = 1;
     ++refreshed_this_round_;
     const std::uint32_t g = pick / d_.banks_per_group, b = pick % d_.banks_per_group;

@@ -152,13 +152,7 @@ void DramChannel::refresh_streaming_until(std::int64_t t) {
         std::fill(refreshed_.begin(), refreshed_.end(), 0);
         refreshed_this_round_ = 0;
       }
-      std::uint32_t pick = 0;
-      std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
-      for (std::uint32_t i = 0; i < banks; ++i) {  // branch-free: refreshed banks rank last
-        const std::int64_t used = refreshed_[i] ? std::numeric_limits<std::int64_t>::max() : last_use_[i];
-        pick = used < oldest ? i : pick;
-        oldest = std::min(oldest, used);
-      }
+      const std::uint32_t pick = least_recently_used_unrefreshed();
       refreshed_[pick] = 1;
       ++refreshed_this_round_;
       Bank& bk = banks_[pick];

@@ -179,6 +179,9 @@ class DramChannel {
   // resumes without overlapping them (its row commands are in the row timeline already).
   void leave_streaming();
   void refresh_streaming_until(std::int64_t t);
+  // Per-bank refresh: the bank refreshed next, the least recently used not yet refreshed
+  // this round (both paths use it, so they pick alike).
+  std::uint32_t least_recently_used_unrefreshed() const;
   std::int64_t stream_act(std::uint32_t bg, std::int64_t earliest);
   Bank& bank(std::uint32_t bg, std::uint32_t b) { return banks_[bg * d_.banks_per_group + b]; }
   void mark_use(std::uint32_t bg, std::uint32_t b, std::int64_t cycle) {
