@@ -19,6 +19,7 @@ std::string op_replay_key(const Op& op, const OpPlan& p) {
   std::string key = fmt::format("{}|{}|{}|{}{}|{}|{}|{}|{}|{}|{}|{}", op.kind(), op.shape_text(),
                                 dtype_name(op.dtype()), op.repeat, op.independent_repeats ? "i" : "", int(p.engine),
                                 p.instances, fmt::format("{}/{}", p.rate.passes, p.rate.packed), p.a_base, p.b_base, p.c_base, p.tensor_stride);
+  if (p.a_in_cmem || p.c_in_cmem) key += fmt::format("|cmem{}{}", p.a_in_cmem ? "A" : "", p.c_in_cmem ? "C" : "");
   if (p.engine == Engine::mxu) {
     const MatmulTiling& t = p.tiling;
     const MatmulOp& m = p.matmul;
@@ -46,6 +47,7 @@ Chip::Chip(sc_core::sc_module_name name, const HardwareSpec& hw, const WorkloadS
     : sc_module(name), hw_(hw), workload_(workload), plans_(plans), hbm_(hw.chip.hbm), trace_(trace),
       reuse_ops_(reuse_ops) {
   if (trace_) ops_track_ = trace_->track("ops");
+  hbm_.attach_onchip_memory(hw.chip.cmem);
   ports_.reserve(hw.chip.tensor_cores);  // cores keep references: no reallocation after
   for (std::uint32_t c = 0; c < hw.chip.tensor_cores; ++c) ports_.emplace_back(hw.chip.noc.core_port_Bps);
   for (std::uint32_t c = 0; c < hw.chip.tensor_cores; ++c)
@@ -86,6 +88,8 @@ OpTiming Chip::snapshot() const {
     s.hbm_read_bytes += ch.read_bytes;
     s.hbm_write_bytes += ch.write_bytes;
   }
+  s.cmem_read_bytes = hbm_.cmem_read_bytes();
+  s.cmem_write_bytes = hbm_.cmem_write_bytes();
   for (const auto& core : cores_) {
     s.vpu_busy_cycles += core->vpu_busy_cycles();
     s.onchip_bytes += core->onchip_bytes();
@@ -114,9 +118,11 @@ CoreMatmulProgram Chip::program_for(const OpPlan& plan, std::uint32_t core) cons
   program.op = plan.matmul;
   program.tiling = plan.tiling;
   program.rate = plan.rate;
-  program.a_base = plan.a_base;
+  // Tensors in the on-chip memory (compiler/cmem_plan.h) are addressed above kCmemBase:
+  // the memory model serves them there.
+  program.a_base = plan.a_base + (plan.a_in_cmem ? kCmemBase : 0);
   program.b_base = plan.b_base;
-  program.c_base = plan.c_base;
+  program.c_base = plan.c_base + (plan.c_in_cmem ? kCmemBase : 0);
   program.tensor_stride = plan.tensor_stride;
   program.core = core;
   program.cores = static_cast<std::uint32_t>(cores_.size());
@@ -195,6 +201,8 @@ void Chip::sequencer() {
     t.end_ps = after.start_ps;
     t.hbm_read_bytes = after.hbm_read_bytes - before.hbm_read_bytes;
     t.hbm_write_bytes = after.hbm_write_bytes - before.hbm_write_bytes;
+    t.cmem_read_bytes = after.cmem_read_bytes - before.cmem_read_bytes;
+    t.cmem_write_bytes = after.cmem_write_bytes - before.cmem_write_bytes;
     t.mxu.active = after.mxu.active - before.mxu.active;
     t.mxu.input_stall = after.mxu.input_stall - before.mxu.input_stall;
     t.mxu.weight_load_stall = after.mxu.weight_load_stall - before.mxu.weight_load_stall;

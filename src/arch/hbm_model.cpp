@@ -84,7 +84,47 @@ std::uint64_t HbmModel::serve_ideal(std::uint64_t now_ps, const Segment& seg, bo
   return finished;
 }
 
+void HbmModel::attach_onchip_memory(const CmemSpec& cmem) {
+  if (cmem.capacity_bytes == 0) return;
+  HbmSpec level;
+  level.device = "ideal";
+  level.channels = kCmemChannels;
+  level.bandwidth_Bps = cmem.bandwidth_Bps;
+  level.latency_ps = cmem.latency_ps;
+  level.capacity_bytes = cmem.capacity_bytes;
+  level.interleave_bytes = kCmemInterleave;
+  cmem_ = std::make_unique<HbmModel>(level);
+}
+
+std::uint64_t HbmModel::cmem_read_bytes() const {
+  std::uint64_t n = 0;
+  if (cmem_)
+    for (const auto& s : cmem_->bytes_) n += s.read_bytes;
+  return n;
+}
+
+std::uint64_t HbmModel::cmem_write_bytes() const {
+  std::uint64_t n = 0;
+  if (cmem_)
+    for (const auto& s : cmem_->bytes_) n += s.write_bytes;
+  return n;
+}
+
 std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const Segment* segments, std::size_t count, bool is_write) {
+  if (!cmem_) return serve_hbm(now_ps, segments, count, is_write);
+  hbm_part_.clear();
+  cmem_part_.clear();
+  for (std::size_t i = 0; i < count; ++i) (segments[i].addr >= kCmemBase ? cmem_part_ : hbm_part_).push_back(segments[i]);
+  if (cmem_part_.empty()) return serve_hbm(now_ps, segments, count, is_write);
+  // A chunk can straddle two tensors (the end of A and the start of B): it completes when
+  // both memories are done.
+  for (const Segment& s : cmem_part_) served_bytes_ += s.bytes;
+  std::uint64_t finished = cmem_->serve_batch(now_ps, cmem_part_, is_write);
+  if (!hbm_part_.empty()) finished = std::max(finished, serve_hbm(now_ps, hbm_part_.data(), hbm_part_.size(), is_write));
+  return finished;
+}
+
+std::uint64_t HbmModel::serve_hbm(std::uint64_t now_ps, const Segment* segments, std::size_t count, bool is_write) {
   std::uint64_t finished = now_ps;
   for (std::size_t i = 0; i < count; ++i) served_bytes_ += segments[i].bytes;
   if (!is_dram()) {
@@ -150,13 +190,15 @@ std::uint64_t HbmModel::serve_batch(std::uint64_t now_ps, const Segment* segment
 
 std::vector<std::uint64_t> HbmModel::channel_bytes() const {
   std::vector<std::uint64_t> out;
-  out.reserve(bytes_.size());
+  out.reserve(bytes_.size() + (cmem_ ? kCmemChannels : 0));
   for (const auto& s : bytes_) out.push_back(s.read_bytes + s.write_bytes);
+  if (cmem_)  // after HBM's: replay() and the series index HBM's channels only
+    for (const auto& s : cmem_->bytes_) out.push_back(s.read_bytes + s.write_bytes);
   return out;
 }
 
 std::uint64_t HbmModel::read_bytes() const {
-  std::uint64_t n = 0;
+  std::uint64_t n = cmem_read_bytes();
   for (const auto& s : bytes_) n += s.read_bytes;
   return n;
 }
@@ -198,6 +240,7 @@ void HbmModel::list_counters(std::vector<std::uint64_t*>& out) {
   for (auto& s : bytes_) out.insert(out.end(), {&s.read_bytes, &s.write_bytes, &s.requests});
   for (auto& server : ideal_) server.list_counters(out);
   for (auto& ch : dram_) ch.list_counters(out);
+  if (cmem_) cmem_->list_counters(out);
 }
 
 std::uint64_t HbmModel::flush() {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "podsim/compiler/cmem_plan.h"
 #include "podsim/compiler/implicit_conv.h"
 #include "podsim/compiler/model_capacity.h"
 
@@ -231,6 +232,7 @@ std::vector<OpPlan> plan_workload(const WorkloadSpec& workload, const HardwareSp
   }
   fuse_attention(workload, hw, plans);
   overlap_epilogues(workload, hw, plans);
+  place_activations_in_cmem(workload, hw, plans);  // after fusion: what is left to move
   check_model_fits(workload, hw);  // every op fits alone; now all the weights and caches together
   return plans;
 }

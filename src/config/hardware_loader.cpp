@@ -111,6 +111,15 @@ void validate(const HardwareSpec& spec, const std::string& file) {
       throw ConfigError({file, 0, 0}, e.key_path(), e.problem());
     }
   }
+  const auto& cmem = spec.chip.cmem;
+  if (cmem.capacity_bytes > 0 && cmem.bandwidth_Bps == 0)
+    throw ConfigError({file, 0, 0}, "chip.cmem.bandwidth",
+                      fmt::format("chip.cmem.capacity is {} but no bandwidth is given: set chip.cmem.bandwidth (e.g. "
+                                  "'2 TB/s'), or the capacity to 0 for no on-chip memory",
+                                  format_quantity(cmem.capacity_bytes, UnitKind::size)));
+  if (cmem.capacity_bytes > 0 && cmem.bandwidth_Bps < kCmemChannels)
+    throw ConfigError({file, 0, 0}, "chip.cmem.bandwidth",
+                      fmt::format("must give each of the on-chip memory's {} channels at least 1 B/s", kCmemChannels));
   if (hbm.bandwidth_Bps < hbm.channels)
     throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
                       "must give each channel at least 1 B/s");

@@ -187,6 +187,17 @@ std::vector<HardwareParam> build_table() {
                    "and C and a vector op's inputs and outputs move no off-chip bytes when they fit beside "
                    "the op's tiles; an op whose activations do not fit uses off-chip memory (the report says which)",
                    +[](HardwareSpec& h) -> bool& { return h.chip.vmem_holds_activations; }));
+  t.push_back(quantity("chip.cmem.capacity", U::size, "0 B", 0, 1ULL << 40,
+                       "a shared on-chip memory between vector memory and HBM (TPU v4's CMEM): activations that do not "
+                       "stay in vector memory but fit here move at chip.cmem.bandwidth instead of HBM's; 0 = none",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.cmem.capacity_bytes; }));
+  t.push_back(quantity("chip.cmem.bandwidth", U::bandwidth, "0 B/s", 0, 1'000'000'000'000'000ULL,
+                       "bandwidth between the on-chip memory (chip.cmem.capacity) and the cores, whole chip; required "
+                       "with a capacity",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.cmem.bandwidth_Bps; }));
+  t.push_back(quantity("chip.cmem.latency", U::time, "0 ns", 0, 1'000'000'000,
+                       "unloaded request-to-data latency of the on-chip memory (chip.cmem.capacity)",
+                       +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.cmem.latency_ps; }));
   t.push_back(count("chip.hbm.channels", "32", 1, 4096, "independent HBM channels",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.channels; }));
   t.push_back(quantity("chip.hbm.bandwidth", U::bandwidth, "900 GB/s", 1'000'000,

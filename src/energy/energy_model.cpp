@@ -11,7 +11,9 @@ EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCost
   e.mac_j = op.macs ? double(op.macs) * costs.mac_j(op.dtype) : 0.0;
   const double lanes = double(run.hw.chip.vector.lanes) * double(run.hw.chip.vector.sublanes);
   e.vector_j = double(op.vpu_busy_cycles) * lanes * costs.vector_op_j;
-  e.sram_j = double(op.onchip_bytes) * costs.sram_byte_j;
+  // The on-chip memory (chip.cmem) priced as vector memory per byte: no figure for a large
+  // shared SRAM level is in the node tables (an assumption, docs/energy.md).
+  e.sram_j = double(op.onchip_bytes + op.cmem_read_bytes + op.cmem_write_bytes) * costs.sram_byte_j;
   e.dram_j = double(op.hbm_read_bytes + op.hbm_write_bytes) * 8.0 * costs.dram_bit_j;
   return e;
 }

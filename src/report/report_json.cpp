@@ -136,6 +136,10 @@ std::string report_json(const RunResult& r) {
   s["hbm_write_bytes"] = r.hbm_write_bytes;
   s["hbm_bandwidth_gbps"] = r.hbm_bandwidth_Bps() * 1e-9;
   s["hbm_peak_gbps"] = double(r.hbm_peak_Bps) * 1e-9;
+  if (r.hw.chip.cmem.capacity_bytes > 0) {  // chip.cmem: the on-chip memory's traffic
+    s["cmem_read_bytes"] = r.cmem_read_bytes;
+    s["cmem_write_bytes"] = r.cmem_write_bytes;
+  }
   s["macs"] = r.macs;
   s["padded_macs"] = r.padded_macs;
   s["clock_hz"] = r.hw.chip.clock_hz;
@@ -238,6 +242,11 @@ std::string report_json(const RunResult& r) {
     op["onchip_activation_bytes"] = (o.plan.engine == Engine::mxu ? o.plan.tiling.onchip_activation_bytes
                                                                   : o.plan.vector.onchip_activation_bytes) *
                                     o.repeat * (o.plan.engine == Engine::mxu ? o.plan.instances : 1);
+    if (r.hw.chip.cmem.capacity_bytes > 0)  // compiler/cmem_plan.h: which activations the on-chip memory held
+      op["cmem"] = {{"input", o.plan.a_in_cmem},
+                    {"output", o.plan.c_in_cmem},
+                    {"read_bytes", o.cmem_read_bytes},
+                    {"write_bytes", o.cmem_write_bytes}};
     if (o.plan.engine != Engine::mxu) {
       op["tiling"] = {{"tile_rows", o.plan.vector.tile_rows},
                       {"tiles", o.plan.vector.tiles},

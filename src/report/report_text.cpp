@@ -119,6 +119,9 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
   line("  HBM              {} read, {} written, {:.1f} GB/s of {:.1f} peak", human_bytes(r.hbm_read_bytes),
        human_bytes(r.hbm_write_bytes), r.hbm_bandwidth_Bps() * 1e-9,
        double(r.hbm_peak_Bps) * 1e-9);
+  if (r.hw.chip.cmem.capacity_bytes > 0)
+    line("  on-chip memory   {} read, {} written (chip.cmem: activations that fit, docs/timing.md)",
+         human_bytes(r.cmem_read_bytes), human_bytes(r.cmem_write_bytes));
   {
     const RunEnergy e = run_energy(r);
     line("  energy           {:.4g} J{}: MACs {:.3g}, vector {:.3g}, SRAM {:.3g}, DRAM {:.3g}, ICI {:.3g}, static {:.3g} "

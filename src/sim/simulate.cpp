@@ -126,9 +126,11 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
   const std::uint64_t implied = r.workload.total_macs();
   check(r, "macs_equal_workload", r.macs == implied,
         fmt::format("simulated {} MACs, workload implies {}", r.macs, implied));
-  std::uint64_t planned_read = 0, planned_write = 0;
+  std::uint64_t planned_read = 0, planned_write = 0, planned_cmem_read = 0, planned_cmem_write = 0;
   for (const auto& p : plans) {
     const std::uint64_t rep = r.workload.ops[p.op_index].repeat;
+    planned_cmem_read += p.cmem_read_bytes * rep * (p.engine == Engine::mxu ? p.instances : 1);
+    planned_cmem_write += p.cmem_write_bytes * rep * (p.engine == Engine::mxu ? p.instances : 1);
     if (p.engine == Engine::mxu) {
       planned_read += p.tiling.hbm_read_bytes * rep * p.instances;
       planned_write += p.tiling.hbm_write_bytes * rep * p.instances;
@@ -140,6 +142,10 @@ void check_invariants(RunResult& r, const Chip& chip, const std::vector<OpPlan>&
   check(r, "hbm_bytes_equal_tiling", r.hbm_read_bytes == planned_read && r.hbm_write_bytes == planned_write,
         fmt::format("read {} B (tiling implies {}), wrote {} B (tiling implies {})", r.hbm_read_bytes,
                     planned_read, r.hbm_write_bytes, planned_write));
+  if (r.hw.chip.cmem.capacity_bytes > 0)
+    check(r, "cmem_bytes_equal_plan", r.cmem_read_bytes == planned_cmem_read && r.cmem_write_bytes == planned_cmem_write,
+          fmt::format("on-chip memory read {} B (plan implies {}), wrote {} B (plan implies {})", r.cmem_read_bytes,
+                      planned_cmem_read, r.cmem_write_bytes, planned_cmem_write));
   check(r, "all_ops_finished", r.completed, r.completed ? "" : r.stall_report);
   check(r, "time_advanced", r.end_ps > 0 || r.macs == 0, fmt::format("ended at {} ps", r.end_ps));
 }
@@ -176,6 +182,8 @@ void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
     o.end_ps = t.end_ps;
     o.hbm_read_bytes = t.hbm_read_bytes;
     o.hbm_write_bytes = t.hbm_write_bytes;
+    o.cmem_read_bytes = t.cmem_read_bytes;
+    o.cmem_write_bytes = t.cmem_write_bytes;
     o.mxu_active_cycles = t.mxu.active;
     o.mxu_input_stall_cycles = t.mxu.input_stall;
     o.mxu_weight_load_stall_cycles = t.mxu.weight_load_stall;
@@ -191,6 +199,8 @@ void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
     r.macs += o.macs;
     r.hbm_read_bytes += o.hbm_read_bytes;
     r.hbm_write_bytes += o.hbm_write_bytes;
+    r.cmem_read_bytes += o.cmem_read_bytes;
+    r.cmem_write_bytes += o.cmem_write_bytes;
     r.mxu_active_cycles += o.mxu_active_cycles;
     r.padded_macs += o.padded_macs;
     r.ops.push_back(std::move(o));

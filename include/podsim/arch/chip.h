@@ -38,6 +38,7 @@ namespace podsim {
 struct OpTiming {
   std::uint64_t start_ps = 0, end_ps = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
+  std::uint64_t cmem_read_bytes = 0, cmem_write_bytes = 0;  // the on-chip memory's (chip.cmem)
   ArrayCycleBreakdown mxu;  // summed over MXUs
   std::uint64_t macs = 0, padded_macs = 0;
   std::uint64_t vpu_busy_cycles = 0;  // summed over the cores' vector units

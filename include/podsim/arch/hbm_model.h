@@ -59,6 +59,16 @@ class HbmModel {
 
   explicit HbmModel(const HbmSpec& spec, bool log_commands = false);
 
+  // A shared on-chip memory beside HBM (chip.cmem, capacity > 0; compiler/cmem_plan.h):
+  // segments at addresses from kCmemBase go to it, kCmemChannels ideal channels of its
+  // bandwidth and latency, not to HBM. Its bytes count in bytes_served(), channel_bytes()
+  // and read_bytes() (after HBM's channels: the totals the DMA engines and the steady-state
+  // replay balance), not in channel_stats().
+  void attach_onchip_memory(const CmemSpec& cmem);
+  // The on-chip memory's bytes so far (0 without one).
+  std::uint64_t cmem_read_bytes() const;
+  std::uint64_t cmem_write_bytes() const;
+
   // Requests issued together at `now_ps` (a DMA chunk); returns when the last completes.
   std::uint64_t serve_batch(std::uint64_t now_ps, const Segment* segments, std::size_t count, bool is_write);
   std::uint64_t serve_batch(std::uint64_t now_ps, const std::vector<Segment>& segments, bool is_write) {
@@ -101,6 +111,7 @@ class HbmModel {
 
  private:
   std::uint64_t serve_ideal(std::uint64_t now_ps, const Segment& s, bool is_write);
+  std::uint64_t serve_hbm(std::uint64_t now_ps, const Segment* segments, std::size_t count, bool is_write);
 
   HbmSpec spec_;
   std::vector<BandwidthServer> ideal_;
@@ -118,6 +129,8 @@ class HbmModel {
   std::uint64_t served_bytes_ = 0;
   BandwidthSeries series_;
   std::vector<BandwidthSeries> channel_series_;  // per (pseudo-)channel
+  std::unique_ptr<HbmModel> cmem_;               // the on-chip memory, if any (ideal channels)
+  std::vector<Segment> hbm_part_, cmem_part_;    // scratch: a batch split between the two
 };
 
 

@@ -37,6 +37,11 @@ struct OpPlan {
   // then `in_epilogue` and takes no time of its own.
   std::optional<VectorCost> epilogue;
   bool in_epilogue = false;
+  // chip.cmem: the op's input activations (a matmul's A, a vector op's inputs) and its
+  // output (C, the outputs) live in the on-chip memory (compiler/cmem_plan.h). Their bytes
+  // are then cmem_*_bytes, not the tiling's hbm_*_bytes (per instance and run, as those).
+  bool a_in_cmem = false, c_in_cmem = false;
+  std::uint64_t cmem_read_bytes = 0, cmem_write_bytes = 0;
 };
 
 // Whether a vector op fuses into the op before it (when chip.vector.fusion is on): a

@@ -122,6 +122,23 @@ struct HostSpec {
   bool overlap = true;          // the next step's input and host work run during this step
 };
 
+// A shared on-chip memory between vector memory and HBM (a CMEM: TPU v4 has 128 MiB,
+// Jouppi et al., ISCA 2023). Activations that do not stay in vector memory but fit here
+// move between it and vector memory at its bandwidth, not HBM's (compiler/cmem_plan.h).
+// capacity 0: no such level (every preset: no bandwidth for v4's is published).
+// The on-chip memory is modelled as kCmemChannels ideal channels striped every
+// kCmemInterleave bytes (arch/hbm_model.h); tensors placed in it get addresses from
+// kCmemBase up, far above any HBM address.
+constexpr std::uint32_t kCmemChannels = 16;
+constexpr std::uint64_t kCmemInterleave = 4096;
+constexpr std::uint64_t kCmemBase = 1ULL << 60;
+
+struct CmemSpec {
+  std::uint64_t capacity_bytes = 0;
+  std::uint64_t bandwidth_Bps = 0;  // whole level; required when capacity > 0
+  std::uint64_t latency_ps = 0;     // unloaded request-to-data latency
+};
+
 struct ChipSpec {
   std::uint64_t clock_hz = 940'000'000;
   std::uint32_t tensor_cores = 2;
@@ -141,6 +158,7 @@ struct ChipSpec {
   std::string mapper = "heuristic";
   std::uint32_t mapper_candidates = 4;
   HbmSpec hbm;
+  CmemSpec cmem;
   DmaSpec dma;
   NocSpec noc;
   EnergySpec energy;

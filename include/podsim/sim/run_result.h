@@ -29,6 +29,7 @@ struct OpResult {
   std::uint64_t macs = 0;  // all repeats
   std::uint64_t start_ps = 0, end_ps = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
+  std::uint64_t cmem_read_bytes = 0, cmem_write_bytes = 0;  // the on-chip memory's (chip.cmem; else 0)
   // Where the MXUs' cycles went during the op, summed over every MXU of the chip: the
   // five parts add up to (op cycles x MXU count) exactly.
   std::uint64_t mxu_active_cycles = 0;
@@ -110,6 +111,7 @@ struct RunResult {
   std::uint64_t cycles = 0;      // core clock cycles
   std::uint64_t macs = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
+  std::uint64_t cmem_read_bytes = 0, cmem_write_bytes = 0;  // chip.cmem's, summed over ops
   std::uint64_t mxu_active_cycles = 0;
   std::uint64_t padded_macs = 0;
   std::uint64_t wakeups = 0;     // SystemC process wake-ups: the simulator's own work

@@ -1,0 +1,129 @@
+// A shared on-chip memory between vector memory and HBM (chip.cmem, compiler/cmem_plan.h):
+// activations that fit move at its bandwidth and leave HBM. Checked against closed forms:
+// the bytes each memory moves, and a memory-bound op's time at the on-chip bandwidth.
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "run_json.h"
+
+namespace {
+
+using nlohmann::json;
+using podsim::test::run_json;
+using podsim::test::run_shell;
+using podsim::test::write_temp;
+
+std::uint64_t u64(const json& j) { return j.get<std::uint64_t>(); }
+
+// 128 MiB at twice tpu-v4's HBM bandwidth (an assumed figure: v4's CMEM bandwidth is not
+// published, so no preset has one).
+const std::string kCmem = " --set chip.cmem.capacity=128MiB --set chip.cmem.bandwidth=2400GB/s";
+
+// A memory-bound add: two 32 MiB inputs, one 32 MiB output.
+std::string add_op() {
+  return write_temp("cmem_add.yaml",
+                    "workload:\n  ops:\n"
+                    "    - {op: elementwise, name: add, fn: add, rows: 8192, cols: 2048, dtype: bf16}\n");
+}
+
+TEST(OnchipMemory, AMemoryBoundOpRunsAtItsBandwidthAndLeavesHbm) {
+  const std::uint64_t tensor = 8192ull * 2048 * 2;
+  const json hbm = run_json(add_op() + " --hw tpu-v4", "cmem-add-off");
+  const json cmem = run_json(add_op() + " --hw tpu-v4" + kCmem, "cmem-add-on");
+  // Without the level: everything through HBM, and the report says nothing of it.
+  EXPECT_EQ(u64(hbm["summary"]["hbm_read_bytes"]), 2 * tensor);
+  EXPECT_EQ(u64(hbm["summary"]["hbm_write_bytes"]), tensor);
+  EXPECT_FALSE(hbm["summary"].contains("cmem_read_bytes"));
+  EXPECT_FALSE(hbm["ops"][0].contains("cmem"));
+  // With it: the inputs and the output live there, HBM moves nothing.
+  EXPECT_EQ(u64(cmem["summary"]["hbm_read_bytes"]), 0u);
+  EXPECT_EQ(u64(cmem["summary"]["hbm_write_bytes"]), 0u);
+  EXPECT_EQ(u64(cmem["summary"]["cmem_read_bytes"]), 2 * tensor);
+  EXPECT_EQ(u64(cmem["summary"]["cmem_write_bytes"]), tensor);
+  EXPECT_TRUE(cmem["ops"][0]["cmem"]["input"].get<bool>());
+  EXPECT_TRUE(cmem["ops"][0]["cmem"]["output"].get<bool>());
+  // The time is the bytes at 2.4 TB/s, plus the pipeline's fill and drain (under 10 %).
+  const double bound = 3.0 * double(tensor) / 2.4e12;
+  const double t = cmem["summary"]["time_s"];
+  EXPECT_GE(t, bound);
+  EXPECT_LE(t, 1.10 * bound);
+  EXPECT_LT(t, 0.6 * hbm["summary"]["time_s"].get<double>());  // HBM gives 1.2 TB/s
+  EXPECT_TRUE(cmem["summary"]["invariants_ok"].get<bool>());
+}
+
+TEST(OnchipMemory, ActivationsThatDoNotFitStayInHbm) {
+  // 96 MiB of tensors against 64 MiB: nothing moves.
+  const json r = run_json(add_op() + " --hw tpu-v4 --set chip.cmem.capacity=64MiB --set chip.cmem.bandwidth=2400GB/s",
+                          "cmem-add-small");
+  EXPECT_EQ(u64(r["summary"]["hbm_read_bytes"]), 2 * 8192ull * 2048 * 2);
+  EXPECT_EQ(u64(r["summary"]["cmem_read_bytes"]), 0u);
+  EXPECT_EQ(u64(r["summary"]["cmem_write_bytes"]), 0u);
+  EXPECT_FALSE(r["ops"][0]["cmem"]["input"].get<bool>());
+}
+
+TEST(OnchipMemory, AMatmulReadsOnlyItsWeightsFromHbm) {
+  // A and C (32 MiB each) fit together; B stays in HBM. The tiling's closed forms: A is
+  // read once per block column (once per core that needs its rows when A-resident), B
+  // once per block row, C written once.
+  const std::string w = write_temp("cmem_mm.yaml",
+                                   "workload:\n  ops:\n"
+                                   "    - {op: matmul, name: mm, m: 4096, k: 4096, n: 4096, dtype: bf16}\n");
+  const json r = run_json(w + " --hw tpu-v4" + kCmem, "cmem-mm");
+  const json& op = r["ops"][0];
+  const json& t = op["tiling"];
+  const std::uint64_t M = 4096, K = 4096, N = 4096, b = 2;
+  ASSERT_FALSE(t["a_resident"].get<bool>()) << t;
+  EXPECT_EQ(u64(r["summary"]["hbm_read_bytes"]), K * N * b * u64(t["blocks_m"]));
+  EXPECT_EQ(u64(r["summary"]["hbm_write_bytes"]), 0u);
+  EXPECT_EQ(u64(r["summary"]["cmem_read_bytes"]), M * K * b * u64(t["blocks_n"]));
+  EXPECT_EQ(u64(r["summary"]["cmem_write_bytes"]), M * N * b);
+  EXPECT_TRUE(op["cmem"]["input"].get<bool>());
+  EXPECT_TRUE(op["cmem"]["output"].get<bool>());
+  EXPECT_TRUE(r["summary"]["invariants_ok"].get<bool>());
+}
+
+TEST(OnchipMemory, OptimizerUpdatesKeepTheirParametersInHbm) {
+  const std::string w = write_temp("cmem_train.yaml",
+                                   "workload:\n  training: {optimizer: adam}\n  ops:\n"
+                                   "    - {op: matmul, name: fc, m: 256, k: 1024, n: 1024, dtype: bf16}\n");
+  const json r = run_json(w + " --hw tpu-v4" + kCmem, "cmem-train");
+  bool saw_update = false;
+  for (const auto& op : r["ops"]) {
+    if (op["kind"] != "optimizer") continue;
+    saw_update = true;
+    EXPECT_FALSE(op["cmem"]["input"].get<bool>()) << op["name"];
+    EXPECT_EQ(u64(op["cmem"]["read_bytes"]), 0u) << op["name"];
+    EXPECT_GT(u64(op["hbm_read_bytes"]), 0u) << op["name"];
+  }
+  EXPECT_TRUE(saw_update);
+  EXPECT_TRUE(r["summary"]["invariants_ok"].get<bool>());
+}
+
+TEST(OnchipMemory, ReplaysAgreeWithTheFullSimulation) {
+  // Op replay and steady-state replay credit the on-chip memory's bytes like HBM's.
+  const std::string w = write_temp("cmem_long.yaml",
+                                   "workload:\n  ops:\n"
+                                   "    - {op: matmul, name: mm, m: 4096, k: 4096, n: 4096, dtype: bf16}\n"
+                                   "    - {op: matmul, name: mm2, m: 4096, k: 4096, n: 4096, dtype: bf16}\n");
+  const json fast = run_json(w + " --hw tpu-v3" + kCmem, "cmem-fast");
+  const json full = run_json(w + " --hw tpu-v3 --no-reuse" + kCmem, "cmem-full");
+  EXPECT_EQ(u64(fast["stats"]["sim"]["ops_replayed"]["value"]), 1u);
+  EXPECT_GT(u64(fast["stats"]["sim"]["tiles_replayed"]["value"]), 0u);
+  EXPECT_EQ(fast["summary"]["cmem_read_bytes"], full["summary"]["cmem_read_bytes"]);
+  EXPECT_EQ(fast["summary"]["cmem_write_bytes"], full["summary"]["cmem_write_bytes"]);
+  const double a = fast["summary"]["time_s"], b = full["summary"]["time_s"];
+  EXPECT_NEAR(a, b, 0.005 * b);
+  EXPECT_TRUE(fast["summary"]["invariants_ok"].get<bool>());
+}
+
+TEST(OnchipMemory, ACapacityWithoutABandwidthIsRefused) {
+  const auto o = run_shell(std::string(PODSIM_BINARY) + " run -q " + add_op() +
+                           " --hw tpu-v4 --set chip.cmem.capacity=128MiB");
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("chip.cmem.bandwidth"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("128 MiB"), std::string::npos) << o.output;
+}
+
+}  // namespace
