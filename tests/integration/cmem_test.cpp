@@ -1,6 +1,7 @@
 // A shared on-chip memory between vector memory and HBM (chip.cmem, compiler/cmem_plan.h):
 // activations that fit move at its bandwidth and leave HBM. Checked against closed forms:
 // the bytes each memory moves, and a memory-bound op's time at the on-chip bandwidth.
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -54,13 +55,22 @@ TEST(OnchipMemory, AMemoryBoundOpRunsAtItsBandwidthAndLeavesHbm) {
 }
 
 TEST(OnchipMemory, ActivationsThatDoNotFitStayInHbm) {
-  // 96 MiB of tensors against 64 MiB: nothing moves.
+  // 64 MiB of inputs and a 32 MiB output against 64 MiB: the inputs stay in HBM, the
+  // output alone fits; against 16 MiB nothing does.
+  const std::uint64_t tensor = 8192ull * 2048 * 2;
   const json r = run_json(add_op() + " --hw tpu-v4 --set chip.cmem.capacity=64MiB --set chip.cmem.bandwidth=2400GB/s",
                           "cmem-add-small");
-  EXPECT_EQ(u64(r["summary"]["hbm_read_bytes"]), 2 * 8192ull * 2048 * 2);
+  EXPECT_EQ(u64(r["summary"]["hbm_read_bytes"]), 2 * tensor);
+  EXPECT_EQ(u64(r["summary"]["hbm_write_bytes"]), 0u);
   EXPECT_EQ(u64(r["summary"]["cmem_read_bytes"]), 0u);
-  EXPECT_EQ(u64(r["summary"]["cmem_write_bytes"]), 0u);
+  EXPECT_EQ(u64(r["summary"]["cmem_write_bytes"]), tensor);
   EXPECT_FALSE(r["ops"][0]["cmem"]["input"].get<bool>());
+  EXPECT_TRUE(r["ops"][0]["cmem"]["output"].get<bool>());
+  const json none = run_json(add_op() + " --hw tpu-v4 --set chip.cmem.capacity=16MiB --set chip.cmem.bandwidth=2400GB/s",
+                             "cmem-add-tiny");
+  EXPECT_EQ(u64(none["summary"]["hbm_read_bytes"]), 2 * tensor);
+  EXPECT_EQ(u64(none["summary"]["hbm_write_bytes"]), tensor);
+  EXPECT_EQ(u64(none["summary"]["cmem_read_bytes"]) + u64(none["summary"]["cmem_write_bytes"]), 0u);
 }
 
 TEST(OnchipMemory, AMatmulReadsOnlyItsWeightsFromHbm) {
@@ -99,6 +109,33 @@ TEST(OnchipMemory, OptimizerUpdatesKeepTheirParametersInHbm) {
   }
   EXPECT_TRUE(saw_update);
   EXPECT_TRUE(r["summary"]["invariants_ok"].get<bool>());
+}
+
+TEST(OnchipMemory, ATrainingStashThatDoesNotFitGoesThroughHbm) {
+  // Two 4096^3 layers: each A (32 MiB) fits 48 MiB alone, but the stash the backward pass
+  // reads (both forward inputs, 64 MiB) does not. Then only the backward pass's own chain,
+  // a dX's input gradient, uses the level; with 1 GiB every activation does.
+  const std::string w = write_temp("cmem_stash.yaml",
+                                   "workload:\n  training: {optimizer: sgd}\n  ops:\n"
+                                   "    - {op: matmul, name: fc1, m: 4096, k: 4096, n: 4096, dtype: bf16}\n"
+                                   "    - {op: matmul, name: fc2, m: 4096, k: 4096, n: 4096, dtype: bf16}\n");
+  const json small = run_json(w + " --hw tpu-v4 --set chip.cmem.capacity=48MiB --set chip.cmem.bandwidth=2400GB/s",
+                              "cmem-stash-small");
+  const json large = run_json(w + " --hw tpu-v4 --set chip.cmem.capacity=1GiB --set chip.cmem.bandwidth=2400GB/s",
+                              "cmem-stash-large");
+  std::map<std::string, json> s, l;
+  for (const auto& op : small["ops"]) s[op["name"]] = op["cmem"];
+  for (const auto& op : large["ops"]) l[op["name"]] = op["cmem"];
+  for (const char* name : {"fc1", "fc2", "fc1.dW", "fc2.dW"}) {
+    EXPECT_FALSE(s.at(name)["input"].get<bool>()) << name;
+    EXPECT_FALSE(s.at(name)["output"].get<bool>()) << name;
+    EXPECT_TRUE(l.at(name)["input"].get<bool>()) << name;
+  }
+  EXPECT_TRUE(s.at("fc2.dX")["input"].get<bool>());
+  EXPECT_FALSE(s.at("fc2.dX")["output"].get<bool>());  // 32 + 32 MiB do not fit 48
+  EXPECT_TRUE(l.at("fc2.dX")["output"].get<bool>());
+  EXPECT_TRUE(small["summary"]["invariants_ok"].get<bool>());
+  EXPECT_TRUE(large["summary"]["invariants_ok"].get<bool>());
 }
 
 TEST(OnchipMemory, ReplaysAgreeWithTheFullSimulation) {

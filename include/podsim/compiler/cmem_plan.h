@@ -3,19 +3,23 @@
 //
 // After every op has its tiling, each op's activations that do not stay in vector memory
 // go to the on-chip memory when they fit in it: a matmul's or convolution's input A (all
-// its instances), then its output C if both fit together; a vector op's inputs, side
-// input and outputs together (not an optimizer update's, whose tensors are parameters and
-// their moments, nor an embedding's table). They still move between the on-chip memory and
+// its instances), then its output C if both fit together; a vector op's inputs and side
+// input with its outputs, or its outputs alone (not an optimizer update's tensors, which
+// are parameters and their moments, nor an embedding's table). They still move between the on-chip memory and
 // vector memory by DMA, tile by tile as before, but at chip.cmem.bandwidth and without
 // HBM's bytes: the plan's addresses for them start at kCmemBase, which the memory model
 // (arch/hbm_model.h) serves from the on-chip memory. Weights and embedding tables stay in
 // HBM.
 //
-// What this leaves out: tensor lifetimes across ops. Each op is placed alone (as
+// A training step keeps its forward inputs for the backward pass: when they do not all fit
+// at once, the forward pass, the weight gradients and the backward vector ops' inputs use
+// HBM; only the backward pass's own chain (dX inputs and outputs, gradient outputs) uses
+// the on-chip memory.
+//
+// What this leaves out: tensor lifetimes beyond that. Each op is placed alone (as
 // chip.vmem.holds_activations does for vector memory): an op's input is taken to be in the
-// on-chip memory when it fits, whether or not the op that produced it kept it there, and a
-// training step's forward activations are not held until the backward pass reads them.
-// The tiling is chosen as if A and C came from HBM (the mapper's estimate does not see the
+// on-chip memory when it fits, whether or not the op that produced it kept it there. The
+// tiling is chosen as if A and C came from HBM (the mapper's estimate does not see the
 // on-chip memory's bandwidth).
 #pragma once
 
