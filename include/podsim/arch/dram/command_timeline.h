@@ -96,6 +96,9 @@ class RowTimeline {
   bool spaced(std::uint32_t bg, std::int64_t a, std::int64_t* retry) const;
   DramDevice d_;
   RowCommandRing cmds_;
+  // prune() forgets in strides of kPruneStride cycles (see there).
+  static constexpr std::int64_t kPruneStride = 1024;
+  std::int64_t pruned_to_ = 0;
 };
 
 }  // namespace podsim
