@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -68,39 +70,70 @@ void apply_tree(HardwareSpec& spec, const YAML::Node& map, const std::string& pr
   }
 }
 
-void validate_pod(const PodSpec& pod, const std::string& file) {
+// Where `key` (a full parameter path) is written under `map` (whose own path is `prefix`),
+// for errors found after the file is read (checks across parameters); nullopt when this
+// file does not set it (a base preset or a --set did).
+std::optional<SourceLocation> locate_key(const YAML::Node& map, const std::string& prefix, const std::string& key,
+                                         const std::string& file) {
+  if (!map || !map.IsMap()) return std::nullopt;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const std::string path = join_path(prefix, it->first.Scalar());
+    if (path == key) return detail::location_of(it->second, file);
+    if (key.compare(0, path.size() + 1, path + ".") == 0)
+      if (auto found = locate_key(it->second, path, key, file)) return found;
+  }
+  return std::nullopt;
+}
+
+// A check across parameters names the first of `keys` the file sets, else the file alone.
+struct KeyLocator {
+  const YAML::Node& hw;  // the file's `hardware:` mapping (null for --set)
+  const std::string& file;
+  SourceLocation operator()(std::initializer_list<const char*> keys) const {
+    for (const char* key : keys) {
+      const std::string k = key;
+      const std::string top = k.substr(0, k.find('.'));
+      if (hw && hw.IsMap() && hw[top])
+        if (auto found = locate_key(hw[top], top, k, file)) return *found;
+    }
+    return {file, 0, 0};
+  }
+};
+
+void validate_pod(const PodSpec& pod, const std::string& file, const KeyLocator& at) {
   const auto dims = pod.dim_sizes();
   if (pod.chips() > 65536)
-    throw ConfigError({file, 0, 0}, "pod.dims",
+    throw ConfigError(at({"pod.dims"}), "pod.dims",
                       fmt::format("{} is {} chips; at most 65536 are supported", pod.dims, pod.chips()));
   if (pod.topology == "ring" && dims.size() != 1)
-    throw ConfigError({file, 0, 0}, "pod.dims",
+    throw ConfigError(at({"pod.dims"}), "pod.dims",
                       fmt::format("a ring has one dimension, got '{}'; use pod.topology: torus", pod.dims));
   if (pod.topology != "switch") {
     const std::uint32_t per_chip = 2 * std::uint32_t(dims.size());
     if (pod.links_per_chip % per_chip != 0)
-      throw ConfigError({file, 0, 0}, "pod.links_per_chip",
+      throw ConfigError(at({"pod.links_per_chip"}), "pod.links_per_chip",
                         fmt::format("a {}-dimensional {} needs a multiple of {} links per chip (one per "
                                     "neighbour and direction), got {}",
                                     dims.size(), pod.topology, per_chip, pod.links_per_chip));
   }
 }
 
-void validate(const HardwareSpec& spec, const std::string& file) {
+void validate(const HardwareSpec& spec, const std::string& file, const YAML::Node& hw = YAML::Node()) {
+  const KeyLocator at{hw, file};
   if (spec.chip.mxu.weight_fifo_depth > 0 && spec.chip.mxu.dataflow != Dataflow::ws)
-    throw ConfigError({file, 0, 0}, "chip.mxu.weight_fifo_depth",
+    throw ConfigError(at({"chip.mxu.weight_fifo_depth"}), "chip.mxu.weight_fifo_depth",
                       "a weight FIFO feeds a weight-stationary array; set chip.mxu.dataflow to ws or the depth to 0");
   if (spec.chip.mxu.weight_fifo_depth > 0 && spec.chip.mxus_per_core != 1)
-    throw ConfigError({file, 0, 0}, "chip.mxu.weight_fifo_depth",
+    throw ConfigError(at({"chip.mxu.weight_fifo_depth"}), "chip.mxu.weight_fifo_depth",
                       "a weight FIFO is modelled for one MXU per core (as in TPU v1); set chip.mxus_per_core to 1");
   if (spec.chip.mxu.accumulator_bits % 8 != 0)
-    throw ConfigError({file, 0, 0}, "chip.mxu.accumulator_bits", "must be a whole number of bytes (16, 24, 32, ...)");
+    throw ConfigError(at({"chip.mxu.accumulator_bits"}), "chip.mxu.accumulator_bits", "must be a whole number of bytes (16, 24, 32, ...)");
   const auto& hbm = spec.chip.hbm;
   if (hbm.device != "ideal") {
     // The DRAM data rate follows from the bandwidth; it must be one a DRAM can run at.
     const std::uint64_t rate = hbm_data_rate(hbm);
     if (rate < 100'000'000 || rate > 20'000'000'000ULL)
-      throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
+      throw ConfigError(at({"chip.hbm.bandwidth"}), "chip.hbm.bandwidth",
                         fmt::format("{} over {} channels of {} means {:.3g} GT/s per pin; a DRAM runs at 0.1 to 20 "
                                     "GT/s: change the bandwidth, the channel count or chip.hbm.device",
                                     format_quantity(hbm.bandwidth_Bps, UnitKind::bandwidth), hbm.channels, hbm.device,
@@ -108,27 +141,27 @@ void validate(const HardwareSpec& spec, const std::string& file) {
     try {
       resolve_dram_device(hbm);  // overrides applied and checked for consistency
     } catch (const ConfigError& e) {
-      throw ConfigError({file, 0, 0}, e.key_path(), e.problem());
+      throw ConfigError(at({e.key_path().c_str()}), e.key_path(), e.problem());
     }
   }
   const auto& cmem = spec.chip.cmem;
   if (cmem.capacity_bytes > 0 && cmem.bandwidth_Bps == 0)
-    throw ConfigError({file, 0, 0}, "chip.cmem.bandwidth",
+    throw ConfigError(at({"chip.cmem.bandwidth", "chip.cmem.capacity"}), "chip.cmem.bandwidth",
                       fmt::format("chip.cmem.capacity is {} but no bandwidth is given: set chip.cmem.bandwidth (e.g. "
                                   "'2 TB/s'), or the capacity to 0 for no on-chip memory",
                                   format_quantity(cmem.capacity_bytes, UnitKind::size)));
   if (cmem.capacity_bytes > 0 && cmem.bandwidth_Bps < kCmemChannels)
-    throw ConfigError({file, 0, 0}, "chip.cmem.bandwidth",
+    throw ConfigError(at({"chip.cmem.bandwidth"}), "chip.cmem.bandwidth",
                       fmt::format("must give each of the on-chip memory's {} channels at least 1 B/s", kCmemChannels));
   if (hbm.bandwidth_Bps < hbm.channels)
-    throw ConfigError({file, 0, 0}, "chip.hbm.bandwidth",
+    throw ConfigError(at({"chip.hbm.bandwidth"}), "chip.hbm.bandwidth",
                       "must give each channel at least 1 B/s");
   try {
     resolve_energy_costs(spec.chip.energy);  // overrides name actions a table prices
   } catch (const ConfigError& e) {
-    throw ConfigError({file, 0, 0}, e.key_path(), e.problem());
+    throw ConfigError(at({e.key_path().c_str()}), e.key_path(), e.problem());
   }
-  validate_pod(spec.pod, file);
+  validate_pod(spec.pod, file, at);
 }
 
 HardwareSpec load_document(const YAML::Node& root, const std::string& file,
@@ -167,7 +200,7 @@ HardwareSpec load_document(const YAML::Node& root, const std::string& file,
     spec.description = detail::scalar_text(hw["description"], "hardware.description", file);
   if (const YAML::Node chip = hw["chip"]) apply_tree(spec, chip, "chip", file);
   if (const YAML::Node pod = hw["pod"]) apply_tree(spec, pod, "pod", file);
-  validate(spec, file);
+  validate(spec, file, hw);
   return spec;
 }
 

@@ -222,6 +222,23 @@ TEST(HostileYaml, AnAliasInsideItsOwnAnchorIsAnErrorNotACrash) {
   }
 }
 
+TEST(HostileYaml, AnErrorBetweenTwoParametersNamesTheLineThatSetsOne) {
+  // Checks across parameters ran after the file was read and named the file alone (line 0):
+  // an on-chip memory without a bandwidth, and an HBM bandwidth no DRAM can run at.
+  const fs::path d = scratch("cross_field");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"hardware:\n  base: tpu-v4\n  chip:\n    cmem: {capacity: 128 MiB}\n", ":4:22: chip.cmem.bandwidth: "},
+      {"hardware:\n  base: tpu-v4\n  chip:\n    hbm:\n      bandwidth: 100 TB/s\n", ":5:18: chip.hbm.bandwidth: "}};
+  int i = 0;
+  for (const auto& [text, where] : cases) {
+    const fs::path f = d / ("hw" + std::to_string(i++) + ".yaml");
+    std::ofstream(f) << text;
+    const Outcome o = podsim_cli("run -q " + kGemm + " --hw " + f.string());
+    EXPECT_EQ(o.code, 2) << text << o.output;
+    EXPECT_NE(o.output.find(f.string() + where), std::string::npos) << o.output;
+  }
+}
+
 TEST(HostileYaml, AliasesThatExpandToBillionsAreRefused) {
   // Nine levels of ten aliases: 10^9 values from a few hundred bytes ("billion laughs").
   const fs::path d = scratch("alias_bomb");

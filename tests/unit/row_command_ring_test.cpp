@@ -113,6 +113,34 @@ TEST(RowCommandRing, AVisitorCanWidenAndEndItsScan) {
   EXPECT_EQ(seen, (std::vector<std::int64_t>{10, 20}));
 }
 
+TEST(RowCommandRing, AScanAcrossTheWindowsTopReachesTheFarCommands) {
+  // The window starts at 5 (not a word boundary), so the word holding its first cycles also
+  // holds its last ones. A command at 40, early in the window, sits in that word past the
+  // scan's end as seen from the top; the scan must still go on to the far command at the
+  // top (5 + kWindow). It stopped at the first bit past its end, and a controller
+  // placing 16,384 cycles ahead put an ACT on a far command's cycle (found 2026-12-07).
+  RowCommandRing ring;
+  ring.insert(3, false, 0);
+  ring.insert(40, true, 1);
+  ring.forget_before(5);  // the window now starts at 5, with 40 in it
+  const std::int64_t top = 5 + RowCommandRing::kWindow;
+  ring.insert(top, true, 2);
+  ASSERT_TRUE(ring.occupied(top));
+  std::vector<std::int64_t> seen;
+  ring.visit(top - 4, top + 6, [&](std::int64_t x, bool, std::uint32_t) {
+    seen.push_back(x);
+    return top + 6;
+  });
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{top}));
+  seen.clear();
+  ring.visit<true>(top - 4, top + 6, [&](std::int64_t x, bool, std::uint32_t) {
+    seen.push_back(x);
+    return top + 6;
+  });
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{top}));
+  EXPECT_EQ(ring.next_command(top - 4, top + 6), top);
+}
+
 TEST(RowCommandRing, TwoCommandsOnOneCycleAreABug) {
   RowCommandRing ring;
   ring.insert(5, false, 0);

@@ -64,8 +64,13 @@ class RowCommandRing {
       while (left) {
         const unsigned tz = unsigned(__builtin_ctzll(left));
         const std::int64_t c = from + std::int64_t(tz);
+        // The word's rest is the window's start, a ring round earlier: the far list goes
+        // on from `top`. (Checked before `to`: the other order ended the scan there, so a
+        // far command at or just past `top` went unseen when the window's first cycles held
+        // commands, and an ACT could be placed on its cycle; found on a backlogged channel
+        // placing 16,384 cycles ahead, tests/unit/row_command_ring_test.cpp.)
+        if (c >= top) break;
         if (c > to) return;
-        if (c >= top) break;  // the word's rest is the window's start, a ring round earlier
         to = f(c, bool((act >> tz) & 1), w.bg_of(shift + tz));
         left &= left - 1;
       }
