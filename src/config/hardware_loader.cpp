@@ -150,9 +150,10 @@ void validate(const HardwareSpec& spec, const std::string& file, const YAML::Nod
                       fmt::format("chip.cmem.capacity is {} but no bandwidth is given: set chip.cmem.bandwidth (e.g. "
                                   "'2 TB/s'), or the capacity to 0 for no on-chip memory",
                                   format_quantity(cmem.capacity_bytes, UnitKind::size)));
-  if (cmem.capacity_bytes > 0 && cmem.bandwidth_Bps < kCmemChannels)
+  if (cmem.capacity_bytes > 0 && cmem.bandwidth_Bps < 1'000'000)  // as chip.hbm.bandwidth: picoseconds stay in range
     throw ConfigError(at({"chip.cmem.bandwidth"}), "chip.cmem.bandwidth",
-                      fmt::format("must give each of the on-chip memory's {} channels at least 1 B/s", kCmemChannels));
+                      fmt::format("{} is below 1 MB/s, the least an on-chip memory is modelled with",
+                                  format_quantity(cmem.bandwidth_Bps, UnitKind::bandwidth)));
   if (hbm.bandwidth_Bps < hbm.channels)
     throw ConfigError(at({"chip.hbm.bandwidth"}), "chip.hbm.bandwidth",
                       "must give each channel at least 1 B/s");

@@ -119,6 +119,26 @@ TEST(Sweep, PresetsAreAnAxisAndConstraintsReadEachPointsChip) {
   EXPECT_NE(bad.output.find("tpu-v9"), std::string::npos) << bad.output;
 }
 
+// The on-chip memory (chip.cmem) as an axis, and its traffic as a metric: with none, the
+// metric is empty (no such traffic); with 128 MiB a 2 x 32 MiB add reads its inputs there.
+TEST(Sweep, AnOnchipMemoryIsAnAxisAndItsBytesAMetric) {
+  const fs::path d = fresh_dir("sweep_cmem");
+  std::ofstream(d / "add.yaml") << "workload:\n  ops:\n"
+                                   "    - {op: elementwise, name: add, fn: add, rows: 8192, cols: 2048, dtype: bf16}\n";
+  std::ofstream(d / "sweep.yaml") << "sweep:\n"
+                                     "  workload: " << (d / "add.yaml").string() << "\n"
+                                     "  grid:\n"
+                                     "    chip.cmem.capacity: [0 B, 128 MiB]\n"
+                                     "    chip.cmem.bandwidth: [2 TB/s]\n"
+                                     "  metrics: [hbm_read_bytes, cmem_read_bytes]\n";
+  const Outcome o = sh(kPodsim + " sweep " + (d / "sweep.yaml").string() + " --out " + (d / "out").string());
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto rows = lines(read_file(d / "out/results.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1], "0,0,2000000000000,67108864,,ok,");
+  EXPECT_EQ(rows[2], "1,134217728,2000000000000,0,67108864,ok,");
+}
+
 // zip as a list of groups: each group's axes move together, groups cross each other and
 // the grid (2 rows x 2 clock/bandwidth pairs x 3 shapes = 12 points, the last group fastest).
 TEST(Sweep, ZipGroupsCrossEachOtherAndTheGrid) {
