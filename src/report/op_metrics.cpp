@@ -26,6 +26,10 @@ OpMetrics op_metrics(const RunResult& run, const OpResult& op) {
   // time the arrays could not stream because the next weights were still shifting in.
   m.weight_shift_busy = double(op.mxu_weight_shift_cycles) / mxu_cycles;
   m.memory_busy = m.hbm_Bps / double(run.hw.chip.hbm.bandwidth_Bps);
+  // The on-chip memory (chip.cmem) is a memory too: the busier of the two.
+  if (run.hw.chip.cmem.capacity_bytes > 0)
+    m.memory_busy = std::max(m.memory_busy, double(op.cmem_read_bytes + op.cmem_write_bytes) / m.time_s /
+                                                double(run.hw.chip.cmem.bandwidth_Bps));
   m.vector_busy = double(op.vpu_busy_cycles) / (double(m.cycles) * double(run.hw.chip.tensor_cores));
   const double busiest = std::max({m.mxu_busy, m.weight_shift_busy, m.memory_busy, m.vector_busy});
   // When no engine is busy for even a third of the op, latency and pipeline fill set its

@@ -51,6 +51,9 @@ TEST(OnchipMemory, AMemoryBoundOpRunsAtItsBandwidthAndLeavesHbm) {
   EXPECT_GE(t, bound);
   EXPECT_LE(t, 1.10 * bound);
   EXPECT_LT(t, 0.6 * hbm["summary"]["time_s"].get<double>());  // HBM gives 1.2 TB/s
+  // The limiter is the memory, now the on-chip one: busy for over 90 % of the op.
+  EXPECT_EQ(cmem["ops"][0]["bound"], "memory");
+  EXPECT_GT(cmem["ops"][0]["limiters"]["memory"].get<double>(), 0.9);
   EXPECT_TRUE(cmem["summary"]["invariants_ok"].get<bool>());
 }
 

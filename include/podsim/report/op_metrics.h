@@ -17,7 +17,8 @@ struct OpMetrics {
   double hbm_Bps = 0;
   // Shares of the op's time each limiter was busy: the MXUs streaming data ("mxu"), the
   // MXUs shifting weights in while not streaming ("weight_shift"), the vector units, and
-  // HBM (bytes over peak bandwidth). MXU and vector shares are averaged over the units.
+  // HBM (bytes over peak bandwidth; with chip.cmem, the busier of HBM and the on-chip
+  // memory). MXU and vector shares are averaged over the units.
   double mxu_busy = 0, weight_shift_busy = 0, vector_busy = 0, memory_busy = 0;
   // What bounded the op: the busiest of those, "mxu", "weight_shift", "vector" or
   // "memory"; "waiting" when none is busy for a third of it (latency, pipeline fill).
