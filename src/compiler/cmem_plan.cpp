@@ -7,8 +7,6 @@
 namespace podsim {
 namespace {
 
-bool is_update(VectorFn f) { return f == VectorFn::sgd || f == VectorFn::momentum || f == VectorFn::adam; }
-
 // Which of an op's tensors may live in the on-chip memory.
 struct Allowed {
   bool input = true, output = true;
@@ -45,7 +43,7 @@ void place_matmul(const HardwareSpec& hw, OpPlan& p, Allowed allowed) {
 
 void place_vector(const VectorOp& op, OpPlan& p, std::uint64_t capacity, Allowed allowed) {
   VectorTiling& t = p.vector;
-  if (is_update(op.fn) || t.activations_onchip) return;  // parameters and their moments, or nothing off chip
+  if (is_optimizer(op.fn) || t.activations_onchip) return;  // parameters and their moments, or nothing off chip
   const std::uint64_t b = dtype_bytes(op.dtype);
   // The inputs it loads (a fused op's first input is in vector memory already) with its
   // side input (laid out after them: a batch norm's statistics, an unpooling's forward

@@ -12,8 +12,6 @@ namespace podsim {
 namespace {
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) { return (x + a - 1) / a * a; }
 
-bool is_optimizer(VectorFn f) { return f == VectorFn::sgd || f == VectorFn::momentum || f == VectorFn::adam; }
-
 // Row ops: each output element depends on its whole input row.
 bool needs_whole_rows(VectorFn f) {
   return f == VectorFn::softmax || f == VectorFn::softmax_grad || f == VectorFn::layernorm || f == VectorFn::rmsnorm;

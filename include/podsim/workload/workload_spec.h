@@ -112,6 +112,8 @@ enum class VectorFn {
   rope                                  // rotary position embedding of Q and K (Su et al. 2021)
 };
 const char* vector_fn_name(VectorFn f);
+// An optimizer update: its tensors are parameters, gradients and moments, not activations.
+inline bool is_optimizer(VectorFn f) { return f == VectorFn::sgd || f == VectorFn::momentum || f == VectorFn::adam; }
 struct VectorOp {
   VectorFn fn = VectorFn::relu;
   std::uint64_t rows = 0, cols = 0;
