@@ -81,15 +81,44 @@ std::uint64_t stashed_bytes(const WorkloadSpec& workload, const std::vector<OpPl
   return stash;
 }
 
+// Whether an op leaves its output on chip (in the on-chip memory, or in vector memory:
+// nothing of it written to HBM), where the op after it finds its input.
+bool output_on_chip(const OpPlan& p) {
+  if (p.c_in_cmem) return true;
+  if (p.engine == Engine::mxu) return p.tiling.c_onchip || p.tiling.hbm_write_bytes == 0;
+  if (p.engine == Engine::vector) return p.vector.activations_onchip || p.vector.hbm_write_bytes == 0;
+  return false;  // an embedding lookup writes its pooled rows to HBM
+}
+
+// A weight gradient: its A is a stashed forward input (not the op before's output) and its
+// output is what the optimizer update reads from HBM.
+bool weight_gradient(const Op& op, const OpPlan& p) {
+  return p.engine == Engine::mxu && op.pass == Op::Pass::backward && op.gradient_elements > 0;
+}
+
 }  // namespace
 
 void place_activations_in_cmem(const WorkloadSpec& workload, const HardwareSpec& hw, std::vector<OpPlan>& plans) {
   if (hw.chip.cmem.capacity_bytes == 0) return;
   bool training = false;
   const bool stash_fits = stashed_bytes(workload, plans, &training) <= hw.chip.cmem.capacity_bytes;
+  // Whether the op that produced the next op's input (the op before it in the chain) left
+  // it on chip. The step's first input is taken to be wherever its op wants it (a
+  // simulated step starts with its input in memory; the infeed could have put it in
+  // the on-chip memory, as it did before this rule existed).
+  bool producer_on_chip = true;
+  bool backward_started = false;
   for (OpPlan& p : plans) {
     if (p.in_epilogue) continue;  // runs inside its producer: moves nothing of its own
     const Op& op = workload.ops[p.op_index];
+    // The backward pass starts from the loss's gradient, which the loss (not modelled)
+    // produced: taken to be wherever its first op wants it, as the step's input.
+    if (op.pass == Op::Pass::backward && !backward_started) {
+      backward_started = true;
+      producer_on_chip = true;
+    }
+    const bool gradient = weight_gradient(op, p);
+    const bool update = p.engine == Engine::vector && is_optimizer(std::get<VectorOp>(op.body).fn);
     // A training step whose stash does not fit: the forward pass writes its activations
     // to HBM, where the backward pass finds them (a forward op's input is taken to be one
     // of them), and a weight gradient's A and a backward vector op's inputs (which include
@@ -100,13 +129,22 @@ void place_activations_in_cmem(const WorkloadSpec& workload, const HardwareSpec&
     if (training && !stash_fits) {
       const bool forward = op.pass == Op::Pass::forward;
       allowed.input = !forward && !(p.engine == Engine::mxu ? op.gradient_elements > 0 : true);
-      allowed.output = !forward && !(p.engine == Engine::mxu && op.gradient_elements > 0);
+      allowed.output = !forward && !gradient;
     }
+    // An op's input is in the on-chip memory only if its producer left it there (the op
+    // before it in the chain; a weight gradient reads the stash instead); one that came
+    // over the network (after a collective) is in HBM. A weight gradient's output goes to
+    // HBM, where its update reads it.
+    if (!gradient && (!producer_on_chip || op.after_collective)) allowed.input = false;
+    if (gradient) allowed.output = false;
     if (p.engine == Engine::mxu) {
       place_matmul(hw, p, allowed);
     } else if (p.engine == Engine::vector) {
       if (const auto* v = std::get_if<VectorOp>(&op.body)) place_vector(*v, p, hw.chip.cmem.capacity_bytes, allowed);
     }
+    // Weight gradients and updates are off the activations' chain: the op after them
+    // takes its input from the op before them.
+    if (!gradient && !update) producer_on_chip = output_on_chip(p);
   }
 }
 

@@ -141,6 +141,38 @@ TEST(OnchipMemory, ATrainingStashThatDoesNotFitGoesThroughHbm) {
   EXPECT_TRUE(large["summary"]["invariants_ok"].get<bool>());
 }
 
+TEST(OnchipMemory, AnInputIsThereOnlyIfItsProducerLeftItThere) {
+  // Three 4096^3 layers, 32 MiB activations, a 48 MiB level. fc1's input fits (the step's
+  // input is taken to be there) but its output does not fit beside it: it goes to HBM, so
+  // fc2 reads its input from HBM (each op placed alone read it from the level: 32 MiB
+  // fit) and has room for its output, which fc3 then reads from the level.
+  const std::string w = write_temp("cmem_chain.yaml",
+                                   "workload:\n  ops:\n"
+                                   "    - {op: matmul, name: fc1, m: 4096, k: 4096, n: 4096, dtype: bf16}\n"
+                                   "    - {op: matmul, name: fc2, m: 4096, k: 4096, n: 4096, dtype: bf16}\n"
+                                   "    - {op: matmul, name: fc3, m: 4096, k: 4096, n: 4096, dtype: bf16}\n");
+  const json r = run_json(w + " --hw tpu-v4 --set chip.cmem.capacity=48MiB --set chip.cmem.bandwidth=2400GB/s",
+                          "cmem-chain");
+  std::map<std::string, json> op;
+  for (const auto& o : r["ops"]) op[o["name"]] = o;
+  auto in = [&](const char* n) { return op.at(n)["cmem"]["input"].get<bool>(); };
+  auto out = [&](const char* n) { return op.at(n)["cmem"]["output"].get<bool>(); };
+  EXPECT_TRUE(in("fc1"));
+  EXPECT_FALSE(out("fc1"));  // 32 + 32 MiB do not fit 48
+  EXPECT_FALSE(in("fc2"));   // fc1 wrote it to HBM
+  EXPECT_TRUE(out("fc2"));
+  EXPECT_TRUE(in("fc3"));
+  EXPECT_FALSE(out("fc3"));
+  // fc2 reads all of A from HBM: its reads are the tiling's closed form, A's and B's.
+  const json& t = op.at("fc2")["tiling"];
+  const std::uint64_t M = 4096, K = 4096, N = 4096, b = 2;
+  ASSERT_FALSE(t["a_resident"].get<bool>()) << t;
+  EXPECT_EQ(u64(op.at("fc2")["hbm_read_bytes"]), M * K * b * u64(t["blocks_n"]) + K * N * b * u64(t["blocks_m"]));
+  EXPECT_EQ(u64(op.at("fc2")["cmem"]["read_bytes"]), 0u);
+  EXPECT_EQ(u64(op.at("fc2")["cmem"]["write_bytes"]), M * N * b);
+  EXPECT_TRUE(r["summary"]["invariants_ok"].get<bool>());
+}
+
 TEST(OnchipMemory, ReplaysAgreeWithTheFullSimulation) {
   // Op replay and steady-state replay credit the on-chip memory's bytes like HBM's.
   const std::string w = write_temp("cmem_long.yaml",

@@ -16,11 +16,16 @@
 // HBM; only the backward pass's own chain (dX inputs and outputs, gradient outputs) uses
 // the on-chip memory.
 //
-// What this leaves out: tensor lifetimes beyond that. Each op is placed alone (as
-// chip.vmem.holds_activations does for vector memory): an op's input is taken to be in the
-// on-chip memory when it fits, whether or not the op that produced it kept it there. The
-// tiling is chosen as if A and C came from HBM (the mapper's estimate does not see the
-// on-chip memory's bandwidth).
+// An op's input is there only if its producer left it there: the op before it in the chain
+// (weight gradients and optimizer updates are off it: a weight gradient reads the stash
+// and writes its gradient to HBM for the update). The step's first op and the backward
+// pass's first op (the loss's gradient) find their input wherever they want it; an op
+// after a collective finds it in HBM.
+//
+// What this leaves out: tensor lifetimes beyond the chain (a tensor has no identity across
+// ops in a workload: a residual add's second input is treated as the op before's output),
+// spilling part-way and early eviction. The tiling is chosen as if A and C came from HBM
+// (the mapper's estimate does not see the on-chip memory's bandwidth).
 #pragma once
 
 #include <vector>
