@@ -311,7 +311,7 @@ class Planner {
 
   std::string simulation_failure(const PlanCandidate& c) {
     for (const StageInfo& st : layout_info(c).stages)
-      for (const std::string& k : {st.sim_key, kUpdatesOnly + st.sim_key})
+      for (const std::string& k : {st.sim_key, kUpdatesOnly + st.sim_key, kKnownUpdatesLeftOut + st.sim_key})
         if (auto it = failed_.find(k); it != failed_.end()) return it->second;
     return "";
   }
@@ -329,20 +329,42 @@ class Planner {
   // and backward ops, each update over 1/data of the weights), a program of just those
   // updates. Empty when covered. The updates run alone rather than after the backward
   // pass; they are streaming vector ops whose time does not depend on what ran before.
+  // A whole program leaves out the updates an earlier program ran (the same tensor degree
+  // and sharding: every microbatch size has the same updates). They come last in a
+  // stage's program, so the ops before them run exactly as with them; and a duration
+  // already known is never replaced: the plan is the same, byte for byte, without
+  // simulating them again (GPT-3's Adam updates are two thirds of a stage's simulation).
   static inline const std::string kUpdatesOnly = "updates:";
+  static inline const std::string kKnownUpdatesLeftOut = "without known updates:";
   static constexpr std::size_t kProgramsPerRound = 4;
   std::string needed_program(const StageInfo& st) {
     const WorkloadSpec& chip = lowered_.at(st.sim_key);
     WorkloadSpec updates = chip;
     updates.ops.clear();
     bool other = false;
-    std::set<std::string> seen;
+    std::set<std::string> seen, known_updates;
     for (std::size_t i = 0; i < chip.ops.size(); ++i) {
-      if (simulated_.seconds.count(st.op_keys()[i])) continue;
-      if (chip.ops[i].pass != Op::Pass::update) other = true;
+      const bool update = chip.ops[i].pass == Op::Pass::update;
+      if (simulated_.seconds.count(st.op_keys()[i])) {
+        if (update) known_updates.insert(st.op_keys()[i]);
+        continue;
+      }
+      if (!update) other = true;
       else if (seen.insert(st.op_keys()[i]).second) updates.ops.push_back(chip.ops[i]);
     }
-    if (other) return st.sim_key;
+    if (other) {
+      if (known_updates.empty()) return st.sim_key;
+      // Rebuilt on every call: more updates may be known than when it was last asked for.
+      const std::string key = kKnownUpdatesLeftOut + st.sim_key;
+      WorkloadSpec kept = chip;
+      kept.ops.clear();
+      for (std::size_t i = 0; i < chip.ops.size(); ++i)
+        if (!(chip.ops[i].pass == Op::Pass::update && known_updates.count(st.op_keys()[i]))) kept.ops.push_back(chip.ops[i]);
+      lowered_.insert_or_assign(key, std::move(kept));
+      program_.insert_or_assign(key, program_.at(st.sim_key));
+      left_out_.insert_or_assign(key, std::move(known_updates));
+      return key;
+    }
     if (updates.ops.empty()) return "";
     const std::string key = kUpdatesOnly + st.sim_key;
     if (!lowered_.count(key)) {
@@ -357,11 +379,23 @@ class Planner {
   void simulate(const std::vector<std::string>& keys) {
     if (keys.empty()) return;
     std::vector<WorkloadSpec> programs;
-    for (const std::string& k : keys) programs.push_back(program_.at(k));  // simulate() expands it
+    std::vector<SimulateOptions> options(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      programs.push_back(program_.at(keys[i]));  // simulate() expands it
+      if (auto it = left_out_.find(keys[i]); it != left_out_.end()) {
+        const std::set<std::string> known = it->second;  // the updates to leave out
+        options[i].before_planning = [known](WorkloadSpec& expanded) {
+          auto& ops = expanded.ops;
+          ops.erase(std::remove_if(ops.begin(), ops.end(),
+                                   [&](const Op& op) { return op.pass == Op::Pass::update && known.count(SimulatedOps::key(op)); }),
+                    ops.end());
+        };
+      }
+    }
     const auto started = std::chrono::steady_clock::now();
     std::vector<std::string> errors;
-    const std::vector<RunResult> out = simulate_in_children(
-        hw_, programs, std::vector<SimulateOptions>(programs.size()), std::max(1u, o_.jobs), 0, &errors);
+    const std::vector<RunResult> out =
+        simulate_in_children(hw_, programs, options, std::max(1u, o_.jobs), 0, &errors);
     spdlog::info("plan: {} stage program(s) simulated in {:.1f} s", programs.size(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -438,6 +472,7 @@ class Planner {
   SimulatedOps simulated_;                                // what the simulations measured, per op key
   std::size_t programs_simulated_ = 0;
   std::map<std::string, std::string> failed_;              // shape key -> why its simulation failed
+  std::map<std::string, std::set<std::string>> left_out_;  // kKnownUpdatesLeftOut key -> the updates' op keys
   StepComposer composer_{hw_, w_, simulated_};            // candidates' steps from simulated_
 };
 
