@@ -23,20 +23,9 @@ Outcome sh(const std::string& cmd) { return podsim::test::run_shell(cmd); }
 
 const std::string kPodsim = PODSIM_BINARY;
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::path(testing::TempDir()) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using podsim::test::fresh_dir;
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream s(text);
-  std::string l;
-  while (std::getline(s, l)) out.push_back(l);
-  return out;
-}
+using podsim::test::split_lines;
 
 TEST(Compare, ExitCodesFollowTheTolerance) {
   const fs::path d = fresh_dir("compare");
@@ -108,7 +97,7 @@ TEST(Compare, ScalingTablesCompareSizeBySize) {
   EXPECT_NE(same.output.find("0 regressions"), std::string::npos) << same.output;
   const Outcome slow = sh(kPodsim + " compare " + (d / "base.json").string() + " " + (d / "slow.json").string());
   EXPECT_EQ(slow.code, 1) << slow.output;
-  for (const auto& l : lines(slow.output))
+  for (const auto& l : split_lines(slow.output))
     if (l.find("[chips=8] time_s") != std::string::npos) {
       EXPECT_NE(l.find("REGRESSION"), std::string::npos) << l;
     }

@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using podsim::ParetoObjective;
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::path(testing::TempDir()) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using podsim::test::fresh_dir;
 
 fs::path write_power_sweep(const fs::path& dir, const std::string& budget) {
   const fs::path f = dir / "power.yaml";

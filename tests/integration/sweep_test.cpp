@@ -35,12 +35,7 @@ const std::string kPodsim = PODSIM_BINARY;
 
 std::string read_file(const fs::path& p) { return podsim::test::read_file(p.string()); }
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::path(testing::TempDir()) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using podsim::test::fresh_dir;
 
 // A sweep over MXU rows and the matmul's m, with one constraint.
 fs::path write_sweep(const fs::path& dir, const std::string& extra = "") {
@@ -57,19 +52,13 @@ fs::path write_sweep(const fs::path& dir, const std::string& extra = "") {
   return f;
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream s(text);
-  std::string l;
-  while (std::getline(s, l)) out.push_back(l);
-  return out;
-}
+using podsim::test::split_lines;
 
 TEST(Sweep, GridConstraintsAndMetricsLandInTheCsv) {
   const fs::path d = fresh_dir("sweep_grid");
   const Outcome o = sh(kPodsim + " sweep " + write_sweep(d).string() + " --out " + (d / "out").string());
   ASSERT_EQ(o.code, 0) << o.output;
-  const auto rows = lines(read_file(d / "out/results.csv"));
+  const auto rows = split_lines(read_file(d / "out/results.csv"));
   // 3 rows values x 3 m values (128, 256, 512) = 9 points + the header.
   ASSERT_EQ(rows.size(), 10u);
   EXPECT_EQ(rows[0], "point,chip.mxu.rows,workload.ops.g0.m,time_s,achieved_tflops,ops.g0.mxu_utilization,status,error");
@@ -101,7 +90,7 @@ TEST(Sweep, PresetsAreAnAxisAndConstraintsReadEachPointsChip) {
                       "  metrics: [peak_tflops]\n";
   const Outcome o = sh(kPodsim + " sweep " + f.string() + " --out " + (d / "out").string());
   ASSERT_EQ(o.code, 0) << o.output;
-  const auto rows = lines(read_file(d / "out/results.csv"));
+  const auto rows = split_lines(read_file(d / "out/results.csv"));
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0], "point,hardware,chip.clock [Hz],peak_tflops,status,error");
   // tpu-v2 has 1 MXU a core: skipped. At 1 GHz: 2 cores x 2 x 128^2 x 2 = 131.072 TFLOPS
@@ -133,7 +122,7 @@ TEST(Sweep, AnOnchipMemoryIsAnAxisAndItsBytesAMetric) {
                                      "  metrics: [hbm_read_bytes, cmem_read_bytes]\n";
   const Outcome o = sh(kPodsim + " sweep " + (d / "sweep.yaml").string() + " --out " + (d / "out").string());
   ASSERT_EQ(o.code, 0) << o.output;
-  const auto rows = lines(read_file(d / "out/results.csv"));
+  const auto rows = split_lines(read_file(d / "out/results.csv"));
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[1], "0,0,2000000000000,67108864,,ok,");
   EXPECT_EQ(rows[2], "1,134217728,2000000000000,0,67108864,ok,");
@@ -154,7 +143,7 @@ TEST(Sweep, ZipGroupsCrossEachOtherAndTheGrid) {
                       "  metrics: [time_s]\n";
   const Outcome o = sh(kPodsim + " sweep " + f.string() + " --out " + (d / "out").string() + " -j 2");
   ASSERT_EQ(o.code, 0) << o.output;
-  const auto rows = lines(read_file(d / "out/results.csv"));
+  const auto rows = split_lines(read_file(d / "out/results.csv"));
   ASSERT_EQ(rows.size(), 13u);
   // Hardware quantities are numbers in their SI unit, the unit in the header (pandas reads
   // numeric columns); the point records keep the values as written.
@@ -274,7 +263,7 @@ TEST(Sweep, KilledSweepResumesWithoutLoss) {
   EXPECT_GE(records, 5u);
   EXPECT_LT(records, 24u) << "the sweep finished before the kill; the test proves nothing";
   if (fs::exists(d / "out/results.csv")) {
-    for (const auto& row : lines(read_file(d / "out/results.csv"))) {
+    for (const auto& row : split_lines(read_file(d / "out/results.csv"))) {
       EXPECT_EQ(std::count(row.begin(), row.end(), ','), 4) << row;
     }
   }

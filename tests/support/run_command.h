@@ -5,9 +5,13 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 namespace podsim::test {
 
@@ -33,6 +37,23 @@ inline std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The lines of a command's output or a file, without their newlines.
+inline std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  std::string l;
+  while (std::getline(s, l)) out.push_back(l);
+  return out;
+}
+
+// An empty folder `name` in the test's temporary directory (emptied if a previous run left it).
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  const std::filesystem::path d = std::filesystem::path(testing::TempDir()) / name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
 }
 
 }  // namespace podsim::test
