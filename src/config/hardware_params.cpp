@@ -1,8 +1,11 @@
 #include "podsim/config/hardware_params.h"
 
+#include <functional>
+#include <map>
 #include <stdexcept>
 
 #include "podsim/config/dram_device.h"
+#include "podsim/energy/chip_area.h"
 #include "podsim/energy/energy_table.h"
 
 namespace podsim {
@@ -81,6 +84,35 @@ HardwareParam text_choice(std::string path, std::string def, std::vector<std::st
   p.get = [field](const HardwareSpec& h) {
     ParamValue v;
     v.text = field(const_cast<HardwareSpec&>(h));
+    return v;
+  };
+  return p;
+}
+
+// One entry of a name -> text override map (DRAM timings, energy actions, area densities):
+// `keep` (the word that means "the preset's or table's value") erases the entry, anything
+// else `check` accepts is stored as it normalises it.
+using OverrideCheck = std::function<std::optional<std::string>(const std::string&, std::string*)>;
+HardwareParam map_entry(std::string path, std::string key, std::string keep, std::string description,
+                        OverrideCheck check, std::map<std::string, std::string>& (*map)(HardwareSpec&)) {
+  HardwareParam p;
+  p.path = std::move(path);
+  p.type = ParamType::text;
+  p.default_text = keep;
+  p.description = std::move(description);
+  p.normalize = [keep, check](const std::string& text, std::string* why) -> std::optional<std::string> {
+    if (text == keep) return text;
+    return check(text, why);
+  };
+  p.set = [key, keep, map](HardwareSpec& h, const ParamValue& v) {
+    if (v.text == keep) map(h).erase(key);
+    else map(h)[key] = v.text;
+  };
+  p.get = [key, keep, map](const HardwareSpec& h) {
+    ParamValue v;
+    const auto& m = map(const_cast<HardwareSpec&>(h));
+    const auto it = m.find(key);
+    v.text = it == m.end() ? keep : it->second;
     return v;
   };
   return p;
@@ -251,29 +283,10 @@ std::vector<HardwareParam> build_table() {
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.bus_bits; }));
   t.push_back(count("chip.hbm.burst_length", "0", 0, 64, "burst length in transfers (BL4, BL8); 0 = the device's",
                     +[](HardwareSpec& h) -> std::uint32_t& { return h.chip.hbm.burst_length; }));
-  for (const auto& field : dram_timing_fields()) {
-    HardwareParam p;
-    const std::string name = field.name;
-    p.path = "chip.hbm.timing." + name;
-    p.type = ParamType::text;
-    p.default_text = "preset";
-    p.description = std::string(field.description) + "; '14 ns' or '7 ck'";
-    p.normalize = [](const std::string& text, std::string* why) -> std::optional<std::string> {
-      if (text == "preset") return text;
-      return parse_dram_time(text, why);
-    };
-    p.set = [name](HardwareSpec& h, const ParamValue& v) {
-      if (v.text == "preset") h.chip.hbm.timing.erase(name);
-      else h.chip.hbm.timing[name] = v.text;
-    };
-    p.get = [name](const HardwareSpec& h) {
-      ParamValue v;
-      const auto it = h.chip.hbm.timing.find(name);
-      v.text = it == h.chip.hbm.timing.end() ? "preset" : it->second;
-      return v;
-    };
-    t.push_back(std::move(p));
-  }
+  for (const auto& field : dram_timing_fields())
+    t.push_back(map_entry("chip.hbm.timing." + std::string(field.name), field.name, "preset",
+                          std::string(field.description) + "; '14 ns' or '7 ck'", parse_dram_time,
+                          +[](HardwareSpec& h) -> std::map<std::string, std::string>& { return h.chip.hbm.timing; }));
   t.push_back(flag("chip.hbm.channel_hash", "true",
                    "spread the address bits above the pseudo-channel field into it (the pseudo-channel is "
                    "rotated by their base-PC digit sum), as memory controllers hash addresses into channels: "
@@ -336,31 +349,29 @@ std::vector<HardwareParam> build_table() {
                           "ops and SRAM bytes",
                           +[](HardwareSpec& h) -> std::string& { return h.chip.energy.node; }));
   for (const std::string& action : energy_table_actions()) {
-    HardwareParam p;
-    p.path = "chip.energy." + action;
-    p.type = ParamType::text;
-    p.default_text = "table";
-    p.description = action == "vector_op"   ? "energy of one vector-unit lane busy for one cycle; 'table' keeps the node's"
-                    : action == "sram_byte" ? "energy per byte read or written in vector memory; 'table' keeps the node's"
-                                            : "energy per " + action.substr(4) + " multiply-accumulate; 'table' keeps the node's";
-    p.normalize = [](const std::string& text, std::string* why) -> std::optional<std::string> {
-      if (text == "table") return text;
-      const auto q = parse_quantity(text, UnitKind::energy, why);
-      if (!q) return std::nullopt;
-      return format_quantity(q->value, UnitKind::energy);
-    };
-    p.set = [action](HardwareSpec& h, const ParamValue& v) {
-      if (v.text == "table") h.chip.energy.overrides.erase(action);
-      else h.chip.energy.overrides[action] = v.text;
-    };
-    p.get = [action](const HardwareSpec& h) {
-      ParamValue v;
-      const auto it = h.chip.energy.overrides.find(action);
-      v.text = it == h.chip.energy.overrides.end() ? "table" : it->second;
-      return v;
-    };
-    t.push_back(std::move(p));
+    const std::string description =
+        action == "vector_op"   ? "energy of one vector-unit lane busy for one cycle; 'table' keeps the node's"
+        : action == "sram_byte" ? "energy per byte read or written in vector memory; 'table' keeps the node's"
+                                : "energy per " + action.substr(4) + " multiply-accumulate; 'table' keeps the node's";
+    t.push_back(map_entry(
+        "chip.energy." + action, action, "table", description,
+        [](const std::string& text, std::string* why) -> std::optional<std::string> {
+          const auto q = parse_quantity(text, UnitKind::energy, why);
+          if (!q) return std::nullopt;
+          return format_quantity(q->value, UnitKind::energy);
+        },
+        +[](HardwareSpec& h) -> std::map<std::string, std::string>& { return h.chip.energy.overrides; }));
   }
+  // Area (energy/chip_area.h): the same node's area_table, each density overridable.
+  for (const std::string& key : area_table_keys())
+    t.push_back(map_entry(
+        "chip.area." + key, key, "table",
+        "area density '" + key + "' (a number in the unit its name ends with); 'table' keeps the node's",
+        [key](const std::string& text, std::string* why) -> std::optional<std::string> {
+          if (!parse_area_density(key, text, why)) return std::nullopt;
+          return text;
+        },
+        +[](HardwareSpec& h) -> std::map<std::string, std::string>& { return h.chip.area.overrides; }));
   t.push_back(quantity("chip.energy.dram_bit", U::energy, "3.9 pJ", 0, 1'000'000'000'000,
                        "off-chip memory energy per bit read or written, activation and I/O included",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.energy.dram_bit_aJ; }));

@@ -36,7 +36,7 @@ std::uint64_t parse_energy(const std::string& text, const SourceLocation& where,
 
 EnergyTable parse_table(const detail::EmbeddedPreset& preset) {
   const YAML::Node root = detail::parse_yaml_text(preset.text, preset.file);
-  detail::reject_unknown_keys(root, {"energy_table"}, "", preset.file);
+  detail::reject_unknown_keys(root, {"energy_table", "area_table"}, "", preset.file);  // area_table: energy/chip_area.cpp
   const YAML::Node t = root["energy_table"];
   detail::expect_map(t, "energy_table", preset.file);
   detail::reject_unknown_keys(t, {"node", "description", "actions"}, "energy_table", preset.file);

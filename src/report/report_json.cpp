@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "podsim/config/hardware_loader.h"
+#include "podsim/energy/chip_area.h"
 #include "podsim/energy/energy_model.h"
 #include "podsim/host/host_model.h"
 #include "podsim/report/report.h"
@@ -66,6 +67,12 @@ ordered_json pod_json(const PodResult& p, std::uint64_t step_ps) {
   for (const auto& l : p.links) links.push_back({{"link", l.name}, {"bytes", l.bytes}, {"utilization", l.utilization}});
   j["links"] = std::move(links);
   return j;
+}
+
+ordered_json area_json(const ChipArea& a) {
+  ordered_json blocks = ordered_json::object();
+  for (const AreaBlock& b : a.blocks) blocks[b.name] = {{"mm2", b.mm2}, {"counted", b.what}};
+  return {{"node", a.node}, {"pe_dtype", a.pe_dtype}, {"chip_mm2", a.total_mm2}, {"blocks", std::move(blocks)}};
 }
 
 ordered_json energy_json(const RunEnergy& e) {
@@ -152,11 +159,15 @@ std::string report_json(const RunResult& r) {
   s["average_power_w"] = energy.average_power_w;
   if (!r.all_chips) s["peak_power_w"] = energy.peak_power_w;  // op granularity; not for pods
   s["tops_per_w"] = energy.tops_per_w;
+  const ChipArea area = chip_area(r.hw);
+  s["area_mm2"] = area.total_mm2;  // one chip's (energy/chip_area.h)
+  s["tflops_per_mm2"] = r.achieved_flops() * 1e-12 / (area.total_mm2 * double(r.chips));
   const HostStep host = host_step(r);
   if (host.modelled) s["end_to_end_time_s"] = host.step_s();  // with the host's share (host/host_model.h)
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
   j["energy"] = energy_json(energy);
+  j["area"] = area_json(area);
   if (host.modelled) j["host"] = host_json(host);
   if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);
   if (const auto& m = r.mapper_search)

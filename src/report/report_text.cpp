@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "podsim/energy/chip_area.h"
 #include "podsim/energy/energy_model.h"
 #include "podsim/host/host_model.h"
 #include "podsim/report/op_metrics.h"
@@ -130,6 +131,13 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
          e.total.vector_j, e.total.sram_j, e.total.dram_j, e.total.ici_j, e.total.static_j, e.costs.node);
     line("  power            {:.1f} W average{}, {:.3g} TOPS/W", e.average_power_w,
          r.all_chips ? "" : fmt::format(", {:.1f} W peak (op by op)", e.peak_power_w), e.tops_per_w);
+  }
+  {
+    const ChipArea a = chip_area(r.hw);
+    std::string parts;
+    for (const AreaBlock& b : a.blocks) parts += fmt::format("{}{} {:.3g}", parts.empty() ? "" : ", ", b.name, b.mm2);
+    line("  area             {:.4g} mm2 a chip ({} table, {} PEs): {}; {:.3g} TFLOPS/mm2 achieved", a.total_mm2, a.node,
+         a.pe_dtype, parts, r.achieved_flops() * 1e-12 / (a.total_mm2 * double(r.chips)));
   }
   if (const HostStep h = host_step(r); h.modelled) {
     line("  host             step {} end to end ({}-bound, x{:.3f} the chip's {}): in {} ({}) in {}, out {} in {}, host {}{}",

@@ -123,3 +123,28 @@ TEST(EnergyReport, LabNineClaimsHold) {
 
 }  // namespace
 }  // namespace podsim::test
+
+namespace podsim::test {
+namespace {
+
+TEST(AreaReport, BlocksAddUpToTheChipAndPerformancePerMm2IsAchievedOverAllChips) {
+  const nlohmann::json r =
+      run_json(std::string(PODSIM_SOURCE_DIR) + "/workloads/gemm-example.yaml --hw tpu-v3-pod --set pod.dims=2x2",
+               "area-pod");
+  const nlohmann::json& a = r["area"];
+  double blocks = 0;
+  for (const auto& [name, b] : a["blocks"].items()) blocks += b["mm2"].get<double>();
+  EXPECT_NEAR(a["chip_mm2"].get<double>(), blocks, 1e-9 * blocks);
+  EXPECT_DOUBLE_EQ(r["summary"]["area_mm2"].get<double>(), a["chip_mm2"].get<double>());
+  EXPECT_TRUE(a["blocks"].contains("ici"));  // a pod: the chip's links count
+  EXPECT_EQ(a["node"], "16nm");
+  // Uncore is 23 % of the die: the other blocks are the remaining 77 %.
+  EXPECT_NEAR(a["blocks"]["uncore"]["mm2"].get<double>(), 0.23 * blocks, 1e-9 * blocks);
+  const double chips = double(r["summary"]["chips"].get<std::uint64_t>());
+  EXPECT_EQ(chips, 4);
+  EXPECT_NEAR(r["summary"]["tflops_per_mm2"].get<double>(),
+              r["summary"]["achieved_tflops"].get<double>() / (chips * blocks), 1e-9);
+}
+
+}  // namespace
+}  // namespace podsim::test

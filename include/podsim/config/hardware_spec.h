@@ -139,6 +139,12 @@ struct CmemSpec {
   std::uint64_t latency_ps = 0;     // unloaded request-to-data latency
 };
 
+// Area densities (energy/chip_area.h): the node's area_table (the node is chip.energy.node),
+// each density overridable by name: "pe_bf16_um2" -> "900".
+struct AreaSpec {
+  std::map<std::string, std::string> overrides;
+};
+
 struct ChipSpec {
   std::uint64_t clock_hz = 940'000'000;
   std::uint32_t tensor_cores = 2;
@@ -162,6 +168,7 @@ struct ChipSpec {
   DmaSpec dma;
   NocSpec noc;
   EnergySpec energy;
+  AreaSpec area;
   HostSpec host;
 };
 
