@@ -87,6 +87,9 @@ OpTiming Chip::snapshot() const {
   for (const auto& ch : hbm_.channel_stats()) {
     s.hbm_read_bytes += ch.read_bytes;
     s.hbm_write_bytes += ch.write_bytes;
+    s.dram_acts += ch.acts;
+    s.dram_refreshes += ch.all_bank_refreshes;
+    s.dram_bank_refreshes += ch.bank_refreshes;
   }
   s.cmem_read_bytes = hbm_.cmem_read_bytes();
   s.cmem_write_bytes = hbm_.cmem_write_bytes();
@@ -203,6 +206,9 @@ void Chip::sequencer() {
     t.hbm_write_bytes = after.hbm_write_bytes - before.hbm_write_bytes;
     t.cmem_read_bytes = after.cmem_read_bytes - before.cmem_read_bytes;
     t.cmem_write_bytes = after.cmem_write_bytes - before.cmem_write_bytes;
+    t.dram_acts = after.dram_acts - before.dram_acts;
+    t.dram_refreshes = after.dram_refreshes - before.dram_refreshes;
+    t.dram_bank_refreshes = after.dram_bank_refreshes - before.dram_bank_refreshes;
     t.mxu.active = after.mxu.active - before.mxu.active;
     t.mxu.input_stall = after.mxu.input_stall - before.mxu.input_stall;
     t.mxu.weight_load_stall = after.mxu.weight_load_stall - before.mxu.weight_load_stall;

@@ -268,6 +268,9 @@ std::vector<HbmChannelStats> HbmModel::channel_stats() const {
     out[c].row_misses = d.row_misses;
     out[c].row_conflicts = d.row_conflicts;
     out[c].refreshes = d.refreshes;
+    out[c].acts = d.commands[std::size_t(DramCommandType::ACT)];
+    out[c].all_bank_refreshes = d.commands[std::size_t(DramCommandType::REF)];
+    out[c].bank_refreshes = d.commands[std::size_t(DramCommandType::REF_PB)];
     out[c].forwarded_reads = d.forwarded_reads;
     out[c].streamed = d.streamed;
     out[c].mean_queue_depth = d.arrivals ? double(d.queue_depth_sum) / double(d.arrivals) : 0.0;

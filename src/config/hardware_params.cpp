@@ -372,6 +372,11 @@ std::vector<HardwareParam> build_table() {
           return text;
         },
         +[](HardwareSpec& h) -> std::map<std::string, std::string>& { return h.chip.area.overrides; }));
+  t.push_back(text_choice("chip.energy.dram_model", "per_bit", {"per_bit", "per_command"},
+                          "off-chip memory energy: per_bit prices every bit at chip.energy.dram_bit; per_command "
+                          "prices ACTs, array reads and writes and refreshes from the device's currents and the "
+                          "rest of dram_bit per bit (needs a DRAM device: ideal stays per bit)",
+                          +[](HardwareSpec& h) -> std::string& { return h.chip.energy.dram_model; }));
   t.push_back(quantity("chip.energy.dram_bit", U::energy, "3.9 pJ", 0, 1'000'000'000'000,
                        "off-chip memory energy per bit read or written, activation and I/O included",
                        +[](HardwareSpec& h) -> std::uint64_t& { return h.chip.energy.dram_bit_aJ; }));

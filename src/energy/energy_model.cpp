@@ -5,7 +5,8 @@
 
 namespace podsim {
 
-EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCosts& costs) {
+EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCosts& costs,
+                      const DramCommandEnergy* dram) {
   EnergyParts e;
   // Useful MACs only: a padded or zero operand slot switches little (docs/energy.md).
   e.mac_j = op.macs ? double(op.macs) * costs.mac_j(op.dtype) : 0.0;
@@ -14,11 +15,25 @@ EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCost
   // The on-chip memory (chip.cmem) priced as vector memory per byte: no figure for a large
   // shared SRAM level is in the node tables (an assumption, docs/energy.md).
   e.sram_j = double(op.onchip_bytes + op.cmem_read_bytes + op.cmem_write_bytes) * costs.sram_byte_j;
-  e.dram_j = double(op.hbm_read_bytes + op.hbm_write_bytes) * 8.0 * costs.dram_bit_j;
+  if (dram) {
+    e.dram = dram_energy(*dram, {op.hbm_read_bytes, op.hbm_write_bytes, op.dram_acts, op.dram_refreshes,
+                                 op.dram_bank_refreshes});
+    e.dram_j = e.dram.total_j();
+  } else {
+    e.dram_j = double(op.hbm_read_bytes + op.hbm_write_bytes) * 8.0 * costs.dram_bit_j;
+  }
   return e;
 }
 
 namespace {
+
+void add_dram(DramEnergyParts& to, const DramEnergyParts& d) {
+  to.act_j += d.act_j;
+  to.read_j += d.read_j;
+  to.write_j += d.write_j;
+  to.refresh_j += d.refresh_j;
+  to.io_j += d.io_j;
+}
 
 // Each op's dynamic energy spread evenly over its span, plus static power throughout:
 // a step at every op start and end. Ops that overlap (a weight FIFO fetching ahead, an
@@ -52,13 +67,17 @@ RunEnergy run_energy(const RunResult& run) {
   RunEnergy r;
   r.costs = resolve_energy_costs(run.hw.chip.energy);
   r.static_known = run.hw.chip.energy.static_power_uW > 0;
+  if (run.hw.chip.energy.dram_model == "per_command")
+    if (DramCommandEnergy d = dram_command_energy(run.hw); d.known) r.dram_commands = d;
+  const DramCommandEnergy* dram = r.dram_commands ? &*r.dram_commands : nullptr;
   std::uint64_t macs = 0;
   for (const OpResult& op : run.ops) {
-    EnergyParts e = op_energy(run, op, r.costs);
+    EnergyParts e = op_energy(run, op, r.costs, dram);
     r.total.mac_j += e.mac_j;
     r.total.vector_j += e.vector_j;
     r.total.sram_j += e.sram_j;
     r.total.dram_j += e.dram_j;
+    add_dram(r.total.dram, e.dram);
     e.static_j = double(op.end_ps - op.start_ps) * 1e-12 * r.costs.static_power_w;
     r.ops.push_back(e);
     macs += op.macs;
@@ -75,10 +94,25 @@ RunEnergy run_energy(const RunResult& run) {
     const double lanes = double(run.hw.chip.vector.lanes) * double(run.hw.chip.vector.sublanes);
     r.total.vector_j = double(a.vpu_busy_cycles) * lanes * r.costs.vector_op_j;
     r.total.sram_j = double(a.onchip_bytes) * r.costs.sram_byte_j;
-    r.total.dram_j = double(run.hbm_read_bytes + run.hbm_write_bytes) * 8.0 * r.costs.dram_bit_j;
+    if (dram) {
+      r.total.dram = dram_energy(*dram, {run.hbm_read_bytes, run.hbm_write_bytes, a.dram_acts, a.dram_refreshes,
+                                         a.dram_bank_refreshes});
+      r.total.dram_j = r.total.dram.total_j();
+    } else {
+      r.total.dram_j = double(run.hbm_read_bytes + run.hbm_write_bytes) * 8.0 * r.costs.dram_bit_j;
+    }
   }
-  // Collectives read and write HBM too (sim/collective_contention.h).
-  if (run.pod) r.total.dram_j += double(run.pod->collective_hbm_bytes) * 8.0 * r.costs.dram_bit_j;
+  // Collectives read and write HBM too (sim/collective_contention.h). By command they are
+  // streams, half read and half written, one ACT a row: their commands are not counted.
+  if (run.pod && dram) {
+    const std::uint64_t b = run.pod->collective_hbm_bytes;
+    const DramEnergyParts c =
+        dram_energy(*dram, {b / 2, b - b / 2, std::uint64_t(double(b) / dram->row_bytes), 0, 0});
+    add_dram(r.total.dram, c);
+    r.total.dram_j += c.total_j();
+  } else if (run.pod) {
+    r.total.dram_j += double(run.pod->collective_hbm_bytes) * 8.0 * r.costs.dram_bit_j;
+  }
   // ici_bytes counts a byte once per link it crosses (PodResult).
   if (run.pod) r.total.ici_j = double(run.pod->ici_bytes) * 8.0 * r.costs.ici_bit_j;
   r.total.static_j = run.time_s() * r.costs.static_power_w * double(run.chips);

@@ -90,6 +90,18 @@ ordered_json energy_json(const RunEnergy& e) {
                         {"mac_fp32", c.mac_fp32_j * 1e12}, {"vector_op", c.vector_op_j * 1e12},
                         {"sram_byte", c.sram_byte_j * 1e12}, {"dram_bit", c.dram_bit_j * 1e12},
                         {"ici_bit", c.ici_bit_j * 1e12}};
+  if (const auto& d = e.dram_commands) {  // chip.energy.dram_model=per_command
+    j["dram_model"] = "per_command";
+    j["dram_joules"] = {{"act", e.total.dram.act_j},         {"read", e.total.dram.read_j},
+                        {"write", e.total.dram.write_j},     {"refresh", e.total.dram.refresh_j},
+                        {"io", e.total.dram.io_j}};
+    j["dram_pj"] = {{"act", d->act_j * 1e12},          {"read_bit", d->read_bit_j * 1e12},
+                    {"write_bit", d->write_bit_j * 1e12}, {"refresh", d->refresh_j * 1e12},
+                    {"bank_refresh", d->bank_refresh_j * 1e12}, {"io_bit", d->io_bit_j * 1e12},
+                    {"source", d->source}};
+  } else {
+    j["dram_model"] = "per_bit";
+  }
   return j;
 }
 
@@ -167,6 +179,20 @@ std::string report_json(const RunResult& r) {
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
   j["energy"] = energy_json(energy);
+  if (energy.dram_commands) {
+    std::uint64_t acts = 0, refs = 0, bank_refs = 0;
+    for (const OpResult& o : r.ops) {
+      acts += o.dram_acts;
+      refs += o.dram_refreshes;
+      bank_refs += o.dram_bank_refreshes;
+    }
+    if (r.all_chips) {
+      acts = r.all_chips->dram_acts;
+      refs = r.all_chips->dram_refreshes;
+      bank_refs = r.all_chips->dram_bank_refreshes;
+    }
+    j["energy"]["dram_commands"] = {{"acts", acts}, {"refreshes", refs}, {"bank_refreshes", bank_refs}};
+  }
   j["area"] = area_json(area);
   if (host.modelled) j["host"] = host_json(host);
   if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);

@@ -129,6 +129,11 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
          "({} table)",
          e.total.total_j(), e.static_known ? "" : " (dynamic only: chip.energy.static_power not set)", e.total.mac_j,
          e.total.vector_j, e.total.sram_j, e.total.dram_j, e.total.ici_j, e.total.static_j, e.costs.node);
+    if (e.dram_commands)
+      line("  DRAM by command  ACT {:.3g} J, read {:.3g}, write {:.3g}, refresh {:.3g}, I/O {:.3g} "
+           "(chip.energy.dram_model=per_command; currents from {})",
+           e.total.dram.act_j, e.total.dram.read_j, e.total.dram.write_j, e.total.dram.refresh_j, e.total.dram.io_j,
+           e.dram_commands->source);
     line("  power            {:.1f} W average{}, {:.3g} TOPS/W", e.average_power_w,
          r.all_chips ? "" : fmt::format(", {:.1f} W peak (op by op)", e.peak_power_w), e.tops_per_w);
   }

@@ -32,7 +32,8 @@ json summary_of(const RunResult& r) {
   json ops = json::array();
   for (const OpResult& o : r.ops)
     ops.push_back({o.name, o.start_ps, o.end_ps, o.macs, o.hbm_read_bytes, o.hbm_write_bytes, o.padded_macs,
-                   o.mxu_active_cycles, o.dtype, o.vpu_busy_cycles, o.onchip_bytes});  // the last three: energy
+                   o.mxu_active_cycles, o.dtype, o.vpu_busy_cycles, o.onchip_bytes, o.dram_acts, o.dram_refreshes,
+                   o.dram_bank_refreshes});  // from dtype on: energy
   j["ops"] = std::move(ops);
   return j;
 }
@@ -57,6 +58,9 @@ RunResult result_of(const json& j, const HardwareSpec& hw) {
     op.dtype = o[8].get<std::string>();
     op.vpu_busy_cycles = o[9].get<std::uint64_t>();
     op.onchip_bytes = o[10].get<std::uint64_t>();
+    op.dram_acts = o[11].get<std::uint64_t>();
+    op.dram_refreshes = o[12].get<std::uint64_t>();
+    op.dram_bank_refreshes = o[13].get<std::uint64_t>();
     r.macs += op.macs;
     r.ops.push_back(std::move(op));
   }

@@ -381,6 +381,9 @@ RunResult compose(const HardwareSpec& hw, const PodPlan& plan, const std::vector
       actions.macs_by_dtype[op.dtype] += op.macs;
       actions.vpu_busy_cycles += op.vpu_busy_cycles;
       actions.onchip_bytes += op.onchip_bytes;
+      actions.dram_acts += op.dram_acts;
+      actions.dram_refreshes += op.dram_refreshes;
+      actions.dram_bank_refreshes += op.dram_bank_refreshes;
     }
   }
   r.all_chips = std::move(actions);

@@ -184,6 +184,9 @@ void finish_chip(RunResult& r, Chip& chip, const std::vector<OpPlan>& plans) {
     o.hbm_write_bytes = t.hbm_write_bytes;
     o.cmem_read_bytes = t.cmem_read_bytes;
     o.cmem_write_bytes = t.cmem_write_bytes;
+    o.dram_acts = t.dram_acts;
+    o.dram_refreshes = t.dram_refreshes;
+    o.dram_bank_refreshes = t.dram_bank_refreshes;
     o.mxu_active_cycles = t.mxu.active;
     o.mxu_input_stall_cycles = t.mxu.input_stall;
     o.mxu_weight_load_stall_cycles = t.mxu.weight_load_stall;

@@ -148,3 +148,38 @@ TEST(AreaReport, BlocksAddUpToTheChipAndPerformancePerMm2IsAchievedOverAllChips)
 
 }  // namespace
 }  // namespace podsim::test
+
+namespace podsim::test {
+namespace {
+
+TEST(EnergyReport, OffChipMemoryByCommandIsItsCountsTimesItsEnergies) {
+  const std::string wl = std::string(PODSIM_SOURCE_DIR) + "/workloads/embedding-example.yaml --hw tpu-v3";
+  const nlohmann::json bit = run_json(wl, "dram-per-bit");
+  const nlohmann::json cmd = run_json(wl + " --set chip.energy.dram_model=per_command", "dram-per-command");
+  EXPECT_EQ(bit["summary"]["time_s"], cmd["summary"]["time_s"]);  // energy never changes timing
+  EXPECT_EQ(bit["energy"]["dram_model"], "per_bit");
+  const nlohmann::json& e = cmd["energy"];
+  ASSERT_EQ(e["dram_model"], "per_command");
+  const nlohmann::json& j = e["dram_joules"];
+  const nlohmann::json& pj = e["dram_pj"];
+  const nlohmann::json& n = e["dram_commands"];
+  const double read = double(cmd["summary"]["hbm_read_bytes"].get<std::uint64_t>()) * 8;
+  const double written = double(cmd["summary"]["hbm_write_bytes"].get<std::uint64_t>()) * 8;
+  EXPECT_GT(n["acts"].get<std::uint64_t>(), 0u);
+  EXPECT_NEAR(j["act"].get<double>(), double(n["acts"].get<std::uint64_t>()) * pj["act"].get<double>() * 1e-12, 1e-15);
+  EXPECT_NEAR(j["read"].get<double>(), read * pj["read_bit"].get<double>() * 1e-12, 1e-15);
+  EXPECT_NEAR(j["write"].get<double>(), written * pj["write_bit"].get<double>() * 1e-12, 1e-15);
+  EXPECT_NEAR(j["io"].get<double>(), (read + written) * pj["io_bit"].get<double>() * 1e-12, 1e-15);
+  EXPECT_NEAR(j["refresh"].get<double>(),
+              double(n["refreshes"].get<std::uint64_t>()) * pj["refresh"].get<double>() * 1e-12 +
+                  double(n["bank_refreshes"].get<std::uint64_t>()) * pj["bank_refresh"].get<double>() * 1e-12,
+              1e-15);
+  const double parts = j["act"].get<double>() + j["read"].get<double>() + j["write"].get<double>() +
+                       j["refresh"].get<double>() + j["io"].get<double>();
+  EXPECT_NEAR(e["joules"]["dram"].get<double>(), parts, 1e-12 * parts);
+  // Lookups of scattered rows pay their ACTs: more than the per-bit figure, which prices a stream.
+  EXPECT_GT(e["joules"]["dram"].get<double>(), bit["energy"]["joules"]["dram"].get<double>());
+}
+
+}  // namespace
+}  // namespace podsim::test

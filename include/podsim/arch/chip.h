@@ -39,6 +39,7 @@ struct OpTiming {
   std::uint64_t start_ps = 0, end_ps = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
   std::uint64_t cmem_read_bytes = 0, cmem_write_bytes = 0;  // the on-chip memory's (chip.cmem)
+  std::uint64_t dram_acts = 0, dram_refreshes = 0, dram_bank_refreshes = 0;  // DRAM devices' commands
   ArrayCycleBreakdown mxu;  // summed over MXUs
   std::uint64_t macs = 0, padded_macs = 0;
   std::uint64_t vpu_busy_cycles = 0;  // summed over the cores' vector units

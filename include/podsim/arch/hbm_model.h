@@ -32,6 +32,9 @@ struct HbmChannelStats {
   std::uint64_t busy_ps = 0;      // data bus busy
   // DRAM devices only:
   std::uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, refreshes = 0;
+  // Commands for energy (energy/dram_energy.h): ACTs, and refreshes all-bank and per-bank,
+  // including those counted in idle stretches without being placed.
+  std::uint64_t acts = 0, all_bank_refreshes = 0, bank_refreshes = 0;
   std::uint64_t forwarded_reads = 0;  // served from the write queue (read-after-write)
   std::uint64_t streamed = 0;         // requests the controller's streaming fast path placed
   double mean_queue_depth = 0;

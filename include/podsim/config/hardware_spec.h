@@ -109,6 +109,9 @@ struct EnergySpec {
   std::string node = "16nm";                      // configs/energy/16nm.yaml
   std::map<std::string, std::string> overrides;   // action -> "0.2 pJ" (replaces the table's)
   std::uint64_t dram_bit_aJ = 3'900'000;              // per bit read or written, I/O included
+  // per_bit: every off-chip bit at dram_bit; per_command: ACTs, array reads and writes and
+  // refreshes from the device's currents, the rest of dram_bit per bit (energy/dram_energy.h).
+  std::string dram_model = "per_bit";
   std::uint64_t ici_bit_aJ = 0;                   // per bit per link crossed
   std::uint64_t static_power_uW = 0;              // per chip, whether busy or idle; 0 = not known
 };

@@ -4,8 +4,10 @@
 // inter-chip bits per link crossed. docs/energy.md lists what is and is not counted.
 #pragma once
 
+#include <optional>
 #include <vector>
 
+#include "podsim/energy/dram_energy.h"
 #include "podsim/energy/energy_table.h"
 #include "podsim/sim/run_result.h"
 
@@ -13,12 +15,15 @@ namespace podsim {
 
 struct EnergyParts {
   double mac_j = 0, vector_j = 0, sram_j = 0, dram_j = 0, ici_j = 0, static_j = 0;
+  DramEnergyParts dram;  // dram_j by command (chip.energy.dram_model=per_command); zero per bit
   double dynamic_j() const { return mac_j + vector_j + sram_j + dram_j + ici_j; }
   double total_j() const { return dynamic_j() + static_j; }
 };
 
 struct RunEnergy {
   EnergyCosts costs;
+  // Set when chip.energy.dram_model is per_command and the device has a command model.
+  std::optional<DramCommandEnergy> dram_commands;
   bool static_known = false;     // chip.energy.static_power set: else totals are dynamic only
   EnergyParts total;             // the run: dynamic parts summed over ops, static over the run's time
   std::vector<EnergyParts> ops;  // per op of RunResult::ops; static over the op's span
@@ -36,7 +41,9 @@ struct RunEnergy {
 
 RunEnergy run_energy(const RunResult& run);
 
-// One op's dynamic energy (static left 0): what `run_energy` adds up.
-EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCosts& costs);
+// One op's dynamic energy (static left 0): what `run_energy` adds up. Off-chip memory by
+// command when `dram` is given, else per bit.
+EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCosts& costs,
+                      const DramCommandEnergy* dram = nullptr);
 
 }  // namespace podsim

@@ -30,6 +30,7 @@ struct OpResult {
   std::uint64_t start_ps = 0, end_ps = 0;
   std::uint64_t hbm_read_bytes = 0, hbm_write_bytes = 0;
   std::uint64_t cmem_read_bytes = 0, cmem_write_bytes = 0;  // the on-chip memory's (chip.cmem; else 0)
+  std::uint64_t dram_acts = 0, dram_refreshes = 0, dram_bank_refreshes = 0;  // DRAM commands (0 for the ideal device)
   // Where the MXUs' cycles went during the op, summed over every MXU of the chip: the
   // five parts add up to (op cycles x MXU count) exactly.
   std::uint64_t mxu_active_cycles = 0;
@@ -136,6 +137,7 @@ struct RunResult {
   struct ChipActions {
     std::map<std::string, std::uint64_t> macs_by_dtype;
     std::uint64_t vpu_busy_cycles = 0, onchip_bytes = 0;
+    std::uint64_t dram_acts = 0, dram_refreshes = 0, dram_bank_refreshes = 0;
   };
   std::optional<ChipActions> all_chips;
   std::vector<InvariantCheck> invariants;
