@@ -94,6 +94,11 @@ std::optional<double> parse_area_density(const std::string& key, const std::stri
     if (why) *why = fmt::format("expected a number >= 0 (in the unit '{}' ends with), got '{}'", key, text);
     return std::nullopt;
   }
+  // Far above any real block (a square metre is 1e6 mm2): bounds keep every sum finite.
+  if (x > 1e12) {
+    if (why) *why = fmt::format("at most 1e12 (in the unit '{}' ends with), got '{}'", key, text);
+    return std::nullopt;
+  }
   if (key == "uncore_percent" && x >= 100) {
     if (why) *why = fmt::format("a share of the die under 100 percent, got '{}'", text);
     return std::nullopt;

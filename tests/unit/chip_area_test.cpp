@@ -107,7 +107,8 @@ TEST(ChipArea, LinksCountInAPodByTheirBandwidth) {
 }
 
 TEST(ChipArea, BadOverridesAreRefusedWithTheirKey) {
-  for (const char* bad : {"chip.area.pe_bf16_um2=-1", "chip.area.pe_bf16_um2=1e400", "chip.area.uncore_percent=100",
+  for (const char* bad : {"chip.area.pe_bf16_um2=-1", "chip.area.pe_bf16_um2=1e400", "chip.area.pe_bf16_um2=1e300",
+                          "chip.area.pe_bf16_um2=nan", "chip.area.uncore_percent=100",
                           "chip.area.sram_mm2_per_mib=2 mm2"}) {
     try {
       load_hardware("tpu-v3", {bad});
