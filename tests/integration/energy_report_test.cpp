@@ -183,3 +183,46 @@ TEST(EnergyReport, OffChipMemoryByCommandIsItsCountsTimesItsEnergies) {
 
 }  // namespace
 }  // namespace podsim::test
+
+namespace podsim::test {
+namespace {
+
+// docs/labs.md, Lab 10. Shares and ratios follow from the area tables' closed forms
+// (docs/energy.md) and from the ops' bounds: the 4096^3 GEMM is compute-bound (twice the
+// MXUs, twice the TFLOPS), the batch-8 GEMV bound by HBM.
+TEST(AreaReport, LabTenClaimsHold) {
+  const std::string gemm = write_temp("lab10-gemm.yaml",
+                                      "workload:\n  ops:\n    - {op: matmul, name: gemm, m: 4096, k: 4096, n: 4096, dtype: bf16}\n");
+  const std::string gemv = write_temp("lab10-gemv.yaml",
+                                      "workload:\n  ops:\n    - {op: matmul, name: gemv, m: 8, k: 4096, n: 4096, dtype: bf16}\n");
+  const nlohmann::json a = run_json(gemm + " --hw tpu-v3", "lab10-a");
+  const nlohmann::json b = run_json(gemm + " --hw tpu-v3 --set chip.mxus_per_core=4", "lab10-b");
+  const nlohmann::json c = run_json(gemm + " --hw tpu-v3 --set chip.energy.node=7nm", "lab10-c");
+  const nlohmann::json va = run_json(gemv + " --hw tpu-v3", "lab10-va");
+  const nlohmann::json vb = run_json(gemv + " --hw tpu-v3 --set chip.mxus_per_core=4", "lab10-vb");
+  auto share = [](const nlohmann::json& r, const char* block) {
+    return r["area"]["blocks"][block]["mm2"].get<double>() / r["area"]["chip_mm2"].get<double>();
+  };
+  auto num = [](const nlohmann::json& r, const char* key) { return r["summary"][key].get<double>(); };
+  // A quarter of the die is MXUs: 4 x 128^2 x 2,054 um2 = 134.6 mm2 of 538 (the lab's 25 %).
+  EXPECT_NEAR(share(a, "mxu"), 0.25, 0.01);
+  EXPECT_NEAR(share(a, "memory_io"), 0.22, 0.01);
+  // Twice the MXUs: the MXU block doubles and the die grows by it over the 77 % that is not uncore.
+  const double mxu = a["area"]["blocks"]["mxu"]["mm2"].get<double>();
+  EXPECT_NEAR(b["area"]["blocks"]["mxu"]["mm2"].get<double>(), 2 * mxu, 1e-9 * mxu);
+  EXPECT_NEAR(num(b, "area_mm2") - num(a, "area_mm2"), mxu / 0.77, 1e-6);
+  EXPECT_NEAR(num(b, "area_mm2") / num(a, "area_mm2"), 1.32, 0.01);
+  // The GEMM's TFLOPS double, so per mm2 it gains 2 / 1.32 = 1.5x; the GEMV's barely move.
+  EXPECT_GT(num(b, "achieved_tflops"), 1.95 * num(a, "achieved_tflops"));
+  EXPECT_NEAR(num(b, "tflops_per_mm2") / num(a, "tflops_per_mm2"), 2 / 1.32, 0.05);
+  EXPECT_LT(num(vb, "achieved_tflops"), 1.10 * num(va, "achieved_tflops"));
+  EXPECT_LT(num(vb, "tflops_per_mm2"), 0.85 * num(va, "tflops_per_mm2"));
+  // 7 nm: logic to 0.40x and SRAM to 0.36x of 16 nm, the PHYs unchanged: under half the
+  // area, and memory I/O a larger share.
+  EXPECT_LT(num(c, "area_mm2"), 0.5 * num(a, "area_mm2"));
+  EXPECT_GT(share(c, "memory_io"), share(a, "memory_io") + 0.05);
+  EXPECT_EQ(c["summary"]["time_s"], a["summary"]["time_s"]);  // the node changes no timing
+}
+
+}  // namespace
+}  // namespace podsim::test
