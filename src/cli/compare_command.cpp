@@ -17,19 +17,25 @@
 namespace podsim::cli {
 namespace {
 
-// Which way is better, from the metric's name: lower for times, cycles and bytes; higher
-// for throughput, utilization and bandwidth; unknown: any change beyond tolerance counts.
+// Which way is better, from the metric's name: lower for times, cycles, bytes and joules;
+// higher for throughput, utilization, bandwidth and work per joule (TOPS/W); unknown
+// (power among them: more watts can mean the same joules spent faster): any change
+// beyond tolerance counts.
 int better_direction(const std::string& name) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
-  if (has("tflops") || has("utilization") || has("gbps") || has("hit_rate")) return +1;
-  if (has("time") || has("cycles") || has("latency") || has("_s") || has("bytes") || has("stall")) return -1;
+  const bool joules = name.size() > 2 && name.compare(name.size() - 2, 2, "_j") == 0;
+  if (has("tflops") || has("utilization") || has("gbps") || has("hit_rate") || has("tops_per_w")) return +1;
+  if (has("time") || has("cycles") || has("latency") || has("_s") || has("bytes") || has("stall") || joules ||
+      has("joules_per"))
+    return -1;
   return 0;
 }
 
 // Figures of the configuration, not of the run: a change is a different input, shown as
 // such, never a regression or an improvement.
 bool is_input(const std::string& metric) {
-  return metric == "peak_tflops" || metric == "hbm_peak_gbps" || metric == "clock_hz" || metric == "chips";
+  return metric == "peak_tflops" || metric == "hbm_peak_gbps" || metric == "clock_hz" || metric == "chips" ||
+         metric == "area_mm2";  // the chip's area: a function of the hardware alone (energy/chip_area.h)
 }
 
 // The unit a metric's name implies, for the reader.
@@ -38,12 +44,17 @@ std::string unit_of(const std::string& metric) {
     const std::string t(s);
     return metric.size() >= t.size() && metric.compare(metric.size() - t.size(), t.size(), t) == 0;
   };
+  if (ends("tflops_per_mm2")) return "TFLOPS/mm2";
+  if (ends("tops_per_w")) return "TOPS/W";
   if (ends("_s")) return "s";
   if (ends("bytes")) return "B";
   if (ends("gbps")) return "GB/s";
   if (ends("tflops")) return "TFLOPS";
   if (ends("cycles")) return "cycles";
   if (ends("_hz")) return "Hz";
+  if (ends("_j")) return "J";
+  if (ends("_w")) return "W";
+  if (ends("_mm2")) return "mm2";
   return "";
 }
 

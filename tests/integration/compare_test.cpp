@@ -172,3 +172,30 @@ TEST(Compare, OpsNameTheOpThatRegressedInEveryFormat) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Compare, FewerJoulesAndMoreTopsPerWattImproveAndAreaIsAnInput) {
+  // Half the energy, 1.8x the TOPS/W, a larger chip: two improvements and an input.
+  const fs::path d = fresh_dir("compare_energy");
+  auto report = [](double energy_j, double tops_per_w, double area_mm2) {
+    return fmt::format(
+        "{{\"workload\": {{\"name\": \"w\"}}, \"hardware\": {{\"name\": \"tpu-v3\"}}, \"summary\": "
+        "{{\"time_s\": 1.0, \"energy_j\": {}, \"tops_per_w\": {}, \"area_mm2\": {}}}}}\n",
+        energy_j, tops_per_w, area_mm2);
+  };
+  std::ofstream(d / "a.json") << report(2.0, 1.0, 538);
+  std::ofstream(d / "b.json") << report(1.0, 1.8, 713);
+  const std::string a = (d / "a.json").string(), b = (d / "b.json").string();
+  Outcome o = sh(kPodsim + " compare " + a + " " + b);
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("0 regressions, 2 improvements beyond tolerance, 0 missing, 1 inputs changed"),
+            std::string::npos)
+      << o.output;
+  // The other way round the same two are regressions.
+  o = sh(kPodsim + " compare " + b + " " + a);
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("2 regressions, 0 improvements beyond tolerance"), std::string::npos) << o.output;
+}
+
+}  // namespace
