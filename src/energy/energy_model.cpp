@@ -78,6 +78,9 @@ RunEnergy run_energy(const RunResult& run) {
     r.total.sram_j += e.sram_j;
     r.total.dram_j += e.dram_j;
     add_dram(r.total.dram, e.dram);
+    r.dram_counted.acts += op.dram_acts;
+    r.dram_counted.refreshes += op.dram_refreshes;
+    r.dram_counted.bank_refreshes += op.dram_bank_refreshes;
     e.static_j = double(op.end_ps - op.start_ps) * 1e-12 * r.costs.static_power_w;
     r.ops.push_back(e);
     macs += op.macs;
@@ -94,6 +97,7 @@ RunEnergy run_energy(const RunResult& run) {
     const double lanes = double(run.hw.chip.vector.lanes) * double(run.hw.chip.vector.sublanes);
     r.total.vector_j = double(a.vpu_busy_cycles) * lanes * r.costs.vector_op_j;
     r.total.sram_j = double(a.onchip_bytes) * r.costs.sram_byte_j;
+    r.dram_counted = {0, 0, a.dram_acts, a.dram_refreshes, a.dram_bank_refreshes};
     if (dram) {
       r.total.dram = dram_energy(*dram, {run.hbm_read_bytes, run.hbm_write_bytes, a.dram_acts, a.dram_refreshes,
                                          a.dram_bank_refreshes});

@@ -179,20 +179,10 @@ std::string report_json(const RunResult& r) {
   s["invariants_ok"] = r.invariants_hold();
   j["summary"] = std::move(s);
   j["energy"] = energy_json(energy);
-  if (energy.dram_commands) {
-    std::uint64_t acts = 0, refs = 0, bank_refs = 0;
-    for (const OpResult& o : r.ops) {
-      acts += o.dram_acts;
-      refs += o.dram_refreshes;
-      bank_refs += o.dram_bank_refreshes;
-    }
-    if (r.all_chips) {
-      acts = r.all_chips->dram_acts;
-      refs = r.all_chips->dram_refreshes;
-      bank_refs = r.all_chips->dram_bank_refreshes;
-    }
-    j["energy"]["dram_commands"] = {{"acts", acts}, {"refreshes", refs}, {"bank_refreshes", bank_refs}};
-  }
+  if (energy.dram_commands)
+    j["energy"]["dram_commands"] = {{"acts", energy.dram_counted.acts},
+                                    {"refreshes", energy.dram_counted.refreshes},
+                                    {"bank_refreshes", energy.dram_counted.bank_refreshes}};
   j["area"] = area_json(area);
   if (host.modelled) j["host"] = host_json(host);
   if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);

@@ -24,6 +24,9 @@ struct RunEnergy {
   EnergyCosts costs;
   // Set when chip.energy.dram_model is per_command and the device has a command model.
   std::optional<DramCommandEnergy> dram_commands;
+  // The ACTs and refreshes the run's DRAM channels issued (every chip's in a pod run): what
+  // the by-command energy prices. Its byte fields stay 0 (the run's summary has them).
+  DramCounts dram_counted;
   bool static_known = false;     // chip.energy.static_power set: else totals are dynamic only
   EnergyParts total;             // the run: dynamic parts summed over ops, static over the run's time
   std::vector<EnergyParts> ops;  // per op of RunResult::ops; static over the op's span
