@@ -24,7 +24,9 @@ namespace {
 int better_direction(const std::string& name) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
   const bool joules = name.size() > 2 && name.compare(name.size() - 2, 2, "_j") == 0;
-  if (has("tflops") || has("utilization") || has("gbps") || has("hit_rate") || has("tops_per_w")) return +1;
+  // A rate: samples_per_s, tokens_per_s, requests_per_s (not joules_per_sample).
+  const bool rate = name.size() > 6 && name.compare(name.size() - 6, 6, "_per_s") == 0;
+  if (has("tflops") || has("utilization") || has("gbps") || has("hit_rate") || has("tops_per_w") || rate) return +1;
   if (has("time") || has("cycles") || has("latency") || has("_s") || has("bytes") || has("stall") || joules ||
       has("joules_per"))
     return -1;
@@ -35,7 +37,8 @@ int better_direction(const std::string& name) {
 // such, never a regression or an improvement.
 bool is_input(const std::string& metric) {
   return metric == "peak_tflops" || metric == "hbm_peak_gbps" || metric == "clock_hz" || metric == "chips" ||
-         metric == "area_mm2";  // the chip's area: a function of the hardware alone (energy/chip_area.h)
+         metric == "area_mm2" ||  // the chip's area: a function of the hardware alone (energy/chip_area.h)
+         metric == "samples_per_step";  // declared by the workload (workload.samples)
 }
 
 // The unit a metric's name implies, for the reader.
@@ -46,6 +49,8 @@ std::string unit_of(const std::string& metric) {
   };
   if (ends("tflops_per_mm2")) return "TFLOPS/mm2";
   if (ends("tops_per_w")) return "TOPS/W";
+  if (ends("_per_s")) return "/s";
+  if (ends("joules_per_sample")) return "J";
   if (ends("_s")) return "s";
   if (ends("bytes")) return "B";
   if (ends("gbps")) return "GB/s";

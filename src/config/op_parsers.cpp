@@ -283,6 +283,7 @@ OpBody parse_template(OpFields& f) {
     t.ffn = fn_of(f.choice("ffn", {"gelu", "swiglu", "geglu"}, model ? vector_fn_name(model->ffn) : "gelu"));
     t.norm = fn_of(f.choice("norm", {"layernorm", "rmsnorm"}, model ? vector_fn_name(model->norm) : "layernorm"));
     t.rope = f.choice("rope", {"true", "false"}, model && model->rope ? "true" : "false") == "true";
+    t.fused_attention = f.choice("fused_attention", {"true", "false"}, "true") == "true";
     t.layers = f.integer("layers", 1, 4096, model ? model->layers : 1);
     t.vocab = f.integer("vocab", 0, kMaxDim, model ? model->vocab : 0);
     t.weight_dtype = f.storage_dtype("weight_dtype", t.dtype);
@@ -489,6 +490,8 @@ const std::map<std::string, OpKind>& op_kinds() {
          {"template", "ffn", "choice", "gelu", "transformers: gelu (two FFN matmuls), swiglu or geglu (gated: the first matmul 2 x d_ff wide)"},
          {"template", "norm", "choice", "layernorm", "transformers: layernorm or rmsnorm"},
          {"template", "rope", "boolean", "false", "transformers: rotary position embedding on Q and K"},
+         {"template", "fused_attention", "boolean", "true",
+          "transformers: the attention's `fused` (false: the scores go through HBM, as before FlashAttention)"},
          {"template", "layers", "integer", "1", "transformers: identical layers one after another (ops named <name>.L<i>.<op>)"},
          {"template", "d_ff", "integer", "", "transformers: FFN width (per expert for moe_layer)"},
          {"template", "decode", "boolean", "false", "transformer_decoder: one token against the KV cache"},

@@ -251,7 +251,8 @@ std::vector<std::string> summary_metric_names() {
   return {"time_s", "cycles", "flops", "achieved_tflops", "peak_tflops", "mxu_utilization", "hbm_read_bytes",
           "hbm_write_bytes", "hbm_bandwidth_gbps", "hbm_peak_gbps", "macs", "padded_macs", "chips", "ici_bytes",
           "exposed_comm_s", "contention_s", "energy_j", "average_power_w", "peak_power_w", "tops_per_w", "end_to_end_time_s",
-          "cmem_read_bytes", "cmem_write_bytes", "area_mm2", "tflops_per_mm2"};
+          "cmem_read_bytes", "cmem_write_bytes", "area_mm2", "tflops_per_mm2", "samples_per_step", "samples_per_s",
+          "joules_per_sample"};
 }
 
 std::vector<std::string> op_metric_keys() {

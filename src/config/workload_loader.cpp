@@ -1,5 +1,6 @@
 #include "podsim/config/workload_loader.h"
 
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -54,12 +55,85 @@ void parse_parallelism(const YAML::Node& node, const std::string& file, Parallel
   out->zero = std::uint32_t(f.integer("zero", 0, 3, 0));
 }
 
+// `samples: {count: 256, unit: images}`, or a count read from the ops as written:
+// `count: r50.batch` or `count: gpt.batch * gpt.seq`, so a sweep that sets the op's field
+// moves the count with it.
+const std::vector<std::string>& sample_units() {
+  static const std::vector<std::string> units = {"images", "sequences", "tokens", "queries", "samples"};
+  return units;
+}
+
+SampleSpec parse_samples(const YAML::Node& node, const YAML::Node& ops, const std::string& file) {
+  const std::string path = "workload.samples";
+  detail::expect_map(node, path, file);
+  detail::reject_unknown_keys(node, {"count", "unit"}, path, file);
+  OpFields f(node, path, file);
+  SampleSpec out;
+  const YAML::Node unit = node["unit"];
+  if (!unit)
+    throw ConfigError(location_of(node, file), path + ".unit",
+                      fmt::format("missing; expected one of {}", fmt::join(sample_units(), ", ")));
+  out.unit = f.choice("unit", sample_units(), "");
+  const YAML::Node count = node["count"];
+  if (!count)
+    throw ConfigError(location_of(node, file), path + ".count",
+                      "missing; expected a whole number of samples a step, or op fields like r50.batch");
+  out.count_text = detail::scalar_text(count, path + ".count", file);
+  constexpr std::uint64_t kMax = 1ULL << 50;
+  const std::string& text = out.count_text;
+  if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
+    out.count = f.integer("count", 1, kMax);
+    return out;
+  }
+  // Op fields joined by '*': each <op name>.<field>, a whole number written on that op.
+  std::uint64_t product = 1;
+  for (std::size_t begin = 0; begin <= text.size();) {
+    std::size_t end = text.find('*', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string term = text.substr(begin, end - begin);
+    term.erase(0, term.find_first_not_of(" \t"));
+    term.erase(term.find_last_not_of(" \t") + 1);
+    const auto dot = term.rfind('.');
+    if (term.empty() || dot == std::string::npos || dot == 0 || dot + 1 == term.size())
+      throw ConfigError(location_of(count, file), path + ".count",
+                        fmt::format("expected a whole number or op fields joined by '*' (like r50.batch or "
+                                    "gpt.batch * gpt.seq), got '{}'",
+                                    text));
+    const std::string name = term.substr(0, dot), field = term.substr(dot + 1);
+    YAML::Node op;
+    bool found = false;  // a default Node is a null node, not an absent one: `!op` cannot tell
+    for (std::size_t i = 0; i < ops.size() && !found; ++i)
+      if (ops[i].IsMap() && ops[i]["name"] && ops[i]["name"].IsScalar() && ops[i]["name"].Scalar() == name) {
+        op.reset(ops[i]);
+        found = true;
+      }
+    if (!found)
+      throw ConfigError(location_of(count, file), path + ".count", fmt::format("no op is named '{}'", name));
+    if (!op[field])
+      throw ConfigError(location_of(count, file), path + ".count",
+                        fmt::format("op '{}' has no '{}' written; give the count as a number", name, field));
+    std::string why;
+    const std::string value = detail::scalar_text(op[field], path + ".count", file);
+    const auto n = parse_param_text(ParamType::integer, UnitKind::none, 1, kMax, {}, value, &why);
+    if (!n)
+      throw ConfigError(location_of(op[field], file), path + ".count",
+                        fmt::format("op '{}' field '{}' is '{}', not a whole number of samples: {}", name, field, value, why));
+    if (product > kMax / n->number)
+      throw ConfigError(location_of(count, file), path + ".count", fmt::format("'{}' is more than 2^50 samples", text));
+    product *= n->number;
+    begin = end + 1;
+  }
+  out.count = product;
+  return out;
+}
+
 WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
   detail::reject_unknown_keys(root, {"workload"}, "", file);
   const YAML::Node wl = root["workload"];
   if (!wl) throw ConfigError({file, 1, 1}, "workload", "missing; the file must start with 'workload:'");
   detail::expect_map(wl, "workload", file);
-  detail::reject_unknown_keys(wl, {"name", "description", "ops", "training", "parallelism"}, "workload", file);
+  detail::reject_unknown_keys(wl, {"name", "description", "ops", "training", "parallelism", "samples"}, "workload",
+                              file);
 
   WorkloadSpec spec;
   spec.source = file;
@@ -76,6 +150,7 @@ WorkloadSpec parse_document(const YAML::Node& root, const std::string& file) {
                         "ZeRO shards what a training step holds (optimizer state, master weights, gradients); this "
                         "workload has no 'training:' section");
   }
+  if (const YAML::Node n = wl["samples"]) spec.samples = parse_samples(n, ops, file);
   std::set<std::string> names;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     Op op = detail::parse_op(ops[i], i, file);
@@ -117,7 +192,7 @@ WorkloadSpec load_workload(const std::string& path, const std::vector<std::strin
     // training.<field> and parallelism.<field> (nested: training.precision.compute): a
     // field of a section the workload has (setting one never turns training or
     // parallelism on by itself); the document is checked in full once set.
-    for (const char* section : {"training", "parallelism"}) {
+    for (const char* section : {"training", "parallelism", "samples"}) {
       const std::string prefix = std::string(section) + ".";
       if (rest.rfind(prefix, 0) != 0) continue;
       YAML::Node node = wl[section];
@@ -137,7 +212,7 @@ WorkloadSpec load_workload(const std::string& path, const std::vector<std::strin
       }
       node[tail] = value;
     }
-    if (rest.rfind("training.", 0) == 0 || rest.rfind("parallelism.", 0) == 0) continue;
+    if (rest.rfind("training.", 0) == 0 || rest.rfind("parallelism.", 0) == 0 || rest.rfind("samples.", 0) == 0) continue;
     YAML::Node ops = wl["ops"];
     if (!ops || !ops.IsSequence()) throw ConfigError({path, 0, 0}, "workload.ops", "missing; expected a list of ops");
     // ops[i].field or ops.<name>.field
@@ -165,7 +240,7 @@ WorkloadSpec load_workload(const std::string& path, const std::vector<std::strin
     } else {
       throw ConfigError(where, key,
                         "expected workload.name, workload.ops[<index>].<field>, workload.ops.<name>.<field>, "
-                        "workload.training.<field> or workload.parallelism.<field>");
+                        "workload.training.<field>, workload.parallelism.<field> or workload.samples.<field>");
     }
     if (index >= ops.size())
       throw ConfigError(where, key, fmt::format("the workload has {} ops", ops.size()));

@@ -171,6 +171,12 @@ std::string report_json(const RunResult& r) {
   s["average_power_w"] = energy.average_power_w;
   if (!r.all_chips) s["peak_power_w"] = energy.peak_power_w;  // op granularity; not for pods
   s["tops_per_w"] = energy.tops_per_w;
+  if (const std::uint64_t n = r.samples_per_step()) {  // workload.samples
+    s["samples_per_step"] = n;
+    s["sample_unit"] = r.workload.samples.unit;
+    s["samples_per_s"] = r.end_ps ? double(n) / r.time_s() : 0.0;
+    s["joules_per_sample"] = energy.total.total_j() / double(n);
+  }
   const ChipArea area = chip_area(r.hw);
   s["area_mm2"] = area.total_mm2;  // one chip's (energy/chip_area.h)
   s["tflops_per_mm2"] = r.achieved_flops() * 1e-12 / (area.total_mm2 * double(r.chips));

@@ -31,6 +31,11 @@ std::string human_time(double s) {
 
 // FLOP rates with a unit that keeps three significant digits on any chip (lab-8x8's
 // 26 GFLOPS would be "0.03 TFLOPS" in fixed TFLOPS).
+// "images" -> "image": the sample units of workload.samples.
+std::string singular(const std::string& unit) {
+  return !unit.empty() && unit.back() == 's' ? unit.substr(0, unit.size() - 1) : unit;
+}
+
 std::string human_flops(double flops_per_s) {
   if (flops_per_s >= 1e15) return fmt::format("{:.2f} PFLOPS", flops_per_s * 1e-15);
   if (flops_per_s >= 1e12) return fmt::format("{:.2f} TFLOPS", flops_per_s * 1e-12);
@@ -136,6 +141,12 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
            e.dram_commands->source);
     line("  power            {:.1f} W average{}, {:.3g} TOPS/W", e.average_power_w,
          r.all_chips ? "" : fmt::format(", {:.1f} W peak (op by op)", e.peak_power_w), e.tops_per_w);
+    if (const std::uint64_t n = r.samples_per_step()) {  // workload.samples
+      const std::string& unit = r.workload.samples.unit;
+      line("  samples          {} {} a step{}: {:.5g} {}/s, {:.4g} J per {}", n, unit,
+           r.pod ? fmt::format(" ({} a replica's microbatch)", r.workload.samples.count) : "",
+           r.end_ps ? double(n) / r.time_s() : 0.0, unit, e.total.total_j() / double(n), singular(unit));
+    }
   }
   {
     const ChipArea a = chip_area(r.hw);

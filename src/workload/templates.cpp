@@ -161,6 +161,7 @@ void transformer(const TemplateOp& t, Builder& b, bool decoder, bool moe) {
   a.decode = decoder && t.decode;
   a.dtype = t.dtype;
   a.kv_dtype = t.kv_dtype;
+  a.fused = t.fused_attention;
   b.add("attn", a);
   b.ops.back().shard = Shard::heads;
   b.matmul("out_proj", tokens, t.d_model, t.d_model);

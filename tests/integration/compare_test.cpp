@@ -198,4 +198,27 @@ TEST(Compare, FewerJoulesAndMoreTopsPerWattImproveAndAreaIsAnInput) {
   EXPECT_NE(o.output.find("2 regressions, 0 improvements beyond tolerance"), std::string::npos) << o.output;
 }
 
+TEST(Compare, MoreSamplesPerSecondAndFewerJoulesPerSampleImprove) {
+  // 1.25x the samples/s and tokens/s, 0.8x the joules per sample: three improvements; the
+  // declared samples a step changed with the batch: an input.
+  const fs::path d = fresh_dir("compare_samples");
+  auto report = [](double rate, double joules, int samples) {
+    return fmt::format(
+        "{{\"workload\": {{\"name\": \"w\"}}, \"hardware\": {{\"name\": \"tpu-v3\"}}, \"summary\": "
+        "{{\"samples_per_s\": {}, \"tokens_per_s\": {}, \"joules_per_sample\": {}, \"samples_per_step\": {}}}}}\n",
+        rate, rate, joules, samples);
+  };
+  std::ofstream(d / "a.json") << report(1000, 0.5, 256);
+  std::ofstream(d / "b.json") << report(1250, 0.4, 512);
+  const std::string a = (d / "a.json").string(), b = (d / "b.json").string();
+  Outcome o = sh(kPodsim + " compare " + a + " " + b);
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("0 regressions, 3 improvements beyond tolerance, 0 missing, 1 inputs changed"),
+            std::string::npos)
+      << o.output;
+  o = sh(kPodsim + " compare " + b + " " + a);
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("3 regressions, 0 improvements beyond tolerance"), std::string::npos) << o.output;
+}
+
 }  // namespace

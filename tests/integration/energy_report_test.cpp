@@ -121,6 +121,39 @@ TEST(EnergyReport, LabNineClaimsHold) {
   EXPECT_LT(per_flop("gemv128", 128), 2 * gemm);
 }
 
+// Lab 9's second part: joules per image at batch 1 and 256 (docs/labs.md).
+TEST(EnergyReport, LabNinePerImageClaimsHold) {
+  const std::string wl = std::string(PODSIM_SOURCE_DIR) + "/workloads/resnet50-infer.yaml --hw tpu-v3";
+  const json one = run_json(wl + " --wset workload.ops.r50.batch=1", "lab9-b1");
+  const json many = run_json(wl, "lab9-b256");
+  ASSERT_EQ(one["summary"]["samples_per_step"].get<std::uint64_t>(), 1u);
+  ASSERT_EQ(many["summary"]["samples_per_step"].get<std::uint64_t>(), 256u);
+  const double j1 = one["summary"]["joules_per_sample"].get<double>();
+  const double j256 = many["summary"]["joules_per_sample"].get<double>();
+  // More than twice the joules an image at batch 1 (the lab: 2.4x).
+  EXPECT_GT(j1, 2 * j256);
+  // The static floor: 123 W (Cloud TPU docs' minimum) over the time an image takes.
+  for (const json* r : {&one, &many}) {
+    const double per_image_s = 1 / (*r)["summary"]["samples_per_s"].get<double>();
+    const double per_image_static = (*r)["energy"]["joules"]["static"].get<double>() /
+                                    double((*r)["summary"]["samples_per_step"].get<std::uint64_t>());
+    EXPECT_NEAR(per_image_static, 123.0 * per_image_s, 1e-9 * per_image_static);
+  }
+  // The MACs an image cost the same at both batches: about 4.1 G MACs (He et al.'s figure)
+  // at 16 nm's 0.562 pJ, within the template's 2 %.
+  const double mac1 = one["energy"]["joules"]["mac"].get<double>();
+  const double mac256 = many["energy"]["joules"]["mac"].get<double>() / 256;
+  EXPECT_NEAR(mac1, mac256, 1e-9 * mac1);
+  EXPECT_NEAR(mac1, 4.1e9 * 0.562e-12, 0.02 * mac1);
+  // At batch 1 each image reads every weight from HBM: 25.6 M bf16 weights, 3.9 pJ a bit.
+  const double weights_j = 25.6e6 * 2 * 8 * 3.9e-12;
+  EXPECT_GE(one["energy"]["joules"]["dram"].get<double>(), weights_j);
+  // Most of the drop is the static floor's (the lab's second claim).
+  const double static1 = one["energy"]["joules"]["static"].get<double>();
+  const double static256 = many["energy"]["joules"]["static"].get<double>() / 256;
+  EXPECT_GT(static1 - static256, 0.75 * (j1 - j256));
+}
+
 }  // namespace
 }  // namespace podsim::test
 

@@ -149,6 +149,13 @@ struct RunResult {
     return true;
   }
   double time_s() const { return double(end_ps) * 1e-12; }
+  // Samples the whole run processes (workload.samples, docs/workloads.md): the declared
+  // count, times the data-parallel replicas and microbatches on a pod (the ops are one
+  // replica's microbatch). 0 when the workload declares none.
+  std::uint64_t samples_per_step() const {
+    if (workload.samples.count == 0) return 0;
+    return workload.samples.count * (pod ? pod->data_parallel * pod->microbatches : 1);
+  }
   // The arrays' fastest rate among the run's ops (chip.mxu.rate.*): the peak and the
   // utilization of a run of packed int8 ops count its doubled MACs per cycle.
   std::uint32_t fastest_mxu_rate() const {

@@ -269,6 +269,9 @@ struct TemplateOp {
   VectorFn ffn = VectorFn::gelu;        // transformers: gelu, or a gated swiglu / geglu FFN
   VectorFn norm = VectorFn::layernorm;  // transformers: layernorm or rmsnorm
   bool rope = false;                    // transformers: rotary position embedding on Q and K
+  // transformers: the attention's `fused` (FlashAttention-style, the default); false keeps
+  // the score matrix in HBM, as kernels before FlashAttention (2022) did.
+  bool fused_attention = true;
   // transformers: identical layers one after another (named <name>.L0.qkv ...); a layer
   // after the first is replayed op by op, its ops matching the first's (arch/chip.h).
   std::uint64_t layers = 1;
@@ -416,8 +419,18 @@ struct MoeRouting {
   std::uint64_t expert_parameters = 0;
 };
 
+// What one step of the workload processes, for throughput and energy per sample
+// (`samples:`, docs/workloads.md): `count` of `unit` per replica and microbatch, as its
+// ops are written. 0 = not declared (the report then has no per-sample figures).
+struct SampleSpec {
+  std::uint64_t count = 0;
+  std::string unit;        // images, sequences, tokens, queries or samples
+  std::string count_text;  // as written: a number or op fields ("r50.batch")
+};
+
 struct WorkloadSpec {
   std::string name;
+  SampleSpec samples;
   TrainingSpec training;
   ParallelismSpec parallelism;
   std::vector<MoeRouting> moe_routing;
