@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "podsim/config/hardware_loader.h"
+#include "podsim/energy/block_energy.h"
 #include "podsim/energy/chip_area.h"
 #include "podsim/energy/energy_model.h"
 #include "podsim/host/host_model.h"
@@ -189,6 +190,12 @@ std::string report_json(const RunResult& r) {
     j["energy"]["dram_commands"] = {{"acts", energy.dram_counted.acts},
                                     {"refreshes", energy.dram_counted.refreshes},
                                     {"bank_refreshes", energy.dram_counted.bank_refreshes}};
+  {
+    ordered_json blocks = ordered_json::object();  // energy/block_energy.h
+    for (const BlockEnergy& b : energy_by_block(r, energy, area))
+      blocks[b.block] = {{"dynamic_j", b.dynamic_j}, {"static_j", b.static_j}, {"total_j", b.total_j()}};
+    j["energy"]["by_block"] = std::move(blocks);
+  }
   j["area"] = area_json(area);
   if (host.modelled) j["host"] = host_json(host);
   if (r.pod) j["pod"] = pod_json(*r.pod, r.end_ps);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "podsim/energy/block_energy.h"
 #include "podsim/energy/chip_area.h"
 #include "podsim/energy/energy_model.h"
 #include "podsim/host/host_model.h"
@@ -139,6 +140,12 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
            "(chip.energy.dram_model=per_command; currents from {})",
            e.total.dram.act_j, e.total.dram.read_j, e.total.dram.write_j, e.total.dram.refresh_j, e.total.dram.io_j,
            e.dram_commands->source);
+    {
+      std::string parts;  // energy/block_energy.h: static power spread by area
+      for (const BlockEnergy& b : energy_by_block(r, e, chip_area(r.hw)))
+        parts += fmt::format("{}{} {:.3g}", parts.empty() ? "" : ", ", b.block, b.total_j());
+      line("  by block         {} J (static power spread over the die by area)", parts);
+    }
     line("  power            {:.1f} W average{}, {:.3g} TOPS/W", e.average_power_w,
          r.all_chips ? "" : fmt::format(", {:.1f} W peak (op by op)", e.peak_power_w), e.tops_per_w);
     if (const std::uint64_t n = r.samples_per_step()) {  // workload.samples

@@ -121,6 +121,52 @@ TEST(EnergyReport, LabNineClaimsHold) {
   EXPECT_LT(per_flop("gemv128", 128), 2 * gemm);
 }
 
+// Energy by block (energy/block_energy.h): each dynamic part in its block, the static power
+// over the die's blocks in proportion to their area, and the blocks add up to the total.
+void expect_blocks_add_up(const json& r) {
+  const json& j = r["energy"]["joules"];
+  const json& b = r["energy"]["by_block"];
+  const json& area = r["area"];
+  double sum = 0;
+  for (const auto& [name, e] : b.items()) {
+    sum += e["total_j"].get<double>();
+    EXPECT_NEAR(e["total_j"].get<double>(), e["dynamic_j"].get<double>() + e["static_j"].get<double>(), 1e-12);
+    if (name == "dram") continue;
+    ASSERT_TRUE(area["blocks"].contains(name)) << name;
+    const double share = area["blocks"][name]["mm2"].get<double>() / area["chip_mm2"].get<double>();
+    EXPECT_NEAR(e["static_j"].get<double>(), j["static"].get<double>() * share, 1e-9 * j["static"].get<double>()) << name;
+  }
+  EXPECT_NEAR(sum, j["total"].get<double>(), 1e-9 * j["total"].get<double>());
+  EXPECT_DOUBLE_EQ(b["mxu"]["dynamic_j"].get<double>(), j["mac"].get<double>());
+  EXPECT_DOUBLE_EQ(b["vector"]["dynamic_j"].get<double>(), j["vector"].get<double>());
+  EXPECT_DOUBLE_EQ(b["dram"]["dynamic_j"].get<double>(), j["dram"].get<double>());
+  const double cmem = b.contains("cmem") ? b["cmem"]["dynamic_j"].get<double>() : 0.0;
+  EXPECT_NEAR(b["vmem"]["dynamic_j"].get<double>() + cmem, j["sram"].get<double>(), 1e-12 * j["sram"].get<double>());
+}
+
+TEST(EnergyReport, BlocksAddUpAndStaticPowerFollowsArea) {
+  // One chip with an on-chip memory: its bytes are its own block's.
+  const json one = run_json(std::string(PODSIM_SOURCE_DIR) +
+                                "/workloads/mlp-block.yaml --hw tpu-v4 --set chip.cmem.capacity=128MiB "
+                                "--set 'chip.cmem.bandwidth=1.2 TB/s'",
+                            "energy-blocks");
+  expect_blocks_add_up(one);
+  ASSERT_TRUE(one["energy"]["by_block"].contains("cmem"));
+  const double cmem_bytes = double(one["summary"]["cmem_read_bytes"].get<std::uint64_t>() +
+                                   one["summary"]["cmem_write_bytes"].get<std::uint64_t>());
+  EXPECT_GT(cmem_bytes, 0);
+  EXPECT_NEAR(one["energy"]["by_block"]["cmem"]["dynamic_j"].get<double>(),
+              cmem_bytes * one["energy"]["pj_per_action"]["sram_byte"].get<double>() * 1e-12, 1e-15 + 1e-9 * cmem_bytes);
+  // A pod: every chip's actions, and the links' bits in the ICI block.
+  const std::string wl = write_temp("blocks-dp.yaml",
+                                    "workload:\n  training: {optimizer: sgd}\n  ops:\n"
+                                    "    - {op: matmul, name: fc1, m: 256, k: 1024, n: 1024, dtype: bf16}\n");
+  const json pod = run_json(wl + " --hw tpu-v3-pod --set pod.dims=2x2 --set 'chip.energy.ici_bit=5 pJ'", "energy-blocks-pod");
+  expect_blocks_add_up(pod);
+  EXPECT_GT(pod["energy"]["by_block"]["ici"]["dynamic_j"].get<double>(), 0);
+  EXPECT_DOUBLE_EQ(pod["energy"]["by_block"]["ici"]["dynamic_j"].get<double>(), pod["energy"]["joules"]["ici"].get<double>());
+}
+
 // Lab 9's second part: joules per image at batch 1 and 256 (docs/labs.md).
 TEST(EnergyReport, LabNinePerImageClaimsHold) {
   const std::string wl = std::string(PODSIM_SOURCE_DIR) + "/workloads/resnet50-infer.yaml --hw tpu-v3";
