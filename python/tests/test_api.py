@@ -51,6 +51,19 @@ def test_dicts_describe_hardware_and_workloads():
     assert r2.summary["time_s"] == pytest.approx(r.summary["time_s"], rel=1e-12)
 
 
+def test_samples_give_throughput_and_joules_per_sample_from_python(tmp_path):
+    # A workload that declares its samples: the count follows the op's m through a wset.
+    wl = tmp_path / "samples.yaml"
+    wl.write_text("workload:\n  name: s\n  samples: {count: mm.m, unit: tokens}\n  ops:\n"
+                  "    - {op: matmul, name: mm, m: 256, k: 512, n: 1024, dtype: bf16}\n")
+    r = podsim.run("tpu-v4", str(wl), wset={"workload.ops.mm.m": 512})
+    assert r.summary["samples_per_step"] == 512
+    assert r.summary["samples_per_s"] == pytest.approx(512 / r.summary["time_s"], rel=1e-12)
+    assert r.summary["joules_per_sample"] == pytest.approx(r.summary["energy_j"] / 512, rel=1e-12)
+    assert sum(b["total_j"] for b in r.json["energy"]["by_block"].values()) == pytest.approx(r.summary["energy_j"],
+                                                                                            rel=1e-9)
+
+
 def test_bad_input_raises_with_file_line_column_and_key(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("workload:\n  ops:\n    - {op: matmul, name: g, m: -1, k: 8, n: 8, dtype: bf16}\n")
