@@ -235,6 +235,35 @@ OpBody parse_collective(OpFields& f) {
   return c;
 }
 
+// A field only another template reads is an error, not silently ignored (`rope: true` on an
+// mlp, `decode: true` on an encoder).
+void reject_other_templates_fields(const OpFields& f, const std::string& name) {
+  static const std::vector<std::string> kTransformer = {
+      "seq",   "d_model", "heads",  "kv_heads", "ffn",     "norm",  "rope",   "fused_attention", "layers", "d_ff",
+      "model", "vocab",   "experts", "top_k",   "capacity_factor", "skew", "routing", "weight_dtype", "kv_dtype"};
+  const std::map<std::string, std::vector<std::string>> reads = {
+      {"resnet50", {"image"}},
+      {"mlp", {"widths"}},
+      {"distillation", {"teacher", "student"}},
+      {"dlrm", {"tables", "table_rows", "dim", "lookups", "dense_features", "bottom", "top"}},
+      {"transformer_encoder", kTransformer},
+      {"moe_layer", kTransformer},
+      {"transformer_decoder", [] {
+         std::vector<std::string> v = kTransformer;
+         v.insert(v.end(), {"decode", "kv_len"});
+         return v;
+       }()}};
+  const auto& own = reads.at(name);
+  for (const auto& [other, fields] : reads)
+    for (const std::string& key : fields)
+      if (f.has(key) && std::find(own.begin(), own.end(), key) == own.end())
+        f.fail(key, fmt::format("the {} template does not read '{}' (a field of {}); its own: {}, with batch and dtype",
+                                name, key, std::find(kTransformer.begin(), kTransformer.end(), key) != kTransformer.end()
+                                               ? std::string("the transformer templates")
+                                               : "the " + other + " template",
+                                fmt::join(own, ", ")));
+}
+
 OpBody parse_template(OpFields& f) {
   TemplateOp t;
   t.name = f.choice("template", template_names(), "");
@@ -330,6 +359,7 @@ OpBody parse_template(OpFields& f) {
         if (w == 0) f.fail(key, "widths must be at least 1");
     if (t.bottom.back() != t.dim) f.fail("bottom", fmt::format("must end at the embedding dim ({})", t.dim));
   }
+  reject_other_templates_fields(f, t.name);
   return t;
 }
 

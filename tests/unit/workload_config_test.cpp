@@ -75,6 +75,27 @@ TEST(WorkloadConfig, ErrorsNameTheOpAndField) {
   EXPECT_NE(e.problem().find("unknown op 'conv9'"), std::string::npos);
 }
 
+// A field only another template reads is refused at that field, not silently ignored.
+TEST(WorkloadConfig, ATemplateRefusesAnotherTemplatesFields) {
+  ConfigError e = load_error(
+      "workload:\n  ops:\n    - {op: template, template: mlp, batch: 8, widths: [64, 64], rope: true, dtype: bf16}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].rope");
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.problem().find("the mlp template does not read 'rope'"), std::string::npos) << e.what();
+  // decode and kv_len are the decoder's alone.
+  e = load_error("workload:\n  ops:\n    - {op: template, template: transformer_encoder, batch: 2, seq: 16, d_model: 64,"
+                 " heads: 4, d_ff: 128, decode: true, dtype: bf16}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].decode");
+  e = load_error("workload:\n  ops:\n    - {op: template, template: resnet50, batch: 2, widths: [8, 8], dtype: bf16}\n");
+  EXPECT_EQ(e.key_path(), "workload.ops[0].widths");
+  EXPECT_NE(e.problem().find("its own: image"), std::string::npos) << e.what();
+  // Each template's own fields still parse.
+  EXPECT_NO_THROW(load_workload_text(
+      "workload:\n  ops:\n    - {op: template, template: transformer_decoder, batch: 2, seq: 16, d_model: 64,"
+      " heads: 4, d_ff: 128, decode: true, kv_len: 32, rope: true, fused_attention: false, dtype: bf16}\n",
+      testing::TempDir() + "wl.yaml"));
+}
+
 TEST(WorkloadConfig, StructuralErrors) {
   EXPECT_NE(load_error("workload:\n  ops: []\n").problem().find("non-empty"), std::string::npos);
   EXPECT_NE(load_error("workload:\n  name: x\n").problem().find("missing"), std::string::npos);
