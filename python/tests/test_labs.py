@@ -152,17 +152,21 @@ def test_lab7_ring_formula_torus_links_and_the_pipeline_bubble(tmp_path):
     fast = podsim_json(tmp_path, "ring2", "collective", "all_reduce", *ring, "--set", "pod.link.bandwidth=160 GB/s")
     torus = podsim_json(tmp_path, "torus", "collective", "all_reduce", "--hw", "tpu-v3-pod", "--set", "pod.dims=4x4",
                         "--bytes", "4 KiB,1 MiB,256 MiB")
-    P, a, B = 16, 500e-9, 80e9
+    P, a, B = 16, 1e-6, 80e9  # a: the tpu-v3-pod preset's latency a hop
     for bw, runs in ((B, slow), (2 * B, fast)):
         for r in runs:
             assert r["time_s"] == pytest.approx(2 * (P - 1) / P * r["bytes"] / bw + 2 * (P - 1) * a, rel=0.02)
     # The torus's rings are 4 chips long: 2 dimensions x 2 phases x 3 hops of latency.
     assert torus[0]["time_s"] == pytest.approx(2 * 2 * 3 * a, rel=0.05)
-    # Latency and bandwidth terms are equal at S = P a B = 640 KB: 4 KiB is latency-bound
+    # Latency and bandwidth terms are equal at S = P a B = 1.28 MB: 4 KiB is latency-bound
     # (twice the bandwidth changes nothing), 256 MiB bandwidth-bound (it halves).
     assert fast[0]["time_s"] == pytest.approx(slow[0]["time_s"], rel=0.01)
     assert fast[2]["time_s"] == pytest.approx(slow[2]["time_s"] / 2, rel=0.01)
-    assert slow[1]["time_s"] > 2 * (P - 1) * a  # 1 MiB: past the crossover
+    # 1 MiB, just under the crossover: the bandwidth term (24.6 us) adds to the 30 us of hops
+    # and is smaller than they are; doubling the bandwidth halves only that part.
+    assert slow[1]["time_s"] > 2 * (P - 1) * a
+    assert slow[1]["time_s"] - 2 * (P - 1) * a < 2 * (P - 1) * a
+    assert slow[1]["time_s"] - fast[1]["time_s"] == pytest.approx((slow[1]["time_s"] - 2 * (P - 1) * a) / 2, rel=0.05)
     # The torus algorithm drives four links (two dimensions, both ways) against the ring's one.
     assert torus[2]["busbw_gbps"] / slow[2]["busbw_gbps"] == pytest.approx(4, rel=0.02)
     # GPipe: the bubble ("idle") is about (S - 1) / (M + S - 1) of the step.
