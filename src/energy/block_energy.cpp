@@ -5,12 +5,11 @@
 
 namespace podsim {
 
-std::vector<BlockEnergy> energy_by_block(const RunResult& run, const RunEnergy& energy, const ChipArea& area) {
+std::vector<BlockEnergy> energy_by_block(const RunEnergy& energy, const ChipArea& area) {
   const EnergyParts& t = energy.total;
-  // The on-chip memory's bytes are priced as vector memory's (energy_model.cpp) and summed
-  // with them; here they go to their own block. Pod totals count vector memory only.
-  const double cmem_j =
-      run.all_chips ? 0.0 : double(run.cmem_read_bytes + run.cmem_write_bytes) * energy.costs.sram_byte_j;
+  // The on-chip memory's joules are a part of sram_j (energy_model.cpp); here they go to
+  // their own block. Pod totals count vector memory only (cmem_j 0).
+  const double cmem_j = t.cmem_j;
   std::vector<BlockEnergy> out;
   double die_mm2 = 0;
   for (const AreaBlock& b : area.blocks) die_mm2 += b.mm2;

@@ -15,6 +15,7 @@ EnergyParts op_energy(const RunResult& run, const OpResult& op, const EnergyCost
   // The on-chip memory (chip.cmem) priced as vector memory per byte: no figure for a large
   // shared SRAM level is in the node tables (an assumption, docs/energy.md).
   e.sram_j = double(op.onchip_bytes + op.cmem_read_bytes + op.cmem_write_bytes) * costs.sram_byte_j;
+  e.cmem_j = double(op.cmem_read_bytes + op.cmem_write_bytes) * costs.sram_byte_j;  // a part of sram_j
   if (dram) {
     e.dram = dram_energy(*dram, {op.hbm_read_bytes, op.hbm_write_bytes, op.dram_acts, op.dram_refreshes,
                                  op.dram_bank_refreshes});
@@ -76,6 +77,7 @@ RunEnergy run_energy(const RunResult& run) {
     r.total.mac_j += e.mac_j;
     r.total.vector_j += e.vector_j;
     r.total.sram_j += e.sram_j;
+    r.total.cmem_j += e.cmem_j;
     r.total.dram_j += e.dram_j;
     add_dram(r.total.dram, e.dram);
     r.dram_counted.acts += op.dram_acts;
@@ -123,6 +125,7 @@ RunEnergy run_energy(const RunResult& run) {
   if (!run.all_chips) power_profile(run, r);
   if (run.end_ps > 0) r.average_power_w = r.total.total_j() / run.time_s();
   if (r.total.total_j() > 0) r.tops_per_w = 2.0 * double(macs) / r.total.total_j() * 1e-12;
+  if (const std::uint64_t n = run.samples_per_step()) r.joules_per_sample = r.total.total_j() / double(n);
   return r;
 }
 

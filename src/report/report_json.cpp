@@ -175,8 +175,8 @@ std::string report_json(const RunResult& r) {
   if (const std::uint64_t n = r.samples_per_step()) {  // workload.samples
     s["samples_per_step"] = n;
     s["sample_unit"] = r.workload.samples.unit;
-    s["samples_per_s"] = r.end_ps ? double(n) / r.time_s() : 0.0;
-    s["joules_per_sample"] = energy.total.total_j() / double(n);
+    s["samples_per_s"] = r.samples_per_s();
+    s["joules_per_sample"] = energy.joules_per_sample;
   }
   const ChipArea area = chip_area(r.hw);
   s["area_mm2"] = area.total_mm2;  // one chip's (energy/chip_area.h)
@@ -192,7 +192,7 @@ std::string report_json(const RunResult& r) {
                                     {"bank_refreshes", energy.dram_counted.bank_refreshes}};
   {
     ordered_json blocks = ordered_json::object();  // energy/block_energy.h
-    for (const BlockEnergy& b : energy_by_block(r, energy, area))
+    for (const BlockEnergy& b : energy_by_block(energy, area))
       blocks[b.block] = {{"dynamic_j", b.dynamic_j}, {"static_j", b.static_j}, {"total_j", b.total_j()}};
     j["energy"]["by_block"] = std::move(blocks);
   }

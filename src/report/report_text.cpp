@@ -129,6 +129,7 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
   if (r.hw.chip.cmem.capacity_bytes > 0)
     line("  on-chip memory   {} read, {} written (chip.cmem: activations that fit, docs/timing.md)",
          human_bytes(r.cmem_read_bytes), human_bytes(r.cmem_write_bytes));
+  const ChipArea area = chip_area(r.hw);  // energy by block and the area line
   {
     const RunEnergy e = run_energy(r);
     line("  energy           {:.4g} J{}: MACs {:.3g}, vector {:.3g}, SRAM {:.3g}, DRAM {:.3g}, ICI {:.3g}, static {:.3g} "
@@ -142,7 +143,7 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
            e.dram_commands->source);
     {
       std::string parts;  // energy/block_energy.h: static power spread by area
-      for (const BlockEnergy& b : energy_by_block(r, e, chip_area(r.hw)))
+      for (const BlockEnergy& b : energy_by_block(e, area))
         parts += fmt::format("{}{} {:.3g}", parts.empty() ? "" : ", ", b.block, b.total_j());
       line("  by block         {} J (static power spread over the die by area)", parts);
     }
@@ -152,15 +153,14 @@ std::string report_text(const RunResult& r, const TextReportOptions& options) {
       const std::string& unit = r.workload.samples.unit;
       line("  samples          {} {} a step{}: {:.5g} {}/s, {:.4g} J per {}", n, unit,
            r.pod ? fmt::format(" ({} a replica's microbatch)", r.workload.samples.count) : "",
-           r.end_ps ? double(n) / r.time_s() : 0.0, unit, e.total.total_j() / double(n), singular(unit));
+           r.samples_per_s(), unit, e.joules_per_sample, singular(unit));
     }
   }
   {
-    const ChipArea a = chip_area(r.hw);
     std::string parts;
-    for (const AreaBlock& b : a.blocks) parts += fmt::format("{}{} {:.3g}", parts.empty() ? "" : ", ", b.name, b.mm2);
-    line("  area             {:.4g} mm2 a chip ({} table, {} PEs): {}; {:.3g} TFLOPS/mm2 achieved", a.total_mm2, a.node,
-         a.pe_dtype, parts, r.achieved_flops() * 1e-12 / (a.total_mm2 * double(r.chips)));
+    for (const AreaBlock& b : area.blocks) parts += fmt::format("{}{} {:.3g}", parts.empty() ? "" : ", ", b.name, b.mm2);
+    line("  area             {:.4g} mm2 a chip ({} table, {} PEs): {}; {:.3g} TFLOPS/mm2 achieved", area.total_mm2,
+         area.node, area.pe_dtype, parts, r.achieved_flops() * 1e-12 / (area.total_mm2 * double(r.chips)));
   }
   if (const HostStep h = host_step(r); h.modelled) {
     line("  host             step {} end to end ({}-bound, x{:.3f} the chip's {}): in {} ({}) in {}, out {} in {}, host {}{}",

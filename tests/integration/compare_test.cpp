@@ -175,50 +175,45 @@ TEST(Compare, OpsNameTheOpThatRegressedInEveryFormat) {
 
 namespace {
 
-TEST(Compare, FewerJoulesAndMoreTopsPerWattImproveAndAreaIsAnInput) {
-  // Half the energy, 1.8x the TOPS/W, a larger chip: two improvements and an input.
-  const fs::path d = fresh_dir("compare_energy");
-  auto report = [](double energy_j, double tops_per_w, double area_mm2) {
-    return fmt::format(
-        "{{\"workload\": {{\"name\": \"w\"}}, \"hardware\": {{\"name\": \"tpu-v3\"}}, \"summary\": "
-        "{{\"time_s\": 1.0, \"energy_j\": {}, \"tops_per_w\": {}, \"area_mm2\": {}}}}}\n",
-        energy_j, tops_per_w, area_mm2);
+// Two hand-built reports whose summaries differ only in `a_summary` and `b_summary` (JSON
+// members): A -> B has `better` improvements and `inputs` changed inputs, and B -> A the
+// same number of regressions (exit 1).
+void expect_improvements_both_ways(const std::string& dir, const std::string& a_summary, const std::string& b_summary,
+                                   int better, int inputs) {
+  const fs::path d = fresh_dir(dir);
+  auto report = [](const std::string& summary) {
+    return "{\"workload\": {\"name\": \"w\"}, \"hardware\": {\"name\": \"tpu-v3\"}, \"summary\": {" + summary +
+           "}}\n";
   };
-  std::ofstream(d / "a.json") << report(2.0, 1.0, 538);
-  std::ofstream(d / "b.json") << report(1.0, 1.8, 713);
+  std::ofstream(d / "a.json") << report(a_summary);
+  std::ofstream(d / "b.json") << report(b_summary);
   const std::string a = (d / "a.json").string(), b = (d / "b.json").string();
   Outcome o = sh(kPodsim + " compare " + a + " " + b);
   EXPECT_EQ(o.code, 0) << o.output;
-  EXPECT_NE(o.output.find("0 regressions, 2 improvements beyond tolerance, 0 missing, 1 inputs changed"),
+  EXPECT_NE(o.output.find(fmt::format("0 regressions, {} improvements beyond tolerance, 0 missing, {} inputs changed",
+                                      better, inputs)),
             std::string::npos)
       << o.output;
-  // The other way round the same two are regressions.
   o = sh(kPodsim + " compare " + b + " " + a);
   EXPECT_EQ(o.code, 1) << o.output;
-  EXPECT_NE(o.output.find("2 regressions, 0 improvements beyond tolerance"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find(fmt::format("{} regressions, 0 improvements beyond tolerance", better)), std::string::npos)
+      << o.output;
+}
+
+TEST(Compare, FewerJoulesAndMoreTopsPerWattImproveAndAreaIsAnInput) {
+  // Half the energy, 1.8x the TOPS/W, a larger chip: two improvements and an input.
+  expect_improvements_both_ways("compare_energy",
+                                "\"time_s\": 1.0, \"energy_j\": 2.0, \"tops_per_w\": 1.0, \"area_mm2\": 538",
+                                "\"time_s\": 1.0, \"energy_j\": 1.0, \"tops_per_w\": 1.8, \"area_mm2\": 713", 2, 1);
 }
 
 TEST(Compare, MoreSamplesPerSecondAndFewerJoulesPerSampleImprove) {
   // 1.25x the samples/s and tokens/s, 0.8x the joules per sample: three improvements; the
   // declared samples a step changed with the batch: an input.
-  const fs::path d = fresh_dir("compare_samples");
-  auto report = [](double rate, double joules, int samples) {
-    return fmt::format(
-        "{{\"workload\": {{\"name\": \"w\"}}, \"hardware\": {{\"name\": \"tpu-v3\"}}, \"summary\": "
-        "{{\"samples_per_s\": {}, \"tokens_per_s\": {}, \"joules_per_sample\": {}, \"samples_per_step\": {}}}}}\n",
-        rate, rate, joules, samples);
-  };
-  std::ofstream(d / "a.json") << report(1000, 0.5, 256);
-  std::ofstream(d / "b.json") << report(1250, 0.4, 512);
-  const std::string a = (d / "a.json").string(), b = (d / "b.json").string();
-  Outcome o = sh(kPodsim + " compare " + a + " " + b);
-  EXPECT_EQ(o.code, 0) << o.output;
-  EXPECT_NE(o.output.find("0 regressions, 3 improvements beyond tolerance, 0 missing, 1 inputs changed"),
-            std::string::npos)
-      << o.output;
-  o = sh(kPodsim + " compare " + b + " " + a);
-  EXPECT_EQ(o.code, 1) << o.output;
-  EXPECT_NE(o.output.find("3 regressions, 0 improvements beyond tolerance"), std::string::npos) << o.output;
+  expect_improvements_both_ways(
+      "compare_samples",
+      "\"samples_per_s\": 1000, \"tokens_per_s\": 1000, \"joules_per_sample\": 0.5, \"samples_per_step\": 256",
+      "\"samples_per_s\": 1250, \"tokens_per_s\": 1250, \"joules_per_sample\": 0.4, \"samples_per_step\": 512", 3, 1);
 }
 
 }  // namespace

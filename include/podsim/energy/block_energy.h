@@ -22,6 +22,6 @@ struct BlockEnergy {
 };
 
 // In the area's block order, then "dram"; the blocks add up to `energy.total`.
-std::vector<BlockEnergy> energy_by_block(const RunResult& run, const RunEnergy& energy, const ChipArea& area);
+std::vector<BlockEnergy> energy_by_block(const RunEnergy& energy, const ChipArea& area);
 
 }  // namespace podsim

@@ -15,6 +15,7 @@ namespace podsim {
 
 struct EnergyParts {
   double mac_j = 0, vector_j = 0, sram_j = 0, dram_j = 0, ici_j = 0, static_j = 0;
+  double cmem_j = 0;     // the part of sram_j that is the on-chip memory's (chip.cmem) bytes
   DramEnergyParts dram;  // dram_j by command (chip.energy.dram_model=per_command); zero per bit
   double dynamic_j() const { return mac_j + vector_j + sram_j + dram_j + ici_j; }
   double total_j() const { return dynamic_j() + static_j; }
@@ -32,6 +33,7 @@ struct RunEnergy {
   std::vector<EnergyParts> ops;  // per op of RunResult::ops; static over the op's span
   double average_power_w = 0;    // total / simulated time (all chips of the run)
   double tops_per_w = 0;         // 2 x MACs / total joules, in 1e12 per joule
+  double joules_per_sample = 0;  // total / RunResult::samples_per_step(); 0 without workload.samples
   // Single-chip runs: power over time at op granularity (below) and its highest step.
   // Pod runs (whose ops are chip 0's) have neither: peak_power_w stays 0.
   struct PowerStep {

@@ -156,6 +156,7 @@ struct RunResult {
     if (workload.samples.count == 0) return 0;
     return workload.samples.count * (pod ? pod->data_parallel * pod->microbatches : 1);
   }
+  double samples_per_s() const { return end_ps ? double(samples_per_step()) / time_s() : 0.0; }
   // The arrays' fastest rate among the run's ops (chip.mxu.rate.*): the peak and the
   // utilization of a run of packed int8 ops count its doubled MACs per cycle.
   std::uint32_t fastest_mxu_rate() const {
