@@ -28,6 +28,7 @@
 #include "podsim/sim/pod_simulate.h"
 #include "podsim/sim/simulate.h"
 #include "podsim/sweep/sweep_columns.h"
+#include "podsim/workload/parallelism.h"
 
 // libsystemc.so calls sc_main from its own main(); a Python process never runs that main,
 // but the symbol must resolve for the library to load.
@@ -47,6 +48,7 @@ struct InputErrorInfo {
 RunResult simulate_any(const HardwareSpec& hw, const WorkloadSpec& wl) {
   SimulateOptions sim;
   if (hw.pod.chips() > 1 || wl.parallelism.given) return simulate_pod(hw, wl, sim, PodSimulateOptions{});
+  check_single_stage(wl);  // one chip, one stage
   return simulate(hw, wl, sim);
 }
 

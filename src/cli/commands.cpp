@@ -19,6 +19,7 @@
 #include "podsim/sim/simulate.h"
 #include "podsim/mapper/searched_run.h"
 #include "podsim/workload/composite.h"
+#include "podsim/workload/parallelism.h"
 #include "podsim/workload/training.h"
 
 namespace podsim::cli {
@@ -108,6 +109,7 @@ int run_command(const RunOptions& o) {
       return kInputError;
     }
     if (!o.chips.empty()) return scaling_command(o, hw, wl, sim);
+    if (!(hw.pod.chips() > 1 || wl.parallelism.given)) check_single_stage(wl);  // one chip, one stage
     if (hw.pod.chips() > 1 || wl.parallelism.given) {
       PodSimulateOptions pod;
       pod.full = o.full_pod;
@@ -154,6 +156,7 @@ int validate_command(const RunOptions& o) {
       for (const auto& l : lines) fmt::print("{}\n", l);
       return kOk;
     }
+    check_single_stage(raw);  // one chip, one stage
     WorkloadSpec wl = expand_composites(raw);
     if (wl.training.enabled) wl = expand_training(wl);
     wl = without_collectives(wl);

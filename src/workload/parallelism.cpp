@@ -65,6 +65,12 @@ PodLayout resolve_layout(const ParallelismSpec& p, std::uint32_t chips) {
   return l;
 }
 
+void check_single_stage(const WorkloadSpec& workload) {
+  bool staged = false;
+  for (const Op& op : workload.ops) staged = staged || (op.stage && *op.stage > 0);
+  if (staged) split_stages(expand_templates(workload).ops, 1, workload.parallelism.where);  // throws
+}
+
 std::uint64_t output_bytes(const Op& op) {
   const std::uint64_t b = dtype_bytes(op.dtype());
   return op.repeat * std::visit(

@@ -2,6 +2,8 @@
 // sharding and its collectives, pipeline stages, expert placement.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "podsim/compiler/workload_plan.h"
 #include "podsim/config/config_error.h"
 #include "podsim/config/hardware_loader.h"
@@ -169,6 +171,33 @@ TEST(Pipeline, StagesGivenByHand) {
     EXPECT_NE(std::string(e.what()).find("p.yaml:3:"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("stage"), std::string::npos) << e.what();
   }
+}
+
+// One chip runs one stage: an op (or a template's ops) in stage 1 or later is an input error
+// at that op, as a stage past a pod's pipeline is, not a field the run drops.
+TEST(Pipeline, OneChipRefusesAnOpInALaterStage) {
+  const std::string flat =
+      "workload:\n  ops:\n"
+      "    - {op: matmul, name: a, m: 64, k: 64, n: 64, dtype: bf16}\n"
+      "    - {op: matmul, name: b, m: 64, k: 64, n: 64, dtype: bf16, stage: 3}\n";
+  const std::string templ =
+      "workload:\n  ops:\n"
+      "    - {op: template, template: mlp, name: m, batch: 8, widths: [64, 64], dtype: bf16, stage: 1}\n";
+  for (const auto& [text, line, op] : {std::tuple{flat, "p.yaml:4:", "'b' is in stage 3"},
+                                       std::tuple{templ, "p.yaml:3:", "'m.fc1' is in stage 1"}}) {
+    try {
+      check_single_stage(load(text));
+      ADD_FAILURE() << "expected an error for " << text;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(line), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("stages 0 to 0"), std::string::npos) << e.what();
+    }
+  }
+  // Stage 0 written out, or no stage at all, is one chip's program.
+  EXPECT_NO_THROW(check_single_stage(load(
+      "workload:\n  ops:\n    - {op: matmul, name: a, m: 64, k: 64, n: 64, dtype: bf16, stage: 0}\n")));
+  EXPECT_NO_THROW(check_single_stage(load(kEncoder)));
 }
 
 TEST(Pipeline, StagesOfATemplateStackStartAtLayers) {

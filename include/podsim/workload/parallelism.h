@@ -71,6 +71,11 @@ WorkloadSpec shard_tensor_parallel(const WorkloadSpec& workload, std::uint32_t t
 std::vector<std::pair<std::size_t, std::size_t>> split_stages(const std::vector<Op>& ops, std::uint32_t stages,
                                                              const SourceLocation& where);
 
+// A run on one chip has one pipeline stage: an op written into stage 1 or later (`stage:`,
+// after templates expand) is the same input error as on a pod whose pipeline is shorter,
+// not an order to drop. No-op when every op is in stage 0 or has none.
+void check_single_stage(const WorkloadSpec& workload);
+
 // Bytes of an op's output (what a pipeline stage hands to the next).
 std::uint64_t output_bytes(const Op& op);
 
