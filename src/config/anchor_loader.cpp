@@ -96,6 +96,16 @@ AnchorRun parse_run(const YAML::Node& node, const std::string& path, const std::
 
 }  // namespace
 
+const char* anchor_kind_name(AnchorKind k) {
+  switch (k) {
+    case AnchorKind::kMeasured: return "measured";
+    case AnchorKind::kModel: return "model";
+    case AnchorKind::kSpec: return "spec";
+    case AnchorKind::kClosedForm: return "closed_form";
+  }
+  return "?";
+}
+
 AnchorSpec load_anchor_file(const std::string& path) {
   const YAML::Node root = detail::parse_yaml_file(path);
   detail::reject_unknown_keys(root, {"anchor"}, "", path);
@@ -103,13 +113,25 @@ AnchorSpec load_anchor_file(const std::string& path) {
   if (!a) throw ConfigError(location_of(root, path), "anchor", "missing; an anchor file holds one 'anchor:' mapping");
   detail::expect_map(a, "anchor", path);
   detail::reject_unknown_keys(a,
-                              {"name", "group", "claim", "source", "published", "unit", "tolerance", "assumptions",
-                               "known_failure", "runs", "value"},
+                              {"name", "group", "kind", "claim", "source", "published", "unit", "tolerance",
+                               "assumptions", "known_failure", "runs", "value"},
                               "anchor", path);
   AnchorSpec spec;
   spec.file = path;
   spec.name = text_field(a, "name", "anchor", path, true);
   spec.group = text_field(a, "group", "anchor", path, true);
+  {
+    const std::string kind = text_field(a, "kind", "anchor", path, true);
+    const AnchorKind kinds[] = {AnchorKind::kMeasured, AnchorKind::kModel, AnchorKind::kSpec, AnchorKind::kClosedForm};
+    const auto it = std::find_if(std::begin(kinds), std::end(kinds),
+                                 [&](AnchorKind k) { return kind == anchor_kind_name(k); });
+    if (it == std::end(kinds))
+      throw ConfigError(location_of(a["kind"], path), "anchor.kind",
+                        fmt::format("unknown kind '{}'; expected measured (on the chip running work), model (the "
+                                    "designers' model or example), spec (a datasheet figure) or closed_form",
+                                    kind.substr(0, 40)));
+    spec.kind = *it;
+  }
   spec.claim = text_field(a, "claim", "anchor", path, true);
   spec.source = text_field(a, "source", "anchor", path, true);
   spec.published = number_field(a, "published", "anchor", path);

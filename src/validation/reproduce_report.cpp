@@ -1,6 +1,7 @@
 // The reports of `podsim reproduce`: a text table, JSON, and the Markdown of
 // docs/validation.md. Deterministic: nothing from the wall clock or the temporary folder.
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -48,6 +49,43 @@ std::string counts_line(const std::vector<AnchorResult>& results) {
   return s;
 }
 
+// How far podsim is from each kind of figure: the anchors of a kind that ran, their median
+// and mean |error|, and how many are within their tolerance. In the kinds' order.
+struct KindSummary {
+  AnchorKind kind;
+  std::size_t anchors = 0, within = 0;
+  double median = 0, mean = 0;
+};
+
+std::vector<KindSummary> by_kind(const std::vector<AnchorResult>& results) {
+  std::vector<KindSummary> out;
+  for (AnchorKind k : {AnchorKind::kMeasured, AnchorKind::kModel, AnchorKind::kSpec, AnchorKind::kClosedForm}) {
+    std::vector<double> errors;
+    KindSummary s{k};
+    for (const auto& r : results)
+      if (r.spec.kind == k && r.status != AnchorStatus::kError) {
+        errors.push_back(std::abs(r.error));
+        s.within += std::abs(r.error) <= r.spec.tolerance;
+      }
+    if (errors.empty()) continue;
+    std::sort(errors.begin(), errors.end());
+    const std::size_t n = errors.size();
+    s.anchors = n;
+    s.median = n % 2 ? errors[n / 2] : (errors[n / 2 - 1] + errors[n / 2]) / 2;
+    for (double e : errors) s.mean += e / double(n);
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string kinds_line(const std::vector<AnchorResult>& results) {
+  std::string s;
+  for (const KindSummary& k : by_kind(results))
+    s += fmt::format("{}{} {}: median |error| {:.1f}%, mean {:.1f}%, {} within tolerance", s.empty() ? "" : "; ",
+                     k.anchors, anchor_kind_name(k.kind), 100 * k.median, 100 * k.mean, k.within);
+  return s;
+}
+
 std::string run_text(const AnchorRun& run) {
   std::string s = "podsim " + run.command;
   for (const auto& a : run.args) s += a.find(' ') == std::string::npos ? " " + a : " '" + a + "'";
@@ -71,6 +109,7 @@ std::string reproduce_text(const std::vector<AnchorResult>& results) {
     out += "\n";
   }
   out += counts_line(results) + "\n";
+  if (const std::string k = kinds_line(results); !k.empty()) out += "by kind of figure: " + k + "\n";
   return out;
 }
 
@@ -82,6 +121,7 @@ std::string reproduce_json(const std::vector<AnchorResult>& results) {
     nlohmann::ordered_json a;
     a["name"] = r.spec.name;
     a["group"] = r.spec.group;
+    a["kind"] = anchor_kind_name(r.spec.kind);
     a["file"] = r.spec.file;
     a["claim"] = r.spec.claim;
     a["source"] = r.spec.source;
@@ -111,6 +151,12 @@ std::string reproduce_json(const std::vector<AnchorResult>& results) {
                  {"fail", c[AnchorStatus::kFail]},
                  {"xpass", c[AnchorStatus::kUnexpectedPass]},
                  {"error", c[AnchorStatus::kError]}};
+  j["by_kind"] = nlohmann::ordered_json::object();
+  for (const KindSummary& k : by_kind(results))
+    j["by_kind"][anchor_kind_name(k.kind)] = {{"anchors", k.anchors},
+                                              {"within_tolerance", k.within},
+                                              {"median_abs_error", k.median},
+                                              {"mean_abs_error", k.mean}};
   return j.dump(2) + "\n";
 }
 
@@ -125,6 +171,22 @@ std::string reproduce_markdown(const std::vector<AnchorResult>& results) {
       "known failure starts to pass: then the mark must go). A known failure says why below;\n"
       "no preset value was tuned to meet an anchor.\n\n";
   out += "**" + counts_line(results) + ".**\n\n";
+  if (const auto kinds = by_kind(results); !kinds.empty()) {
+    out += "How far podsim is from each kind of figure (each anchor's `kind`; |error| over the\n"
+           "anchors that ran). A figure measured on the chip running work says the most about podsim's\n"
+           "numbers; a datasheet identity mostly checks that a preset says what its source does.\n\n";
+    out += "| kind | the published figure is | anchors | within tolerance | median abs. error | mean abs. error |\n";
+    out += "|---|---|---:|---:|---:|---:|\n";
+    for (const KindSummary& k : kinds) {
+      const char* what = k.kind == AnchorKind::kMeasured ? "measured on the chip running work (benchmark logs, throughput, power)"
+                         : k.kind == AnchorKind::kModel  ? "the designers' own performance model or worked example"
+                         : k.kind == AnchorKind::kSpec   ? "a datasheet figure or what follows from it alone"
+                                                         : "a textbook formula";
+      out += fmt::format("| {} | {} | {} | {} | {:.1f}% | {:.1f}% |\n", anchor_kind_name(k.kind), what, k.anchors,
+                         k.within, 100 * k.median, 100 * k.mean);
+    }
+    out += "\n";
+  }
   for (const auto& [group, rs] : by_group(results)) {
     out += fmt::format("## {}\n\n", group);
     out += "| anchor | published | simulated | unit | error | tolerance | status |\n";
@@ -137,6 +199,7 @@ std::string reproduce_markdown(const std::vector<AnchorResult>& results) {
     for (const AnchorResult* r : rs) {
       out += fmt::format("### `{}`\n\n", r->spec.name);
       out += fmt::format("- **Claim:** {}\n", r->spec.claim);
+      out += fmt::format("- **Kind:** {}\n", anchor_kind_name(r->spec.kind));
       out += fmt::format("- **Source:** {}\n", r->spec.source);
       for (const auto& [name, run] : r->spec.runs) out += fmt::format("- **Run `{}`:** `{}`\n", name, run_text(run));
       out += fmt::format("- **Value:** `{}`\n", r->spec.value_text);

@@ -26,7 +26,7 @@ std::string anchor_yaml(const std::string& tolerance, const std::string& run, co
                         const std::string& value) {
   return "anchor:\n  name: x\n  group: g\n  claim: c\n  source: s\n  published: 1\n  unit: u\n"
          "  tolerance: " + tolerance + "\n  runs:\n    " + run + ": {workload: " + workload +
-         ", hardware: tpu-v1}\n  value: " + value + "\n";
+         ", hardware: tpu-v1}\n  value: " + value + "\n  kind: spec\n";
 }
 
 // A folder of the test's own, removed at the end.
@@ -49,7 +49,7 @@ class ReproduceTest : public ::testing::Test {
   std::string peak_anchor(const std::string& name, double published, const std::string& extra = "") {
     // Workloads live in a subfolder: every *.yaml directly in an anchor folder is an anchor.
     write("workloads/w.yaml", "workload:\n  name: w\n  ops:\n    - {op: matmul, name: mm, m: 256, k: 256, n: 256, dtype: int8}\n");
-    return write(name + ".yaml", "anchor:\n  name: " + name + "\n  group: g\n  claim: c\n  source: s\n  published: " +
+    return write(name + ".yaml", "anchor:\n  name: " + name + "\n  group: g\n  kind: spec\n  claim: c\n  source: s\n  published: " +
                                      std::to_string(published) + "\n  unit: TOPS\n  tolerance: 1%\n" + extra +
                                      "  runs:\n    r: {workload: workloads/w.yaml, hardware: tpu-v1}\n"
                                      "  value: r.summary.peak_tflops\n");
@@ -139,6 +139,37 @@ TEST_F(ReproduceTest, JsonHoldsEveryAnchorWithItsStatus) {
   ASSERT_EQ(j["anchors"].size(), 1u);
   EXPECT_EQ(j["anchors"][0]["status"], "pass");
   EXPECT_NEAR(j["anchors"][0]["simulated"].get<double>(), 91.75, 0.01);
+}
+
+// The summary by kind of figure: three peak anchors on tpu-v1 (91.75 TOPS) against
+// published 91.75, 100 and 80 are 0, 8.25 % and 14.69 % off: median 8.25 %, mean 7.65 %,
+// one within its 1 % (the other two marked known so the run exits 0). The kind is required
+// and checked.
+TEST_F(ReproduceTest, ErrorsAreSummedUpByKindOfFigure) {
+  peak_anchor("a", 91.75);
+  peak_anchor("b", 100, "  known_failure: r\n");
+  peak_anchor("c", 80, "  known_failure: r\n");
+  const std::string json = (dir_ / "out.json").string();
+  const Outcome o = podsim_cli("reproduce " + dir_.string() + " -j 2 --json " + json);
+  ASSERT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("by kind of figure: 3 spec: median |error| 8.2%, mean 7.6%, 1 within tolerance"),
+            std::string::npos)
+      << o.output;
+  const auto k = nlohmann::json::parse(podsim::test::read_file(json))["by_kind"];
+  ASSERT_TRUE(k.contains("spec")) << k.dump();
+  EXPECT_FALSE(k.contains("measured")) << k.dump();  // no anchor of that kind: no row
+  EXPECT_EQ(k["spec"]["anchors"], 3);
+  EXPECT_EQ(k["spec"]["within_tolerance"], 1);
+  const double b = 1 - 91.75 / 100, c = 91.75 / 80 - 1;
+  EXPECT_NEAR(k["spec"]["median_abs_error"].get<double>(), b, 1e-3);
+  EXPECT_NEAR(k["spec"]["mean_abs_error"].get<double>(), (b + c) / 3, 1e-3);
+
+  const std::string bad = write("bad/x.yaml", "anchor:\n  name: x\n  group: g\n  kind: measurd\n");
+  const Outcome e = podsim_cli("reproduce " + bad);
+  EXPECT_EQ(e.code, 2) << e.output;
+  EXPECT_NE(e.output.find("x.yaml:4:"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("anchor.kind"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("unknown kind 'measurd'"), std::string::npos) << e.output;
 }
 
 // docs/validation.md is generated from validation/; a change that moves an anchor's

@@ -32,10 +32,21 @@ struct AnchorExpr {
   std::unique_ptr<AnchorExpr> lhs, rhs;
 };
 
+// What the published figure is, so a reader can weigh an error: a figure measured on the
+// hardware running work says more about podsim than a datasheet identity does.
+enum class AnchorKind {
+  kMeasured,    // measured on the chip running work: benchmark logs, measured throughput or power
+  kModel,       // the designers' own performance model or worked example
+  kSpec,        // a datasheet figure or what follows from it alone (peak, ridge, bandwidth, die size)
+  kClosedForm,  // a textbook formula (the ring all-reduce, all-to-all on a torus)
+};
+const char* anchor_kind_name(AnchorKind k);  // "measured", "model", "spec", "closed_form"
+
 struct AnchorSpec {
   std::string file;          // the anchor file, as given
   std::string name;          // unique id, e.g. tpu-v1-mlp0
   std::string group;         // section in the report, e.g. "TPU v1"
+  AnchorKind kind = AnchorKind::kMeasured;
   std::string claim;         // what the published figure says, one line
   std::string source;        // paper, table or figure
   double published = 0;      // the published value
