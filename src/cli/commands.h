@@ -137,6 +137,7 @@ struct ServeOptions {
 struct ReproduceOptions {
   std::vector<std::string> paths;  // anchor files or folders; empty: validation/
   std::string filter;              // only anchors whose name contains this
+  std::string kind;                // only anchors of this kind (measured, model, spec, closed_form)
   unsigned jobs = 2;
   std::string json_path, markdown_path;
 };

@@ -236,6 +236,8 @@ int sc_main(int argc, char* argv[]) {
   CLI::App* repro_cmd = app.add_subcommand("reproduce", "run the published anchors (validation/) and judge each: exit 1 on a failure");
   repro_cmd->add_option("anchors", repro.paths, "anchor files or folders (default: validation)");
   repro_cmd->add_option("--filter", repro.filter, "only anchors whose name contains this");
+  repro_cmd->add_option("--kind", repro.kind, "only anchors of this kind of figure")
+      ->check(CLI::IsMember({"measured", "model", "spec", "closed_form"}));
   repro_cmd->add_option("-j,--jobs", repro.jobs, "runs at once, each its own process")->check(CLI::Range(1, 1024))
       ->capture_default_str();
   repro_cmd->add_option("--json", repro.json_path, "write the results as JSON");

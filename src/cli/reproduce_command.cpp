@@ -19,6 +19,7 @@ int reproduce_command(const ReproduceOptions& o) {
     for (const auto& f : files) {
       AnchorSpec a = load_anchor_file(f);
       if (!o.filter.empty() && a.name.find(o.filter) == std::string::npos) continue;
+      if (!o.kind.empty() && o.kind != anchor_kind_name(a.kind)) continue;
       for (const auto& b : anchors)
         if (b.name == a.name)
           throw ConfigError({f, 0, 0}, "anchor.name", fmt::format("'{}' is also the name of {}", a.name, b.file));
@@ -29,7 +30,8 @@ int reproduce_command(const ReproduceOptions& o) {
     return kInputError;
   }
   if (anchors.empty()) {
-    fmt::print(stderr, "error: no anchor matches --filter '{}'\n", o.filter);
+    fmt::print(stderr, "error: no anchor matches{}{}\n", o.filter.empty() ? "" : fmt::format(" --filter '{}'", o.filter),
+               o.kind.empty() ? "" : fmt::format(" --kind {}", o.kind));
     return kInputError;
   }
   podsim::ReproduceOptions r;

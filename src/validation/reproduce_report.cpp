@@ -96,12 +96,14 @@ std::string run_text(const AnchorRun& run) {
 
 std::string reproduce_text(const std::vector<AnchorResult>& results) {
   std::string out;
+  std::size_t w = 28;  // the name column: as wide as the longest name
+  for (const auto& r : results) w = std::max(w, r.spec.name.size());
   for (const auto& [group, rs] : by_group(results)) {
     out += fmt::format("{}\n", group);
-    out += fmt::format("  {:<28} {:>11} {:>11} {:<10} {:>8} {:>6}  {}\n", "anchor", "published", "simulated", "unit",
+    out += fmt::format("  {:<{}} {:>11} {:>11} {:<10} {:>8} {:>6}  {}\n", "anchor", w, "published", "simulated", "unit",
                        "error", "tol", "status");
     for (const AnchorResult* r : rs) {
-      out += fmt::format("  {:<28} {:>11} {:>11} {:<10} {:>8} {:>6}  {}\n", r->spec.name, number(r->spec.published),
+      out += fmt::format("  {:<{}} {:>11} {:>11} {:<10} {:>8} {:>6}  {}\n", r->spec.name, w, number(r->spec.published),
                          simulated_text(*r), r->spec.unit, error_text(*r), fmt::format("{:.0f}%", 100 * r->spec.tolerance),
                          anchor_status_name(r->status));
       if (r->status == AnchorStatus::kError) out += fmt::format("      {}\n", r->message);

@@ -164,6 +164,14 @@ TEST_F(ReproduceTest, ErrorsAreSummedUpByKindOfFigure) {
   EXPECT_NEAR(k["spec"]["median_abs_error"].get<double>(), b, 1e-3);
   EXPECT_NEAR(k["spec"]["mean_abs_error"].get<double>(), (b + c) / 3, 1e-3);
 
+  // --kind picks anchors by kind: none of these is measured.
+  Outcome only = podsim_cli("reproduce " + dir_.string() + " --kind measured");
+  EXPECT_EQ(only.code, 2) << only.output;
+  EXPECT_NE(only.output.find("no anchor matches --kind measured"), std::string::npos) << only.output;
+  only = podsim_cli("reproduce " + dir_.string() + " --kind spec --filter a");
+  EXPECT_EQ(only.code, 0) << only.output;
+  EXPECT_NE(only.output.find("1 anchors: 1 pass"), std::string::npos) << only.output;
+
   const std::string bad = write("bad/x.yaml", "anchor:\n  name: x\n  group: g\n  kind: measurd\n");
   const Outcome e = podsim_cli("reproduce " + bad);
   EXPECT_EQ(e.code, 2) << e.output;
