@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "podsim/config/config_error.h"
+#include "podsim/validation/anchor.h"
 
 int main(int argc, char* argv[]) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
@@ -236,8 +237,9 @@ int sc_main(int argc, char* argv[]) {
   CLI::App* repro_cmd = app.add_subcommand("reproduce", "run the published anchors (validation/) and judge each: exit 1 on a failure");
   repro_cmd->add_option("anchors", repro.paths, "anchor files or folders (default: validation)");
   repro_cmd->add_option("--filter", repro.filter, "only anchors whose name contains this");
-  repro_cmd->add_option("--kind", repro.kind, "only anchors of this kind of figure")
-      ->check(CLI::IsMember({"measured", "model", "spec", "closed_form"}));
+  std::vector<std::string> anchor_kinds;
+  for (podsim::AnchorKind k : podsim::kAnchorKinds) anchor_kinds.push_back(podsim::anchor_kind_name(k));
+  repro_cmd->add_option("--kind", repro.kind, "only anchors of this kind of figure")->check(CLI::IsMember(anchor_kinds));
   repro_cmd->add_option("-j,--jobs", repro.jobs, "runs at once, each its own process")->check(CLI::Range(1, 1024))
       ->capture_default_str();
   repro_cmd->add_option("--json", repro.json_path, "write the results as JSON");

@@ -106,6 +106,16 @@ const char* anchor_kind_name(AnchorKind k) {
   return "?";
 }
 
+const char* anchor_kind_meaning(AnchorKind k) {
+  switch (k) {
+    case AnchorKind::kMeasured: return "measured on the chip running work (benchmark logs, throughput, power)";
+    case AnchorKind::kModel: return "the designers' own performance model or worked example";
+    case AnchorKind::kSpec: return "a datasheet figure or what follows from it alone";
+    case AnchorKind::kClosedForm: return "a textbook formula";
+  }
+  return "?";
+}
+
 AnchorSpec load_anchor_file(const std::string& path) {
   const YAML::Node root = detail::parse_yaml_file(path);
   detail::reject_unknown_keys(root, {"anchor"}, "", path);
@@ -122,14 +132,15 @@ AnchorSpec load_anchor_file(const std::string& path) {
   spec.group = text_field(a, "group", "anchor", path, true);
   {
     const std::string kind = text_field(a, "kind", "anchor", path, true);
-    const AnchorKind kinds[] = {AnchorKind::kMeasured, AnchorKind::kModel, AnchorKind::kSpec, AnchorKind::kClosedForm};
-    const auto it = std::find_if(std::begin(kinds), std::end(kinds),
+    const auto it = std::find_if(std::begin(kAnchorKinds), std::end(kAnchorKinds),
                                  [&](AnchorKind k) { return kind == anchor_kind_name(k); });
-    if (it == std::end(kinds))
+    if (it == std::end(kAnchorKinds)) {
+      std::string expected;
+      for (AnchorKind k : kAnchorKinds) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", anchor_kind_name(k));
       throw ConfigError(location_of(a["kind"], path), "anchor.kind",
-                        fmt::format("unknown kind '{}'; expected measured (on the chip running work), model (the "
-                                    "designers' model or example), spec (a datasheet figure) or closed_form",
-                                    kind.substr(0, 40)));
+                        fmt::format("unknown kind '{}'; expected one of {} (docs/validation.md says what each is)",
+                                    kind.substr(0, 40), expected));
+    }
     spec.kind = *it;
   }
   spec.claim = text_field(a, "claim", "anchor", path, true);

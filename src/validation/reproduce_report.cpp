@@ -49,8 +49,9 @@ std::string counts_line(const std::vector<AnchorResult>& results) {
   return s;
 }
 
-// How far podsim is from each kind of figure: the anchors of a kind that ran, their median
-// and mean |error|, and how many are within their tolerance. In the kinds' order.
+// How far podsim is from each kind of figure: the anchors of a kind that gave a finite
+// value, their median and mean |error|, and how many are within their tolerance (as the
+// judgement counts them). In the kinds' order.
 struct KindSummary {
   AnchorKind kind;
   std::size_t anchors = 0, within = 0;
@@ -59,13 +60,13 @@ struct KindSummary {
 
 std::vector<KindSummary> by_kind(const std::vector<AnchorResult>& results) {
   std::vector<KindSummary> out;
-  for (AnchorKind k : {AnchorKind::kMeasured, AnchorKind::kModel, AnchorKind::kSpec, AnchorKind::kClosedForm}) {
+  for (AnchorKind k : kAnchorKinds) {
     std::vector<double> errors;
     KindSummary s{k};
     for (const auto& r : results)
-      if (r.spec.kind == k && r.status != AnchorStatus::kError) {
+      if (r.spec.kind == k && r.status != AnchorStatus::kError && std::isfinite(r.error)) {
         errors.push_back(std::abs(r.error));
-        s.within += std::abs(r.error) <= r.spec.tolerance;
+        s.within += r.status == AnchorStatus::kPass || r.status == AnchorStatus::kUnexpectedPass;
       }
     if (errors.empty()) continue;
     std::sort(errors.begin(), errors.end());
@@ -175,18 +176,13 @@ std::string reproduce_markdown(const std::vector<AnchorResult>& results) {
   out += "**" + counts_line(results) + ".**\n\n";
   if (const auto kinds = by_kind(results); !kinds.empty()) {
     out += "How far podsim is from each kind of figure (each anchor's `kind`; |error| over the\n"
-           "anchors that ran). A figure measured on the chip running work says the most about podsim's\n"
+           "anchors that gave a value). A figure measured on the chip running work says the most about podsim's\n"
            "numbers; a datasheet identity mostly checks that a preset says what its source does.\n\n";
     out += "| kind | the published figure is | anchors | within tolerance | median abs. error | mean abs. error |\n";
     out += "|---|---|---:|---:|---:|---:|\n";
-    for (const KindSummary& k : kinds) {
-      const char* what = k.kind == AnchorKind::kMeasured ? "measured on the chip running work (benchmark logs, throughput, power)"
-                         : k.kind == AnchorKind::kModel  ? "the designers' own performance model or worked example"
-                         : k.kind == AnchorKind::kSpec   ? "a datasheet figure or what follows from it alone"
-                                                         : "a textbook formula";
-      out += fmt::format("| {} | {} | {} | {} | {:.1f}% | {:.1f}% |\n", anchor_kind_name(k.kind), what, k.anchors,
-                         k.within, 100 * k.median, 100 * k.mean);
-    }
+    for (const KindSummary& k : kinds)
+      out += fmt::format("| {} | {} | {} | {} | {:.1f}% | {:.1f}% |\n", anchor_kind_name(k.kind),
+                         anchor_kind_meaning(k.kind), k.anchors, k.within, 100 * k.median, 100 * k.mean);
     out += "\n";
   }
   for (const auto& [group, rs] : by_group(results)) {

@@ -40,7 +40,10 @@ enum class AnchorKind {
   kSpec,        // a datasheet figure or what follows from it alone (peak, ridge, bandwidth, die size)
   kClosedForm,  // a textbook formula (the ring all-reduce, all-to-all on a torus)
 };
-const char* anchor_kind_name(AnchorKind k);  // "measured", "model", "spec", "closed_form"
+inline constexpr AnchorKind kAnchorKinds[] = {AnchorKind::kMeasured, AnchorKind::kModel, AnchorKind::kSpec,
+                                               AnchorKind::kClosedForm};
+const char* anchor_kind_name(AnchorKind k);     // "measured", "model", "spec", "closed_form"
+const char* anchor_kind_meaning(AnchorKind k);  // what the published figure is, for reports
 
 struct AnchorSpec {
   std::string file;          // the anchor file, as given
