@@ -100,7 +100,7 @@ struct KeyLocator {
   }
 };
 
-void validate_pod(const PodSpec& pod, const std::string& file, const KeyLocator& at) {
+void validate_pod(const PodSpec& pod, const KeyLocator& at) {
   const auto dims = pod.dim_sizes();
   if (pod.chips() > 65536)
     throw ConfigError(at({"pod.dims"}), "pod.dims",
@@ -162,7 +162,7 @@ void validate(const HardwareSpec& spec, const std::string& file, const YAML::Nod
   } catch (const ConfigError& e) {
     throw ConfigError(at({e.key_path().c_str()}), e.key_path(), e.problem());
   }
-  validate_pod(spec.pod, file, at);
+  validate_pod(spec.pod, at);
 }
 
 HardwareSpec load_document(const YAML::Node& root, const std::string& file,

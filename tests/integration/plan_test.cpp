@@ -72,7 +72,9 @@ TEST(Plan, StepTimesAgreeWithTheFullPodModel) {
     const json& c = plan["best"][i];
     EXPECT_EQ(c["tensor"].get<int>() * c["pipeline"].get<int>() * c["data"].get<int>(), 8);
     EXPECT_EQ(c["data"].get<int>() * c["microbatches"].get<int>() * c["micro_batch"].get<int>(), 16);
-    if (i) EXPECT_LE(plan["best"][i - 1]["step_s"].get<double>(), c["step_s"].get<double>());
+    if (i) {
+      EXPECT_LE(plan["best"][i - 1]["step_s"].get<double>(), c["step_s"].get<double>());
+    }
     const std::string out = testing::TempDir() + "agree" + std::to_string(i) + ".json";
     const Outcome o = podsim("run -q " + candidate_yaml(c, "agree" + std::to_string(i)) +
                              " --hw tpu-v3-pod --set pod.dims=4x2 --json " + out);
@@ -128,7 +130,9 @@ TEST(Plan, RejectsWhatDoesNotFitAndSaysWhy) {
   int zero_unsplit = 0;
   for (const json& c : plan["best"]) {
     const bool unsplit = c["tensor"].get<int>() * c["pipeline"].get<int>() == 1;
-    if (c["zero"].get<int>() == 0) EXPECT_FALSE(unsplit) << c["label"];
+    if (c["zero"].get<int>() == 0) {
+      EXPECT_FALSE(unsplit) << c["label"];
+    }
     if (!unsplit || c["zero"].get<int>() != 2) continue;
     ++zero_unsplit;
     EXPECT_EQ(c["hbm_per_chip_bytes"].get<std::uint64_t>() - c["stashed_activation_bytes"].get<std::uint64_t>(), 4 * P)
@@ -137,7 +141,9 @@ TEST(Plan, RejectsWhatDoesNotFitAndSaysWhy) {
   EXPECT_GT(zero_unsplit, 0);
   for (const json& c : plan["rejected"]) {
     const std::string why = c["rejected"];
-    if (why.rfind("does not fit", 0) == 0) EXPECT_GT(c["hbm_per_chip_bytes"].get<std::uint64_t>(), cap) << c["label"];
+    if (why.rfind("does not fit", 0) == 0) {
+      EXPECT_GT(c["hbm_per_chip_bytes"].get<std::uint64_t>(), cap) << c["label"];
+    }
   }
 }
 

@@ -347,8 +347,9 @@ TEST(SweepMetrics, EveryStatOfARealReportIsAcceptedAndNothingElse) {
   // those reports lack.
   const fs::path d = fresh_dir("stat_keys");
   std::set<std::string> seen;
-  for (const std::string& args : {"workloads/gemm-example.yaml --hw tpu-v3", "workloads/gemm-example.yaml --hw lab-8x8",
-                                  "workloads/mlp-train.yaml --hw tpu-v3-pod --set pod.dims=2x2"}) {
+  for (const char* each : {"workloads/gemm-example.yaml --hw tpu-v3", "workloads/gemm-example.yaml --hw lab-8x8",
+                           "workloads/mlp-train.yaml --hw tpu-v3-pod --set pod.dims=2x2"}) {
+    const std::string args = each;
     const std::string json = (d / "r.json").string();
     ASSERT_EQ(sh(kPodsim + " run -q " + podsim::test::source_path(args.substr(0, args.find(' '))) +
                  args.substr(args.find(' ')) + " --json " + json).code, 0) << args;
