@@ -243,6 +243,18 @@ void HbmModel::list_counters(std::vector<std::uint64_t*>& out) {
   if (cmem_) cmem_->list_counters(out);
 }
 
+std::vector<const std::uint64_t*> HbmModel::channel_read_counters() const {
+  std::vector<const std::uint64_t*> out;
+  for (const auto& s : bytes_) out.push_back(&s.read_bytes);
+  return out;
+}
+
+std::vector<const std::uint64_t*> HbmModel::channel_write_counters() const {
+  std::vector<const std::uint64_t*> out;
+  for (const auto& s : bytes_) out.push_back(&s.write_bytes);
+  return out;
+}
+
 std::uint64_t HbmModel::flush() {
   std::uint64_t last = 0;
   for (auto& ch : dram_) last = std::max(last, dram_clock_.ps_of(ch.flush()));

@@ -13,6 +13,10 @@ bool TensorCore::TileSignature::operator==(const TileSignature& o) const {
          store_bytes == o.store_bytes && regions == o.regions;
 }
 
+bool TensorCore::TileSignature::same_shape(const TileSignature& o) const {
+  return std::equal(std::begin(shape), std::end(shape), std::begin(o.shape)) && store_bytes == o.store_bytes;
+}
+
 TensorCore::TileSignature TensorCore::signature(std::uint64_t i) const {
   TileSignature s;
   std::vector<DmaRegion> regions;
@@ -61,18 +65,21 @@ std::uint64_t TensorCore::tile_macs(std::uint64_t from, std::uint64_t count) con
   return macs;
 }
 
-std::uint64_t TensorCore::repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit) const {
+std::uint64_t TensorCore::repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit,
+                                          bool same_bytes) const {
   if (period == 0 || from < 2 * period) return 0;
   const std::uint64_t check_from = from - period;  // tile j against tile j - period from here
   // Carry on an earlier scan when it covers check_from; otherwise start again there.
-  if (scan_period_ != period || check_from < scan_from_ || check_from > scan_to_) {
+  if (scan_period_ != period || scan_same_bytes_ != same_bytes || check_from < scan_from_ || check_from > scan_to_) {
     scan_period_ = period;
+    scan_same_bytes_ = same_bytes;
     scan_from_ = scan_to_ = check_from;
     scan_end_ = false;
   }
   const std::uint64_t want = std::min(tile_count(), from + limit);
   while (!scan_end_ && scan_to_ < want) {
-    if (!(signature(scan_to_) == signature(scan_to_ - period))) {
+    const TileSignature now = signature(scan_to_), before = signature(scan_to_ - period);
+    if (!(same_bytes ? now == before : now.same_shape(before))) {
       scan_end_ = true;
       break;
     }

@@ -76,6 +76,9 @@ class DmaEngine : public sc_core::sc_module {
   std::uint64_t chunks() const { return chunks_; }
   std::size_t in_flight() const { return in_flight_.size(); }
   std::size_t queued_jobs() const { return queue_.size(); }
+  // The byte counters among list_counters' (a steady-state skip credits them exactly).
+  const std::uint64_t* requested_counter() const { return &bytes_requested_; }
+  const std::uint64_t* completed_counter() const { return &bytes_completed_; }
   void list_counters(std::vector<std::uint64_t*>& out) {
     out.insert(out.end(), {&bytes_requested_, &bytes_completed_, &chunks_});
   }

@@ -111,6 +111,11 @@ class HbmModel {
   void replay(std::uint64_t from_ps, std::uint64_t to_ps, const std::vector<std::uint64_t>& bytes,
               const std::vector<std::uint64_t>& backlog_ps);
   void list_counters(std::vector<std::uint64_t*>& out);
+  // Among those: the bytes served, and each HBM channel's read and write bytes (the
+  // counters a steady-state skip credits from the tiles' exact bytes; arch/steady_state.h).
+  const std::uint64_t* served_counter() const { return &served_bytes_; }
+  std::vector<const std::uint64_t*> channel_read_counters() const;
+  std::vector<const std::uint64_t*> channel_write_counters() const;
 
  private:
   std::uint64_t serve_ideal(std::uint64_t now_ps, const Segment& s, bool is_write);

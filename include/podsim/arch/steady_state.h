@@ -7,20 +7,26 @@
 // k loop. A skip is a whole number of periods and of turns of the operand buffers. Each core's loader stops at every period boundary, before issuing
 // the boundary's tile, and asks the coordinator. The first core to reach boundary b takes
 // a snapshot of the chip: the time and every counter (arch/counter_list.h). Boundary b is
-// steady when
-//   - the last two periods (b-2 -> b-1, b-1 -> b) took the same time within
-//     kSteadyTolerance and moved exactly the same HBM bytes and MACs,
-//   - the HBM bytes of the last period equal what its tiles ask for (every core, from the
-//     tiles' regions: no chunk of a neighbouring period was counted in it),  and as many
-//     bytes were submitted to the DMA engines and arrived (as much queued and in flight at
-//     both ends),
+// steady when, for a window of w = 1, 2, 4 or 8 periods, the two windows before it
+// (b-2w -> b-w, b-w -> b)
+//   - took the same time within kSteadyTolerance and counted the same MACs, the last
+//     one's MACs its tiles' (every core),
+//   - were submitted exactly their tiles' loads and stores (every core, reads and writes
+//     apart), had exactly those bytes arrive (w = 1; within kSteadyTolerance for wider
+//     windows, over which a chunk more or less matters less) and the memory serve them
+//     within kSteadyTolerance (no backlog building or draining),
 //   - every core has passed boundary b-1, and the tiles of every core repeat with the
-//     period from b-1 on (same shapes and bytes, tile j like tile j - period).
-// Then every core skips the same number of whole periods S (leaving at least one period at
+//     period from the first window on in shape and stores (tile j like tile j - period);
+//     their loads may differ if the skipped tiles move the last window's bytes within
+//     kSteadyTolerance. With a CMEM in play, byte for byte and exactly the tiles' bytes
+//     served, as before 2026-12-08.
+// Then every core skips the same number of whole windows S (leaving at least one period at
 // the end of every core, so the pipeline's drain is simulated): the counters get S times
-// the last period's difference once, and each core, at its own boundary b, waits S times
-// the last period's duration, shifts its pipeline's timestamps by as much and carries on
-// with the tile after the skipped ones. The memory is left idle over the skipped time
+// the last window's difference once, except the byte counters that must balance (DMA
+// engines, bytes served, each channel's reads and writes), which get the skipped tiles'
+// own bytes shared as the last window spread them; and each core, at its own boundary b,
+// waits S times the last window's duration, shifts its pipeline's timestamps by as much
+// and carries on with the tile after the skipped ones. The memory is left idle over the skipped time
 // (HbmModel::replay: posted writes drained, rows closed, the refreshes credited), as for a
 // replayed op, except that each channel stays busy past the resume for as long as its data
 // bus was committed past the skip (the backlog a steady state carries from period to
@@ -59,6 +65,8 @@ constexpr std::uint64_t kMinPeriodsPerRun = 6;
 constexpr std::uint64_t kMinTilesPerRun = 64;
 // The most turns of the operand buffers (or blocks) a period may span.
 constexpr std::uint64_t kMaxPeriodUnits = 16;
+// The widest window of periods compared (1, 2, 4, ... periods; SteadyStateReplay::decide).
+constexpr std::uint64_t kMaxWindowPeriods = 8;
 
 class SteadyStateReplay {
  public:
@@ -85,6 +93,7 @@ class SteadyStateReplay {
   struct Mark {
     std::uint64_t t_ps = 0;
     std::uint64_t hbm_bytes = 0, hbm_read_bytes = 0, macs = 0, dma_requested = 0, dma_completed = 0;
+    std::uint64_t dma_read_requested = 0, cmem_bytes = 0;
     std::vector<std::uint64_t> counters, channel_bytes;
   };
   struct Decision {
@@ -92,8 +101,25 @@ class SteadyStateReplay {
   };
   // Decides at boundary b (the caller is the first core there); 0 tiles when not steady.
   Decision decide(std::uint64_t b, std::uint64_t now_ps);
+  // The same over windows of w periods: b - 2w -> b - w against b - w -> b.
+  Decision decide_window(std::uint64_t b, std::uint64_t w, std::uint64_t now_ps);
+  // What a skip of `windows` windows adds to each counter: the last window's difference
+  // that many times, except, when `exact`, the byte counters that must balance (the DMA
+  // engines' bytes, the memory's bytes served and each channel's reads and writes), which
+  // get the skipped tiles' own `bytes`, `loads` of them read (see decide_window).
+  std::vector<std::uint64_t> credit(const Mark& m1, const Mark& m2, std::uint64_t windows, bool exact,
+                                    std::uint64_t bytes, std::uint64_t loads) const;
 
   const CounterList& counters_;
+  // Where the byte counters credited exactly sit in counters_ (found_exact_: all found).
+  struct DmaBytes {
+    std::size_t requested, completed;
+    bool writes;
+  };
+  std::vector<DmaBytes> dma_bytes_;
+  std::size_t served_ = 0;
+  std::vector<std::size_t> channel_reads_, channel_writes_;
+  bool found_exact_ = false;
   HbmModel& hbm_;
   std::vector<TensorCore*> cores_;
   std::uint64_t core_clock_hz_;

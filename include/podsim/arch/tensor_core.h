@@ -92,6 +92,7 @@ class TensorCore : public sc_core::sc_module {
   const std::vector<MxuCounters>& mxu_counters() const { return mxu_counters_; }
   const std::vector<SystolicPipeline>& mxus() const { return mxus_; }
   std::vector<const DmaEngine*> dma_engines() const { return {&read_dma_, &write_dma_, &weight_dma_}; }
+  const DmaEngine* store_dma() const { return &write_dma_; }  // the one of them that writes
   std::string progress() const;  // for the watchdog: where each stage stands
   std::uint64_t vpu_busy_cycles() const { return vpu_busy_cycles_; }
   // Bytes the MXUs and the vector unit moved in and out of vector memory.
@@ -112,8 +113,11 @@ class TensorCore : public sc_core::sc_module {
   std::uint64_t steady_skip_unit(std::uint64_t period) const;
   // How many tiles from `from` (at most `limit`) repeat with `period`: tile j has the same
   // shape and bytes as tile j - period for every j in [from - period, from + result);
-  // 0 when the period before `from` does not repeat the one before it.
-  std::uint64_t repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit) const;
+  // 0 when the period before `from` does not repeat the one before it. With `same_bytes`
+  // false, the same shape and stores suffice: the loads may differ (a convolution's input
+  // rows under its windows), and the caller credits the tiles' own bytes.
+  std::uint64_t repeating_tiles(std::uint64_t from, std::uint64_t period, std::uint64_t limit,
+                                bool same_bytes = true) const;
   // HBM bytes tiles [from, from + count) load and store; `loads`, when given, gets the
   // loaded part.
   std::uint64_t tile_hbm_bytes(std::uint64_t from, std::uint64_t count, std::uint64_t* loads = nullptr) const;
@@ -150,6 +154,7 @@ class TensorCore : public sc_core::sc_module {
   struct TileSignature {
     std::uint64_t shape[4] = {}, load_bytes = 0, store_bytes = 0, regions = 0;
     bool operator==(const TileSignature& o) const;
+    bool same_shape(const TileSignature& o) const;  // shape and stores; loads may differ
   };
   TileSignature signature(std::uint64_t i) const;
   std::vector<DmaRegion> store_regions(std::uint64_t i) const;
@@ -224,7 +229,7 @@ class TensorCore : public sc_core::sc_module {
   // repeating_tiles' scan: tiles [scan_from_, scan_to_) repeat with scan_period_; scan_end_
   // is true when tile scan_to_ broke the repeat.
   mutable std::uint64_t scan_from_ = 0, scan_to_ = 0, scan_period_ = 0;
-  mutable bool scan_end_ = false;
+  mutable bool scan_end_ = false, scan_same_bytes_ = true;
   TraceRecorder* trace_ = nullptr;
   std::vector<int> mxu_tracks_;
   int vpu_track_ = 0;
